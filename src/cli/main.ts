@@ -1,0 +1,56 @@
+import { PrestageError } from '../domain/errors.ts';
+import type { CliCommand, CliIo } from './command.ts';
+
+/** Registered subcommands, in the order `prestage --help` lists them. */
+const commands: CliCommand[] = [];
+
+export function registerCommand(command: CliCommand): void {
+  commands.push(command);
+}
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: prestage <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'prestage <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+/** Entry point shared by `bin/prestage.ts` and the tests. Errors print as one line, never a stack trace. */
+export async function runCli(argv: readonly string[], io: CliIo = process): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`prestage: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.help.trimEnd()}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof PrestageError) {
+      io.stderr.write(`prestage ${name}: ${error.name}: ${error.message}\n`);
+      return 2;
+    }
+    const err = error as NodeJS.ErrnoException;
+    if (err?.code === 'ENOENT' && err.path) {
+      io.stderr.write(`prestage ${name}: file not found: ${err.path}\n`);
+      return 2;
+    }
+    io.stderr.write(`prestage ${name}: internal error: ${err?.message ?? String(error)}\n`);
+    if (process.env.PRESTAGE_DEBUG) io.stderr.write(`${err?.stack}\n`);
+    return 1;
+  }
+}
