@@ -48,3 +48,33 @@ export interface ForecastModel {
   readonly name: string;
   forecast(requests: readonly ForecastRequest[]): Promise<Forecast[]>;
 }
+
+/** Caller-owned output buffers, so a forecast allocates nothing. `quantiles[i]` matches `quantileLevels[i]`. */
+export interface ForecastBuffers {
+  readonly mean: Float64Array;
+  readonly quantiles: Float64Array[];
+}
+
+/**
+ * Incremental form of a forecaster: O(1) work per observation, O(horizon) per forecast.
+ * The batch `ForecastModel`s replay a series through one of these, and the simulator keeps one per
+ * partition × region, so both run the same code.
+ */
+export interface OnlineForecaster {
+  /** Model in use right now; it can change as history grows, for example `embedded:short-history` → `embedded:daily+weekly`. */
+  readonly model: string;
+  /** Number of buckets observed so far (missing ones included). */
+  readonly observed: number;
+  /** Feed the next bucket's value (mean ops/s); NaN marks a missing bucket. `multiplier` is a known event's factor for that bucket. */
+  observe(value: number, multiplier?: number): void;
+  /**
+   * Forecast the next `horizon` buckets into `out` without allocating.
+   * `eventMultipliers[h]`, when given, scales step h for known future events.
+   */
+  forecastInto(
+    horizon: number,
+    quantileLevels: readonly number[],
+    out: ForecastBuffers,
+    eventMultipliers?: Float64Array,
+  ): void;
+}
