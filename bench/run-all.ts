@@ -1,0 +1,39 @@
+/**
+ * `npm run bench [-- name ...]`: runs each benchmark in its own process (so memory figures are not shared),
+ * one after another (timings on a 2-core machine are not meaningful in parallel).
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const available = readdirSync(here)
+  .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts')
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort();
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !available.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
+  process.exit(2);
+}
+const selected = requested.length > 0 ? requested : available;
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+process.stdout.write(
+  `# prestage benchmarks\nmachine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`,
+);
+let failed = 0;
+for (const name of selected) {
+  process.stdout.write(`## ${name}  (npx tsx bench/${name}.ts)\n`);
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.ts`)], {
+    stdio: 'inherit',
+  });
+  process.stdout.write(
+    `(${name}: exit ${child.status}, ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`,
+  );
+  if (child.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
