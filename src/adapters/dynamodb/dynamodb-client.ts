@@ -1,0 +1,36 @@
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface DynamoClientOptions {
+  readonly region: string;
+  /** A local endpoint (dynalite); AWS endpoints are resolved by the SDK when absent. */
+  readonly endpoint?: string;
+  /** Sockets kept open per client; copies and catch-ups run many requests at once. @default 64 */
+  readonly maxSockets?: number;
+}
+
+/**
+ * A DynamoDB client with keep-alive sockets. Against a local endpoint it uses fixed dummy credentials, so a
+ * laptop without an AWS profile works; against AWS the default credential chain applies.
+ */
+export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
+  const maxSockets = options.maxSockets ?? 64;
+  return new DynamoDBClient({
+    region: options.region,
+    ...(options.endpoint
+      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+    requestHandler: {
+      httpAgent: new Agent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    },
+  });
+}
+
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}

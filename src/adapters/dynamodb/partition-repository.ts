@@ -1,0 +1,110 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PartitionNotFoundError, StorageThrottledError } from '../../domain/data-plane/data-plane-errors.ts';
+import type { PartitionRecord } from '../../domain/data-plane/partition-record.ts';
+import type { PartitionRepository } from '../../domain/data-plane/ports.ts';
+import { isConditionalCheckFailed, isThrottle } from './dynamodb-errors.ts';
+
+const MAX_CAS_ATTEMPTS = 20;
+
+function toRecord(item: Record<string, unknown>): PartitionRecord {
+  const { pk: _pk, ...rest } = item;
+  return rest as unknown as PartitionRecord;
+}
+
+async function guard<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (isThrottle(error)) throw new StorageThrottledError(undefined, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The partitions table. Every change is a full-record put on condition that `version` did not move, so two
+ * writers (an interceptor placing a new partition, a migration step, a rollback) can never lose each other's
+ * updates; `update` re-reads and re-applies the pure transition on a conflict.
+ */
+export class DynamoPartitionRepository implements PartitionRepository {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(documents: DynamoDBDocumentClient, table: string) {
+    this.documents = documents;
+    this.table = table;
+  }
+
+  async get(partition: string): Promise<PartitionRecord | undefined> {
+    const result = await guard(() =>
+      this.documents.send(
+        new GetCommand({ TableName: this.table, Key: { pk: partition }, ConsistentRead: true }),
+      ),
+    );
+    return result.Item ? toRecord(result.Item) : undefined;
+  }
+
+  async createIfAbsent(record: PartitionRecord): Promise<PartitionRecord> {
+    try {
+      await guard(() =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: record.partition, ...record },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return record;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.get(record.partition);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  async update(
+    partition: string,
+    mutate: (current: PartitionRecord) => PartitionRecord | undefined,
+  ): Promise<PartitionRecord> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.get(partition);
+      if (!current) throw new PartitionNotFoundError(partition);
+      const next = mutate(current);
+      if (next === undefined) return current;
+      const written: PartitionRecord = { ...next, version: current.version + 1 };
+      try {
+        await guard(() =>
+          this.documents.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: { pk: partition, ...written },
+              ConditionExpression: 'version = :expected',
+              ExpressionAttributeValues: { ':expected': current.version },
+            }),
+          ),
+        );
+        return written;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+    throw new StorageThrottledError(`partition '${partition}' is under contention; retry`);
+  }
+
+  async list(): Promise<PartitionRecord[]> {
+    const out: PartitionRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await guard(() =>
+        this.documents.send(
+          new ScanCommand({ TableName: this.table, ExclusiveStartKey: start, ConsistentRead: true }),
+        ),
+      );
+      for (const item of page.Items ?? []) out.push(toRecord(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => a.partition.localeCompare(b.partition));
+  }
+}

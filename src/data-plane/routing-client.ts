@@ -1,0 +1,348 @@
+import { storedItemSize } from '../adapters/dynamodb/cell-data-store.ts';
+import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import {
+  DataPlaneError,
+  InvalidRequestError,
+  ItemNotFoundError,
+  ItemTooLargeError,
+  NoCellAvailableError,
+  PartitionFencedError,
+  PartitionNotFoundError,
+  VersionConflictError,
+  WriteOutcomeUnknownError,
+} from '../domain/data-plane/data-plane-errors.ts';
+import {
+  checkValueSize,
+  MAX_ITEM_BYTES,
+  validateItemKey,
+  validatePartitionId,
+} from '../domain/data-plane/item-rules.ts';
+import { fnv1a32, rangeBucketOf, shardOf } from '../domain/data-plane/key-hash.ts';
+import { newPartitionRecord, type PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import type {
+  CellDataStore,
+  CellDataStores,
+  CellRepository,
+  PartitionRepository,
+  UserWrite,
+  UserWriteResult,
+} from '../domain/data-plane/ports.ts';
+import type { StoredItem } from '../domain/data-plane/stored-item.ts';
+import type { HybridLogicalClock } from '../domain/migration/hlc.ts';
+import { routeRead, routeWrite } from '../domain/migration/request-routing.ts';
+import { fencedRetryAfterSeconds, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
+import type { AccessRecorder } from './access-recorder.ts';
+import type { CellHealth } from './cell-health.ts';
+import { RoutingCache, type RoutingLease } from './routing-cache.ts';
+import { decodeValue, encodeValue } from './value-codec.ts';
+
+export interface RoutingClientOptions {
+  readonly partitions: PartitionRepository;
+  readonly cells: CellRepository;
+  readonly stores: CellDataStores;
+  readonly clock: HybridLogicalClock;
+  readonly lease: RoutingLeaseConfig;
+  /** Region of this process: where new partitions are placed when the caller names none. */
+  readonly region: string;
+  /** DynamoDB partition keys per new partition. @default 8 */
+  readonly shardsPerPartition?: number;
+  readonly compressionThresholdBytes?: number;
+  /** How long tombstones are kept. @default 7 days */
+  readonly tombstoneTtlSeconds?: number;
+  /** Share of split reads that read both copies and repair the older one. @default 0.05 */
+  readonly readRepairRate?: number;
+  readonly accessRecorder?: AccessRecorder;
+  readonly health?: CellHealth;
+  /** Cells list cache lifetime (placement only). @default 30 s */
+  readonly cellsTtlMs?: number;
+  readonly monoNow?: () => number;
+  readonly wallNow?: () => number;
+  readonly random?: () => number;
+}
+
+export interface CallOptions {
+  /** The caller's region (`x-prestage-region`); decides placement of a new partition. */
+  readonly region?: string;
+  /** Client identity for co-access sampling. */
+  readonly clientId?: string;
+}
+
+export interface ReadResult {
+  /** The value as JSON text (as stored, compact). */
+  readonly json: string;
+  readonly version: number;
+}
+
+const MAX_STALE_CLOCK_RETRIES = 16;
+
+/**
+ * Routing for the data API, embeddable in an application (no extra hop) and used by the interceptor Lambda
+ * and the local server alike. It routes each request by the partition's routing phase, read through a leased
+ * cache (see RoutingLeaseConfig for the rules the cutover relies on), and applies the per-item HLC and version
+ * rules on the cell it picks.
+ */
+export class RoutingClient {
+  readonly cache: RoutingCache;
+  private readonly options: RoutingClientOptions;
+  private readonly monoNow: () => number;
+  private readonly wallNow: () => number;
+  private readonly random: () => number;
+  private cellsCache: { cells: CellRecord[]; fetchedAtMono: number } | undefined;
+  /** Mirror writes (to a migration target) that failed; the migration's catch-up carries them instead. */
+  mirrorFailures = 0;
+  readRepairs = 0;
+
+  constructor(options: RoutingClientOptions) {
+    this.options = options;
+    this.monoNow = options.monoNow ?? (() => performance.now());
+    this.wallNow = options.wallNow ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.cache = new RoutingCache(options.partitions, options.lease, { monoNow: this.monoNow });
+  }
+
+  async get(partition: string, key: string, call: CallOptions = {}): Promise<ReadResult> {
+    validatePartitionId(partition);
+    validateItemKey(key);
+    const lease = await this.cache.get(partition);
+    if (!lease) throw new PartitionNotFoundError(partition);
+    this.count(partition, call);
+    const { record } = lease;
+    const address = { partition, shard: shardOf(key, record.shards), key };
+    const route = routeRead(record, key, this.random() < (this.options.readRepairRate ?? 0.05));
+    let item: StoredItem | undefined;
+    if (route.kind === 'one') {
+      item = await this.onCell(route.cell, (store) => store.getItem(address));
+    } else {
+      const [primary, peer] = await Promise.all(
+        route.cells.map((cell) => this.onCell(cell, (store) => store.getItem(address))),
+      );
+      item = newest(primary, peer);
+      if (route.repair && item && item !== peer && (peer === undefined || peer.hlc < item.hlc)) {
+        // Read repair: bring the migration target's older copy forward (a conditional, forward-only write).
+        this.readRepairs += 1;
+        await this.onCell(route.cells[1], (store) => store.putIfNewer(item!)).catch(() => undefined);
+      }
+    }
+    if (!item || item.deleted) throw new ItemNotFoundError(partition, key);
+    return { json: decodeValue(item.encoding, item.value), version: item.version };
+  }
+
+  /** Store a JSON value (any JSON-serialisable value, or JSON text with `isJsonText`). */
+  async put(
+    partition: string,
+    key: string,
+    value: unknown,
+    call: CallOptions & { ifMatch?: number; isJsonText?: boolean } = {},
+  ): Promise<{ version: number }> {
+    validatePartitionId(partition);
+    validateItemKey(key);
+    const json = call.isJsonText ? (value as string) : JSON.stringify(value);
+    if (json === undefined) throw new InvalidRequestError('INVALID_JSON', 'value is not JSON-serialisable');
+    checkValueSize(Buffer.byteLength(json, 'utf8'));
+    const encoded = encodeValue(json, { thresholdBytes: this.options.compressionThresholdBytes });
+    return this.write(partition, key, call, true, (address, bucket, hlc) => ({
+      address,
+      bucket,
+      hlc,
+      kind: 'put',
+      encoding: encoded.encoding,
+      value: encoded.value,
+      ifMatch: call.ifMatch,
+    }));
+  }
+
+  async delete(
+    partition: string,
+    key: string,
+    call: CallOptions & { ifMatch?: number } = {},
+  ): Promise<{ version: number }> {
+    validatePartitionId(partition);
+    validateItemKey(key);
+    const ttl = this.options.tombstoneTtlSeconds ?? 7 * 24 * 3600;
+    return this.write(partition, key, call, false, (address, bucket, hlc) => ({
+      address,
+      bucket,
+      hlc,
+      kind: 'delete',
+      ifMatch: call.ifMatch,
+      tombstoneExpiresAt: Math.floor(this.wallNow() / 1000) + ttl,
+    }));
+  }
+
+  private async write(
+    partition: string,
+    key: string,
+    call: CallOptions & { ifMatch?: number },
+    createIfAbsent: boolean,
+    build: (address: UserWrite['address'], bucket: number, hlc: string) => UserWrite,
+  ): Promise<{ version: number }> {
+    for (let attempt = 0; attempt < MAX_STALE_CLOCK_RETRIES; attempt++) {
+      let lease = await this.cache.get(partition);
+      if (!lease) {
+        if (!createIfAbsent) throw new PartitionNotFoundError(partition);
+        lease = await this.place(partition, call.region);
+      }
+      if (attempt === 0) this.count(partition, call);
+      const { record } = lease;
+      const route = routeWrite(record);
+      if (route.kind === 'fenced') {
+        throw new PartitionFencedError(
+          partition,
+          fencedRetryAfterSeconds(record.routing.fencedAtMs, this.wallNow(), this.options.lease),
+        );
+      }
+      const primary = route.kind === 'primary' ? route.cell : route.primary;
+      const address = { partition, shard: shardOf(key, record.shards), key };
+      const write = build(address, rangeBucketOf(key), this.options.clock.tick());
+      if (write.kind === 'put') this.checkItemSize(write);
+      const result = await this.sendUnderLease(lease, primary, write);
+      if (result === 'lease-expired') continue;
+      if (!result.applied) {
+        if (result.reason === 'stale-clock') {
+          this.options.clock.observe(result.currentHlc);
+          continue;
+        }
+        if (result.reason === 'not-found') throw new ItemNotFoundError(partition, key);
+        throw new VersionConflictError(call.ifMatch ?? 0, result.currentVersion);
+      }
+      if (route.kind === 'mirrored') await this.mirror(route.mirror, write, result.version);
+      return { version: result.version };
+    }
+    throw new WriteOutcomeUnknownError();
+  }
+
+  /**
+   * Send one write if the routing lease is still valid, and acknowledge it only if DynamoDB answered within
+   * `maxRequestMs`: the two halves of the bound the cutover waits out.
+   */
+  private async sendUnderLease(
+    lease: RoutingLease,
+    cell: string,
+    write: UserWrite,
+  ): Promise<UserWriteResult | 'lease-expired'> {
+    if (!this.cache.isValid(lease)) return 'lease-expired';
+    const sentAt = this.monoNow();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.options.lease.maxRequestMs);
+    try {
+      const result = await this.onCell(cell, (store) =>
+        store.writeUserItem(write, { signal: controller.signal }),
+      );
+      if (this.monoNow() - sentAt > this.options.lease.maxRequestMs) throw new WriteOutcomeUnknownError();
+      return result;
+    } catch (error) {
+      if ((error as Error).name === 'AbortError' || controller.signal.aborted)
+        throw new WriteOutcomeUnknownError();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * While reads shift, copy the new state to the migration target too, so canary reads see it. Best effort and
+   * forward-only: a failure here loses nothing (the source holds the write, and catch-up carries it), and a
+   * copy that lands late, even after the switch, is refused by the target's HLC condition (the final catch-up
+   * already gave the target this state or a newer one). So it needs no lease.
+   */
+  private async mirror(cell: string, write: UserWrite, version: number): Promise<void> {
+    const item: StoredItem = {
+      partition: write.address.partition,
+      shard: write.address.shard,
+      key: write.address.key,
+      bucket: write.bucket,
+      version,
+      hlc: write.hlc,
+      deleted: write.kind === 'delete',
+      encoding: write.encoding ?? 'json',
+      value: write.kind === 'delete' ? '' : write.value!,
+      ...(write.tombstoneExpiresAt !== undefined ? { expiresAt: write.tombstoneExpiresAt } : {}),
+    };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.options.lease.maxRequestMs);
+    try {
+      await this.onCell(cell, (store) => store.putIfNewer(item, { signal: controller.signal }));
+    } catch {
+      this.mirrorFailures += 1;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private checkItemSize(write: UserWrite): void {
+    const size = storedItemSize({
+      partition: write.address.partition,
+      shard: write.address.shard,
+      key: write.address.key,
+      bucket: write.bucket,
+      version: 999_999_999,
+      hlc: write.hlc,
+      deleted: false,
+      encoding: write.encoding ?? 'json',
+      value: write.value ?? '',
+    });
+    if (size > MAX_ITEM_BYTES) {
+      throw new ItemTooLargeError(
+        `the stored item would be ${size} bytes; an item holds at most ${MAX_ITEM_BYTES}`,
+      );
+    }
+  }
+
+  /** Place a new partition in an ACTIVE cell of the writer's region (first write wins). */
+  private async place(partition: string, region = this.options.region): Promise<RoutingLease> {
+    const cells = (await this.activeCells()).filter((c) => c.region === region);
+    if (cells.length === 0) {
+      const regions = new Set((await this.activeCells()).map((c) => c.region));
+      if (!regions.has(region)) {
+        throw new InvalidRequestError(
+          'INVALID_REGION',
+          `unknown region '${region}'; expected one of ${[...regions].sort().join(', ')}`,
+        );
+      }
+      throw new NoCellAvailableError(region);
+    }
+    const cell = cells[fnv1a32(partition) % cells.length];
+    const startedMono = this.monoNow();
+    const record = await this.options.partitions.createIfAbsent(
+      newPartitionRecord(partition, cell.id, this.options.shardsPerPartition ?? 8, this.wallNow()),
+    );
+    return this.cache.remember(record, startedMono);
+  }
+
+  private async activeCells(): Promise<CellRecord[]> {
+    const ttl = this.options.cellsTtlMs ?? 30_000;
+    if (!this.cellsCache || this.monoNow() - this.cellsCache.fetchedAtMono > ttl) {
+      const fetchedAtMono = this.monoNow();
+      const cells = (await this.options.cells.list()).filter((c) => c.status === 'ACTIVE');
+      this.cellsCache = { cells, fetchedAtMono };
+    }
+    return this.cellsCache.cells;
+  }
+
+  private count(partition: string, call: CallOptions): void {
+    this.options.accessRecorder?.record(partition, call.region ?? this.options.region, call.clientId);
+  }
+
+  private async onCell<T>(cell: string, operation: (store: CellDataStore) => Promise<T>): Promise<T> {
+    try {
+      const result = await operation(this.options.stores.forCell(cell));
+      this.options.health?.record(cell, true);
+      return result;
+    } catch (error) {
+      const clientError = error instanceof DataPlaneError && !/UNAVAILABLE|THROTTLED/.test(error.code);
+      this.options.health?.record(cell, clientError);
+      throw error;
+    }
+  }
+
+  /** Routing record currently leased for a partition (for diagnostics and tests). */
+  async routingOf(partition: string): Promise<PartitionRecord | undefined> {
+    return (await this.cache.get(partition))?.record;
+  }
+}
+
+function newest(a: StoredItem | undefined, b: StoredItem | undefined): StoredItem | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return b.hlc > a.hlc ? b : a;
+}

@@ -1,0 +1,104 @@
+import type { FenceStage } from '../migration/migration-stage.ts';
+
+/**
+ * Routing phase of a partition, which the interceptor reads (through its leased cache) to route each request:
+ * - `stable`: reads and writes go to `cell`;
+ * - `preparing`: a migration builds a replica at `peer`; clients still use `cell` only;
+ * - `shifting`: writes go to `cell` and are mirrored to `peer`; reads go to `peer` for keys whose sticky canary
+ *   point is below `readWeight`;
+ * - `fenced`: writes are refused (503); reads read `cell` and `peer` and return the newer copy;
+ * - `switched`: `cell` is the new primary for reads and writes; `peer` is the old source, kept until commit.
+ */
+export type RoutingPhase = 'stable' | 'preparing' | 'shifting' | 'fenced' | 'switched';
+
+export interface PartitionRouting {
+  readonly phase: RoutingPhase;
+  /** The other cell of a migration in progress (target before the switch, old source after it). */
+  readonly peer?: string;
+  /** Share of reads sent to `peer` while shifting, in [0, 1]. */
+  readonly readWeight: number;
+  /** When the fence committed (epoch ms); the cutover waits out routing leases from this instant. */
+  readonly fencedAtMs?: number;
+}
+
+export type PartitionStatus = 'ACTIVE' | 'MIGRATING';
+
+/** The migration fence: at most one migration owns a partition at a time. */
+export interface PartitionFence {
+  /** Migration id (the Step Functions execution name). */
+  readonly owner: string;
+  readonly sourceCell: string;
+  readonly targetCell: string;
+  readonly acquiredAtMs: number;
+  readonly stage: FenceStage;
+  /**
+   * Latest end (epoch ms) of a lease held by a step that writes without conditions (copy pages, source
+   * removal pages). Stages that must not race such writes wait until it has passed.
+   */
+  readonly writerLeaseUntilMs?: number;
+}
+
+/** A copy of the partition in a cell other than the primary. */
+export interface ReplicaInfo {
+  /**
+   * `building`: being filled by a migration; `cold`: a retained former source, complete up to `watermark`;
+   * `stale`: left by a rolled-back migration (reusable only through a full copy and verify).
+   */
+  readonly state: 'building' | 'cold' | 'stale';
+  /** For `cold`: every write that landed before this HLC bound is in the copy. */
+  readonly watermark?: string;
+  readonly updatedAtMs: number;
+}
+
+export interface MigrationOutcome {
+  readonly id: string;
+  readonly outcome: 'COMMITTED' | 'ROLLED_BACK';
+  readonly fromCell: string;
+  readonly toCell: string;
+  /** Stage at which it ended (for a rollback: the stage that failed). */
+  readonly stage: FenceStage;
+  readonly reason?: string;
+  readonly atMs: number;
+}
+
+/** The partition metadata service's record for one partition. */
+export interface PartitionRecord {
+  readonly partition: string;
+  /** The primary cell: the source of truth for the partition's data. */
+  readonly cell: string;
+  /** Number of DynamoDB partition keys (`<partition>#<shard>`) the items spread over. Fixed at creation. */
+  readonly shards: number;
+  readonly status: PartitionStatus;
+  /** Bumped by every change of the record (optimistic concurrency). */
+  readonly version: number;
+  readonly routing: PartitionRouting;
+  readonly fence?: PartitionFence;
+  readonly replicas: Readonly<Record<string, ReplicaInfo>>;
+  readonly lastMigration?: MigrationOutcome;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+export function newPartitionRecord(
+  partition: string,
+  cell: string,
+  shards: number,
+  nowMs: number,
+): PartitionRecord {
+  return {
+    partition,
+    cell,
+    shards,
+    status: 'ACTIVE',
+    version: 1,
+    routing: { phase: 'stable', readWeight: 0 },
+    replicas: {},
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+  };
+}
+
+/** Cells that may hold data the partition needs: the primary, and the peer while a migration runs. */
+export function cellsHoldingData(record: PartitionRecord): string[] {
+  return record.routing.peer ? [record.cell, record.routing.peer] : [record.cell];
+}

@@ -1,0 +1,265 @@
+import type {
+  PartitionFence,
+  PartitionRecord,
+  PartitionRouting,
+  ReplicaInfo,
+} from '../data-plane/partition-record.ts';
+import {
+  FenceLostError,
+  InvalidMigrationTargetError,
+  MigrationInProgressError,
+  MigrationStateError,
+  StageClosedError,
+} from './migration-errors.ts';
+import { type FenceStage, stageIndex } from './migration-stage.ts';
+
+/**
+ * Pure state transitions of a partition record during a migration. Each returns the next record, or
+ * `undefined` when the record is already in the requested state, which makes every step idempotent: the
+ * repository writes nothing and the step carries on. The repository bumps `version` on every write.
+ */
+
+function touch(record: PartitionRecord, nowMs: number, changes: Partial<PartitionRecord>): PartitionRecord {
+  return { ...record, ...changes, updatedAtMs: nowMs };
+}
+
+/** The fence, if this migration owns it; otherwise a FenceLostError. */
+export function ownedFence(record: PartitionRecord, migrationId: string): PartitionFence {
+  if (record.fence?.owner !== migrationId) throw new FenceLostError(record.partition, migrationId);
+  return record.fence;
+}
+
+function withoutKey<T>(map: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const { [key]: _removed, ...rest } = map;
+  return rest;
+}
+
+export function acquireFence(
+  record: PartitionRecord,
+  migrationId: string,
+  targetCell: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  if (record.fence?.owner === migrationId) return undefined;
+  if (record.fence) throw new MigrationInProgressError(record.partition, record.fence.owner);
+  if (record.lastMigration?.id === migrationId) {
+    throw new MigrationStateError(
+      `migration '${migrationId}' already ended (${record.lastMigration.outcome})`,
+    );
+  }
+  if (record.cell === targetCell) {
+    throw new InvalidMigrationTargetError(
+      `partition '${record.partition}' is already in cell '${targetCell}'`,
+    );
+  }
+  return touch(record, nowMs, {
+    status: 'MIGRATING',
+    fence: {
+      owner: migrationId,
+      sourceCell: record.cell,
+      targetCell,
+      acquiredAtMs: nowMs,
+      stage: 'acquire',
+    },
+    routing: { phase: 'preparing', peer: targetCell, readWeight: 0 },
+  });
+}
+
+/** Record that the migration reached `stage`. Stages only move forward; `rollback` is last. */
+export function enterStage(
+  record: PartitionRecord,
+  migrationId: string,
+  stage: FenceStage,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  if (stageIndex(stage) <= stageIndex(fence.stage)) return undefined;
+  return touch(record, nowMs, { fence: { ...fence, stage } });
+}
+
+/**
+ * Register a lease for a step that writes without conditions. Refused once the migration left `stage`, so a
+ * zombie retry that wakes up late never writes: the stage after it closes the stage first, then waits for the
+ * leases registered before.
+ */
+export function registerWriterLease(
+  record: PartitionRecord,
+  migrationId: string,
+  stage: 'copy' | 'removeSource',
+  untilMs: number,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  if (fence.stage !== stage) {
+    throw new StageClosedError(
+      `stage '${stage}' of migration '${migrationId}' is closed (now '${fence.stage}')`,
+    );
+  }
+  if ((fence.writerLeaseUntilMs ?? 0) >= untilMs) return undefined;
+  return touch(record, nowMs, { fence: { ...fence, writerLeaseUntilMs: untilMs } });
+}
+
+export function setReplica(
+  record: PartitionRecord,
+  cell: string,
+  info: Omit<ReplicaInfo, 'updatedAtMs'>,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const current = record.replicas[cell];
+  if (current && current.state === info.state && current.watermark === info.watermark) return undefined;
+  return touch(record, nowMs, { replicas: { ...record.replicas, [cell]: { ...info, updatedAtMs: nowMs } } });
+}
+
+/** Shift a share of reads to the target. Allowed before the fence only. */
+export function setReadWeight(
+  record: PartitionRecord,
+  migrationId: string,
+  weight: number,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  const { routing } = record;
+  if (routing.phase !== 'preparing' && routing.phase !== 'shifting') {
+    throw new MigrationStateError(`cannot shift reads in phase '${routing.phase}'`);
+  }
+  if (routing.phase === 'shifting' && routing.readWeight === weight) return undefined;
+  return touch(record, nowMs, {
+    routing: { phase: 'shifting', peer: fence.targetCell, readWeight: weight },
+  });
+}
+
+/** Fence writes. Re-fencing keeps the original instant, so a retried step never shortens the lease wait. */
+export function fenceWrites(
+  record: PartitionRecord,
+  migrationId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  const { routing } = record;
+  if (routing.phase === 'fenced' || routing.phase === 'switched') return undefined;
+  if (routing.phase !== 'preparing' && routing.phase !== 'shifting') {
+    throw new MigrationStateError(`cannot fence in phase '${routing.phase}'`);
+  }
+  return touch(record, nowMs, {
+    routing: { phase: 'fenced', peer: fence.targetCell, readWeight: 0, fencedAtMs: nowMs },
+  });
+}
+
+/** Make the target the primary. Only from the fenced phase, after the final catch-up. */
+export function switchToTarget(
+  record: PartitionRecord,
+  migrationId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  const { routing } = record;
+  if (routing.phase === 'switched' && record.cell === fence.targetCell) return undefined;
+  if (routing.phase !== 'fenced' || record.cell !== fence.sourceCell) {
+    throw new MigrationStateError(`cannot switch in phase '${routing.phase}' with cell '${record.cell}'`);
+  }
+  return touch(record, nowMs, {
+    cell: fence.targetCell,
+    routing: { phase: 'switched', peer: fence.sourceCell, readWeight: 0 },
+    replicas: withoutKey(record.replicas, fence.targetCell),
+  });
+}
+
+/** Forget the source copy once it has been removed. */
+export function dropReplica(
+  record: PartitionRecord,
+  cell: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  if (!(cell in record.replicas)) return undefined;
+  return touch(record, nowMs, { replicas: withoutKey(record.replicas, cell) });
+}
+
+export function commitMigration(
+  record: PartitionRecord,
+  migrationId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  if (
+    !record.fence &&
+    record.lastMigration?.id === migrationId &&
+    record.lastMigration.outcome === 'COMMITTED'
+  ) {
+    return undefined;
+  }
+  const fence = ownedFence(record, migrationId);
+  if (record.routing.phase !== 'switched' || record.cell !== fence.targetCell) {
+    throw new MigrationStateError(`cannot commit in phase '${record.routing.phase}'`);
+  }
+  return touch(record, nowMs, {
+    status: 'ACTIVE',
+    fence: undefined,
+    routing: { phase: 'stable', readWeight: 0 },
+    lastMigration: {
+      id: migrationId,
+      outcome: 'COMMITTED',
+      fromCell: fence.sourceCell,
+      toCell: fence.targetCell,
+      stage: 'commit',
+      atMs: nowMs,
+    },
+  });
+}
+
+/**
+ * Start a reverse cutover: the migration had switched to the target and must go back. The target (now the
+ * primary) is fenced exactly as the source was, so the same lease argument covers the way back.
+ */
+export function fenceForReverse(
+  record: PartitionRecord,
+  migrationId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  const { routing } = record;
+  if (routing.phase === 'fenced' && record.cell === fence.targetCell) return undefined;
+  if (routing.phase !== 'switched')
+    throw new MigrationStateError(`no reverse cutover from '${routing.phase}'`);
+  return touch(record, nowMs, {
+    fence: { ...fence, stage: 'rollback' },
+    routing: { phase: 'fenced', peer: fence.sourceCell, readWeight: 0, fencedAtMs: nowMs },
+  });
+}
+
+/**
+ * End a rollback: routing back to the source only, fence released, the reason recorded. `targetReplica`
+ * says what the target's copy is now (stale after a partial build; cold after a reverse cutover).
+ */
+export function finishRollback(
+  record: PartitionRecord,
+  migrationId: string,
+  failedStage: FenceStage,
+  reason: string,
+  targetReplica: Omit<ReplicaInfo, 'updatedAtMs'>,
+  nowMs: number,
+): PartitionRecord | undefined {
+  if (!record.fence && record.lastMigration?.id === migrationId) return undefined;
+  const fence = ownedFence(record, migrationId);
+  if (record.routing.phase === 'switched') {
+    throw new MigrationStateError(
+      'a switched migration must run its reverse cutover before it can roll back',
+    );
+  }
+  const routing: PartitionRouting = { phase: 'stable', readWeight: 0 };
+  const replicas = withoutKey(record.replicas, fence.sourceCell);
+  return touch(record, nowMs, {
+    cell: fence.sourceCell,
+    status: 'ACTIVE',
+    fence: undefined,
+    routing,
+    replicas: { ...replicas, [fence.targetCell]: { ...targetReplica, updatedAtMs: nowMs } },
+    lastMigration: {
+      id: migrationId,
+      outcome: 'ROLLED_BACK',
+      fromCell: fence.sourceCell,
+      toCell: fence.targetCell,
+      stage: failedStage,
+      reason: reason.slice(0, 500),
+      atMs: nowMs,
+    },
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Routing leases: the timing rules that let a cutover use only single-item conditional writes (no
+ * transactions, no streams), and their assumptions. See docs/migration.md for the full argument.
+ *
+ * Assumptions (each one is a configuration value below):
+ * 1. An interceptor uses a cached routing entry only while `leaseTtlMs` have not passed on its monotonic clock
+ *    since it *sent* the read that fetched it (the read is strongly consistent).
+ * 2. An interceptor acknowledges a data write only if DynamoDB answered it within `maxRequestMs` of sending it.
+ *    A write that lands later is never acknowledged. Unconditional bulk writers (copy pages) hold a writer
+ *    lease instead, and DynamoDB applies a request within `maxRequestMs` of its arrival or never.
+ * 3. Monotonic clocks run at a rate within `clockDriftRate` of real time; wall clocks of any two hosts
+ *    differ by at most `maxClockSkewMs`.
+ * 4. An item written to a data table appears in its `changes` index within `indexLagMs` (0 on dynalite;
+ *    DynamoDB's GSIs are eventually consistent, usually well under a second).
+ */
+export interface RoutingLeaseConfig {
+  readonly leaseTtlMs: number;
+  readonly maxRequestMs: number;
+  readonly maxClockSkewMs: number;
+  readonly clockDriftRate: number;
+  readonly indexLagMs: number;
+}
+
+export const DEFAULT_ROUTING_LEASE: RoutingLeaseConfig = {
+  leaseTtlMs: 5_000,
+  maxRequestMs: 3_000,
+  maxClockSkewMs: 1_000,
+  clockDriftRate: 0.001,
+  indexLagMs: 2_000,
+};
+
+/** May an interceptor still route with an entry it began fetching at `fetchStartedMono`? */
+export function isLeaseValid(fetchStartedMono: number, nowMono: number, config: RoutingLeaseConfig): boolean {
+  return nowMono - fetchStartedMono < config.leaseTtlMs;
+}
+
+/**
+ * How long the cutover waits after its fence committed before the final catch-up. Every write an interceptor
+ * acknowledges was sent while its lease was valid (before fence + TTL·(1+ρ)), and answered within
+ * maxRequest·(1+ρ), so it landed by then; the index shows it `indexLagMs` later. The wait is checked against
+ * wall clocks on another host, hence the skew.
+ */
+export function cutoverWaitMs(config: RoutingLeaseConfig): number {
+  const drift = 1 + config.clockDriftRate;
+  return Math.ceil(
+    config.leaseTtlMs * drift + config.maxRequestMs * drift + config.indexLagMs + config.maxClockSkewMs,
+  );
+}
+
+/**
+ * How far before a point in time a catch-up must look in the `changes` index: a write that landed at real time
+ * t carries an HLC of at least t − skew, and is visible in the index by t + indexLag.
+ */
+export function changeWindowMs(config: RoutingLeaseConfig): number {
+  return config.maxClockSkewMs + config.indexLagMs;
+}
+
+/**
+ * End (epoch ms, on the writer's wall clock) of a lease for an unconditional writer that stops sending at
+ * `startMs + budgetMs`: requests sent before then land within maxRequest; readers on other hosts may be
+ * `maxClockSkewMs` ahead.
+ */
+export function writerLeaseEndMs(startWallMs: number, budgetMs: number, config: RoutingLeaseConfig): number {
+  const drift = 1 + config.clockDriftRate;
+  return Math.ceil(startWallMs + budgetMs * drift + config.maxRequestMs * drift + config.maxClockSkewMs);
+}
+
+/** Retry-After for a fenced write: the time left until the switch can happen, at least one second. */
+export function fencedRetryAfterSeconds(
+  fencedAtMs: number | undefined,
+  nowMs: number,
+  config: RoutingLeaseConfig,
+) {
+  if (fencedAtMs === undefined) return 1;
+  const remaining = fencedAtMs + cutoverWaitMs(config) - nowMs;
+  return Math.max(1, Math.ceil(remaining / 1000));
+}

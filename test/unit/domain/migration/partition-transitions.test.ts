@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import {
+  newPartitionRecord,
+  type PartitionRecord,
+} from '../../../../src/domain/data-plane/partition-record.ts';
+import {
+  FenceLostError,
+  InvalidMigrationTargetError,
+  MigrationInProgressError,
+  MigrationStateError,
+  StageClosedError,
+} from '../../../../src/domain/migration/migration-errors.ts';
+import {
+  acquireFence,
+  commitMigration,
+  enterStage,
+  fenceForReverse,
+  fenceWrites,
+  finishRollback,
+  registerWriterLease,
+  setReadWeight,
+  switchToTarget,
+} from '../../../../src/domain/migration/partition-transitions.ts';
+
+const base = newPartitionRecord('p', 'cell-a', 4, 1_000);
+
+/** Apply a transition the way the repository does: undefined means "unchanged". */
+function apply(record: PartitionRecord, next: PartitionRecord | undefined): PartitionRecord {
+  return next ? { ...next, version: record.version + 1 } : record;
+}
+
+describe('partition transitions', () => {
+  it('take the fence once, refuse a second migration by name, and accept a retry of the same one', () => {
+    const fenced = apply(base, acquireFence(base, 'm1', 'cell-b', 2_000));
+    expect(fenced).toMatchObject({
+      status: 'MIGRATING',
+      fence: { owner: 'm1', sourceCell: 'cell-a', targetCell: 'cell-b', stage: 'acquire' },
+      routing: { phase: 'preparing', peer: 'cell-b' },
+    });
+    expect(acquireFence(fenced, 'm1', 'cell-b', 3_000)).toBeUndefined();
+    expect(() => acquireFence(fenced, 'm2', 'cell-c', 3_000)).toThrow(MigrationInProgressError);
+    expect(() => acquireFence(base, 'm3', 'cell-a', 3_000)).toThrow(InvalidMigrationTargetError);
+  });
+
+  it('move stages forward only, and close a stage to unconditional writers once it is left', () => {
+    let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    r = apply(r, enterStage(r, 'm1', 'copy', 1));
+    r = apply(r, registerWriterLease(r, 'm1', 'copy', 5_000, 1));
+    expect(r.fence?.writerLeaseUntilMs).toBe(5_000);
+    expect(registerWriterLease(r, 'm1', 'copy', 4_000, 1)).toBeUndefined();
+    r = apply(r, enterStage(r, 'm1', 'catchUp', 2));
+    expect(enterStage(r, 'm1', 'copy', 3)).toBeUndefined();
+    expect(r.fence?.stage).toBe('catchUp');
+    expect(() => registerWriterLease(r, 'm1', 'copy', 9_000, 3)).toThrow(StageClosedError);
+    expect(() => enterStage(r, 'other', 'verify', 3)).toThrow(FenceLostError);
+  });
+
+  it('keep the first fence instant when the fence step runs twice', () => {
+    let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    r = apply(r, setReadWeight(r, 'm1', 0.5, 1));
+    r = apply(r, fenceWrites(r, 'm1', 10_000));
+    expect(fenceWrites(r, 'm1', 99_000)).toBeUndefined();
+    expect(r.routing).toEqual({ phase: 'fenced', peer: 'cell-b', readWeight: 0, fencedAtMs: 10_000 });
+    expect(() => setReadWeight(r, 'm1', 1, 2)).toThrow(MigrationStateError);
+  });
+
+  it('switch, then commit exactly once, leaving a stable partition at the target', () => {
+    let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    expect(() => switchToTarget(r, 'm1', 1)).toThrow(MigrationStateError);
+    r = apply(r, fenceWrites(r, 'm1', 1));
+    r = apply(r, switchToTarget(r, 'm1', 2));
+    expect(r).toMatchObject({ cell: 'cell-b', routing: { phase: 'switched', peer: 'cell-a' } });
+    expect(switchToTarget(r, 'm1', 3)).toBeUndefined();
+    r = apply(r, commitMigration(r, 'm1', 4));
+    expect(r).toMatchObject({
+      cell: 'cell-b',
+      status: 'ACTIVE',
+      routing: { phase: 'stable' },
+      lastMigration: { id: 'm1', outcome: 'COMMITTED', fromCell: 'cell-a', toCell: 'cell-b' },
+    });
+    expect(r.fence).toBeUndefined();
+    expect(commitMigration(r, 'm1', 5)).toBeUndefined();
+    expect(() => acquireFence(r, 'm1', 'cell-a', 6)).toThrow(MigrationStateError);
+  });
+
+  it('roll back to the source from before the switch, and only through a reverse cutover after it', () => {
+    let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    r = apply(r, setReadWeight(r, 'm1', 0.25, 1));
+    const rolled = apply(
+      r,
+      finishRollback(r, 'm1', 'shiftReads', 'CanaryUnhealthyError: errors', { state: 'stale' }, 2),
+    );
+    expect(rolled).toMatchObject({
+      cell: 'cell-a',
+      status: 'ACTIVE',
+      routing: { phase: 'stable', readWeight: 0 },
+      replicas: { 'cell-b': { state: 'stale' } },
+      lastMigration: { outcome: 'ROLLED_BACK', stage: 'shiftReads', reason: 'CanaryUnhealthyError: errors' },
+    });
+    expect(rolled.fence).toBeUndefined();
+    expect(finishRollback(rolled, 'm1', 'shiftReads', 'again', { state: 'stale' }, 3)).toBeUndefined();
+
+    r = apply(r, fenceWrites(r, 'm1', 3));
+    r = apply(r, switchToTarget(r, 'm1', 4));
+    expect(() => finishRollback(r, 'm1', 'removeSource', 'x', { state: 'stale' }, 5)).toThrow(
+      MigrationStateError,
+    );
+    r = apply(r, fenceForReverse(r, 'm1', 5));
+    expect(r).toMatchObject({ cell: 'cell-b', routing: { phase: 'fenced', peer: 'cell-a', fencedAtMs: 5 } });
+    expect(fenceForReverse(r, 'm1', 6)).toBeUndefined();
+    r = apply(r, finishRollback(r, 'm1', 'removeSource', 'x', { state: 'cold', watermark: 'w' }, 7));
+    expect(r).toMatchObject({
+      cell: 'cell-a',
+      routing: { phase: 'stable' },
+      replicas: { 'cell-b': { state: 'cold' } },
+    });
+  });
+});
