@@ -1,0 +1,25 @@
+import {
+  createEmbeddedForecaster,
+  type EmbeddedForecasterOptions,
+} from '../forecasting/embedded-forecaster.ts';
+import { planMoves } from '../planning/placement-planner.ts';
+import type { PlannerOptions } from '../planning/planner-options.ts';
+import type { SimulationDependencies } from './simulation-options.ts';
+
+export interface ProfilerAndPlannerOptions {
+  readonly planner?: PlannerOptions;
+  readonly forecaster?: EmbeddedForecasterOptions;
+}
+
+/**
+ * The production profiler and planner, as the simulator drives them: the embedded forecaster and
+ * `planMoves`, the same functions the Lambdas call. Demand beyond every cell's capacity is reported in
+ * the capacity forecast rather than thrown, since a replay must go on through an overload.
+ */
+export function productionDependencies(options: ProfilerAndPlannerOptions = {}): SimulationDependencies {
+  const plannerOptions: PlannerOptions = { demandBeyondCapacity: 'report', ...options.planner };
+  return {
+    planMoves: (input) => planMoves(input, plannerOptions),
+    createForecaster: (intervalMs) => createEmbeddedForecaster(intervalMs, options.forecaster),
+  };
+}

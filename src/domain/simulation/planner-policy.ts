@@ -1,0 +1,325 @@
+import type { ForecastBuffers, OnlineForecaster } from '../forecasting/forecast-model.ts';
+import type { PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
+import type {
+  ClusterView,
+  MoveRequest,
+  PolicyDecision,
+  PolicyDriver,
+  ScaleOutRequest,
+} from './policy-driver.ts';
+import type {
+  PolicyName,
+  ScoringRequest,
+  SimulationDependencies,
+  SimulationInput,
+  SimulationOptions,
+} from './simulation-options.ts';
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Where a planning policy's view of future demand comes from. `fill` writes the next `horizon` steps
+ * of mean ops/s (and an upper quantile) per partition and region, and each partition's write fraction.
+ */
+interface DemandSource {
+  observe(bucket: number): void;
+  fill(bucket: number): void;
+  /** Forecast model names, for the scorer. */
+  readonly models: readonly string[];
+}
+
+interface Buffers {
+  readonly P: number;
+  readonly R: number;
+  readonly H: number;
+  /** Mean forecast at ((p * R) + r) * H + h. */
+  readonly mean: Float64Array;
+  /** Upper-quantile forecast, same layout. */
+  readonly upper: Float64Array;
+  readonly writeFraction: Float64Array;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A policy that calls the planner every planning interval. Only the demand it feeds differs:
+ * `reactive` repeats the last interval, `predictive` forecasts with one online forecaster per
+ * partition × region, `oracle` reads the true future from the trace.
+ */
+export class PlannerPolicy implements PolicyDriver {
+  plannerMs = 0;
+  plannerCalls = 0;
+  private readonly buffers: Buffers;
+  private readonly source: DemandSource;
+  private readonly partitions: Writable<PlannerPartition>[];
+  private readonly partitionIndex: Map<string, number>;
+  private readonly meanViews: Record<string, Float64Array>[];
+  private readonly upperViews: Record<string, Float64Array>[];
+  private readonly scalesOut: boolean;
+
+  constructor(
+    private readonly policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
+    private readonly input: SimulationInput,
+    private readonly deps: SimulationDependencies,
+    private readonly options: SimulationOptions,
+    private readonly planEvery: number,
+  ) {
+    const { trace } = input;
+    const P = trace.partitions.length;
+    const R = trace.regions.length;
+    const H = Math.max(1, Math.ceil(options.horizonMs / trace.bucketMs));
+    this.buffers = {
+      P,
+      R,
+      H,
+      mean: new Float64Array(P * R * H),
+      upper: new Float64Array(P * R * H),
+      writeFraction: new Float64Array(P).fill(0.2),
+    };
+    const views = (buffer: Float64Array) =>
+      trace.partitions.map((_, p) =>
+        Object.fromEntries(
+          trace.regions.map((region, r) => [region, buffer.subarray((p * R + r) * H, (p * R + r + 1) * H)]),
+        ),
+      );
+    this.meanViews = views(this.buffers.mean);
+    this.upperViews = views(this.buffers.upper);
+    const planOnUpper = policy === 'predictive' && options.planningQuantile !== 'mean';
+    this.partitions = input.partitions.map((spec, p) => ({
+      id: spec.id,
+      sizeBytes: spec.sizeBytes,
+      cell: spec.cell,
+      forecast: planOnUpper ? this.upperViews[p] : this.meanViews[p],
+      writeFraction: 0.2,
+    }));
+    this.partitionIndex = new Map(input.partitions.map((spec, p) => [spec.id, p]));
+    this.scalesOut = policy !== 'reactive';
+    this.source =
+      policy === 'oracle'
+        ? new OracleSource(input, this.buffers)
+        : policy === 'reactive'
+          ? new ReactiveSource(input, this.buffers, planEvery)
+          : new ForecastSource(
+              input,
+              this.buffers,
+              deps,
+              options.planningQuantile === 'mean' ? 0.9 : options.planningQuantile,
+            );
+  }
+
+  observe(bucket: number): void {
+    this.source.observe(bucket);
+  }
+
+  decide(view: ClusterView): PolicyDecision {
+    const { buffers } = this;
+    this.source.fill(view.bucket);
+    for (let p = 0; p < buffers.P; p++) {
+      const partition = this.partitions[p];
+      partition.cell = view.cellIds[view.placement[p]];
+      partition.writeFraction = buffers.writeFraction[p];
+      const moved = view.lastMovedAtMs[p];
+      partition.lastMovedAtMs = Number.isNaN(moved) ? undefined : moved;
+    }
+    if (this.policy === 'predictive' && this.deps.scorePartitions) this.applyScores();
+    const input: PlannerInput = {
+      nowMs: view.nowMs,
+      stepSeconds: this.input.trace.bucketMs / 1000,
+      topology: view.topology,
+      cellStatus: view.cellStatus,
+      partitions: this.partitions,
+      relationships: this.input.relationships,
+      inFlight: view.inFlight,
+      limits: this.options.plannerLimits,
+    };
+    const started = performance.now();
+    const plan = this.deps.planMoves(input);
+    this.plannerMs += performance.now() - started;
+    this.plannerCalls++;
+    const moves: MoveRequest[] = [];
+    for (const move of plan.moves) {
+      const p = this.partitionIndex.get(move.partition);
+      if (p !== undefined) moves.push({ partition: p, from: move.from, to: move.to });
+    }
+    const scaleOut: ScaleOutRequest[] = [];
+    if (this.scalesOut) {
+      // Act on a shortfall once its latest provisioning start falls before the next planning cycle.
+      const nextCycleMs = view.nowMs + this.planEvery * this.input.trace.bucketMs;
+      for (const shortfall of plan.capacityForecast) {
+        if (shortfall.scaleOutByMs <= nextCycleMs && shortfall.cellsNeeded > 0) {
+          scaleOut.push({ region: shortfall.region, cells: shortfall.cellsNeeded });
+        }
+      }
+    }
+    return { moves, scaleOut };
+  }
+
+  private applyScores(): void {
+    const requests: ScoringRequest[] = this.partitions.map((partition, p) => ({
+      partition: partition.id,
+      stepSeconds: this.input.trace.bucketMs / 1000,
+      mean: this.meanViews[p],
+      upper: this.upperViews[p],
+      models: this.source.models,
+    }));
+    const scores = this.deps.scorePartitions!(requests, 0);
+    for (const score of scores) {
+      const p = this.partitionIndex.get(score.partition);
+      if (p !== undefined) this.partitions[p].affinity = score.affinity;
+    }
+  }
+}
+
+/** Exponentially weighted write fraction with a one-day half-life, from observed buckets. */
+class WriteFractionTracker {
+  private readonly writes: Float64Array;
+  private readonly totals: Float64Array;
+  private readonly decay: number;
+
+  constructor(
+    private readonly input: SimulationInput,
+    private readonly buffers: Buffers,
+  ) {
+    this.writes = new Float64Array(buffers.P);
+    this.totals = new Float64Array(buffers.P);
+    this.decay = 0.5 ** (input.trace.bucketMs / DAY_MS);
+  }
+
+  observe(bucket: number): void {
+    const { reads, writes } = this.input.trace;
+    const { P, R } = this.buffers;
+    let i = bucket * P * R;
+    for (let p = 0; p < P; p++) {
+      let w = 0;
+      let total = 0;
+      for (let r = 0; r < R; r++, i++) {
+        w += writes[i];
+        total += reads[i] + writes[i];
+      }
+      this.writes[p] = this.writes[p] * this.decay + w;
+      this.totals[p] = this.totals[p] * this.decay + total;
+      if (this.totals[p] > 0) this.buffers.writeFraction[p] = this.writes[p] / this.totals[p];
+    }
+  }
+}
+
+/** Reactive: the mean of the last planning interval, repeated over the horizon. */
+class ReactiveSource implements DemandSource {
+  readonly models = ['reactive:last-interval'];
+  private readonly writeFractions: WriteFractionTracker;
+
+  constructor(
+    private readonly input: SimulationInput,
+    private readonly buffers: Buffers,
+    private readonly window: number,
+  ) {
+    this.writeFractions = new WriteFractionTracker(input, buffers);
+  }
+
+  observe(bucket: number): void {
+    this.writeFractions.observe(bucket);
+  }
+
+  fill(bucket: number): void {
+    const { reads, writes } = this.input.trace;
+    const { P, R, H, mean, upper } = this.buffers;
+    const first = Math.max(0, bucket - this.window);
+    const count = bucket - first;
+    for (let p = 0; p < P; p++) {
+      for (let r = 0; r < R; r++) {
+        let sum = 0;
+        for (let b = first; b < bucket; b++) {
+          const i = (b * P + p) * R + r;
+          sum += reads[i] + writes[i];
+        }
+        const value = count > 0 ? sum / count : 0;
+        const offset = (p * R + r) * H;
+        mean.fill(value, offset, offset + H);
+        upper.fill(value, offset, offset + H);
+      }
+    }
+  }
+}
+
+/** Oracle: the true demand of the next steps (the last bucket repeats past the end of the trace). */
+class OracleSource implements DemandSource {
+  readonly models = ['oracle'];
+
+  constructor(
+    private readonly input: SimulationInput,
+    private readonly buffers: Buffers,
+  ) {}
+
+  observe(): void {}
+
+  fill(bucket: number): void {
+    const { reads, writes, bucketCount } = this.input.trace;
+    const { P, R, H, mean, upper, writeFraction } = this.buffers;
+    for (let p = 0; p < P; p++) {
+      let w = 0;
+      let total = 0;
+      for (let r = 0; r < R; r++) {
+        const offset = (p * R + r) * H;
+        for (let h = 0; h < H; h++) {
+          const b = Math.min(bucket + h, bucketCount - 1);
+          const i = (b * P + p) * R + r;
+          const value = reads[i] + writes[i];
+          mean[offset + h] = value;
+          upper[offset + h] = value;
+          w += writes[i];
+          total += value;
+        }
+      }
+      if (total > 0) writeFraction[p] = w / total;
+    }
+  }
+}
+
+/** Predictive: one online forecaster per partition × region, fed every bucket. */
+class ForecastSource implements DemandSource {
+  private readonly forecasters: OnlineForecaster[];
+  private readonly outputs: ForecastBuffers[];
+  private readonly levels: readonly number[];
+  /** Mean and upper quantile of every forecast, reused each cycle. */
+  private readonly writeFractions: WriteFractionTracker;
+
+  constructor(
+    private readonly input: SimulationInput,
+    private readonly buffers: Buffers,
+    deps: SimulationDependencies,
+    upperQuantile: number,
+  ) {
+    const { P, R, H, mean, upper } = buffers;
+    this.levels = [upperQuantile];
+    this.forecasters = [];
+    this.outputs = [];
+    for (let k = 0; k < P * R; k++) {
+      this.forecasters.push(deps.createForecaster(input.trace.bucketMs));
+      this.outputs.push({
+        mean: mean.subarray(k * H, (k + 1) * H),
+        quantiles: [upper.subarray(k * H, (k + 1) * H)],
+      });
+    }
+    this.writeFractions = new WriteFractionTracker(input, buffers);
+  }
+
+  get models(): readonly string[] {
+    return [...new Set(this.forecasters.map((f) => f.model))];
+  }
+
+  observe(bucket: number): void {
+    const { reads, writes } = this.input.trace;
+    const base = bucket * this.forecasters.length;
+    for (let k = 0; k < this.forecasters.length; k++) {
+      this.forecasters[k].observe(reads[base + k] + writes[base + k]);
+    }
+    this.writeFractions.observe(bucket);
+  }
+
+  fill(): void {
+    const { H } = this.buffers;
+    for (let k = 0; k < this.forecasters.length; k++) {
+      this.forecasters[k].forecastInto(H, this.levels, this.outputs[k]);
+    }
+  }
+}

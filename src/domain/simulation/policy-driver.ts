@@ -1,0 +1,49 @@
+import type { CellStatus, InFlightMove } from '../planning/movement-plan.ts';
+import type { Topology } from '../topology.ts';
+
+/** What a policy sees of the simulated cluster when it plans. */
+export interface ClusterView {
+  readonly nowMs: number;
+  /** Index of the bucket about to start; demand is known for earlier buckets only. */
+  readonly bucket: number;
+  /** The topology with the cells that exist now (retired ones removed, added ones included). */
+  readonly topology: Topology;
+  readonly cellStatus: Readonly<Record<string, CellStatus>>;
+  /** Cell ids by cell index. */
+  readonly cellIds: readonly string[];
+  /** Primary cell index per partition. */
+  readonly placement: Int32Array;
+  readonly inFlight: readonly InFlightMove[];
+  /** When each partition last finished a move; NaN if never. */
+  readonly lastMovedAtMs: Float64Array;
+}
+
+export interface MoveRequest {
+  readonly partition: number;
+  /** The cell the policy believes the partition is in; a stale belief rejects the move. */
+  readonly from?: string;
+  readonly to: string;
+}
+
+export interface ScaleOutRequest {
+  readonly region: string;
+  readonly cells: number;
+}
+
+export interface PolicyDecision {
+  readonly moves: readonly MoveRequest[];
+  readonly scaleOut: readonly ScaleOutRequest[];
+}
+
+/** One placement policy, driven by the simulator bucket by bucket. */
+export interface PolicyDriver {
+  /** Bucket `bucket` has just ended; its demand is now observed. */
+  observe(bucket: number): void;
+  /** Called at the start of every planning interval. */
+  decide(view: ClusterView): PolicyDecision;
+  /** Time spent inside the planner, and number of calls, for the details. */
+  readonly plannerMs: number;
+  readonly plannerCalls: number;
+}
+
+export const NO_DECISION: PolicyDecision = { moves: [], scaleOut: [] };

@@ -1,0 +1,171 @@
+import type { OnlineForecaster } from '../forecasting/forecast-model.ts';
+import type { MovementPlan, PlannerInput, PlannerLimits, Relationship } from '../planning/movement-plan.ts';
+import type { AffinityScore } from '../scoring/affinity-score.ts';
+import type { Topology } from '../topology.ts';
+import type { DemandTrace, PartitionSpec } from './demand-trace.ts';
+
+/** The placement policies the backtest compares. */
+export type PolicyName = 'static' | 'reactive' | 'replicate-all' | 'predictive' | 'oracle';
+
+export const POLICY_NAMES: readonly PolicyName[] = [
+  'static',
+  'reactive',
+  'replicate-all',
+  'predictive',
+  'oracle',
+];
+
+export function isPolicyName(name: string): name is PolicyName {
+  return (POLICY_NAMES as readonly string[]).includes(name);
+}
+
+/** What the simulator replays: the deployment, its initial placement and the recorded demand. */
+export interface SimulationInput {
+  readonly topology: Topology;
+  readonly trace: DemandTrace;
+  /** Initial placement, in the same order as `trace.partitions`. */
+  readonly partitions: readonly PartitionSpec[];
+  /** Observed co-access between partitions, passed to the planner. */
+  readonly relationships?: readonly Relationship[];
+}
+
+/** Input of the scorer as the simulator calls it: one entry per partition, forecasts per region. */
+export interface ScoringRequest {
+  readonly partition: string;
+  readonly stepSeconds: number;
+  /** Mean forecast per region, one value per step. */
+  readonly mean: Readonly<Record<string, ArrayLike<number>>>;
+  /** Upper-quantile forecast per region (the level is `SimulationOptions.planningQuantile`, or 0.9). */
+  readonly upper: Readonly<Record<string, ArrayLike<number>>>;
+  readonly models: readonly string[];
+}
+
+/**
+ * The profiler and planner code the simulator drives: the same functions the Lambdas call.
+ * Injected so tests can swap a planner, and so the domain never imports an adapter.
+ */
+export interface SimulationDependencies {
+  readonly planMoves: (input: PlannerInput) => MovementPlan;
+  readonly createForecaster: (intervalMs: number) => OnlineForecaster;
+  /** Affinity scores for the predictive policy; without it the planner derives affinity itself. */
+  readonly scorePartitions?: (requests: readonly ScoringRequest[], hotOpsPerSec: number) => AffinityScore[];
+}
+
+export interface SimulationProgress {
+  readonly policy: PolicyName;
+  readonly bucket: number;
+  readonly buckets: number;
+}
+
+export interface SimulationOptions {
+  /** How often the policies plan. @default 15 min (at least one bucket) */
+  readonly planningIntervalMs: number;
+  /** How far ahead the predictive and oracle policies look. @default 2 h */
+  readonly horizonMs: number;
+  /** Metrics ignore this first stretch of the trace; policies act from the start. @default 7 d */
+  readonly warmupMs: number;
+  /** Latency of a request served in its own region. @default 5 ms */
+  readonly localLatencyMs: number;
+  /** A cell above this utilization makes a move "under load". @default 0.7 */
+  readonly underLoadUtilization: number;
+  /** A move undone within this time counts as thrash. @default 6 h */
+  readonly thrashWindowMs: number;
+  /** Bytes per read and per write, for cross-region request transfer. @default 4096 and 1024 */
+  readonly readBytes: number;
+  readonly writeBytes: number;
+  /**
+   * Share of a cell's ops capacity that copying at the full migration bandwidth consumes, on the source
+   * and on the target (split among concurrent copies); the target also applies the partition's writes
+   * while it catches up. @default 0.05
+   */
+  readonly copyLoadShare: number;
+  /** A draining cell not emptied by the planner within this time is drained by force. @default 12 h */
+  readonly drainGraceMs: number;
+  /** Provisioning time of a manually added cell when the topology has no `alarmScaling`. @default 5 min */
+  readonly provisionMs: number;
+  /**
+   * What the predictive policy feeds the planner: a forecast quantile, or the mean. The planner takes
+   * one forecast for both locality and capacity; an upper quantile keeps cells below their limit when
+   * demand runs above the mean (see the backtest README for the measured trade-off). @default 0.9
+   */
+  readonly planningQuantile: number | 'mean';
+  /** Planner limits (concurrency, bytes per cycle, hysteresis, cooldown, headroom). */
+  readonly plannerLimits?: Partial<PlannerLimits>;
+  readonly onProgress?: (progress: SimulationProgress) => void;
+}
+
+export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = {
+  planningIntervalMs: 15 * 60_000,
+  horizonMs: 2 * 3_600_000,
+  warmupMs: 7 * 86_400_000,
+  localLatencyMs: 5,
+  underLoadUtilization: 0.7,
+  thrashWindowMs: 6 * 3_600_000,
+  readBytes: 4096,
+  writeBytes: 1024,
+  copyLoadShare: 0.05,
+  drainGraceMs: 12 * 3_600_000,
+  provisionMs: 5 * 60_000,
+  planningQuantile: 0.9,
+};
+
+/** The headline figures per policy; names are the JSON keys of `prestage backtest --json`. */
+export interface PolicyMetrics {
+  /** Fraction of requests served from another region. */
+  readonly remoteShare: number;
+  readonly meanLatencyMs: number;
+  readonly p99LatencyMs: number;
+  readonly bytesMoved: number;
+  /** Bytes copied while the source or the target was above `underLoadUtilization`. */
+  readonly bytesMovedUnderLoad: number;
+  /** Cross-region bytes (migrations, remote requests, replicated writes) at the topology's price. */
+  readonly transferCostUsd: number;
+  /** Mean bytes stored over all cells (a moving partition counts at both ends). */
+  readonly storedBytesAvg: number;
+  /** Minutes a cell spent above its ops capacity, summed over cells. */
+  readonly overloadCellMinutes: number;
+  /** Completed moves. */
+  readonly moves: number;
+  /** Moves that undid a move of the same partition within `thrashWindowMs`. */
+  readonly thrashMoves: number;
+  /** Cells added by alarms or ahead of a forecast shortfall (scheduled additions excluded). */
+  readonly cellsAdded: number;
+}
+
+/** Secondary figures that explain the headline ones. */
+export interface PolicyDetails {
+  readonly requests: number;
+  readonly migrationTransferBytes: number;
+  readonly remoteRequestBytes: number;
+  readonly replicatedWriteBytes: number;
+  readonly forcedMoves: number;
+  readonly rejectedMoves: number;
+  readonly cellsAddedByAlarm: number;
+  readonly cellsAddedByForecast: number;
+  readonly cellsRetired: number;
+  readonly plannerCalls: number;
+  readonly plannerMs: number;
+  readonly simulationMs: number;
+}
+
+/** Per-slot time series for the report; slot i covers [startMs + i*stepMs, +stepMs). */
+export interface PolicySeries {
+  readonly startMs: number;
+  readonly stepMs: number;
+  readonly remoteShare: Float64Array;
+  readonly meanLatencyMs: Float64Array;
+  readonly p99LatencyMs: Float64Array;
+  readonly bytesMoved: Float64Array;
+  readonly overloadCellMinutes: Float64Array;
+  /** Cells holding or able to take data at the end of the slot. */
+  readonly cells: Float64Array;
+  /** Mean total demand (ops/s) in the slot. */
+  readonly demandOpsPerSec: Float64Array;
+}
+
+export interface PolicyResult {
+  readonly policy: PolicyName;
+  readonly metrics: PolicyMetrics;
+  readonly details: PolicyDetails;
+  readonly series: PolicySeries;
+}
