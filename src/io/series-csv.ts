@@ -76,7 +76,7 @@ export function parseSeriesCsv(text: string, file: string, options: SeriesCsvOpt
         { file, line: b, field: timeField },
         `timestamp '${table.rows[i].cells[timeIndex].trim()}' falls in the same ${intervalMs / 1000}s bucket ` +
           `(${new Date(startMs + bucket * intervalMs).toISOString()}) as line ${a}; ` +
-          'remove the duplicate, or choose how to combine them (duplicates: sum or mean)',
+          'remove the duplicate, or set duplicates to sum or mean (CLI: --duplicates sum|mean)',
       );
     } else {
       grid[bucket] += values[i];

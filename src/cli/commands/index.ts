@@ -1,6 +1,8 @@
 import { registerCommand } from '../main.ts';
+import { forecastCommand } from './forecast.ts';
 
 // Each command module registers itself here; the order is the order `prestage --help` lists them.
 export function registerAllCommands(): void {
+  registerCommand(forecastCommand);
   void registerCommand;
 }
