@@ -8,7 +8,7 @@ import { EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
 /** Lease settings for tests: short, so cutovers and expiries take milliseconds. */
 export const TEST_LEASE: RoutingLeaseConfig = {
   leaseTtlMs: 150,
-  maxRequestMs: 1_000,
+  maxRequestMs: 300,
   maxClockSkewMs: 20,
   clockDriftRate: 0.001,
   indexLagMs: 0,

@@ -32,10 +32,15 @@ export interface PartitionFence {
   readonly acquiredAtMs: number;
   readonly stage: FenceStage;
   /**
-   * Latest end (epoch ms) of a lease held by a step that writes without conditions (copy pages, source
-   * removal pages). Stages that must not race such writes wait until it has passed.
+   * Leases of steps that write without conditions (copy pages, source removal pages): invocation id → end
+   * (epoch ms). A step removes its lease when it finishes; stages that must not race such writes wait until
+   * the leases left (those of steps that died or were abandoned) have expired.
    */
-  readonly writerLeaseUntilMs?: number;
+  readonly writerLeases?: Readonly<Record<string, number>>;
+  /** When the target became the primary (set by the switch). */
+  readonly switchedAtMs?: number;
+  /** The stage that failed, once a rollback started. */
+  readonly failedStage?: FenceStage;
 }
 
 /** A copy of the partition in a cell other than the primary. */
@@ -47,6 +52,9 @@ export interface ReplicaInfo {
   readonly state: 'building' | 'cold' | 'stale';
   /** For `cold`: every write that landed before this HLC bound is in the copy. */
   readonly watermark?: string;
+  /** For `building`: how the migration fills it, and the catch-up bound it starts from (decided once). */
+  readonly copyMode?: 'full' | 'delta';
+  readonly sinceHlc?: string;
   readonly updatedAtMs: number;
 }
 

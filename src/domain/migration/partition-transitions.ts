@@ -74,7 +74,8 @@ export function enterStage(
 ): PartitionRecord | undefined {
   const fence = ownedFence(record, migrationId);
   if (stageIndex(stage) <= stageIndex(fence.stage)) return undefined;
-  return touch(record, nowMs, { fence: { ...fence, stage } });
+  const failedStage = stage === 'rollback' ? fence.stage : undefined;
+  return touch(record, nowMs, { fence: { ...fence, stage, ...(failedStage ? { failedStage } : {}) } });
 }
 
 /**
@@ -86,6 +87,7 @@ export function registerWriterLease(
   record: PartitionRecord,
   migrationId: string,
   stage: 'copy' | 'removeSource',
+  leaseId: string,
   untilMs: number,
   nowMs: number,
 ): PartitionRecord | undefined {
@@ -95,8 +97,28 @@ export function registerWriterLease(
       `stage '${stage}' of migration '${migrationId}' is closed (now '${fence.stage}')`,
     );
   }
-  if ((fence.writerLeaseUntilMs ?? 0) >= untilMs) return undefined;
-  return touch(record, nowMs, { fence: { ...fence, writerLeaseUntilMs: untilMs } });
+  if (fence.writerLeases?.[leaseId] === untilMs) return undefined;
+  return touch(record, nowMs, {
+    fence: { ...fence, writerLeases: { ...fence.writerLeases, [leaseId]: untilMs } },
+  });
+}
+
+/** A step that finished writing drops its lease (best effort: an expired lease needs no release). */
+export function releaseWriterLease(
+  record: PartitionRecord,
+  migrationId: string,
+  leaseId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  if (record.fence?.owner !== migrationId || !record.fence.writerLeases?.[leaseId]) return undefined;
+  return touch(record, nowMs, {
+    fence: { ...record.fence, writerLeases: withoutKey(record.fence.writerLeases, leaseId) },
+  });
+}
+
+/** Latest end of the writer leases still registered (0 when none). */
+export function writerLeasesEndMs(record: PartitionRecord): number {
+  return Math.max(0, ...Object.values(record.fence?.writerLeases ?? {}));
 }
 
 export function setReplica(
@@ -106,7 +128,15 @@ export function setReplica(
   nowMs: number,
 ): PartitionRecord | undefined {
   const current = record.replicas[cell];
-  if (current && current.state === info.state && current.watermark === info.watermark) return undefined;
+  if (
+    current &&
+    current.state === info.state &&
+    current.watermark === info.watermark &&
+    current.copyMode === info.copyMode &&
+    current.sinceHlc === info.sinceHlc
+  ) {
+    return undefined;
+  }
   return touch(record, nowMs, { replicas: { ...record.replicas, [cell]: { ...info, updatedAtMs: nowMs } } });
 }
 
@@ -159,6 +189,7 @@ export function switchToTarget(
   }
   return touch(record, nowMs, {
     cell: fence.targetCell,
+    fence: { ...fence, switchedAtMs: nowMs },
     routing: { phase: 'switched', peer: fence.sourceCell, readWeight: 0 },
     replicas: withoutKey(record.replicas, fence.targetCell),
   });
@@ -220,7 +251,7 @@ export function fenceForReverse(
   if (routing.phase !== 'switched')
     throw new MigrationStateError(`no reverse cutover from '${routing.phase}'`);
   return touch(record, nowMs, {
-    fence: { ...fence, stage: 'rollback' },
+    fence: { ...fence, stage: 'rollback', failedStage: fence.failedStage ?? fence.stage },
     routing: { phase: 'fenced', peer: fence.sourceCell, readWeight: 0, fencedAtMs: nowMs },
   });
 }

@@ -18,8 +18,10 @@ import {
   fenceWrites,
   finishRollback,
   registerWriterLease,
+  releaseWriterLease,
   setReadWeight,
   switchToTarget,
+  writerLeasesEndMs,
 } from '../../../../src/domain/migration/partition-transitions.ts';
 
 const base = newPartitionRecord('p', 'cell-a', 4, 1_000);
@@ -45,13 +47,17 @@ describe('partition transitions', () => {
   it('move stages forward only, and close a stage to unconditional writers once it is left', () => {
     let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
     r = apply(r, enterStage(r, 'm1', 'copy', 1));
-    r = apply(r, registerWriterLease(r, 'm1', 'copy', 5_000, 1));
-    expect(r.fence?.writerLeaseUntilMs).toBe(5_000);
-    expect(registerWriterLease(r, 'm1', 'copy', 4_000, 1)).toBeUndefined();
+    r = apply(r, registerWriterLease(r, 'm1', 'copy', 'page-1', 5_000, 1));
+    r = apply(r, registerWriterLease(r, 'm1', 'copy', 'page-2', 7_000, 1));
+    expect(writerLeasesEndMs(r)).toBe(7_000);
+    expect(registerWriterLease(r, 'm1', 'copy', 'page-2', 7_000, 1)).toBeUndefined();
+    r = apply(r, releaseWriterLease(r, 'm1', 'page-2', 2));
+    expect(writerLeasesEndMs(r)).toBe(5_000);
+    expect(releaseWriterLease(r, 'm1', 'page-2', 2)).toBeUndefined();
     r = apply(r, enterStage(r, 'm1', 'catchUp', 2));
     expect(enterStage(r, 'm1', 'copy', 3)).toBeUndefined();
     expect(r.fence?.stage).toBe('catchUp');
-    expect(() => registerWriterLease(r, 'm1', 'copy', 9_000, 3)).toThrow(StageClosedError);
+    expect(() => registerWriterLease(r, 'm1', 'copy', 'zombie', 9_000, 3)).toThrow(StageClosedError);
     expect(() => enterStage(r, 'other', 'verify', 3)).toThrow(FenceLostError);
   });
 

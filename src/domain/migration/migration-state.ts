@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/**
+ * The MigratePartition execution state: the input, plus one result per stage (each Task writes its result at
+ * `$.<key>`). Every handler receives the whole state and validates it with this schema. It stays far below
+ * Step Functions' 256 KB payload limit: per-shard cursors are the largest part (≤ 64 × 1 KB keys).
+ */
+const fraction = z.number().gt(0).lte(1);
+
+export const migrationInputSchema = z.strictObject({
+  partition: z.string().min(1),
+  targetCell: z.string().min(1),
+  /** Read weights shifted to the target before the cutover, increasing. [] skips canary reads. */
+  canarySteps: z
+    .array(fraction)
+    .refine((steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]), 'canary steps must increase')
+    .default([0.1, 0.5, 1]),
+  /** Wait between canary steps before the health check. */
+  waitSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** Keep the source as a cold copy (a later move back ships only the delta) instead of removing it. */
+  retainSource: z.boolean().default(false),
+  /** Plan/move id from the planner, for tracing. */
+  moveId: z.string().min(1).optional(),
+});
+
+export type MigrationInput = z.infer<typeof migrationInputSchema>;
+
+const cursorSchema = z.array(z.strictObject({ after: z.string().nullable(), done: z.boolean() }));
+export type ShardCursor = z.infer<typeof cursorSchema>;
+
+const changeCursorSchema = z.array(
+  z.strictObject({
+    next: z.strictObject({ key: z.string(), hlc: z.string() }).nullable(),
+    done: z.boolean(),
+  }),
+);
+
+export const acquireResultSchema = z.strictObject({
+  sourceCell: z.string(),
+  targetCell: z.string(),
+  shards: z.number().int().positive(),
+  acquiredAtMs: z.number(),
+});
+
+export const replicaResultSchema = z.strictObject({
+  mode: z.enum(['full', 'delta']),
+  /** Catch-up starts here: every write that landed after this bound may be missing from the target. */
+  sinceHlc: z.string(),
+});
+
+export const copyResultSchema = z.strictObject({
+  cursor: cursorSchema,
+  done: z.boolean(),
+  itemsCopied: z.number().int().nonnegative(),
+  bytesCopied: z.number().nonnegative(),
+  pages: z.number().int().nonnegative(),
+});
+
+export const catchUpResultSchema = z.strictObject({
+  /** Bound of the round in progress (or of the next round when `resume` is null). */
+  sinceHlc: z.string(),
+  /** Wall time the round in progress started (its reads began after it). */
+  roundStartedAtMs: z.number().nullable(),
+  resume: changeCursorSchema.nullable(),
+  rounds: z.number().int().nonnegative(),
+  /** Changed items found so far in the round in progress. */
+  changedInRound: z.number().int().nonnegative(),
+  changedInLastRound: z.number().int().nonnegative(),
+  itemsShipped: z.number().int().nonnegative(),
+  caughtUp: z.boolean(),
+});
+
+export const verifyResultSchema = z.strictObject({
+  clean: z.boolean(),
+  rounds: z.number().int().nonnegative(),
+  differingRanges: z.number().int().nonnegative(),
+  repairedItems: z.number().int().nonnegative(),
+  removedItems: z.number().int().nonnegative(),
+});
+
+export const shiftResultSchema = z.strictObject({
+  step: z.number().int(),
+  weight: z.number(),
+  done: z.boolean(),
+  waitSeconds: z.number().int().nonnegative(),
+  shiftedAtMs: z.number(),
+  /** Catch-up keeps running while reads shift; its progress continues here. */
+  catchUp: catchUpResultSchema,
+});
+
+export const cutoverResultSchema = z.strictObject({
+  fencedAtMs: z.number(),
+  waitSeconds: z.number().int().nonnegative(),
+  switched: z.boolean(),
+  switchedAtMs: z.number().nullable(),
+  finalItemsShipped: z.number().int().nonnegative(),
+});
+
+export const removeResultSchema = z.strictObject({
+  retained: z.boolean(),
+  done: z.boolean(),
+  itemsRemoved: z.number().int().nonnegative(),
+});
+
+export const commitResultSchema = z.strictObject({ version: z.number().int(), committedAtMs: z.number() });
+
+export const rollbackResultSchema = z.strictObject({
+  done: z.boolean(),
+  waitSeconds: z.number().int().nonnegative(),
+  failedStage: z.string(),
+  reason: z.string(),
+});
+
+/** The error Step Functions' Catch puts at `$.error`. */
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+export const migrationStateSchema = z.strictObject({
+  /** The execution input, as given (a Pass state nests it so that absent options keep their defaults). */
+  input: migrationInputSchema,
+  /** The execution name: unique per migration, the fence owner. */
+  migrationId: z.string().min(1),
+  /** Execution start (ISO 8601); a late zombie `acquire` refuses to take the fence long after it. */
+  startedAt: z.iso.datetime({ offset: true }),
+  acquire: acquireResultSchema.optional(),
+  replica: replicaResultSchema.optional(),
+  copy: copyResultSchema.optional(),
+  catchUp: catchUpResultSchema.optional(),
+  verify: verifyResultSchema.optional(),
+  shift: shiftResultSchema.optional(),
+  health: z.object({ healthy: z.boolean(), requests: z.number(), failures: z.number() }).optional(),
+  cutover: cutoverResultSchema.optional(),
+  remove: removeResultSchema.optional(),
+  commit: commitResultSchema.optional(),
+  error: caughtErrorSchema.optional(),
+  rollback: rollbackResultSchema.optional(),
+});
+
+export type MigrationState = z.infer<typeof migrationStateSchema>;
+export type CopyResult = z.infer<typeof copyResultSchema>;
+export type CatchUpResult = z.infer<typeof catchUpResultSchema>;
+export type VerifyResult = z.infer<typeof verifyResultSchema>;
+export type ShiftResult = z.infer<typeof shiftResultSchema>;
+export type CutoverResult = z.infer<typeof cutoverResultSchema>;
+export type RemoveResult = z.infer<typeof removeResultSchema>;
+export type RollbackResult = z.infer<typeof rollbackResultSchema>;

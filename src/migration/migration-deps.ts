@@ -1,0 +1,63 @@
+import type { CellDataStores, CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
+import type { RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
+
+/** Sizes and budgets of the migration steps. Each step does bounded work, so no Lambda runs long. */
+export interface MigrationTuning {
+  /** Items one copy invocation moves at most. */
+  readonly copyItemsPerInvocation: number;
+  /** Items per Query page (DynamoDB also caps a page at 1 MB). */
+  readonly queryPageItems: number;
+  /** Shards processed in parallel (parallel Queries). */
+  readonly shardConcurrency: number;
+  /** Conditional single-item writes in flight at once. */
+  readonly writeConcurrency: number;
+  /** Wall time a step may spend sending writes; also the length of unconditional writers' leases. */
+  readonly stepBudgetMs: number;
+  readonly catchUpItemsPerInvocation: number;
+  /** Catch-up is done when a round finds at most this many changed items. */
+  readonly catchUpLagItems: number;
+  /** After this many rounds catch-up hands over anyway (the cutover's final round carries the rest). */
+  readonly maxCatchUpRounds: number;
+  /** Verify rounds (each repairs what it finds) before giving up with VerifyMismatchError. */
+  readonly maxVerifyRounds: number;
+  /** Waits up to this long happen inside the step; longer ones are retried by the state machine. */
+  readonly maxInlineWaitMs: number;
+  readonly removeItemsPerInvocation: number;
+  /** A retried `acquire` older than this (since the execution started) refuses to take the fence. */
+  readonly acquireWindowMs: number;
+}
+
+export const DEFAULT_TUNING: MigrationTuning = {
+  copyItemsPerInvocation: 20_000,
+  queryPageItems: 500,
+  shardConcurrency: 8,
+  writeConcurrency: 32,
+  stepBudgetMs: 30_000,
+  catchUpItemsPerInvocation: 10_000,
+  catchUpLagItems: 100,
+  maxCatchUpRounds: 20,
+  maxVerifyRounds: 3,
+  maxInlineWaitMs: 10_000,
+  removeItemsPerInvocation: 20_000,
+  acquireWindowMs: 10 * 60_000,
+};
+
+/** The canary health check between read-shift steps: the target's error rate, or an alarm in AWS. */
+export interface CanaryHealthCheck {
+  check(
+    targetCell: string,
+    sinceMs: number,
+  ): Promise<{ healthy: boolean; requests: number; failures: number; reason?: string }>;
+}
+
+export interface MigrationDeps {
+  readonly partitions: PartitionRepository;
+  readonly cells: CellRepository;
+  readonly stores: CellDataStores;
+  readonly lease: RoutingLeaseConfig;
+  readonly tuning: MigrationTuning;
+  readonly health: CanaryHealthCheck;
+  readonly wallNow: () => number;
+  readonly monoNow: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}

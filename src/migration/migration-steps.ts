@@ -1,0 +1,512 @@
+import { randomUUID } from 'node:crypto';
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import type { CellDataStore } from '../domain/data-plane/ports.ts';
+import { hlcLowerBound, hlcWallMs } from '../domain/migration/hlc.ts';
+import {
+  CanaryUnhealthyError,
+  CutoverNotReadyError,
+  InvalidMigrationTargetError,
+  MigrationStateError,
+  VerifyMismatchError,
+  WriterLeaseActiveError,
+} from '../domain/migration/migration-errors.ts';
+import type { FenceStage } from '../domain/migration/migration-stage.ts';
+import type {
+  CatchUpResult,
+  CopyResult,
+  CutoverResult,
+  MigrationState,
+  RemoveResult,
+  RollbackResult,
+  ShiftResult,
+  VerifyResult,
+} from '../domain/migration/migration-state.ts';
+import {
+  acquireFence,
+  commitMigration,
+  dropReplica,
+  enterStage,
+  fenceForReverse,
+  fenceWrites,
+  finishRollback,
+  ownedFence,
+  registerWriterLease,
+  releaseWriterLease,
+  setReadWeight,
+  setReplica,
+  switchToTarget,
+  writerLeasesEndMs,
+} from '../domain/migration/partition-transitions.ts';
+import { changeWindowMs, cutoverWaitMs, writerLeaseEndMs } from '../domain/migration/routing-lease.ts';
+import { mapBounded } from './bounded-parallel.ts';
+import { catchUpRound, completeCatchUp, initialCatchUp, type SyncPair } from './catch-up.ts';
+import type { MigrationDeps } from './migration-deps.ts';
+import { verifyAndRepair } from './range-sync.ts';
+
+/**
+ * The MigratePartition stages as use cases. Each takes the execution state, does bounded work, and returns its
+ * stage's result (written at `$.<stage>` by the state machine). Each is idempotent: run twice with the same
+ * state, it leaves the same data and routing, because every change of the partition record is a pure
+ * transition that reports "already done", and every data write is forward-only or protected by a writer lease.
+ *
+ * Cutover design (routing leases; see docs/migration.md): writes are fenced with one conditional write of the
+ * partition record; the cutover then waits until no interceptor can hold a routing entry from before the fence
+ * and every write it acknowledged has landed (cutoverWaitMs). A final catch-up, ordered by the per-item HLC and
+ * applied with forward-only conditional writes, then carries every late source write to the target before the
+ * routing switches. This needs only single-item conditional writes, so it runs on dynalite and DynamoDB alike.
+ */
+
+function record(deps: MigrationDeps, state: MigrationState): Promise<PartitionRecord> {
+  return deps.partitions.update(state.input.partition, () => undefined);
+}
+
+function transition(
+  deps: MigrationDeps,
+  state: MigrationState,
+  mutate: (r: PartitionRecord) => PartitionRecord | undefined,
+): Promise<PartitionRecord> {
+  return deps.partitions.update(state.input.partition, mutate);
+}
+
+function enter(deps: MigrationDeps, state: MigrationState, stage: FenceStage): Promise<PartitionRecord> {
+  return transition(deps, state, (r) => enterStage(r, state.migrationId, stage, deps.wallNow()));
+}
+
+function pairFor(deps: MigrationDeps, state: MigrationState, from: string, to: string): SyncPair {
+  return {
+    partition: state.input.partition,
+    shards: state.acquire!.shards,
+    from: deps.stores.forCell(from),
+    to: deps.stores.forCell(to),
+  };
+}
+
+function forward(deps: MigrationDeps, state: MigrationState): SyncPair {
+  return pairFor(deps, state, state.acquire!.sourceCell, state.acquire!.targetCell);
+}
+
+/** Wait for a wall-clock instant: inside the step when short, otherwise ask the state machine to retry. */
+async function waitUntil(
+  deps: MigrationDeps,
+  untilMs: number,
+  tooLong: (remaining: number) => Error,
+): Promise<void> {
+  const remaining = untilMs - deps.wallNow();
+  if (remaining <= 0) return;
+  if (remaining > deps.tuning.maxInlineWaitMs) throw tooLong(remaining);
+  await deps.sleep(remaining);
+}
+
+/** Wait until unconditional writers (copy or removal pages, zombies included) can no longer write. */
+async function waitForWriterLeases(deps: MigrationDeps, r: PartitionRecord): Promise<void> {
+  const until = writerLeasesEndMs(r);
+  await waitUntil(deps, until, () => new WriterLeaseActiveError(until, deps.wallNow()));
+}
+
+/** Drop a finished step's writer lease, so the next stage need not wait for it. */
+async function releaseLease(deps: MigrationDeps, state: MigrationState, leaseId: string): Promise<void> {
+  await transition(deps, state, (r) =>
+    releaseWriterLease(r, state.migrationId, leaseId, deps.wallNow()),
+  ).catch(() => undefined);
+}
+
+function deadline(deps: MigrationDeps): number {
+  return deps.monoNow() + deps.tuning.stepBudgetMs;
+}
+
+export async function acquire(deps: MigrationDeps, state: MigrationState) {
+  const { targetCell } = state.input;
+  const cell = await deps.cells.get(targetCell);
+  if (!cell) throw new InvalidMigrationTargetError(`unknown target cell '${targetCell}'`);
+  if (cell.status !== 'ACTIVE') {
+    throw new InvalidMigrationTargetError(`target cell '${targetCell}' is ${cell.status}, not ACTIVE`);
+  }
+  const startedAtMs = Date.parse(state.startedAt);
+  const r = await transition(deps, state, (current) => {
+    if (
+      current.fence?.owner !== state.migrationId &&
+      deps.wallNow() - startedAtMs > deps.tuning.acquireWindowMs
+    ) {
+      // A zombie retry of an old execution must not take the fence of a partition that moved on.
+      throw new MigrationStateError(`migration '${state.migrationId}' started too long ago to acquire now`);
+    }
+    return acquireFence(current, state.migrationId, targetCell, deps.wallNow());
+  });
+  const fence = ownedFence(r, state.migrationId);
+  return {
+    sourceCell: fence.sourceCell,
+    targetCell: fence.targetCell,
+    shards: r.shards,
+    acquiredAtMs: fence.acquiredAtMs,
+  };
+}
+
+/**
+ * Prepare the target. A retained cold copy there (from an earlier move away) makes this a delta move: only
+ * writes since its watermark are shipped. Otherwise the copy starts now and catch-up from now (minus the
+ * change window). The decision is stored with the replica, so a second run decides the same.
+ */
+export async function createReplica(deps: MigrationDeps, state: MigrationState) {
+  const { targetCell } = state.acquire!;
+  await enter(deps, state, 'createReplica');
+  // The cell's table must answer before anything is written to it.
+  await deps.stores.forCell(targetCell).queryShard(state.input.partition, 0, { limit: 1 });
+  const nowBound = hlcLowerBound(deps.wallNow() - changeWindowMs(deps.lease));
+  const r = await transition(deps, state, (current) => {
+    ownedFence(current, state.migrationId);
+    const existing = current.replicas[targetCell];
+    if (existing?.state === 'building') return undefined;
+    if (existing?.state === 'cold' && existing.watermark) {
+      const since = hlcLowerBound(hlcWallMs(existing.watermark) - changeWindowMs(deps.lease));
+      return setReplica(
+        current,
+        targetCell,
+        { state: 'building', copyMode: 'delta', sinceHlc: since },
+        deps.wallNow(),
+      );
+    }
+    return setReplica(
+      current,
+      targetCell,
+      { state: 'building', copyMode: 'full', sinceHlc: nowBound },
+      deps.wallNow(),
+    );
+  });
+  const replica = r.replicas[targetCell];
+  return { mode: replica?.copyMode ?? 'full', sinceHlc: replica?.sinceHlc ?? nowBound };
+}
+
+/**
+ * Copy one bounded page per shard cursor with parallel Queries and batched unconditional writes (the fast
+ * path). Unconditional writes are safe because the step first registers a writer lease that the following
+ * stage waits out, and registration is refused once the copy stage has closed, so a late zombie never writes.
+ */
+export async function copy(deps: MigrationDeps, state: MigrationState): Promise<CopyResult> {
+  const pair = forward(deps, state);
+  const previous: CopyResult = state.copy ?? {
+    cursor: Array.from({ length: pair.shards }, () => ({ after: null, done: false })),
+    done: false,
+    itemsCopied: 0,
+    bytesCopied: 0,
+    pages: 0,
+  };
+  if (previous.done) return previous;
+  await enter(deps, state, 'copy');
+  const leaseId = randomUUID();
+  const startWall = deps.wallNow();
+  const stopSendingAt = deps.monoNow() + deps.tuning.stepBudgetMs;
+  const until = writerLeaseEndMs(startWall, deps.tuning.stepBudgetMs, deps.lease);
+  await transition(deps, state, (r) =>
+    registerWriterLease(r, state.migrationId, 'copy', leaseId, until, deps.wallNow()),
+  );
+  const cursor = previous.cursor.map((c) => ({ ...c }));
+  const bytesBefore = pair.to.counters.bytesWritten;
+  let items = 0;
+  const limit = deps.tuning.copyItemsPerInvocation;
+  const abort = new AbortController();
+  const abortTimer = setTimeout(() => abort.abort(), deps.tuning.stepBudgetMs + deps.lease.maxRequestMs);
+  try {
+    await mapBounded(cursor, deps.tuning.shardConcurrency, async (shardCursor, shard) => {
+      const read = (after: string | null) =>
+        pair.from.queryShard(pair.partition, shard, {
+          startAfter: after ?? undefined,
+          limit: deps.tuning.queryPageItems,
+        });
+      let page = shardCursor.done ? undefined : await read(shardCursor.after);
+      while (page) {
+        if (deps.monoNow() >= stopSendingAt) break;
+        items += page.items.length;
+        const more = page.lastKey !== undefined && items < limit && deps.monoNow() < stopSendingAt;
+        // Read the next page while this one is written.
+        const nextPage = more ? read(page.lastKey!) : undefined;
+        if (page.items.length > 0) await pair.to.batchPut(page.items, { signal: abort.signal });
+        shardCursor.after = page.lastKey ?? shardCursor.after;
+        shardCursor.done = page.lastKey === undefined;
+        page = await nextPage;
+      }
+    });
+  } finally {
+    clearTimeout(abortTimer);
+  }
+  await releaseLease(deps, state, leaseId);
+  return {
+    cursor,
+    done: cursor.every((c) => c.done),
+    itemsCopied: previous.itemsCopied + items,
+    bytesCopied: previous.bytesCopied + (pair.to.counters.bytesWritten - bytesBefore),
+    pages: previous.pages + 1,
+  };
+}
+
+/** One catch-up round from the watermark (bounded); the state machine loops until `caughtUp`. */
+export async function catchUp(deps: MigrationDeps, state: MigrationState): Promise<CatchUpResult> {
+  const r = await enter(deps, state, 'catchUp');
+  // The copy stage is closed now (no new copy leases); wait out the ones registered before.
+  await waitForWriterLeases(deps, r);
+  const previous = state.catchUp ?? initialCatchUp(state.replica!.sinceHlc);
+  return catchUpRound(deps, forward(deps, state), previous, {
+    items: deps.tuning.catchUpItemsPerInvocation,
+    deadlineMono: deadline(deps),
+  });
+}
+
+/**
+ * Verify the target against the source with per-range checksums and repair the differing ranges. Clean when no
+ * divergence older than the verify itself was found; otherwise the state machine verifies again, and after
+ * `maxVerifyRounds` the migration rolls back with VerifyMismatchError.
+ */
+export async function verify(deps: MigrationDeps, state: MigrationState): Promise<VerifyResult> {
+  const r = await enter(deps, state, 'verify');
+  await waitForWriterLeases(deps, r);
+  const rounds = (state.verify?.rounds ?? 0) + 1;
+  const youngBound = hlcLowerBound(deps.wallNow() - changeWindowMs(deps.lease));
+  const report = await verifyAndRepair(deps, forward(deps, state), youngBound);
+  const clean = report.repairedOld === 0 && report.removed === 0 && report.aheadOfSource === 0;
+  if (!clean && rounds >= deps.tuning.maxVerifyRounds) {
+    throw new VerifyMismatchError(
+      `checksums of ${report.differingRanges} ranges still differ after ${rounds} rounds (${report.repairedOld} items repaired, ${report.removed} removed, ${report.aheadOfSource} ahead of the source)`,
+    );
+  }
+  return {
+    clean,
+    rounds,
+    differingRanges: report.differingRanges,
+    repairedItems: report.repairedOld + report.repairedYoung,
+    removedItems: report.removed,
+  };
+}
+
+/**
+ * Shift the next share of reads to the target (sticky per key). A bounded catch-up round runs first, so the
+ * watermark keeps up while reads shift and the cutover's final round stays short.
+ */
+export async function shiftReads(deps: MigrationDeps, state: MigrationState): Promise<ShiftResult> {
+  await enter(deps, state, 'shiftReads');
+  const previous = latestCatchUp(state);
+  const caught = await catchUpRound(deps, forward(deps, state), previous, {
+    items: deps.tuning.catchUpItemsPerInvocation,
+    deadlineMono: deadline(deps),
+  });
+  const steps = state.input.canarySteps;
+  const step = state.shift ? state.shift.step + 1 : 0;
+  if (step >= steps.length) {
+    const last = steps.length - 1;
+    return {
+      step: last,
+      weight: steps[last] ?? 0,
+      done: true,
+      waitSeconds: 0,
+      shiftedAtMs: deps.wallNow(),
+      catchUp: caught,
+    };
+  }
+  const weight = steps[step];
+  await transition(deps, state, (r) => setReadWeight(r, state.migrationId, weight, deps.wallNow()));
+  return {
+    step,
+    weight,
+    done: step === steps.length - 1,
+    waitSeconds: state.input.waitSeconds,
+    shiftedAtMs: deps.wallNow(),
+    catchUp: caught,
+  };
+}
+
+/** The most recent catch-up progress: the read-shift steps continue the catch-up stage's rounds. */
+function latestCatchUp(state: MigrationState): CatchUpResult {
+  return state.shift?.catchUp ?? state.catchUp ?? initialCatchUp(state.replica!.sinceHlc);
+}
+
+/** Health check after a read shift; an unhealthy target rolls the migration back. */
+export async function canaryHealth(deps: MigrationDeps, state: MigrationState) {
+  const result = await deps.health.check(state.acquire!.targetCell, state.shift?.shiftedAtMs ?? 0);
+  if (!result.healthy) throw new CanaryUnhealthyError(result.reason ?? 'the target cell is unhealthy');
+  return { healthy: true, requests: result.requests, failures: result.failures };
+}
+
+/** Fence writes (one conditional write); the state machine then waits `waitSeconds`. */
+export async function cutoverFence(deps: MigrationDeps, state: MigrationState): Promise<CutoverResult> {
+  await enter(deps, state, 'cutover');
+  const r = await transition(deps, state, (current) =>
+    fenceWrites(current, state.migrationId, deps.wallNow()),
+  );
+  const fencedAtMs = r.routing.fencedAtMs ?? r.fence?.switchedAtMs ?? deps.wallNow();
+  return {
+    fencedAtMs,
+    waitSeconds: Math.ceil(cutoverWaitMs(deps.lease) / 1000),
+    switched: r.routing.phase === 'switched',
+    switchedAtMs: r.fence?.switchedAtMs ?? null,
+    finalItemsShipped: 0,
+  };
+}
+
+/**
+ * After the lease wait: final catch-up of late source writes, then switch reads and writes to the target.
+ * The wait is checked here, on this host's clock, so a shortened Wait state can never make it unsafe.
+ */
+export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState): Promise<CutoverResult> {
+  const current = await record(deps, state);
+  const fence = ownedFence(current, state.migrationId);
+  const previous = state.cutover!;
+  if (current.routing.phase === 'switched' && current.cell === fence.targetCell) {
+    return { ...previous, switched: true, switchedAtMs: fence.switchedAtMs ?? null };
+  }
+  if (current.routing.phase !== 'fenced') {
+    throw new MigrationStateError(`cannot switch from phase '${current.routing.phase}'`);
+  }
+  const readyAt = current.routing.fencedAtMs! + cutoverWaitMs(deps.lease);
+  await waitUntil(deps, readyAt, (remaining) => new CutoverNotReadyError(remaining));
+  const final = await completeCatchUp(deps, forward(deps, state), latestCatchUp(state).sinceHlc);
+  const r = await transition(deps, state, (c) => switchToTarget(c, state.migrationId, deps.wallNow()));
+  return {
+    ...previous,
+    switched: true,
+    switchedAtMs: r.fence?.switchedAtMs ?? deps.wallNow(),
+    finalItemsShipped: final.itemsShipped,
+  };
+}
+
+/**
+ * Retain the source as a cold copy with a watermark (everything that landed before the switch), or remove its
+ * items page by page under a writer lease. A rollback from here runs a reverse cutover and a verify-and-repair
+ * back to the source, which restores any ranges already removed.
+ */
+export async function removeSource(deps: MigrationDeps, state: MigrationState): Promise<RemoveResult> {
+  const { sourceCell } = state.acquire!;
+  const previousRemoved = state.remove?.itemsRemoved ?? 0;
+  await enter(deps, state, 'removeSource');
+  if (state.input.retainSource) {
+    const switchedAtMs = state.cutover?.switchedAtMs ?? deps.wallNow();
+    await transition(deps, state, (r) => {
+      ownedFence(r, state.migrationId);
+      return setReplica(
+        r,
+        sourceCell,
+        { state: 'cold', watermark: hlcLowerBound(switchedAtMs) },
+        deps.wallNow(),
+      );
+    });
+    return { retained: true, done: true, itemsRemoved: 0 };
+  }
+  const leaseId = randomUUID();
+  const startWall = deps.wallNow();
+  const stopAt = deps.monoNow() + deps.tuning.stepBudgetMs;
+  const until = writerLeaseEndMs(startWall, deps.tuning.stepBudgetMs, deps.lease);
+  await transition(deps, state, (r) =>
+    registerWriterLease(r, state.migrationId, 'removeSource', leaseId, until, deps.wallNow()),
+  );
+  const source: CellDataStore = deps.stores.forCell(sourceCell);
+  let removed = 0;
+  const done = await mapBounded(
+    Array.from({ length: state.acquire!.shards }, (_, shard) => shard),
+    deps.tuning.shardConcurrency,
+    async (shard) => {
+      while (removed < deps.tuning.removeItemsPerInvocation && deps.monoNow() < stopAt) {
+        const page = await source.queryShard(state.input.partition, shard, {
+          limit: deps.tuning.queryPageItems,
+        });
+        if (page.items.length === 0) return true;
+        await source.batchDelete(page.items);
+        removed += page.items.length;
+        if (page.lastKey === undefined) return true;
+      }
+      return false;
+    },
+  );
+  await releaseLease(deps, state, leaseId);
+  const finished = done.every(Boolean);
+  if (finished) await transition(deps, state, (r) => dropReplica(r, sourceCell, deps.wallNow()));
+  return { retained: false, done: finished, itemsRemoved: previousRemoved + removed };
+}
+
+/** Bump the version and release the fence: the partition is stable at the target. */
+export async function commit(deps: MigrationDeps, state: MigrationState) {
+  const current = await record(deps, state);
+  // Removal pages must be done writing before the fence is released (a next migration may target that cell).
+  if (current.fence?.owner === state.migrationId) await waitForWriterLeases(deps, current);
+  const r = await transition(deps, state, (current) =>
+    commitMigration(current, state.migrationId, deps.wallNow()),
+  );
+  return { version: r.version, committedAtMs: r.lastMigration?.atMs ?? deps.wallNow() };
+}
+
+function reasonOf(state: MigrationState): string {
+  if (!state.error) return 'unknown failure';
+  let cause = state.error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    cause = parsed.errorMessage ?? cause;
+  } catch {
+    // Cause is plain text (local runs).
+  }
+  return cause ? `${state.error.Error}: ${cause}` : state.error.Error;
+}
+
+/**
+ * Roll back from any stage, re-entrantly (the state machine calls it again after `waitSeconds` until `done`):
+ * - nothing to undo if this migration never took the fence (or already ended);
+ * - before the switch: routing back to the source only, fence released, target marked stale; then wait out
+ *   routing leases, so that when the execution ends no interceptor still reads the target;
+ * - after the switch: a reverse cutover: fence the target, wait out leases and writer leases, catch up and
+ *   verify-and-repair the source from the target, then route back to the source.
+ */
+export async function rollback(deps: MigrationDeps, state: MigrationState): Promise<RollbackResult> {
+  const reason = reasonOf(state);
+  const current = await deps.partitions.get(state.input.partition);
+  if (!current || current.fence?.owner !== state.migrationId) {
+    const failedStage =
+      current?.lastMigration?.id === state.migrationId ? current.lastMigration.stage : 'acquire';
+    return { done: true, waitSeconds: state.rollback?.waitSeconds ?? 0, failedStage, reason };
+  }
+  const fence = current.fence;
+  const failedStage = fence.failedStage ?? (fence.stage === 'rollback' ? 'acquire' : fence.stage);
+  const phase = current.routing.phase;
+  const leaseWaitSeconds = Math.ceil(cutoverWaitMs(deps.lease) / 1000);
+
+  if (current.cell === fence.sourceCell) {
+    const r = await enter(deps, state, 'rollback');
+    // Copy pages can no longer register; the fence is released only once earlier ones cannot write either,
+    // so no copy zombie can write into a later migration's replica.
+    await waitForWriterLeases(deps, r);
+    const stage = r.fence?.failedStage ?? failedStage;
+    await transition(deps, state, (c) =>
+      finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, deps.wallNow()),
+    );
+    return {
+      done: true,
+      waitSeconds: phase === 'shifting' ? leaseWaitSeconds : 0,
+      failedStage: stage,
+      reason,
+    };
+  }
+
+  if (phase === 'switched') {
+    await transition(deps, state, (c) => fenceForReverse(c, state.migrationId, deps.wallNow()));
+    return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason };
+  }
+  if (phase !== 'fenced') throw new MigrationStateError(`cannot roll back from phase '${phase}'`);
+
+  // Reverse cutover: the target is fenced and is the primary; bring the source up to date from it.
+  await waitUntil(
+    deps,
+    current.routing.fencedAtMs! + cutoverWaitMs(deps.lease),
+    (remaining) => new CutoverNotReadyError(remaining),
+  );
+  await waitForWriterLeases(deps, current);
+  const back = pairFor(deps, state, fence.targetCell, fence.sourceCell);
+  const switchedAtMs = fence.switchedAtMs ?? current.routing.fencedAtMs!;
+  await completeCatchUp(deps, back, hlcLowerBound(switchedAtMs - changeWindowMs(deps.lease)));
+  for (let round = 1; ; round++) {
+    // The target is frozen, so every difference is real and one repair round should settle it.
+    const report = await verifyAndRepair(deps, back, hlcLowerBound(Number.MAX_SAFE_INTEGER));
+    if (report.differingRanges === 0) break;
+    if (report.aheadOfSource > 0 || round >= deps.tuning.maxVerifyRounds) {
+      throw new VerifyMismatchError(`the source still differs from the target after ${round} repair rounds`);
+    }
+  }
+  const watermark = hlcLowerBound(deps.wallNow());
+  await transition(deps, state, (c) =>
+    finishRollback(c, state.migrationId, failedStage, reason, { state: 'cold', watermark }, deps.wallNow()),
+  );
+  return { done: true, waitSeconds: 0, failedStage, reason };
+}

@@ -1,0 +1,54 @@
+import { CellHealth } from '../../src/data-plane/cell-health.ts';
+import type { EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
+import { FaultInjector } from '../../src/local/fault-injector.ts';
+import { localMigrationDeps } from '../../src/local/local-migration-deps.ts';
+import { LocalMigrationRunner } from '../../src/local/local-migration-runner.ts';
+import type { AslDefinition } from '../../src/local/migration-asl.ts';
+import { synthesizeMigrationAsl } from '../../src/local/migration-asl.ts';
+import type { MigrationTuning } from '../../src/migration/migration-deps.ts';
+import { TEST_LEASE } from './test-cluster.ts';
+
+let cachedAsl: AslDefinition | undefined;
+/** The synthesized definition (1 s task timeout), synthesized once per test worker. */
+export function testAsl(): AslDefinition {
+  cachedAsl ??= synthesizeMigrationAsl({ taskTimeoutSeconds: 1 });
+  return cachedAsl;
+}
+
+/** Small pages and budgets, so even small partitions take several copy and catch-up invocations. */
+export const TEST_TUNING: Partial<MigrationTuning> = {
+  copyItemsPerInvocation: 60,
+  queryPageItems: 25,
+  catchUpItemsPerInvocation: 50,
+  catchUpLagItems: 5,
+  maxCatchUpRounds: 6,
+  stepBudgetMs: 250,
+  maxInlineWaitMs: 5_000,
+};
+
+export function migrationRunner(
+  cluster: EmbeddedCluster,
+  options: {
+    health?: CellHealth;
+    faults?: FaultInjector;
+    twice?: boolean;
+    tuning?: Partial<MigrationTuning>;
+  } = {},
+) {
+  const health = options.health ?? new CellHealth();
+  const faults = options.faults ?? new FaultInjector();
+  const deps = localMigrationDeps(cluster, {
+    lease: TEST_LEASE,
+    health,
+    tuning: { ...TEST_TUNING, ...options.tuning },
+  });
+  const runner = new LocalMigrationRunner({
+    deps,
+    faults,
+    asl: testAsl(),
+    waitOverrideMs: 0,
+    retryIntervalMs: 5,
+    runEachStepTwice: options.twice ?? false,
+  });
+  return { runner, faults, health, deps };
+}
