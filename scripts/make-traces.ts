@@ -203,6 +203,10 @@ interface SourceRef {
 export interface TraceRecipe {
   readonly name: string;
   readonly title: string;
+  /** Committed under data/traces (the others are built on demand, e.g. by the backtest bench). */
+  readonly bundled: boolean;
+  /** Real series it draws on, and their origin, for meta.json. */
+  readonly provenance: string;
   readonly seed: number;
   readonly startIso: string;
   readonly days: number;
@@ -255,6 +259,9 @@ export const RECIPES: readonly TraceRecipe[] = [
   {
     name: 'tweets-3region',
     title: 'NAB Twitter volumes, 3 regions',
+    bundled: true,
+    provenance:
+      'NAB realTweets Twitter_volume_{AAPL,AMZN,CRM,FB,GOOG,IBM,KO,UPS}.csv (numenta/NAB, 5-minute counts, 2015-02-26..2015-04-23)',
     seed: 20150227,
     startIso: '2015-02-27T00:00:00Z',
     days: 21,
@@ -271,6 +278,9 @@ export const RECIPES: readonly TraceRecipe[] = [
   {
     name: 'taxi-3region',
     title: 'NYC taxi demand, 3 regions',
+    bundled: false,
+    provenance:
+      'NAB realKnownCause/nyc_taxi.csv (numenta/NAB, NYC taxi passengers per 30 minutes, 2014-07..2015-01)',
     seed: 20140707,
     startIso: '2014-07-07T00:00:00Z',
     days: 28,
@@ -575,6 +585,24 @@ export function relationshipsCsv(generated: GeneratedTrace): string {
   return `${lines.join('\n')}\n`;
 }
 
+export function metaJson(generated: GeneratedTrace): Record<string, unknown> {
+  const { recipe, plans, buckets } = generated;
+  const sources = [...new Set(plans.map((p) => p.source.series.name))].sort();
+  return {
+    name: recipe.name,
+    semiSynthetic: true,
+    description:
+      `${recipe.title}: ${plans.length} partitions x ${REGIONS.length} regions x ${buckets} buckets of 15 min. ` +
+      "Each partition's demand is a real public series (level, weekly/daily profile and residual spikes), " +
+      "split across regions with each region's daily cycle shifted to its time zone, plus synthetic home-region " +
+      'mixes, region shifts, growth, read/write splits and sizes (scripts/make-traces.ts, seeded). ' +
+      'It is not a recorded multi-region trace.',
+    sources: sources.map((s) => `NAB ${s}`),
+    license: 'MIT (numenta/NAB; see data/real/SOURCES.md)',
+    provenance: recipe.provenance,
+  };
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -589,7 +617,7 @@ function main(): void {
     ...(values.days ? { days: Number(values.days) } : {}),
   };
   for (const recipe of RECIPES) {
-    if (values.only && values.only !== recipe.name) continue;
+    if (values.only ? values.only !== recipe.name : !recipe.bundled) continue;
     const generated = generateTrace(recipe, overrides);
     const dir = join(values.out, recipe.name);
     mkdirSync(dir, { recursive: true });
@@ -598,6 +626,7 @@ function main(): void {
     writeFileSync(join(dir, 'partitions.csv'), partitionsCsv(generated));
     writeFileSync(join(dir, 'relationships.csv'), relationshipsCsv(generated));
     writeFileSync(join(dir, 'topology.json'), `${JSON.stringify(buildTopology(generated), null, 2)}\n`);
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(metaJson(generated), null, 2)}\n`);
     process.stdout.write(
       `${dir}: ${generated.plans.length} partitions x ${REGIONS.length} regions x ${generated.buckets} buckets, trace.csv.gz ${(trace.length / 1e6).toFixed(2)} MB\n`,
     );

@@ -1,8 +1,12 @@
 import { registerCommand } from '../main.ts';
+import { backtestCommand } from './backtest.ts';
+import { demoCommand } from './demo.ts';
 import { forecastCommand } from './forecast.ts';
 
 // Each command module registers itself here; the order is the order `prestage --help` lists them.
 export function registerAllCommands(): void {
   registerCommand(forecastCommand);
   void registerCommand;
+  registerCommand(backtestCommand);
+  registerCommand(demoCommand);
 }

@@ -139,6 +139,9 @@ export class ClusterSimulator {
   private cellsAddedByAlarm = 0;
   private cellsAddedByForecast = 0;
   private cellsRetired = 0;
+  private cellsAddedInWarmup = 0;
+  /** Cell-milliseconds in service (ACTIVE or DRAINING) over the evaluation window. */
+  private cellMs = 0;
   private totalStoredBytes = 0;
 
   // Time series.
@@ -536,6 +539,7 @@ export class ClusterSimulator {
     const slot = Math.floor(this.bucket / this.bucketsPerSlot);
     for (const cell of this.cells) {
       if (cell.status === 'RETIRED' || cell.status === 'PROVISIONING') continue;
+      if (evaluating) this.cellMs += dtMs;
       if (cell.requestLoad + cell.migrationLoad > cell.spec.capacityOpsPerSec * (1 + 1e-9)) {
         this.series.overloadCellMinutes[slot] += minutes;
         if (evaluating) this.overloadCellMinutes += minutes;
@@ -686,7 +690,7 @@ export class ClusterSimulator {
     if (nowMs >= this.evalStartMs) {
       if (origin === 'alarm') this.cellsAddedByAlarm++;
       else this.cellsAddedByForecast++;
-    }
+    } else this.cellsAddedInWarmup++;
   }
 
   // ---------------------------------------------------------------- planning
@@ -730,6 +734,7 @@ export class ClusterSimulator {
       placement: this.placement,
       inFlight,
       lastMovedAtMs: this.lastMovedAtMs,
+      cellLoadOpsPerSec: Float64Array.from(this.cells, (c) => c.requestLoad + c.migrationLoad),
     };
   }
 
@@ -877,6 +882,8 @@ export class ClusterSimulator {
       cellsAddedByAlarm: this.cellsAddedByAlarm,
       cellsAddedByForecast: this.cellsAddedByForecast,
       cellsRetired: this.cellsRetired,
+      cellsAddedInWarmup: this.cellsAddedInWarmup,
+      cellsInServiceAvg: this.evalMs > 0 ? this.cellMs / this.evalMs : 0,
       plannerCalls: this.driver.plannerCalls,
       plannerMs: this.driver.plannerMs,
       simulationMs,

@@ -4,16 +4,18 @@ import {
 } from '../forecasting/embedded-forecaster.ts';
 import { planMoves } from '../planning/placement-planner.ts';
 import type { PlannerOptions } from '../planning/planner-options.ts';
+import { type ScoringOptions, scorePartitions } from '../scoring/affinity-scorer.ts';
 import type { SimulationDependencies } from './simulation-options.ts';
 
 export interface ProfilerAndPlannerOptions {
   readonly planner?: PlannerOptions;
   readonly forecaster?: EmbeddedForecasterOptions;
+  readonly scoring?: Partial<ScoringOptions>;
 }
 
 /**
- * The production profiler and planner, as the simulator drives them: the embedded forecaster and
- * `planMoves`, the same functions the Lambdas call. Demand beyond every cell's capacity is reported in
+ * The production profiler and planner, as the simulator drives them: the embedded forecaster,
+ * `scorePartitions` and `planMoves`, the same functions the Lambdas call. Demand beyond every cell's capacity is reported in
  * the capacity forecast rather than thrown, since a replay must go on through an overload.
  */
 export function productionDependencies(options: ProfilerAndPlannerOptions = {}): SimulationDependencies {
@@ -21,5 +23,7 @@ export function productionDependencies(options: ProfilerAndPlannerOptions = {}):
   return {
     planMoves: (input) => planMoves(input, plannerOptions),
     createForecaster: (intervalMs) => createEmbeddedForecaster(intervalMs, options.forecaster),
+    scorePartitions: (input) =>
+      scorePartitions(options.scoring ? { ...input, options: options.scoring } : input),
   };
 }

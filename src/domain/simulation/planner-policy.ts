@@ -1,6 +1,12 @@
 import type { ForecastBuffers, OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
 import type {
+  CellState,
+  PartitionForecast,
+  RegionForecast,
+  ScoringInput,
+} from '../scoring/affinity-scorer.ts';
+import type {
   ClusterView,
   MoveRequest,
   PolicyDecision,
@@ -9,7 +15,6 @@ import type {
 } from './policy-driver.ts';
 import type {
   PolicyName,
-  ScoringRequest,
   SimulationDependencies,
   SimulationInput,
   SimulationOptions,
@@ -19,13 +24,14 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Where a planning policy's view of future demand comes from. `fill` writes the next `horizon` steps
- * of mean ops/s (and an upper quantile) per partition and region, and each partition's write fraction.
+ * of mean ops/s (and quantiles, for the predictive policy) per partition and region, and each
+ * partition's write fraction.
  */
 interface DemandSource {
   observe(bucket: number): void;
   fill(bucket: number): void;
-  /** Forecast model names, for the scorer. */
-  readonly models: readonly string[];
+  /** Model that forecast series k = p * R + r. */
+  modelOf(k: number): string;
 }
 
 interface Buffers {
@@ -34,17 +40,20 @@ interface Buffers {
   readonly H: number;
   /** Mean forecast at ((p * R) + r) * H + h. */
   readonly mean: Float64Array;
-  /** Upper-quantile forecast, same layout. */
-  readonly upper: Float64Array;
+  /** One buffer per quantile level (same layout), ascending levels. */
+  readonly levels: readonly number[];
+  readonly quantiles: readonly Float64Array[];
   readonly writeFraction: Float64Array;
 }
 
 const DAY_MS = 86_400_000;
+/** Levels the predictive policy forecasts, for the scorer; the planning quantile is added to them. */
+const SCORING_LEVELS = [0.1, 0.5, 0.9];
 
 /**
  * A policy that calls the planner every planning interval. Only the demand it feeds differs:
  * `reactive` repeats the last interval, `predictive` forecasts with one online forecaster per
- * partition × region, `oracle` reads the true future from the trace.
+ * partition × region (and scores the forecasts), `oracle` reads the true future from the trace.
  */
 export class PlannerPolicy implements PolicyDriver {
   plannerMs = 0;
@@ -53,12 +62,12 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly source: DemandSource;
   private readonly partitions: Writable<PlannerPartition>[];
   private readonly partitionIndex: Map<string, number>;
-  private readonly meanViews: Record<string, Float64Array>[];
-  private readonly upperViews: Record<string, Float64Array>[];
+  private readonly scoring: ScoringInput | undefined;
+  private readonly regionForecasts: Writable<RegionForecast>[];
   private readonly scalesOut: boolean;
 
   constructor(
-    private readonly policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
+    policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
     private readonly input: SimulationInput,
     private readonly deps: SimulationDependencies,
     private readonly options: SimulationOptions,
@@ -68,43 +77,65 @@ export class PlannerPolicy implements PolicyDriver {
     const P = trace.partitions.length;
     const R = trace.regions.length;
     const H = Math.max(1, Math.ceil(options.horizonMs / trace.bucketMs));
+    const planning = options.planningQuantile;
+    const levels =
+      policy === 'predictive'
+        ? [...new Set([...SCORING_LEVELS, ...(planning === 'mean' ? [] : [planning])])].sort((a, b) => a - b)
+        : [];
     this.buffers = {
       P,
       R,
       H,
       mean: new Float64Array(P * R * H),
-      upper: new Float64Array(P * R * H),
+      levels,
+      quantiles: levels.map(() => new Float64Array(P * R * H)),
       writeFraction: new Float64Array(P).fill(0.2),
     };
-    const views = (buffer: Float64Array) =>
-      trace.partitions.map((_, p) =>
-        Object.fromEntries(
-          trace.regions.map((region, r) => [region, buffer.subarray((p * R + r) * H, (p * R + r + 1) * H)]),
-        ),
-      );
-    this.meanViews = views(this.buffers.mean);
-    this.upperViews = views(this.buffers.upper);
-    const planOnUpper = policy === 'predictive' && options.planningQuantile !== 'mean';
+    const plannedOn =
+      policy === 'predictive' && planning !== 'mean'
+        ? this.buffers.quantiles[levels.indexOf(planning)]
+        : this.buffers.mean;
+    const series = (buffer: Float64Array, p: number, r: number) =>
+      buffer.subarray((p * R + r) * H, (p * R + r + 1) * H);
     this.partitions = input.partitions.map((spec, p) => ({
       id: spec.id,
       sizeBytes: spec.sizeBytes,
       cell: spec.cell,
-      forecast: planOnUpper ? this.upperViews[p] : this.meanViews[p],
+      forecast: Object.fromEntries(trace.regions.map((region, r) => [region, series(plannedOn, p, r)])),
       writeFraction: 0.2,
     }));
     this.partitionIndex = new Map(input.partitions.map((spec, p) => [spec.id, p]));
     this.scalesOut = policy !== 'reactive';
+    this.regionForecasts = [];
+    if (policy === 'predictive' && deps.scorePartitions) {
+      const forecasts: PartitionForecast[] = input.partitions.map((spec, p) => ({
+        id: spec.id,
+        cell: spec.cell,
+        regions: Object.fromEntries(
+          trace.regions.map((region, r) => {
+            const forecast: Writable<RegionForecast> = {
+              mean: series(this.buffers.mean, p, r),
+              quantiles: this.buffers.quantiles.map((q) => series(q, p, r)),
+              model: '',
+            };
+            this.regionForecasts.push(forecast);
+            return [region, forecast];
+          }),
+        ),
+      }));
+      this.scoring = {
+        quantileLevels: levels,
+        stepMs: trace.bucketMs,
+        partitions: forecasts,
+        relationships: input.relationships,
+      };
+    }
     this.source =
       policy === 'oracle'
         ? new OracleSource(input, this.buffers)
         : policy === 'reactive'
           ? new ReactiveSource(input, this.buffers, planEvery)
-          : new ForecastSource(
-              input,
-              this.buffers,
-              deps,
-              options.planningQuantile === 'mean' ? 0.9 : options.planningQuantile,
-            );
+          : new ForecastSource(input, this.buffers, deps);
   }
 
   observe(bucket: number): void {
@@ -121,7 +152,7 @@ export class PlannerPolicy implements PolicyDriver {
       const moved = view.lastMovedAtMs[p];
       partition.lastMovedAtMs = Number.isNaN(moved) ? undefined : moved;
     }
-    if (this.policy === 'predictive' && this.deps.scorePartitions) this.applyScores();
+    if (this.scoring) this.applyScores(view);
     const input: PlannerInput = {
       nowMs: view.nowMs,
       stepSeconds: this.input.trace.bucketMs / 1000,
@@ -154,15 +185,26 @@ export class PlannerPolicy implements PolicyDriver {
     return { moves, scaleOut };
   }
 
-  private applyScores(): void {
-    const requests: ScoringRequest[] = this.partitions.map((partition, p) => ({
-      partition: partition.id,
-      stepSeconds: this.input.trace.bucketMs / 1000,
-      mean: this.meanViews[p],
-      upper: this.upperViews[p],
-      models: this.source.models,
-    }));
-    const scores = this.deps.scorePartitions!(requests, 0);
+  /** Score the fresh forecasts (the scorer's affinity sets the planner's move priorities). */
+  private applyScores(view: ClusterView): void {
+    const scoring = this.scoring!;
+    for (let k = 0; k < this.regionForecasts.length; k++)
+      this.regionForecasts[k].model = this.source.modelOf(k);
+    for (let p = 0; p < this.buffers.P; p++) {
+      const forecast = scoring.partitions[p] as Writable<PartitionForecast>;
+      forecast.cell = this.partitions[p].cell;
+      forecast.writeFraction = this.buffers.writeFraction[p];
+    }
+    const index = new Map(view.cellIds.map((id, c) => [id, c]));
+    const cells: CellState[] = view.topology.cells.map((cell) => {
+      const load = view.cellLoadOpsPerSec[index.get(cell.id) ?? -1] ?? 0;
+      return {
+        id: cell.id,
+        capacityOpsPerSec: cell.capacityOpsPerSec,
+        utilization: load / cell.capacityOpsPerSec,
+      };
+    });
+    const scores = this.deps.scorePartitions!({ ...scoring, cells });
     for (const score of scores) {
       const p = this.partitionIndex.get(score.partition);
       if (p !== undefined) this.partitions[p].affinity = score.affinity;
@@ -205,7 +247,6 @@ class WriteFractionTracker {
 
 /** Reactive: the mean of the last planning interval, repeated over the horizon. */
 class ReactiveSource implements DemandSource {
-  readonly models = ['reactive:last-interval'];
   private readonly writeFractions: WriteFractionTracker;
 
   constructor(
@@ -216,13 +257,17 @@ class ReactiveSource implements DemandSource {
     this.writeFractions = new WriteFractionTracker(input, buffers);
   }
 
+  modelOf(): string {
+    return 'reactive:last-interval';
+  }
+
   observe(bucket: number): void {
     this.writeFractions.observe(bucket);
   }
 
   fill(bucket: number): void {
     const { reads, writes } = this.input.trace;
-    const { P, R, H, mean, upper } = this.buffers;
+    const { P, R, H, mean } = this.buffers;
     const first = Math.max(0, bucket - this.window);
     const count = bucket - first;
     for (let p = 0; p < P; p++) {
@@ -235,7 +280,6 @@ class ReactiveSource implements DemandSource {
         const value = count > 0 ? sum / count : 0;
         const offset = (p * R + r) * H;
         mean.fill(value, offset, offset + H);
-        upper.fill(value, offset, offset + H);
       }
     }
   }
@@ -243,18 +287,20 @@ class ReactiveSource implements DemandSource {
 
 /** Oracle: the true demand of the next steps (the last bucket repeats past the end of the trace). */
 class OracleSource implements DemandSource {
-  readonly models = ['oracle'];
-
   constructor(
     private readonly input: SimulationInput,
     private readonly buffers: Buffers,
   ) {}
 
+  modelOf(): string {
+    return 'oracle';
+  }
+
   observe(): void {}
 
   fill(bucket: number): void {
     const { reads, writes, bucketCount } = this.input.trace;
-    const { P, R, H, mean, upper, writeFraction } = this.buffers;
+    const { P, R, H, mean, writeFraction } = this.buffers;
     for (let p = 0; p < P; p++) {
       let w = 0;
       let total = 0;
@@ -265,7 +311,6 @@ class OracleSource implements DemandSource {
           const i = (b * P + p) * R + r;
           const value = reads[i] + writes[i];
           mean[offset + h] = value;
-          upper[offset + h] = value;
           w += writes[i];
           total += value;
         }
@@ -278,33 +323,30 @@ class OracleSource implements DemandSource {
 /** Predictive: one online forecaster per partition × region, fed every bucket. */
 class ForecastSource implements DemandSource {
   private readonly forecasters: OnlineForecaster[];
+  /** Mean and quantiles of every forecast: views into the shared buffers, reused each cycle. */
   private readonly outputs: ForecastBuffers[];
-  private readonly levels: readonly number[];
-  /** Mean and upper quantile of every forecast, reused each cycle. */
   private readonly writeFractions: WriteFractionTracker;
 
   constructor(
     private readonly input: SimulationInput,
     private readonly buffers: Buffers,
     deps: SimulationDependencies,
-    upperQuantile: number,
   ) {
-    const { P, R, H, mean, upper } = buffers;
-    this.levels = [upperQuantile];
+    const { P, R, H, mean, quantiles } = buffers;
     this.forecasters = [];
     this.outputs = [];
     for (let k = 0; k < P * R; k++) {
       this.forecasters.push(deps.createForecaster(input.trace.bucketMs));
       this.outputs.push({
         mean: mean.subarray(k * H, (k + 1) * H),
-        quantiles: [upper.subarray(k * H, (k + 1) * H)],
+        quantiles: quantiles.map((q) => q.subarray(k * H, (k + 1) * H)),
       });
     }
     this.writeFractions = new WriteFractionTracker(input, buffers);
   }
 
-  get models(): readonly string[] {
-    return [...new Set(this.forecasters.map((f) => f.model))];
+  modelOf(k: number): string {
+    return this.forecasters[k].model;
   }
 
   observe(bucket: number): void {
@@ -317,9 +359,9 @@ class ForecastSource implements DemandSource {
   }
 
   fill(): void {
-    const { H } = this.buffers;
+    const { H, levels } = this.buffers;
     for (let k = 0; k < this.forecasters.length; k++) {
-      this.forecasters[k].forecastInto(H, this.levels, this.outputs[k]);
+      this.forecasters[k].forecastInto(H, levels, this.outputs[k]);
     }
   }
 }

@@ -16,6 +16,8 @@ export interface ClusterView {
   readonly inFlight: readonly InFlightMove[];
   /** When each partition last finished a move; NaN if never. */
   readonly lastMovedAtMs: Float64Array;
+  /** Measured load (ops/s, requests and copies) of each cell in the last bucket, by cell index. */
+  readonly cellLoadOpsPerSec: Float64Array;
 }
 
 export interface MoveRequest {

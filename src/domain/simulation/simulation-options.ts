@@ -1,6 +1,7 @@
 import type { OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { MovementPlan, PlannerInput, PlannerLimits, Relationship } from '../planning/movement-plan.ts';
 import type { AffinityScore } from '../scoring/affinity-score.ts';
+import type { ScoringInput } from '../scoring/affinity-scorer.ts';
 import type { Topology } from '../topology.ts';
 import type { DemandTrace, PartitionSpec } from './demand-trace.ts';
 
@@ -29,17 +30,6 @@ export interface SimulationInput {
   readonly relationships?: readonly Relationship[];
 }
 
-/** Input of the scorer as the simulator calls it: one entry per partition, forecasts per region. */
-export interface ScoringRequest {
-  readonly partition: string;
-  readonly stepSeconds: number;
-  /** Mean forecast per region, one value per step. */
-  readonly mean: Readonly<Record<string, ArrayLike<number>>>;
-  /** Upper-quantile forecast per region (the level is `SimulationOptions.planningQuantile`, or 0.9). */
-  readonly upper: Readonly<Record<string, ArrayLike<number>>>;
-  readonly models: readonly string[];
-}
-
 /**
  * The profiler and planner code the simulator drives: the same functions the Lambdas call.
  * Injected so tests can swap a planner, and so the domain never imports an adapter.
@@ -48,7 +38,7 @@ export interface SimulationDependencies {
   readonly planMoves: (input: PlannerInput) => MovementPlan;
   readonly createForecaster: (intervalMs: number) => OnlineForecaster;
   /** Affinity scores for the predictive policy; without it the planner derives affinity itself. */
-  readonly scorePartitions?: (requests: readonly ScoringRequest[], hotOpsPerSec: number) => AffinityScore[];
+  readonly scorePartitions?: (input: ScoringInput) => AffinityScore[];
 }
 
 export interface SimulationProgress {
@@ -143,6 +133,10 @@ export interface PolicyDetails {
   readonly cellsAddedByAlarm: number;
   readonly cellsAddedByForecast: number;
   readonly cellsRetired: number;
+  /** Cells added during the warm-up (not in `cellsAdded`, but in service afterwards). */
+  readonly cellsAddedInWarmup: number;
+  /** Mean number of cells in service (ACTIVE or DRAINING) over the measured window: the capacity paid for. */
+  readonly cellsInServiceAvg: number;
   readonly plannerCalls: number;
   readonly plannerMs: number;
   readonly simulationMs: number;

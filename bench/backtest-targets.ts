@@ -1,0 +1,162 @@
+/**
+ * Backtest targets of the predictive policy (prestage) on the semi-synthetic traces, plus the
+ * simulator's speed on a large trace.
+ *
+ * Traces (all semi-synthetic, from real NAB series; see data/traces/README.md):
+ * - tweets-3region: the bundled trace (data/traces/tweets-3region), NAB Twitter volumes;
+ * - taxi-3region: built on the fly by scripts/make-traces.ts from NAB nyc_taxi (different real series);
+ * - speed: tweets recipe at 200 partitions × 56 days, all five policies, timed (skip with --no-speed).
+ *
+ * Targets (see src/domain/simulation/backtest-targets.ts): locality gap closed ≥ 90%, overload ≤ 0.3×
+ * reactive, bytes moved under load ≤ 0.5× reactive, bytes moved ≤ 1.25× oracle, thrash < 5% of moves,
+ * storage ≤ 0.6× replicate-all.
+ *
+ * Run: npx tsx bench/backtest-targets.ts   (writes bench/results/backtest-targets.json)
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  buildTopology,
+  generateTrace,
+  metaJson,
+  partitionsCsv,
+  RECIPES,
+  relationshipsCsv,
+  traceCsv,
+} from '../scripts/make-traces.ts';
+import { type BacktestResult, runBacktest } from '../src/domain/simulation/backtest.ts';
+import { evaluateTargets, type TargetResult } from '../src/domain/simulation/backtest-targets.ts';
+import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
+import { readBacktestInput } from '../src/io/backtest-input.ts';
+import {
+  formatComparisonTable,
+  formatTargets,
+  formatTargetThreshold,
+  formatTargetValue,
+} from '../src/report/comparison-table.ts';
+
+interface TraceRun {
+  readonly name: string;
+  readonly dir: string;
+  readonly overrides?: { partitions?: number; days?: number };
+}
+
+/** Write a recipe's files to a temporary directory (the same files `make-traces` commits). */
+function materialize(name: string, overrides: { partitions?: number; days?: number } = {}): string {
+  const recipe = RECIPES.find((r) => r.name === name);
+  if (!recipe) throw new Error(`no recipe ${name}`);
+  const generated = generateTrace(recipe, overrides);
+  const dir = join(mkdtempSync(join(tmpdir(), 'prestage-bench-')), name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'trace.csv.gz'), gzipSync(traceCsv(generated), { level: 1 }));
+  writeFileSync(join(dir, 'partitions.csv'), partitionsCsv(generated));
+  writeFileSync(join(dir, 'relationships.csv'), relationshipsCsv(generated));
+  writeFileSync(join(dir, 'topology.json'), JSON.stringify(buildTopology(generated)));
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify(metaJson(generated)));
+  return dir;
+}
+
+function replay(dir: string, label: string): { result: BacktestResult; readMs: number; runMs: number } {
+  const started = performance.now();
+  const { input } = readBacktestInput({
+    trace: join(dir, 'trace.csv.gz'),
+    partitions: join(dir, 'partitions.csv'),
+    topology: join(dir, 'topology.json'),
+    relationships: join(dir, 'relationships.csv'),
+  });
+  const readMs = performance.now() - started;
+  let last = '';
+  const result = runBacktest(input, productionDependencies(), {
+    onProgress: (p) => {
+      if (p.bucket === p.buckets && p.policy !== last) {
+        last = p.policy;
+        process.stderr.write(
+          `  ${label}: ${p.policy} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+        );
+      }
+    },
+  });
+  return { result, readMs, runMs: performance.now() - started - readMs };
+}
+
+const speed = !process.argv.includes('--no-speed');
+const runs: TraceRun[] = [
+  { name: 'tweets-3region', dir: 'data/traces/tweets-3region' },
+  { name: 'taxi-3region', dir: materialize('taxi-3region') },
+];
+
+const report: Record<string, unknown> = { traces: {} };
+const summary: { trace: string; target: TargetResult }[] = [];
+for (const run of runs) {
+  process.stdout.write(`\n### ${run.name} (semi-synthetic)\n`);
+  const { result, readMs, runMs } = replay(run.dir, run.name);
+  const t = result.trace;
+  process.stdout.write(
+    `${t.partitions} partitions × ${t.regions.length} regions × ${t.buckets} buckets of ${t.bucketMs / 60_000} min, ` +
+      `${t.cells} cells; read ${(readMs / 1000).toFixed(1)} s, 5 policies ${(runMs / 1000).toFixed(1)} s\n\n`,
+  );
+  process.stdout.write(formatComparisonTable(result));
+  const metrics = Object.fromEntries(Object.entries(result.policies).map(([k, v]) => [k, v.metrics]));
+  const targets = evaluateTargets(metrics);
+  process.stdout.write(`\n${formatTargets(targets)}`);
+  for (const target of targets) summary.push({ trace: run.name, target });
+  (report.traces as Record<string, unknown>)[run.name] = {
+    semiSynthetic: true,
+    partitions: t.partitions,
+    buckets: t.buckets,
+    bucketSeconds: t.bucketMs / 1000,
+    readSeconds: readMs / 1000,
+    runSeconds: runMs / 1000,
+    policies: metrics,
+    details: Object.fromEntries(Object.entries(result.policies).map(([k, v]) => [k, v.details])),
+    targets,
+  };
+}
+
+if (speed) {
+  process.stdout.write('\n### speed: tweets recipe at 200 partitions × 56 days, 5 policies\n');
+  const dir = materialize('tweets-3region', { partitions: 200, days: 56 });
+  const { result, readMs, runMs } = replay(dir, 'speed');
+  const perPolicy = Object.fromEntries(
+    Object.entries(result.policies).map(([k, v]) => [
+      k,
+      { seconds: v.details.simulationMs / 1000, plannerSeconds: v.details.plannerMs / 1000 },
+    ]),
+  );
+  process.stdout.write(
+    `${result.trace.partitions} partitions × ${result.trace.buckets} buckets: read ${(readMs / 1000).toFixed(1)} s, ` +
+      `replay ${(runMs / 1000).toFixed(1)} s (${Object.entries(perPolicy)
+        .map(([k, v]) => `${k} ${v.seconds.toFixed(1)} s`)
+        .join(', ')})\n`,
+  );
+  report.speed = {
+    partitions: result.trace.partitions,
+    buckets: result.trace.buckets,
+    readSeconds: readMs / 1000,
+    replaySeconds: runMs / 1000,
+    perPolicy,
+  };
+}
+
+process.stdout.write('\n### summary\n');
+const names = [...new Set(summary.map((s) => s.target.id))];
+const header = ['target', 'threshold', ...runs.map((r) => r.name)];
+const rows = names.map((id) => {
+  const cells = runs.map((run) => {
+    const target = summary.find((s) => s.trace === run.name && s.target.id === id)!.target;
+    return `${formatTargetValue(target)} ${target.pass === undefined ? 'n/a' : target.pass ? 'PASS' : 'FAIL'}`;
+  });
+  const any = summary.find((s) => s.target.id === id)!.target;
+  return [id, formatTargetThreshold(any), ...cells];
+});
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+for (const row of [header, ...rows])
+  process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
+const passed = summary.filter((s) => s.target.pass).length;
+process.stdout.write(`\n${passed} of ${summary.length} target checks pass\n`);
+report.summary = { passed, total: summary.length };
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/backtest-targets.json', `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write('wrote bench/results/backtest-targets.json\n');
