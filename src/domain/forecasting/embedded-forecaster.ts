@@ -11,21 +11,29 @@ import { DAY_MS, seasonalPeriods, WEEK_MS } from './seasonal-periods.ts';
 import { SeasonalProfile } from './seasonal-profile.ts';
 
 /**
- * The embedded forecaster: a robust multiplicative seasonal model with a direct multi-horizon
+ * The embedded forecaster: a robust double-seasonal multiplicative model with a direct multi-horizon
  * correction from recent residuals, and quantiles from its own out-of-sample errors.
  *
- *   base(t)   = level × S(phase t)                S: daily and weekly profiles, blended by their recent accuracy
- *   scale(t)  = level × max(S, 0.1)              errors are measured relative to it (demand is heteroscedastic)
- *   r(t)      = (y − base) / scale               clipped at ±k·σ so one burst cannot wreck level or profile
+ *   S(t)      = Σ_k w_k·P_k(t)                     profiles: fine daily, 30-minute daily, 30-minute weekly;
+ *                                                  w_k ∝ 1 / (recent squared error of P_k's own predictions)
+ *   base(t)   = level × S(t)
+ *   scale(t)  = level × max(S(t), 0.1)             errors are relative to it (demand is heteroscedastic)
+ *   r(t)      = (y − base) / scale                 clipped at ±k·σ, so one burst cannot wreck level or profiles
  *   ŷ(t + h)  = base(t + h) + scale(t + h) × (a_h·r(t) + b_h·r̄(t) + c_h)
  *
  * a_h, b_h, c_h are fitted online per tracked horizon h by exponentially weighted ridge regression of the
- * realised h-step-ahead relative deviation on the current residual r and its short EWMA r̄ (an AR(1)-style
- * decaying correction, learned rather than assumed). The same h-step-ahead predictions, stored when they
- * were made, give the out-of-sample errors whose streaming quantiles form the interval, per horizon.
+ * realised h-step-ahead relative deviation on the current residual r and its short EWMA r̄: an AR(1)-style
+ * decaying correction, learned rather than assumed (at a 2-hour horizon the recent deviation from the
+ * profile is very informative). The same h-step-ahead predictions, stored when they were made, give the
+ * out-of-sample errors whose streaming quantiles form the interval, per horizon.
  *
- * Costs: observe() is O(tracked horizons + quantile grid) and forecastInto() O(horizon × levels); neither
- * allocates. Memory per series is dominated by the weekly profile (2016 doubles at 5-minute buckets).
+ * Profiles learn ratios against a slow reference level (a week's memory), so a weekend dip is learned as a
+ * season rather than absorbed by the faster level. Each profile is scored on its own 2-hour-ahead
+ * predictions (reading a coarse slot now would credit it for the buckets just folded into it). Daily data
+ * has no daily cycle: its weekly profile (7 slots) is then the only one.
+ *
+ * Costs: observe() is O(tracked horizons × quantile grid) and forecastInto() O(horizon × levels); neither
+ * allocates. Memory per series is a few thousand doubles (weekly profile: 336 slots at 30 minutes).
  */
 export interface EmbeddedForecasterOptions {
   /** Longest horizon (in steps) with its own error quantiles and coefficients; longer steps extrapolate. @default 24 */
@@ -37,13 +45,15 @@ export interface EmbeddedForecasterOptions {
 }
 
 export interface EmbeddedTuning {
-  /** Level memory in buckets. @default a quarter of a day (sub-daily data), 7 buckets otherwise */
-  readonly levelMemory: number;
+  /** Level memory. @default 6 hours for sub-daily data, 4 weeks for daily data */
+  readonly levelMemoryMs: number;
+  /** Memory of the reference level the profiles learn against. @default 1 week (8 weeks for daily data) */
+  readonly referenceMemoryMs: number;
   /** EWMA weight of a daily profile slot per visit. @default 0.15 */
   readonly dailyRate: number;
   /** EWMA weight of a weekly profile slot per visit. @default 0.25 */
   readonly weeklyRate: number;
-  /** Width of a profile slot (read with linear interpolation); never below the interval. @default 30 minutes */
+  /** Width of a coarse profile slot (read with linear interpolation); never below the interval. @default 30 minutes */
   readonly resolutionMs: number;
   /** Residuals beyond clip × σ (σ = recent mean |residual|) are clipped. @default 4 */
   readonly clip: number;
@@ -70,12 +80,14 @@ const REFRESH_EVERY = 8;
 const SIGMA_PRIOR = 0.5;
 const SIGMA_FLOOR = 0.05;
 const PROFILE_MSE_PRIOR = 1;
+/** Profiles are compared on their 2-hour-ahead predictions (the profiler's horizon). */
+const PROFILE_SCORE_HORIZON_MS = 7_200_000;
 const MAX_SEASONAL_INDEX = 12;
 const SCALE_FLOOR_OF_RAW_MEAN = 0.1;
 /** Outputs below this fraction of the raw mean are zero (a level that decays toward 0 never reaches it). */
 const ZERO_SNAP = 1e-6;
-/** Relative errors are capped here: beyond 1000× the scale, "how much more" carries no information. */
-const MAX_RELATIVE_ERROR = 1000;
+/** Relative errors are capped here: beyond 100× the scale, "how much more" carries no information. */
+const MAX_RELATIVE_ERROR = 100;
 
 export function createEmbeddedForecaster(
   intervalMs: number,
@@ -89,19 +101,30 @@ class EmbeddedForecaster implements OnlineForecaster {
   private readonly shortHistory: number;
   private readonly weeklyAfter: number;
   private readonly cycleBuckets: number;
+  private readonly weekBuckets: number;
   private readonly seasonalModel: string;
-  private readonly hasDaily: boolean;
-  private readonly hasWeekly: boolean;
-  /** Candidate profiles (fine daily, coarse daily, coarse weekly), blended by inverse recent squared error. */
+
+  /** Candidate profiles (fine daily, 30-minute daily, 30-minute weekly), blended by inverse recent squared error. */
   private readonly profiles: SeasonalProfile[];
   private readonly profileMse: Float64Array;
+  private readonly profileScored: Float64Array;
   private readonly profileWeight: Float64Array;
+  private readonly hasDaily: boolean;
+  private readonly hasWeekly: boolean;
   private readonly blendRate: number;
+  /** Each profile's predictions for scoreHorizon buckets ahead, kept until scored. */
+  private readonly profilePred: Float64Array;
+  private readonly scoreHorizon: number;
 
   private level = 0;
+  /** Slow level (a week's memory) that the profiles' ratios are taken against. */
+  private levelRef = 0;
   private levelCount = 0;
+  private readonly levelRate: number;
+  private readonly levelRefRate: number;
   /** Long-run mean of the raw values, bursts included: the floor of the error scale. */
   private rawMean = 0;
+  private readonly rawMeanRate: number;
   private sigma = SIGMA_PRIOR;
   private sigmaCount = 0;
   private resid = 0;
@@ -127,7 +150,8 @@ class EmbeddedForecaster implements OnlineForecaster {
     const subDaily = periods.daily !== undefined;
     const dailyBuckets = subDaily ? Math.round(DAY_MS / intervalMs) : 0;
     this.tuning = {
-      levelMemory: subDaily ? Math.max(4, dailyBuckets / 4) : 7,
+      levelMemoryMs: subDaily ? 6 * 3_600_000 : 28 * DAY_MS,
+      referenceMemoryMs: subDaily ? WEEK_MS : 8 * WEEK_MS,
       dailyRate: 0.15,
       weeklyRate: 0.25,
       resolutionMs: 30 * 60_000,
@@ -142,26 +166,31 @@ class EmbeddedForecaster implements OnlineForecaster {
       ...options.tuning,
     };
     const t = this.tuning;
-    this.hasDaily = periods.daily !== undefined;
+    this.hasDaily = subDaily;
     this.hasWeekly = periods.weekly !== undefined && options.weekly !== false;
     this.profiles = [];
-    if (this.hasDaily) {
-      // A fine daily profile keeps sharp repeated features (a job every 30 minutes) that the coarse one smooths.
+    if (subDaily) {
+      // A fine profile keeps sharp repeated features (a job every 30 minutes) that the coarse one smooths.
       if (intervalMs < t.resolutionMs)
         this.profiles.push(new SeasonalProfile(DAY_MS, intervalMs, intervalMs, t.dailyRate));
       this.profiles.push(new SeasonalProfile(DAY_MS, intervalMs, t.resolutionMs, t.dailyRate));
     }
     if (this.hasWeekly)
       this.profiles.push(new SeasonalProfile(WEEK_MS, intervalMs, t.resolutionMs, t.weeklyRate));
-    const k = this.profiles.length;
-    this.profileMse = new Float64Array(k).fill(PROFILE_MSE_PRIOR);
-    this.profileWeight = new Float64Array(k).fill(1 / Math.max(1, k));
-    const primary = periods.daily ?? periods.weekly;
+    const kp = this.profiles.length;
+    this.profileMse = new Float64Array(kp).fill(PROFILE_MSE_PRIOR);
+    this.profileScored = new Float64Array(kp);
+    this.profileWeight = new Float64Array(kp).fill(1 / Math.max(1, kp));
+    const primary = periods.daily ?? (this.hasWeekly ? periods.weekly : undefined);
     this.cycleBuckets = primary ? Math.max(1, Math.round(primary.periodMs / intervalMs)) : 0;
+    this.weekBuckets = Math.max(1, Math.round(WEEK_MS / intervalMs));
     this.shortHistory = this.cycleBuckets || 14;
-    this.weeklyAfter = Math.round(WEEK_MS / intervalMs);
+    this.weeklyAfter = this.weekBuckets;
     this.blendRate = 1 / (2 * Math.max(1, this.cycleBuckets));
-    this.seasonalModel = this.hasDaily
+    this.levelRate = Math.min(1, intervalMs / t.levelMemoryMs);
+    this.levelRefRate = Math.min(this.levelRate, intervalMs / t.referenceMemoryMs);
+    this.rawMeanRate = Math.min(1, intervalMs / (7 * Math.max(t.levelMemoryMs, DAY_MS)));
+    this.seasonalModel = subDaily
       ? this.hasWeekly
         ? 'embedded:daily+weekly'
         : 'embedded:daily'
@@ -174,6 +203,8 @@ class EmbeddedForecaster implements OnlineForecaster {
     tracked.push(maxHorizon);
     this.tracked = Int32Array.from(tracked);
     this.ring = maxHorizon + 1;
+    this.scoreHorizon = Math.min(maxHorizon, Math.max(1, Math.round(PROFILE_SCORE_HORIZON_MS / intervalMs)));
+    this.profilePred = new Float64Array(kp * this.ring).fill(Number.NaN);
     const nT = tracked.length;
     this.predRing = new Float64Array(nT * this.ring).fill(Number.NaN);
     this.baseRing = new Float64Array(nT * this.ring);
@@ -221,7 +252,11 @@ class EmbeddedForecaster implements OnlineForecaster {
     const slot = t % this.ring;
 
     if (Number.isFinite(y)) {
-      if (this.levelCount === 0) this.level = y;
+      if (this.levelCount > 0 && this.rawMean === 0 && y > 0) this.restart();
+      if (this.levelCount === 0) {
+        this.level = y;
+        this.levelRef = y;
+      }
       const S = this.seasonal(t);
       const base = this.level * S;
       const scale = this.scaleFor(S);
@@ -232,10 +267,9 @@ class EmbeddedForecaster implements OnlineForecaster {
       const rc = r > limit ? limit : Math.max(r, -limit);
       if (known) {
         this.sigmaCount++;
-        const absR = Math.abs(r);
         this.sigma +=
           Math.max(1 / tuning.errorMemory, 1 / (this.sigmaCount + 4)) *
-          (Math.min(absR, 2 * limit) - this.sigma);
+          (Math.min(Math.abs(r), 2 * limit) - this.sigma);
       }
 
       this.learnFromOutcome(t, y, limit);
@@ -244,11 +278,13 @@ class EmbeddedForecaster implements OnlineForecaster {
       const yc = known ? base + scale * rc : y;
       this.updateProfiles(t, yc, scale);
       this.levelCount++;
-      const a = Math.max(1 / tuning.levelMemory, 1 / this.levelCount);
+      const a = Math.max(this.levelRate, 1 / this.levelCount);
       const w = Math.min(S, 1);
-      this.level += a * w * (yc / Math.max(S, 1e-9) - this.level);
-      if (this.level < 0) this.level = 0;
-      this.rawMean += Math.max(1 / (tuning.levelMemory * 28), 1 / this.levelCount) * (y - this.rawMean);
+      const deseasonalized = yc / Math.max(S, 1e-9);
+      this.level = Math.max(0, this.level + a * w * (deseasonalized - this.level));
+      const aRef = Math.max(this.levelRefRate, 1 / this.levelCount);
+      this.levelRef = Math.max(0, this.levelRef + aRef * w * (deseasonalized - this.levelRef));
+      this.rawMean += Math.max(this.rawMeanRate, 1 / this.levelCount) * (y - this.rawMean);
       this.resid = rc;
       this.residMean += tuning.residualRate * (rc - this.residMean);
     } else {
@@ -265,6 +301,23 @@ class EmbeddedForecaster implements OnlineForecaster {
       this.refreshCoefficients();
     }
     this.storePredictions(t);
+    this.storeProfilePredictions(t);
+  }
+
+  /**
+   * The first non-zero value after an all-zero history: zeros say nothing about the scale, so learning
+   * starts afresh (otherwise the first relative errors are astronomically large and poison the intervals).
+   */
+  private restart(): void {
+    this.levelCount = 0;
+    this.sigma = SIGMA_PRIOR;
+    this.sigmaCount = 0;
+    this.errors.reset();
+    this.predRing.fill(Number.NaN);
+    this.sums.fill(0);
+    this.coef.fill(0);
+    this.resid = 0;
+    this.residMean = 0;
   }
 
   /** Out-of-sample errors and regression targets for every tracked horizon whose prediction targets bucket t. */
@@ -284,13 +337,9 @@ class EmbeddedForecaster implements OnlineForecaster {
       const s = this.scaleRing[idx];
       // Until the series has shown a non-zero value there is no scale to measure errors against.
       if (!(s > 1e-12)) continue;
-      let error = (y - pred) / s;
-      if (error > MAX_RELATIVE_ERROR) error = MAX_RELATIVE_ERROR;
-      else if (error < -MAX_RELATIVE_ERROR) error = -MAX_RELATIVE_ERROR;
-      this.errors.update(j, error);
-      let target = (y - this.baseRing[idx]) / s;
-      if (target > limit) target = limit;
-      else if (target < -limit) target = -limit;
+      const error = (y - pred) / s;
+      this.errors.update(j, Math.min(MAX_RELATIVE_ERROR, Math.max(-MAX_RELATIVE_ERROR, error)));
+      const target = Math.min(limit, Math.max(-limit, (y - this.baseRing[idx]) / s));
       const origin = (t - h) % R;
       const x0 = this.featResid[origin];
       const x1 = this.featMean[origin];
@@ -308,22 +357,23 @@ class EmbeddedForecaster implements OnlineForecaster {
   }
 
   private updateProfiles(t: number, yc: number, scale: number): void {
-    if (this.level <= 1e-12) return;
-    // A seasonal index far above its mean is a burst, not a season (and near-zero levels would explode it).
-    const ratio = Math.min(yc / this.level, MAX_SEASONAL_INDEX);
+    if (this.levelRef <= 1e-12) return;
+    // A seasonal index far above its mean is a burst, not a season.
+    const ratio = Math.min(yc / this.levelRef, MAX_SEASONAL_INDEX);
     const profiles = this.profiles;
     const a = this.blendRate;
+    const slot = t % this.ring;
     let weightSum = 0;
     for (let k = 0; k < profiles.length; k++) {
-      const profile = profiles[k];
-      profile.locate(t);
-      const v = profile.value();
-      // Out-of-sample accuracy of each profile alone decides the blend.
+      const v = this.profilePred[k * this.ring + slot];
       if (!Number.isNaN(v)) {
         const e = (yc - this.level * v) / scale;
-        this.profileMse[k] += a * (e * e - this.profileMse[k]);
+        // Running mean at first (the prior counts as one observation), then an EWMA.
+        const n = ++this.profileScored[k];
+        this.profileMse[k] += Math.max(a, 1 / (n + 1)) * (e * e - this.profileMse[k]);
       }
-      profile.update(ratio);
+      profiles[k].locate(t);
+      profiles[k].update(ratio);
       const w = 1 / (this.profileMse[k] + 1e-12);
       this.profileWeight[k] = w;
       weightSum += w;
@@ -331,7 +381,16 @@ class EmbeddedForecaster implements OnlineForecaster {
     for (let k = 0; k < profiles.length; k++) this.profileWeight[k] /= weightSum;
   }
 
-  /** Keep the primary profile's mean at 1, moving the factor into the level, once it is complete. */
+  private storeProfilePredictions(t: number): void {
+    const target = t + this.scoreHorizon;
+    const slot = target % this.ring;
+    for (let k = 0; k < this.profiles.length; k++) {
+      this.profiles[k].locate(target);
+      this.profilePred[k * this.ring + slot] = this.profiles[k].value();
+    }
+  }
+
+  /** Keep the primary profile's mean at 1 once it is complete, moving the factor into the levels. */
   private normalizeProfiles(): void {
     if (this.profiles.length === 0) return;
     const primary = this.profiles[0];
@@ -340,6 +399,7 @@ class EmbeddedForecaster implements OnlineForecaster {
     if (!(mean > 1e-9)) return;
     for (const profile of this.profiles) profile.divideBy(mean);
     this.level *= mean;
+    this.levelRef *= mean;
   }
 
   /** Ridge solution of each tracked horizon's 3×3 normal equations (Cramer's rule). */

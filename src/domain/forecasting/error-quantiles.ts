@@ -40,6 +40,14 @@ export class ErrorQuantileTracks {
     this.warmup = warmup;
   }
 
+  /** Forget every track (a restart after an all-zero history). */
+  reset(): void {
+    this.q.fill(0);
+    this.absMean.fill(0);
+    this.mean.fill(0);
+    this.count.fill(0);
+  }
+
   /** Number of errors seen by a track. */
   countOf(track: number): number {
     return this.count[track];
