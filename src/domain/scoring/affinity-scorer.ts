@@ -12,7 +12,8 @@ import type { AffinityScore } from './affinity-score.ts';
  *   overflow the cell by itself is hot; on an over-committed cell the room is below the fair share, so
  *   every partition above its fair share is hot. Many lukewarm partitions that together exceed the cell
  *   therefore all score high, although none is individually large.
- * - fleet threshold: the `fleetPercentile` of the partitions' predicted peak demand (hot relative to the fleet);
+ * - fleet threshold: the `fleetPercentile` of the partitions' predicted peak demand, and at least
+ *   `fleetMedianMultiple` × their median (in a fleet of equals nobody is hot for being "in the top 1%");
  * - `hotOpsPerSec`, an optional fixed threshold.
  *
  * P(D(s) > T) reads the forecast distribution: regions are summed quantile by quantile (comonotonic,
@@ -76,6 +77,8 @@ export interface ScoringOptions {
   readonly headroom: number;
   /** Partitions whose demand exceeds this percentile of the fleet's predicted peaks are hot. @default 0.99 */
   readonly fleetPercentile: number;
+  /** …and exceeds this multiple of the median peak. @default 2 */
+  readonly fleetMedianMultiple: number;
   /** Fixed hot threshold in ops/s, in addition to the relative ones. @default Infinity (off) */
   readonly hotOpsPerSec: number;
   /** Weight of a write relative to a read in the prediction vector (remote writes cost more). @default 3 */
@@ -95,6 +98,7 @@ export interface ScoringOptions {
 export const DEFAULT_SCORING_OPTIONS: ScoringOptions = {
   headroom: 0.8,
   fleetPercentile: 0.99,
+  fleetMedianMultiple: 2,
   hotOpsPerSec: Number.POSITIVE_INFINITY,
   writeWeight: 3,
   defaultWriteFraction: 0.2,
@@ -160,7 +164,11 @@ export function scorePartitions(input: ScoringInput): AffinityScore[] {
       for (let s = 0; s < steps; s++) cellDemand[c * steps + s] += totals[s];
     }
   }
-  const fleetThreshold = percentile(peak, options.fleetPercentile);
+  const sortedPeaks = Float64Array.from(peak).sort();
+  const fleetThreshold = Math.max(
+    percentile(sortedPeaks, options.fleetPercentile),
+    options.fleetMedianMultiple * percentile(sortedPeaks, 0.5),
+  );
   const pressure = new Float64Array(C);
   for (let c = 0; c < C; c++) pressure[c] = cellPressure(cells[c], options);
 
@@ -395,10 +403,9 @@ function cellPressure(cell: CellState, options: ScoringOptions): number {
   return pressure;
 }
 
-/** The fleet threshold: the given percentile of the partitions' predicted peaks. */
-function percentile(values: Float64Array, level: number): number {
-  if (values.length === 0 || !(level < 1)) return Number.POSITIVE_INFINITY;
-  const sorted = Float64Array.from(values).sort();
+/** The `level` percentile (nearest rank) of sorted values; +∞ for level ≥ 1, so the criterion is off. */
+function percentile(sorted: Float64Array, level: number): number {
+  if (sorted.length === 0 || !(level < 1)) return Number.POSITIVE_INFINITY;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(level * sorted.length) - 1));
   return sorted[rank];
 }
