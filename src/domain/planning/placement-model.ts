@@ -1,0 +1,548 @@
+import { InputValidationError } from '../errors.ts';
+import { latencyBetween } from '../topology.ts';
+import type { CellStatus, PlannerInput, PlannerLimits } from './movement-plan.ts';
+import {
+  type PlannerOptions,
+  type ResolvedPlannerOptions,
+  resolveLimits,
+  resolvePlannerOptions,
+} from './planner-options.ts';
+
+/**
+ * The planner input compiled once into struct-of-arrays form (typed arrays indexed by partition, cell,
+ * region and step), validated on the way. The heuristic, the exact ILP and the cost evaluator all read it,
+ * so they see the same numbers.
+ */
+
+export const CELL_ACTIVE = 0;
+export const CELL_PROVISIONING = 1;
+export const CELL_DRAINING = 2;
+export const CELL_RETIRED = 3;
+const CELL_STATE_CODE: Record<CellStatus, number> = {
+  ACTIVE: CELL_ACTIVE,
+  PROVISIONING: CELL_PROVISIONING,
+  DRAINING: CELL_DRAINING,
+  RETIRED: CELL_RETIRED,
+};
+
+/** Why a partition may not move in this plan. */
+export const LOCK_NONE = 0;
+export const LOCK_IN_FLIGHT = 1;
+export const LOCK_COOLDOWN = 2;
+
+export interface PlacementModel {
+  readonly input: PlannerInput;
+  readonly options: ResolvedPlannerOptions;
+  readonly limits: PlannerLimits;
+  readonly nowMs: number;
+  readonly stepMs: number;
+  /** Forecast steps (the horizon). */
+  readonly steps: number;
+  readonly regionIds: readonly string[];
+  readonly regionCount: number;
+  /** Region × region latency in ms. */
+  readonly latency: Float64Array;
+  readonly cellIds: readonly string[];
+  readonly cellIndex: ReadonlyMap<string, number>;
+  readonly cellCount: number;
+  readonly cellRegion: Int32Array;
+  readonly cellCapOps: Float64Array;
+  readonly cellCapBytes: Float64Array;
+  readonly cellState: Uint8Array;
+  /** 1 when the cell may receive partitions (ACTIVE or PROVISIONING). */
+  readonly targetable: Uint8Array;
+  readonly partitionIds: readonly string[];
+  readonly partitionIndex: ReadonlyMap<string, number>;
+  readonly partitionCount: number;
+  readonly bytes: Float64Array;
+  /** Cell at the start of the plan: the current primary, or the target of an in-flight move. */
+  readonly origin: Int32Array;
+  readonly lock: Uint8Array;
+  /** Profiler affinity in [0, 1]; NaN when not given. */
+  readonly affinity: Float64Array;
+  /** Mean ops/s per partition × region × step: `demand[(p * regionCount + r) * steps + t]`. */
+  readonly demand: Float64Array;
+  /** Total ops/s per partition × step. */
+  readonly demandTotal: Float64Array;
+  /** Dollars per (ops/s × latency-ms) over one step, write-weighted, per partition. */
+  readonly latencyWeight: Float64Array;
+  /** Locality cost of hosting the partition in each region for the whole horizon: `[p * regionCount + g]`. */
+  readonly locFull: Float64Array;
+  /** Relationships as a symmetric adjacency list (CSR): partners of p at `relStart[p]..relStart[p+1]`. */
+  readonly relStart: Int32Array;
+  readonly relPartner: Int32Array;
+  /** Dollars per penalty-ms over the horizon for that pair (co-access requests × latency value). */
+  readonly relWeight: Float64Array;
+  /** The same relationships once each (a < b), merged. */
+  readonly pairA: Int32Array;
+  readonly pairB: Int32Array;
+  readonly pairWeight: Float64Array;
+  readonly inFlightCount: Int32Array;
+  readonly inFlightBytes: number;
+  /** Dollars to move the partition (bytes × price per GB + per-move overhead). */
+  readonly transferCost: Float64Array;
+  /** Dollars the partition costs while it stays on a DRAINING/RETIRED cell. */
+  readonly drainValue: Float64Array;
+  /** Minimum net benefit of a move of this partition (hysteresis). */
+  readonly threshold: Float64Array;
+  /** Load per cell × step with no planned move. */
+  readonly initialLoad: Float64Array;
+  readonly initialBytes: Float64Array;
+  /** Hard limits: headroom × capacity, or the current value where a cell is already above it (a plan may not make it worse). */
+  readonly loadLimit: Float64Array;
+  readonly bytesLimit: Float64Array;
+  /** Soft load penalty: knee utilizations and dollars per (ops/s above the knee) per step. */
+  readonly kneeUtilization: Float64Array;
+  readonly kneeSlope: Float64Array;
+  /** Knee loads per cell, `kneeLoad[c * knees + j]` = utilization j × capacity of c. */
+  readonly kneeLoad: Float64Array;
+}
+
+/** Bytes in a GB for `transferCostPerGB` (AWS bills data transfer per GiB). */
+export const BYTES_PER_GB = 2 ** 30;
+
+/** Validate a PlannerInput and compile it. Errors name the field, e.g. `partitions[3].forecast.eu-west-1[5]`. */
+export function compilePlacementModel(input: PlannerInput, plannerOptions?: PlannerOptions): PlacementModel {
+  const topology = input.topology;
+  const options = resolvePlannerOptions(plannerOptions, topology.alarmScaling?.provisionMinutes);
+  const limits = resolveLimits(input.limits);
+  if (!Number.isFinite(input.nowMs)) {
+    throw new InputValidationError({ field: 'nowMs' }, `expected a finite timestamp, found ${input.nowMs}`);
+  }
+  if (!(Number.isFinite(input.stepSeconds) && input.stepSeconds > 0)) {
+    throw new InputValidationError(
+      { field: 'stepSeconds' },
+      `expected a number > 0, found ${input.stepSeconds}`,
+    );
+  }
+  const stepSeconds = input.stepSeconds;
+  const stepMs = stepSeconds * 1000;
+  if (!(topology.migrationBandwidthBytesPerSec > 0)) {
+    throw new InputValidationError(
+      { field: 'topology.migrationBandwidthBytesPerSec' },
+      `expected a number > 0, found ${topology.migrationBandwidthBytesPerSec}`,
+    );
+  }
+  if (!(topology.transferCostPerGB >= 0)) {
+    throw new InputValidationError(
+      { field: 'topology.transferCostPerGB' },
+      `expected a number >= 0, found ${topology.transferCostPerGB}`,
+    );
+  }
+
+  // Regions and latency.
+  const regionIds = Object.keys(topology.regions);
+  const regionIndex = new Map(regionIds.map((r, i) => [r, i]));
+  const R = regionIds.length;
+  const latency = new Float64Array(R * R);
+  for (let a = 0; a < R; a++) {
+    for (let b = 0; b < R; b++) {
+      const ms = latencyBetween(topology, regionIds[a], regionIds[b]);
+      if (!(Number.isFinite(ms) && ms >= 0)) {
+        throw new InputValidationError(
+          { field: `topology.latencyMs.${regionIds[a]}.${regionIds[b]}` },
+          `missing or invalid latency between '${regionIds[a]}' and '${regionIds[b]}'`,
+        );
+      }
+      latency[a * R + b] = ms;
+    }
+  }
+
+  // Cells.
+  const cells = topology.cells;
+  const C = cells.length;
+  const cellIds = cells.map((c) => c.id);
+  const cellIndex = new Map<string, number>();
+  const cellRegion = new Int32Array(C);
+  const cellCapOps = new Float64Array(C);
+  const cellCapBytes = new Float64Array(C);
+  cells.forEach((cell, i) => {
+    if (cellIndex.has(cell.id)) {
+      throw new InputValidationError({ field: `topology.cells[${i}].id` }, `duplicate cell id '${cell.id}'`);
+    }
+    cellIndex.set(cell.id, i);
+    const region = regionIndex.get(cell.region);
+    if (region === undefined) {
+      throw new InputValidationError(
+        { field: `topology.cells[${i}].region` },
+        `unknown region '${cell.region}'; expected one of ${regionIds.join(', ')}`,
+      );
+    }
+    if (!(cell.capacityOpsPerSec > 0) || !(cell.capacityBytes > 0)) {
+      throw new InputValidationError(
+        { field: `topology.cells[${i}]` },
+        'expected capacityOpsPerSec and capacityBytes > 0',
+      );
+    }
+    cellRegion[i] = region;
+    cellCapOps[i] = cell.capacityOpsPerSec;
+    cellCapBytes[i] = cell.capacityBytes;
+  });
+  const cellState = new Uint8Array(C);
+  for (const [id, status] of Object.entries(input.cellStatus ?? {})) {
+    const c = cellIndex.get(id);
+    if (c === undefined) {
+      throw new InputValidationError(
+        { field: `cellStatus.${id}` },
+        `unknown cell '${id}'; expected one of ${cellIds.join(', ')}`,
+      );
+    }
+    const code = CELL_STATE_CODE[status];
+    if (code === undefined) {
+      throw new InputValidationError(
+        { field: `cellStatus.${id}` },
+        `expected ACTIVE, PROVISIONING, DRAINING or RETIRED, found '${String(status)}'`,
+      );
+    }
+    cellState[c] = code;
+  }
+  const targetable = new Uint8Array(C);
+  for (let c = 0; c < C; c++) targetable[c] = cellState[c] <= CELL_PROVISIONING ? 1 : 0;
+
+  // Partitions.
+  const partitions = input.partitions;
+  const P = partitions.length;
+  const partitionIds: string[] = new Array(P);
+  const partitionIndex = new Map<string, number>();
+  const steps = horizonOf(input);
+  const T = steps;
+  const bytes = new Float64Array(P);
+  const origin = new Int32Array(P);
+  const lock = new Uint8Array(P);
+  const affinity = new Float64Array(P);
+  const demand = new Float64Array(P * R * T);
+  const demandTotal = new Float64Array(P * T);
+  const latencyWeight = new Float64Array(P);
+  const dollarsPerMs = options.dollarsPerLatencyMsPerMillionRequests / 1e6;
+  for (let p = 0; p < P; p++) {
+    const part = partitions[p];
+    const field = `partitions[${p}]`;
+    if (typeof part.id !== 'string' || part.id === '') {
+      throw new InputValidationError({ field: `${field}.id` }, 'expected a non-empty string');
+    }
+    if (partitionIndex.has(part.id)) {
+      throw new InputValidationError({ field: `${field}.id` }, `duplicate partition id '${part.id}'`);
+    }
+    partitionIndex.set(part.id, p);
+    partitionIds[p] = part.id;
+    if (!(Number.isFinite(part.sizeBytes) && part.sizeBytes >= 0)) {
+      throw new InputValidationError(
+        { field: `${field}.sizeBytes` },
+        `expected a number >= 0, found ${part.sizeBytes}`,
+      );
+    }
+    bytes[p] = part.sizeBytes;
+    const cell = cellIndex.get(part.cell);
+    if (cell === undefined) {
+      throw new InputValidationError(
+        { field: `${field}.cell` },
+        `unknown cell '${part.cell}'; expected one of ${cellIds.join(', ')}`,
+      );
+    }
+    origin[p] = cell;
+    const wf = part.writeFraction ?? options.defaultWriteFraction;
+    if (!(wf >= 0 && wf <= 1)) {
+      throw new InputValidationError({ field: `${field}.writeFraction` }, `expected [0, 1], found ${wf}`);
+    }
+    latencyWeight[p] = stepSeconds * dollarsPerMs * (1 - wf + wf * options.writeLatencyWeight);
+    const aff = part.affinity;
+    if (aff !== undefined && !(aff >= 0 && aff <= 1)) {
+      throw new InputValidationError({ field: `${field}.affinity` }, `expected [0, 1], found ${aff}`);
+    }
+    affinity[p] = aff ?? Number.NaN;
+    if (part.lastMovedAtMs !== undefined) {
+      if (!Number.isFinite(part.lastMovedAtMs)) {
+        throw new InputValidationError({ field: `${field}.lastMovedAtMs` }, 'expected a finite timestamp');
+      }
+      if (part.lastMovedAtMs + limits.cooldownMs > input.nowMs) lock[p] = LOCK_COOLDOWN;
+    }
+    const forecast = part.forecast;
+    for (const region in forecast) {
+      const r = regionIndex.get(region);
+      if (r === undefined) {
+        throw new InputValidationError(
+          { field: `${field}.forecast.${region}` },
+          `unknown region '${region}'; expected one of ${regionIds.join(', ')}`,
+        );
+      }
+      const series = forecast[region];
+      if (series.length !== T) {
+        throw new InputValidationError(
+          { field: `${field}.forecast.${region}` },
+          `expected ${T} steps like the other forecasts, found ${series.length}`,
+        );
+      }
+      const base = (p * R + r) * T;
+      const totalBase = p * T;
+      for (let t = 0; t < T; t++) {
+        const v = series[t];
+        if (!(v >= 0 && v < Number.POSITIVE_INFINITY)) {
+          throw new InputValidationError(
+            { field: `${field}.forecast.${region}[${t}]` },
+            `expected a finite number of ops/s >= 0, found ${v}`,
+          );
+        }
+        demand[base + t] = v;
+        demandTotal[totalBase + t] += v;
+      }
+    }
+  }
+
+  // In-flight moves: the partition counts at its target; the move holds a slot on both cells.
+  const inFlightCount = new Int32Array(C);
+  let inFlightBytes = 0;
+  const seenInFlight = new Set<number>();
+  (input.inFlight ?? []).forEach((move, i) => {
+    const field = `inFlight[${i}]`;
+    const p = partitionIndex.get(move.partition);
+    if (p === undefined) {
+      throw new InputValidationError(
+        { field: `${field}.partition` },
+        `unknown partition '${move.partition}'`,
+      );
+    }
+    if (seenInFlight.has(p)) {
+      throw new InputValidationError(
+        { field: `${field}.partition` },
+        `partition '${move.partition}' is already in flight (a partition moves once at a time)`,
+      );
+    }
+    seenInFlight.add(p);
+    const from = cellIndex.get(move.from);
+    const to = cellIndex.get(move.to);
+    for (const [name, id, idx] of [
+      ['from', move.from, from],
+      ['to', move.to, to],
+    ] as const) {
+      if (idx === undefined) {
+        throw new InputValidationError(
+          { field: `${field}.${name}` },
+          `unknown cell '${id}'; expected one of ${cellIds.join(', ')}`,
+        );
+      }
+    }
+    if (!(Number.isFinite(move.bytes) && move.bytes >= 0)) {
+      throw new InputValidationError(
+        { field: `${field}.bytes` },
+        `expected a number >= 0, found ${move.bytes}`,
+      );
+    }
+    inFlightCount[from as number]++;
+    if (to !== from) inFlightCount[to as number]++;
+    inFlightBytes += move.bytes;
+    origin[p] = to as number;
+    lock[p] = LOCK_IN_FLIGHT;
+  });
+
+  // Relationships: merge duplicates, build a symmetric adjacency list.
+  const horizonSeconds = T * stepSeconds;
+  const pairWeights = new Map<number, number>();
+  (input.relationships ?? []).forEach((rel, i) => {
+    const field = `relationships[${i}]`;
+    const a = partitionIndex.get(rel.a);
+    const b = partitionIndex.get(rel.b);
+    if (a === undefined)
+      throw new InputValidationError({ field: `${field}.a` }, `unknown partition '${rel.a}'`);
+    if (b === undefined)
+      throw new InputValidationError({ field: `${field}.b` }, `unknown partition '${rel.b}'`);
+    if (a === b)
+      throw new InputValidationError({ field: `${field}.b` }, 'a partition cannot relate to itself');
+    if (!(Number.isFinite(rel.coAccessPerSec) && rel.coAccessPerSec >= 0)) {
+      throw new InputValidationError(
+        { field: `${field}.coAccessPerSec` },
+        `expected a number >= 0, found ${rel.coAccessPerSec}`,
+      );
+    }
+    const key = Math.min(a, b) * P + Math.max(a, b);
+    pairWeights.set(key, (pairWeights.get(key) ?? 0) + rel.coAccessPerSec * horizonSeconds * dollarsPerMs);
+  });
+  const pairCount = pairWeights.size;
+  const pairA = new Int32Array(pairCount);
+  const pairB = new Int32Array(pairCount);
+  const pairWeight = new Float64Array(pairCount);
+  const keys = [...pairWeights.keys()].sort((x, y) => x - y);
+  const degree = new Int32Array(P + 1);
+  keys.forEach((key, i) => {
+    pairA[i] = Math.floor(key / P);
+    pairB[i] = key % P;
+    pairWeight[i] = pairWeights.get(key) as number;
+    degree[pairA[i]]++;
+    degree[pairB[i]]++;
+  });
+  const relStart = new Int32Array(P + 1);
+  for (let p = 0; p < P; p++) relStart[p + 1] = relStart[p] + degree[p];
+  const fill = relStart.slice(0, P);
+  const relPartner = new Int32Array(2 * pairCount);
+  const relWeight = new Float64Array(2 * pairCount);
+  for (let i = 0; i < pairCount; i++) {
+    const a = pairA[i];
+    const b = pairB[i];
+    relPartner[fill[a]] = b;
+    relWeight[fill[a]++] = pairWeight[i];
+    relPartner[fill[b]] = a;
+    relWeight[fill[b]++] = pairWeight[i];
+  }
+
+  // Locality cost of each region for the whole horizon.
+  const locFull = new Float64Array(P * R);
+  const regionSum = new Float64Array(R);
+  for (let p = 0; p < P; p++) {
+    for (let r = 0; r < R; r++) {
+      let s = 0;
+      const base = (p * R + r) * T;
+      for (let t = 0; t < T; t++) s += demand[base + t];
+      regionSum[r] = s;
+    }
+    const w = latencyWeight[p];
+    for (let g = 0; g < R; g++) {
+      let s = 0;
+      for (let r = 0; r < R; r++) s += regionSum[r] * latency[r * R + g];
+      locFull[p * R + g] = s * w;
+    }
+  }
+
+  // Move, drain and load constants.
+  const transferCost = new Float64Array(P);
+  const drainValue = new Float64Array(P);
+  for (let p = 0; p < P; p++) {
+    transferCost[p] = (bytes[p] / BYTES_PER_GB) * topology.transferCostPerGB + options.moveOverheadDollars;
+    let requests = 0;
+    for (let t = 0; t < T; t++) requests += demandTotal[p * T + t];
+    requests *= stepSeconds;
+    drainValue[p] =
+      options.drainDollarsPerPartition + (options.drainDollarsPerMillionRequests * requests) / 1e6;
+  }
+  const initialLoad = new Float64Array(C * T);
+  const initialBytes = new Float64Array(C);
+  for (let p = 0; p < P; p++) {
+    const c = origin[p];
+    initialBytes[c] += bytes[p];
+    const base = c * T;
+    const pb = p * T;
+    for (let t = 0; t < T; t++) initialLoad[base + t] += demandTotal[pb + t];
+  }
+  const headroom = limits.headroom;
+  const loadLimit = new Float64Array(C * T);
+  const bytesLimit = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    bytesLimit[c] = Math.max(headroom * cellCapBytes[c], initialBytes[c]);
+    for (let t = 0; t < T; t++) {
+      loadLimit[c * T + t] = Math.max(headroom * cellCapOps[c], initialLoad[c * T + t]);
+    }
+  }
+  const knees = options.loadPenaltyKnees;
+  const kneeUtilization = new Float64Array(knees.map((k) => k.utilization));
+  const kneeSlope = new Float64Array(knees.map((k) => k.extraMsPerRequest * stepSeconds * dollarsPerMs));
+  const kneeLoad = new Float64Array(C * knees.length);
+  for (let c = 0; c < C; c++) {
+    for (let j = 0; j < knees.length; j++)
+      kneeLoad[c * knees.length + j] = knees[j].utilization * cellCapOps[c];
+  }
+
+  // Hysteresis threshold: a fraction of what the partition costs where it is now.
+  const threshold = new Float64Array(P);
+  for (let p = 0; p < P; p++) {
+    const o = origin[p];
+    let current = locFull[p * R + cellRegion[o]];
+    for (let k = relStart[p]; k < relStart[p + 1]; k++) {
+      const q = relPartner[k];
+      current +=
+        relWeight[k] * pairPenaltyMsRaw(o, origin[q], cellRegion, latency, R, options.crossCellPenaltyMs);
+    }
+    threshold[p] = limits.minBenefitMargin * current + options.minBenefitDollars;
+  }
+
+  return {
+    input,
+    options,
+    limits,
+    nowMs: input.nowMs,
+    stepMs,
+    steps: T,
+    regionIds,
+    regionCount: R,
+    latency,
+    cellIds,
+    cellIndex,
+    cellCount: C,
+    cellRegion,
+    cellCapOps,
+    cellCapBytes,
+    cellState,
+    targetable,
+    partitionIds,
+    partitionIndex,
+    partitionCount: P,
+    bytes,
+    origin,
+    lock,
+    affinity,
+    demand,
+    demandTotal,
+    latencyWeight,
+    locFull,
+    relStart,
+    relPartner,
+    relWeight,
+    pairA,
+    pairB,
+    pairWeight,
+    inFlightCount,
+    inFlightBytes,
+    transferCost,
+    drainValue,
+    threshold,
+    initialLoad,
+    initialBytes,
+    loadLimit,
+    bytesLimit,
+    kneeUtilization,
+    kneeSlope,
+    kneeLoad,
+  };
+}
+
+/** The horizon: the common length of every forecast array (0 when there is none). */
+function horizonOf(input: PlannerInput): number {
+  for (const part of input.partitions) {
+    for (const region in part.forecast) return part.forecast[region].length;
+  }
+  return 0;
+}
+
+function pairPenaltyMsRaw(
+  a: number,
+  b: number,
+  cellRegion: Int32Array,
+  latency: Float64Array,
+  R: number,
+  crossCellMs: number,
+): number {
+  if (a === b) return 0;
+  return crossCellMs + latency[cellRegion[a] * R + cellRegion[b]];
+}
+
+/** Latency-ms equivalent charged per co-access request when two related partitions sit on cells a and b. */
+export function pairPenaltyMs(model: PlacementModel, a: number, b: number): number {
+  return pairPenaltyMsRaw(
+    a,
+    b,
+    model.cellRegion,
+    model.latency,
+    model.regionCount,
+    model.options.crossCellPenaltyMs,
+  );
+}
+
+/** True when the partition sits on a cell that is going away (it must leave). */
+export function mustLeave(model: PlacementModel, p: number): boolean {
+  return model.cellState[model.origin[p]] >= CELL_DRAINING;
+}
+
+/** May this partition move in this plan? In-flight never; cooling down only off a draining cell. */
+export function isMovable(model: PlacementModel, p: number): boolean {
+  const lock = model.lock[p];
+  if (lock === LOCK_NONE) return true;
+  if (lock === LOCK_COOLDOWN) return mustLeave(model, p);
+  return false;
+}

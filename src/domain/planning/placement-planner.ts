@@ -1,0 +1,660 @@
+import { type CandidateMoves, generateCandidates } from './candidate-moves.ts';
+import type { MovementPlan, PlannerInput } from './movement-plan.ts';
+import { moveDurationMs, PlacementState, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
+import { checkFeasibility } from './placement-feasibility.ts';
+import { compilePlacementModel, type PlacementModel } from './placement-model.ts';
+import { assemblePlan } from './plan-assembly.ts';
+import type { PlannerOptions } from './planner-options.ts';
+
+/**
+ * The Adaptive Data Shuffler: plan partition moves ahead of forecast demand (synchronous, deterministic).
+ *
+ * 1. Compile the input into typed arrays; reject infeasible inputs (InfeasiblePlacementError) and bad ones
+ *    (InputValidationError).
+ * 2. Candidates: per partition, the best cells per region (every cell on small topologies), kept when the
+ *    move alone clears the hysteresis threshold (see candidate-moves.ts).
+ * 3. Lazy greedy with a priority queue, twice (by net benefit, and by benefit per byte for the bytes budget),
+ *    re-evaluating a popped candidate exactly against the moves already taken (load, co-location, and the
+ *    bandwidth its cells now share), under the hard capacity limits and the throttles.
+ * 4. Local search: move a partition to another candidate cell or back (drop its move), alone or while
+ *    dropping or re-targeting one planned move that blocks it; move related pairs together. Partitions
+ *    whose cells did not change since they were last examined are skipped (don't-look marks).
+ * 5. On inputs up to 5,000 partitions, iterated local search: drop a random part of the best plan, refill
+ *    greedily with jittered keys, repair; keep the best (seeded, so the result is deterministic).
+ * 6. The best placement becomes a MovementPlan (priorities, deadlines, reasons, capacity forecast).
+ */
+export function planMoves(input: PlannerInput, options?: PlannerOptions): MovementPlan {
+  const model = compilePlacementModel(input, options);
+  checkFeasibility(model);
+  const base = new PlacementState(model);
+  const exhaustive = model.cellCount <= model.options.exhaustiveCellLimit;
+  const candidates = generateCandidates(model, base, exhaustive);
+  let best: PlanBuilder | undefined;
+  const prices = slotPrices(model, candidates);
+  for (const order of ORDERS) {
+    const builder = new PlanBuilder(model, base.clone(), candidates);
+    builder.greedy(order, undefined, prices);
+    builder.improve(model.options.localSearchRounds);
+    if (!best || builder.state.total() < best.state.total() - EPS) best = builder;
+  }
+  const random = seededRandom(0x5eed + model.partitionCount);
+  const rounds = model.partitionCount <= PERTURBATION_MAX_PARTITIONS ? model.options.perturbationRounds : 0;
+  for (let i = 0; i < rounds && best; i++) {
+    const builder = best.clone();
+    if (!builder.perturb(random)) break;
+    builder.greedy(ORDERS[i % ORDERS.length], random, prices);
+    builder.improve(model.options.localSearchRounds);
+    if (builder.state.total() < best.state.total() - EPS) best = builder;
+  }
+  const state = (best as PlanBuilder).state;
+  const choices = [...state.movedPartitions()].map((p) => ({ partition: p, cell: state.cellOf[p] }));
+  return assemblePlan(model, choices, candidates);
+}
+
+const EPS = 1e-9;
+const ORDERS = ['priced', 'gain', 'density'] as const;
+/** Iterated local search runs on inputs up to this size (the simulator's, the gap benchmark's). */
+const PERTURBATION_MAX_PARTITIONS = 5000;
+/** Share of the planned moves a perturbation drops. */
+const PERTURBATION_DROP = 0.35;
+/** Relative noise on greedy keys after a perturbation. */
+const PERTURBATION_NOISE = 0.3;
+/** Local search looks at this many held-back partitions per round on large inputs. */
+const LOCAL_SEARCH_CANDIDATES = 400;
+/** On large inputs, when the bytes budget blocks, swaps consider this many of the weakest planned moves. */
+const SWAP_WEAKEST = 12;
+/** A blocking move may be re-targeted to this many of its other candidate cells. */
+const RETARGET_ALTERNATIVES = 3;
+
+/** Lagrangian prices of the throttles: dollars per move slot on each cell, and per byte of the cycle budget. */
+interface ThrottlePrices {
+  readonly cell: Float64Array;
+  readonly perByte: number;
+}
+
+/** Subgradient iterations for the throttle prices. */
+const PRICE_ITERATIONS = 40;
+
+/**
+ * Prices for the per-cell concurrency limit and the bytes budget from a Lagrangian relaxation on the
+ * standalone gains: each partition takes its best priced candidate; prices rise on over-used cells (and
+ * bytes) and fall on idle ones. A greedy keyed by priced gains then spends scarce slots on moves that use
+ * them best (weighted b-matching), which plain gain order does not.
+ */
+function slotPrices(model: PlacementModel, cand: CandidateMoves): ThrottlePrices {
+  const C = model.cellCount;
+  const P = model.partitionCount;
+  const L = model.limits.maxConcurrentMovesPerCell;
+  const budget = model.limits.maxBytesPerCycle;
+  const cell = new Float64Array(C);
+  let perByte = 0;
+  let gainSum = 0;
+  let count = 0;
+  for (let k = 0; k < cand.gain.length; k++) {
+    if (cand.gain[k] > 0) {
+      gainSum += cand.gain[k];
+      count++;
+    }
+  }
+  if (count === 0) return { cell, perByte };
+  const scale = gainSum / count;
+  const used = new Float64Array(C);
+  for (let it = 0; it < PRICE_ITERATIONS; it++) {
+    used.set(model.inFlightCount);
+    let bytes = model.inFlightBytes;
+    for (let p = 0; p < P; p++) {
+      let best = 0;
+      let bestCell = -1;
+      const o = model.origin[p];
+      for (let k = cand.start[p]; k < cand.start[p + 1]; k++) {
+        const v = cand.gain[k] - cell[o] - cell[cand.cell[k]] - perByte * model.bytes[p];
+        if (v > best) {
+          best = v;
+          bestCell = cand.cell[k];
+        }
+      }
+      if (bestCell >= 0) {
+        used[o]++;
+        used[bestCell]++;
+        bytes += model.bytes[p];
+      }
+    }
+    const step = scale / (2 + it);
+    for (let c = 0; c < C; c++) cell[c] = Math.max(0, cell[c] + (step * (used[c] - L)) / Math.max(1, L));
+    if (budget > 0)
+      perByte = Math.max(0, perByte + (step * (bytes - budget)) / budget / Math.max(1, budget / 8));
+  }
+  return { cell, perByte };
+}
+
+/** mulberry32: deterministic noise for the perturbations. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Operations the search tries (codes instead of closures: they run hundreds of thousands of times).
+const OP_ADD = 0;
+const OP_REMOVE = 1;
+/** Put a on cell b. */
+const OP_RELOCATE = 2;
+/** Put c on cell d, then a on cell b. */
+const OP_RELOCATE_TWO = 3;
+/** Put e on cell f, c on cell d, then a on cell b. */
+const OP_RELOCATE_THREE = 4;
+
+/** Don't-look marks: when each cell and partition last changed, and when each partition was last examined. */
+class SearchMarks {
+  clock = 1;
+  readonly cellVersion: Int32Array;
+  readonly partitionVersion: Int32Array;
+  readonly examinedAt: Int32Array;
+  bytesVersion = 0;
+
+  constructor(cells: number, partitions: number, from?: SearchMarks) {
+    this.cellVersion = from ? from.cellVersion.slice() : new Int32Array(cells);
+    this.partitionVersion = from ? from.partitionVersion.slice() : new Int32Array(partitions);
+    this.examinedAt = from ? from.examinedAt.slice() : new Int32Array(partitions);
+    if (from) {
+      this.clock = from.clock;
+      this.bytesVersion = from.bytesVersion;
+    }
+  }
+}
+
+class PlanBuilder {
+  readonly model: PlacementModel;
+  readonly state: PlacementState;
+  readonly candidates: CandidateMoves;
+  private readonly marks: SearchMarks;
+  private readonly limit: number;
+  private readonly delta: TermCosts = zeroTerms();
+  /** Extra operands of OP_RELOCATE_THREE. */
+  private e = 0;
+  private f = 0;
+
+  constructor(model: PlacementModel, state: PlacementState, candidates: CandidateMoves, marks?: SearchMarks) {
+    this.model = model;
+    this.state = state;
+    this.candidates = candidates;
+    this.marks = new SearchMarks(model.cellCount, model.partitionCount, marks);
+    this.limit = model.limits.maxConcurrentMovesPerCell;
+  }
+
+  clone(): PlanBuilder {
+    return new PlanBuilder(this.model, this.state.clone(), this.candidates, this.marks);
+  }
+
+  /** Drop a random share of the planned moves (at least one). False when there is nothing to drop. */
+  perturb(random: () => number): boolean {
+    const planned = [...this.state.movedPartitions()];
+    if (planned.length === 0) return false;
+    const forced = Math.floor(random() * planned.length);
+    for (let i = 0; i < planned.length; i++) {
+      if (i === forced || random() < PERTURBATION_DROP) this.tryOp(OP_REMOVE, planned[i], 0, 0, 0, true);
+    }
+    return true;
+  }
+
+  /**
+   * Lazy greedy over candidates, best key first: net benefit, benefit per byte, or net benefit minus the
+   * Lagrangian prices of the throttles the move uses (`prices`). Keys are jittered when `random` is given.
+   */
+  greedy(order: 'gain' | 'density' | 'priced', random?: () => number, prices?: ThrottlePrices): void {
+    const m = this.model;
+    const cand = this.candidates;
+    const noise = new Float64Array(m.partitionCount).fill(1);
+    if (random) for (let p = 0; p < noise.length; p++) noise[p] = 1 + PERTURBATION_NOISE * (random() - 0.5);
+    let keyCell = -1;
+    const keyOf = (gain: number, p: number) => {
+      if (order === 'density') return (gain / (m.bytes[p] + 1)) * noise[p];
+      if (order === 'gain' || !prices) return gain * noise[p];
+      return (
+        (gain - prices.cell[m.origin[p]] - prices.cell[keyCell] - prices.perByte * m.bytes[p]) * noise[p]
+      );
+    };
+    const keyAt = (gain: number, p: number, k: number) => {
+      keyCell = cand.cell[k];
+      return keyOf(gain, p);
+    };
+    const heap = new CandidateHeap();
+    for (let p = 0; p < m.partitionCount; p++) {
+      const k = cand.start[p];
+      if (k >= cand.start[p + 1] || this.state.isMoved(p)) continue;
+      // With prices the best-keyed candidate need not be the best-gain one.
+      let bestK = k;
+      if (order === 'priced') {
+        for (let j = k + 1; j < cand.start[p + 1]; j++)
+          if (keyAt(cand.gain[j], p, j) > keyAt(cand.gain[bestK], p, bestK)) bestK = j;
+      }
+      if (cand.gain[bestK] > 0) heap.push(keyAt(cand.gain[bestK], p, bestK), p, bestK);
+    }
+    const next = (p: number, k: number) => {
+      for (let j = k + 1; j < cand.start[p + 1]; j++) {
+        if (cand.gain[j] <= 0) return;
+        if (this.state.moveCount[cand.cell[j]] < this.limit) {
+          heap.push(keyAt(cand.gain[j], p, j), p, j);
+          return;
+        }
+      }
+    };
+    while (heap.size > 0) {
+      const p = heap.topP();
+      const k = heap.topK();
+      heap.pop();
+      if (this.state.isMoved(p)) continue;
+      const o = m.origin[p];
+      if (this.state.moveCount[o] >= this.limit) continue;
+      const c = cand.cell[k];
+      if (
+        this.state.moveCount[c] >= this.limit ||
+        this.state.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle
+      ) {
+        next(p, k);
+        continue;
+      }
+      const delta = this.tryOp(OP_ADD, p, c, 0, 0, false);
+      if (delta === undefined) {
+        next(p, k);
+        continue;
+      }
+      const gain = -delta;
+      const key = keyAt(gain, p, k);
+      if (heap.size > 0 && key < heap.topKey() - EPS) {
+        if (gain > EPS) heap.push(key, p, k);
+        else next(p, k);
+        continue;
+      }
+      if (gain <= EPS) {
+        next(p, k);
+        continue;
+      }
+      this.tryOp(OP_ADD, p, c, 0, 0, true);
+      // Related partners may now gain more by joining p: queue them at their new value (lazy keys only fall).
+      for (let j = m.relStart[p]; j < m.relStart[p + 1]; j++) {
+        const r = m.relPartner[j];
+        if (this.state.isMoved(r)) continue;
+        for (let kr = cand.start[r]; kr < cand.start[r + 1]; kr++) {
+          if (cand.cell[kr] !== c) continue;
+          const dr = this.tryOp(OP_ADD, r, c, 0, 0, false);
+          if (dr !== undefined && -dr > EPS) heap.push(keyAt(-dr, r, kr), r, kr);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Local search until no step improves the objective (or `rounds` run out). */
+  improve(rounds: number): void {
+    for (let round = 0; round < rounds; round++) {
+      let improved = false;
+      for (const p of this.searchOrder()) {
+        if (!this.isDirty(p)) continue;
+        this.marks.examinedAt[p] = this.marks.clock;
+        if (this.bestRelocation(p)) improved = true;
+      }
+      improved = this.improvePairs() || improved;
+      if (!improved) return;
+    }
+  }
+
+  /** Planned partitions first, then held-back ones by their best standalone gain (capped on large inputs). */
+  private searchOrder(): number[] {
+    const m = this.model;
+    const cand = this.candidates;
+    const planned = [...this.state.movedPartitions()];
+    const held: number[] = [];
+    for (let p = 0; p < m.partitionCount; p++) {
+      if (cand.start[p] < cand.start[p + 1] && !this.state.isMoved(p)) held.push(p);
+    }
+    held.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
+    if (held.length > LOCAL_SEARCH_CANDIDATES && m.partitionCount > 1000)
+      held.length = LOCAL_SEARCH_CANDIDATES;
+    return [...planned, ...held];
+  }
+
+  /** Has anything p's moves depend on changed since p was last examined? */
+  private isDirty(p: number): boolean {
+    const marks = this.marks;
+    const seen = marks.examinedAt[p];
+    if (seen === 0 || seen < marks.partitionVersion[p] || seen < marks.bytesVersion) return true;
+    const cv = marks.cellVersion;
+    if (cv[this.model.origin[p]] > seen || cv[this.state.cellOf[p]] > seen) return true;
+    const cand = this.candidates;
+    for (let k = cand.start[p]; k < cand.start[p + 1]; k++) if (cv[cand.cell[k]] > seen) return true;
+    return false;
+  }
+
+  /**
+   * The best improving change that puts p somewhere else: on another candidate cell, back on its origin
+   * (drop the move), either alone or together with dropping or re-targeting one planned move that blocks it.
+   */
+  private bestRelocation(p: number): boolean {
+    const m = this.model;
+    const cand = this.candidates;
+    const current = this.state.cellOf[p];
+    let bestDelta = -EPS;
+    let bestOp = -1;
+    const bestArgs = [0, 0, 0, 0, 0, 0];
+    const consider = (op: number, a: number, b: number, c: number, d: number, e = 0, f = 0): boolean => {
+      this.e = e;
+      this.f = f;
+      const delta = this.tryOp(op, a, b, c, d, false);
+      if (delta !== undefined && delta < bestDelta) {
+        bestDelta = delta;
+        bestOp = op;
+        bestArgs[0] = a;
+        bestArgs[1] = b;
+        bestArgs[2] = c;
+        bestArgs[3] = d;
+        bestArgs[4] = e;
+        bestArgs[5] = f;
+      }
+      return delta !== undefined;
+    };
+    if (this.state.isMoved(p)) consider(OP_REMOVE, p, 0, 0, 0);
+    const held = !this.state.isMoved(p);
+    for (let k = cand.start[p]; k < cand.start[p + 1]; k++) {
+      const c = cand.cell[k];
+      if (c === current) continue;
+      // A held-back partition's move is worth about its standalone gain: skip those that cannot win.
+      if (held && cand.gain[k] <= Math.max(EPS, -bestDelta) * 0.5) break;
+      if (consider(OP_RELOCATE, p, c, 0, 0)) continue;
+      // Blocked: free what blocks it by dropping one planned move or sending it elsewhere, or, when both
+      // its cells are saturated, one on each side.
+      const { source, target, other } = this.blockers(p, c);
+      for (const q of [...source, ...target, ...other]) {
+        for (const qc of this.placesFor(q, c, RETARGET_ALTERNATIVES)) consider(OP_RELOCATE_TWO, p, c, q, qc);
+      }
+      if (source.length === 0 || target.length === 0 || cand.gain[k] <= 0) continue;
+      for (const q1 of source) {
+        if (target.includes(q1)) continue;
+        for (const q2 of target) {
+          for (const c1 of this.placesFor(q1, c, 1)) {
+            for (const c2 of this.placesFor(q2, c, 1)) {
+              if (c1 !== c2 || c1 === m.origin[q1]) consider(OP_RELOCATE_THREE, p, c, q2, c2, q1, c1);
+            }
+          }
+        }
+      }
+    }
+    if (bestOp < 0) return false;
+    this.e = bestArgs[4];
+    this.f = bestArgs[5];
+    this.tryOp(bestOp, bestArgs[0], bestArgs[1], bestArgs[2], bestArgs[3], true);
+    return true;
+  }
+
+  /** Where a blocking move q may go instead: back to its origin, or its best other candidate cells. */
+  private placesFor(q: number, avoid: number, alternatives: number): number[] {
+    const cand = this.candidates;
+    const here = this.state.cellOf[q];
+    const out = [this.model.origin[q]];
+    for (let j = cand.start[q]; j < cand.start[q + 1] && out.length <= alternatives; j++) {
+      const qc = cand.cell[j];
+      if (qc !== here && qc !== avoid && this.state.moveCount[qc] < this.limit) out.push(qc);
+    }
+    return out;
+  }
+
+  /**
+   * Planned moves whose removal could unblock p → c: those holding a slot on a saturated source (`source`)
+   * or target (`target`) cell, those moving into c (c may lack room), and, when the bytes budget is spent,
+   * those big enough to make room (the weakest few on large inputs).
+   */
+  private blockers(p: number, c: number): { source: number[]; target: number[]; other: number[] } {
+    const m = this.model;
+    const s = this.state;
+    const o = m.origin[p];
+    const sourceFull = !s.isMoved(p) && s.moveCount[o] >= this.limit;
+    const targetFull = s.moveCount[c] >= this.limit;
+    const bytesShort = s.isMoved(p) ? 0 : s.bytesMoved + m.bytes[p] - m.limits.maxBytesPerCycle;
+    const source: number[] = [];
+    const target: number[] = [];
+    const other: number[] = [];
+    const weak: number[] = [];
+    for (const q of s.movedPartitions()) {
+      if (q === p) continue;
+      const qo = m.origin[q];
+      const qc = s.cellOf[q];
+      const onSource = sourceFull && (qo === o || qc === o);
+      const onTarget = targetFull && (qo === c || qc === c);
+      if (onSource) source.push(q);
+      if (onTarget) target.push(q);
+      if (!onSource && !onTarget) {
+        if (qc === c) other.push(q);
+        else if (bytesShort > 0 && m.bytes[q] >= bytesShort) weak.push(q);
+      }
+    }
+    if (weak.length > SWAP_WEAKEST && m.partitionCount > 1000) {
+      weak.sort(
+        (a, b) =>
+          this.candidateGain(a) / (m.bytes[a] + 1) - this.candidateGain(b) / (m.bytes[b] + 1) || a - b,
+      );
+      weak.length = SWAP_WEAKEST;
+    }
+    return { source, target, other: other.concat(weak) };
+  }
+
+  private candidateGain(p: number): number {
+    const k = this.candidates.start[p];
+    return k < this.candidates.start[p + 1] ? this.candidates.gain[k] : 0;
+  }
+
+  /** Move both partners of a relationship to one cell (when no single move pays on its own). */
+  private improvePairs(): boolean {
+    const m = this.model;
+    const cand = this.candidates;
+    let improved = false;
+    for (let i = 0; i < m.pairA.length; i++) {
+      const a = m.pairA[i];
+      const b = m.pairB[i];
+      if (cand.start[a] === cand.start[a + 1] && cand.start[b] === cand.start[b + 1]) continue;
+      if (!this.isDirty(a) && !this.isDirty(b)) continue;
+      let bestDelta = -EPS;
+      let bestCell = -1;
+      // Single relocations already cover one joining the other; here both go to a cell both may use.
+      for (let k = cand.start[a]; k < cand.start[a + 1]; k++) {
+        const c = cand.cell[k];
+        if (this.state.cellOf[a] === c || this.state.cellOf[b] === c) continue;
+        if (c !== m.origin[b] && !this.isCandidate(b, c)) continue;
+        const d = this.tryOp(OP_RELOCATE_TWO, a, c, b, c, false);
+        if (d !== undefined && d < bestDelta) {
+          bestDelta = d;
+          bestCell = c;
+        }
+      }
+      if (bestCell >= 0) {
+        this.tryOp(OP_RELOCATE_TWO, a, bestCell, b, bestCell, true);
+        improved = true;
+      }
+    }
+    return improved;
+  }
+
+  /**
+   * Run an operation tentatively; returns the cost change if the result respects the hard limits, else
+   * undefined. Keeps the change only when `keep` (and it is feasible).
+   */
+  private tryOp(op: number, a: number, b: number, c: number, d: number, keep: boolean): number | undefined {
+    const state = this.state;
+    const delta = this.delta;
+    delta.locality = 0;
+    delta.relatedness = 0;
+    delta.loadBalance = 0;
+    delta.transfer = 0;
+    delta.drain = 0;
+    const bytesBefore = state.bytesMoved;
+    state.begin();
+    let ok: boolean;
+    if (op === OP_ADD) ok = this.addMove(a, b);
+    else if (op === OP_REMOVE) ok = this.removeMove(a);
+    else if (op === OP_RELOCATE) ok = this.relocate(a, b);
+    else if (op === OP_RELOCATE_TWO) ok = this.relocate(c, d) && this.relocate(a, b);
+    else ok = this.relocate(this.e, this.f) && this.relocate(c, d) && this.relocate(a, b);
+    if (ok) {
+      for (const cell of state.touchedCells()) {
+        if (!state.cellWithinLimits(cell)) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    const total = sumTerms(delta);
+    if (ok && keep) {
+      this.mark(state.bytesMoved < bytesBefore);
+      state.commit();
+    } else {
+      state.rollback();
+    }
+    return ok ? total : undefined;
+  }
+
+  /** Record what a kept change touched, for the don't-look marks. */
+  private mark(bytesFreed: boolean): void {
+    const marks = this.marks;
+    const m = this.model;
+    const clock = ++marks.clock;
+    if (bytesFreed) marks.bytesVersion = clock;
+    for (const c of this.state.touchedCells()) marks.cellVersion[c] = clock;
+    for (const p of this.state.touchedPartitions()) {
+      marks.partitionVersion[p] = clock;
+      for (let k = m.relStart[p]; k < m.relStart[p + 1]; k++) marks.partitionVersion[m.relPartner[k]] = clock;
+    }
+  }
+
+  /** Put p on cell c (moving it, retargeting it, or undoing its move when c is its origin); c must be a candidate. */
+  private relocate(p: number, c: number): boolean {
+    const m = this.model;
+    if (this.state.cellOf[p] === c) return true;
+    if (c === m.origin[p]) return this.removeMove(p);
+    if (!this.isCandidate(p, c)) return false;
+    if (this.state.isMoved(p) && !this.removeMove(p)) return false;
+    return this.addMove(p, c);
+  }
+
+  private isCandidate(p: number, c: number): boolean {
+    const cand = this.candidates;
+    for (let k = cand.start[p]; k < cand.start[p + 1]; k++) if (cand.cell[k] === c) return true;
+    return false;
+  }
+
+  /** Plan p → c (p unmoved), retiming the moves that now share a cell with it. False if a throttle binds. */
+  private addMove(p: number, c: number): boolean {
+    const m = this.model;
+    const s = this.state;
+    const o = m.origin[p];
+    if (s.isMoved(p) || c === o) return false;
+    if (s.moveCount[o] >= this.limit || s.moveCount[c] >= this.limit) return false;
+    if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) return false;
+    const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
+    s.applyMove(p, c, moveDurationMs(m, p, share), this.delta);
+    this.retimeAround(p, o, c);
+    return true;
+  }
+
+  /** Unplan p's move, retiming the moves that shared a cell with it. */
+  private removeMove(p: number): boolean {
+    const s = this.state;
+    if (!s.isMoved(p)) return false;
+    const o = this.model.origin[p];
+    const c = s.cellOf[p];
+    s.undoMove(p, this.delta);
+    this.retimeAround(p, o, c);
+    return true;
+  }
+
+  private retimeAround(p: number, a: number, b: number): void {
+    const m = this.model;
+    const s = this.state;
+    const moved = s.movedPartitions();
+    for (let i = 0; i < moved.length; i++) {
+      const q = moved[i];
+      if (q === p) continue;
+      const qo = m.origin[q];
+      const qc = s.cellOf[q];
+      if (qo !== a && qo !== b && qc !== a && qc !== b) continue;
+      const offset = moveDurationMs(m, q, s.shareOf(q));
+      if (offset !== s.offsetMs[q]) s.retime(q, offset, this.delta);
+    }
+  }
+}
+
+/** Max-heap of (key, partition, candidate index); ties: lower partition, then lower candidate index, first. */
+class CandidateHeap {
+  private keys: number[] = [];
+  private ps: number[] = [];
+  private ks: number[] = [];
+
+  get size(): number {
+    return this.keys.length;
+  }
+  topKey(): number {
+    return this.keys[0];
+  }
+  topP(): number {
+    return this.ps[0];
+  }
+  topK(): number {
+    return this.ks[0];
+  }
+
+  push(key: number, p: number, k: number): void {
+    this.keys.push(key);
+    this.ps.push(p);
+    this.ks.push(k);
+    let i = this.keys.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): void {
+    const last = this.keys.length - 1;
+    this.swap(0, last);
+    this.keys.pop();
+    this.ps.pop();
+    this.ks.pop();
+    let i = 0;
+    const n = this.keys.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let top = i;
+      if (l < n && this.before(l, top)) top = l;
+      if (r < n && this.before(r, top)) top = r;
+      if (top === i) return;
+      this.swap(i, top);
+      i = top;
+    }
+  }
+
+  private before(i: number, j: number): boolean {
+    const a = this.keys[i];
+    const b = this.keys[j];
+    if (a !== b) return a > b;
+    if (this.ps[i] !== this.ps[j]) return this.ps[i] < this.ps[j];
+    return this.ks[i] < this.ks[j];
+  }
+
+  private swap(i: number, j: number): void {
+    const k = this.keys[i];
+    this.keys[i] = this.keys[j];
+    this.keys[j] = k;
+    const p = this.ps[i];
+    this.ps[i] = this.ps[j];
+    this.ps[j] = p;
+    const q = this.ks[i];
+    this.ks[i] = this.ks[j];
+    this.ks[j] = q;
+  }
+}

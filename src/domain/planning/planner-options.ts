@@ -1,0 +1,197 @@
+import { InputValidationError } from '../errors.ts';
+import type { PlannerLimits } from './movement-plan.ts';
+
+/**
+ * Constants of the planner's objective and knobs of the heuristic. Every cost is in US dollars over the
+ * forecast horizon, so the terms add up; the defaults are anchored on AWS list prices where one exists.
+ */
+
+/** Above `utilization` × capacity, each request pays `extraMsPerRequest` more (knees add up: convex). */
+export interface LoadPenaltyKnee {
+  readonly utilization: number;
+  readonly extraMsPerRequest: number;
+}
+
+export interface PlannerOptions {
+  /**
+   * What one millisecond of extra latency on one million requests is worth. Anchor: 5 ms on a million
+   * requests is worth what serving them costs ($0.25 per million DynamoDB on-demand reads).
+   * @default 0.05
+   */
+  readonly dollarsPerLatencyMsPerMillionRequests?: number;
+  /** A remote write costs this many times a remote read (extra round trips for conditional writes). @default 2 */
+  readonly writeLatencyWeight?: number;
+  /** Write fraction of a partition that does not give one. @default 0.2 */
+  readonly defaultWriteFraction?: number;
+  /**
+   * Extra latency per co-access request when two related partitions sit on different cells (one more request);
+   * across regions the inter-region latency is added on top.
+   * @default 2
+   */
+  readonly crossCellPenaltyMs?: number;
+  /**
+   * Soft load penalty, a queueing-delay proxy: piecewise linear and convex in a cell's load per step.
+   * @default [{0.5, 1 ms}, {0.7, 4 ms}, {0.85, 20 ms}, {1.0, 100 ms}]
+   */
+  readonly loadPenaltyKnees?: readonly LoadPenaltyKnee[];
+  /** Fixed cost of one move on top of the bytes (workflow transitions, verification scan). @default 0.05 */
+  readonly moveOverheadDollars?: number;
+  /** Fixed time of one move on top of the copy (create replica, catch up, verify, cut over). @default 60_000 */
+  readonly moveSetupMs?: number;
+  /** Cost of one partition still on a DRAINING (or RETIRED) cell after the plan. @default 100 */
+  readonly drainDollarsPerPartition?: number;
+  /**
+   * Added per million predicted requests of that partition over the horizon, so the hottest leave first.
+   * Large on purpose: leaving a draining cell beats every other term.
+   * @default 1000
+   */
+  readonly drainDollarsPerMillionRequests?: number;
+  /** Absolute floor of the hysteresis: a move must be worth at least this much. @default 0.01 */
+  readonly minBenefitDollars?: number;
+  /** Time to provision a new cell, for the capacity forecast. @default topology.alarmScaling.provisionMinutes, else 5 min */
+  readonly provisionMs?: number;
+  /**
+   * Forecast demand beyond the raw capacity of every cell: `throw` an InfeasiblePlacementError, or `report`
+   * it in the capacity forecast and plan anyway (the simulator's choice).
+   * @default 'throw'
+   */
+  readonly demandBeyondCapacity?: 'throw' | 'report';
+  /** Heuristic: candidate target cells per region per partition, the least loaded ones. @default 2 */
+  readonly candidateCellsPerRegion?: number;
+  /** Heuristic: with at most this many cells every cell is a candidate for every partition. @default 24 */
+  readonly exhaustiveCellLimit?: number;
+  /** Heuristic: rounds of the local-search repair pass. @default 6 */
+  readonly localSearchRounds?: number;
+  /** Heuristic: iterated-local-search restarts (perturb, refill, repair) on inputs up to 5,000 partitions. @default 24 */
+  readonly perturbationRounds?: number;
+}
+
+export type ResolvedPlannerOptions = Required<PlannerOptions>;
+
+export const DEFAULT_LIMITS: PlannerLimits = {
+  maxConcurrentMovesPerCell: 5,
+  maxBytesPerCycle: 50 * 2 ** 30,
+  minBenefitMargin: 0.1,
+  cooldownMs: 6 * 3_600_000,
+  headroom: 0.8,
+};
+
+export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'> & { provisionMs?: number } =
+  {
+    dollarsPerLatencyMsPerMillionRequests: 0.05,
+    writeLatencyWeight: 2,
+    defaultWriteFraction: 0.2,
+    crossCellPenaltyMs: 2,
+    loadPenaltyKnees: [
+      { utilization: 0.5, extraMsPerRequest: 1 },
+      { utilization: 0.7, extraMsPerRequest: 4 },
+      { utilization: 0.85, extraMsPerRequest: 20 },
+      { utilization: 1.0, extraMsPerRequest: 100 },
+    ],
+    moveOverheadDollars: 0.05,
+    moveSetupMs: 60_000,
+    drainDollarsPerPartition: 100,
+    drainDollarsPerMillionRequests: 1000,
+    minBenefitDollars: 0.01,
+    demandBeyondCapacity: 'throw',
+    candidateCellsPerRegion: 2,
+    exhaustiveCellLimit: 24,
+    localSearchRounds: 6,
+    perturbationRounds: 24,
+  };
+
+const DEFAULT_PROVISION_MS = 5 * 60_000;
+
+function nonNegative(value: number, field: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new InputValidationError({ field }, `expected a finite number >= 0, found ${value}`);
+  }
+  return value;
+}
+
+/** Fill defaults and check ranges; an out-of-range option is an InputValidationError naming it. */
+export function resolvePlannerOptions(
+  options: PlannerOptions | undefined,
+  alarmProvisionMinutes?: number,
+): ResolvedPlannerOptions {
+  const merged = { ...DEFAULT_PLANNER_OPTIONS, ...stripUndefined(options ?? {}) };
+  const provisionMs =
+    merged.provisionMs ??
+    (alarmProvisionMinutes !== undefined ? alarmProvisionMinutes * 60_000 : DEFAULT_PROVISION_MS);
+  for (const key of [
+    'dollarsPerLatencyMsPerMillionRequests',
+    'writeLatencyWeight',
+    'crossCellPenaltyMs',
+    'moveOverheadDollars',
+    'moveSetupMs',
+    'drainDollarsPerPartition',
+    'drainDollarsPerMillionRequests',
+    'minBenefitDollars',
+  ] as const) {
+    nonNegative(merged[key], `options.${key}`);
+  }
+  nonNegative(provisionMs, 'options.provisionMs');
+  const wf = merged.defaultWriteFraction;
+  if (!(wf >= 0 && wf <= 1)) {
+    throw new InputValidationError({ field: 'options.defaultWriteFraction' }, `expected [0, 1], found ${wf}`);
+  }
+  let previous = 0;
+  merged.loadPenaltyKnees.forEach((knee, i) => {
+    const field = `options.loadPenaltyKnees[${i}]`;
+    if (!(knee.utilization > previous) || !Number.isFinite(knee.utilization)) {
+      throw new InputValidationError(
+        { field: `${field}.utilization` },
+        `expected increasing utilizations > 0, found ${knee.utilization}`,
+      );
+    }
+    previous = knee.utilization;
+    nonNegative(knee.extraMsPerRequest, `${field}.extraMsPerRequest`);
+  });
+  if (merged.demandBeyondCapacity !== 'throw' && merged.demandBeyondCapacity !== 'report') {
+    throw new InputValidationError(
+      { field: 'options.demandBeyondCapacity' },
+      `expected 'throw' or 'report', found '${String(merged.demandBeyondCapacity)}'`,
+    );
+  }
+  for (const key of [
+    'candidateCellsPerRegion',
+    'exhaustiveCellLimit',
+    'localSearchRounds',
+    'perturbationRounds',
+  ] as const) {
+    if (!Number.isInteger(merged[key]) || merged[key] < 0) {
+      throw new InputValidationError(
+        { field: `options.${key}` },
+        `expected an integer >= 0, found ${merged[key]}`,
+      );
+    }
+  }
+  return { ...merged, provisionMs };
+}
+
+/** Fill the limit defaults and check ranges. */
+export function resolveLimits(limits: Partial<PlannerLimits> | undefined): PlannerLimits {
+  const merged: PlannerLimits = { ...DEFAULT_LIMITS, ...stripUndefined(limits ?? {}) };
+  const n = merged.maxConcurrentMovesPerCell;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InputValidationError(
+      { field: 'limits.maxConcurrentMovesPerCell' },
+      `expected an integer >= 0, found ${n}`,
+    );
+  }
+  nonNegative(merged.maxBytesPerCycle, 'limits.maxBytesPerCycle');
+  nonNegative(merged.minBenefitMargin, 'limits.minBenefitMargin');
+  nonNegative(merged.cooldownMs, 'limits.cooldownMs');
+  if (!(merged.headroom > 0 && merged.headroom <= 1)) {
+    throw new InputValidationError({ field: 'limits.headroom' }, `expected (0, 1], found ${merged.headroom}`);
+  }
+  return merged;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (v !== undefined) (out as Record<string, unknown>)[key] = v;
+  }
+  return out;
+}
