@@ -88,6 +88,8 @@ const SCALE_FLOOR_OF_RAW_MEAN = 0.1;
 const ZERO_SNAP = 1e-6;
 /** Relative errors are capped here: beyond 100× the scale, "how much more" carries no information. */
 const MAX_RELATIVE_ERROR = 100;
+/** Quantile levels per forecast read through the per-call cache (more are computed directly). */
+const MAX_LEVELS = 16;
 
 export function createEmbeddedForecaster(
   intervalMs: number,
@@ -140,6 +142,7 @@ class EmbeddedForecaster implements OnlineForecaster {
   private readonly sums: Float64Array;
   private readonly coef: Float64Array;
   private readonly errors: ErrorQuantileTracks;
+  private readonly quantileCache: Float64Array;
   private readonly forget: number;
   private sinceRefresh = 0;
 
@@ -214,6 +217,7 @@ class EmbeddedForecaster implements OnlineForecaster {
     this.sums = new Float64Array(nT * SUMS);
     this.coef = new Float64Array(nT * COEFS);
     this.errors = new ErrorQuantileTracks(nT, 1 / t.errorMemory, t.quantileStep);
+    this.quantileCache = new Float64Array(nT * MAX_LEVELS);
     this.forget = 1 - 1 / t.regressionMemory;
   }
 
@@ -471,6 +475,13 @@ class EmbeddedForecaster implements OnlineForecaster {
     const nT = this.tracked.length;
     const last = nT - 1;
     const started = this.levelCount > 0;
+    // Error quantiles of every tracked horizon in reach, read once rather than once per step.
+    const L = Math.min(quantileLevels.length, MAX_LEVELS);
+    const cache = this.quantileCache;
+    for (let jj = 0; jj < nT; jj++) {
+      for (let q = 0; q < L; q++) cache[jj * MAX_LEVELS + q] = this.errors.quantile(jj, quantileLevels[q]);
+      if (this.tracked[jj] >= horizon) break;
+    }
     let j = 0;
     for (let k = 0; k < horizon; k++) {
       const h = k + 1;
@@ -509,16 +520,17 @@ class EmbeddedForecaster implements OnlineForecaster {
       const zero = ZERO_SNAP * this.rawMean;
       out.mean[k] = (point > zero ? point : 0) * m;
       for (let q = 0; q < quantileLevels.length; q++) {
-        const e = this.errorQuantile(j, j2, w, quantileLevels[q], h) * stretch;
+        const e = this.errorQuantile(j, j2, w, q, quantileLevels[q], h) * stretch;
         const v = point + scale * e;
         out.quantiles[q][k] = (v > zero ? v : 0) * m;
       }
     }
   }
 
-  private errorQuantile(j: number, j2: number, w: number, level: number, h: number): number {
-    const e1 = this.errors.quantile(j, level);
-    const e2 = j2 === j ? e1 : this.errors.quantile(j2, level);
+  private errorQuantile(j: number, j2: number, w: number, q: number, level: number, h: number): number {
+    const cached = q < MAX_LEVELS;
+    const e1 = cached ? this.quantileCache[j * MAX_LEVELS + q] : this.errors.quantile(j, level);
+    const e2 = j2 === j ? e1 : cached ? this.quantileCache[j2 * MAX_LEVELS + q] : this.errors.quantile(j2, level);
     if (!Number.isNaN(e1) && !Number.isNaN(e2)) return (1 - w) * e1 + w * e2;
     if (!Number.isNaN(e1)) return e1;
     // No error seen yet at this horizon: widen the one-step residual scale like a random walk.

@@ -16,6 +16,9 @@ export class SeasonalProfile {
   private i0 = 0;
   private i1 = 0;
   private frac = 0;
+  /** When the interval divides the period: the position of each bucket of one period, precomputed. */
+  private readonly periodBuckets: number;
+  private readonly table: PositionTable | undefined;
 
   constructor(periodMs: number, intervalMs: number, resolutionMs: number, ratePerCycle: number) {
     this.periodMs = periodMs;
@@ -25,10 +28,20 @@ export class SeasonalProfile {
     this.obsRate = ratePerCycle / (this.slotMs / intervalMs);
     this.values = new Float64Array(this.slots);
     this.weights = new Float64Array(this.slots);
+    this.periodBuckets = periodMs % intervalMs === 0 ? periodMs / intervalMs : 0;
+    this.table = this.periodBuckets > 0 ? positionTable(periodMs, intervalMs, this.slotMs, this.slots) : undefined;
   }
 
   /** Position the profile at bucket `index` (0-based from the series start). */
   locate(index: number): void {
+    const table = this.table;
+    if (table !== undefined) {
+      const p = index % this.periodBuckets;
+      this.i0 = table.i0[p];
+      this.i1 = table.i1[p];
+      this.frac = table.frac[p];
+      return;
+    }
     const x = (((index * this.intervalMs) % this.periodMs) + this.intervalMs / 2) / this.slotMs - 0.5;
     let i0 = Math.floor(x);
     this.frac = x - i0;
@@ -84,4 +97,31 @@ export class SeasonalProfile {
   divideBy(factor: number): void {
     for (let i = 0; i < this.slots; i++) this.values[i] /= factor;
   }
+}
+
+interface PositionTable {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly frac: Float64Array;
+}
+
+/** Shared by every profile with the same geometry (thousands of series use a handful). */
+const tables = new Map<string, PositionTable>();
+
+function positionTable(periodMs: number, intervalMs: number, slotMs: number, slots: number): PositionTable {
+  const key = `${periodMs}/${intervalMs}/${slotMs}`;
+  const cached = tables.get(key);
+  if (cached) return cached;
+  const n = periodMs / intervalMs;
+  const table = { i0: new Int32Array(n), i1: new Int32Array(n), frac: new Float64Array(n) };
+  for (let p = 0; p < n; p++) {
+    const x = (p * intervalMs + intervalMs / 2) / slotMs - 0.5;
+    let i0 = Math.floor(x);
+    table.frac[p] = x - i0;
+    if (i0 < 0) i0 += slots;
+    table.i0[p] = i0;
+    table.i1[p] = i0 + 1 >= slots ? i0 + 1 - slots : i0 + 1;
+  }
+  tables.set(key, table);
+  return table;
 }

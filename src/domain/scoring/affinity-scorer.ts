@@ -183,7 +183,7 @@ export function scorePartitions(input: ScoringInput): AffinityScore[] {
   let lastModels: string[] | undefined;
   for (let p = 0; p < P; p++) {
     const partition = partitions[p];
-    sumMeans(partition, totals, steps);
+    totals.fill(0);
     q.fill(0);
     const wfPartition = partition.writeFraction ?? options.defaultWriteFraction;
     let regionCount = 0;
@@ -193,8 +193,14 @@ export function scorePartitions(input: ScoringInput): AffinityScore[] {
     for (const region in partition.regions) {
       const forecast = partition.regions[region];
       const wf = forecast.writeFraction ?? wfPartition;
+      // One pass over the mean: the partition's total per step and this region's demand.
+      const mean = forecast.mean;
       let demand = 0;
-      for (let s = 0; s < steps; s++) demand += finiteOrZero(forecast.mean[s]);
+      for (let s = 0; s < steps; s++) {
+        const v = finiteOrZero(mean[s]);
+        totals[s] += v;
+        demand += v;
+      }
       // Writes weigh `writeWeight` times a read: moving toward a writer saves more than toward a reader.
       const weight = demand * (1 - wf + options.writeWeight * wf);
       regionNames[regionCount] = region;
