@@ -530,7 +530,8 @@ class EmbeddedForecaster implements OnlineForecaster {
   private errorQuantile(j: number, j2: number, w: number, q: number, level: number, h: number): number {
     const cached = q < MAX_LEVELS;
     const e1 = cached ? this.quantileCache[j * MAX_LEVELS + q] : this.errors.quantile(j, level);
-    const e2 = j2 === j ? e1 : cached ? this.quantileCache[j2 * MAX_LEVELS + q] : this.errors.quantile(j2, level);
+    const e2 =
+      j2 === j ? e1 : cached ? this.quantileCache[j2 * MAX_LEVELS + q] : this.errors.quantile(j2, level);
     if (!Number.isNaN(e1) && !Number.isNaN(e2)) return (1 - w) * e1 + w * e2;
     if (!Number.isNaN(e1)) return e1;
     // No error seen yet at this horizon: widen the one-step residual scale like a random walk.

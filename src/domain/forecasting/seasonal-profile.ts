@@ -29,7 +29,8 @@ export class SeasonalProfile {
     this.values = new Float64Array(this.slots);
     this.weights = new Float64Array(this.slots);
     this.periodBuckets = periodMs % intervalMs === 0 ? periodMs / intervalMs : 0;
-    this.table = this.periodBuckets > 0 ? positionTable(periodMs, intervalMs, this.slotMs, this.slots) : undefined;
+    this.table =
+      this.periodBuckets > 0 ? positionTable(periodMs, intervalMs, this.slotMs, this.slots) : undefined;
   }
 
   /** Position the profile at bucket `index` (0-based from the series start). */
