@@ -1,3 +1,4 @@
+import type { Forecast } from '../forecasting/forecast-model.ts';
 import type { Relationship } from '../planning/movement-plan.ts';
 import type { AffinityScore } from './affinity-score.ts';
 
@@ -109,6 +110,17 @@ export const DEFAULT_SCORING_OPTIONS: ScoringOptions = {
 };
 
 const Z90 = 1.2815515655446004;
+
+/** A ForecastModel's output as scorer input; a level the forecast lacks is left to the mean-based fallback. */
+export function toRegionForecast(forecast: Forecast, quantileLevels: readonly number[]): RegionForecast {
+  const quantiles: ArrayLike<number>[] = [];
+  for (const level of quantileLevels) {
+    const values = forecast.quantiles.get(level);
+    if (values === undefined) return { mean: forecast.mean, model: forecast.model };
+    quantiles.push(values);
+  }
+  return { mean: forecast.mean, quantiles, model: forecast.model };
+}
 
 export function scorePartitions(input: ScoringInput): AffinityScore[] {
   const options: ScoringOptions = { ...DEFAULT_SCORING_OPTIONS, ...input.options };

@@ -6,6 +6,7 @@ import {
   QuantileGrid,
   type RegionForecast,
   scorePartitions,
+  toRegionForecast,
 } from '../../../../src/domain/scoring/affinity-scorer.ts';
 
 const STEPS = 24;
@@ -216,6 +217,31 @@ describe('scorePartitions', () => {
       ),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('toRegionForecast', () => {
+  it('takes the quantiles a Forecast carries in the scorer order, or none if one is missing', () => {
+    const mean = Float64Array.from([1, 2]);
+    const q1 = Float64Array.from([0, 1]);
+    const q9 = Float64Array.from([3, 4]);
+    const forecast = {
+      itemId: 'p#r',
+      model: 'embedded:daily',
+      startMs: 0,
+      intervalMs: 1,
+      mean,
+      quantiles: new Map([
+        [0.9, q9],
+        [0.1, q1],
+      ]),
+    };
+    expect(toRegionForecast(forecast, [0.1, 0.9])).toEqual({
+      mean,
+      quantiles: [q1, q9],
+      model: 'embedded:daily',
+    });
+    expect(toRegionForecast(forecast, [0.1, 0.5])).toEqual({ mean, model: 'embedded:daily' });
   });
 });
 
