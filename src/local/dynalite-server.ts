@@ -1,3 +1,4 @@
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 
@@ -16,10 +17,12 @@ export async function startDynalite(port = 0): Promise<LocalDynamo> {
   const address = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    // Plain http.Server close: dynalite's own close also closes its store, and requests still being processed
+    // (a zombie step, a timer) would then fail inside dynalite. The in-memory store is simply dropped.
     close: () =>
       new Promise<void>((resolve) => {
+        Server.prototype.close.call(server, () => resolve());
         server.closeAllConnections?.();
-        server.close(() => resolve());
       }),
   };
 }

@@ -16,6 +16,8 @@ export interface FaultSpec {
   readonly step: MigrationStage;
   readonly mode: FaultMode;
   readonly times: number;
+  /** Let this many invocations of the stage pass first (e.g. fail the second copy page). @default 0 */
+  readonly after?: number;
 }
 
 /** Validate an admin request for a fault; unknown stages and modes are a 400 naming the accepted values. */
@@ -33,7 +35,11 @@ export function parseFaultSpec(body: unknown): FaultSpec {
   if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1000) {
     throw new InvalidRequestError('INVALID_TIMES', 'times must be an integer from 1 to 1000');
   }
-  return { step, mode: mode as FaultMode, times };
+  const after = input.after ?? 0;
+  if (typeof after !== 'number' || !Number.isInteger(after) || after < 0) {
+    throw new InvalidRequestError('INVALID_AFTER', 'after must be a non-negative integer');
+  }
+  return { step, mode: mode as FaultMode, times, after };
 }
 
 /**
@@ -44,12 +50,12 @@ export function parseFaultSpec(body: unknown): FaultSpec {
  *   given up on: the retry and this zombie both run, which is what idempotence and writer leases must survive.
  */
 export class FaultInjector {
-  private readonly armed = new Map<MigrationStage, { mode: FaultMode; remaining: number }[]>();
+  private readonly armed = new Map<MigrationStage, { mode: FaultMode; remaining: number; skip: number }[]>();
   injected = 0;
 
   arm(spec: FaultSpec): void {
     const list = this.armed.get(spec.step) ?? [];
-    list.push({ mode: spec.mode, remaining: spec.times });
+    list.push({ mode: spec.mode, remaining: spec.times, skip: spec.after ?? 0 });
     this.armed.set(spec.step, list);
   }
 
@@ -59,6 +65,10 @@ export class FaultInjector {
     const list = this.armed.get(stage);
     const next = list?.[0];
     if (!next) return undefined;
+    if (next.skip > 0) {
+      next.skip -= 1;
+      return undefined;
+    }
     next.remaining -= 1;
     if (next.remaining <= 0) list.shift();
     this.injected += 1;

@@ -10,7 +10,7 @@ import {
   VerifyMismatchError,
   WriterLeaseActiveError,
 } from '../domain/migration/migration-errors.ts';
-import type { FenceStage } from '../domain/migration/migration-stage.ts';
+import { type FenceStage, stageIndex } from '../domain/migration/migration-stage.ts';
 import type {
   CatchUpResult,
   CopyResult,
@@ -153,7 +153,9 @@ export async function createReplica(deps: MigrationDeps, state: MigrationState) 
   await deps.stores.forCell(targetCell).queryShard(state.input.partition, 0, { limit: 1 });
   const nowBound = hlcLowerBound(deps.wallNow() - changeWindowMs(deps.lease));
   const r = await transition(deps, state, (current) => {
-    ownedFence(current, state.migrationId);
+    const fence = ownedFence(current, state.migrationId);
+    // A zombie of this step that wakes after the copy started must not touch the replica entry.
+    if (stageIndex(fence.stage) > stageIndex('createReplica')) return undefined;
     const existing = current.replicas[targetCell];
     if (existing?.state === 'building') return undefined;
     if (existing?.state === 'cold' && existing.watermark) {
@@ -259,8 +261,9 @@ export async function verify(deps: MigrationDeps, state: MigrationState): Promis
   const r = await enter(deps, state, 'verify');
   await waitForWriterLeases(deps, r);
   const rounds = (state.verify?.rounds ?? 0) + 1;
-  const youngBound = hlcLowerBound(deps.wallNow() - changeWindowMs(deps.lease));
-  const report = await verifyAndRepair(deps, forward(deps, state), youngBound);
+  // Writes at or above the catch-up bound may legitimately be missing: the next catch-up round (at the latest
+  // the cutover's final one) carries them. A difference below it is a real divergence.
+  const report = await verifyAndRepair(deps, forward(deps, state), latestCatchUp(state).sinceHlc);
   const clean = report.repairedOld === 0 && report.removed === 0 && report.aheadOfSource === 0;
   if (!clean && rounds >= deps.tuning.maxVerifyRounds) {
     throw new VerifyMismatchError(

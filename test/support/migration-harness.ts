@@ -1,10 +1,11 @@
 import { CellHealth } from '../../src/data-plane/cell-health.ts';
+import type { MigrationTaskName } from '../../src/domain/migration/migration-tasks.ts';
+import type { RoutingLeaseConfig } from '../../src/domain/migration/routing-lease.ts';
 import type { EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
 import { FaultInjector } from '../../src/local/fault-injector.ts';
 import { localMigrationDeps } from '../../src/local/local-migration-deps.ts';
 import { LocalMigrationRunner } from '../../src/local/local-migration-runner.ts';
-import type { AslDefinition } from '../../src/local/migration-asl.ts';
-import { synthesizeMigrationAsl } from '../../src/local/migration-asl.ts';
+import { type AslDefinition, synthesizeMigrationAsl } from '../../src/local/migration-asl.ts';
 import type { MigrationTuning } from '../../src/migration/migration-deps.ts';
 import { TEST_LEASE } from './test-cluster.ts';
 
@@ -26,22 +27,25 @@ export const TEST_TUNING: Partial<MigrationTuning> = {
   maxInlineWaitMs: 5_000,
 };
 
-export function migrationRunner(
-  cluster: EmbeddedCluster,
-  options: {
-    health?: CellHealth;
-    faults?: FaultInjector;
-    twice?: boolean;
-    tuning?: Partial<MigrationTuning>;
-  } = {},
-) {
+export interface HarnessOptions {
+  readonly health?: CellHealth;
+  readonly faults?: FaultInjector;
+  readonly twice?: boolean;
+  readonly tuning?: Partial<MigrationTuning>;
+  /** Lease rules the migration assumes. @default TEST_LEASE */
+  readonly lease?: RoutingLeaseConfig;
+  readonly afterStep?: (task: MigrationTaskName) => Promise<void>;
+}
+
+export function migrationRunner(cluster: EmbeddedCluster, options: HarnessOptions = {}) {
   const health = options.health ?? new CellHealth();
   const faults = options.faults ?? new FaultInjector();
   const deps = localMigrationDeps(cluster, {
-    lease: TEST_LEASE,
+    lease: options.lease ?? TEST_LEASE,
     health,
     tuning: { ...TEST_TUNING, ...options.tuning },
   });
+  const afterStep = options.afterStep;
   const runner = new LocalMigrationRunner({
     deps,
     faults,
@@ -49,6 +53,7 @@ export function migrationRunner(
     waitOverrideMs: 0,
     retryIntervalMs: 5,
     runEachStepTwice: options.twice ?? false,
+    ...(afterStep ? { afterStep: (task: MigrationTaskName) => afterStep(task) } : {}),
   });
   return { runner, faults, health, deps };
 }
