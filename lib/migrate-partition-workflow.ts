@@ -10,6 +10,7 @@ import {
   JsonPath,
   LogLevel,
   Pass,
+  Result,
   type RetryProps,
   StateMachine,
   StateMachineType,
@@ -25,7 +26,11 @@ import {
   RETRYABLE_THROTTLE_ERRORS,
   RETRYABLE_WAIT_ERRORS,
 } from '../src/domain/migration/migration-errors.ts';
-import { MIGRATION_TASK_NAMES, type MigrationTaskName } from '../src/domain/migration/migration-tasks.ts';
+import {
+  MIGRATION_TASK_NAMES,
+  MIGRATION_TASKS,
+  type MigrationTaskName,
+} from '../src/domain/migration/migration-tasks.ts';
 
 /** One Lambda per MigratePartition Task state (see MIGRATION_TASKS for what each does). */
 export type MigrationStepFunctions = Readonly<Record<MigrationTaskName, IFunction>>;
@@ -133,8 +138,23 @@ export class MigratePartitionWorkflow extends Construct {
         .otherwise(rolledBack),
     );
 
+    // Each Task's failure passes through a Pass state that names the failed stage for the rollback record.
+    const failedAt = new Map<string, Pass>();
+    const failed = (name: MigrationTaskName) => {
+      const stage = MIGRATION_TASKS[name].stage;
+      let pass = failedAt.get(stage);
+      if (!pass) {
+        pass = new Pass(this, `Failed:${stage}`, {
+          result: Result.fromString(stage),
+          resultPath: '$.failedStage',
+        });
+        pass.next(rollback);
+        failedAt.set(stage, pass);
+      }
+      return pass;
+    };
     const guarded = (name: MigrationTaskName, resultPath: string) =>
-      task(name, resultPath).addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.error' });
+      task(name, resultPath).addCatch(failed(name), { errors: ['States.ALL'], resultPath: '$.error' });
 
     const prepare = new Pass(this, 'Prepare', {
       parameters: {
@@ -148,7 +168,7 @@ export class MigratePartitionWorkflow extends Construct {
         errors: [...REFUSAL_ERRORS],
         resultPath: '$.error',
       })
-      .addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.error' });
+      .addCatch(failed('Acquire'), { errors: ['States.ALL'], resultPath: '$.error' });
     const createReplica = guarded('CreateReplica', '$.replica');
     const copy = guarded('Copy', '$.copy');
     const catchUp = guarded('CatchUp', '$.catchUp');

@@ -46,6 +46,35 @@ export interface MigrationExecution {
   error?: { name: string; cause: string };
   output?: unknown;
   invocations: number;
+  /** Figures from the latest step results, for progress reports. */
+  progress: MigrationProgress;
+}
+
+export interface MigrationProgress {
+  itemsCopied?: number;
+  catchUpRounds?: number;
+  itemsCaughtUp?: number;
+  verifyRounds?: number;
+  readWeight?: number;
+  finalItemsShipped?: number;
+  itemsRemoved?: number;
+  /** Set once a rollback ran: the stage that failed. */
+  failedStage?: string;
+}
+
+function noteProgress(progress: MigrationProgress, task: MigrationTaskName, result: unknown): void {
+  const r = (result ?? {}) as Record<string, unknown>;
+  const num = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  if (task === 'Copy') progress.itemsCopied = num(r.itemsCopied);
+  if (task === 'CatchUp') {
+    progress.catchUpRounds = num(r.rounds);
+    progress.itemsCaughtUp = num(r.itemsShipped);
+  }
+  if (task === 'Verify') progress.verifyRounds = num(r.rounds);
+  if (task === 'ShiftReads') progress.readWeight = num(r.weight);
+  if (task === 'CutoverSwitch') progress.finalItemsShipped = num(r.finalItemsShipped);
+  if (task === 'RemoveSource') progress.itemsRemoved = num(r.itemsRemoved);
+  if (task === 'Rollback' && typeof r.failedStage === 'string') progress.failedStage = r.failedStage;
 }
 
 /**
@@ -97,6 +126,7 @@ export class LocalMigrationRunner {
       stage: 'acquire',
       startedAt: new Date().toISOString(),
       invocations: 0,
+      progress: {},
     };
     const waits = ['CanaryWait', 'LeaseWait', 'RollbackWait', 'RolledBackLeaseWait'];
     const run = this.machine.run(input as never, {
@@ -180,7 +210,10 @@ export class LocalMigrationRunner {
       execution.invocations += 1;
       result = await handler(event);
     }
-    if (fault !== 'timeout') await this.options.afterStep?.(task, execution, result);
+    if (fault !== 'timeout') {
+      noteProgress(execution.progress, task, result);
+      await this.options.afterStep?.(task, execution, result);
+    }
     return result;
   }
 }

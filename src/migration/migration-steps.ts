@@ -458,11 +458,15 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
   const current = await deps.partitions.get(state.input.partition);
   if (!current || current.fence?.owner !== state.migrationId) {
     const failedStage =
-      current?.lastMigration?.id === state.migrationId ? current.lastMigration.stage : 'acquire';
+      current?.lastMigration?.id === state.migrationId
+        ? current.lastMigration.stage
+        : (state.failedStage ?? 'acquire');
     return { done: true, waitSeconds: state.rollback?.waitSeconds ?? 0, failedStage, reason };
   }
   const fence = current.fence;
-  const failedStage = fence.failedStage ?? (fence.stage === 'rollback' ? 'acquire' : fence.stage);
+  // The state machine names the failed stage; the fence's stage is the fallback (it may lag by one stage).
+  const failedStage =
+    state.failedStage ?? fence.failedStage ?? (fence.stage === 'rollback' ? 'acquire' : fence.stage);
   const phase = current.routing.phase;
   const leaseWaitSeconds = Math.ceil(cutoverWaitMs(deps.lease) / 1000);
 
@@ -471,7 +475,7 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     // Copy pages can no longer register; the fence is released only once earlier ones cannot write either,
     // so no copy zombie can write into a later migration's replica.
     await waitForWriterLeases(deps, r);
-    const stage = r.fence?.failedStage ?? failedStage;
+    const stage = state.failedStage ?? r.fence?.failedStage ?? failedStage;
     await transition(deps, state, (c) =>
       finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, deps.wallNow()),
     );

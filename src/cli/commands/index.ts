@@ -2,6 +2,8 @@ import { registerCommand } from '../main.ts';
 import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
 import { forecastCommand } from './forecast.ts';
+import { migrateCommand } from './migrate.ts';
+import { serveCommand } from './serve.ts';
 
 // Each command module registers itself here; the order is the order `prestage --help` lists them.
 export function registerAllCommands(): void {
@@ -9,4 +11,6 @@ export function registerAllCommands(): void {
   void registerCommand;
   registerCommand(backtestCommand);
   registerCommand(demoCommand);
+  registerCommand(serveCommand);
+  registerCommand(migrateCommand);
 }

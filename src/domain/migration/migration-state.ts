@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIGRATION_STAGES } from './migration-stage.ts';
 
 /**
  * The MigratePartition execution state: the input, plus one result per stage (each Task writes its result at
@@ -132,6 +133,8 @@ export const migrationStateSchema = z.strictObject({
   remove: removeResultSchema.optional(),
   commit: commitResultSchema.optional(),
   error: caughtErrorSchema.optional(),
+  /** The stage whose step failed (set by the state machine on the way to the rollback). */
+  failedStage: z.enum(MIGRATION_STAGES).optional(),
   rollback: rollbackResultSchema.optional(),
 });
 

@@ -1,0 +1,285 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AccessRecorder } from '../data-plane/access-recorder.ts';
+import { CellHealth } from '../data-plane/cell-health.ts';
+import { RoutingClient } from '../data-plane/routing-client.ts';
+import {
+  DataPlaneError,
+  InvalidRequestError,
+  ItemTooLargeError,
+  PartitionNotFoundError,
+} from '../domain/data-plane/data-plane-errors.ts';
+import { HybridLogicalClock } from '../domain/migration/hlc.ts';
+import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
+import { DataApi, type DataResponse } from '../interceptor/data-api.ts';
+import type { MigrationTuning } from '../migration/migration-deps.ts';
+import { EmbeddedCluster } from './embedded-cluster.ts';
+import { FaultInjector, parseFaultSpec } from './fault-injector.ts';
+import { localMigrationDeps } from './local-migration-deps.ts';
+import { LocalMigrationRunner, type MigrationExecution } from './local-migration-runner.ts';
+
+export interface LocalServerOptions {
+  /** @default 8080; 0 picks a free port */
+  readonly port?: number;
+  readonly regions: readonly string[];
+  readonly cellsPerRegion: number;
+  /** Enable `POST /v1/admin/faults`. */
+  readonly faults?: boolean;
+  /** Routing-lease rules shared by the interceptor and the migrations. @default short local values */
+  readonly lease?: RoutingLeaseConfig;
+  readonly tuning?: Partial<MigrationTuning>;
+  /** Wait states of migrations run this long (ms) instead of their seconds. @default 200 */
+  readonly waitOverrideMs?: number;
+  readonly shardsPerPartition?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** Local leases: short, so cutovers take a moment (no GSI lag on dynalite, one clock for every "host"). */
+export const LOCAL_LEASE: RoutingLeaseConfig = {
+  ...DEFAULT_ROUTING_LEASE,
+  leaseTtlMs: 1_000,
+  maxRequestMs: 1_000,
+  maxClockSkewMs: 50,
+  indexLagMs: 0,
+};
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): DataResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function errorResponse(statusCode: number, code: string, message: string): DataResponse {
+  return json(statusCode, { error: { code, message } });
+}
+
+function describeExecution(execution: MigrationExecution) {
+  const input = execution.input as { partition?: string; targetCell?: string };
+  return {
+    migrationId: execution.migrationId,
+    status: execution.status,
+    stage: execution.stage,
+    partition: input.partition,
+    targetCell: input.targetCell,
+    progress: execution.progress,
+    startedAt: execution.startedAt,
+    ...(execution.endedAt ? { endedAt: execution.endedAt } : {}),
+    ...(execution.error ? { error: { code: execution.error.name, message: execution.error.cause } } : {}),
+  };
+}
+
+/**
+ * `prestage serve --embedded`: the data plane on one machine. One dynalite per region in process, the tables
+ * and cells created at start, and on 127.0.0.1 the data API (same contract as the interceptor Lambda),
+ * `GET /healthz`, the admin API, and with `faults` the fault-injection endpoint.
+ */
+export class LocalServer {
+  readonly cluster: EmbeddedCluster;
+  readonly client: RoutingClient;
+  readonly runner: LocalMigrationRunner;
+  readonly faults: FaultInjector | undefined;
+  readonly health: CellHealth;
+  private readonly server: Server;
+  private readonly api: DataApi;
+  private readonly recorder: AccessRecorder;
+  private readonly flushTimer: NodeJS.Timeout;
+  private readonly log: (line: string) => void;
+  url = '';
+
+  private constructor(cluster: EmbeddedCluster, options: LocalServerOptions) {
+    this.cluster = cluster;
+    this.log = options.log ?? (() => undefined);
+    const lease = options.lease ?? LOCAL_LEASE;
+    this.health = new CellHealth();
+    this.recorder = new AccessRecorder(cluster.accessStats, { flushIntervalMs: 5_000 });
+    this.client = new RoutingClient({
+      partitions: cluster.partitions,
+      cells: cluster.cells,
+      stores: cluster.stores,
+      clock: new HybridLogicalClock('local'),
+      lease,
+      region: cluster.homeRegion,
+      shardsPerPartition: options.shardsPerPartition ?? 8,
+      accessRecorder: this.recorder,
+      health: this.health,
+      cellsTtlMs: 1_000,
+    });
+    this.api = new DataApi(this.client, {
+      logError: (error) => this.log(`error: ${(error as Error).stack ?? error}`),
+    });
+    this.faults = options.faults ? new FaultInjector() : undefined;
+    this.runner = new LocalMigrationRunner({
+      deps: localMigrationDeps(cluster, { lease, health: this.health, tuning: options.tuning }),
+      faults: this.faults,
+      waitOverrideMs: options.waitOverrideMs ?? 200,
+      retryIntervalMs: 100,
+      taskTimeoutSeconds: 60,
+    });
+    this.server = createServer((req, res) => {
+      void this.serve(req, res);
+    });
+    this.flushTimer = setInterval(() => {
+      this.recorder
+        .flush()
+        .catch((error) => this.log(`access stats flush failed: ${(error as Error).message}`));
+    }, 5_000);
+    this.flushTimer.unref();
+  }
+
+  static async start(options: LocalServerOptions): Promise<LocalServer> {
+    const cluster = await EmbeddedCluster.start({
+      regions: options.regions,
+      cellsPerRegion: options.cellsPerRegion,
+    });
+    const server = new LocalServer(cluster, options);
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.server.address() as AddressInfo;
+    server.url = `http://127.0.0.1:${port}`;
+    return server;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.recorder.flush().catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await this.cluster.close();
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let response: DataResponse;
+    try {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const path = url.pathname;
+      if (path.startsWith('/v1/partitions/')) {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (typeof value === 'string') headers[name] = value;
+        }
+        response = await this.api.handle({
+          method: req.method ?? 'GET',
+          rawPath: (req.url ?? '/').split('?')[0],
+          headers,
+          body: body.length > 0 ? body.toString('utf8') : undefined,
+          clientId: headers['x-prestage-client'] ?? req.socket.remoteAddress,
+        });
+      } else {
+        response = await this.admin(req.method ?? 'GET', path, body);
+      }
+    } catch (error) {
+      if (error instanceof DataPlaneError) {
+        const status =
+          error instanceof PartitionNotFoundError ? 404 : error instanceof ItemTooLargeError ? 413 : 400;
+        response = errorResponse(status, error.code, error.message);
+      } else {
+        this.log(`error: ${(error as Error).stack ?? error}`);
+        response = errorResponse(500, 'INTERNAL', 'internal error');
+      }
+    }
+    res.writeHead(response.statusCode, response.headers);
+    res.end(response.body);
+  }
+
+  private async admin(method: string, path: string, body: Buffer): Promise<DataResponse> {
+    if (path === '/healthz' && method === 'GET') {
+      return json(200, {
+        status: 'ok',
+        regions: this.cluster.regionNames(),
+        cells: this.cluster.cellIds().length,
+      });
+    }
+    if (path === '/v1/admin/cells' && method === 'GET') {
+      return json(200, { cells: await this.cluster.cells.list() });
+    }
+    const partitionMatch = /^\/v1\/admin\/partitions\/([^/]+)$/.exec(path);
+    if (partitionMatch && method === 'GET') {
+      const partition = decodeURIComponent(partitionMatch[1]);
+      const record = await this.cluster.partitions.get(partition);
+      if (!record) throw new PartitionNotFoundError(partition);
+      return json(200, {
+        partition: record.partition,
+        cell: record.cell,
+        status: record.status,
+        version: record.version,
+        routing: record.routing,
+        shards: record.shards,
+        replicas: record.replicas,
+        ...(record.fence ? { fence: { owner: record.fence.owner, stage: record.fence.stage } } : {}),
+        ...(record.lastMigration ? { lastMigration: record.lastMigration } : {}),
+      });
+    }
+    if (path === '/v1/admin/migrations' && method === 'POST') {
+      const input = parseJson(body);
+      const partition = (input as { partition?: unknown }).partition;
+      const targetCell = (input as { targetCell?: unknown }).targetCell;
+      if (typeof partition === 'string' && !(await this.cluster.partitions.get(partition))) {
+        throw new PartitionNotFoundError(partition);
+      }
+      if (typeof targetCell === 'string' && !(await this.cluster.cells.get(targetCell))) {
+        throw new InvalidRequestError(
+          'UNKNOWN_CELL',
+          `unknown cell '${targetCell}'; see GET /v1/admin/cells`,
+        );
+      }
+      const execution = this.runner.start(input);
+      this.log(`migration ${execution.migrationId}: ${partition} → ${targetCell}`);
+      void this.runner.wait(execution.migrationId).then((done) => {
+        this.log(
+          `migration ${done.migrationId}: ${done.status}${done.error ? ` (${done.error.cause})` : ''}`,
+        );
+      });
+      return json(202, { migrationId: execution.migrationId });
+    }
+    if (path === '/v1/admin/migrations' && method === 'GET') {
+      return json(200, { migrations: this.runner.list().map(describeExecution) });
+    }
+    const migrationMatch = /^\/v1\/admin\/migrations\/([^/]+)$/.exec(path);
+    if (migrationMatch && method === 'GET') {
+      const execution = this.runner.get(decodeURIComponent(migrationMatch[1]));
+      if (!execution) return errorResponse(404, 'MIGRATION_NOT_FOUND', `no migration '${migrationMatch[1]}'`);
+      return json(200, describeExecution(execution));
+    }
+    if (path === '/v1/admin/faults' && method === 'POST') {
+      if (!this.faults) {
+        return errorResponse(
+          404,
+          'FAULTS_DISABLED',
+          "fault injection is off; start the server with 'prestage serve --embedded --faults'",
+        );
+      }
+      const spec = parseFaultSpec(parseJson(body));
+      this.faults.arm(spec);
+      return json(201, { armed: spec, pending: this.faults.pending() });
+    }
+    return errorResponse(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8') || 'null') ?? {};
+  } catch {
+    throw new InvalidRequestError('INVALID_JSON', 'the body is not valid JSON');
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ItemTooLargeError('the request body is over 1 MB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
