@@ -22,7 +22,12 @@ describe('prestage serve --embedded (LocalServer)', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+    return {
+      status: response.status,
+      headers: response.headers,
+      // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary JSON bodies
+      body: (await response.json()) as Record<string, any>,
+    };
   };
 
   beforeAll(async () => {

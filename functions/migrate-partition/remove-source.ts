@@ -1,0 +1,4 @@
+import { stepHandler } from './step-handler.ts';
+
+/** MigratePartition Task state 'RemoveSource'. */
+export const handler = stepHandler('RemoveSource');

@@ -1,0 +1,4 @@
+import { stepHandler } from './step-handler.ts';
+
+/** MigratePartition Task state 'Rollback'. */
+export const handler = stepHandler('Rollback');
