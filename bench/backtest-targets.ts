@@ -26,7 +26,7 @@ import {
   relationshipsCsv,
   traceCsv,
 } from '../scripts/make-traces.ts';
-import { type BacktestResult, runBacktest } from '../src/domain/simulation/backtest.ts';
+import { type BacktestOptions, type BacktestResult, runBacktest } from '../src/domain/simulation/backtest.ts';
 import { evaluateTargets, type TargetResult } from '../src/domain/simulation/backtest-targets.ts';
 import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
 import { readBacktestInput } from '../src/io/backtest-input.ts';
@@ -58,7 +58,11 @@ function materialize(name: string, overrides: { partitions?: number; days?: numb
   return dir;
 }
 
-function replay(dir: string, label: string): { result: BacktestResult; readMs: number; runMs: number } {
+function replay(
+  dir: string,
+  label: string,
+  options: BacktestOptions = {},
+): { result: BacktestResult; readMs: number; runMs: number } {
   const started = performance.now();
   const { input } = readBacktestInput({
     trace: join(dir, 'trace.csv.gz'),
@@ -69,6 +73,7 @@ function replay(dir: string, label: string): { result: BacktestResult; readMs: n
   const readMs = performance.now() - started;
   let last = '';
   const result = runBacktest(input, productionDependencies(), {
+    ...options,
     onProgress: (p) => {
       if (p.bucket === p.buckets && p.policy !== last) {
         last = p.policy;
@@ -102,6 +107,27 @@ for (const run of runs) {
   const targets = evaluateTargets(metrics);
   process.stdout.write(`\n${formatTargets(targets)}`);
   for (const target of targets) summary.push({ trace: run.name, target });
+  // Sensitivity: what the predictive policy feeds the planner (the default is q0.9 with the diversified margin).
+  const variants: { label: string; options: BacktestOptions }[] = [
+    { label: 'mean forecast', options: { planningQuantile: 'mean' } },
+    { label: 'q0.9 per partition (margin 1)', options: { planningMargin: 1 } },
+  ];
+  const sensitivity: Record<string, unknown> = {};
+  process.stdout.write('\nsensitivity of predictive to what it plans on (targets vs the baselines above):\n');
+  for (const variant of variants) {
+    const other = replay(run.dir, `${run.name} ${variant.label}`, {
+      ...variant.options,
+      policies: ['predictive'],
+    });
+    const p = other.result.policies.predictive!;
+    const vTargets = evaluateTargets({ ...metrics, predictive: p.metrics });
+    process.stdout.write(
+      `  ${variant.label.padEnd(30)} cells avg ${p.details.cellsInServiceAvg.toFixed(1)}  ${vTargets
+        .map((t) => `${t.id} ${formatTargetValue(t)}${t.pass === false ? ' FAIL' : ''}`)
+        .join(', ')}\n`,
+    );
+    sensitivity[variant.label] = { metrics: p.metrics, details: p.details, targets: vTargets };
+  }
   (report.traces as Record<string, unknown>)[run.name] = {
     semiSynthetic: true,
     partitions: t.partitions,
@@ -112,6 +138,7 @@ for (const run of runs) {
     policies: metrics,
     details: Object.fromEntries(Object.entries(result.policies).map(([k, v]) => [k, v.details])),
     targets,
+    sensitivity,
   };
 }
 

@@ -290,7 +290,7 @@ export const RECIPES: readonly TraceRecipe[] = [
     spikeExponent: 1,
     meanOpsPerPartition: 40,
     cells: { 'us-east-1': 3, 'eu-west-1': 2, 'ap-northeast-1': 2 },
-    capacityFactor: 1.15,
+    capacityFactor: 1.0,
     maxPartitionPeakShare: 0.45,
     apGrowth: 0.5,
   },

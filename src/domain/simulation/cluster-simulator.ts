@@ -4,6 +4,7 @@ import { type CellSpec, latencyBetween, type Topology } from '../topology.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { ClusterView, PolicyDecision, PolicyDriver } from './policy-driver.ts';
 import type {
+  CellEvent,
   PolicyDetails,
   PolicyMetrics,
   PolicyName,
@@ -148,6 +149,7 @@ export class ClusterSimulator {
   private readonly bucketsPerSlot: number;
   private readonly slotHistogram = new LatencyHistogram();
   private readonly series: PolicySeries;
+  private readonly cellEvents: CellEvent[] = [];
   private readonly slotRequests: Float64Array;
   private readonly slotRemote: Float64Array;
 
@@ -246,10 +248,20 @@ export class ClusterSimulator {
       metrics: this.metrics(),
       details: this.details(simulationMs),
       series: this.series,
+      cellEvents: this.cellEvents,
     };
   }
 
   // ---------------------------------------------------------------- setup
+
+  private logCell(cell: SimCell, kind: CellEvent['kind'], atMs: number): void {
+    this.cellEvents.push({ atMs, cell: cell.spec.id, region: cell.spec.region, kind });
+  }
+
+  /** Best-known current time for events raised outside a sub-step. */
+  private nowForEvents(): number {
+    return Math.max(this.bucketStartMs, this.substepEndMs - this.substepMs);
+  }
 
   private addCell(spec: CellSpec, origin: CellOrigin, status: CellStatus, readyAtMs: number): SimCell {
     const region = this.regionIndex.get(spec.region);
@@ -275,6 +287,17 @@ export class ClusterSimulator {
     this.cells.push(cell);
     this.cellByIdMap.set(spec.id, cell);
     this.topologyVersion++;
+    if (origin !== 'initial') {
+      this.logCell(
+        cell,
+        origin === 'alarm'
+          ? 'added-by-alarm'
+          : origin === 'forecast'
+            ? 'added-by-forecast'
+            : 'added-as-scheduled',
+        readyAtMs - (status === 'PROVISIONING' ? this.provisionMs() : 0),
+      );
+    }
     return cell;
   }
 
@@ -361,6 +384,7 @@ export class ClusterSimulator {
   private startDraining(cell: SimCell, nowMs: number): void {
     cell.status = 'DRAINING';
     cell.drainingSinceMs = nowMs;
+    this.logCell(cell, 'draining', nowMs);
     this.topologyVersion++;
     // Policies without a planner are drained by force at once, so every policy pays for the removal.
     if (this.policy === 'static' || this.policy === 'replicate-all') this.forceDrain(cell, nowMs);
@@ -373,6 +397,7 @@ export class ClusterSimulator {
       cell.requestLoad = 0;
       cell.migrationLoad = 0;
       this.cellsRetired++;
+      this.logCell(cell, 'retired', this.nowForEvents());
       this.topologyVersion++;
     }
   }
@@ -757,9 +782,11 @@ export class ClusterSimulator {
     }
     const alarm = this.topology.alarmScaling;
     const maxCells = alarm?.maxCellsPerRegion ?? 8;
+    const cooldownMs = (alarm?.cooldownMinutes ?? 0) * MINUTE_MS;
     for (const request of decision.scaleOut) {
       const r = this.regionIndex.get(request.region);
-      if (r === undefined) continue;
+      // The alarms' cooldown holds for every scale-out of a region, so one shortfall buys cells once.
+      if (r === undefined || nowMs - this.lastScaleMs[r] < cooldownMs) continue;
       let count = 0;
       let provisioning = 0;
       for (const cell of this.cells) {

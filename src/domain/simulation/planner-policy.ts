@@ -32,6 +32,8 @@ interface DemandSource {
   fill(bucket: number): void;
   /** Model that forecast series k = p * R + r. */
   modelOf(k: number): string;
+  /** Whether the demand it feeds is trusted enough to buy capacity on (scale out ahead of a shortfall). */
+  trusted(): boolean;
 }
 
 interface Buffers {
@@ -65,6 +67,12 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly scoring: ScoringInput | undefined;
   private readonly regionForecasts: Writable<RegionForecast>[];
   private readonly scalesOut: boolean;
+  /** What the planner is fed: the mean, or the mean plus `margin` × (upper quantile − mean). */
+  private readonly planned: Float64Array;
+  private readonly upper: Float64Array | undefined;
+  private readonly margin: number;
+  /** Regions with a due shortfall in the previous cycle. */
+  private shortfallRegions = new Set<string>();
 
   constructor(
     policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
@@ -91,10 +99,13 @@ export class PlannerPolicy implements PolicyDriver {
       quantiles: levels.map(() => new Float64Array(P * R * H)),
       writeFraction: new Float64Array(P).fill(0.2),
     };
-    const plannedOn =
+    this.upper =
       policy === 'predictive' && planning !== 'mean'
         ? this.buffers.quantiles[levels.indexOf(planning)]
-        : this.buffers.mean;
+        : undefined;
+    this.margin = this.upper ? planningMargin(options, input) : 0;
+    this.planned = this.upper ? new Float64Array(P * R * H) : this.buffers.mean;
+    const plannedOn = this.planned;
     const series = (buffer: Float64Array, p: number, r: number) =>
       buffer.subarray((p * R + r) * H, (p * R + r + 1) * H);
     this.partitions = input.partitions.map((spec, p) => ({
@@ -145,6 +156,13 @@ export class PlannerPolicy implements PolicyDriver {
   decide(view: ClusterView): PolicyDecision {
     const { buffers } = this;
     this.source.fill(view.bucket);
+    if (this.upper) {
+      const { mean } = buffers;
+      const upper = this.upper;
+      const margin = this.margin;
+      for (let i = 0; i < mean.length; i++)
+        this.planned[i] = mean[i] + margin * Math.max(0, upper[i] - mean[i]);
+    }
     for (let p = 0; p < buffers.P; p++) {
       const partition = this.partitions[p];
       partition.cell = view.cellIds[view.placement[p]];
@@ -173,14 +191,20 @@ export class PlannerPolicy implements PolicyDriver {
       if (p !== undefined) moves.push({ partition: p, from: move.from, to: move.to });
     }
     const scaleOut: ScaleOutRequest[] = [];
-    if (this.scalesOut) {
+    if (this.scalesOut && this.source.trusted()) {
       // Act on a shortfall once its latest provisioning start falls before the next planning cycle.
+      // A shortfall must show in two consecutive cycles: one noisy forecast does not buy a cell that stays.
       const nextCycleMs = view.nowMs + this.planEvery * this.input.trace.bucketMs;
+      const seen = new Set<string>();
       for (const shortfall of plan.capacityForecast) {
         if (shortfall.scaleOutByMs <= nextCycleMs && shortfall.cellsNeeded > 0) {
-          scaleOut.push({ region: shortfall.region, cells: shortfall.cellsNeeded });
+          seen.add(shortfall.region);
+          if (this.shortfallRegions.has(shortfall.region)) {
+            scaleOut.push({ region: shortfall.region, cells: shortfall.cellsNeeded });
+          }
         }
       }
+      this.shortfallRegions = seen;
     }
     return { moves, scaleOut };
   }
@@ -210,6 +234,18 @@ export class PlannerPolicy implements PolicyDriver {
       if (p !== undefined) this.partitions[p].affinity = score.affinity;
     }
   }
+}
+
+/**
+ * Share of the gap between the mean and the planning quantile added to each partition's forecast.
+ * Quantiles do not add up: a cell's upper quantile is far below the sum of its partitions' when their
+ * errors are independent (√n instead of n). 'diversified' assumes independence across the partitions
+ * of a cell: 1/√(partitions per initial cell).
+ */
+export function planningMargin(options: SimulationOptions, input: SimulationInput): number {
+  if (typeof options.planningMargin === 'number') return Math.min(1, Math.max(0, options.planningMargin));
+  const perCell = input.partitions.length / Math.max(1, input.topology.cells.length);
+  return Math.min(1, 1 / Math.sqrt(Math.max(1, perCell)));
 }
 
 /** Exponentially weighted write fraction with a one-day half-life, from observed buckets. */
@@ -261,6 +297,10 @@ class ReactiveSource implements DemandSource {
     return 'reactive:last-interval';
   }
 
+  trusted(): boolean {
+    return false;
+  }
+
   observe(bucket: number): void {
     this.writeFractions.observe(bucket);
   }
@@ -296,6 +336,10 @@ class OracleSource implements DemandSource {
     return 'oracle';
   }
 
+  trusted(): boolean {
+    return true;
+  }
+
   observe(): void {}
 
   fill(bucket: number): void {
@@ -326,12 +370,15 @@ class ForecastSource implements DemandSource {
   /** Mean and quantiles of every forecast: views into the shared buffers, reused each cycle. */
   private readonly outputs: ForecastBuffers[];
   private readonly writeFractions: WriteFractionTracker;
+  private readonly bucketsPerDay: number;
+  private observed = 0;
 
   constructor(
     private readonly input: SimulationInput,
     private readonly buffers: Buffers,
     deps: SimulationDependencies,
   ) {
+    this.bucketsPerDay = Math.ceil(DAY_MS / input.trace.bucketMs);
     const { P, R, H, mean, quantiles } = buffers;
     this.forecasters = [];
     this.outputs = [];
@@ -349,7 +396,16 @@ class ForecastSource implements DemandSource {
     return this.forecasters[k].model;
   }
 
+  /**
+   * A forecaster that has not seen one daily cycle cannot tell a peak from a trend, and its intervals are
+   * wide: cells bought on them would stay (there is no scale-in), so scale-outs wait for a day of history.
+   */
+  trusted(): boolean {
+    return this.observed >= this.bucketsPerDay;
+  }
+
   observe(bucket: number): void {
+    this.observed++;
     const { reads, writes } = this.input.trace;
     const base = bucket * this.forecasters.length;
     for (let k = 0; k < this.forecasters.length; k++) {

@@ -79,6 +79,13 @@ export interface SimulationOptions {
    * demand runs above the mean (see the backtest README for the measured trade-off). @default 0.9
    */
   readonly planningQuantile: number | 'mean';
+  /**
+   * How much of the gap between the mean and `planningQuantile` the predictive policy adds to each
+   * partition's forecast, in [0, 1] (1 = the quantile itself). 'diversified' = 1/√(partitions per cell),
+   * the margin that makes a cell's summed forecast its upper quantile when the partitions' errors are
+   * independent. @default 'diversified'
+   */
+  readonly planningMargin: number | 'diversified';
   /** Planner limits (concurrency, bytes per cycle, hysteresis, cooldown, headroom). */
   readonly plannerLimits?: Partial<PlannerLimits>;
   readonly onProgress?: (progress: SimulationProgress) => void;
@@ -97,6 +104,7 @@ export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = {
   drainGraceMs: 12 * 3_600_000,
   provisionMs: 5 * 60_000,
   planningQuantile: 0.9,
+  planningMargin: 'diversified',
 };
 
 /** The headline figures per policy; names are the JSON keys of `prestage backtest --json`. */
@@ -157,9 +165,19 @@ export interface PolicySeries {
   readonly demandOpsPerSec: Float64Array;
 }
 
+/** A change to the set of cells during the replay. */
+export interface CellEvent {
+  readonly atMs: number;
+  readonly cell: string;
+  readonly region: string;
+  /** added: by an alarm, ahead of a forecast shortfall, or as scheduled; draining; retired once empty. */
+  readonly kind: 'added-by-alarm' | 'added-by-forecast' | 'added-as-scheduled' | 'draining' | 'retired';
+}
+
 export interface PolicyResult {
   readonly policy: PolicyName;
   readonly metrics: PolicyMetrics;
   readonly details: PolicyDetails;
   readonly series: PolicySeries;
+  readonly cellEvents: readonly CellEvent[];
 }
