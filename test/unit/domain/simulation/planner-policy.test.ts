@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { MovementPlan, PlannerInput } from '../../../../src/domain/planning/movement-plan.ts';
+import { simulatePolicy } from '../../../../src/domain/simulation/backtest.ts';
+import { planningMargin } from '../../../../src/domain/simulation/planner-policy.ts';
+import {
+  DEFAULT_SIMULATION_OPTIONS,
+  type SimulationDependencies,
+  type SimulationOptions,
+} from '../../../../src/domain/simulation/simulation-options.ts';
+import {
+  buildInput,
+  HOUR,
+  lastValueForecaster,
+  MIN,
+  testDeps,
+  twoRegionTopology,
+} from './simulation-fixtures.ts';
+
+const BUCKET = 15 * MIN;
+const options = (overrides: Partial<SimulationOptions> = {}): SimulationOptions => ({
+  ...DEFAULT_SIMULATION_OPTIONS,
+  warmupMs: 0,
+  horizonMs: 30 * MIN,
+  ...overrides,
+});
+
+describe('planningMargin', () => {
+  const input = buildInput(
+    twoRegionTopology(),
+    Array.from({ length: 8 }, (_, i) => ({ id: `p${i}`, sizeBytes: 1, cell: i % 2 ? 'e1' : 'w1' })),
+    2,
+    BUCKET,
+    () => [1, 0],
+  );
+
+  it('is 1/√(partitions per cell) when diversified, and the given share otherwise (clamped)', () => {
+    expect(planningMargin(options(), input)).toBeCloseTo(1 / 2);
+    expect(planningMargin(options({ planningMargin: 0.3 }), input)).toBe(0.3);
+    expect(planningMargin(options({ planningMargin: 7 }), input)).toBe(1);
+  });
+});
+
+describe('PlannerPolicy', () => {
+  /** A forecaster whose upper quantile is twice its mean. */
+  const doubling: SimulationDependencies['createForecaster'] = () => {
+    const inner = lastValueForecaster();
+    return {
+      get model() {
+        return inner.model;
+      },
+      get observed() {
+        return inner.observed;
+      },
+      observe: (v: number) => inner.observe(v),
+      forecastInto(horizon, levels, out) {
+        inner.forecastInto(horizon, levels, out);
+        levels.forEach((level, i) => {
+          if (level >= 0.9) for (let h = 0; h < horizon; h++) out.quantiles[i][h] = 2 * out.mean[h];
+        });
+      },
+    };
+  };
+
+  it('feeds the planner the mean plus the margin times the gap to the planning quantile', () => {
+    const input = buildInput(
+      twoRegionTopology(),
+      [{ id: 'p', sizeBytes: 1, cell: 'e1' }],
+      3,
+      BUCKET,
+      (_t, _p, r) => (r === 0 ? [10, 0] : [0, 0]),
+    );
+    const seen: number[] = [];
+    const deps: SimulationDependencies = {
+      createForecaster: doubling,
+      planMoves: (i: PlannerInput) => {
+        seen.push(i.partitions[0].forecast.east[0]);
+        return empty(i);
+      },
+    };
+    simulatePolicy(input, 'predictive', deps, options({ planningMargin: 0.25 }));
+    // Bucket 0 has no history; then mean 10, q0.9 20: 10 + 0.25 × 10.
+    expect(seen).toEqual([0, 12.5, 12.5]);
+    seen.length = 0;
+    simulatePolicy(input, 'predictive', deps, options({ planningQuantile: 'mean' }));
+    expect(seen).toEqual([0, 10, 10]);
+  });
+
+  it('scales out ahead of a shortfall only once it is confirmed, and the predictive policy only after a day', () => {
+    const input = buildInput(
+      twoRegionTopology(),
+      [{ id: 'p', sizeBytes: 1, cell: 'e1' }],
+      2 * 96,
+      BUCKET,
+      () => [1, 0],
+    );
+    const shortfall: SimulationDependencies = {
+      ...testDeps,
+      planMoves: (i: PlannerInput) => ({
+        ...empty(i),
+        capacityForecast: i.topology.cells.some((c) => c.region === 'west' && c.id !== 'w1')
+          ? []
+          : [
+              {
+                region: 'west',
+                atMs: i.nowMs + HOUR,
+                scaleOutByMs: i.nowMs,
+                peakDemandOpsPerSec: 2000,
+                usableCapacityOpsPerSec: 800,
+                cellsNeeded: 1,
+              },
+            ],
+      }),
+    };
+    const added = (policy: 'oracle' | 'predictive') =>
+      simulatePolicy(input, policy, shortfall, options()).cellEvents.find(
+        (e) => e.kind === 'added-by-forecast',
+      );
+    // Oracle: seen at 0:00 and again at 0:15.
+    expect(added('oracle')?.atMs).toBe(input.trace.startMs + BUCKET);
+    // Predictive: trusted after 96 buckets observed (at the start of bucket 96), confirmed one cycle later.
+    expect(added('predictive')?.atMs).toBe(input.trace.startMs + 97 * BUCKET);
+  });
+});
+
+function empty(input: PlannerInput): MovementPlan {
+  return {
+    createdAtMs: input.nowMs,
+    moves: [],
+    costBefore: 0,
+    costAfter: 0,
+    deferred: {},
+    capacityForecast: [],
+  };
+}
