@@ -43,9 +43,7 @@ export function renderBacktestReport(result: BacktestResult, context: HtmlReport
     chart(result, 'Bytes moved, cumulative from the end of the warm-up', 'GiB', (s) =>
       cumulative(s.bytesMoved, s, result.evaluationStartMs, 2 ** 30),
     ),
-    chart(result, 'Overloaded cell-minutes, cumulative from the end of the warm-up', 'cell-minutes', (s) =>
-      cumulative(s.overloadCellMinutes, s, result.evaluationStartMs, 1),
-    ),
+    overloadChart(result),
     chart(result, 'Cells in service', 'cells', (s) => resample(s.cells, s, 1, 'max'), false),
   ];
   const demand = lineChart({
@@ -88,8 +86,10 @@ export function renderBacktestReport(result: BacktestResult, context: HtmlReport
       'planning',
       `every ${opts.planningIntervalMs / 60_000} min, horizon ${opts.horizonMs / HOUR_MS} h, predictive plans on ${
         opts.planningQuantile === 'mean'
-          ? 'the mean'
-          : `the q${Math.round(opts.planningQuantile * 100)} forecast`
+          ? 'the mean forecast'
+          : `the mean + ${
+              opts.planningMargin === 'diversified' ? '1/√(partitions per cell)' : String(opts.planningMargin)
+            } × (q${Math.round(opts.planningQuantile * 100)} − mean)`
       }`,
     ],
   ];
@@ -169,12 +169,35 @@ ${table}
 `;
 }
 
+/**
+ * Cumulative overload. replicate-all (writes everywhere) can dwarf the others: the axis then stops at
+ * twice the others' worst and its line runs off the top, with its total in the title.
+ */
+function overloadChart(result: BacktestResult): string {
+  const title = 'Overloaded cell-minutes, cumulative';
+  const totals = Object.entries(result.policies).map(
+    ([name, r]) => [name, r!.metrics.overloadCellMinutes] as const,
+  );
+  const others = Math.max(0, ...totals.filter(([name]) => name !== 'replicate-all').map(([, v]) => v));
+  const replicated = totals.find(([name]) => name === 'replicate-all')?.[1] ?? 0;
+  const clip = replicated > 3 * others && others > 0 ? 2 * others : undefined;
+  return chart(
+    result,
+    clip === undefined ? title : `${title} (replicate-all: ${replicated.toFixed(0)}, off the scale)`,
+    'cell-minutes',
+    (s) => cumulative(s.overloadCellMinutes, s, result.evaluationStartMs, 1),
+    true,
+    clip,
+  );
+}
+
 function chart(
   result: BacktestResult,
   title: string,
   unit: string,
   values: (series: PolicySeries) => { values: Float64Array; stepMs: number },
   zeroBased = true,
+  yMax?: number,
 ): string {
   const names = Object.keys(result.policies) as PolicyName[];
   const first = result.policies[names[0]]!.series;
@@ -198,6 +221,7 @@ function chart(
     series,
     shadeUntilMs: result.evaluationStartMs,
     zeroBased,
+    yMax,
   });
 }
 

@@ -28,6 +28,8 @@ export interface LineChartSpec {
   /** Force the y axis to start at zero. @default true */
   readonly zeroBased?: boolean;
   readonly format?: (value: number) => string;
+  /** Clip the axis here; higher values are drawn at the top edge. */
+  readonly yMax?: number;
 }
 
 const PAD = { left: 58, right: 12, top: 30, bottom: 34 };
@@ -80,7 +82,7 @@ export function lineChart(spec: LineChartSpec): string {
       const v = s.values[i];
       if (Number.isFinite(v)) {
         lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
+        hi = Math.max(hi, spec.yMax === undefined ? v : Math.min(v, spec.yMax));
       }
     }
   }
@@ -153,7 +155,7 @@ export function lineChart(spec: LineChartSpec): string {
         continue;
       }
       const px = x(spec.startMs + (i + 0.5) * spec.stepMs).toFixed(1);
-      const py = y(v).toFixed(1);
+      const py = y(Math.min(v, yMax)).toFixed(1);
       d += `${pen ? 'L' : 'M'}${px} ${py}`;
       pen = true;
     }

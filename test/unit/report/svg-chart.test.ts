@@ -59,6 +59,14 @@ describe('lineChart', () => {
     expect(svg).not.toContain('later');
   });
 
+  it('clips values above yMax to the top of the plot', () => {
+    const svg = lineChart({ ...base, series: [{ name: 'a', color: '#111', values: [1, 2, 1000] }], yMax: 2 });
+    const ys = [...svg.matchAll(/[ML][\d.]+ ([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(ys).toHaveLength(3);
+    expect(Math.min(...ys)).toBeGreaterThanOrEqual(30);
+    expect(ys[2]).toBe(ys[1]);
+  });
+
   it('escapes every XML special character', () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).not.toMatch(/[<>"']/);
   });
