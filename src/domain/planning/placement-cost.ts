@@ -57,11 +57,20 @@ export function moveDurationMs(model: PlacementModel, p: number, share: number):
 export function localityStepCost(model: PlacementModel, p: number, g: number, t: number): number {
   const R = model.regionCount;
   const T = model.steps;
-  const demand = model.demand;
   const latency = model.latency;
   let s = 0;
-  for (let r = 0; r < R; r++) s += demand[(p * R + r) * T + t] * latency[r * R + g];
+  for (let k = model.demandStart[p]; k < model.demandStart[p + 1]; k++) {
+    s += model.demandSeries[k * T + t] * latency[model.demandRegion[k] * R + g];
+  }
   return s * model.latencyWeight[p];
+}
+
+/** Mean ops/s of partition p from region g at step t. */
+export function regionDemand(model: PlacementModel, p: number, g: number, t: number): number {
+  for (let k = model.demandStart[p]; k < model.demandStart[p + 1]; k++) {
+    if (model.demandRegion[k] === g) return model.demandSeries[k * model.steps + t];
+  }
+  return 0;
 }
 
 /**
@@ -121,7 +130,9 @@ export class PlacementState {
   bytesMoved: number;
   readonly costs: TermCosts;
   /** Partitions moved by this plan, in the order they were added. */
-  private movedList: number[];
+  private readonly movedList: number[];
+  /** Per cell, the partitions moved by this plan from or to it (a few: the concurrency limit bounds it). */
+  private readonly cellMoves: number[][];
 
   // Journal for begin/commit/rollback: preallocated, stamped with a generation number.
   private journaling = false;
@@ -138,7 +149,10 @@ export class PlacementState {
   private readonly savedLocality: Float64Array;
   private readonly savedCosts: TermCosts = zeroTerms();
   private savedBytesMoved = 0;
-  private savedMoved: number[] = [];
+  private readonly savedCellMoves: number[][];
+  /** Changes to `movedList` since `begin`: +(p+1) appended, -(p+1) removed at `movedLogIndex`. */
+  private readonly movedLog: number[] = [];
+  private readonly movedLogIndex: number[] = [];
 
   constructor(model: PlacementModel, from?: PlacementState) {
     this.model = model;
@@ -152,6 +166,7 @@ export class PlacementState {
     this.savedCell = new Int32Array(P);
     this.savedOffset = new Float64Array(P);
     this.savedLocality = new Float64Array(P);
+    this.savedCellMoves = Array.from({ length: C }, () => []);
     if (from) {
       this.cellOf = from.cellOf.slice();
       this.offsetMs = from.offsetMs.slice();
@@ -162,6 +177,7 @@ export class PlacementState {
       this.bytesMoved = from.bytesMoved;
       this.costs = { ...from.costs };
       this.movedList = [...from.movedList];
+      this.cellMoves = from.cellMoves.map((list) => [...list]);
       return;
     }
     this.cellOf = model.origin.slice();
@@ -172,6 +188,7 @@ export class PlacementState {
     this.moveCount = model.inFlightCount.slice();
     this.bytesMoved = model.inFlightBytes;
     this.movedList = [];
+    this.cellMoves = Array.from({ length: C }, () => []);
     const costs = zeroTerms();
     const R = model.regionCount;
     for (let p = 0; p < P; p++) {
@@ -206,6 +223,11 @@ export class PlacementState {
   /** Partitions currently moved by this plan, in the order they were added (a live view: copy to keep). */
   movedPartitions(): readonly number[] {
     return this.movedList;
+  }
+
+  /** Partitions moved by this plan from or to cell c (a live view). */
+  movesOnCell(c: number): readonly number[] {
+    return this.cellMoves[c];
   }
 
   /** Bandwidth share of a moved partition: the most moves on its source or target cell. */
@@ -286,6 +308,12 @@ export class PlacementState {
     this.offsetMs[p] = offsetMs;
     this.appliedLocality[p] = locality;
     this.movedList.push(p);
+    if (this.journaling) {
+      this.movedLog.push(p + 1);
+      this.movedLogIndex.push(this.movedList.length - 1);
+    }
+    this.cellMoves[o].push(p);
+    if (cell !== o) this.cellMoves[cell].push(p);
   }
 
   /** Undo p's move: it stays on its origin. */
@@ -315,7 +343,14 @@ export class PlacementState {
     this.bytesMoved -= m.bytes[p];
     this.offsetMs[p] = Number.NaN;
     this.appliedLocality[p] = 0;
-    this.movedList.splice(this.movedList.lastIndexOf(p), 1);
+    const at = this.movedList.lastIndexOf(p);
+    this.movedList.splice(at, 1);
+    if (this.journaling) {
+      this.movedLog.push(-(p + 1));
+      this.movedLogIndex.push(at);
+    }
+    removeValue(this.cellMoves[o], p);
+    if (cell !== o) removeValue(this.cellMoves[cell], p);
   }
 
   /** Change when a moved partition completes (its bandwidth share changed). */
@@ -425,10 +460,8 @@ export class PlacementState {
     this.journalPartitions.length = 0;
     this.savedBytesMoved = this.bytesMoved;
     Object.assign(this.savedCosts, this.costs);
-    const moved = this.movedList;
-    const saved = this.savedMoved;
-    saved.length = moved.length;
-    for (let i = 0; i < moved.length; i++) saved[i] = moved[i];
+    this.movedLog.length = 0;
+    this.movedLogIndex.length = 0;
   }
 
   /** Cells changed since `begin`. */
@@ -451,6 +484,10 @@ export class PlacementState {
       for (let t = 0; t < T; t++) this.load[c * T + t] = this.savedLoad[c * T + t];
       this.bytes[c] = this.savedBytes[c];
       this.moveCount[c] = this.savedCount[c];
+      const list = this.cellMoves[c];
+      const saved = this.savedCellMoves[c];
+      list.length = saved.length;
+      for (let i = 0; i < saved.length; i++) list[i] = saved[i];
     }
     for (const p of this.journalPartitions) {
       this.cellOf[p] = this.savedCell[p];
@@ -459,9 +496,11 @@ export class PlacementState {
     }
     this.bytesMoved = this.savedBytesMoved;
     Object.assign(this.costs, this.savedCosts);
-    const swap = this.movedList;
-    this.movedList = this.savedMoved;
-    this.savedMoved = swap;
+    for (let i = this.movedLog.length - 1; i >= 0; i--) {
+      const entry = this.movedLog[i];
+      if (entry > 0) this.movedList.pop();
+      else this.movedList.splice(this.movedLogIndex[i], 0, -entry - 1);
+    }
     this.journaling = false;
   }
 
@@ -472,6 +511,10 @@ export class PlacementState {
     for (let t = 0; t < T; t++) this.savedLoad[c * T + t] = this.load[c * T + t];
     this.savedBytes[c] = this.bytes[c];
     this.savedCount[c] = this.moveCount[c];
+    const list = this.cellMoves[c];
+    const saved = this.savedCellMoves[c];
+    saved.length = list.length;
+    for (let i = 0; i < list.length; i++) saved[i] = list[i];
     this.journalCells.push(c);
   }
 
@@ -483,4 +526,9 @@ export class PlacementState {
     this.savedLocality[p] = this.appliedLocality[p];
     this.journalPartitions.push(p);
   }
+}
+
+function removeValue(list: number[], value: number): void {
+  const i = list.indexOf(value);
+  if (i >= 0) list.splice(i, 1);
 }

@@ -60,8 +60,13 @@ export interface PlacementModel {
   readonly lock: Uint8Array;
   /** Profiler affinity in [0, 1]; NaN when not given. */
   readonly affinity: Float64Array;
-  /** Mean ops/s per partition × region × step: `demand[(p * regionCount + r) * steps + t]`. */
-  readonly demand: Float64Array;
+  /**
+   * Mean ops/s per partition, region and step, sparse: partition p's regions are entries
+   * `demandStart[p]..demandStart[p+1]`; entry k is region `demandRegion[k]` with steps at `demandSeries[k * steps + t]`.
+   */
+  readonly demandStart: Int32Array;
+  readonly demandRegion: Int32Array;
+  readonly demandSeries: Float64Array;
   /** Total ops/s per partition × step. */
   readonly demandTotal: Float64Array;
   /** Dollars per (ops/s × latency-ms) over one step, write-weighted, per partition. */
@@ -210,81 +215,94 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
   const origin = new Int32Array(P);
   const lock = new Uint8Array(P);
   const affinity = new Float64Array(P);
-  const demand = new Float64Array(P * R * T);
+  const demandStart = new Int32Array(P + 1);
+  for (let p = 0; p < P; p++) {
+    let n = 0;
+    for (const _ in partitions[p].forecast) n++;
+    demandStart[p + 1] = demandStart[p] + n;
+  }
+  const demandRegion = new Int32Array(demandStart[P]);
+  const demandSeries = new Float64Array(demandStart[P] * T);
   const demandTotal = new Float64Array(P * T);
   const latencyWeight = new Float64Array(P);
   const dollarsPerMs = options.dollarsPerLatencyMsPerMillionRequests / 1e6;
+  const cooldownMs = limits.cooldownMs;
   for (let p = 0; p < P; p++) {
     const part = partitions[p];
-    const field = `partitions[${p}]`;
+    const field = () => `partitions[${p}]`;
     if (typeof part.id !== 'string' || part.id === '') {
-      throw new InputValidationError({ field: `${field}.id` }, 'expected a non-empty string');
+      throw new InputValidationError({ field: `${field()}.id` }, 'expected a non-empty string');
     }
     if (partitionIndex.has(part.id)) {
-      throw new InputValidationError({ field: `${field}.id` }, `duplicate partition id '${part.id}'`);
+      throw new InputValidationError({ field: `${field()}.id` }, `duplicate partition id '${part.id}'`);
     }
     partitionIndex.set(part.id, p);
     partitionIds[p] = part.id;
-    if (!(Number.isFinite(part.sizeBytes) && part.sizeBytes >= 0)) {
+    const size = part.sizeBytes;
+    if (!(size >= 0 && size < Number.POSITIVE_INFINITY)) {
       throw new InputValidationError(
-        { field: `${field}.sizeBytes` },
-        `expected a number >= 0, found ${part.sizeBytes}`,
+        { field: `${field()}.sizeBytes` },
+        `expected a number >= 0, found ${size}`,
       );
     }
-    bytes[p] = part.sizeBytes;
+    bytes[p] = size;
     const cell = cellIndex.get(part.cell);
     if (cell === undefined) {
       throw new InputValidationError(
-        { field: `${field}.cell` },
+        { field: `${field()}.cell` },
         `unknown cell '${part.cell}'; expected one of ${cellIds.join(', ')}`,
       );
     }
     origin[p] = cell;
     const wf = part.writeFraction ?? options.defaultWriteFraction;
     if (!(wf >= 0 && wf <= 1)) {
-      throw new InputValidationError({ field: `${field}.writeFraction` }, `expected [0, 1], found ${wf}`);
+      throw new InputValidationError({ field: `${field()}.writeFraction` }, `expected [0, 1], found ${wf}`);
     }
     latencyWeight[p] = stepSeconds * dollarsPerMs * (1 - wf + wf * options.writeLatencyWeight);
     const aff = part.affinity;
     if (aff !== undefined && !(aff >= 0 && aff <= 1)) {
-      throw new InputValidationError({ field: `${field}.affinity` }, `expected [0, 1], found ${aff}`);
+      throw new InputValidationError({ field: `${field()}.affinity` }, `expected [0, 1], found ${aff}`);
     }
     affinity[p] = aff ?? Number.NaN;
-    if (part.lastMovedAtMs !== undefined) {
-      if (!Number.isFinite(part.lastMovedAtMs)) {
-        throw new InputValidationError({ field: `${field}.lastMovedAtMs` }, 'expected a finite timestamp');
+    const lastMoved = part.lastMovedAtMs;
+    if (lastMoved !== undefined) {
+      if (!Number.isFinite(lastMoved)) {
+        throw new InputValidationError({ field: `${field()}.lastMovedAtMs` }, 'expected a finite timestamp');
       }
-      if (part.lastMovedAtMs + limits.cooldownMs > input.nowMs) lock[p] = LOCK_COOLDOWN;
+      if (lastMoved + cooldownMs > input.nowMs) lock[p] = LOCK_COOLDOWN;
     }
     const forecast = part.forecast;
+    let k = demandStart[p];
+    const totalBase = p * T;
     for (const region in forecast) {
       const r = regionIndex.get(region);
       if (r === undefined) {
         throw new InputValidationError(
-          { field: `${field}.forecast.${region}` },
+          { field: `${field()}.forecast.${region}` },
           `unknown region '${region}'; expected one of ${regionIds.join(', ')}`,
         );
       }
       const series = forecast[region];
       if (series.length !== T) {
         throw new InputValidationError(
-          { field: `${field}.forecast.${region}` },
+          { field: `${field()}.forecast.${region}` },
           `expected ${T} steps like the other forecasts, found ${series.length}`,
         );
       }
-      const base = (p * R + r) * T;
-      const totalBase = p * T;
+      demandRegion[k] = r;
+      const base = k * T;
       for (let t = 0; t < T; t++) {
         const v = series[t];
         if (!(v >= 0 && v < Number.POSITIVE_INFINITY)) {
           throw new InputValidationError(
-            { field: `${field}.forecast.${region}[${t}]` },
+            { field: `${field()}.forecast.${region}[${t}]` },
             `expected a finite number of ops/s >= 0, found ${v}`,
           );
         }
-        demand[base + t] = v;
+        demandSeries[base + t] = v;
         demandTotal[totalBase + t] += v;
       }
+      k++;
     }
   }
 
@@ -334,41 +352,64 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     lock[p] = LOCK_IN_FLIGHT;
   });
 
-  // Relationships: merge duplicates, build a symmetric adjacency list.
+  // Relationships: merge duplicates (sorted by pair), build a symmetric adjacency list.
   const horizonSeconds = T * stepSeconds;
-  const pairWeights = new Map<number, number>();
-  (input.relationships ?? []).forEach((rel, i) => {
-    const field = `relationships[${i}]`;
+  const rels = input.relationships ?? [];
+  const relLow = new Int32Array(rels.length);
+  const relHigh = new Int32Array(rels.length);
+  const relValue = new Float64Array(rels.length);
+  for (let i = 0; i < rels.length; i++) {
+    const rel = rels[i];
     const a = partitionIndex.get(rel.a);
     const b = partitionIndex.get(rel.b);
-    if (a === undefined)
-      throw new InputValidationError({ field: `${field}.a` }, `unknown partition '${rel.a}'`);
-    if (b === undefined)
-      throw new InputValidationError({ field: `${field}.b` }, `unknown partition '${rel.b}'`);
-    if (a === b)
-      throw new InputValidationError({ field: `${field}.b` }, 'a partition cannot relate to itself');
-    if (!(Number.isFinite(rel.coAccessPerSec) && rel.coAccessPerSec >= 0)) {
+    if (a === undefined) {
+      throw new InputValidationError({ field: `relationships[${i}].a` }, `unknown partition '${rel.a}'`);
+    }
+    if (b === undefined) {
+      throw new InputValidationError({ field: `relationships[${i}].b` }, `unknown partition '${rel.b}'`);
+    }
+    if (a === b) {
       throw new InputValidationError(
-        { field: `${field}.coAccessPerSec` },
-        `expected a number >= 0, found ${rel.coAccessPerSec}`,
+        { field: `relationships[${i}].b` },
+        'a partition cannot relate to itself',
       );
     }
-    const key = Math.min(a, b) * P + Math.max(a, b);
-    pairWeights.set(key, (pairWeights.get(key) ?? 0) + rel.coAccessPerSec * horizonSeconds * dollarsPerMs);
-  });
-  const pairCount = pairWeights.size;
-  const pairA = new Int32Array(pairCount);
-  const pairB = new Int32Array(pairCount);
-  const pairWeight = new Float64Array(pairCount);
-  const keys = [...pairWeights.keys()].sort((x, y) => x - y);
+    const co = rel.coAccessPerSec;
+    if (!(co >= 0 && co < Number.POSITIVE_INFINITY)) {
+      throw new InputValidationError(
+        { field: `relationships[${i}].coAccessPerSec` },
+        `expected a number >= 0, found ${co}`,
+      );
+    }
+    relLow[i] = Math.min(a, b);
+    relHigh[i] = Math.max(a, b);
+    relValue[i] = co * horizonSeconds * dollarsPerMs;
+  }
+  const order = Int32Array.from(rels.keys()).sort(
+    (x, y) => relLow[x] - relLow[y] || relHigh[x] - relHigh[y] || x - y,
+  );
+  const pairAList: number[] = [];
+  const pairBList: number[] = [];
+  const pairWeightList: number[] = [];
+  for (const i of order) {
+    const last = pairAList.length - 1;
+    if (last >= 0 && pairAList[last] === relLow[i] && pairBList[last] === relHigh[i]) {
+      pairWeightList[last] += relValue[i];
+    } else {
+      pairAList.push(relLow[i]);
+      pairBList.push(relHigh[i]);
+      pairWeightList.push(relValue[i]);
+    }
+  }
+  const pairCount = pairAList.length;
+  const pairA = Int32Array.from(pairAList);
+  const pairB = Int32Array.from(pairBList);
+  const pairWeight = Float64Array.from(pairWeightList);
   const degree = new Int32Array(P + 1);
-  keys.forEach((key, i) => {
-    pairA[i] = Math.floor(key / P);
-    pairB[i] = key % P;
-    pairWeight[i] = pairWeights.get(key) as number;
+  for (let i = 0; i < pairCount; i++) {
     degree[pairA[i]]++;
     degree[pairB[i]]++;
-  });
+  }
   const relStart = new Int32Array(P + 1);
   for (let p = 0; p < P; p++) relStart[p + 1] = relStart[p] + degree[p];
   const fill = relStart.slice(0, P);
@@ -385,19 +426,13 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
 
   // Locality cost of each region for the whole horizon.
   const locFull = new Float64Array(P * R);
-  const regionSum = new Float64Array(R);
   for (let p = 0; p < P; p++) {
-    for (let r = 0; r < R; r++) {
-      let s = 0;
-      const base = (p * R + r) * T;
-      for (let t = 0; t < T; t++) s += demand[base + t];
-      regionSum[r] = s;
-    }
     const w = latencyWeight[p];
-    for (let g = 0; g < R; g++) {
-      let s = 0;
-      for (let r = 0; r < R; r++) s += regionSum[r] * latency[r * R + g];
-      locFull[p * R + g] = s * w;
+    for (let k = demandStart[p]; k < demandStart[p + 1]; k++) {
+      let total = 0;
+      for (let t = 0; t < T; t++) total += demandSeries[k * T + t];
+      const r = demandRegion[k];
+      for (let g = 0; g < R; g++) locFull[p * R + g] += total * latency[r * R + g] * w;
     }
   }
 
@@ -477,7 +512,9 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     origin,
     lock,
     affinity,
-    demand,
+    demandStart,
+    demandRegion,
+    demandSeries,
     demandTotal,
     latencyWeight,
     locFull,

@@ -31,17 +31,36 @@ export function planMoves(input: PlannerInput, options?: PlannerOptions): Moveme
   const candidates = generateCandidates(model, base, exhaustive);
   let best: PlanBuilder | undefined;
   const prices = slotPrices(model, candidates);
-  for (const order of ORDERS) {
-    const builder = new PlanBuilder(model, base.clone(), candidates);
-    builder.greedy(order, undefined, prices);
-    builder.improve(model.options.localSearchRounds);
-    if (!best || builder.state.total() < best.state.total() - EPS) best = builder;
+  const large = model.partitionCount > model.options.largeInputPartitions;
+  if (large) {
+    // Large inputs: the best of the three greedy plans, then a light local search within a budget.
+    for (const order of ORDERS) {
+      const builder = new PlanBuilder(model, base.clone(), candidates);
+      builder.greedy(order, undefined, prices);
+      if (!best || builder.state.total() < best.state.total() - EPS) best = builder;
+    }
+    const chosen = best as PlanBuilder;
+    chosen.light = true;
+    chosen.budget.limit = chosen.budget.used + model.options.searchBudget;
+    chosen.improve(model.options.localSearchRounds);
+  } else {
+    for (const order of ORDERS) {
+      const builder = new PlanBuilder(model, base.clone(), candidates);
+      builder.greedy(order, undefined, prices);
+      builder.improve(model.options.localSearchRounds);
+      if (!best || builder.state.total() < best.state.total() - EPS) best = builder;
+    }
+  }
+  // Intensify while the search budget lasts (counted in evaluated changes, so the result is deterministic).
+  const budget = (best as PlanBuilder).budget;
+  budget.limit = budget.used + (large ? 0 : model.options.searchBudget);
+  if (best && budget.used < budget.limit) {
+    best = best.forceInsertions(model.options.forcedInsertions, model.options.localSearchRounds);
   }
   const random = seededRandom(0x5eed + model.partitionCount);
-  const rounds = model.partitionCount <= PERTURBATION_MAX_PARTITIONS ? model.options.perturbationRounds : 0;
-  for (let i = 0; i < rounds && best; i++) {
+  for (let i = 0; i < model.options.perturbationRounds && best && budget.used < budget.limit; i++) {
     const builder = best.clone();
-    if (!builder.perturb(random)) break;
+    if (!builder.perturb(random, i % 2 === 1)) break;
     builder.greedy(ORDERS[i % ORDERS.length], random, prices);
     builder.improve(model.options.localSearchRounds);
     if (builder.state.total() < best.state.total() - EPS) best = builder;
@@ -53,16 +72,16 @@ export function planMoves(input: PlannerInput, options?: PlannerOptions): Moveme
 
 const EPS = 1e-9;
 const ORDERS = ['priced', 'gain', 'density'] as const;
-/** Iterated local search runs on inputs up to this size (the simulator's, the gap benchmark's). */
-const PERTURBATION_MAX_PARTITIONS = 5000;
 /** Share of the planned moves a perturbation drops. */
 const PERTURBATION_DROP = 0.35;
 /** Relative noise on greedy keys after a perturbation. */
 const PERTURBATION_NOISE = 0.3;
 /** Local search looks at this many held-back partitions per round on large inputs. */
-const LOCAL_SEARCH_CANDIDATES = 400;
+const LOCAL_SEARCH_CANDIDATES = 200;
 /** On large inputs, when the bytes budget blocks, swaps consider this many of the weakest planned moves. */
 const SWAP_WEAKEST = 12;
+/** Moves out of a full cell tried to make room on it. */
+const ROOM_MAKERS = 6;
 /** A blocking move may be re-targeted to this many of its other candidate cells. */
 const RETARGET_ALTERNATIVES = 3;
 
@@ -127,6 +146,20 @@ function slotPrices(model: PlacementModel, cand: CandidateMoves): ThrottlePrices
   return { cell, perByte };
 }
 
+/** Per origin cell, the partitions that have candidate moves, highest peak demand first. */
+function partitionsByCell(model: PlacementModel, cand: CandidateMoves): number[][] {
+  const T = model.steps;
+  const out: number[][] = Array.from({ length: model.cellCount }, () => []);
+  const peak = new Float64Array(model.partitionCount);
+  for (let p = 0; p < model.partitionCount; p++) {
+    if (cand.start[p] === cand.start[p + 1]) continue;
+    for (let t = 0; t < T; t++) peak[p] = Math.max(peak[p], model.demandTotal[p * T + t]);
+    out[model.origin[p]].push(p);
+  }
+  for (const list of out) list.sort((a, b) => peak[b] - peak[a] || a - b);
+  return out;
+}
+
 /** mulberry32: deterministic noise for the perturbations. */
 function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -168,36 +201,71 @@ class SearchMarks {
   }
 }
 
+/** Evaluated changes so far and the cap for the intensification phases, shared by a run's builders. */
+class SearchBudget {
+  used = 0;
+  limit = Number.POSITIVE_INFINITY;
+}
+
 class PlanBuilder {
   readonly model: PlacementModel;
+  readonly budget: SearchBudget;
   readonly state: PlacementState;
   readonly candidates: CandidateMoves;
   private readonly marks: SearchMarks;
   private readonly limit: number;
+  /** Per origin cell, the partitions with candidates, busiest (peak demand) first. */
+  private readonly onCell: readonly number[][];
   private readonly delta: TermCosts = zeroTerms();
+  /** Large inputs: fewer held-back partitions, no double swaps, fewer alternatives. */
+  light = false;
   /** Extra operands of OP_RELOCATE_THREE. */
   private e = 0;
   private f = 0;
+  /** Evaluate ignoring the throttles (1) or the throttles and the hard capacity (2); for bounds only, never kept. */
+  private relaxed = 0;
 
-  constructor(model: PlacementModel, state: PlacementState, candidates: CandidateMoves, marks?: SearchMarks) {
+  constructor(
+    model: PlacementModel,
+    state: PlacementState,
+    candidates: CandidateMoves,
+    marks?: SearchMarks,
+    onCell?: readonly number[][],
+    budget?: SearchBudget,
+  ) {
+    this.budget = budget ?? new SearchBudget();
     this.model = model;
     this.state = state;
     this.candidates = candidates;
     this.marks = new SearchMarks(model.cellCount, model.partitionCount, marks);
     this.limit = model.limits.maxConcurrentMovesPerCell;
+    this.onCell = onCell ?? partitionsByCell(model, candidates);
   }
 
   clone(): PlanBuilder {
-    return new PlanBuilder(this.model, this.state.clone(), this.candidates, this.marks);
+    return new PlanBuilder(
+      this.model,
+      this.state.clone(),
+      this.candidates,
+      this.marks,
+      this.onCell,
+      this.budget,
+    );
   }
 
   /** Drop a random share of the planned moves (at least one). False when there is nothing to drop. */
-  perturb(random: () => number): boolean {
+  perturb(random: () => number, byCell: boolean): boolean {
+    const m = this.model;
     const planned = [...this.state.movedPartitions()];
     if (planned.length === 0) return false;
-    const forced = Math.floor(random() * planned.length);
-    for (let i = 0; i < planned.length; i++) {
-      if (i === forced || random() < PERTURBATION_DROP) this.tryOp(OP_REMOVE, planned[i], 0, 0, 0, true);
+    const forced = planned[Math.floor(random() * planned.length)];
+    // Either a random share of the moves, or every move touching one cell of a random planned move.
+    const cell = random() < 0.5 ? m.origin[forced] : this.state.cellOf[forced];
+    for (const p of planned) {
+      const drop = byCell
+        ? m.origin[p] === cell || this.state.cellOf[p] === cell
+        : p === forced || random() < PERTURBATION_DROP;
+      if (drop) this.tryOp(OP_REMOVE, p, 0, 0, 0, true);
     }
     return true;
   }
@@ -295,6 +363,7 @@ class PlanBuilder {
     for (let round = 0; round < rounds; round++) {
       let improved = false;
       for (const p of this.searchOrder()) {
+        if (this.budget.used >= this.budget.limit) return;
         if (!this.isDirty(p)) continue;
         this.marks.examinedAt[p] = this.marks.clock;
         if (this.bestRelocation(p)) improved = true;
@@ -302,6 +371,74 @@ class PlanBuilder {
       improved = this.improvePairs() || improved;
       if (!improved) return;
     }
+  }
+
+  /**
+   * Forced insertions: the held-back partitions with the best standalone gain, each put on its best cell
+   * after dropping the weakest planned moves in its way (slots, bytes, room), then repaired by local search.
+   */
+  forceInsertions(count: number, rounds: number): PlanBuilder {
+    let current: PlanBuilder = this;
+    const cand = this.candidates;
+    const held: number[] = [];
+    for (let p = 0; p < this.model.partitionCount; p++) {
+      if (cand.start[p] < cand.start[p + 1] && cand.gain[cand.start[p]] > 0 && !this.state.isMoved(p))
+        held.push(p);
+    }
+    held.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
+    for (const p of held.slice(0, count)) {
+      if (this.budget.used >= this.budget.limit) break;
+      if (current.state.isMoved(p)) continue;
+      for (let k = cand.start[p]; k < Math.min(cand.start[p + 1], cand.start[p] + 2); k++) {
+        const trial = current.clone();
+        if (!trial.force(p, cand.cell[k])) continue;
+        trial.improve(rounds);
+        if (trial.state.total() < current.state.total() - EPS) {
+          current = trial;
+          break;
+        }
+      }
+    }
+    return current;
+  }
+
+  /** Drop the weakest planned moves blocking p → c, then make the move. False if it still cannot be made. */
+  private force(p: number, c: number): boolean {
+    const m = this.model;
+    const s = this.state;
+    const o = m.origin[p];
+    const value = (q: number) => this.candidateGainAt(q, s.cellOf[q]);
+    const weakestOn = (cell: number) => {
+      let weakest = -1;
+      for (const q of s.movedPartitions()) {
+        if (m.origin[q] !== cell && s.cellOf[q] !== cell) continue;
+        if (weakest < 0 || value(q) < value(weakest)) weakest = q;
+      }
+      return weakest;
+    };
+    for (let guard = 0; guard < 2 * this.limit + 4; guard++) {
+      if (this.tryOp(OP_ADD, p, c, 0, 0, true) !== undefined) return true;
+      let drop = -1;
+      if (s.moveCount[o] >= this.limit) drop = weakestOn(o);
+      else if (s.moveCount[c] >= this.limit) drop = weakestOn(c);
+      else if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) {
+        let weakest = -1;
+        for (const q of s.movedPartitions()) {
+          if (weakest < 0 || value(q) / (m.bytes[q] + 1) < value(weakest) / (m.bytes[weakest] + 1))
+            weakest = q;
+        }
+        drop = weakest;
+      } else {
+        // No room on c: drop the weakest move into c.
+        let weakest = -1;
+        for (const q of s.movedPartitions()) {
+          if (s.cellOf[q] === c && (weakest < 0 || value(q) < value(weakest))) weakest = q;
+        }
+        drop = weakest;
+      }
+      if (drop < 0 || this.tryOp(OP_REMOVE, drop, 0, 0, 0, true) === undefined) return false;
+    }
+    return false;
   }
 
   /** Planned partitions first, then held-back ones by their best standalone gain (capped on large inputs). */
@@ -314,8 +451,7 @@ class PlanBuilder {
       if (cand.start[p] < cand.start[p + 1] && !this.state.isMoved(p)) held.push(p);
     }
     held.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
-    if (held.length > LOCAL_SEARCH_CANDIDATES && m.partitionCount > 1000)
-      held.length = LOCAL_SEARCH_CANDIDATES;
+    if (this.light && held.length > LOCAL_SEARCH_CANDIDATES) held.length = LOCAL_SEARCH_CANDIDATES;
     return [...planned, ...held];
   }
 
@@ -366,19 +502,48 @@ class PlanBuilder {
       // A held-back partition's move is worth about its standalone gain: skip those that cannot win.
       if (held && cand.gain[k] <= Math.max(EPS, -bestDelta) * 0.5) break;
       if (consider(OP_RELOCATE, p, c, 0, 0)) continue;
-      // Blocked: free what blocks it by dropping one planned move or sending it elsewhere, or, when both
-      // its cells are saturated, one on each side.
-      const { source, target, other } = this.blockers(p, c);
+      // Blocked. Freeing room costs the value of what blocks it, so this can only win if the move is
+      // worth more than the best change so far even with the throttles and capacity ignored.
+      this.relaxed = 2;
+      const unconstrained = this.tryOp(OP_RELOCATE, p, c, 0, 0, false);
+      this.relaxed = 1;
+      const lacksRoom = this.tryOp(OP_RELOCATE, p, c, 0, 0, false) === undefined;
+      this.relaxed = 0;
+      if (unconstrained === undefined) continue;
+      // Free what blocks it by dropping one planned move or sending it elsewhere, or, when both its cells
+      // are saturated, one on each side. (A blocker related to p may gain by going along, so it stays.)
+      const hopeless = unconstrained >= bestDelta;
+      const keep = (q: number) => !hopeless || this.related(p, q);
+      const found = this.blockers(p, c);
+      const source = found.source.filter(keep);
+      const target = found.target.filter(keep);
+      const other = found.other.filter(keep);
+      // Estimated loss of sending blocker q to qc, from standalone gains (halved: only to skip hopeless tries).
+      const promising = (q: number, qc: number, extra = 0) =>
+        this.related(p, q) || unconstrained + 0.5 * (this.estimatedLoss(q, qc) + extra) < bestDelta;
+      const freed = this.state.isMoved(p) ? current : -1;
       for (const q of [...source, ...target, ...other]) {
-        for (const qc of this.placesFor(q, c, RETARGET_ALTERNATIVES)) consider(OP_RELOCATE_TWO, p, c, q, qc);
+        for (const qc of this.placesFor(q, c, this.light ? 1 : RETARGET_ALTERNATIVES, freed)) {
+          if (promising(q, qc)) consider(OP_RELOCATE_TWO, p, c, q, qc);
+        }
       }
-      if (source.length === 0 || target.length === 0 || cand.gain[k] <= 0) continue;
+      // No room on c: make room by moving one of its held-back partitions out.
+      if (lacksRoom) {
+        for (const r of this.roomMakers(c, p)) {
+          for (const rc of this.placesFor(r, c, 2, freed)) {
+            if (rc !== m.origin[r] && promising(r, rc)) consider(OP_RELOCATE_TWO, p, c, r, rc);
+          }
+        }
+      }
+      if (this.light || source.length === 0 || target.length === 0 || cand.gain[k] <= 0) continue;
       for (const q1 of source) {
         if (target.includes(q1)) continue;
         for (const q2 of target) {
           for (const c1 of this.placesFor(q1, c, 1)) {
             for (const c2 of this.placesFor(q2, c, 1)) {
-              if (c1 !== c2 || c1 === m.origin[q1]) consider(OP_RELOCATE_THREE, p, c, q2, c2, q1, c1);
+              if (c1 === c2 && c1 !== m.origin[q1]) continue;
+              if (promising(q2, c2, this.estimatedLoss(q1, c1)))
+                consider(OP_RELOCATE_THREE, p, c, q2, c2, q1, c1);
             }
           }
         }
@@ -392,13 +557,14 @@ class PlanBuilder {
   }
 
   /** Where a blocking move q may go instead: back to its origin, or its best other candidate cells. */
-  private placesFor(q: number, avoid: number, alternatives: number): number[] {
+  private placesFor(q: number, avoid: number, alternatives: number, freed = -1): number[] {
     const cand = this.candidates;
     const here = this.state.cellOf[q];
     const out = [this.model.origin[q]];
     for (let j = cand.start[q]; j < cand.start[q + 1] && out.length <= alternatives; j++) {
       const qc = cand.cell[j];
-      if (qc !== here && qc !== avoid && this.state.moveCount[qc] < this.limit) out.push(qc);
+      if (qc !== here && qc !== avoid && (this.state.moveCount[qc] < this.limit || qc === freed))
+        out.push(qc);
     }
     return out;
   }
@@ -432,7 +598,7 @@ class PlanBuilder {
         else if (bytesShort > 0 && m.bytes[q] >= bytesShort) weak.push(q);
       }
     }
-    if (weak.length > SWAP_WEAKEST && m.partitionCount > 1000) {
+    if (weak.length > SWAP_WEAKEST && this.light) {
       weak.sort(
         (a, b) =>
           this.candidateGain(a) / (m.bytes[a] + 1) - this.candidateGain(b) / (m.bytes[b] + 1) || a - b,
@@ -440,6 +606,38 @@ class PlanBuilder {
       weak.length = SWAP_WEAKEST;
     }
     return { source, target, other: other.concat(weak) };
+  }
+
+  /** Held-back partitions on cell c with an eligible move elsewhere, the busiest few (their leaving frees the most). */
+  private roomMakers(c: number, except: number): number[] {
+    const m = this.model;
+    const list = this.onCell[c];
+    const out: number[] = [];
+    for (const r of list) {
+      if (r !== except && !this.state.isMoved(r) && this.candidates.start[r] < this.candidates.start[r + 1])
+        out.push(r);
+      if (out.length >= ROOM_MAKERS) break;
+    }
+    void m;
+    return out;
+  }
+
+  /** Standalone estimate of what sending planned q to cell qc (its origin: dropping it) gives up. */
+  private estimatedLoss(q: number, qc: number): number {
+    const now = this.candidateGainAt(q, this.state.cellOf[q]);
+    return qc === this.model.origin[q] ? now : now - this.candidateGainAt(q, qc);
+  }
+
+  private candidateGainAt(p: number, c: number): number {
+    const cand = this.candidates;
+    for (let k = cand.start[p]; k < cand.start[p + 1]; k++) if (cand.cell[k] === c) return cand.gain[k];
+    return 0;
+  }
+
+  private related(p: number, q: number): boolean {
+    const m = this.model;
+    for (let k = m.relStart[p]; k < m.relStart[p + 1]; k++) if (m.relPartner[k] === q) return true;
+    return false;
   }
 
   private candidateGain(p: number): number {
@@ -483,6 +681,7 @@ class PlanBuilder {
    * undefined. Keeps the change only when `keep` (and it is feasible).
    */
   private tryOp(op: number, a: number, b: number, c: number, d: number, keep: boolean): number | undefined {
+    this.budget.used++;
     const state = this.state;
     const delta = this.delta;
     delta.locality = 0;
@@ -498,7 +697,21 @@ class PlanBuilder {
     else if (op === OP_RELOCATE) ok = this.relocate(a, b);
     else if (op === OP_RELOCATE_TWO) ok = this.relocate(c, d) && this.relocate(a, b);
     else ok = this.relocate(this.e, this.f) && this.relocate(c, d) && this.relocate(a, b);
-    if (ok) {
+    if (!ok && (op === OP_RELOCATE_TWO || op === OP_RELOCATE_THREE)) {
+      // A throttle may bind only in this order (one's leaving frees the slot the other needs): reverse it.
+      state.rollback();
+      state.begin();
+      delta.locality = 0;
+      delta.relatedness = 0;
+      delta.loadBalance = 0;
+      delta.transfer = 0;
+      delta.drain = 0;
+      ok =
+        this.relocate(a, b) &&
+        this.relocate(c, d) &&
+        (op === OP_RELOCATE_TWO || this.relocate(this.e, this.f));
+    }
+    if (ok && this.relaxed < 2) {
       for (const cell of state.touchedCells()) {
         if (!state.cellWithinLimits(cell)) {
           ok = false;
@@ -507,7 +720,7 @@ class PlanBuilder {
       }
     }
     const total = sumTerms(delta);
-    if (ok && keep) {
+    if (ok && keep && this.relaxed === 0) {
       this.mark(state.bytesMoved < bytesBefore);
       state.commit();
     } else {
@@ -551,8 +764,10 @@ class PlanBuilder {
     const s = this.state;
     const o = m.origin[p];
     if (s.isMoved(p) || c === o) return false;
-    if (s.moveCount[o] >= this.limit || s.moveCount[c] >= this.limit) return false;
-    if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) return false;
+    if (this.relaxed === 0) {
+      if (s.moveCount[o] >= this.limit || s.moveCount[c] >= this.limit) return false;
+      if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) return false;
+    }
     const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
     s.applyMove(p, c, moveDurationMs(m, p, share), this.delta);
     this.retimeAround(p, o, c);
@@ -571,15 +786,17 @@ class PlanBuilder {
   }
 
   private retimeAround(p: number, a: number, b: number): void {
+    this.retimeOn(p, a);
+    if (b !== a) this.retimeOn(p, b);
+  }
+
+  private retimeOn(p: number, cell: number): void {
     const m = this.model;
     const s = this.state;
-    const moved = s.movedPartitions();
-    for (let i = 0; i < moved.length; i++) {
-      const q = moved[i];
+    const moves = s.movesOnCell(cell);
+    for (let i = 0; i < moves.length; i++) {
+      const q = moves[i];
       if (q === p) continue;
-      const qo = m.origin[q];
-      const qc = s.cellOf[q];
-      if (qo !== a && qo !== b && qc !== a && qc !== b) continue;
       const offset = moveDurationMs(m, q, s.shareOf(q));
       if (offset !== s.offsetMs[q]) s.retime(q, offset, this.delta);
     }

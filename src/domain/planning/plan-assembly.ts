@@ -2,7 +2,14 @@ import { InfeasiblePlacementError } from '../errors.ts';
 import type { CandidateMoves } from './candidate-moves.ts';
 import { capacityForecastFor } from './capacity-forecast.ts';
 import type { BenefitTerm, MovementPlan, PlannedMove } from './movement-plan.ts';
-import { moveDurationMs, PlacementState, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
+import {
+  moveDurationMs,
+  PlacementState,
+  regionDemand,
+  sumTerms,
+  type TermCosts,
+  zeroTerms,
+} from './placement-cost.ts';
 import { formatBytes } from './placement-feasibility.ts';
 import { isMovable, mustLeave, type PlacementModel } from './placement-model.ts';
 import { applyMoveSet, type MoveChoice } from './plan-evaluator.ts';
@@ -47,7 +54,7 @@ export function assemblePlan(
       deadlineStep = argmax(T, (t) => model.initialLoad[o * T + t] / model.cellCapOps[o]);
     } else {
       const g = model.cellRegion[c];
-      const region = (t: number) => model.demand[(p * R + g) * T + t];
+      const region = (t: number) => regionDemand(model, p, g, t);
       deadlineStep =
         maxOf(T, region) > 0 ? argmax(T, region) : argmax(T, (t) => model.demandTotal[p * T + t]);
     }

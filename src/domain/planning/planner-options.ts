@@ -62,8 +62,24 @@ export interface PlannerOptions {
   readonly exhaustiveCellLimit?: number;
   /** Heuristic: rounds of the local-search repair pass. @default 6 */
   readonly localSearchRounds?: number;
-  /** Heuristic: iterated-local-search restarts (perturb, refill, repair) on inputs up to 5,000 partitions. @default 24 */
+  /**
+   * Heuristic: after the first local search, this many held-back partitions with the best standalone gain are
+   * forced onto their best cell (dropping the weakest planned moves in the way) and repaired. @default 12
+   */
+  readonly forcedInsertions?: number;
+  /** Heuristic: at most this many iterated-local-search restarts (perturb, refill, repair), within `searchBudget`. @default 1000 */
   readonly perturbationRounds?: number;
+  /**
+   * Heuristic: above this many partitions the planner keeps the best of its greedy plans and runs a light
+   * local search within `searchBudget` (no restarts). @default 5000
+   */
+  readonly largeInputPartitions?: number;
+  /**
+   * Heuristic: evaluated changes the intensification phases (forced insertions, restarts) may spend after
+   * the first local search (on large inputs: the local search itself); bounds run time and keeps the
+   * result deterministic. @default 60_000
+   */
+  readonly searchBudget?: number;
 }
 
 export type ResolvedPlannerOptions = Required<PlannerOptions>;
@@ -97,7 +113,10 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     candidateCellsPerRegion: 2,
     exhaustiveCellLimit: 24,
     localSearchRounds: 6,
-    perturbationRounds: 24,
+    perturbationRounds: 1000,
+    forcedInsertions: 12,
+    searchBudget: 60_000,
+    largeInputPartitions: 5000,
   };
 
 const DEFAULT_PROVISION_MS = 5 * 60_000;
@@ -158,6 +177,9 @@ export function resolvePlannerOptions(
     'exhaustiveCellLimit',
     'localSearchRounds',
     'perturbationRounds',
+    'forcedInsertions',
+    'searchBudget',
+    'largeInputPartitions',
   ] as const) {
     if (!Number.isInteger(merged[key]) || merged[key] < 0) {
       throw new InputValidationError(

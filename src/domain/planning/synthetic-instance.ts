@@ -244,10 +244,19 @@ export function generatePlannerInstance(spec: SyntheticInstanceSpec): PlannerInp
 
   const inFlight: InFlightMove[] = [];
   const inFlightFraction = spec.inFlightFraction ?? 0;
-  if (inFlightFraction > 0 && cells.length > 1) {
+  if (inFlightFraction > 0 && R * cellsPerRegion > 1) {
+    // In-flight moves were started under the same throttles: at most half the slots of a cell, half the bytes.
+    const perCell = Math.floor((spec.limits?.maxConcurrentMovesPerCell ?? 5) / 2);
+    let bytesLeft = (spec.limits?.maxBytesPerCycle ?? 50 * 2 ** 30) / 2;
+    const busy = new Int32Array(R * cellsPerRegion);
     for (let p = 0; p < P; p++) {
       if (random() >= inFlightFraction) continue;
-      const to = (cellOf[p] + 1 + Math.floor(random() * (R * cellsPerRegion - 1))) % (R * cellsPerRegion);
+      const from = cellOf[p];
+      const to = (from + 1 + Math.floor(random() * (R * cellsPerRegion - 1))) % (R * cellsPerRegion);
+      if (busy[from] >= perCell || busy[to] >= perCell || sizes[p] > bytesLeft) continue;
+      busy[from]++;
+      busy[to]++;
+      bytesLeft -= sizes[p];
       inFlight.push({
         partition: partitions[p].id,
         from: partitions[p].cell,
