@@ -21,10 +21,14 @@ export function checkFeasibility(model: PlacementModel): void {
     capBytes += model.cellCapBytes[c];
     capOps += model.cellCapOps[c];
   }
+  const leaving = [...Array(C).keys()]
+    .filter((c) => model.cellState[c] >= CELL_DRAINING)
+    .map((c) => `'${model.cellIds[c]}' (${model.regionIds[model.cellRegion[c]]})`);
+  const without = leaving.length > 0 ? ` without draining cell(s) ${leaving.join(', ')}` : '';
   if (totalBytes > capBytes) {
     throw new InfeasiblePlacementError(
       'capacityBytes',
-      `the partitions hold ${formatBytes(totalBytes)} but the cells that stay hold at most ${formatBytes(capBytes)}; add cells`,
+      `the partitions hold ${formatBytes(totalBytes)} but the cells${without} hold at most ${formatBytes(capBytes)}; add cells`,
     );
   }
   if (model.options.demandBeyondCapacity === 'throw') {
@@ -34,7 +38,7 @@ export function checkFeasibility(model: PlacementModel): void {
       if (demand > capOps) {
         throw new InfeasiblePlacementError(
           'capacityOpsPerSec',
-          `forecast demand of ${demand.toFixed(0)} ops/s at step ${t} (${new Date(model.nowMs + t * model.stepMs).toISOString()}) exceeds the ${capOps.toFixed(0)} ops/s of all cells that stay; add cells`,
+          `forecast demand of ${demand.toFixed(0)} ops/s at step ${t} (${new Date(model.nowMs + t * model.stepMs).toISOString()}) exceeds the ${capOps.toFixed(0)} ops/s of all cells${without}; add cells`,
         );
       }
     }

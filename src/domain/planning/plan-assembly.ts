@@ -39,7 +39,6 @@ export function assemblePlan(
   const { offsetsMs } = applyMoveSet(model, choices);
   const initial = new PlacementState(model);
   const T = model.steps;
-  const R = model.regionCount;
   const terms = zeroTerms();
   const meta = choices.map((choice, i) => {
     const p = choice.partition;
