@@ -3,11 +3,13 @@ import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
 import { forecastCommand } from './forecast.ts';
 import { migrateCommand } from './migrate.ts';
+import { planCommand } from './plan.ts';
 import { serveCommand } from './serve.ts';
 
 // Each command module registers itself here; the order is the order `prestage --help` lists them.
 export function registerAllCommands(): void {
   registerCommand(forecastCommand);
+  registerCommand(planCommand);
   void registerCommand;
   registerCommand(backtestCommand);
   registerCommand(demoCommand);

@@ -1,5 +1,6 @@
 import { loadPenalty, moveDurationMs, type PlacementState, sumTerms, zeroTerms } from './placement-cost.ts';
 import {
+  CELL_PROVISIONING,
   isMovable,
   LOCK_COOLDOWN,
   mustLeave,
@@ -100,7 +101,14 @@ export function generateCandidates(
       if (local.some((x) => x.gain > 0)) coolingBlocked++;
       continue;
     }
-    local.sort((a, b) => b.gain - a.gain || a.c - b.c);
+    // Ties go to a PROVISIONING cell (it is being added to take load), then to the lower index.
+    local.sort(
+      (a, b) =>
+        b.gain - a.gain ||
+        Number(model.cellState[b.c] === CELL_PROVISIONING) -
+          Number(model.cellState[a.c] === CELL_PROVISIONING) ||
+        a.c - b.c,
+    );
     for (const x of local) {
       cells.push(x.c);
       gains.push(x.gain);
