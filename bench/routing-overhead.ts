@@ -41,6 +41,9 @@ class InstantStore implements Partial<CellDataStore> {
   };
   readonly items = new Map<string, StoredItem>();
   constructor(readonly cellId: string) {}
+  itemSize(item: StoredItem) {
+    return item.key.length + (typeof item.value === 'string' ? item.value.length : item.value.length) + 60;
+  }
   async getItem(address: { partition: string; key: string }) {
     return this.items.get(`${address.partition}/${address.key}`);
   }

@@ -1,4 +1,3 @@
-import { storedItemSize } from '../adapters/dynamodb/cell-data-store.ts';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import {
   DataPlaneError,
@@ -193,9 +192,12 @@ export class RoutingClient {
       }
       const primary = route.kind === 'primary' ? route.cell : route.primary;
       const address = { partition, shard: shardOf(key, record.shards), key };
+      // The acknowledgement deadline counts from the HLC tick: catch-up relies on an acknowledged write landing
+      // at most maxRequestMs after it took its HLC.
+      const issuedAt = this.monoNow();
       const write = build(address, rangeBucketOf(key), this.options.clock.tick());
-      if (write.kind === 'put') this.checkItemSize(write);
-      const result = await this.sendUnderLease(lease, primary, write);
+      if (write.kind === 'put') this.checkItemSize(primary, write);
+      const result = await this.sendUnderLease(lease, primary, write, issuedAt);
       if (result === 'lease-expired') continue;
       if (!result.applied) {
         if (result.reason === 'stale-clock') {
@@ -213,22 +215,24 @@ export class RoutingClient {
 
   /**
    * Send one write if the routing lease is still valid, and acknowledge it only if DynamoDB answered within
-   * `maxRequestMs`: the two halves of the bound the cutover waits out.
+   * `maxRequestMs` of its HLC tick: the bounds the cutover waits out and catch-up's change window relies on.
    */
   private async sendUnderLease(
     lease: RoutingLease,
     cell: string,
     write: UserWrite,
+    issuedAt: number,
   ): Promise<UserWriteResult | 'lease-expired'> {
     if (!this.cache.isValid(lease)) return 'lease-expired';
-    const sentAt = this.monoNow();
+    const remaining = this.options.lease.maxRequestMs - (this.monoNow() - issuedAt);
+    if (remaining <= 0) return 'lease-expired'; // not sent: retry with a fresh HLC
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.lease.maxRequestMs);
+    const timer = setTimeout(() => controller.abort(), remaining);
     try {
       const result = await this.onCell(cell, (store) =>
         store.writeUserItem(write, { signal: controller.signal }),
       );
-      if (this.monoNow() - sentAt > this.options.lease.maxRequestMs) throw new WriteOutcomeUnknownError();
+      if (this.monoNow() - issuedAt > this.options.lease.maxRequestMs) throw new WriteOutcomeUnknownError();
       return result;
     } catch (error) {
       if ((error as Error).name === 'AbortError' || controller.signal.aborted)
@@ -269,8 +273,8 @@ export class RoutingClient {
     }
   }
 
-  private checkItemSize(write: UserWrite): void {
-    const size = storedItemSize({
+  private checkItemSize(cell: string, write: UserWrite): void {
+    const size = this.options.stores.forCell(cell).itemSize({
       partition: write.address.partition,
       shard: write.address.shard,
       key: write.address.key,

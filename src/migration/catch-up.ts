@@ -30,11 +30,12 @@ export function initialCatchUp(sinceHlc: string): CatchUpResult {
  * round's bound to `to`, with forward-only conditional writes (so order, duplicates and zombie retries cannot
  * move an item backwards). The index is read shard by shard in HLC order.
  *
- * Why the bounds are enough: a write that lands at real time t carries an HLC ≥ t − skew and is in the index
- * by t + indexLag. A round that starts at R reads the index after R, so it sees every write that landed
- * before R − indexLag; the next round's bound, R − indexLag − skew, is at or below the HLC of every write that
- * landed after that. By induction, once a round that started at R completes, `to` holds every write that
- * landed on `from` before R − indexLag.
+ * Why the bounds are enough: an acknowledged write that lands at real time t carries an HLC of at least
+ * t − maxRequest·(1+ρ) − skew (it took its HLC at most maxRequest before landing, on a clock at most skew
+ * behind), and is in the index by t + indexLag. A round that starts at R reads the index after R, so it sees
+ * every write that landed before R − indexLag; the next round's bound, R − changeWindow (the sum of the three),
+ * is at or below the HLC of every acknowledged write that landed after that. By induction, once a round that
+ * started at R completes, `to` holds every acknowledged write that landed on `from` before R − indexLag.
  *
  * Stops early when the item or time budget runs out, and resumes from per-shard cursors.
  */

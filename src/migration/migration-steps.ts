@@ -333,7 +333,9 @@ export async function cutoverFence(deps: MigrationDeps, state: MigrationState): 
   const r = await transition(deps, state, (current) =>
     fenceWrites(current, state.migrationId, deps.wallNow()),
   );
-  const fencedAtMs = r.routing.fencedAtMs ?? r.fence?.switchedAtMs ?? deps.wallNow();
+  // The wait counts from here: the fence is certainly committed now. The record's fencedAtMs was taken before
+  // the write was sent, and an interceptor may still have read the old routing in between.
+  const fencedAtMs = deps.wallNow();
   return {
     fencedAtMs,
     waitSeconds: Math.ceil(cutoverWaitMs(deps.lease) / 1000),
@@ -357,7 +359,8 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
   if (current.routing.phase !== 'fenced') {
     throw new MigrationStateError(`cannot switch from phase '${current.routing.phase}'`);
   }
-  const readyAt = current.routing.fencedAtMs! + cutoverWaitMs(deps.lease);
+  const readyAt =
+    Math.max(current.routing.fencedAtMs!, state.cutover!.fencedAtMs) + cutoverWaitMs(deps.lease);
   await waitUntil(deps, readyAt, (remaining) => new CutoverNotReadyError(remaining));
   const final = await completeCatchUp(deps, forward(deps, state), latestCatchUp(state).sinceHlc);
   const r = await transition(deps, state, (c) => switchToTarget(c, state.migrationId, deps.wallNow()));
@@ -487,16 +490,20 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     };
   }
 
-  if (phase === 'switched') {
-    await transition(deps, state, (c) => fenceForReverse(c, state.migrationId, deps.wallNow()));
-    return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason };
+  if (phase !== 'switched' && phase !== 'fenced') {
+    throw new MigrationStateError(`cannot roll back from phase '${phase}'`);
   }
-  if (phase !== 'fenced') throw new MigrationStateError(`cannot roll back from phase '${phase}'`);
+  if (phase === 'switched' || state.rollback?.fencedAtMs == null) {
+    // Fence the target (or find it fenced by an attempt whose result was lost); the wait counts from now,
+    // when the fence is certainly committed.
+    await transition(deps, state, (c) => fenceForReverse(c, state.migrationId, deps.wallNow()));
+    return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason, fencedAtMs: deps.wallNow() };
+  }
 
   // Reverse cutover: the target is fenced and is the primary; bring the source up to date from it.
   await waitUntil(
     deps,
-    current.routing.fencedAtMs! + cutoverWaitMs(deps.lease),
+    Math.max(current.routing.fencedAtMs!, state.rollback.fencedAtMs) + cutoverWaitMs(deps.lease),
     (remaining) => new CutoverNotReadyError(remaining),
   );
   await waitForWriterLeases(deps, current);

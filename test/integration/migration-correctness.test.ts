@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CellHealth } from '../../src/data-plane/cell-health.ts';
 import type { RoutingClient } from '../../src/data-plane/routing-client.ts';
+import { shardOf } from '../../src/domain/data-plane/key-hash.ts';
 import { HybridLogicalClock } from '../../src/domain/migration/hlc.ts';
 import { MIGRATION_STAGES, type MigrationStage } from '../../src/domain/migration/migration-stage.ts';
 import type { EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
@@ -96,6 +97,23 @@ describe('migration correctness under concurrent traffic and faults', () => {
         await observeInCell(primary, partition, record.shards, key),
       ]) {
         const verdict = workload.ledger.judge(partition, key, seen);
+        if (verdict !== 'ok' && process.env.PRESTAGE_DEBUG) {
+          console.log(
+            verdict,
+            partition,
+            key,
+            record.cell,
+            seen,
+            JSON.stringify(workload.ledger.history(partition, key)),
+          );
+          for (const cell of cluster.cellIds()) {
+            const item = await cluster.stores
+              .forCell(cell)
+              .getItem({ partition, shard: shardOf(key, record.shards), key });
+            if (item) console.log('   ', cell, item.version, item.hlc, item.deleted, item.value);
+          }
+          console.log('   ', JSON.stringify(record.lastMigration), JSON.stringify(record.replicas));
+        }
         if (verdict === 'lost') lost += 1;
         if (verdict === 'resurrected') resurrected += 1;
       }
@@ -175,18 +193,27 @@ describe('migration correctness under concurrent traffic and faults', () => {
               const ms = Date.parse(done.endedAt!) - Date.parse(done.startedAt);
               console.log(stage, mode, own.injected, done.status, ms, done.invocations, done.error?.cause);
             }
-            return { stage, partition, from, to, done };
+            return { stage, partition, from, to, done, injected: own.injected };
           }),
         );
         if (process.env.PRESTAGE_DEBUG) console.log('migrated', Date.now() - t0);
         await workload.stop();
-        for (const { stage, partition, from, to, done } of runs) {
+        for (const { stage, partition, from, to, done, injected } of runs) {
           const expected = mode === 'error' ? 'ROLLED_BACK' : 'SUCCEEDED';
-          expect({ stage, status: done.status, error: done.error }).toMatchObject({
+          // The fault hit its stage, and an error fault is what rolled the migration back.
+          expect({ stage, status: done.status, injected, error: done.error }).toMatchObject({
             stage,
             status: expected,
+            injected: 1,
+            ...(mode === 'error'
+              ? { error: { cause: `InjectedFaultError: injected failure in ${stage}` } }
+              : {}),
           });
           const { lost, resurrected } = await endState(workload, partition, done, from, to);
+          if ((lost || resurrected) && process.env.PRESTAGE_DEBUG) {
+            const { input: _input, ...output } = (done.output ?? {}) as Record<string, unknown>;
+            console.log('OUTPUT', from, '->', to, JSON.stringify(output));
+          }
           expect({ stage, lost, resurrected }).toEqual({ stage, lost: 0, resurrected: 0 });
         }
         if (process.env.PRESTAGE_DEBUG) console.log('checked', Date.now() - t0, workload.unexpected.length);

@@ -15,6 +15,8 @@ interface Op {
   /** acked: the API answered 200; rejected: it certainly did not apply (fenced, 404); unknown: it may have. */
   outcome: 'pending' | 'acked' | 'rejected' | 'unknown';
   version?: number;
+  ackedAtMs?: number;
+  issuedAtMs?: number;
 }
 
 export type Observation =
@@ -33,11 +35,15 @@ export class KeyLedger {
 
   begin(partition: string, key: string, kind: 'put' | 'delete'): Op {
     const id = `${partition}/${key}`;
-    const op: Op = { seq: this.nextSeq++, kind, outcome: 'pending' };
+    const op: Op = { seq: this.nextSeq++, kind, outcome: 'pending', issuedAtMs: Date.now() };
     const list = this.ops.get(id) ?? [];
     list.push(op);
     this.ops.set(id, list);
     return op;
+  }
+
+  history(partition: string, key: string): readonly Op[] {
+    return this.ops.get(`${partition}/${key}`) ?? [];
   }
 
   keys(partition: string): string[] {
@@ -119,6 +125,7 @@ export class Workload {
           : await client.delete(partition, key);
       op.outcome = 'acked';
       op.version = result.version;
+      op.ackedAtMs = Date.now();
       this.stats.acked += 1;
     } catch (error) {
       if (

@@ -131,6 +131,10 @@ export class DynamoCellDataStore implements CellDataStore {
     this.counters.bytesRead += attributeMapSize(map);
   }
 
+  itemSize(item: StoredItem): number {
+    return storedItemSize(item);
+  }
+
   async getItem(address: ItemAddress): Promise<StoredItem | undefined> {
     const result = await this.send(() =>
       this.client.send(

@@ -101,6 +101,8 @@ export interface TransferCounters {
 export interface CellDataStore {
   readonly cellId: string;
   readonly counters: TransferCounters;
+  /** Size of an item as this table stores it, by DynamoDB's rules (names and values). */
+  itemSize(item: StoredItem): number;
   getItem(address: ItemAddress): Promise<StoredItem | undefined>;
   batchGet(addresses: readonly ItemAddress[]): Promise<StoredItem[]>;
   writeUserItem(write: UserWrite, options?: { signal?: AbortSignal }): Promise<UserWriteResult>;

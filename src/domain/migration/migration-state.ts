@@ -110,6 +110,8 @@ export const rollbackResultSchema = z.strictObject({
   waitSeconds: z.number().int().nonnegative(),
   failedStage: z.string(),
   reason: z.string(),
+  /** A reverse cutover's fence was committed by this instant (the lease wait counts from it). */
+  fencedAtMs: z.number().nullable().optional(),
 });
 
 /** The error Step Functions' Catch puts at `$.error`. */

@@ -5,7 +5,8 @@
  * Assumptions (each one is a configuration value below):
  * 1. An interceptor uses a cached routing entry only while `leaseTtlMs` have not passed on its monotonic clock
  *    since it *sent* the read that fetched it (the read is strongly consistent).
- * 2. An interceptor acknowledges a data write only if DynamoDB answered it within `maxRequestMs` of sending it.
+ * 2. An interceptor acknowledges a data write only if DynamoDB answered it within `maxRequestMs` of the moment
+ *    it took the write's HLC (just before sending it).
  *    A write that lands later is never acknowledged. Unconditional bulk writers (copy pages) hold a writer
  *    lease instead, and DynamoDB applies a request within `maxRequestMs` of its arrival or never.
  * 3. Monotonic clocks run at a rate within `clockDriftRate` of real time; wall clocks of any two hosts
@@ -48,11 +49,15 @@ export function cutoverWaitMs(config: RoutingLeaseConfig): number {
 }
 
 /**
- * How far before a point in time a catch-up must look in the `changes` index: a write that landed at real time
- * t carries an HLC of at least t − skew, and is visible in the index by t + indexLag.
+ * How far before a point in time a catch-up must look in the `changes` index. An acknowledged write took its
+ * HLC at most maxRequest·(1+ρ) before it landed (the acknowledgement rule counts from the HLC tick), on a clock
+ * at most `skew` behind: one that landed at real time t carries an HLC of at least t − maxRequest·(1+ρ) − skew,
+ * and is visible in the index by t + indexLag.
  */
 export function changeWindowMs(config: RoutingLeaseConfig): number {
-  return config.maxClockSkewMs + config.indexLagMs;
+  return Math.ceil(
+    config.maxClockSkewMs + config.indexLagMs + config.maxRequestMs * (1 + config.clockDriftRate),
+  );
 }
 
 /**

@@ -101,7 +101,11 @@ describe('routing lease arithmetic', () => {
         (config.leaseTtlMs + config.maxRequestMs) * 1.001 + config.indexLagMs + config.maxClockSkewMs,
       ),
     );
-    expect(changeWindowMs(config)).toBe(config.maxClockSkewMs + config.indexLagMs);
+    expect(changeWindowMs(config)).toBe(
+      Math.ceil(
+        config.maxClockSkewMs + config.indexLagMs + config.maxRequestMs * (1 + config.clockDriftRate),
+      ),
+    );
     expect(writerLeaseEndMs(1_000, 500, config)).toBeGreaterThan(1_000 + 500 + config.maxRequestMs);
   });
   it('treats a lease as valid strictly before its TTL', () => {
