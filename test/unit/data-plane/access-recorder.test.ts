@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AccessRecorder } from '../../../src/data-plane/access-recorder.ts';
-import type { AccessCount, AccessStatsRepository, CoAccessCount } from '../../../src/domain/data-plane/ports.ts';
+import type {
+  AccessCount,
+  AccessStatsRepository,
+  CoAccessCount,
+} from '../../../src/domain/data-plane/ports.ts';
 
 function memoryStats(failures = 0) {
   const batches: { counts: AccessCount[]; pairs: CoAccessCount[] }[] = [];
@@ -23,7 +27,11 @@ describe('AccessRecorder', () => {
   it('counts per partition, region and bucket in memory and writes once per interval', async () => {
     let now = 1_000_000;
     const { repository, batches } = memoryStats();
-    const recorder = new AccessRecorder(repository, { bucketMs: 60_000, flushIntervalMs: 10_000, wallNow: () => now });
+    const recorder = new AccessRecorder(repository, {
+      bucketMs: 60_000,
+      flushIntervalMs: 10_000,
+      wallNow: () => now,
+    });
     for (let i = 0; i < 500; i++) recorder.record('p1', i % 5 === 0 ? 'eu-west-1' : 'us-east-1');
     await recorder.flushIfDue();
     expect(batches).toHaveLength(0);
@@ -51,7 +59,11 @@ describe('AccessRecorder', () => {
   it('pairs partitions a sampled client touches within the window, and ignores unsampled clients', async () => {
     let now = 0;
     const { repository, batches } = memoryStats();
-    const all = new AccessRecorder(repository, { coAccessSampleRate: 1, coAccessWindowMs: 1_000, wallNow: () => now });
+    const all = new AccessRecorder(repository, {
+      coAccessSampleRate: 1,
+      coAccessWindowMs: 1_000,
+      wallNow: () => now,
+    });
     all.record('a', 'r', 'client');
     now += 500;
     all.record('b', 'r', 'client');
