@@ -7,7 +7,8 @@
  * routing client, and MigratePartition moves it back to A: createReplica finds the cold copy, so only the
  * changes since the watermark are shipped (catch-up from the changes index), and the verify compares per-range
  * checksums and repairs nothing. Bytes shipped = bytes of the items written into the target table (DynamoDB
- * item size), plus the checksums the verify exchanges (16 ranges per shard, 16 bytes each, per side and round).
+ * item size), plus the version probes catch-up makes before shipping (keys and HLCs, both ways), plus the
+ * checksums the verify exchanges (16 ranges per shard, 16 bytes each, per side and round).
  *
  * Run: npx tsx bench/delta-resync.ts   (writes bench/results/delta-resync.json)
  */
@@ -92,8 +93,13 @@ async function main() {
       seconds: (performance.now() - t0) / 1000,
       itemsWritten: store.counters.itemsWritten - before.itemsWritten,
       itemBytes: store.counters.bytesWritten - before.bytesWritten,
+      probeBytes: store.counters.bytesProbed - before.bytesProbed,
       checksumBytes,
-      bytesShipped: store.counters.bytesWritten - before.bytesWritten + checksumBytes,
+      bytesShipped:
+        store.counters.bytesWritten -
+        before.bytesWritten +
+        (store.counters.bytesProbed - before.bytesProbed) +
+        checksumBytes,
       verifyRepairs: output.verify.repairedItems,
     };
   };

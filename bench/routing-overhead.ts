@@ -38,6 +38,7 @@ class InstantStore implements Partial<CellDataStore> {
     itemsRead: 0,
     bytesRead: 0,
     conditionalWritesRefused: 0,
+    bytesProbed: 0,
   };
   readonly items = new Map<string, StoredItem>();
   constructor(readonly cellId: string) {}

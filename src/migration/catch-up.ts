@@ -67,13 +67,23 @@ export async function catchUpRound(
         limit: pageItems,
       });
       examined += page.changes.length;
-      changed += page.changes.length;
       if (page.changes.length > 0) {
-        const items = await pair.from.batchGet(page.changes.map((c) => c.address));
-        const written = await mapBounded(items, deps.tuning.writeConcurrency, (item) =>
-          pair.to.putIfNewer(item),
-        );
-        shipped += written.filter(Boolean).length;
+        // Ask the target which of these it already has (keys and HLCs only), so values cross regions once
+        // even though consecutive rounds overlap by the change window.
+        const held = await pair.to.probeVersions(page.changes.map((c) => c.address));
+        const needed = page.changes.filter((c) => {
+          const hlc = held.get(c.address.key);
+          return hlc === undefined || hlc < c.hlc;
+        });
+        // The lag is what the target is missing, not what the overlapping window shows again.
+        changed += needed.length;
+        if (needed.length > 0) {
+          const items = await pair.from.batchGet(needed.map((c) => c.address));
+          const written = await mapBounded(items, deps.tuning.writeConcurrency, (item) =>
+            pair.to.putIfNewer(item),
+          );
+          shipped += written.filter(Boolean).length;
+        }
       }
       cursor.next = page.next ?? null;
       cursor.done = page.next === undefined;

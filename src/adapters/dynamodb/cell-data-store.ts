@@ -91,7 +91,14 @@ export function storedItemSize(item: StoredItem): number {
 }
 
 function newCounters(): TransferCounters {
-  return { itemsWritten: 0, bytesWritten: 0, itemsRead: 0, bytesRead: 0, conditionalWritesRefused: 0 };
+  return {
+    itemsWritten: 0,
+    bytesWritten: 0,
+    itemsRead: 0,
+    bytesRead: 0,
+    conditionalWritesRefused: 0,
+    bytesProbed: 0,
+  };
 }
 
 async function backoff(attempt: number): Promise<void> {
@@ -166,6 +173,33 @@ export class DynamoCellDataStore implements CellDataStore {
       }
     }
     return out;
+  }
+
+  async probeVersions(addresses: readonly ItemAddress[]): Promise<Map<string, string>> {
+    const versions = new Map<string, string>();
+    for (let i = 0; i < addresses.length; i += BATCH_GET_LIMIT) {
+      let keys: AttributeMap[] = addresses.slice(i, i + BATCH_GET_LIMIT).map(keyOf);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > UNPROCESSED_RETRIES) throw new StorageThrottledError();
+        if (attempt > 0) await backoff(attempt);
+        for (const key of keys) this.counters.bytesProbed += attributeMapSize(key);
+        const result = await this.send(() =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk, hlc' },
+              },
+            }),
+          ),
+        );
+        for (const map of result.Responses?.[this.table] ?? []) {
+          this.counters.bytesProbed += attributeMapSize(map);
+          versions.set(map.sk.S!, map.hlc.S!);
+        }
+        keys = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    }
+    return versions;
   }
 
   async writeUserItem(write: UserWrite, options: { signal?: AbortSignal } = {}): Promise<UserWriteResult> {

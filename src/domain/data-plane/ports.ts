@@ -95,6 +95,8 @@ export interface TransferCounters {
   itemsRead: number;
   bytesRead: number;
   conditionalWritesRefused: number;
+  /** Bytes of version probes (key and HLC only) answered by this store. */
+  bytesProbed: number;
 }
 
 /** One cell's data table. The only place that knows DynamoDB's item layout. */
@@ -105,6 +107,8 @@ export interface CellDataStore {
   itemSize(item: StoredItem): number;
   getItem(address: ItemAddress): Promise<StoredItem | undefined>;
   batchGet(addresses: readonly ItemAddress[]): Promise<StoredItem[]>;
+  /** The HLC of each item this store holds (key → HLC), read consistently without values. */
+  probeVersions(addresses: readonly ItemAddress[]): Promise<Map<string, string>>;
   writeUserItem(write: UserWrite, options?: { signal?: AbortSignal }): Promise<UserWriteResult>;
   /** Write a copy of an item if the cell has no newer state of it (HLC order). Returns whether it was written. */
   putIfNewer(item: StoredItem, options?: { signal?: AbortSignal }): Promise<boolean>;

@@ -64,7 +64,7 @@ export const catchUpResultSchema = z.strictObject({
   roundStartedAtMs: z.number().nullable(),
   resume: changeCursorSchema.nullable(),
   rounds: z.number().int().nonnegative(),
-  /** Changed items found so far in the round in progress. */
+  /** Items the target was missing, found so far in the round in progress. */
   changedInRound: z.number().int().nonnegative(),
   changedInLastRound: z.number().int().nonnegative(),
   itemsShipped: z.number().int().nonnegative(),
