@@ -22,6 +22,8 @@ export interface CandidateMoves {
   readonly cell: Int32Array;
   /** Standalone net benefit in dollars (cost before − cost after), at the share the move would get alone. */
   readonly gain: Float64Array;
+  /** The relatedness part of `gain` (partners where they were at the start). */
+  readonly relatednessGain: Float64Array;
   /** Standalone, the move keeps its target within the hard capacity limits. */
   readonly fits: Uint8Array;
   /** Cooling-down partitions that would otherwise have an eligible move (for `deferred.cooldownMs`). */
@@ -45,13 +47,14 @@ export function generateCandidates(
   const start = new Int32Array(P + 1);
   const cells: number[] = [];
   const gains: number[] = [];
+  const relGains: number[] = [];
   const fits: number[] = [];
   let coolingBlocked = 0;
   const perRegion = exhaustive
     ? []
     : leastLoadedCellsPerRegion(model, state, model.options.candidateCellsPerRegion + 1);
   const terms = zeroTerms();
-  const local: { c: number; gain: number; fits: boolean }[] = [];
+  const local: { c: number; gain: number; rel: number; fits: boolean }[] = [];
   const seen = new Int32Array(C).fill(-1);
   for (let p = 0; p < P; p++) {
     start[p] = cells.length;
@@ -68,7 +71,7 @@ export function generateCandidates(
       const ok = state.evaluateMove(p, c, moveDurationMs(model, p, share), terms);
       const gain = -sumTerms(terms);
       if (leave || gain >= threshold || gain + terms.relatedness >= threshold)
-        local.push({ c, gain, fits: ok });
+        local.push({ c, gain, rel: -terms.relatedness, fits: ok });
     };
     if (exhaustive || leave) {
       for (let c = 0; c < C; c++) consider(c);
@@ -112,6 +115,7 @@ export function generateCandidates(
     for (const x of local) {
       cells.push(x.c);
       gains.push(x.gain);
+      relGains.push(x.rel);
       fits.push(x.fits ? 1 : 0);
     }
   }
@@ -120,6 +124,7 @@ export function generateCandidates(
     start,
     cell: Int32Array.from(cells),
     gain: Float64Array.from(gains),
+    relatednessGain: Float64Array.from(relGains),
     fits: Uint8Array.from(fits),
     coolingBlocked,
   };

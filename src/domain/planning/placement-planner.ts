@@ -181,6 +181,8 @@ const OP_RELOCATE = 2;
 const OP_RELOCATE_TWO = 3;
 /** Put e on cell f, c on cell d, then a on cell b. */
 const OP_RELOCATE_THREE = 4;
+/** Drop every planned move in `dropList`, then put a on cell b. */
+const OP_DROP_THEN_RELOCATE = 5;
 
 /** Don't-look marks: when each cell and partition last changed, and when each partition was last examined. */
 class SearchMarks {
@@ -219,9 +221,12 @@ class PlanBuilder {
   private readonly delta: TermCosts = zeroTerms();
   /** Large inputs: fewer held-back partitions, no double swaps, fewer alternatives. */
   light = false;
-  /** Extra operands of OP_RELOCATE_THREE. */
+  /** Extra operands of OP_RELOCATE_THREE and OP_DROP_THEN_RELOCATE. */
   private e = 0;
   private f = 0;
+  private dropList: number[] = [];
+  private losses = new Map<number, number>();
+  private lossesAt = -1;
   /** Evaluate ignoring the throttles (1) or the throttles and the hard capacity (2); for bounds only, never kept. */
   private relaxed = 0;
 
@@ -478,6 +483,7 @@ class PlanBuilder {
     let bestDelta = -EPS;
     let bestOp = -1;
     const bestArgs = [0, 0, 0, 0, 0, 0];
+    let bestDrop: number[] = [];
     const consider = (op: number, a: number, b: number, c: number, d: number, e = 0, f = 0): boolean => {
       this.e = e;
       this.f = f;
@@ -499,8 +505,9 @@ class PlanBuilder {
     for (let k = cand.start[p]; k < cand.start[p + 1]; k++) {
       const c = cand.cell[k];
       if (c === current) continue;
-      // A held-back partition's move is worth about its standalone gain: skip those that cannot win.
-      if (held && cand.gain[k] <= Math.max(EPS, -bestDelta) * 0.5) break;
+      // A held-back partition's move is worth about its standalone gain (with co-access to its partners
+      // where they are now): skip those that cannot win.
+      if (held && this.currentGain(p, k) <= Math.max(EPS, -bestDelta) * 0.5) continue;
       if (consider(OP_RELOCATE, p, c, 0, 0)) continue;
       // Blocked. Freeing room costs the value of what blocks it, so this can only win if the move is
       // worth more than the best change so far even with the throttles and capacity ignored.
@@ -535,6 +542,18 @@ class PlanBuilder {
           }
         }
       }
+      // Out of bytes: drop the planned moves worth least per byte until this one fits.
+      const short = this.state.isMoved(p)
+        ? 0
+        : this.state.bytesMoved + m.bytes[p] - m.limits.maxBytesPerCycle;
+      if (short > 0 && !this.light) {
+        const drop = this.cheapestBytes(p, short);
+        if (drop.length > 1) {
+          this.dropList = drop;
+          consider(OP_DROP_THEN_RELOCATE, p, c, 0, 0);
+          if (bestOp === OP_DROP_THEN_RELOCATE && bestArgs[0] === p && bestArgs[1] === c) bestDrop = drop;
+        }
+      }
       if (this.light || source.length === 0 || target.length === 0 || cand.gain[k] <= 0) continue;
       for (const q1 of source) {
         if (target.includes(q1)) continue;
@@ -552,6 +571,7 @@ class PlanBuilder {
     if (bestOp < 0) return false;
     this.e = bestArgs[4];
     this.f = bestArgs[5];
+    this.dropList = bestDrop;
     this.tryOp(bestOp, bestArgs[0], bestArgs[1], bestArgs[2], bestArgs[3], true);
     return true;
   }
@@ -640,6 +660,46 @@ class PlanBuilder {
     return false;
   }
 
+  /** Planned moves (not p's) worth least per byte, until their bytes cover `bytes`. */
+  private cheapestBytes(p: number, bytes: number): number[] {
+    const m = this.model;
+    const values = this.removalLosses();
+    const planned = this.state
+      .movedPartitions()
+      .filter((q) => q !== p && Number.isFinite(values.get(q) ?? Number.NaN));
+    const density = (q: number) => (values.get(q) as number) / (m.bytes[q] + 1);
+    planned.sort((x, y) => density(x) - density(y) || x - y);
+    const out: number[] = [];
+    let freed = 0;
+    for (const q of planned) {
+      if (freed >= bytes) break;
+      out.push(q);
+      freed += m.bytes[q];
+    }
+    return freed >= bytes ? out : [];
+  }
+
+  /** What dropping each planned move alone would cost now (Infinity if it cannot be dropped); cached per change. */
+  private removalLosses(): Map<number, number> {
+    if (this.lossesAt === this.marks.clock) return this.losses;
+    const losses = new Map<number, number>();
+    for (const q of [...this.state.movedPartitions()]) {
+      const d = this.tryOp(OP_REMOVE, q, 0, 0, 0, false);
+      losses.set(q, d === undefined ? Number.POSITIVE_INFINITY : d);
+    }
+    this.losses = losses;
+    this.lossesAt = this.marks.clock;
+    return losses;
+  }
+
+  /** Standalone gain of candidate k of unmoved p, its co-access term updated to where partners are now. */
+  private currentGain(p: number, k: number): number {
+    const cand = this.candidates;
+    if (this.model.relStart[p] === this.model.relStart[p + 1]) return cand.gain[k];
+    const o = this.model.origin[p];
+    return cand.gain[k] - cand.relatednessGain[k] - this.state.relatednessDelta(p, o, cand.cell[k]);
+  }
+
   private candidateGain(p: number): number {
     const k = this.candidates.start[p];
     return k < this.candidates.start[p + 1] ? this.candidates.gain[k] : 0;
@@ -657,19 +717,51 @@ class PlanBuilder {
       if (!this.isDirty(a) && !this.isDirty(b)) continue;
       let bestDelta = -EPS;
       let bestCell = -1;
+      let bestBlocker = -1;
       // Single relocations already cover one joining the other; here both go to a cell both may use.
       for (let k = cand.start[a]; k < cand.start[a + 1]; k++) {
         const c = cand.cell[k];
         if (this.state.cellOf[a] === c || this.state.cellOf[b] === c) continue;
         if (c !== m.origin[b] && !this.isCandidate(b, c)) continue;
         const d = this.tryOp(OP_RELOCATE_TWO, a, c, b, c, false);
-        if (d !== undefined && d < bestDelta) {
-          bestDelta = d;
-          bestCell = c;
+        if (d !== undefined) {
+          if (d < bestDelta) {
+            bestDelta = d;
+            bestCell = c;
+            bestBlocker = -1;
+          }
+          continue;
+        }
+        // Blocked: worth freeing room only if the pair move would win with the throttles ignored.
+        this.relaxed = 2;
+        const unconstrained = this.tryOp(OP_RELOCATE_TWO, a, c, b, c, false);
+        this.relaxed = 0;
+        if (unconstrained === undefined || unconstrained >= bestDelta) continue;
+        const blockers = new Set<number>();
+        for (const p of [a, b]) {
+          const found = this.blockers(p, c);
+          for (const q of [...found.source, ...found.target, ...found.other])
+            if (q !== a && q !== b) blockers.add(q);
+        }
+        for (const q of blockers) {
+          this.e = q;
+          this.f = m.origin[q];
+          const dq = this.tryOp(OP_RELOCATE_THREE, a, c, b, c, false);
+          if (dq !== undefined && dq < bestDelta) {
+            bestDelta = dq;
+            bestCell = c;
+            bestBlocker = q;
+          }
         }
       }
       if (bestCell >= 0) {
-        this.tryOp(OP_RELOCATE_TWO, a, bestCell, b, bestCell, true);
+        if (bestBlocker >= 0) {
+          this.e = bestBlocker;
+          this.f = m.origin[bestBlocker];
+          this.tryOp(OP_RELOCATE_THREE, a, bestCell, b, bestCell, true);
+        } else {
+          this.tryOp(OP_RELOCATE_TWO, a, bestCell, b, bestCell, true);
+        }
         improved = true;
       }
     }
@@ -696,6 +788,8 @@ class PlanBuilder {
     else if (op === OP_REMOVE) ok = this.removeMove(a);
     else if (op === OP_RELOCATE) ok = this.relocate(a, b);
     else if (op === OP_RELOCATE_TWO) ok = this.relocate(c, d) && this.relocate(a, b);
+    else if (op === OP_DROP_THEN_RELOCATE)
+      ok = this.dropList.every((q) => this.removeMove(q)) && this.relocate(a, b);
     else ok = this.relocate(this.e, this.f) && this.relocate(c, d) && this.relocate(a, b);
     if (!ok && (op === OP_RELOCATE_TWO || op === OP_RELOCATE_THREE)) {
       // A throttle may bind only in this order (one's leaving frees the slot the other needs): reverse it.

@@ -77,7 +77,7 @@ export interface PlannerOptions {
   /**
    * Heuristic: evaluated changes the intensification phases (forced insertions, restarts) may spend after
    * the first local search (on large inputs: the local search itself); bounds run time and keeps the
-   * result deterministic. @default 60_000
+   * result deterministic. @default 100_000
    */
   readonly searchBudget?: number;
 }
@@ -115,7 +115,7 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     localSearchRounds: 6,
     perturbationRounds: 1000,
     forcedInsertions: 12,
-    searchBudget: 60_000,
+    searchBudget: 100_000,
     largeInputPartitions: 5000,
   };
 
