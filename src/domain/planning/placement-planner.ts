@@ -219,6 +219,7 @@ class PlanBuilder {
   /** Per origin cell, the partitions with candidates, busiest (peak demand) first. */
   private readonly onCell: readonly number[][];
   private readonly delta: TermCosts = zeroTerms();
+  private readonly scratch: TermCosts = zeroTerms();
   /** Large inputs: fewer held-back partitions, no double swaps, fewer alternatives. */
   light = false;
   /** Extra operands of OP_RELOCATE_THREE and OP_DROP_THEN_RELOCATE. */
@@ -508,14 +509,36 @@ class PlanBuilder {
       // A held-back partition's move is worth about its standalone gain (with co-access to its partners
       // where they are now): skip those that cannot win.
       if (held && this.currentGain(p, k) <= Math.max(EPS, -bestDelta) * 0.5) continue;
-      if (consider(OP_RELOCATE, p, c, 0, 0)) continue;
-      // Blocked. Freeing room costs the value of what blocks it, so this can only win if the move is
-      // worth more than the best change so far even with the throttles and capacity ignored.
-      this.relaxed = 2;
-      const unconstrained = this.tryOp(OP_RELOCATE, p, c, 0, 0, false);
-      this.relaxed = 1;
-      const lacksRoom = this.tryOp(OP_RELOCATE, p, c, 0, 0, false) === undefined;
-      this.relaxed = 0;
+      let unconstrained: number | undefined;
+      let lacksRoom: boolean;
+      if (held) {
+        // Cheap screen for a held-back partition: its standalone change now (sharing effects aside).
+        const s = this.state;
+        const o = m.origin[p];
+        const throttled =
+          s.moveCount[o] >= this.limit ||
+          s.moveCount[c] >= this.limit ||
+          s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle;
+        const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
+        const fits = s.evaluateMove(p, c, moveDurationMs(m, p, share), this.scratch);
+        this.budget.used++;
+        unconstrained = sumTerms(this.scratch);
+        if (!throttled && fits) {
+          // Sharing bandwidth only slows the others down: the exact change is no better than this.
+          if (unconstrained < bestDelta) consider(OP_RELOCATE, p, c, 0, 0);
+          continue;
+        }
+        lacksRoom = !fits;
+      } else {
+        if (consider(OP_RELOCATE, p, c, 0, 0)) continue;
+        // Blocked. Freeing room costs the value of what blocks it, so this can only win if the move is
+        // worth more than the best change so far even with the throttles and capacity ignored.
+        this.relaxed = 2;
+        unconstrained = this.tryOp(OP_RELOCATE, p, c, 0, 0, false);
+        this.relaxed = 1;
+        lacksRoom = this.tryOp(OP_RELOCATE, p, c, 0, 0, false) === undefined;
+        this.relaxed = 0;
+      }
       if (unconstrained === undefined) continue;
       // Free what blocks it by dropping one planned move or sending it elsewhere, or, when both its cells
       // are saturated, one on each side. (A blocker related to p may gain by going along, so it stays.)
