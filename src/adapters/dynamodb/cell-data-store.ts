@@ -39,7 +39,15 @@ function keyOf(address: ItemAddress): AttributeMap {
   return { pk: { S: dataPartitionKey(address.partition, address.shard) }, sk: { S: address.key } };
 }
 
+/**
+ * Items read from a table keep the attribute map they came from, so a copy writes it back without converting
+ * twice (StoredItem is immutable: an edited copy is a new object and is converted afresh).
+ */
+const rawMaps = new WeakMap<StoredItem, AttributeMap>();
+
 export function toAttributeMap(item: StoredItem): AttributeMap {
+  const raw = rawMaps.get(item);
+  if (raw) return raw;
   const map: AttributeMap = {
     ...keyOf(item),
     hlc: { S: item.hlc },
@@ -57,7 +65,7 @@ export function fromAttributeMap(map: AttributeMap): StoredItem {
   const pk = map.pk.S!;
   const split = pk.lastIndexOf('#');
   const value = map.v?.S ?? map.v?.B ?? '';
-  return {
+  const item: StoredItem = {
     partition: pk.slice(0, split),
     shard: Number(pk.slice(split + 1)),
     key: map.sk.S!,
@@ -69,16 +77,17 @@ export function fromAttributeMap(map: AttributeMap): StoredItem {
     value,
     ...(map.expiresAt?.N !== undefined ? { expiresAt: Number(map.expiresAt.N) } : {}),
   };
+  rawMaps.set(item, map);
+  return item;
 }
-
-const utf8 = new TextEncoder();
 
 /** Item size by DynamoDB's rules: attribute names plus values (numbers approximated by their digits). */
 export function attributeMapSize(map: AttributeMap): number {
   let size = 0;
-  for (const [name, value] of Object.entries(map)) {
-    size += utf8.encode(name).length;
-    if (value.S !== undefined) size += utf8.encode(value.S).length;
+  for (const name in map) {
+    const value = map[name];
+    size += Buffer.byteLength(name, 'utf8');
+    if (value.S !== undefined) size += Buffer.byteLength(value.S, 'utf8');
     else if (value.B !== undefined) size += value.B.length;
     else if (value.N !== undefined) size += Math.ceil(value.N.length / 2) + 1;
     else if (value.BOOL !== undefined) size += 1;
