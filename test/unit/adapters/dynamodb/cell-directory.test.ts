@@ -19,7 +19,11 @@ describe('CellDirectory', () => {
   it('resolves cells to their region client and table, and learns new cells after maxAge', async () => {
     const cells = [cell('a', 'us-east-1')];
     let lists = 0;
-    const repository = { list: async () => (lists++, [...cells]) } as unknown as CellRepository;
+    const list = async () => {
+      lists += 1;
+      return [...cells];
+    };
+    const repository = { list } as unknown as CellRepository;
     const clients = new Map<string, DynamoDBClient>();
     const clientFor = (region: string) => {
       if (!clients.has(region)) clients.set(region, { region } as unknown as DynamoDBClient);
