@@ -41,7 +41,7 @@ export function planMoves(input: PlannerInput, options?: PlannerOptions): Moveme
     }
     const chosen = best as PlanBuilder;
     chosen.light = true;
-    chosen.budget.limit = chosen.budget.used + model.options.searchBudget;
+    chosen.budget.limit = chosen.budget.used + Math.min(model.options.searchBudget, LARGE_SEARCH_BUDGET);
     chosen.improve(model.options.localSearchRounds);
   } else {
     for (const order of ORDERS) {
@@ -76,6 +76,8 @@ const ORDERS = ['priced', 'gain', 'density'] as const;
 const PERTURBATION_DROP = 0.35;
 /** Relative noise on greedy keys after a perturbation. */
 const PERTURBATION_NOISE = 0.3;
+/** Large inputs: evaluated changes the light local search may spend (keeps 100k partitions near 1 s). */
+const LARGE_SEARCH_BUDGET = 25_000;
 /** Local search looks at this many held-back partitions per round on large inputs. */
 const LOCAL_SEARCH_CANDIDATES = 200;
 /** On large inputs, when the bytes budget blocks, swaps consider this many of the weakest planned moves. */

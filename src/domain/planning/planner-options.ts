@@ -71,7 +71,7 @@ export interface PlannerOptions {
   readonly perturbationRounds?: number;
   /**
    * Heuristic: above this many partitions the planner keeps the best of its greedy plans and runs a light
-   * local search within `searchBudget` (no restarts). @default 5000
+   * local search within `searchBudget` (at most 25,000 evaluations; no restarts). @default 5000
    */
   readonly largeInputPartitions?: number;
   /**
