@@ -148,6 +148,29 @@ describe('RoutingClient', () => {
     }
   });
 
+  it("repairs the target's older copy on a sampled read while reads are split", async () => {
+    const client = clientOn(cluster);
+    await client.put('repair', 'k', 'v1');
+    const record = (await cluster.partitions.get('repair'))!;
+    const peer = cluster.cellIds().find((c) => c !== record.cell)!;
+    const address = { partition: 'repair', shard: shardOf('k', record.shards), key: 'k' };
+    const current = (await cluster.stores.forCell(record.cell).getItem(address))!;
+    await cluster.stores
+      .forCell(peer)
+      .putIfNewer({ ...current, hlc: '000000000000001.000000.old', value: '"old"' });
+    await cluster.partitions.update('repair', (r) => ({
+      ...r,
+      routing: { phase: 'shifting', peer, readWeight: 1 },
+    }));
+    const sampling = clientOn(cluster, { readRepairRate: 1 });
+    expect(await sampling.get('repair', 'k')).toEqual({ json: '"v1"', version: 1 });
+    expect(sampling.readRepairs).toBe(1);
+    expect(await cluster.stores.forCell(peer).getItem(address)).toMatchObject({
+      hlc: current.hlc,
+      value: '"v1"',
+    });
+  });
+
   it('gives a write from a clock that runs behind a higher HLC than the item, so it still wins', async () => {
     const ahead = clientOn(cluster, { clock: new HybridLogicalClock('ahead', () => Date.now() + 60_000) });
     const behind = clientOn(cluster, { clock: new HybridLogicalClock('behind', () => Date.now() - 60_000) });
