@@ -3,21 +3,26 @@
  * dynalite (target ≥ 0.8).
  *
  * Protocol: one in-process dynalite (region us-east-1) with a source cell holding one partition of N items
- * (8 shards, values of ~200 B of JSON); fresh target tables for every run.
- * - raw: the same N items, already in memory, written with BatchWriteItem (25 per request), 8 shard streams of
- *   500-item pages in parallel: the write path of the copy with nothing else;
+ * (8 shards, values of ~200 B of JSON); every run writes the same N items into a fresh table of the same
+ * definition (a cell data table with its `changes` index).
+ * - raw: the N items, already in memory as the attribute maps read from the source (nothing left to marshal),
+ *   written with BatchWriteItem (25 per request), 8 shard streams of 500-item pages in parallel: the write path
+ *   of the copy with nothing else;
  * - copy: the copy step use case, invoked in a loop exactly as the state machine loops it (bounded pages, a
  *   cursor per shard, the writer lease registered and released in the partition record), reading the source
  *   with parallel Queries while it writes.
- * Seven alternating pairs (after a warm-up); the ratio reported is the median of the per-pair ratios, which
- * is steadier than a ratio of medians when other processes share the machine (the load average is recorded).
+ * A warm-up pair, then RUNS pairs in ABBA order (raw first in even pairs, copy first in odd ones, so drift in
+ * the machine's load does not favour either), a full GC before every run. Reported: the median and spread of
+ * the per-pair ratios of items/s (wall clock), and of CPU time per item (this process's user + system time,
+ * which other processes on the machine disturb much less than wall time), with the load average before and
+ * after.
  *
- * Run: npx tsx bench/copy-throughput.ts   (writes bench/results/copy-throughput.json)
+ * Run: npx tsx bench/copy-throughput.ts   (COPY_ITEMS, COPY_RUNS override; writes bench/results/copy-throughput.json)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { DynamoCellDataStore } from '../src/adapters/dynamodb/cell-data-store.ts';
-import { cellDataTableDefinition, ensureTable } from '../src/adapters/dynamodb/table-definitions.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CellHealth } from '../src/data-plane/cell-health.ts';
 import { rangeBucketOf, shardOf } from '../src/domain/data-plane/key-hash.ts';
 import { newPartitionRecord } from '../src/domain/data-plane/partition-record.ts';
@@ -32,8 +37,12 @@ import { mapBounded } from '../src/migration/bounded-parallel.ts';
 import { copy } from '../src/migration/migration-steps.ts';
 
 const ITEMS = Number(process.env.COPY_ITEMS ?? 20_000);
+const RUNS = Number(process.env.COPY_RUNS ?? 7);
 const SHARDS = 8;
-const RUNS = 7;
+const PAGE = 500;
+
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 
 function items(): StoredItem[] {
   return Array.from({ length: ITEMS }, (_, i) => {
@@ -60,22 +69,68 @@ function items(): StoredItem[] {
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const quantile = (xs: readonly number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo] + (sorted[Math.ceil(at)] - sorted[lo]) * (at - lo);
+};
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
 
-async function main() {
-  const cluster = await EmbeddedCluster.start({ regions: ['us-east-1'], cellsPerRegion: 1 });
-  const client = cluster.clientFor('us-east-1');
+interface RunFigures {
+  readonly itemsPerSec: number;
+  /** CPU time of this process per item, µs. */
+  readonly cpuUsPerItem: number;
+}
+
+async function timed(run: () => Promise<number>): Promise<RunFigures> {
+  fullGc();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const n = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  if (n !== ITEMS) throw new Error(`wrote ${n} of ${ITEMS} items`);
+  return { itemsPerSec: n / seconds, cpuUsPerItem: (cpu.user + cpu.system) / n };
+}
+
+interface SetupFigures {
+  readonly raw: RunFigures[];
+  readonly copied: RunFigures[];
+  readonly invocations: number;
+}
+
+async function measureSetup(dynaliteThread: boolean): Promise<SetupFigures> {
+  const cluster = await EmbeddedCluster.start({ regions: ['us-east-1'], cellsPerRegion: 1, dynaliteThread });
   const [sourceCell] = cluster.cellIds();
   const source = cluster.stores.forCell(sourceCell);
-  const all = items();
-  const byShard = Array.from({ length: SHARDS }, (_, s) => all.filter((i) => i.shard === s));
-  await mapBounded(byShard, SHARDS, async (shardItems) => {
-    for (let i = 0; i < shardItems.length; i += 500) await source.batchPut(shardItems.slice(i, i + 500));
-  });
+  const seeded = items();
+  await mapBounded(
+    Array.from({ length: SHARDS }, (_, s) => seeded.filter((i) => i.shard === s)),
+    SHARDS,
+    async (shardItems) => {
+      for (let i = 0; i < shardItems.length; i += PAGE) await source.batchPut(shardItems.slice(i, i + PAGE));
+    },
+  );
   await cluster.partitions.createIfAbsent({ ...newPartitionRecord('bench', sourceCell, SHARDS, Date.now()) });
+  // The raw path writes exactly what the copy writes: the items as read from the source, attribute maps kept.
+  const byShard = await mapBounded(
+    Array.from({ length: SHARDS }, (_, s) => s),
+    SHARDS,
+    async (shard) => {
+      const out: StoredItem[] = [];
+      let after: string | undefined;
+      do {
+        const page = await source.queryShard('bench', shard, { startAfter: after, limit: PAGE });
+        out.push(...page.items);
+        after = page.lastKey;
+      } while (after !== undefined);
+      return out;
+    },
+  );
 
   let tableNo = 0;
-  const freshTable = async () => {
+  const freshCell = async () => {
     tableNo += 1;
     const id = `bench-target-${tableNo}`;
     await cluster.addCell({
@@ -90,15 +145,15 @@ async function main() {
     return id;
   };
 
-  async function rawRun(): Promise<number> {
-    const table = `raw-${++tableNo}`;
-    await ensureTable(client, cellDataTableDefinition(table));
-    const target = new DynamoCellDataStore('raw', client, table);
-    const t0 = performance.now();
-    await mapBounded(byShard, SHARDS, async (shardItems) => {
-      for (let i = 0; i < shardItems.length; i += 500) await target.batchPut(shardItems.slice(i, i + 500));
+  async function rawRun(): Promise<RunFigures> {
+    const target = cluster.stores.forCell(await freshCell());
+    return timed(async () => {
+      await mapBounded(byShard, SHARDS, async (shardItems) => {
+        for (let i = 0; i < shardItems.length; i += PAGE)
+          await target.batchPut(shardItems.slice(i, i + PAGE));
+      });
+      return byShard.reduce((n, s) => n + s.length, 0);
     });
-    return ITEMS / ((performance.now() - t0) / 1000);
   }
 
   const deps = localMigrationDeps(cluster, {
@@ -108,8 +163,9 @@ async function main() {
     tuning: { shardConcurrency: SHARDS },
   });
 
-  async function copyRun(): Promise<{ rate: number; invocations: number }> {
-    const targetCell = await freshTable();
+  let invocations = 0;
+  async function copyRun(): Promise<RunFigures> {
+    const targetCell = await freshCell();
     const migrationId = `bench-${tableNo}`;
     await cluster.partitions.update('bench', (r) => {
       const acquired = acquireFence(
@@ -127,56 +183,119 @@ async function main() {
       acquire: { sourceCell, targetCell, shards: SHARDS, acquiredAtMs: Date.now() },
       replica: { mode: 'full', sinceHlc: '0' },
     };
-    let invocations = 0;
-    const t0 = performance.now();
-    let result: CopyResult;
-    do {
-      result = await copy(deps, state);
-      invocations += 1;
-      state = { ...state, copy: result };
-    } while (!result.done);
-    const rate = result.itemsCopied / ((performance.now() - t0) / 1000);
-    if (result.itemsCopied !== ITEMS) throw new Error(`copied ${result.itemsCopied} of ${ITEMS}`);
-    return { rate, invocations };
+    return timed(async () => {
+      let result: CopyResult;
+      invocations = 0;
+      do {
+        result = await copy(deps, state);
+        invocations += 1;
+        state = { ...state, copy: result };
+      } while (!result.done);
+      return result.itemsCopied;
+    });
   }
 
   await rawRun(); // warm-up (sockets, JIT)
-  const raw: number[] = [];
-  const copied: number[] = [];
-  let invocations = 0;
-  for (let run = 0; run < RUNS; run++) {
-    raw.push(await rawRun());
-    const c = await copyRun();
-    copied.push(c.rate);
-    invocations = c.invocations;
+  await copyRun();
+  const raw: RunFigures[] = [];
+  const copied: RunFigures[] = [];
+  for (let pair = 0; pair < RUNS; pair++) {
+    if (pair % 2 === 0) {
+      raw.push(await rawRun());
+      copied.push(await copyRun());
+    } else {
+      copied.push(await copyRun());
+      raw.push(await rawRun());
+    }
   }
   await cluster.close();
+  return { raw, copied, invocations };
+}
 
-  const rawRate = median(raw);
-  const copyRate = median(copied);
-  const ratios = raw.map((r, i) => copied[i] / r);
+const spread = (xs: readonly number[]) =>
+  `min ${quantile(xs, 0).toFixed(2)}, quartiles ${quantile(xs, 0.25).toFixed(2)}–${quantile(xs, 0.75).toFixed(2)}, max ${quantile(xs, 1).toFixed(2)}`;
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+function summarize(title: string, { raw, copied, invocations }: SetupFigures) {
+  const ratios = raw.map((r, i) => copied[i].itemsPerSec / r.itemsPerSec);
+  const cpuRatios = raw.map((r, i) => r.cpuUsPerItem / copied[i].cpuUsPerItem);
   const ratio = median(ratios);
-  const rows = [
-    ['raw BatchWriteItem', rawRate.toFixed(0), raw.map((r) => r.toFixed(0)).join(' / ')],
-    ['copy stage', copyRate.toFixed(0), copied.map((r) => r.toFixed(0)).join(' / ')],
-  ];
-  process.stdout.write(
-    `copy throughput, ${ITEMS} items in ${SHARDS} shards, ${cpus().length} CPUs, same in-process dynalite\n\n`,
+  out(title);
+  out(
+    `${'path'.padEnd(20)} ${'items/s (median)'.padStart(17)} ${'CPU µs/item'.padStart(12)}  items/s per run`,
   );
-  process.stdout.write(`${'path'.padEnd(20)} ${'items/s (median)'.padStart(17)}  runs\n`);
-  for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(20)} ${b.padStart(17)}  ${c}\n`);
-  process.stdout.write(
-    `\ncopy / raw = ${ratio.toFixed(2)}, median of paired runs (${[...ratios]
-      .sort((a, b) => a - b)
-      .map((r) => r.toFixed(2))
-      .join(
-        ' ',
-      )}); target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'}\n${invocations} copy invocation(s) per run; load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs\n`,
+  for (const [name, runs] of [
+    ['raw BatchWriteItem', raw],
+    ['copy stage', copied],
+  ] as const) {
+    out(
+      `${name.padEnd(20)} ${median(runs.map((r) => r.itemsPerSec))
+        .toFixed(0)
+        .padStart(17)} ${median(runs.map((r) => r.cpuUsPerItem))
+        .toFixed(1)
+        .padStart(12)}  ${runs.map((r) => r.itemsPerSec.toFixed(0)).join(' / ')}`,
+    );
+  }
+  out(`copy / raw items/s = ${ratio.toFixed(2)} (median of paired runs; ${spread(ratios)})`);
+  out(
+    `raw / copy CPU per item = ${median(cpuRatios).toFixed(2)} (median of paired runs; ${spread(cpuRatios)})`,
+  );
+  out(
+    `target ≥ 0.80 (items/s): ${ratio >= 0.8 ? 'met' : 'NOT met'}; ${invocations} copy invocation(s) per run`,
+  );
+  out();
+  return {
+    rawItemsPerSec: raw.map((r) => r.itemsPerSec),
+    copyItemsPerSec: copied.map((r) => r.itemsPerSec),
+    rawCpuUsPerItem: raw.map((r) => r.cpuUsPerItem),
+    copyCpuUsPerItem: copied.map((r) => r.cpuUsPerItem),
+    medianRaw: median(raw.map((r) => r.itemsPerSec)),
+    medianCopy: median(copied.map((r) => r.itemsPerSec)),
+    pairedRatios: ratios,
+    ratio,
+    ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+    pairedCpuRatios: cpuRatios,
+    cpuRatio: median(cpuRatios),
+    met: ratio >= 0.8,
+    copyInvocationsPerRun: invocations,
+  };
+}
+
+async function main() {
+  const loadBefore = loadavg()[0];
+  const ownThread = await measureSetup(true);
+  const sharedThread = await measureSetup(false);
+  const loadAfter = loadavg()[0];
+  out(
+    `copy throughput, ${ITEMS} items in ${SHARDS} shards, ${RUNS} ABBA pairs per setup, the same dynalite for both paths`,
+  );
+  out(
+    `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${cpus().length} CPUs`,
+  );
+  out();
+  const own = summarize('dynalite on its own thread (as DynamoDB serves from its own machines):', ownThread);
+  const shared = summarize(
+    "dynalite on the client's thread (serving the source Queries costs the copy CPU):",
+    sharedThread,
   );
   await mkdir('bench/results', { recursive: true });
   await writeFile(
     'bench/results/copy-throughput.json',
-    `${JSON.stringify({ generatedAt: new Date().toISOString(), items: ITEMS, shards: SHARDS, runs: RUNS, rawItemsPerSec: raw, copyItemsPerSec: copied, medianRaw: rawRate, medianCopy: copyRate, pairedRatios: ratios, ratio, loadAverage: loadavg()[0], target: 0.8, met: ratio >= 0.8, copyInvocationsPerRun: invocations }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        generatedAt: new Date().toISOString(),
+        items: ITEMS,
+        shards: SHARDS,
+        pairsPerSetup: RUNS,
+        order: 'ABBA',
+        loadAverage: { before: loadBefore, after: loadAfter, cpus: cpus().length },
+        target: 0.8,
+        dynaliteOwnThread: own,
+        dynaliteSharedThread: shared,
+      },
+      null,
+      2,
+    )}\n`,
   );
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../adapters/dynamodb/table-definitions.ts';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import { InputValidationError } from '../domain/errors.ts';
-import { type LocalDynamo, startDynalite } from './dynalite-server.ts';
+import { type LocalDynamo, startDynalite, startDynaliteInWorker } from './dynalite-server.ts';
 
 export interface EmbeddedClusterOptions {
   readonly regions: readonly string[];
@@ -23,6 +23,8 @@ export interface EmbeddedClusterOptions {
   readonly homeRegion?: string;
   readonly cellCapacityOpsPerSec?: number;
   readonly cellCapacityBytes?: number;
+  /** Run each region's dynalite on its own thread (benchmarks); @default false, in the caller's thread */
+  readonly dynaliteThread?: boolean;
 }
 
 export const LOCAL_TABLES = {
@@ -85,7 +87,7 @@ export class EmbeddedCluster {
     const homeRegion = options.homeRegion ?? options.regions[0];
     const regions = new Map<string, RegionRuntime>();
     for (const region of options.regions) {
-      const dynamo = await startDynalite();
+      const dynamo = options.dynaliteThread ? await startDynaliteInWorker() : await startDynalite();
       regions.set(region, { dynamo, client: createDynamoClient({ region, endpoint: dynamo.endpoint }) });
     }
     const cluster = new EmbeddedCluster(regions, homeRegion);
