@@ -81,7 +81,7 @@ const TIMEOUT_RETRY: RetryProps = {
  *
  * acquire → createReplica → copy (looped, bounded pages with a cursor) → catchUp (looped until the lag is
  * small) → verify (looped: checksums per range, repair only differing ranges) → shiftReads (per canary step:
- * shift, Wait, health check) → cutover (fence, Wait out routing leases, final catch-up and switch) →
+ * shift, Wait, health check) → cutover (fence, Wait out routing leases, final catch-up (looped) and switch) →
  * removeSource (looped) or retain → commit. Any failure goes to Rollback (re-entrant, with its own Wait for a
  * reverse cutover), which ends in the MigrationRolledBackError Fail state. A refused `acquire` (another
  * migration holds the fence, bad target) fails without touching anything.
@@ -188,7 +188,14 @@ export class MigratePartitionWorkflow extends Construct {
         .when(Condition.booleanEquals('$.remove.done', true), commit)
         .otherwise(removeSource),
     );
-    cutoverFence.next(leaseWait).next(cutoverSwitch).next(removeSource);
+    cutoverFence
+      .next(leaseWait)
+      .next(cutoverSwitch)
+      .next(
+        new Choice(this, 'Switched?')
+          .when(Condition.booleanEquals('$.cutover.switched', true), removeSource)
+          .otherwise(cutoverSwitch),
+      );
     shiftReads
       .next(canaryWait)
       .next(canaryHealth)

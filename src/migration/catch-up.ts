@@ -113,19 +113,3 @@ export async function catchUpRound(
     caughtUp: changed <= deps.tuning.catchUpLagItems || rounds >= deps.tuning.maxCatchUpRounds,
   };
 }
-
-/** Run rounds until one completes (used where the source is frozen: the cutover and the reverse cutover). */
-export async function completeCatchUp(
-  deps: MigrationDeps,
-  pair: SyncPair,
-  sinceHlc: string,
-): Promise<CatchUpResult> {
-  let state = initialCatchUp(sinceHlc);
-  do {
-    state = await catchUpRound(deps, pair, state, {
-      items: Number.POSITIVE_INFINITY,
-      deadlineMono: Number.POSITIVE_INFINITY,
-    });
-  } while (state.resume !== null);
-  return state;
-}

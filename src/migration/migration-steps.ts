@@ -17,6 +17,7 @@ import type {
   CutoverResult,
   MigrationState,
   RemoveResult,
+  ReverseRepair,
   RollbackResult,
   ShiftResult,
   VerifyResult,
@@ -39,7 +40,7 @@ import {
 } from '../domain/migration/partition-transitions.ts';
 import { changeWindowMs, cutoverWaitMs, writerLeaseEndMs } from '../domain/migration/routing-lease.ts';
 import { mapBounded } from './bounded-parallel.ts';
-import { catchUpRound, completeCatchUp, initialCatchUp, type SyncPair } from './catch-up.ts';
+import { catchUpRound, initialCatchUp, type SyncPair } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 import { verifyAndRepair } from './range-sync.ts';
 
@@ -348,6 +349,12 @@ export async function cutoverFence(deps: MigrationDeps, state: MigrationState): 
 /**
  * After the lease wait: final catch-up of late source writes, then switch reads and writes to the target.
  * The wait is checked here, on this host's clock, so a shortened Wait state can never make it unsafe.
+ *
+ * The final catch-up is one complete round that started after the wait, done in bounded pieces: an invocation
+ * that runs out of its item or time budget returns `switched: false` with the round's cursors in
+ * `finalCatchUp`, and the state machine calls it again. The round may span invocations because the source is
+ * fenced: every acknowledged source write landed before the round started, so reading the changes index from
+ * the round's bound, shard by shard, in any number of pieces, finds all of them.
  */
 export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState): Promise<CutoverResult> {
   const current = await record(deps, state);
@@ -362,13 +369,25 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
   const readyAt =
     Math.max(current.routing.fencedAtMs!, state.cutover!.fencedAtMs) + cutoverWaitMs(deps.lease);
   await waitUntil(deps, readyAt, (remaining) => new CutoverNotReadyError(remaining));
-  const final = await completeCatchUp(deps, forward(deps, state), latestCatchUp(state).sinceHlc);
+  // A stored round was started by an earlier invocation, after readyAt (it waited above first).
+  const started = previous.finalCatchUp ?? initialCatchUp(latestCatchUp(state).sinceHlc);
+  const complete = started.resume === null && started.rounds > 0;
+  const final = complete
+    ? started
+    : await catchUpRound(deps, forward(deps, state), started, {
+        items: deps.tuning.catchUpItemsPerInvocation,
+        deadlineMono: deadline(deps),
+      });
+  if (final.resume !== null) {
+    return { ...previous, switched: false, finalCatchUp: final, finalItemsShipped: final.itemsShipped };
+  }
   const r = await transition(deps, state, (c) => switchToTarget(c, state.migrationId, deps.wallNow()));
   return {
     ...previous,
     switched: true,
     switchedAtMs: r.fence?.switchedAtMs ?? deps.wallNow(),
     finalItemsShipped: final.itemsShipped,
+    finalCatchUp: final,
   };
 }
 
@@ -500,7 +519,9 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason, fencedAtMs: deps.wallNow() };
   }
 
-  // Reverse cutover: the target is fenced and is the primary; bring the source up to date from it.
+  // Reverse cutover: the target is fenced and is the primary; bring the source up to date from it, in bounded
+  // pieces (a catch-up round, then verify-and-repair passes shard by shard). An invocation that runs out of
+  // budget returns `done: false` with its progress, and the state machine calls it again.
   await waitUntil(
     deps,
     Math.max(current.routing.fencedAtMs!, state.rollback.fencedAtMs) + cutoverWaitMs(deps.lease),
@@ -509,14 +530,60 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
   await waitForWriterLeases(deps, current);
   const back = pairFor(deps, state, fence.targetCell, fence.sourceCell);
   const switchedAtMs = fence.switchedAtMs ?? current.routing.fencedAtMs!;
-  await completeCatchUp(deps, back, hlcLowerBound(switchedAtMs - changeWindowMs(deps.lease)));
-  for (let round = 1; ; round++) {
-    // The target is frozen, so every difference is real and one repair round should settle it.
-    const report = await verifyAndRepair(deps, back, hlcLowerBound(Number.MAX_SAFE_INTEGER));
-    if (report.differingRanges === 0) break;
-    if (report.aheadOfSource > 0 || round >= deps.tuning.maxVerifyRounds) {
-      throw new VerifyMismatchError(`the source still differs from the target after ${round} repair rounds`);
+  const stopAt = deadline(deps);
+  let progress: ReverseRepair = state.rollback.reverse ?? {
+    catchUp: initialCatchUp(hlcLowerBound(switchedAtMs - changeWindowMs(deps.lease))),
+    verifyRound: 1,
+    nextShard: 0,
+    differingInRound: 0,
+    aheadInRound: 0,
+  };
+  const notYet = (): RollbackResult => ({
+    done: false,
+    waitSeconds: 0,
+    failedStage,
+    reason,
+    fencedAtMs: state.rollback!.fencedAtMs,
+    reverse: progress,
+  });
+  // One complete catch-up round that started after the lease wait (the target is frozen, so one is enough).
+  if (progress.catchUp.resume !== null || progress.catchUp.rounds === 0) {
+    const caught = await catchUpRound(deps, back, progress.catchUp, {
+      items: deps.tuning.catchUpItemsPerInvocation,
+      deadlineMono: stopAt,
+    });
+    progress = { ...progress, catchUp: caught };
+    if (caught.resume !== null) return notYet();
+  }
+  // The target is frozen, so every difference is real and one repair pass should settle it; the next pass
+  // must find nothing.
+  for (;;) {
+    if (progress.nextShard >= state.acquire!.shards) {
+      if (progress.differingInRound === 0) break;
+      if (progress.aheadInRound > 0 || progress.verifyRound >= deps.tuning.maxVerifyRounds) {
+        throw new VerifyMismatchError(
+          `the source still differs from the target after ${progress.verifyRound} repair rounds`,
+        );
+      }
+      progress = {
+        ...progress,
+        verifyRound: progress.verifyRound + 1,
+        nextShard: 0,
+        differingInRound: 0,
+        aheadInRound: 0,
+      };
     }
+    if (deps.monoNow() >= stopAt) return notYet();
+    const shards = state.acquire!.shards;
+    const batchEnd = Math.min(shards, progress.nextShard + deps.tuning.shardConcurrency);
+    const batch = Array.from({ length: batchEnd - progress.nextShard }, (_, i) => progress.nextShard + i);
+    const report = await verifyAndRepair(deps, back, hlcLowerBound(Number.MAX_SAFE_INTEGER), batch);
+    progress = {
+      ...progress,
+      nextShard: batchEnd,
+      differingInRound: progress.differingInRound + report.differingRanges,
+      aheadInRound: progress.aheadInRound + report.aheadOfSource,
+    };
   }
   const watermark = hlcLowerBound(deps.wallNow());
   await transition(deps, state, (c) =>

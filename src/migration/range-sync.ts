@@ -59,54 +59,51 @@ export interface RangeSyncReport {
  * ranges only, ship the items that are missing or older (forward-only writes) and remove items `from` does not
  * have (only if they are still in the state that was read). Items whose source state is at or above
  * `youngBoundHlc` were written while the verify ran; catch-up carries them anyway, so they do not make the
- * verify unclean.
+ * verify unclean. `shards` limits the work to some shards (bounded steps); default all.
  */
 export async function verifyAndRepair(
   deps: MigrationDeps,
   pair: SyncPair,
   youngBoundHlc: string,
+  shards: readonly number[] = Array.from({ length: pair.shards }, (_, shard) => shard),
 ): Promise<RangeSyncReport> {
   const pageItems = deps.tuning.queryPageItems;
-  const reports = await mapBounded(
-    Array.from({ length: pair.shards }, (_, shard) => shard),
-    deps.tuning.shardConcurrency,
-    async (shard) => {
-      const [source, copy] = await Promise.all([
-        shardChecksums(pair.from, pair.partition, shard, pageItems),
-        shardChecksums(pair.to, pair.partition, shard, pageItems),
-      ]);
-      const buckets = differingRanges(source, copy);
-      const report = {
-        differingRanges: buckets.length,
-        repairedOld: 0,
-        repairedYoung: 0,
-        removed: 0,
-        aheadOfSource: 0,
-      };
-      if (buckets.length === 0) return report;
-      const [fromItems, toItems] = await Promise.all([
-        readRanges(pair.from, pair.partition, shard, buckets, pageItems),
-        readRanges(pair.to, pair.partition, shard, buckets, pageItems),
-      ]);
-      const toShip: StoredItem[] = [];
-      for (const item of fromItems.values()) {
-        const other = toItems.get(item.key);
-        if (!other || other.hlc < item.hlc) toShip.push(item);
-        else if (other.hlc > item.hlc) report.aheadOfSource += 1;
+  const reports = await mapBounded(shards, deps.tuning.shardConcurrency, async (shard) => {
+    const [source, copy] = await Promise.all([
+      shardChecksums(pair.from, pair.partition, shard, pageItems),
+      shardChecksums(pair.to, pair.partition, shard, pageItems),
+    ]);
+    const buckets = differingRanges(source, copy);
+    const report = {
+      differingRanges: buckets.length,
+      repairedOld: 0,
+      repairedYoung: 0,
+      removed: 0,
+      aheadOfSource: 0,
+    };
+    if (buckets.length === 0) return report;
+    const [fromItems, toItems] = await Promise.all([
+      readRanges(pair.from, pair.partition, shard, buckets, pageItems),
+      readRanges(pair.to, pair.partition, shard, buckets, pageItems),
+    ]);
+    const toShip: StoredItem[] = [];
+    for (const item of fromItems.values()) {
+      const other = toItems.get(item.key);
+      if (!other || other.hlc < item.hlc) toShip.push(item);
+      else if (other.hlc > item.hlc) report.aheadOfSource += 1;
+    }
+    const extras = [...toItems.values()].filter((item) => !fromItems.has(item.key));
+    await mapBounded(toShip, deps.tuning.writeConcurrency, async (item) => {
+      if (await pair.to.putIfNewer(item)) {
+        if (item.hlc >= youngBoundHlc) report.repairedYoung += 1;
+        else report.repairedOld += 1;
       }
-      const extras = [...toItems.values()].filter((item) => !fromItems.has(item.key));
-      await mapBounded(toShip, deps.tuning.writeConcurrency, async (item) => {
-        if (await pair.to.putIfNewer(item)) {
-          if (item.hlc >= youngBoundHlc) report.repairedYoung += 1;
-          else report.repairedOld += 1;
-        }
-      });
-      await mapBounded(extras, deps.tuning.writeConcurrency, async (item) => {
-        if (await pair.to.deleteIfUnchanged(item, item.hlc)) report.removed += 1;
-      });
-      return report;
-    },
-  );
+    });
+    await mapBounded(extras, deps.tuning.writeConcurrency, async (item) => {
+      if (await pair.to.deleteIfUnchanged(item, item.hlc)) report.removed += 1;
+    });
+    return report;
+  });
   return reports.reduce(
     (sum, r) => ({
       differingRanges: sum.differingRanges + r.differingRanges,

@@ -34,7 +34,8 @@ export interface HarnessOptions {
   readonly tuning?: Partial<MigrationTuning>;
   /** Lease rules the migration assumes. @default TEST_LEASE */
   readonly lease?: RoutingLeaseConfig;
-  readonly afterStep?: (task: MigrationTaskName) => Promise<void>;
+  /** Called after each completed step invocation with its result. */
+  readonly afterStep?: (task: MigrationTaskName, result: unknown) => Promise<void>;
 }
 
 export function migrationRunner(cluster: EmbeddedCluster, options: HarnessOptions = {}) {
@@ -53,7 +54,9 @@ export function migrationRunner(cluster: EmbeddedCluster, options: HarnessOption
     waitOverrideMs: 0,
     retryIntervalMs: 5,
     runEachStepTwice: options.twice ?? false,
-    ...(afterStep ? { afterStep: (task: MigrationTaskName) => afterStep(task) } : {}),
+    ...(afterStep
+      ? { afterStep: (task: MigrationTaskName, _e: unknown, result: unknown) => afterStep(task, result) }
+      : {}),
   });
   return { runner, faults, health, deps };
 }

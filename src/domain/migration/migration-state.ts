@@ -95,6 +95,8 @@ export const cutoverResultSchema = z.strictObject({
   switched: z.boolean(),
   switchedAtMs: z.number().nullable(),
   finalItemsShipped: z.number().int().nonnegative(),
+  /** Progress of the final catch-up round, which may span several CutoverSwitch invocations. */
+  finalCatchUp: catchUpResultSchema.nullable().optional(),
 });
 
 export const removeResultSchema = z.strictObject({
@@ -105,6 +107,17 @@ export const removeResultSchema = z.strictObject({
 
 export const commitResultSchema = z.strictObject({ version: z.number().int(), committedAtMs: z.number() });
 
+/** Progress of a reverse cutover's repair of the source, bounded per Rollback invocation. */
+export const reverseRepairSchema = z.strictObject({
+  catchUp: catchUpResultSchema,
+  /** Verify pass over all shards (1-based); a pass that finds no differing range ends the repair. */
+  verifyRound: z.number().int().positive(),
+  /** Next shard to verify and repair in this pass. */
+  nextShard: z.number().int().nonnegative(),
+  differingInRound: z.number().int().nonnegative(),
+  aheadInRound: z.number().int().nonnegative(),
+});
+
 export const rollbackResultSchema = z.strictObject({
   done: z.boolean(),
   waitSeconds: z.number().int().nonnegative(),
@@ -112,6 +125,7 @@ export const rollbackResultSchema = z.strictObject({
   reason: z.string(),
   /** A reverse cutover's fence was committed by this instant (the lease wait counts from it). */
   fencedAtMs: z.number().nullable().optional(),
+  reverse: reverseRepairSchema.nullable().optional(),
 });
 
 /** The error Step Functions' Catch puts at `$.error`. */
@@ -148,3 +162,4 @@ export type ShiftResult = z.infer<typeof shiftResultSchema>;
 export type CutoverResult = z.infer<typeof cutoverResultSchema>;
 export type RemoveResult = z.infer<typeof removeResultSchema>;
 export type RollbackResult = z.infer<typeof rollbackResultSchema>;
+export type ReverseRepair = z.infer<typeof reverseRepairSchema>;
