@@ -1,6 +1,7 @@
 import { loadPenalty, moveDurationMs, type PlacementState, sumTerms, zeroTerms } from './placement-cost.ts';
 import {
   CELL_PROVISIONING,
+  isHotMove,
   isMovable,
   LOCK_COOLDOWN,
   mustLeave,
@@ -28,6 +29,8 @@ export interface CandidateMoves {
   readonly fits: Uint8Array;
   /** Cooling-down partitions that would otherwise have an eligible move (for `deferred.cooldownMs`). */
   readonly coolingBlocked: number;
+  /** Partitions whose every eligible move was deferred as running into a hot cell (for `deferred.hotCells`). */
+  readonly hotBlocked: number;
 }
 
 /**
@@ -50,6 +53,7 @@ export function generateCandidates(
   const relGains: number[] = [];
   const fits: number[] = [];
   let coolingBlocked = 0;
+  let hotBlocked = 0;
   const perRegion = exhaustive
     ? []
     : leastLoadedCellsPerRegion(model, state, model.options.candidateCellsPerRegion + 1);
@@ -64,14 +68,17 @@ export function generateCandidates(
     const leave = mustLeave(model, p);
     const threshold = model.threshold[p];
     local.length = 0;
+    let hot = false;
     const consider = (c: number) => {
       if (c === o || model.targetable[c] !== 1 || seen[c] === p) return;
       seen[c] = p;
       const share = Math.max(state.moveCount[o], state.moveCount[c]) + 1;
       const ok = state.evaluateMove(p, c, moveDurationMs(model, p, share), terms);
       const gain = -sumTerms(terms);
-      if (leave || gain >= threshold || gain + terms.relatedness >= threshold)
-        local.push({ c, gain, rel: -terms.relatedness, fits: ok });
+      if (leave || gain >= threshold || gain + terms.relatedness >= threshold) {
+        if (!leave && isHotMove(model, p, c)) hot = true;
+        else local.push({ c, gain, rel: -terms.relatedness, fits: ok });
+      }
     };
     if (exhaustive || leave) {
       for (let c = 0; c < C; c++) consider(c);
@@ -104,6 +111,7 @@ export function generateCandidates(
       if (local.some((x) => x.gain > 0)) coolingBlocked++;
       continue;
     }
+    if (hot && local.length === 0) hotBlocked++;
     // Ties go to a PROVISIONING cell (it is being added to take load), then to the lower index.
     local.sort(
       (a, b) =>
@@ -127,6 +135,7 @@ export function generateCandidates(
     relatednessGain: Float64Array.from(relGains),
     fits: Uint8Array.from(fits),
     coolingBlocked,
+    hotBlocked,
   };
 }
 

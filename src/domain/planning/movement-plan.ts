@@ -12,6 +12,12 @@ export interface PlannerPartition {
   readonly cell: string;
   /** Predicted mean ops/s per future step, per region of origin. Arrays share one length (the horizon). */
   readonly forecast: Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * Optional upper forecast (e.g. q0.9) per future step and region, same length as `forecast`. When given,
+   * capacity (hard limits, load penalty, capacity forecast) plans on it, diversified per cell; locality
+   * stays on `forecast` (the mean). Regions absent here count their mean.
+   */
+  readonly forecastUpper?: Readonly<Record<string, ArrayLike<number>>>;
   /** Fraction of ops that are writes, in [0, 1]. Writes cost more remotely and while moving. @default 0.2 */
   readonly writeFraction?: number;
   /** Affinity score in [0, 1] from the profiler; raises priority. @default derived from the forecast */

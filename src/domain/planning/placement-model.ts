@@ -67,7 +67,10 @@ export interface PlacementModel {
   readonly demandStart: Int32Array;
   readonly demandRegion: Int32Array;
   readonly demandSeries: Float64Array;
-  /** Total ops/s per partition × step. */
+  /**
+   * Ops/s per partition × step that capacity plans on (hard limits, load penalty, capacity forecast): the
+   * total mean, plus the partition's diversified share of the upper forecast when `forecastUpper` is given.
+   */
   readonly demandTotal: Float64Array;
   /** Dollars per (ops/s × latency-ms) over one step, write-weighted, per partition. */
   readonly latencyWeight: Float64Array;
@@ -101,6 +104,13 @@ export interface PlacementModel {
   readonly kneeSlope: Float64Array;
   /** Knee loads per cell, `kneeLoad[c * knees + j]` = utilization j × capacity of c. */
   readonly kneeLoad: Float64Array;
+  /**
+   * Per cell, the first step whose forecast load (no plan) is above `hotMoveUtilization` × capacity
+   * (`steps` when none): a non-urgent move running into that step from or to the cell is deferred.
+   */
+  readonly firstHotStep: Int32Array;
+  /** Per cell, 1 when its forecast load (no plan) exceeds headroom × capacity at some step: moves out are urgent. */
+  readonly overloaded: Uint8Array;
 }
 
 /** Bytes in a GB for `transferCostPerGB` (AWS bills data transfer per GiB). */
@@ -224,6 +234,8 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
   const demandRegion = new Int32Array(demandStart[P]);
   const demandSeries = new Float64Array(demandStart[P] * T);
   const demandTotal = new Float64Array(P * T);
+  /** Σ over regions of `forecastUpper` per partition × step; NaN row = no upper forecast given. */
+  let upperTotal: Float64Array | undefined;
   const latencyWeight = new Float64Array(P);
   const dollarsPerMs = options.dollarsPerLatencyMsPerMillionRequests / 1e6;
   const cooldownMs = limits.cooldownMs;
@@ -303,6 +315,37 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
         demandTotal[totalBase + t] += v;
       }
       k++;
+    }
+    const upper = part.forecastUpper;
+    if (upper !== undefined) {
+      upperTotal ??= new Float64Array(P * T).fill(Number.NaN);
+      for (let t = 0; t < T; t++) upperTotal[totalBase + t] = demandTotal[totalBase + t];
+      for (const region in upper) {
+        const mean = forecast[region];
+        if (!regionIndex.has(region)) {
+          throw new InputValidationError(
+            { field: `${field()}.forecastUpper.${region}` },
+            `unknown region '${region}'; expected one of ${regionIds.join(', ')}`,
+          );
+        }
+        const series = upper[region];
+        if (series.length !== T) {
+          throw new InputValidationError(
+            { field: `${field()}.forecastUpper.${region}` },
+            `expected ${T} steps like the forecasts, found ${series.length}`,
+          );
+        }
+        for (let t = 0; t < T; t++) {
+          const v = series[t];
+          if (!(v >= 0 && v < Number.POSITIVE_INFINITY)) {
+            throw new InputValidationError(
+              { field: `${field()}.forecastUpper.${region}[${t}]` },
+              `expected a finite number of ops/s >= 0, found ${v}`,
+            );
+          }
+          upperTotal[totalBase + t] += v - (mean ? mean[t] : 0);
+        }
+      }
     }
   }
 
@@ -424,6 +467,18 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     relWeight[fill[b]++] = pairWeight[i];
   }
 
+  if (upperTotal)
+    addUpperContributions(
+      upperTotal,
+      demandTotal,
+      origin,
+      relStart,
+      relPartner,
+      C,
+      T,
+      options.upperCorrelation,
+    );
+
   // Locality cost of each region for the whole horizon.
   const locFull = new Float64Array(P * R);
   for (let p = 0; p < P; p++) {
@@ -472,6 +527,18 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
   for (let c = 0; c < C; c++) {
     for (let j = 0; j < knees.length; j++)
       kneeLoad[c * knees.length + j] = knees[j].utilization * cellCapOps[c];
+  }
+
+  // Hot cells: copying from or to them adds load when they can least take it (and risks overload).
+  const firstHotStep = new Int32Array(C).fill(T);
+  const overloaded = new Uint8Array(C);
+  for (let c = 0; c < C; c++) {
+    const hot = options.hotMoveUtilization * cellCapOps[c];
+    for (let t = T - 1; t >= 0; t--) {
+      const l = initialLoad[c * T + t];
+      if (l > hot) firstHotStep[c] = t;
+      if (l > headroom * cellCapOps[c] * (1 + 1e-9)) overloaded[c] = 1;
+    }
   }
 
   // Hysteresis threshold: a fraction of what the partition costs where it is now.
@@ -536,7 +603,107 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     kneeUtilization,
     kneeSlope,
     kneeLoad,
+    firstHotStep,
+    overloaded,
   };
+}
+
+/**
+ * A move p → c runs into a hot step of its source or target (forecast above `hotMoveUtilization`), at full
+ * bandwidth, and is not urgent (p must leave a draining cell, or its source is forecast over headroom).
+ * Such moves are deferred: the copy load would land on a cell at its peak.
+ */
+export function isHotMove(model: PlacementModel, p: number, c: number): boolean {
+  const o = model.origin[p];
+  if (model.overloaded[o] === 1 || model.cellState[o] >= CELL_DRAINING) return false;
+  const steps = Math.ceil(
+    (model.options.moveSetupMs +
+      (model.bytes[p] * 1000) / model.input.topology.migrationBandwidthBytesPerSec) /
+      model.stepMs,
+  );
+  return model.firstHotStep[o] < steps || model.firstHotStep[c] < steps;
+}
+
+/**
+ * Capacity demand from the upper forecasts. A cell's upper load is mean + f(G), where G_g is the summed gap
+ * (upper − mean) of related group g on the cell (related partitions burst together: their gaps add) and
+ * f(G) = √((1 − ρ) Σ G_g² + ρ (Σ G_g)²), ρ = `upperCorrelation` between groups (0: independent errors
+ * diversify, √n; 1: the gaps add up, the sum of the upper quantiles). f is split over the partitions by
+ * Euler allocation (p in group g gets gap_p × ((1 − ρ) G_g + ρ Σ G) / f, which sums to f), at the current
+ * placement; a partition carries its share when it moves. The load stays additive, so the heuristic, the
+ * ILP and the evaluator share it exactly: exact for the current placement, linearized for moved partitions.
+ */
+function addUpperContributions(
+  upperTotal: Float64Array,
+  demandTotal: Float64Array,
+  origin: Int32Array,
+  relStart: Int32Array,
+  relPartner: Int32Array,
+  C: number,
+  T: number,
+  correlation: number,
+): void {
+  const P = origin.length;
+  // Related groups: connected components of the relationships, split by cell.
+  const root = new Int32Array(P);
+  for (let p = 0; p < P; p++) root[p] = p;
+  const find = (p: number): number => {
+    while (root[p] !== p) {
+      root[p] = root[root[p]];
+      p = root[p];
+    }
+    return p;
+  };
+  for (let p = 0; p < P; p++) {
+    for (let k = relStart[p]; k < relStart[p + 1]; k++) {
+      const a = find(p);
+      const b = find(relPartner[k]);
+      if (a !== b) root[Math.max(a, b)] = Math.min(a, b);
+    }
+  }
+  const groupOf = new Int32Array(P);
+  const groupIndex = new Map<number, number>();
+  for (let p = 0; p < P; p++) {
+    const key = find(p) * C + origin[p];
+    let g = groupIndex.get(key);
+    if (g === undefined) {
+      g = groupIndex.size;
+      groupIndex.set(key, g);
+    }
+    groupOf[p] = g;
+  }
+  const gap = new Float64Array(P * T);
+  const groupGap = new Float64Array(groupIndex.size * T);
+  for (let p = 0; p < P; p++) {
+    if (Number.isNaN(upperTotal[p * T])) continue;
+    for (let t = 0; t < T; t++) {
+      const d = Math.max(0, upperTotal[p * T + t] - demandTotal[p * T + t]);
+      gap[p * T + t] = d;
+      groupGap[groupOf[p] * T + t] += d;
+    }
+  }
+  const variance = new Float64Array(C * T);
+  const groupCell = new Int32Array(groupIndex.size);
+  for (const [key, g] of groupIndex) groupCell[g] = key % C;
+  for (let g = 0; g < groupCell.length; g++) {
+    for (let t = 0; t < T; t++) variance[groupCell[g] * T + t] += groupGap[g * T + t] ** 2;
+  }
+  const linear = new Float64Array(C * T);
+  for (let g = 0; g < groupCell.length; g++) {
+    for (let t = 0; t < T; t++) linear[groupCell[g] * T + t] += groupGap[g * T + t];
+  }
+  const rho = correlation;
+  for (let i = 0; i < C * T; i++) variance[i] = (1 - rho) * variance[i] + rho * linear[i] ** 2;
+  for (let p = 0; p < P; p++) {
+    const g = groupOf[p];
+    const c = origin[p];
+    for (let t = 0; t < T; t++) {
+      const v = variance[c * T + t];
+      if (v > 0)
+        demandTotal[p * T + t] +=
+          (gap[p * T + t] * ((1 - rho) * groupGap[g * T + t] + rho * linear[c * T + t])) / Math.sqrt(v);
+    }
+  }
 }
 
 /** The horizon: the common length of every forecast array (0 when there is none). */

@@ -148,6 +148,7 @@ function countDeferred(
     deferred[key] = (deferred[key] ?? 0) + 1;
   };
   if (candidates.coolingBlocked > 0) deferred.cooldownMs = candidates.coolingBlocked;
+  if (candidates.hotBlocked > 0) deferred.hotCells = candidates.hotBlocked;
   const limit = model.limits.maxConcurrentMovesPerCell;
   const terms = zeroTerms();
   for (let p = 0; p < model.partitionCount; p++) {

@@ -80,6 +80,21 @@ export interface PlannerOptions {
    * result deterministic. @default 100_000
    */
   readonly searchBudget?: number;
+  /**
+   * A move whose source or target is forecast above this utilization while it copies (at full bandwidth) is
+   * deferred unless it is urgent (leaving a draining cell or one forecast over headroom); `Infinity` disables
+   * the rule. 0.7 matches the simulator's under-load threshold; off by default: on the tweets trace it kept load
+   * on cells that a burst then overloaded (see src/domain/simulation/README.md). @default Infinity
+   */
+  readonly hotMoveUtilization?: number;
+  /**
+   * Correlation ρ in [0, 1] between the forecast errors of unrelated partitions on one cell, for
+   * `forecastUpper`: a cell plans on mean + √((1 − ρ) Σ G² + ρ (Σ G)²) over its related groups' gaps G.
+   * 0 assumes independent errors (the gaps diversify, √n); 1 adds them up. Default 1: on the semi-synthetic
+   * tweets trace bursts hit every partition of a source series at once, related or not, and independence
+   * under-provisions (see src/domain/simulation/README.md). @default 1
+   */
+  readonly upperCorrelation?: number;
 }
 
 export type ResolvedPlannerOptions = Required<PlannerOptions>;
@@ -117,6 +132,8 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     forcedInsertions: 12,
     searchBudget: 100_000,
     largeInputPartitions: 5000,
+    hotMoveUtilization: Number.POSITIVE_INFINITY,
+    upperCorrelation: 1,
   };
 
 const DEFAULT_PROVISION_MS = 5 * 60_000;
@@ -150,6 +167,16 @@ export function resolvePlannerOptions(
     nonNegative(merged[key], `options.${key}`);
   }
   nonNegative(provisionMs, 'options.provisionMs');
+  const rho = merged.upperCorrelation;
+  if (!(rho >= 0 && rho <= 1)) {
+    throw new InputValidationError({ field: 'options.upperCorrelation' }, `expected [0, 1], found ${rho}`);
+  }
+  if (!(merged.hotMoveUtilization > 0)) {
+    throw new InputValidationError(
+      { field: 'options.hotMoveUtilization' },
+      `expected a number > 0 (Infinity disables), found ${merged.hotMoveUtilization}`,
+    );
+  }
   const wf = merged.defaultWriteFraction;
   if (!(wf >= 0 && wf <= 1)) {
     throw new InputValidationError({ field: 'options.defaultWriteFraction' }, `expected [0, 1], found ${wf}`);

@@ -51,6 +51,8 @@ interface Buffers {
 const DAY_MS = 86_400_000;
 /** Levels the predictive policy forecasts, for the scorer; the planning quantile is added to them. */
 const SCORING_LEVELS = [0.1, 0.5, 0.9];
+/** How long capacity plans on at least the last observation (a burst in progress persists). */
+const PERSISTENCE_MS = 3_600_000;
 
 /**
  * A policy that calls the planner every planning interval. Only the demand it feeds differs:
@@ -67,10 +69,14 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly scoring: ScoringInput | undefined;
   private readonly regionForecasts: Writable<RegionForecast>[];
   private readonly scalesOut: boolean;
-  /** What the planner is fed: the mean, or the mean plus `margin` × (upper quantile − mean). */
+  /** What the planner is fed as `forecast`: the mean, or the mean plus a fixed `margin` × (upper quantile − mean). */
   private readonly planned: Float64Array;
   private readonly upper: Float64Array | undefined;
   private readonly margin: number;
+  /** `forecastUpper` fed to the planner: the upper quantile, floored by the last observation (see `decide`). */
+  private readonly upperPlanned: Float64Array | undefined;
+  /** Ops/s of the last observed bucket per partition × region. */
+  private readonly lastObserved: Float64Array;
   /** Regions with a due shortfall in the previous cycle. */
   private shortfallRegions = new Set<string>();
 
@@ -103,9 +109,15 @@ export class PlannerPolicy implements PolicyDriver {
       policy === 'predictive' && planning !== 'mean'
         ? this.buffers.quantiles[levels.indexOf(planning)]
         : undefined;
-    this.margin = this.upper ? planningMargin(options, input) : 0;
-    this.planned = this.upper ? new Float64Array(P * R * H) : this.buffers.mean;
+    const margin = this.upper ? planningMargin(options) : undefined;
+    this.margin = margin ?? 0;
+    // With a fixed margin the planner gets one blended forecast; otherwise the mean and the upper quantile
+    // (`forecastUpper`), which the planner diversifies per cell.
+    this.planned = this.upper && margin !== undefined ? new Float64Array(P * R * H) : this.buffers.mean;
     const plannedOn = this.planned;
+    this.upperPlanned = this.upper && margin === undefined ? new Float64Array(P * R * H) : undefined;
+    this.lastObserved = new Float64Array(P * R);
+    const upperOn = this.upperPlanned;
     const series = (buffer: Float64Array, p: number, r: number) =>
       buffer.subarray((p * R + r) * H, (p * R + r + 1) * H);
     this.partitions = input.partitions.map((spec, p) => ({
@@ -113,6 +125,9 @@ export class PlannerPolicy implements PolicyDriver {
       sizeBytes: spec.sizeBytes,
       cell: spec.cell,
       forecast: Object.fromEntries(trace.regions.map((region, r) => [region, series(plannedOn, p, r)])),
+      ...(upperOn && {
+        forecastUpper: Object.fromEntries(trace.regions.map((region, r) => [region, series(upperOn, p, r)])),
+      }),
       writeFraction: 0.2,
     }));
     this.partitionIndex = new Map(input.partitions.map((spec, p) => [spec.id, p]));
@@ -151,17 +166,36 @@ export class PlannerPolicy implements PolicyDriver {
 
   observe(bucket: number): void {
     this.source.observe(bucket);
+    const { reads, writes } = this.input.trace;
+    const base = bucket * this.lastObserved.length;
+    for (let k = 0; k < this.lastObserved.length; k++)
+      this.lastObserved[k] = reads[base + k] + writes[base + k];
   }
 
   decide(view: ClusterView): PolicyDecision {
     const { buffers } = this;
     this.source.fill(view.bucket);
-    if (this.upper) {
+    if (this.upper && this.planned !== buffers.mean) {
       const { mean } = buffers;
       const upper = this.upper;
       const margin = this.margin;
       for (let i = 0; i < mean.length; i++)
         this.planned[i] = mean[i] + margin * Math.max(0, upper[i] - mean[i]);
+    }
+    if (this.upper && this.upperPlanned) {
+      // A burst the forecaster treats as an outlier is still running now: capacity plans on at least the
+      // last observation over the next steps (persistence), so a cell in a burst is relieved at once.
+      const { H } = buffers;
+      const upper = this.upper;
+      const out = this.upperPlanned;
+      const persist = Math.min(H, Math.ceil(PERSISTENCE_MS / this.input.trace.bucketMs));
+      for (let k = 0; k < this.lastObserved.length; k++) {
+        const last = this.lastObserved[k];
+        for (let h = 0; h < H; h++) {
+          const i = k * H + h;
+          out[i] = h < persist ? Math.max(upper[i], last) : upper[i];
+        }
+      }
     }
     for (let p = 0; p < buffers.P; p++) {
       const partition = this.partitions[p];
@@ -237,15 +271,13 @@ export class PlannerPolicy implements PolicyDriver {
 }
 
 /**
- * Share of the gap between the mean and the planning quantile added to each partition's forecast.
- * Quantiles do not add up: a cell's upper quantile is far below the sum of its partitions' when their
- * errors are independent (√n instead of n). 'diversified' assumes independence across the partitions
- * of a cell: 1/√(partitions per initial cell).
+ * Share of the gap between the mean and the planning quantile added to each partition's forecast, or
+ * undefined for 'diversified': the planner then gets the quantile as `forecastUpper` and aggregates it per
+ * cell itself (quantiles do not add up: independent errors grow with √n, related partitions' linearly).
  */
-export function planningMargin(options: SimulationOptions, input: SimulationInput): number {
+export function planningMargin(options: SimulationOptions): number | undefined {
   if (typeof options.planningMargin === 'number') return Math.min(1, Math.max(0, options.planningMargin));
-  const perCell = input.partitions.length / Math.max(1, input.topology.cells.length);
-  return Math.min(1, 1 / Math.sqrt(Math.max(1, perCell)));
+  return undefined;
 }
 
 /** Exponentially weighted write fraction with a one-day half-life, from observed buckets. */

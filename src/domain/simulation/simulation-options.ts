@@ -80,10 +80,10 @@ export interface SimulationOptions {
    */
   readonly planningQuantile: number | 'mean';
   /**
-   * How much of the gap between the mean and `planningQuantile` the predictive policy adds to each
-   * partition's forecast, in [0, 1] (1 = the quantile itself). 'diversified' = 1/√(partitions per cell),
-   * the margin that makes a cell's summed forecast its upper quantile when the partitions' errors are
-   * independent. @default 'diversified'
+   * 'diversified': the predictive policy feeds the planner the mean as `forecast` and `planningQuantile` as
+   * `forecastUpper`; the planner aggregates the upper gaps per cell (√ of the sum of squares, related groups
+   * linearly). A number in [0, 1] instead adds that share of the gap to each partition's forecast (1 = the
+   * quantile itself). @default 'diversified'
    */
   readonly planningMargin: number | 'diversified';
   /** Planner limits (concurrency, bytes per cycle, hysteresis, cooldown, headroom). */

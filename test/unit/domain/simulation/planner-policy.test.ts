@@ -25,18 +25,10 @@ const options = (overrides: Partial<SimulationOptions> = {}): SimulationOptions 
 });
 
 describe('planningMargin', () => {
-  const input = buildInput(
-    twoRegionTopology(),
-    Array.from({ length: 8 }, (_, i) => ({ id: `p${i}`, sizeBytes: 1, cell: i % 2 ? 'e1' : 'w1' })),
-    2,
-    BUCKET,
-    () => [1, 0],
-  );
-
-  it('is 1/√(partitions per cell) when diversified, and the given share otherwise (clamped)', () => {
-    expect(planningMargin(options(), input)).toBeCloseTo(1 / 2);
-    expect(planningMargin(options({ planningMargin: 0.3 }), input)).toBe(0.3);
-    expect(planningMargin(options({ planningMargin: 7 }), input)).toBe(1);
+  it('is undefined when diversified (the planner gets forecastUpper), and the given share otherwise (clamped)', () => {
+    expect(planningMargin(options())).toBeUndefined();
+    expect(planningMargin(options({ planningMargin: 0.3 }))).toBe(0.3);
+    expect(planningMargin(options({ planningMargin: 7 }))).toBe(1);
   });
 });
 
@@ -83,6 +75,31 @@ describe('PlannerPolicy', () => {
     seen.length = 0;
     simulatePolicy(input, 'predictive', deps, options({ planningQuantile: 'mean' }));
     expect(seen).toEqual([0, 10, 10]);
+  });
+
+  it('by default feeds the mean as forecast and the planning quantile as forecastUpper', () => {
+    const input = buildInput(
+      twoRegionTopology(),
+      [{ id: 'p', sizeBytes: 1, cell: 'e1' }],
+      3,
+      BUCKET,
+      (_t, _p, r) => (r === 0 ? [10, 0] : [0, 0]),
+    );
+    const seen: [number, number | undefined][] = [];
+    const deps: SimulationDependencies = {
+      createForecaster: doubling,
+      planMoves: (i: PlannerInput) => {
+        const part = i.partitions[0];
+        seen.push([part.forecast.east[0], part.forecastUpper?.east[0]]);
+        return empty(i);
+      },
+    };
+    simulatePolicy(input, 'predictive', deps, options());
+    expect(seen).toEqual([
+      [0, 0],
+      [10, 20],
+      [10, 20],
+    ]);
   });
 
   it('scales out ahead of a shortfall only once it is confirmed, and the predictive policy only after a day', () => {
