@@ -10,7 +10,7 @@ import { jsonErrorOffset } from './topology-json.ts';
  *
  * {"topology": <Topology>, "stepSeconds": 300, "now"?: ISO,
  *  "partitions": [{"id", "sizeBytes", "cell", "forecast": {"<region>": [mean ops/s per step…]},
- *                  "writeFraction"?, "affinity"?, "lastMovedAt"?: ISO}],
+ *                  "forecastUpper"?: {"<region>": [upper ops/s per step…]}, "writeFraction"?, "affinity"?, "lastMovedAt"?: ISO}],
  *  "relationships"?: [{"a", "b", "coAccessPerSec"}],
  *  "inFlight"?: [{"partition", "from", "to", "bytes"}],
  *  "limits"?: {"maxConcurrentMovesPerCell"?, "maxBytesPerCycle"?, "minBenefitMargin"?, "cooldownMs"?, "headroom"?},
@@ -33,6 +33,7 @@ const snapshotSchema = z.strictObject({
       sizeBytes: nonNegative,
       cell: z.string().min(1),
       forecast: z.record(z.string(), z.array(nonNegative)),
+      forecastUpper: z.record(z.string(), z.array(nonNegative)).optional(),
       writeFraction: z.number().min(0).max(1).optional(),
       affinity: z.number().min(0).max(1).optional(),
       lastMovedAt: isoTime.optional(),
@@ -112,8 +113,15 @@ export function parsePlanSnapshot(
     if (ids.has(p.id)) fail(`${field}.id`, `duplicate partition id '${p.id}'`);
     ids.add(p.id);
     checkCell(p.cell, `${field}.cell`);
-    for (const [region, values] of Object.entries(p.forecast)) {
-      const at = `${field}.forecast.${region}`;
+    const series = [
+      ...Object.entries(p.forecast).map(
+        ([region, values]) => [`${field}.forecast.${region}`, region, values] as const,
+      ),
+      ...Object.entries(p.forecastUpper ?? {}).map(
+        ([region, values]) => [`${field}.forecastUpper.${region}`, region, values] as const,
+      ),
+    ];
+    for (const [at, region, values] of series) {
       if (!knownRegions.has(region))
         fail(at, `unknown region '${region}'; expected one of ${regions.join(', ')}`);
       if (!horizon) horizon = { length: values.length, field: at };
@@ -126,6 +134,7 @@ export function parsePlanSnapshot(
       sizeBytes: p.sizeBytes,
       cell: p.cell,
       forecast: p.forecast,
+      ...(p.forecastUpper !== undefined ? { forecastUpper: p.forecastUpper } : {}),
       ...(p.writeFraction !== undefined ? { writeFraction: p.writeFraction } : {}),
       ...(p.affinity !== undefined ? { affinity: p.affinity } : {}),
       ...(p.lastMovedAt !== undefined ? { lastMovedAtMs: Date.parse(p.lastMovedAt) } : {}),

@@ -53,6 +53,24 @@ describe('plan snapshot', () => {
     expect(error.message).toContain('expected 12 like partitions[0].forecast.eu-west-1');
   });
 
+  it('accepts forecastUpper and checks its length and regions like the forecast', () => {
+    const doc = example() as {
+      partitions: { forecast: Record<string, number[]>; forecastUpper?: unknown }[];
+    };
+    const upper = Object.fromEntries(
+      Object.entries(doc.partitions[1].forecast).map(([r, v]) => [r, v.map((x) => 2 * x)]),
+    );
+    doc.partitions[1].forecastUpper = upper;
+    const input = parsePlanSnapshot(JSON.stringify(doc), FILE);
+    expect(input.partitions[1].forecastUpper).toEqual(upper);
+    expect(input.partitions[0].forecastUpper).toBeUndefined();
+    const [region, values] = Object.entries(upper)[0];
+    doc.partitions[1].forecastUpper = { [region]: values.slice(1) };
+    expect(errorOf(doc).location.field).toBe(`partitions[1].forecastUpper.${region}`);
+    doc.partitions[1].forecastUpper = { mars: values };
+    expect(errorOf(doc).message).toContain("unknown region 'mars'");
+  });
+
   it('lists the known cells and regions when one is unknown', () => {
     const doc = example() as { partitions: { cell: string; forecast: Record<string, number[]> }[] };
     doc.partitions[1].cell = 'use1-z';
