@@ -28,7 +28,10 @@ import {
 } from '../scripts/make-traces.ts';
 import { type BacktestOptions, type BacktestResult, runBacktest } from '../src/domain/simulation/backtest.ts';
 import { evaluateTargets, type TargetResult } from '../src/domain/simulation/backtest-targets.ts';
-import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
+import {
+  type ProfilerAndPlannerOptions,
+  productionDependencies,
+} from '../src/domain/simulation/default-dependencies.ts';
 import { readBacktestInput } from '../src/io/backtest-input.ts';
 import {
   formatComparisonTable,
@@ -62,6 +65,7 @@ function replay(
   dir: string,
   label: string,
   options: BacktestOptions = {},
+  brain: ProfilerAndPlannerOptions = {},
 ): { result: BacktestResult; readMs: number; runMs: number } {
   const started = performance.now();
   const { input } = readBacktestInput({
@@ -72,7 +76,7 @@ function replay(
   });
   const readMs = performance.now() - started;
   let last = '';
-  const result = runBacktest(input, productionDependencies(), {
+  const result = runBacktest(input, productionDependencies(brain), {
     ...options,
     onProgress: (p) => {
       if (p.bucket === p.buckets && p.policy !== last) {
@@ -107,18 +111,23 @@ for (const run of runs) {
   const targets = evaluateTargets(metrics);
   process.stdout.write(`\n${formatTargets(targets)}`);
   for (const target of targets) summary.push({ trace: run.name, target });
-  // Sensitivity: what the predictive policy feeds the planner (the default is q0.9 with the diversified margin).
-  const variants: { label: string; options: BacktestOptions }[] = [
+  // Sensitivity: what the predictive policy feeds the planner (the default: mean + q0.9 as forecastUpper,
+  // correlation 1, floored by the last hour's observation) and the planner's optional hot-move rule.
+  const variants: { label: string; options: BacktestOptions; brain?: ProfilerAndPlannerOptions }[] = [
     { label: 'mean forecast', options: { planningQuantile: 'mean' } },
-    { label: 'q0.9 per partition (margin 1)', options: { planningMargin: 1 } },
+    { label: 'q0.9 in forecast (margin 1)', options: { planningMargin: 1 } },
+    { label: 'upper, independent (ρ = 0)', options: {}, brain: { planner: { upperCorrelation: 0 } } },
+    { label: 'hot-move rule at 0.7', options: {}, brain: { planner: { hotMoveUtilization: 0.7 } } },
   ];
   const sensitivity: Record<string, unknown> = {};
   process.stdout.write('\nsensitivity of predictive to what it plans on (targets vs the baselines above):\n');
   for (const variant of variants) {
-    const other = replay(run.dir, `${run.name} ${variant.label}`, {
-      ...variant.options,
-      policies: ['predictive'],
-    });
+    const other = replay(
+      run.dir,
+      `${run.name} ${variant.label}`,
+      { ...variant.options, policies: ['predictive'] },
+      variant.brain,
+    );
     const p = other.result.policies.predictive!;
     const vTargets = evaluateTargets({ ...metrics, predictive: p.metrics });
     process.stdout.write(
