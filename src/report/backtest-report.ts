@@ -87,9 +87,9 @@ export function renderBacktestReport(result: BacktestResult, context: HtmlReport
       `every ${opts.planningIntervalMs / 60_000} min, horizon ${opts.horizonMs / HOUR_MS} h, predictive plans on ${
         opts.planningQuantile === 'mean'
           ? 'the mean forecast'
-          : `the mean + ${
-              opts.planningMargin === 'diversified' ? '1/√(partitions per cell)' : String(opts.planningMargin)
-            } × (q${Math.round(opts.planningQuantile * 100)} − mean)`
+          : opts.planningMargin === 'diversified'
+            ? `the mean for locality and q${Math.round(opts.planningQuantile * 100)} for capacity, aggregated per cell`
+            : `the mean + ${opts.planningMargin} × (q${Math.round(opts.planningQuantile * 100)} − mean)`
       }`,
     ],
   ];
