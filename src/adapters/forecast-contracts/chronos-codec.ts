@@ -3,6 +3,7 @@ import type { Forecast, ForecastRequest } from '../../domain/forecasting/forecas
 import { eventMultipliersFor } from '../../domain/forecasting/known-events.ts';
 import {
   expectObject,
+  expectPredictions,
   expectSeries,
   type ForecastCodec,
   ForecastRequestContractError,
@@ -153,20 +154,7 @@ export function decodeChronosResponse(
   requests: readonly ForecastRequest[],
   options: ChronosCodecOptions = {},
 ): Forecast[] {
-  const root = expectObject(body, '(body)');
-  const predictions = root.predictions;
-  if (!Array.isArray(predictions)) {
-    throw new MalformedForecastResponseError(
-      'predictions',
-      'expected an array with one prediction per input',
-    );
-  }
-  if (predictions.length !== requests.length) {
-    throw new MalformedForecastResponseError(
-      'predictions',
-      `expected ${requests.length} predictions (one per input), found ${predictions.length}`,
-    );
-  }
+  const predictions = expectPredictions(body, requests.length, 'input');
   return requests.map((request, i) => {
     const field = `predictions[${i}]`;
     const prediction = expectObject(predictions[i], field);

@@ -2,6 +2,7 @@ import type { Forecast, ForecastRequest } from '../../domain/forecasting/forecas
 import { eventMultipliersFor } from '../../domain/forecasting/known-events.ts';
 import {
   expectObject,
+  expectPredictions,
   expectSeries,
   type ForecastCodec,
   ForecastRequestContractError,
@@ -97,20 +98,7 @@ export function decodeDeepArResponse(
   requests: readonly ForecastRequest[],
   options: DeepArCodecOptions = {},
 ): Forecast[] {
-  const root = expectObject(body, '(body)');
-  const predictions = root.predictions;
-  if (!Array.isArray(predictions)) {
-    throw new MalformedForecastResponseError(
-      'predictions',
-      'expected an array with one prediction per instance',
-    );
-  }
-  if (predictions.length !== requests.length) {
-    throw new MalformedForecastResponseError(
-      'predictions',
-      `expected ${requests.length} predictions (one per instance, in order), found ${predictions.length}`,
-    );
-  }
+  const predictions = expectPredictions(body, requests.length, 'instance');
   return requests.map((request, i) => {
     const field = `predictions[${i}]`;
     const prediction = expectObject(predictions[i], field);

@@ -67,6 +67,24 @@ export function expectObject(value: unknown, field: string): Record<string, unkn
   return value as Record<string, unknown>;
 }
 
+/** The response's `predictions` array, which must hold one entry per request, in order. */
+export function expectPredictions(body: unknown, count: number, itemNoun: string): unknown[] {
+  const predictions = expectObject(body, '(body)').predictions;
+  if (!Array.isArray(predictions)) {
+    throw new MalformedForecastResponseError(
+      'predictions',
+      `expected an array with one prediction per ${itemNoun}`,
+    );
+  }
+  if (predictions.length !== count) {
+    throw new MalformedForecastResponseError(
+      'predictions',
+      `expected ${count} predictions (one per ${itemNoun}, in order), found ${predictions.length}`,
+    );
+  }
+  return predictions;
+}
+
 /** An array of `length` finite numbers, as a Float64Array; negative values are clamped to 0 (demand). */
 export function expectSeries(value: unknown, length: number, field: string): Float64Array {
   if (!Array.isArray(value)) {
