@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { gaussian, seededRandom } from '../src/domain/seeded-random.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -36,24 +37,7 @@ export const LATENCY_MS = {
   'eu-west-1': { 'ap-northeast-1': 212 },
 };
 
-// ------------------------------------------------------------------ PRNG
-
-/** mulberry32: small, fast, seedable; good enough for workload synthesis. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
+// ------------------------------------------------------------------ sampling
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)];
@@ -344,7 +328,7 @@ function otherRegion(random: () => number, not: number): number {
 }
 
 function planPartitions(recipe: TraceRecipe, sources: SourceRef[], buckets: number): PartitionPlan[] {
-  const random = prng(recipe.seed);
+  const random = seededRandom(recipe.seed);
   const plans: PartitionPlan[] = [];
   const weights = REGIONS.map((r) => r.weight);
   let group = 0;
@@ -378,11 +362,11 @@ function planPartitions(recipe: TraceRecipe, sources: SourceRef[], buckets: numb
         revertEnd = revertStart + Math.floor(0.5 * BUCKETS_PER_DAY);
       }
     }
-    const scale = recipe.meanOpsPerPartition * Math.exp(0.7 * normal(random) - 0.25);
+    const scale = recipe.meanOpsPerPartition * Math.exp(0.7 * gaussian(random) - 0.25);
     const writeFraction = 0.05 + random() ** 1.5 * 0.4;
     for (let k = 0; k < size && plans.length < recipe.partitions; k++) {
       const id = `p${String(plans.length).padStart(4, '0')}`;
-      const sizeBytes = Math.round(Math.min(40, Math.max(0.25, 3 * Math.exp(0.8 * normal(random)))) * GIB);
+      const sizeBytes = Math.round(Math.min(40, Math.max(0.25, 3 * Math.exp(0.8 * gaussian(random)))) * GIB);
       plans.push({
         id,
         source,
@@ -428,7 +412,7 @@ export function generateTrace(
   const P = plans.length;
   const R = REGIONS.length;
   const demand = new Float64Array(buckets * P * R);
-  const noise = prng(effective.seed ^ 0x5eed);
+  const noise = seededRandom(effective.seed ^ 0x5eed);
   for (let p = 0; p < P; p++) {
     const plan = plans[p];
     const { series, parts } = plan.source;
@@ -445,7 +429,7 @@ export function generateTrace(
         const profile = parts.profile[((slot % BUCKETS_PER_WEEK) + BUCKETS_PER_WEEK) % BUCKETS_PER_WEEK];
         const share = plan.sharesBefore[r] * (1 - mix) + plan.sharesAfter[r] * mix;
         const growth = REGIONS[r].name === 'ap-northeast-1' ? 1 + (effective.apGrowth * t) / buckets : 1;
-        const jitter = Math.exp(0.08 * normal(noise));
+        const jitter = Math.exp(0.08 * gaussian(noise));
         demand[(t * P + p) * R + r] = plan.scale * share * global * profile * growth * jitter;
       }
     }
