@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random.ts';
 import { type CandidateMoves, generateCandidates } from './candidate-moves.ts';
 import type { MovementPlan, PlannerInput } from './movement-plan.ts';
 import { moveDurationMs, PlacementState, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
@@ -160,18 +161,6 @@ function partitionsByCell(model: PlacementModel, cand: CandidateMoves): number[]
   }
   for (const list of out) list.sort((a, b) => peak[b] - peak[a] || a - b);
   return out;
-}
-
-/** mulberry32: deterministic noise for the perturbations. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Operations the search tries (codes instead of closures: they run hundreds of thousands of times).

@@ -1,3 +1,4 @@
+import { gaussian, seededRandom } from '../seeded-random.ts';
 import type { CellSpec, RegionInfo, Topology } from '../topology.ts';
 import type {
   CellStatus,
@@ -7,6 +8,8 @@ import type {
   PlannerPartition,
   Relationship,
 } from './movement-plan.ts';
+
+export { seededRandom };
 
 /**
  * Seeded, realistic random planner inputs for the benchmarks, property tests and demos: six AWS regions with
@@ -73,23 +76,6 @@ const LATENCY: Record<string, Record<string, number>> = {
   'us-west-2': { 'eu-central-1': 145, 'ap-southeast-1': 165 },
   'eu-central-1': { 'ap-southeast-1': 155 },
 };
-
-/** mulberry32: small, fast, seeded. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
 
 export function generatePlannerInstance(spec: SyntheticInstanceSpec): PlannerInput {
   const random = seededRandom(spec.seed);
