@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InputValidationError } from '../domain/errors.ts';
 import type { KnownEvent } from '../domain/forecasting/forecast-model.ts';
 import { raiseSchemaError } from '../domain/topology.ts';
+import { parseJsonDocument } from './json-document.ts';
 
 const eventSchema = z.strictObject({
   name: z.string().min(1),
@@ -35,14 +36,8 @@ export function parseEventsCalendar(input: unknown, file = 'events'): KnownEvent
   });
 }
 
-/** Read a known-events calendar file; malformed JSON is an error naming the file. */
+/** Read a known-events calendar file; malformed JSON is an error naming the file and line. */
 export async function readEventsCalendar(path: string): Promise<KnownEvent[]> {
   const text = await readFile(path, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InputValidationError({ file: path }, `invalid JSON: ${(error as Error).message}`);
-  }
-  return parseEventsCalendar(json, path);
+  return parseEventsCalendar(parseJsonDocument(text, path), path);
 }

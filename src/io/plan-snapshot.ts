@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatLocation, InputValidationError } from '../domain/errors.ts';
 import type { CellStatus, PlannerInput, PlannerPartition } from '../domain/planning/movement-plan.ts';
 import { parseTopology, raiseSchemaError, type Topology } from '../domain/topology.ts';
-import { jsonErrorOffset } from './topology-json.ts';
+import { parseJsonDocument } from './json-document.ts';
 
 /**
  * A cluster snapshot for `prestage plan` (a dry run of the planner):
@@ -79,17 +79,7 @@ export function parsePlanSnapshot(
   file: string,
   options: PlanSnapshotOptions = {},
 ): PlannerInput {
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    const offset = position ? Number(position[1]) : jsonErrorOffset(text);
-    const line = offset === undefined ? undefined : lineAt(text, offset);
-    const brief = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/, ".*$/s, '');
-    throw new InputValidationError(line === undefined ? { file } : { file, line }, `invalid JSON: ${brief}`);
-  }
+  const document = parseJsonDocument(text, file);
   const parsed = snapshotSchema.safeParse(document);
   if (!parsed.success) raiseSchemaError(parsed.error, file);
   const snapshot = parsed.data;
@@ -191,10 +181,4 @@ function topologyOf(document: unknown, file: string): Topology {
       problem,
     );
   }
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }

@@ -58,13 +58,13 @@ describe('parseEventsCalendar', () => {
 });
 
 describe('readEventsCalendar', () => {
-  it('reads a file, and reports malformed JSON with the file name', async () => {
+  it('reads a file, and reports malformed JSON with the file name and line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'prestage-events-'));
     const good = join(dir, 'events.json');
     await writeFile(good, JSON.stringify([launch]));
     expect((await readEventsCalendar(good))[0].multiplier).toBe(2.5);
     const bad = join(dir, 'bad.json');
     await writeFile(bad, '[{"name": ');
-    await expect(readEventsCalendar(bad)).rejects.toThrow(new RegExp(`${bad}: invalid JSON`));
+    await expect(readEventsCalendar(bad)).rejects.toThrow(`${bad}, line 1: invalid JSON`);
   });
 });
