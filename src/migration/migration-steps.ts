@@ -195,33 +195,40 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
   };
   if (previous.done) return previous;
   await enter(deps, state, 'copy');
+  const cursor = previous.cursor.map((c) => ({ ...c }));
+  const read = (shard: number, after: string | null) =>
+    pair.from.queryShard(pair.partition, shard, {
+      startAfter: after ?? undefined,
+      limit: deps.tuning.queryPageItems,
+    });
+  // Progress guard: each pending shard's first page is read before the sending window opens (a read needs
+  // no writer lease), and the window lasts at least one request time, so every invocation writes at least
+  // one page even when a page takes longer than `stepBudgetMs`; otherwise the copy loop could spin forever.
+  const firstPages = await mapBounded(cursor, deps.tuning.shardConcurrency, (c, shard) =>
+    c.done ? Promise.resolve(undefined) : read(shard, c.after),
+  );
+  const windowMs = Math.max(deps.tuning.stepBudgetMs, deps.lease.maxRequestMs);
   const leaseId = randomUUID();
   const startWall = deps.wallNow();
-  const stopSendingAt = deps.monoNow() + deps.tuning.stepBudgetMs;
-  const until = writerLeaseEndMs(startWall, deps.tuning.stepBudgetMs, deps.lease);
+  const stopSendingAt = deps.monoNow() + windowMs;
+  const until = writerLeaseEndMs(startWall, windowMs, deps.lease);
   await transition(deps, state, (r) =>
     registerWriterLease(r, state.migrationId, 'copy', leaseId, until, deps.wallNow()),
   );
-  const cursor = previous.cursor.map((c) => ({ ...c }));
   const bytesBefore = pair.to.counters.bytesWritten;
   let items = 0;
   const limit = deps.tuning.copyItemsPerInvocation;
   const abort = new AbortController();
-  const abortTimer = setTimeout(() => abort.abort(), deps.tuning.stepBudgetMs + deps.lease.maxRequestMs);
+  const abortTimer = setTimeout(() => abort.abort(), windowMs + deps.lease.maxRequestMs);
   try {
     await mapBounded(cursor, deps.tuning.shardConcurrency, async (shardCursor, shard) => {
-      const read = (after: string | null) =>
-        pair.from.queryShard(pair.partition, shard, {
-          startAfter: after ?? undefined,
-          limit: deps.tuning.queryPageItems,
-        });
-      let page = shardCursor.done ? undefined : await read(shardCursor.after);
+      let page = firstPages[shard];
       while (page) {
         if (deps.monoNow() >= stopSendingAt) break;
         items += page.items.length;
         const more = page.lastKey !== undefined && items < limit && deps.monoNow() < stopSendingAt;
         // Read the next page while this one is written.
-        const nextPage = more ? read(page.lastKey!) : undefined;
+        const nextPage = more ? read(shard, page.lastKey!) : undefined;
         if (page.items.length > 0) await pair.to.batchPut(page.items, { signal: abort.signal });
         shardCursor.after = page.lastKey ?? shardCursor.after;
         shardCursor.done = page.lastKey === undefined;
