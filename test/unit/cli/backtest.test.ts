@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { POLICY_NAMES } from '../../../src/domain/simulation/simulation-options.ts';
+import { captureCliIo } from '../../support/cli-capture.ts';
 
 registerAllCommands();
 
@@ -23,16 +24,6 @@ const METRIC_KEYS = [
   'cellsAdded',
 ];
 
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
-
 const inputs = (trace = 'trace.csv', topology = 'topology.json') => [
   '--trace',
   join(FIXTURE, trace),
@@ -44,7 +35,7 @@ const inputs = (trace = 'trace.csv', topology = 'topology.json') => [
 
 describe('prestage backtest', () => {
   it('prints usage with examples for --help', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['backtest', '--help'], c.io)).toBe(0);
     expect(c.out()).toContain('Usage: prestage backtest --trace');
     expect(c.out()).toContain('Examples:');
@@ -53,7 +44,7 @@ describe('prestage backtest', () => {
 
   it('replays the fixture, prints the table and targets, and writes the JSON and the HTML report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backtest-'));
-    const c = capture();
+    const c = captureCliIo();
     const code = await runCli(
       [
         'backtest',
@@ -98,7 +89,7 @@ describe('prestage backtest', () => {
   });
 
   it('names the file, line and field of a bad trace row, exits 2, and prints no stack trace', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['backtest', ...inputs('trace-bad-line.csv'), '--warmup', '1d'], c.io)).toBe(2);
     expect(c.err()).toContain(
       `prestage backtest: InputValidationError: ${join(FIXTURE, 'trace-bad-line.csv')}, line 8, field 'writes':`,
@@ -108,7 +99,7 @@ describe('prestage backtest', () => {
   });
 
   it('names the violated constraint of an infeasible topology', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['backtest', ...inputs('trace.csv', 'topology-too-small.json')], c.io)).toBe(2);
     expect(c.err()).toContain("InfeasiblePlacementError: infeasible placement: constraint 'capacityBytes'");
     expect(c.err().trim().split('\n')).toHaveLength(1);
@@ -133,7 +124,7 @@ describe('prestage backtest', () => {
       'file not found: missing.csv',
     ],
   ])('rejects %j with exit 2', async (argv, message) => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['backtest', ...argv], c.io)).toBe(2);
     expect(c.err()).toContain(message);
   });
@@ -141,7 +132,7 @@ describe('prestage backtest', () => {
 
 describe('prestage demo', () => {
   it('prints usage for --help', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['demo', '--help'], c.io)).toBe(0);
     expect(c.out()).toContain('Usage: prestage demo');
     expect(c.out()).toContain('npm start');
@@ -149,7 +140,7 @@ describe('prestage demo', () => {
 
   it('backtests the bundled semi-synthetic trace and says where the report is', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'demo-'));
-    const c = capture();
+    const c = captureCliIo();
     // The cheap policies keep the test fast; `npm start` runs all five.
     expect(await runCli(['demo', '--out', dir, '--policies', 'static,replicate-all'], c.io)).toBe(0);
     expect(c.out()).toContain('semi-synthetic');
@@ -162,7 +153,7 @@ describe('prestage demo', () => {
   });
 
   it('rejects an unknown bundled trace', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['demo', '--trace', 'nope'], c.io)).toBe(2);
     expect(c.err()).toContain("no bundled trace 'nope'");
   });

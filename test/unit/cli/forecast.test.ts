@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
+import { captureCliIo } from '../../support/cli-capture.ts';
 
 registerAllCommands();
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 let dir: string;
 let fixture: string;
@@ -35,7 +26,7 @@ beforeAll(async () => {
 
 describe('prestage forecast', () => {
   it('prints exactly model, interval, start, mean and quantiles as JSON', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['forecast', '--series', fixture, '--horizon', '6', '--json'], c.io)).toBe(0);
     const json = JSON.parse(c.out());
     expect(Object.keys(json)).toEqual(['model', 'interval', 'start', 'mean', 'quantiles']);
@@ -52,7 +43,7 @@ describe('prestage forecast', () => {
   });
 
   it('forecasts the real, unsorted Prophet file with the seasonal-naive baseline and custom quantiles', async () => {
-    const c = capture();
+    const c = captureCliIo();
     const code = await runCli(
       [
         'forecast',
@@ -98,9 +89,9 @@ describe('prestage forecast', () => {
         },
       ]),
     );
-    const plain = capture();
+    const plain = captureCliIo();
     await runCli(['forecast', '--series', fixture, '--horizon', '4', '--json'], plain.io);
-    const boosted = capture();
+    const boosted = captureCliIo();
     expect(
       await runCli(
         [
@@ -126,11 +117,11 @@ describe('prestage forecast', () => {
   });
 
   it('prints a readable table without --json, and help with an example', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['forecast', '--series', fixture, '--horizon', '2'], c.io)).toBe(0);
     expect(c.out()).toMatch(/^model embedded:daily, interval PT5M, first step 2024-01-03T00:00:00.000Z/);
     expect(c.out()).toMatch(/step\s+time\s+mean\s+q0.1\s+q0.5\s+q0.9/);
-    const help = capture();
+    const help = captureCliIo();
     expect(await runCli(['forecast', '--help'], help.io)).toBe(0);
     expect(help.out()).toContain('Example:');
     expect(help.out()).toContain('prestage forecast --series');
@@ -149,14 +140,14 @@ describe('prestage forecast', () => {
       [['forecast', '--series', join(dir, 'missing.csv'), '--horizon', '3'], /file not found/],
     ];
     for (const [argv, pattern] of cases) {
-      const c = capture();
+      const c = captureCliIo();
       expect(await runCli(argv, c.io)).toBe(2);
       expect(c.err()).toMatch(pattern);
       expect(c.err().trim().split('\n')).toHaveLength(1);
     }
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,-4\n');
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['forecast', '--series', bad, '--horizon', '3'], c.io)).toBe(2);
     expect(c.err()).toContain(`${bad}, line 3, field 'value'`);
   });

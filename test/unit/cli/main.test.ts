@@ -1,28 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
+import { captureCliIo } from '../../support/cli-capture.ts';
 
 registerAllCommands();
 
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
-
 describe('runCli', () => {
   it('lists commands for --help and exits 0', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['--help'], c.io)).toBe(0);
     expect(c.out()).toContain('Usage: prestage <command>');
   });
 
   it('rejects an unknown command with exit 2 and the usage', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['frobnicate'], c.io)).toBe(2);
     expect(c.err()).toContain("unknown command 'frobnicate'");
   });

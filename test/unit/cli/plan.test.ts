@@ -4,24 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
+import { captureCliIo } from '../../support/cli-capture.ts';
 
 registerAllCommands();
 
 const EXAMPLE = 'docs/examples/plan-snapshot.json';
 
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
-
 describe('prestage plan', () => {
   it('prints the plan for the example snapshot as JSON', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['plan', '--snapshot', EXAMPLE, '--json'], c.io)).toBe(0);
     const plan = JSON.parse(c.out());
     expect(Object.keys(plan)).toEqual(['moves', 'costBefore', 'costAfter', 'deferred', 'capacityForecast']);
@@ -47,7 +38,7 @@ describe('prestage plan', () => {
   });
 
   it('prints a readable table by default', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['plan', '--snapshot', EXAMPLE], c.io)).toBe(0);
     const out = c.out();
     expect(out).toMatch(/^plan at 2026-03-02T12:00:00.000Z \(12 steps of 5 min\): \d+ move\(s\)/);
@@ -57,7 +48,7 @@ describe('prestage plan', () => {
   });
 
   it('shows help with an example', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['plan', '--help'], c.io)).toBe(0);
     expect(c.out()).toContain('prestage plan --snapshot docs/examples/plan-snapshot.json');
   });
@@ -68,7 +59,7 @@ describe('prestage plan', () => {
     doc.partitions[0].forecast['eu-west-1'][4] = 'lots';
     const file = join(dir, 'bad.json');
     await writeFile(file, JSON.stringify(doc));
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['plan', '--snapshot', file], c.io)).toBe(2);
     expect(c.err()).toMatch(
       /^prestage plan: InputValidationError: .*bad\.json, field 'partitions\[0\]\.forecast\.eu-west-1\[4\]': /,
@@ -88,7 +79,7 @@ describe('prestage plan', () => {
     for (const c of doc.topology.cells) c.capacityBytes = 10 * 2 ** 30;
     const file = join(dir, 'full.json');
     await writeFile(file, JSON.stringify(doc));
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['plan', '--snapshot', file], c.io)).toBe(2);
     expect(c.err()).toMatch(
       /^prestage plan: InfeasiblePlacementError: infeasible placement: constraint 'capacityBytes'/,
@@ -97,10 +88,10 @@ describe('prestage plan', () => {
   });
 
   it('requires --snapshot and reports a missing file', async () => {
-    const c = capture();
+    const c = captureCliIo();
     expect(await runCli(['plan'], c.io)).toBe(2);
     expect(c.err()).toContain('--snapshot');
-    const d = capture();
+    const d = captureCliIo();
     expect(await runCli(['plan', '--snapshot', 'no/such/file.json'], d.io)).toBe(2);
     expect(d.err()).toContain('file not found: no/such/file.json');
   });

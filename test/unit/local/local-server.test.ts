@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrate } from '../../../src/cli/commands/migrate.ts';
 import { LocalServer } from '../../../src/local/local-server.ts';
+import { captureCliIo } from '../../support/cli-capture.ts';
 import { testAsl } from '../../support/migration-harness.ts';
 import { TEST_LEASE } from '../../support/test-cluster.ts';
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('prestage serve --embedded (LocalServer)', () => {
   let server: LocalServer;
@@ -152,7 +143,7 @@ describe('prestage serve --embedded (LocalServer)', () => {
     expect(await req('POST', '/v1/admin/faults', { step: 'verify', mode: 'error', times: 1 })).toMatchObject({
       status: 201,
     });
-    const cli = capture();
+    const cli = captureCliIo();
     const code = await runMigrate(
       ['--partition', 'fragile', '--to', to, '--server', server.url, '--canary', '1'],
       cli.io,
@@ -169,7 +160,7 @@ describe('prestage serve --embedded (LocalServer)', () => {
       lastMigration: { outcome: 'ROLLED_BACK', stage: 'verify' },
     });
 
-    const ok = capture();
+    const ok = captureCliIo();
     expect(
       await runMigrate(
         ['--partition', 'fragile', '--to', to, '--server', server.url, '--canary', '0.5,1'],
@@ -181,7 +172,7 @@ describe('prestage serve --embedded (LocalServer)', () => {
   });
 
   it('prestage migrate names an unreachable server and bad options', async () => {
-    const cli = capture();
+    const cli = captureCliIo();
     await expect(
       runMigrate(['--partition', 'p', '--to', 'c', '--server', 'http://127.0.0.1:9'], cli.io),
     ).rejects.toThrow(/cannot reach the prestage server at http:\/\/127.0.0.1:9/);
