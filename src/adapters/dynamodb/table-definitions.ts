@@ -34,6 +34,22 @@ export function partitionsTableDefinition(tableName: string): CreateTableCommand
 }
 
 export const cellsTableDefinition = partitionsTableDefinition;
+/** Scores: `pk` = partition id. Coordination: `pk` = `<kind>#<name>` (locks, cooldowns, cycles, limits). */
+export const scoresTableDefinition = partitionsTableDefinition;
+export const coordinationTableDefinition = partitionsTableDefinition;
+
+/** Plans: `pk` = `plan#<planId>`, `sk` = `header` or `move#<priority>#<partition>`. */
+export const plansTableDefinition = accessStatsTableDefinition;
+
+/** Powertools idempotency records: `id` key, TTL `expiration` (the library's defaults). */
+export function idempotencyTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    ...onDemand,
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+  };
+}
 
 export function accessStatsTableDefinition(tableName: string): CreateTableCommandInput {
   return {

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+/**
+ * Environment of the control-plane Lambdas (profiler, planner, ExecutePlan and ScaleCluster steps). The names
+ * are the contract with the CDK stacks, which set them from these constants; DATA_PLANE_ENV holds the rest.
+ */
+export const CONTROL_PLANE_ENV = {
+  scoresTable: 'PRESTAGE_SCORES_TABLE',
+  plansTable: 'PRESTAGE_PLANS_TABLE',
+  /** Locks, cooldowns, profiler cycles and run-time limits; `pk` string key, TTL `expiresAt`. */
+  coordinationTable: 'PRESTAGE_COORDINATION_TABLE',
+  /** Powertools idempotency records (`id` key, TTL `expiration`). */
+  idempotencyTable: 'PRESTAGE_IDEMPOTENCY_TABLE',
+  executePlanArn: 'PRESTAGE_EXECUTE_PLAN_ARN',
+  scaleClusterArn: 'PRESTAGE_SCALE_CLUSTER_ARN',
+  plannerFunction: 'PRESTAGE_PLANNER_FUNCTION',
+  profilerFunction: 'PRESTAGE_PROFILER_FUNCTION',
+  approvalTopicArn: 'PRESTAGE_APPROVAL_TOPIC_ARN',
+  /** `auto` starts plans at once; `approval` waits for `prestage approve` or the console. */
+  approvalMode: 'PRESTAGE_APPROVAL_MODE',
+  /** `embedded` or `sagemaker`. */
+  forecastModel: 'PRESTAGE_FORECAST_MODEL',
+  sagemakerEndpoint: 'PRESTAGE_SAGEMAKER_ENDPOINT',
+  /** `deepar` or `chronos`. */
+  forecastContract: 'PRESTAGE_FORECAST_CONTRACT',
+  /** Profiler bucket and planning step, seconds. */
+  intervalSeconds: 'PRESTAGE_INTERVAL_SECONDS',
+  horizonSteps: 'PRESTAGE_HORIZON_STEPS',
+  profilerShards: 'PRESTAGE_PROFILER_SHARDS',
+  /** Predictive scale-out starts ScaleCluster when a shortfall is this close (minutes) before the alarm would fire. */
+  scaleOutBufferMinutes: 'PRESTAGE_SCALE_OUT_BUFFER_MINUTES',
+  maxConcurrentMovesPerCell: 'PRESTAGE_MAX_CONCURRENT_MOVES_PER_CELL',
+  maxBytesPerCycle: 'PRESTAGE_MAX_BYTES_PER_CYCLE',
+  canarySteps: 'PRESTAGE_CANARY_STEPS',
+  planTtlDays: 'PRESTAGE_PLAN_TTL_DAYS',
+  scalingCooldownMinutes: 'PRESTAGE_SCALING_COOLDOWN_MINUTES',
+  /** Name prefix of cell data tables; a cell's table is `<prefix><cellId>`. */
+  cellTablePrefix: 'PRESTAGE_CELL_TABLE_PREFIX',
+  /** Name prefix of the per-cell capacity alarms (`<prefix><cellId>`), which trigger ScaleCluster. */
+  capacityAlarmPrefix: 'PRESTAGE_CAPACITY_ALARM_PREFIX',
+  /** Comma-separated data regions. */
+  dataRegions: 'PRESTAGE_DATA_REGIONS',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const controlPlaneEnvSchema = z.object({
+  [CONTROL_PLANE_ENV.scoresTable]: z.string().min(3),
+  [CONTROL_PLANE_ENV.plansTable]: z.string().min(3),
+  [CONTROL_PLANE_ENV.coordinationTable]: z.string().min(3),
+  [CONTROL_PLANE_ENV.idempotencyTable]: z.string().min(3).optional(),
+  [CONTROL_PLANE_ENV.executePlanArn]: z.string().optional(),
+  [CONTROL_PLANE_ENV.scaleClusterArn]: z.string().optional(),
+  [CONTROL_PLANE_ENV.plannerFunction]: z.string().optional(),
+  [CONTROL_PLANE_ENV.profilerFunction]: z.string().optional(),
+  [CONTROL_PLANE_ENV.approvalTopicArn]: z.string().optional(),
+  [CONTROL_PLANE_ENV.approvalMode]: z.enum(['auto', 'approval']).default('auto'),
+  [CONTROL_PLANE_ENV.forecastModel]: z.enum(['embedded', 'sagemaker']).default('embedded'),
+  [CONTROL_PLANE_ENV.sagemakerEndpoint]: z.string().optional(),
+  [CONTROL_PLANE_ENV.forecastContract]: z.enum(['deepar', 'chronos']).default('deepar'),
+  [CONTROL_PLANE_ENV.intervalSeconds]: positiveInt(900),
+  [CONTROL_PLANE_ENV.horizonSteps]: positiveInt(8),
+  [CONTROL_PLANE_ENV.profilerShards]: positiveInt(1),
+  [CONTROL_PLANE_ENV.scaleOutBufferMinutes]: z.coerce.number().nonnegative().default(30),
+  [CONTROL_PLANE_ENV.maxConcurrentMovesPerCell]: positiveInt(2),
+  [CONTROL_PLANE_ENV.maxBytesPerCycle]: positiveInt(50 * 1024 ** 3),
+  [CONTROL_PLANE_ENV.canarySteps]: z
+    .string()
+    .default('0.1,0.5,1')
+    .transform((s) => s.split(',').map(Number))
+    .pipe(z.array(z.number().gt(0).lte(1)).min(1)),
+  [CONTROL_PLANE_ENV.planTtlDays]: positiveInt(30),
+  [CONTROL_PLANE_ENV.scalingCooldownMinutes]: z.coerce.number().nonnegative().default(20),
+  [CONTROL_PLANE_ENV.cellTablePrefix]: z.string().default('prestage-cell-'),
+  [CONTROL_PLANE_ENV.capacityAlarmPrefix]: z.string().default('prestage-cell-capacity-'),
+  [CONTROL_PLANE_ENV.dataRegions]: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').filter((r) => r.length > 0)),
+  [CONTROL_PLANE_ENV.metricsNamespace]: z.string().default('Prestage'),
+});
+
+export interface ControlPlaneConfig {
+  readonly scoresTable: string;
+  readonly plansTable: string;
+  readonly coordinationTable: string;
+  readonly idempotencyTable?: string;
+  readonly executePlanArn?: string;
+  readonly scaleClusterArn?: string;
+  readonly plannerFunction?: string;
+  readonly profilerFunction?: string;
+  readonly approvalTopicArn?: string;
+  readonly approvalMode: 'auto' | 'approval';
+  readonly forecastModel: 'embedded' | 'sagemaker';
+  readonly sagemakerEndpoint?: string;
+  readonly forecastContract: 'deepar' | 'chronos';
+  readonly intervalSeconds: number;
+  readonly horizonSteps: number;
+  readonly profilerShards: number;
+  readonly scaleOutBufferMinutes: number;
+  readonly maxConcurrentMovesPerCell: number;
+  readonly maxBytesPerCycle: number;
+  readonly canarySteps: readonly number[];
+  readonly planTtlDays: number;
+  readonly scalingCooldownMinutes: number;
+  readonly cellTablePrefix: string;
+  readonly capacityAlarmPrefix: string;
+  readonly dataRegions: readonly string[];
+  readonly metricsNamespace: string;
+}
+
+/** Read and validate the control-plane environment; a bad value names the variable and what was expected. */
+export function readControlPlaneConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ControlPlaneConfig {
+  const parsed = controlPlaneEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`configuration: environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const config: ControlPlaneConfig = {
+    scoresTable: e[CONTROL_PLANE_ENV.scoresTable],
+    plansTable: e[CONTROL_PLANE_ENV.plansTable],
+    coordinationTable: e[CONTROL_PLANE_ENV.coordinationTable],
+    idempotencyTable: e[CONTROL_PLANE_ENV.idempotencyTable],
+    executePlanArn: e[CONTROL_PLANE_ENV.executePlanArn],
+    scaleClusterArn: e[CONTROL_PLANE_ENV.scaleClusterArn],
+    plannerFunction: e[CONTROL_PLANE_ENV.plannerFunction],
+    profilerFunction: e[CONTROL_PLANE_ENV.profilerFunction],
+    approvalTopicArn: e[CONTROL_PLANE_ENV.approvalTopicArn],
+    approvalMode: e[CONTROL_PLANE_ENV.approvalMode],
+    forecastModel: e[CONTROL_PLANE_ENV.forecastModel],
+    sagemakerEndpoint: e[CONTROL_PLANE_ENV.sagemakerEndpoint],
+    forecastContract: e[CONTROL_PLANE_ENV.forecastContract],
+    intervalSeconds: e[CONTROL_PLANE_ENV.intervalSeconds],
+    horizonSteps: e[CONTROL_PLANE_ENV.horizonSteps],
+    profilerShards: e[CONTROL_PLANE_ENV.profilerShards],
+    scaleOutBufferMinutes: e[CONTROL_PLANE_ENV.scaleOutBufferMinutes],
+    maxConcurrentMovesPerCell: e[CONTROL_PLANE_ENV.maxConcurrentMovesPerCell],
+    maxBytesPerCycle: e[CONTROL_PLANE_ENV.maxBytesPerCycle],
+    canarySteps: e[CONTROL_PLANE_ENV.canarySteps],
+    planTtlDays: e[CONTROL_PLANE_ENV.planTtlDays],
+    scalingCooldownMinutes: e[CONTROL_PLANE_ENV.scalingCooldownMinutes],
+    cellTablePrefix: e[CONTROL_PLANE_ENV.cellTablePrefix],
+    capacityAlarmPrefix: e[CONTROL_PLANE_ENV.capacityAlarmPrefix],
+    dataRegions: e[CONTROL_PLANE_ENV.dataRegions],
+    metricsNamespace: e[CONTROL_PLANE_ENV.metricsNamespace],
+  };
+  if (config.forecastModel === 'sagemaker' && !config.sagemakerEndpoint)
+    throw new Error(
+      `configuration: environment variable ${CONTROL_PLANE_ENV.sagemakerEndpoint}: required when ${CONTROL_PLANE_ENV.forecastModel} is 'sagemaker'`,
+    );
+  return config;
+}
