@@ -3,6 +3,7 @@ import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
 import { forecastCommand } from './forecast.ts';
 import { migrateCommand } from './migrate.ts';
+import { modelServerCommand } from './model-server.ts';
 import { planCommand } from './plan.ts';
 import { serveCommand } from './serve.ts';
 
@@ -15,4 +16,5 @@ export function registerAllCommands(): void {
   registerCommand(demoCommand);
   registerCommand(serveCommand);
   registerCommand(migrateCommand);
+  registerCommand(modelServerCommand);
 }
