@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import type { PlanMeta } from '../adapters/dynamodb/plan-repository.ts';
+import { newPlanId } from '../adapters/dynamodb/plan-repository.ts';
+import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
+import type {
+  CapacityShortfall,
+  InFlightMove,
+  MovementPlan,
+  PlannerLimits,
+} from '../domain/planning/movement-plan.ts';
+import { planMoves } from '../domain/planning/placement-planner.ts';
+import type { PlanHeader, PlanMoveRecord, PlanStatus } from '../domain/planning/plan-record.ts';
+import type { PlannerOptions } from '../domain/planning/planner-options.ts';
+import type { ScoreRepository } from '../domain/scoring/score-record.ts';
+import { PlannerRequestError } from './planner-errors.ts';
+import type { PlannerEvent, ScalingEvent, ScheduleEvent } from './planner-event.ts';
+import { buildPlannerInput, type PlanningMode } from './planner-input.ts';
+import type { LatencyOverrides } from './region-latency.ts';
+
+/** The plans table as the planner uses it (DynamoPlanRepository). */
+export interface PlanStore {
+  create(plan: MovementPlan, meta: PlanMeta): Promise<PlanHeader>;
+  getHeader(planId: string): Promise<PlanHeader | undefined>;
+  listHeaders(statuses?: readonly PlanStatus[]): Promise<PlanHeader[]>;
+  allMoves(planId: string): Promise<PlanMoveRecord[]>;
+}
+
+/** Starts ExecutePlan on a stored plan; a second start with the same name is not an error. */
+export interface PlanExecutionStarter {
+  start(request: { readonly planId: string; readonly approval: boolean; readonly name: string }): Promise<{
+    readonly executionArn: string;
+    readonly alreadyStarted: boolean;
+  }>;
+}
+
+export interface PlannerServiceDeps {
+  readonly scores: Pick<ScoreRepository, 'listAll'>;
+  readonly partitions: Pick<PartitionRepository, 'list'>;
+  readonly cells: Pick<CellRepository, 'list'>;
+  readonly plans: PlanStore;
+  /** Needed by the schedule trigger only. */
+  readonly executions?: PlanExecutionStarter;
+  readonly now: () => number;
+  /** Called once per plan written (the PlanMoves metric). */
+  readonly recordPlan?: (plan: { readonly moveCount: number; readonly trigger: string }) => void;
+}
+
+export interface PlannerServiceConfig {
+  /** Planning step, seconds (the profiler interval). */
+  readonly stepSeconds: number;
+  readonly horizonSteps: number;
+  readonly homeRegion: string;
+  readonly dataRegions: readonly string[];
+  readonly maxConcurrentMovesPerCell: number;
+  readonly maxBytesPerCycle: number;
+  readonly planTtlDays: number;
+  readonly approvalMode: 'auto' | 'approval';
+  readonly latencyOverrides?: LatencyOverrides;
+  readonly plannerOptions?: PlannerOptions;
+}
+
+export interface SchedulePlanResult {
+  readonly trigger: 'schedule';
+  readonly planId: string;
+  readonly moveCount: number;
+  readonly totalBytes: number;
+  /** The plan was there already (a redelivered event): it was not planned again. */
+  readonly reused: boolean;
+  /** ExecutePlan was started (or had been, for this plan). */
+  readonly started: boolean;
+  readonly executionArn?: string;
+  readonly capacityShortfalls: readonly CapacityShortfall[];
+}
+
+export interface ScalingPlanResult {
+  readonly planId: string;
+  readonly moveCount: number;
+}
+
+/** Effectively no limit: in a scaling run ExecutePlan throttles the moves at run time. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+const MAX_NAME = 80;
+
+/** An id made safe for a Step Functions execution name (`[A-Za-z0-9-_]`, at most `max` characters). */
+export function nameSafe(id: string, max: number): string {
+  const clean = id.replace(/[^A-Za-z0-9_-]/g, '-');
+  if (clean.length <= max && clean === id) return clean;
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, 8);
+  return `${clean.slice(0, Math.max(0, max - digest.length - 1))}-${digest}`;
+}
+
+/** Plan id of a profiler cycle (also ExecutePlan's execution name): one plan per cycle, however often asked. */
+export function cyclePlanId(cycleId: string): string {
+  return `cycle-${nameSafe(cycleId, MAX_NAME - 'cycle-'.length)}`;
+}
+
+/** Plan id of a scaling request's round. */
+export function scalingPlanId(action: 'scale-out' | 'scale-in', requestId: string, round: number): string {
+  const prefix = `${action}-`;
+  const suffix = `-r${round}`;
+  return `${prefix}${nameSafe(requestId, MAX_NAME - prefix.length - suffix.length)}${suffix}`;
+}
+
+/**
+ * The planner use case: read scores, placement, topology and the moves in flight; plan with planMoves; write the
+ * plan (header + moves, TTL); then, on the schedule, start ExecutePlan on it; for a scaling run, hand the plan id
+ * back to ScaleCluster, which runs it itself.
+ */
+export class PlannerService {
+  private readonly deps: PlannerServiceDeps;
+  private readonly config: PlannerServiceConfig;
+
+  constructor(deps: PlannerServiceDeps, config: PlannerServiceConfig) {
+    this.deps = deps;
+    this.config = config;
+  }
+
+  async handle(event: PlannerEvent): Promise<SchedulePlanResult | ScalingPlanResult> {
+    return event.trigger === 'schedule' ? this.schedule(event) : this.scaling(event);
+  }
+
+  async schedule(event: ScheduleEvent): Promise<SchedulePlanResult> {
+    const nowMs = this.deps.now();
+    const planId = event.cycleId !== undefined ? cyclePlanId(event.cycleId) : newPlanId(nowMs);
+    const approval = this.config.approvalMode === 'approval';
+    let header = await this.deps.plans.getHeader(planId);
+    const reused = header !== undefined;
+    let capacityShortfalls: readonly CapacityShortfall[] = [];
+    if (!header) {
+      const plan = await this.plan({ kind: 'schedule' }, nowMs, {
+        maxConcurrentMovesPerCell: this.config.maxConcurrentMovesPerCell,
+        maxBytesPerCycle: this.config.maxBytesPerCycle,
+      });
+      capacityShortfalls = plan.capacityForecast;
+      header = await this.store(plan, {
+        planId,
+        trigger: 'schedule',
+        approval,
+        cycleId: event.cycleId,
+        nowMs,
+      });
+    }
+    if (header.moveCount === 0)
+      return {
+        trigger: 'schedule',
+        planId,
+        moveCount: 0,
+        totalBytes: 0,
+        reused,
+        started: false,
+        capacityShortfalls,
+      };
+    if (!this.deps.executions)
+      throw new PlannerRequestError(
+        'the schedule trigger needs ExecutePlan (PRESTAGE_EXECUTE_PLAN_ARN is not set)',
+      );
+    const started = await this.deps.executions.start({ planId, approval: header.approval, name: planId });
+    return {
+      trigger: 'schedule',
+      planId,
+      moveCount: header.moveCount,
+      totalBytes: header.totalBytes,
+      reused,
+      started: true,
+      executionArn: started.executionArn,
+      capacityShortfalls,
+    };
+  }
+
+  async scaling(event: ScalingEvent): Promise<ScalingPlanResult> {
+    const nowMs = this.deps.now();
+    const planId =
+      event.requestId !== undefined
+        ? scalingPlanId(event.action, event.requestId, event.round)
+        : newPlanId(nowMs);
+    const existing = await this.deps.plans.getHeader(planId);
+    if (existing) return { planId, moveCount: existing.moveCount };
+    const mode: PlanningMode =
+      event.action === 'scale-out'
+        ? { kind: 'scale-out', cellIds: event.cellIds }
+        : { kind: 'scale-in', cellIds: event.cellIds };
+    // Scale-out keeps the bytes budget (it fills the new cells with what is worth moving); a drain must empty the
+    // cell whatever it holds. Per-cell concurrency is ExecutePlan's run-time limit in both.
+    const plan = await this.plan(
+      mode,
+      nowMs,
+      {
+        maxConcurrentMovesPerCell: UNLIMITED,
+        maxBytesPerCycle: event.action === 'scale-out' ? this.config.maxBytesPerCycle : UNLIMITED,
+      },
+      event.region,
+    );
+    const header = await this.store(plan, { planId, trigger: 'scaling', approval: false, nowMs });
+    return { planId, moveCount: header.moveCount };
+  }
+
+  private async plan(
+    mode: PlanningMode,
+    nowMs: number,
+    limits: Pick<PlannerLimits, 'maxConcurrentMovesPerCell' | 'maxBytesPerCycle'>,
+    region?: string,
+  ): Promise<MovementPlan> {
+    const [cells, partitions, scores, planMovesInFlight] = await Promise.all([
+      this.deps.cells.list(),
+      this.deps.partitions.list(),
+      this.deps.scores.listAll(),
+      this.movesOfRunningPlans(),
+    ]);
+    if (region !== undefined && mode.kind !== 'schedule') {
+      for (const id of mode.cellIds) {
+        const cell = cells.find((c) => c.id === id);
+        if (cell && cell.region !== region)
+          throw new PlannerRequestError(
+            `cellIds: cell '${id}' is in region '${cell.region}', not '${region}'`,
+          );
+      }
+    }
+    const { input } = buildPlannerInput({ cells, partitions, scores, planMovesInFlight }, mode, {
+      nowMs,
+      stepSeconds: this.config.stepSeconds,
+      horizonSteps: this.config.horizonSteps,
+      homeRegion: this.config.homeRegion,
+      dataRegions: this.config.dataRegions,
+      limits,
+      latencyOverrides: this.config.latencyOverrides,
+    });
+    // Demand beyond every cell's capacity is what scaling is for: plan anyway and report the shortfall.
+    return planMoves(input, { demandBeyondCapacity: 'report', ...this.config.plannerOptions });
+  }
+
+  private async movesOfRunningPlans(): Promise<InFlightMove[]> {
+    const running = await this.deps.plans.listHeaders(['RUNNING']);
+    const moves: InFlightMove[] = [];
+    for (const header of running) {
+      for (const move of await this.deps.plans.allMoves(header.planId)) {
+        if (move.status === 'PENDING' || move.status === 'RUNNING')
+          moves.push({ partition: move.partition, from: move.from, to: move.to, bytes: move.bytes });
+      }
+    }
+    return moves;
+  }
+
+  private async store(plan: MovementPlan, meta: PlanMeta & { planId: string }): Promise<PlanHeader> {
+    const header = await this.deps.plans.create(plan, { ...meta, ttlDays: this.config.planTtlDays });
+    this.deps.recordPlan?.({ moveCount: header.moveCount, trigger: meta.trigger });
+    return header;
+  }
+}
