@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { InputValidationError } from '../errors.ts';
+import type { PlannerPartition, Relationship } from '../planning/movement-plan.ts';
+
+/**
+ * What the profiler stores per partition each cycle (Scores table, `pk` = partition id) and the planner reads
+ * back: the affinity score, and the forecast itself (per region of origin, ops/s per step). The forecast also
+ * serves the next cycle, which measures the online error of its first steps against what was then observed.
+ */
+export interface ScoreRecord {
+  readonly partition: string;
+  /** Primary cell when the partition was scored. */
+  readonly cell: string;
+  /** Probability in [0, 1] that the partition is hot within the horizon. */
+  readonly affinity: number;
+  /** Each region's share of predicted (write-weighted) demand; sums to 1, or empty for zero demand. */
+  readonly predictionVector: Readonly<Record<string, number>>;
+  readonly confidence: number;
+  readonly peakStep: number;
+  readonly peakOpsPerSec: number;
+  readonly models: readonly string[];
+  /** Fraction of ops that are writes, when the access stats split reads from writes (they do not yet). */
+  readonly writeFraction?: number;
+  readonly sizeBytes?: number;
+  /** Length of one forecast step (the profiler interval). */
+  readonly stepSeconds: number;
+  /** Start of forecast step 0: the bucket in progress when the cycle ran. */
+  readonly forecastStartMs: number;
+  /** Mean ops/s per step, per region of origin; every array has the horizon's length. */
+  readonly mean: Readonly<Record<string, readonly number[]>>;
+  /** The `upperLevel` quantile (0.9) of ops/s per step, per region: what capacity plans on. */
+  readonly upper: Readonly<Record<string, readonly number[]>>;
+  readonly upperLevel: number;
+  /** Ops/s per region in the last complete bucket, [forecastStartMs − step, forecastStartMs). */
+  readonly observedOpsPerSec: Readonly<Record<string, number>>;
+  /** Partners co-accessed with this partition, ops/s touching both (the strongest few). */
+  readonly related?: Readonly<Record<string, number>>;
+  readonly scoredAtMs: number;
+  readonly cycleId: string;
+  /** TTL, epoch seconds: a partition that stops being scored drops out of the planner's input. */
+  readonly expiresAt: number;
+}
+
+/** The Scores table behind a port, so the profiler and the planner run against dynalite or memory in tests. */
+export interface ScoreRepository {
+  putAll(records: readonly ScoreRecord[]): Promise<void>;
+  get(partition: string): Promise<ScoreRecord | undefined>;
+  getMany(partitions: readonly string[]): Promise<Map<string, ScoreRecord>>;
+  /** Every record (paginated scan); the planner's input. */
+  listAll(): Promise<ScoreRecord[]>;
+}
+
+const finite = z.number().finite();
+const nonNegative = finite.nonnegative();
+const series = z.record(z.string(), z.array(nonNegative));
+
+export const scoreRecordSchema = z
+  .object({
+    partition: z.string().min(1),
+    cell: z.string().min(1),
+    affinity: finite.min(0).max(1),
+    predictionVector: z.record(z.string(), finite.min(0).max(1)),
+    confidence: finite.min(0).max(1),
+    peakStep: z.number().int().nonnegative(),
+    peakOpsPerSec: nonNegative,
+    models: z.array(z.string()),
+    writeFraction: finite.min(0).max(1).optional(),
+    sizeBytes: nonNegative.optional(),
+    stepSeconds: finite.positive(),
+    forecastStartMs: finite,
+    mean: series,
+    upper: series,
+    upperLevel: finite.gt(0).lt(1),
+    observedOpsPerSec: z.record(z.string(), nonNegative),
+    related: z.record(z.string(), nonNegative).optional(),
+    scoredAtMs: finite,
+    cycleId: z.string().min(1),
+    expiresAt: finite,
+  })
+  .check((ctx) => {
+    const record = ctx.value;
+    let steps: number | undefined;
+    for (const [name, byRegion] of [
+      ['mean', record.mean],
+      ['upper', record.upper],
+    ] as const) {
+      for (const [region, values] of Object.entries(byRegion)) {
+        steps ??= values.length;
+        if (values.length !== steps)
+          ctx.issues.push({
+            code: 'custom',
+            input: values,
+            path: [name, region],
+            message: `expected ${steps} steps like the other regions, found ${values.length}`,
+          });
+      }
+    }
+  });
+
+/** Validate a stored item; a bad one names the partition and the field. */
+export function parseScoreRecord(item: unknown, source = 'scores'): ScoreRecord {
+  const parsed = scoreRecordSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const partition = (item as { partition?: unknown } | undefined)?.partition;
+  const where = typeof partition === 'string' ? `${source}[${partition}]` : source;
+  throw new InputValidationError({ field: [where, ...issue.path.map(String)].join('.') }, issue.message);
+}
+
+/** Horizon of a record (steps per region array); 0 when it has no region. */
+export function horizonOf(record: ScoreRecord): number {
+  for (const region in record.mean) return record.mean[region].length;
+  return 0;
+}
+
+/** Capacity plans on at least the last observation for this long (a running burst the forecast discounts). */
+export const PERSISTENCE_MS = 3_600_000;
+
+export interface PlannerPartitionContext {
+  /** Current primary cell, from the partitions table. @default record.cell */
+  readonly cell?: string;
+  /** @default record.sizeBytes, else 0 */
+  readonly sizeBytes?: number;
+  readonly lastMovedAtMs?: number;
+  /** @default PERSISTENCE_MS */
+  readonly persistenceMs?: number;
+}
+
+/**
+ * A ScoreRecord as planner input: locality plans on the mean, capacity on the upper quantile floored by the last
+ * observation over the next `persistenceMs` (as the backtest's predictive policy does).
+ */
+export function plannerPartitionFromScore(
+  record: ScoreRecord,
+  context: PlannerPartitionContext = {},
+): PlannerPartition {
+  const persistenceMs = context.persistenceMs ?? PERSISTENCE_MS;
+  const persist = Math.ceil(persistenceMs / (record.stepSeconds * 1000));
+  const forecastUpper: Record<string, number[]> = {};
+  for (const region in record.mean) {
+    const upper = record.upper[region] ?? record.mean[region];
+    const last = record.observedOpsPerSec[region] ?? 0;
+    forecastUpper[region] = upper.map((v, h) => (h < persist ? Math.max(v, last) : v));
+  }
+  return {
+    id: record.partition,
+    cell: context.cell ?? record.cell,
+    sizeBytes: context.sizeBytes ?? record.sizeBytes ?? 0,
+    forecast: record.mean,
+    forecastUpper,
+    affinity: record.affinity,
+    ...(record.writeFraction !== undefined && { writeFraction: record.writeFraction }),
+    ...(context.lastMovedAtMs !== undefined && { lastMovedAtMs: context.lastMovedAtMs }),
+  };
+}
+
+/** Co-access pairs of a set of records, each pair once (the larger of the two sides' rates). */
+export function relationshipsFromScores(records: readonly ScoreRecord[]): Relationship[] {
+  const known = new Set(records.map((r) => r.partition));
+  const pairs = new Map<string, Relationship>();
+  for (const record of records) {
+    for (const [other, rate] of Object.entries(record.related ?? {})) {
+      if (!known.has(other) || other === record.partition || !(rate > 0)) continue;
+      const [a, b] = record.partition < other ? [record.partition, other] : [other, record.partition];
+      const key = `${a}\u0000${b}`;
+      const seen = pairs.get(key);
+      if (!seen || seen.coAccessPerSec < rate) pairs.set(key, { a, b, coAccessPerSec: rate });
+    }
+  }
+  return [...pairs.values()];
+}

@@ -1,0 +1,59 @@
+import type { AccessCount } from '../domain/data-plane/ports.ts';
+
+export interface DemandWindow {
+  /** Earliest history read (the lookback). */
+  readonly startMs: number;
+  /** End of the last complete interval bucket; buckets at or after it are in progress and ignored. */
+  readonly endMs: number;
+  readonly intervalMs: number;
+  /** Width of the access recorder's counting buckets. */
+  readonly accessBucketMs: number;
+}
+
+/** Per-region demand of one partition, ops/s per interval bucket, all regions on one grid. */
+export interface DemandHistory {
+  readonly startMs: number;
+  readonly intervalMs: number;
+  readonly regions: Map<string, Float64Array>;
+}
+
+/**
+ * Turn access counters into per-region demand series (mean ops/s per interval bucket). A recorder bucket
+ * spreads over the interval buckets it overlaps, in proportion. The grid starts at the partition's first
+ * observed bucket (or the lookback start): a new partition gets a short history, which the forecaster
+ * recognises, rather than days of zeros. After that, a bucket without a counter had no request: 0, not missing.
+ */
+export function buildDemandHistory(counts: readonly AccessCount[], window: DemandWindow): DemandHistory {
+  const { intervalMs, accessBucketMs, endMs } = window;
+  let first = Number.POSITIVE_INFINITY;
+  for (const c of counts) {
+    if (c.bucketStartMs + accessBucketMs > window.startMs && c.bucketStartMs < endMs && c.count > 0)
+      first = Math.min(first, c.bucketStartMs);
+  }
+  const lookbackStart = Math.ceil(window.startMs / intervalMs) * intervalMs;
+  const startMs = Number.isFinite(first)
+    ? Math.max(lookbackStart, Math.floor(first / intervalMs) * intervalMs)
+    : endMs;
+  const n = Math.max(0, Math.round((endMs - startMs) / intervalMs));
+  const regions = new Map<string, Float64Array>();
+  if (n === 0) return { startMs, intervalMs, regions };
+  const intervalSeconds = intervalMs / 1000;
+  for (const c of counts) {
+    if (!(c.count > 0)) continue;
+    const from = Math.max(c.bucketStartMs, startMs);
+    const to = Math.min(c.bucketStartMs + accessBucketMs, endMs);
+    if (!(to > from)) continue;
+    let values = regions.get(c.region);
+    if (!values) {
+      values = new Float64Array(n);
+      regions.set(c.region, values);
+    }
+    for (let b = Math.floor((from - startMs) / intervalMs); b < n; b++) {
+      const bucketStart = startMs + b * intervalMs;
+      const overlap = Math.min(to, bucketStart + intervalMs) - Math.max(from, bucketStart);
+      if (overlap <= 0) break;
+      values[b] += (c.count * overlap) / accessBucketMs / intervalSeconds;
+    }
+  }
+  return { startMs, intervalMs, regions };
+}

@@ -1,0 +1,92 @@
+import { forecastCapacity } from '../domain/planning/capacity-forecast.ts';
+import type { CapacityShortfall, CellStatus, PlannerInput } from '../domain/planning/movement-plan.ts';
+import { plannerPartitionFromScore, type ScoreRecord } from '../domain/scoring/score-record.ts';
+import type { Topology } from '../domain/topology.ts';
+import type { CellSnapshot } from './profiler-ports.ts';
+
+export interface PredictiveScaleOutOptions {
+  readonly nowMs: number;
+  readonly stepSeconds: number;
+  /** Start a scale-out when its latest start (`scaleOutByMs`) is within this time from now, or already past. */
+  readonly bufferMs: number;
+  /** Time to provision a cell (CreateTable until ACTIVE). */
+  readonly provisionMs: number;
+  /** Copy bandwidth of one migration, for the time to fill new cells. */
+  readonly migrationBandwidthBytesPerSec: number;
+  /** Usable fraction of a cell's capacity (the capacity alarm's threshold). @default 0.8 */
+  readonly headroom?: number;
+}
+
+export interface ScaleOutDecision {
+  readonly region: string;
+  readonly cells: number;
+  readonly shortfall: CapacityShortfall;
+}
+
+export interface CapacityCheck {
+  readonly shortfalls: readonly CapacityShortfall[];
+  readonly scaleOuts: readonly ScaleOutDecision[];
+  /** Records skipped because their cell is not in the topology any more. */
+  readonly skipped: number;
+}
+
+/**
+ * The capacity forecast of the current placement over every partition scored this cycle
+ * (domain/planning/capacity-forecast.ts, the planner's own), and the regions whose shortfall must be acted on
+ * now: a scale-out started later than `scaleOutByMs` would not provision and fill its cells before demand
+ * exceeds usable capacity, and the reactive capacity alarm would only fire once it has.
+ */
+export function checkCapacity(
+  records: readonly ScoreRecord[],
+  cells: readonly CellSnapshot[],
+  options: PredictiveScaleOutOptions,
+): CapacityCheck {
+  const live = cells.filter((c) => c.status !== 'RETIRED');
+  if (live.length === 0 || records.length === 0) return { shortfalls: [], scaleOuts: [], skipped: 0 };
+  const cellIds = new Set(live.map((c) => c.id));
+  const usable = records.filter((r) => cellIds.has(r.cell));
+  let steps = 0;
+  for (const r of usable) for (const region in r.mean) steps = Math.max(steps, r.mean[region].length);
+  const partitions = usable
+    .filter((r) => {
+      for (const region in r.mean) if (r.mean[region].length !== steps) return false;
+      return true;
+    })
+    .map((r) => plannerPartitionFromScore(r));
+  const regionIds = new Set(live.map((c) => c.region));
+  for (const p of partitions) for (const region in p.forecast) regionIds.add(region);
+  // The capacity forecast reads load and capacity only; latency and prices do not enter it.
+  const latencyMs = Object.fromEntries(
+    [...regionIds].map((a) => [a, Object.fromEntries([...regionIds].map((b) => [b, 0]))]),
+  );
+  const topology: Topology = {
+    regions: Object.fromEntries([...regionIds].map((r) => [r, { utcOffsetHours: 0 }])),
+    latencyMs,
+    transferCostPerGB: 0,
+    migrationBandwidthBytesPerSec: options.migrationBandwidthBytesPerSec,
+    cells: live.map((c) => ({
+      id: c.id,
+      region: c.region,
+      capacityOpsPerSec: c.capacityOpsPerSec,
+      capacityBytes: c.capacityBytes,
+    })),
+    scalingEvents: [],
+  };
+  const cellStatus: Record<string, CellStatus> = Object.fromEntries(live.map((c) => [c.id, c.status]));
+  const input: PlannerInput = {
+    nowMs: options.nowMs,
+    stepSeconds: options.stepSeconds,
+    topology,
+    cellStatus,
+    partitions,
+    limits: options.headroom !== undefined ? { headroom: options.headroom } : undefined,
+  };
+  const shortfalls = forecastCapacity(input, {
+    provisionMs: options.provisionMs,
+    demandBeyondCapacity: 'report',
+  });
+  const scaleOuts = shortfalls
+    .filter((s) => s.scaleOutByMs - options.nowMs <= options.bufferMs)
+    .map((s) => ({ region: s.region, cells: s.cellsNeeded, shortfall: s }));
+  return { shortfalls, scaleOuts, skipped: records.length - partitions.length };
+}

@@ -1,0 +1,141 @@
+import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import type { AccessCount, CoAccessCount } from '../domain/data-plane/ports.ts';
+import type { ForecastModel } from '../domain/forecasting/forecast-model.ts';
+import type { ScoreRepository } from '../domain/scoring/score-record.ts';
+import type { MetricName } from '../lambda/metric-names.ts';
+
+/**
+ * The profiler's ports. The use case (profiler.ts) sees only these; functions/profiler/handler.ts binds them to
+ * DynamoDB, CloudWatch, Step Functions and Lambda, and the tests and the benchmark to dynalite or memory.
+ */
+
+/** Measured load of one cell over the metrics window (per second), from CloudWatch. */
+export interface CellMetrics {
+  readonly cellId: string;
+  /** AWS/DynamoDB ConsumedReadCapacityUnits and ConsumedWriteCapacityUnits of the cell's table, per second. */
+  readonly consumedReadUnitsPerSec: number;
+  readonly consumedWriteUnitsPerSec: number;
+  /** AWS/DynamoDB ThrottledRequests of the table, summed over its operations, per second. */
+  readonly throttledRequestsPerSec: number;
+  /** Prestage CellUtilization (percent) published for the cell in the window (the highest), if any. */
+  readonly publishedUtilizationPercent?: number;
+}
+
+export interface MetricsWindow {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly periodSeconds: number;
+}
+
+/** Cell metrics for a set of cells (CloudWatch GetMetricData, batched; see metric-data-reader.ts). */
+export interface CellMetricsSource {
+  read(cells: readonly CellRecord[], window: MetricsWindow): Promise<Map<string, CellMetrics>>;
+}
+
+/** A cell as the cycle saw it: topology plus its measured state, shared by every shard of the cycle. */
+export interface CellSnapshot {
+  readonly id: string;
+  readonly region: string;
+  readonly capacityOpsPerSec: number;
+  readonly capacityBytes: number;
+  readonly status: CellRecord['status'];
+  /** Consumed (read + write) capacity units per second: the measured load. Absent when not measured. */
+  readonly measuredOpsPerSec?: number;
+  /** Fraction of capacity in use, for the scorer's cell pressure. */
+  readonly utilization?: number;
+  /** Throttled share of requests, in [0, 1]. */
+  readonly throttledFraction?: number;
+}
+
+/** The cycle record `cycle#<cycleId>` in the Coordination table. */
+export interface ProfilerCycle {
+  readonly cycleId: string;
+  readonly shards: number;
+  /** End of the observed history and start of forecast step 0 (a bucket boundary). */
+  readonly seriesEndMs: number;
+  readonly startedAtMs: number;
+  readonly cells: readonly CellSnapshot[];
+  /** Shards that have finished (each counted once). */
+  readonly doneShards: readonly number[];
+  /** Set once the capacity check has run and the planner was invoked. */
+  readonly finishedAtMs?: number;
+  readonly expiresAt: number;
+}
+
+export interface ShardCompletion {
+  /** False when this shard had already been counted (a redelivery). */
+  readonly counted: boolean;
+  readonly done: number;
+  readonly shards: number;
+}
+
+export interface ProfilerCycleRepository {
+  /** Create the cycle unless it exists; returns the stored cycle either way. */
+  create(cycle: ProfilerCycle): Promise<{ readonly created: boolean; readonly cycle: ProfilerCycle }>;
+  get(cycleId: string): Promise<ProfilerCycle | undefined>;
+  /** Atomically count a shard as done, once. */
+  completeShard(cycleId: string, shard: number): Promise<ShardCompletion>;
+  /** Record that the cycle's finish ran (planner invoked); false when it had already been recorded. */
+  markFinished(cycleId: string, atMs: number): Promise<boolean>;
+}
+
+/** Where access history comes from. `sinceMs` lets a ranged store read less; the profiler filters anyway. */
+export interface AccessHistorySource {
+  countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]>;
+  coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]>;
+}
+
+export interface PartitionSource {
+  list(): Promise<PartitionRecord[]>;
+}
+
+export interface CellSource {
+  list(): Promise<CellRecord[]>;
+}
+
+/** Starts one asynchronous invocation (Lambda InvocationType Event). */
+export interface AsyncInvoker {
+  invokeShard(event: { cycleId: string; shard: number; shards: number }): Promise<void>;
+  invokePlanner(event: { trigger: 'schedule'; cycleId: string }): Promise<void>;
+}
+
+export interface ScaleOutRequest {
+  readonly action: 'scale-out';
+  readonly region: string;
+  readonly cells: number;
+  readonly reason: 'predicted-shortfall';
+  readonly source: 'profiler';
+}
+
+/** Starts ScaleCluster. `name` is deterministic per cycle and region; a second start with it is a no-op. */
+export interface ScaleOutStarter {
+  start(name: string, input: ScaleOutRequest): Promise<{ readonly started: boolean }>;
+}
+
+export type MetricUnit = 'Count' | 'None' | 'Percent';
+
+export interface MetricsSink {
+  add(name: MetricName, unit: MetricUnit, value: number, dimensions?: Readonly<Record<string, string>>): void;
+}
+
+export interface ProfilerLog {
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface ProfilerDeps {
+  readonly partitions: PartitionSource;
+  readonly cells: CellSource;
+  readonly accessStats: AccessHistorySource;
+  readonly scores: ScoreRepository;
+  readonly cycles: ProfilerCycleRepository;
+  readonly cellMetrics: CellMetricsSource;
+  readonly model: ForecastModel;
+  readonly invoker: AsyncInvoker;
+  /** Absent when no ScaleCluster is deployed: shortfalls are then only logged. */
+  readonly scaleOut?: ScaleOutStarter;
+  readonly metrics: MetricsSink;
+  readonly log: ProfilerLog;
+  readonly now: () => number;
+}

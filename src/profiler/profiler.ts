@@ -1,0 +1,476 @@
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { PrestageError } from '../domain/errors.ts';
+import type { ForecastRequest } from '../domain/forecasting/forecast-model.ts';
+import type { Relationship } from '../domain/planning/movement-plan.ts';
+import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
+import {
+  type PartitionForecast,
+  type ScoringOptions,
+  scorePartitions,
+  toRegionForecast,
+} from '../domain/scoring/affinity-scorer.ts';
+import type { ScoreRecord } from '../domain/scoring/score-record.ts';
+import { METRIC } from '../lambda/metric-names.ts';
+import { mapBounded } from '../migration/bounded-parallel.ts';
+import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
+import { buildDemandHistory, type DemandHistory } from './demand-series.ts';
+import { type OnlineError, OnlineErrorAccumulator } from './online-error.ts';
+import { checkCapacity, type ScaleOutDecision } from './predictive-scale-out.ts';
+import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
+import type { CellMetrics, CellSnapshot, ProfilerCycle, ProfilerDeps } from './profiler-ports.ts';
+
+/** A shard event disagrees with its cycle (e.g. a different shard count). */
+export class InvalidShardError extends PrestageError {}
+
+export interface ProfilerOptions {
+  /** Interval bucket and forecast step. */
+  readonly intervalSeconds: number;
+  readonly horizonSteps: number;
+  /** Shards per cycle (one asynchronous invocation each). */
+  readonly shards: number;
+  /** Predictive scale-out when a shortfall's latest start is this close. */
+  readonly scaleOutBufferMinutes: number;
+  /** History read per partition. @default 8 days (a full week for the weekly profile, plus a day) */
+  readonly lookbackMs?: number;
+  /** Width of the access recorder's buckets. @default 5 minutes */
+  readonly accessBucketMs?: number;
+  /** Share of clients whose co-access the recorder samples; rates are scaled back up by it. @default 0.1 */
+  readonly coAccessSampleRate?: number;
+  /** Strongest co-access partners kept per partition. @default 8 */
+  readonly maxRelated?: number;
+  /** @default 2 days */
+  readonly scoreTtlSeconds?: number;
+  /** @default 2 days */
+  readonly cycleTtlSeconds?: number;
+  /** Time to provision a cell, for the capacity forecast. @default 5 minutes */
+  readonly provisionMs?: number;
+  /** Copy bandwidth of one migration, for the time to fill new cells. @default 50 MiB/s */
+  readonly migrationBandwidthBytesPerSec?: number;
+  /** CloudWatch window: `metricsWindowMs` ending `metricsLagMs` before the cycle time. @default 5 min, 2 min */
+  readonly metricsWindowMs?: number;
+  readonly metricsLagMs?: number;
+  /** Access-stats reads in flight per shard. @default 32 */
+  readonly readConcurrency?: number;
+  /** Partitions read and forecast per chunk (bounds the memory of histories). @default 1000 */
+  readonly chunkSize?: number;
+  /** Cells one predictive scale-out asks for at most (ScaleCluster refuses more than 10). @default 10 */
+  readonly maxCellsPerScaleOut?: number;
+  /** Shard invocations in flight in the coordinator. @default 10 */
+  readonly invokeConcurrency?: number;
+  readonly scoring?: Partial<ScoringOptions>;
+}
+
+export const QUANTILE_LEVELS = [0.1, 0.5, 0.9] as const;
+export const UPPER_LEVEL = 0.9;
+const DAY_SECONDS = 86_400;
+
+export interface ScheduleEvent {
+  /** EventBridge Scheduled Event time (ISO); absent for `{}` (a manual start: now). */
+  readonly time?: string;
+}
+
+export interface ShardEvent {
+  readonly cycleId: string;
+  readonly shard: number;
+  readonly shards: number;
+}
+
+export interface CoordinatorResult {
+  readonly cycleId: string;
+  readonly shards: number;
+  /** False when the cycle already existed (a redelivered schedule event): shards are re-invoked, idempotently. */
+  readonly created: boolean;
+  readonly cells: number;
+}
+
+export interface ShardResult {
+  readonly cycleId: string;
+  readonly shard: number;
+  readonly partitions: number;
+  /** Partition × region series forecast, and how many came from each model. */
+  readonly series: number;
+  readonly models: Readonly<Record<string, number>>;
+  readonly onlineError: OnlineError;
+  readonly counted: boolean;
+  readonly last: boolean;
+  readonly scaleOuts: readonly { region: string; cells: number; started: boolean }[];
+  readonly plannerInvoked: boolean;
+}
+
+interface Scored {
+  readonly partition: PartitionRecord;
+  readonly forecast: PartitionForecast;
+  readonly mean: Record<string, number[]>;
+  readonly upper: Record<string, number[]>;
+  readonly observed: Record<string, number>;
+  readonly related?: Record<string, number>;
+}
+
+/**
+ * The profiler: a coordinator per schedule tick, then one shard per hash range of partitions.
+ *
+ * - coordinate: create the cycle `cycle#<cycleId>` (id from the schedule time; a redelivery finds it), with the
+ *   cells and their measured state, and invoke every shard asynchronously.
+ * - runShard: for each partition of the shard, read its access history, build per-region demand series, forecast
+ *   them through the ForecastModel port, measure the online error of the previous cycle's forecast, score
+ *   (scorePartitions) and write ScoreRecords; then count the shard done on the cycle record.
+ * - the shard that completes the cycle runs the capacity forecast over every score of the cycle, starts
+ *   predictive scale-outs, and invokes the planner.
+ */
+export class Profiler {
+  private readonly deps: ProfilerDeps;
+  private readonly intervalMs: number;
+  private readonly o: Required<Omit<ProfilerOptions, 'scoring'>> & { scoring?: Partial<ScoringOptions> };
+
+  constructor(deps: ProfilerDeps, options: ProfilerOptions) {
+    if (!(Number.isInteger(options.shards) && options.shards >= 1))
+      throw new RangeError(`shards must be a positive integer, got ${options.shards}`);
+    if (!(options.intervalSeconds > 0)) throw new RangeError('intervalSeconds must be > 0');
+    if (!(Number.isInteger(options.horizonSteps) && options.horizonSteps >= 1))
+      throw new RangeError('horizonSteps must be a positive integer');
+    this.deps = deps;
+    this.intervalMs = options.intervalSeconds * 1000;
+    this.o = {
+      lookbackMs: 8 * DAY_SECONDS * 1000,
+      accessBucketMs: 300_000,
+      coAccessSampleRate: 0.1,
+      maxRelated: 8,
+      scoreTtlSeconds: 2 * DAY_SECONDS,
+      cycleTtlSeconds: 2 * DAY_SECONDS,
+      provisionMs: 5 * 60_000,
+      migrationBandwidthBytesPerSec: 50 * 2 ** 20,
+      metricsWindowMs: 300_000,
+      metricsLagMs: 120_000,
+      readConcurrency: 32,
+      chunkSize: 1000,
+      invokeConcurrency: 10,
+      maxCellsPerScaleOut: 10,
+      ...options,
+    };
+  }
+
+  async coordinate(event: ScheduleEvent): Promise<CoordinatorResult> {
+    const timeMs = event.time !== undefined ? Date.parse(event.time) : this.deps.now();
+    const { created, cycle } = await this.openCycle(timeMs, this.o.shards);
+    await mapBounded(
+      Array.from({ length: cycle.shards }, (_, shard) => shard),
+      this.o.invokeConcurrency,
+      (shard) => this.deps.invoker.invokeShard({ cycleId: cycle.cycleId, shard, shards: cycle.shards }),
+    );
+    this.deps.log.info('profiler cycle started', { cycleId: cycle.cycleId, shards: cycle.shards, created });
+    return { cycleId: cycle.cycleId, shards: cycle.shards, created, cells: cycle.cells.length };
+  }
+
+  /** Create the cycle record with the cells' measured state, unless it exists. */
+  private async openCycle(timeMs: number, shards: number) {
+    const cycleId = cycleIdFor(timeMs, this.intervalMs);
+    const existing = await this.deps.cycles.get(cycleId);
+    if (existing) return { created: false, cycle: existing };
+    const cells = await this.deps.cells.list();
+    const measured = cells.filter((c) => c.status !== 'RETIRED');
+    const endMs = timeMs - this.o.metricsLagMs;
+    let metrics = new Map<string, CellMetrics>();
+    try {
+      metrics = await this.deps.cellMetrics.read(measured, {
+        startMs: endMs - this.o.metricsWindowMs,
+        endMs,
+        periodSeconds: 60,
+      });
+    } catch (error) {
+      // Scores without cell pressure beat no scores: the cycle goes on, and the failure is logged.
+      this.deps.log.warn('cell metrics unavailable; scoring without cell pressure', {
+        error: (error as Error).message,
+      });
+    }
+    const snapshots: CellSnapshot[] = cells.map((cell) => cellSnapshot(cell, metrics.get(cell.id)));
+    for (const cell of measured) {
+      const m = metrics.get(cell.id);
+      if (!m || !(cell.capacityOpsPerSec > 0)) continue;
+      const load = m.consumedReadUnitsPerSec + m.consumedWriteUnitsPerSec;
+      this.deps.metrics.add(METRIC.cellUtilization, 'Percent', (100 * load) / cell.capacityOpsPerSec, {
+        CellId: cell.id,
+      });
+    }
+    const now = this.deps.now();
+    return this.deps.cycles.create({
+      cycleId,
+      shards,
+      seriesEndMs: bucketStartOf(timeMs, this.intervalMs),
+      startedAtMs: now,
+      cells: snapshots,
+      doneShards: [],
+      expiresAt: Math.floor(now / 1000) + this.o.cycleTtlSeconds,
+    });
+  }
+
+  async runShard(event: ShardEvent): Promise<ShardResult> {
+    const { cycleId, shard } = event;
+    if (!(Number.isInteger(shard) && shard >= 0 && shard < event.shards))
+      throw new InvalidShardError(`shard ${shard} is outside [0, ${event.shards})`);
+    const cycleTimeMs = parseCycleId(cycleId);
+    if (cycleIdFor(cycleTimeMs, this.intervalMs) !== cycleId)
+      throw new InvalidShardError(
+        `cycle id '${cycleId}' is not on the ${this.o.intervalSeconds}s interval grid`,
+      );
+    // A shard started by hand (console) for a cycle that has no record yet opens it itself.
+    const cycle =
+      (await this.deps.cycles.get(cycleId)) ?? (await this.openCycle(cycleTimeMs, event.shards)).cycle;
+    if (cycle.shards !== event.shards)
+      throw new InvalidShardError(
+        `cycle ${cycleId} has ${cycle.shards} shards, the event says ${event.shards}`,
+      );
+
+    const mine = (await this.deps.partitions.list())
+      .filter((p) => profilerShardOf(p.partition, cycle.shards) === shard)
+      .sort((a, b) => (a.partition < b.partition ? -1 : 1));
+    const errors = new OnlineErrorAccumulator();
+    const models: Record<string, number> = {};
+    const scored: Scored[] = [];
+    let series = 0;
+    for (let i = 0; i < mine.length; i += this.o.chunkSize) {
+      const chunk = mine.slice(i, i + this.o.chunkSize);
+      const out = await this.profileChunk(chunk, cycle, errors);
+      for (const s of out) {
+        scored.push(s);
+        for (const region in s.forecast.regions) {
+          series++;
+          const model = s.forecast.regions[region].model ?? 'unknown';
+          models[model] = (models[model] ?? 0) + 1;
+        }
+      }
+    }
+
+    const records = this.score(scored, cycle);
+    await this.deps.scores.putAll(records);
+    const onlineError = errors.result();
+    this.deps.metrics.add(METRIC.partitionsScored, 'Count', records.length);
+    if (Number.isFinite(onlineError.mase))
+      this.deps.metrics.add(METRIC.forecastMase, 'None', onlineError.mase);
+    if (Number.isFinite(onlineError.mape))
+      this.deps.metrics.add(METRIC.forecastMape, 'None', onlineError.mape);
+
+    // Counted last: a shard that fails before this point is retried and counted once it succeeds.
+    const completion = await this.deps.cycles.completeShard(cycleId, shard);
+    const last = completion.done >= completion.shards;
+    const finish = last ? await this.finishCycle(cycleId) : { scaleOuts: [], plannerInvoked: false };
+    this.deps.log.info('profiler shard done', {
+      cycleId,
+      shard,
+      partitions: records.length,
+      series,
+      counted: completion.counted,
+      done: completion.done,
+      shards: completion.shards,
+      onlineError,
+    });
+    return {
+      cycleId,
+      shard,
+      partitions: records.length,
+      series,
+      models,
+      onlineError,
+      counted: completion.counted,
+      last,
+      ...finish,
+    };
+  }
+
+  private async profileChunk(
+    chunk: readonly PartitionRecord[],
+    cycle: ProfilerCycle,
+    errors: OnlineErrorAccumulator,
+  ): Promise<Scored[]> {
+    const sinceMs = cycle.seriesEndMs - this.o.lookbackMs;
+    const window = {
+      startMs: sinceMs,
+      endMs: cycle.seriesEndMs,
+      intervalMs: this.intervalMs,
+      accessBucketMs: this.o.accessBucketMs,
+    };
+    const [previous, histories] = await Promise.all([
+      this.deps.scores.getMany(chunk.map((p) => p.partition)),
+      mapBounded(chunk, this.o.readConcurrency, async (p) => {
+        const [counts, coAccess] = await Promise.all([
+          this.deps.accessStats.countsFor(p.partition, sinceMs),
+          this.deps.accessStats.coAccessFor(p.partition, sinceMs),
+        ]);
+        const history = buildDemandHistory(counts, window);
+        return { history, related: this.relatedOf(coAccess, history, window) };
+      }),
+    ]);
+
+    const requests: ForecastRequest[] = [];
+    const owners: { p: number; region: string }[] = [];
+    histories.forEach(({ history }, p) => {
+      for (const [region, values] of history.regions) {
+        requests.push({
+          itemId: `${chunk[p].partition}#${region}`,
+          series: { startMs: history.startMs, intervalMs: this.intervalMs, values },
+          horizon: this.o.horizonSteps,
+          quantileLevels: QUANTILE_LEVELS,
+        });
+        owners.push({ p, region });
+      }
+    });
+    const forecasts = requests.length > 0 ? await this.deps.model.forecast(requests) : [];
+
+    const out: Scored[] = chunk.map((partition, p) => {
+      const prev = previous.get(partition.partition);
+      if (prev) errors.add(prev, histories[p].history);
+      return {
+        partition,
+        forecast: { id: partition.partition, cell: partition.cell, regions: {} },
+        mean: {},
+        upper: {},
+        observed: lastObserved(histories[p].history),
+        ...(histories[p].related && { related: histories[p].related }),
+      };
+    });
+    forecasts.forEach((forecast, k) => {
+      const { p, region } = owners[k];
+      const target = out[p];
+      const regionForecast = toRegionForecast(forecast, QUANTILE_LEVELS);
+      (target.forecast.regions as Record<string, typeof regionForecast>)[region] = regionForecast;
+      target.mean[region] = Array.from(forecast.mean, nonNegative);
+      target.upper[region] = Array.from(forecast.quantiles.get(UPPER_LEVEL) ?? forecast.mean, nonNegative);
+    });
+    return out;
+  }
+
+  /** Co-access partners over the window as ops/s touching both, scaled up by the recorder's sample rate. */
+  private relatedOf(
+    coAccess: readonly { b: string; bucketStartMs: number; count: number }[],
+    history: DemandHistory,
+    window: { startMs: number; endMs: number },
+  ): Record<string, number> | undefined {
+    if (coAccess.length === 0) return undefined;
+    const seconds = Math.max(1, (window.endMs - Math.max(window.startMs, history.startMs)) / 1000);
+    const totals = new Map<string, number>();
+    for (const c of coAccess) {
+      if (c.bucketStartMs < window.startMs || c.bucketStartMs >= window.endMs) continue;
+      totals.set(c.b, (totals.get(c.b) ?? 0) + c.count);
+    }
+    const top = [...totals]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, this.o.maxRelated)
+      .map(([other, count]) => [other, count / this.o.coAccessSampleRate / seconds] as const);
+    return top.length > 0 ? Object.fromEntries(top) : undefined;
+  }
+
+  private score(scored: readonly Scored[], cycle: ProfilerCycle): ScoreRecord[] {
+    const shardLoad = new Map<string, number>();
+    for (const s of scored) {
+      let load = 0;
+      for (const region in s.observed) load += s.observed[region];
+      shardLoad.set(s.partition.cell, (shardLoad.get(s.partition.cell) ?? 0) + load);
+    }
+    const ids = new Set(scored.map((s) => s.partition.partition));
+    const relationships: Relationship[] = [];
+    for (const s of scored) {
+      for (const [other, rate] of Object.entries(s.related ?? {})) {
+        if (ids.has(other)) relationships.push({ a: s.partition.partition, b: other, coAccessPerSec: rate });
+      }
+    }
+    const scores: AffinityScore[] = scorePartitions({
+      quantileLevels: QUANTILE_LEVELS,
+      stepMs: this.intervalMs,
+      partitions: scored.map((s) => s.forecast),
+      cells: cellStatesForShard(cycle.cells, shardLoad, cycle.shards),
+      relationships,
+      options: this.o.scoring,
+    });
+    const now = this.deps.now();
+    const expiresAt = Math.floor(now / 1000) + this.o.scoreTtlSeconds;
+    return scored.map((s, i) => {
+      const score = scores[i];
+      return {
+        partition: s.partition.partition,
+        cell: s.partition.cell,
+        affinity: score.affinity,
+        predictionVector: score.predictionVector,
+        confidence: score.confidence,
+        peakStep: score.peakStep,
+        peakOpsPerSec: score.peakOpsPerSec,
+        models: [...score.models],
+        stepSeconds: this.o.intervalSeconds,
+        forecastStartMs: cycle.seriesEndMs,
+        mean: s.mean,
+        upper: s.upper,
+        upperLevel: UPPER_LEVEL,
+        observedOpsPerSec: s.observed,
+        ...(s.related && { related: s.related }),
+        scoredAtMs: now,
+        cycleId: cycle.cycleId,
+        expiresAt,
+      };
+    });
+  }
+
+  /**
+   * Run by the shard that completed the cycle. A redelivered shard that finds the cycle complete but not marked
+   * finished (the finishing shard failed midway) runs it again: scale-out names are deterministic and the
+   * planner is idempotent on the cycle id.
+   */
+  private async finishCycle(
+    cycleId: string,
+  ): Promise<{ scaleOuts: ShardResult['scaleOuts']; plannerInvoked: boolean }> {
+    const cycle = await this.deps.cycles.get(cycleId);
+    if (!cycle || cycle.finishedAtMs !== undefined) return { scaleOuts: [], plannerInvoked: false };
+    const records = (await this.deps.scores.listAll()).filter((r) => r.cycleId === cycle.cycleId);
+    const check = checkCapacity(records, cycle.cells, {
+      nowMs: cycle.seriesEndMs,
+      stepSeconds: this.o.intervalSeconds,
+      bufferMs: this.o.scaleOutBufferMinutes * 60_000,
+      provisionMs: this.o.provisionMs,
+      migrationBandwidthBytesPerSec: this.o.migrationBandwidthBytesPerSec,
+      ...(this.o.scoring?.headroom !== undefined && { headroom: this.o.scoring.headroom }),
+    });
+    if (check.shortfalls.length > 0)
+      this.deps.log.info('capacity forecast: shortfalls', {
+        cycleId: cycle.cycleId,
+        shortfalls: check.shortfalls,
+      });
+    const scaleOuts: { region: string; cells: number; started: boolean }[] = [];
+    for (const decision of check.scaleOuts) scaleOuts.push(await this.startScaleOut(cycle, decision));
+    await this.deps.invoker.invokePlanner({ trigger: 'schedule', cycleId: cycle.cycleId });
+    await this.deps.cycles.markFinished(cycle.cycleId, this.deps.now());
+    return { scaleOuts, plannerInvoked: true };
+  }
+
+  private async startScaleOut(cycle: ProfilerCycle, decision: ScaleOutDecision) {
+    const region = decision.region;
+    const cells = Math.min(decision.cells, this.o.maxCellsPerScaleOut);
+    if (!this.deps.scaleOut) {
+      this.deps.log.warn('predicted shortfall, but no ScaleCluster is configured', { region, cells });
+      return { region, cells, started: false };
+    }
+    const { started } = await this.deps.scaleOut.start(scaleOutExecutionName(cycle.cycleId, region), {
+      action: 'scale-out',
+      region,
+      cells,
+      reason: 'predicted-shortfall',
+      source: 'profiler',
+    });
+    if (started) this.deps.metrics.add(METRIC.predictiveScaleOuts, 'Count', 1);
+    this.deps.log.info('predictive scale-out', { cycleId: cycle.cycleId, region, cells, started });
+    return { region, cells, started };
+  }
+}
+
+/** Deterministic per cycle and region (Step Functions names: 1–80 of [A-Za-z0-9-_]). */
+export function scaleOutExecutionName(cycleId: string, region: string): string {
+  return `predictive-${region}-${cycleId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+}
+
+function nonNegative(v: number): number {
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
+
+/** Ops/s per region in the last complete bucket of the history. */
+function lastObserved(history: DemandHistory): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [region, values] of history.regions)
+    out[region] = values.length > 0 ? values[values.length - 1] : 0;
+  return out;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { ScoreRecord } from '../../../src/domain/scoring/score-record.ts';
+import { checkCapacity } from '../../../src/profiler/predictive-scale-out.ts';
+import type { CellSnapshot } from '../../../src/profiler/profiler-ports.ts';
+
+const NOW = Date.UTC(2024, 2, 5, 12, 0);
+const STEP_S = 900;
+
+function record(i: number, cell: string, ramp: number[]): ScoreRecord {
+  return {
+    partition: `p${i}`,
+    cell,
+    affinity: 0.5,
+    predictionVector: { 'us-east-1': 1 },
+    confidence: 0.5,
+    peakStep: 7,
+    peakOpsPerSec: ramp[7],
+    models: ['embedded'],
+    stepSeconds: STEP_S,
+    forecastStartMs: NOW,
+    mean: { 'us-east-1': ramp },
+    upper: { 'us-east-1': ramp },
+    upperLevel: 0.9,
+    observedOpsPerSec: { 'us-east-1': ramp[0] },
+    scoredAtMs: NOW,
+    cycleId: 'c',
+    expiresAt: 0,
+  };
+}
+
+const cell = (id: string, status: CellSnapshot['status'] = 'ACTIVE'): CellSnapshot => ({
+  id,
+  region: 'us-east-1',
+  capacityOpsPerSec: 100,
+  capacityBytes: 1e12,
+  status,
+});
+
+// 4 partitions ramping 30 → 51 ops/s: the region (2 × 100 ops/s, 80% usable = 160) runs short when each
+// passes 40 ops/s, at step 4 (one hour ahead).
+const ramp = [30, 33, 36, 39, 42, 45, 48, 51];
+const records = [0, 1, 2, 3].map((i) => record(i, i < 2 ? 'a' : 'b', ramp));
+const options = {
+  nowMs: NOW,
+  stepSeconds: STEP_S,
+  provisionMs: 5 * 60_000,
+  migrationBandwidthBytesPerSec: 1e8,
+};
+
+describe('checkCapacity', () => {
+  it('finds the shortfall from the capacity forecast and acts only when its latest start is within the buffer', () => {
+    const later = checkCapacity(records, [cell('a'), cell('b')], { ...options, bufferMs: 30 * 60_000 });
+    expect(later.shortfalls).toHaveLength(1);
+    const shortfall = later.shortfalls[0];
+    expect(shortfall).toMatchObject({ region: 'us-east-1', atMs: NOW + 4 * STEP_S * 1000, cellsNeeded: 1 });
+    expect(shortfall.usableCapacityOpsPerSec).toBeCloseTo(160, 9);
+    expect(shortfall.peakDemandOpsPerSec).toBeCloseTo(204, 9);
+    // Latest start = the shortfall − provisioning (5 min) − filling (1 min setup, no bytes known): 54 min ahead.
+    expect(shortfall.scaleOutByMs).toBe(NOW + 54 * 60_000);
+    expect(later.scaleOuts).toEqual([]);
+
+    const now = checkCapacity(records, [cell('a'), cell('b')], { ...options, bufferMs: 60 * 60_000 });
+    expect(now.scaleOuts).toEqual([{ region: 'us-east-1', cells: 1, shortfall }]);
+  });
+
+  it('counts provisioning cells as capacity and ignores retired ones and records of unknown cells', () => {
+    const provisioning = checkCapacity(records, [cell('a'), cell('b'), cell('c', 'PROVISIONING')], {
+      ...options,
+      bufferMs: 60 * 60_000,
+    });
+    expect(provisioning.shortfalls).toEqual([]);
+    const retired = checkCapacity(
+      [...records, record(9, 'gone', ramp)],
+      [cell('a'), cell('b'), cell('c', 'RETIRED')],
+      { ...options, bufferMs: 60 * 60_000 },
+    );
+    expect(retired.skipped).toBe(1);
+    expect(retired.scaleOuts.map((s) => s.region)).toEqual(['us-east-1']);
+  });
+});
