@@ -20,7 +20,7 @@ export interface ForecastModelHooks {
 
 /** The profiler's ForecastModel from its configuration. */
 export function createForecastModel(
-  choice: ForecastModelChoice,
+  _choice: ForecastModelChoice,
   _hooks: ForecastModelHooks = {},
 ): ForecastModel {
   // The SageMaker adapter (src/adapters/sagemaker) is not in the repository yet: every choice scores embedded.

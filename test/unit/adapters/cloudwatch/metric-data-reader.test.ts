@@ -36,7 +36,7 @@ function cell(i: number, region: string): CellRecord {
 }
 
 /** A fake CloudWatch: the value of each query follows from its metric and dimensions, so mapping errors show. */
-function valueOf(query: NonNullable<GetMetricDataCommandInput['MetricDataQueries']>[number]): number {
+function fakeValue(query: NonNullable<GetMetricDataCommandInput['MetricDataQueries']>[number]): number {
   const metric = query.MetricStat!.Metric!;
   const dims = Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
   const cellNo = Number(/c(\d+)$/.exec(dims.TableName ?? dims.CellId ?? '')?.[1]);
@@ -68,7 +68,7 @@ function serve(pages: number) {
       return {
         Id: q.Id,
         Timestamps: points.map((k) => new Date(WINDOW.startMs + k * 60_000)),
-        Values: points.map(() => valueOf(q)),
+        Values: points.map(() => fakeValue(q)),
         StatusCode: 'Complete',
       };
     });
