@@ -1,0 +1,7 @@
+/**
+ * Permissions: dynamodb:GetItem, dynamodb:UpdateItem on PRESTAGE_PLANS_TABLE.
+ */
+import { executePlanStep } from './step-handler.ts';
+
+/** ExecutePlan Task state 'StartRun'. */
+export const handler = executePlanStep('StartRun');

@@ -1,0 +1,307 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  type IChainable,
+  IntegrationPattern,
+  type IStateMachine,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  Pass,
+  Result,
+  type RetryProps,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import {
+  EXECUTE_PLAN_TASK_NAMES,
+  EXECUTE_PLAN_TASKS,
+  type ExecutePlanTaskName,
+} from '../src/execute-plan/execute-plan-tasks.ts';
+
+/** Entry file of each step Lambda, relative to the repository root (the CDK stack bundles one function each). */
+export const EXECUTE_PLAN_STEP_ENTRIES = Object.fromEntries(
+  EXECUTE_PLAN_TASK_NAMES.map((name) => [name, `functions/execute-plan/${EXECUTE_PLAN_TASKS[name].file}.ts`]),
+) as Record<ExecutePlanTaskName, string>;
+
+export interface ExecutePlanWorkflowProps {
+  /** One Lambda per step (see EXECUTE_PLAN_TASKS). */
+  readonly steps: Readonly<Record<ExecutePlanTaskName, IFunction>>;
+  /** The MigratePartition state machine each move runs as a child execution. */
+  readonly migratePartition: IStateMachine;
+  /** Moves in flight per Map page, a static cap (per-cell limits are read at run time). @default 10 */
+  readonly maxConcurrency?: number;
+  /** Moves per page (Map items per iteration). @default 100 */
+  readonly pageSize?: number;
+  /** How long a plan waits for approval before it EXPIRES. @default Duration.hours(24) */
+  readonly approvalTimeout?: Duration;
+  /** Time limit of one step invocation. @default Duration.minutes(1) */
+  readonly taskTimeout?: Duration;
+  /** @default a generated name */
+  readonly stateMachineName?: string;
+  /** Where execution logs go (level ALL, with execution data). @default a new log group kept one month */
+  readonly logGroup?: ILogGroup;
+  /** @default true */
+  readonly tracingEnabled?: boolean;
+}
+
+/** Errors the Lambda service or a table throttle raise: retried with exponential backoff and jitter. */
+const THROTTLE_RETRY: RetryProps = {
+  errors: ['Lambda.TooManyRequestsException', 'StorageThrottledError'],
+  interval: Duration.seconds(1),
+  backoffRate: 2,
+  maxAttempts: 8,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: JitterType.FULL,
+};
+const TIMEOUT_RETRY: RetryProps = {
+  errors: ['States.Timeout'],
+  interval: Duration.seconds(1),
+  backoffRate: 2,
+  maxAttempts: 2,
+};
+
+/**
+ * ExecutePlan: runs a stored movement plan.
+ *
+ * ValidateInput → (approval: RequestApproval, a `lambda:invoke.waitForTaskToken` step that stores the token on
+ * the plan and notifies the topic; rejected → REJECTED + Fail PlanRejectedError, timed out → EXPIRED + Fail
+ * PlanExpiredError) → StartRun → pages of moves by priority (PageMoves) → a Map per page with MaxConcurrency,
+ * whose items each reserve a per-cell slot against the limits in `limits#migration` (waiting while none is
+ * free), start the child MigratePartition (`startExecution.sync:2`, deterministic name), and record the
+ * outcome (a failed child never stops the others) → FinishPlan (SUCCEEDED | PARTIAL | FAILED).
+ *
+ * Input: `{"planId", "approval"?}`. Output: `{"planId","status","outcomes","moveCount"}`.
+ */
+export class ExecutePlanWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ExecutePlanWorkflowProps) {
+    super(scope, id);
+    const missing = EXECUTE_PLAN_TASK_NAMES.filter((name) => !props.steps[name]);
+    if (missing.length > 0)
+      throw new Error(
+        `ExecutePlanWorkflow: steps is missing ${missing.join(', ')}; pass one IFunction per step`,
+      );
+    const maxConcurrency = props.maxConcurrency ?? 10;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000)
+      throw new Error(
+        `ExecutePlanWorkflow: maxConcurrency must be an integer from 1 to 1000, got ${maxConcurrency}`,
+      );
+    const pageSize = props.pageSize ?? 100;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+      throw new Error(`ExecutePlanWorkflow: pageSize must be an integer from 1 to 1000, got ${pageSize}`);
+    const approvalTimeout = props.approvalTimeout ?? Duration.hours(24);
+    if (approvalTimeout.toSeconds() < 1 || approvalTimeout.toSeconds() > 365 * 86_400)
+      throw new Error('ExecutePlanWorkflow: approvalTimeout must be between 1 second and 1 year');
+    const taskTimeout = Timeout.duration(props.taskTimeout ?? Duration.minutes(1));
+
+    const step = (
+      stateName: string,
+      task: ExecutePlanTaskName,
+      options: { payload?: Record<string, unknown>; resultPath?: string } = {},
+    ) =>
+      new LambdaInvoke(this, stateName, {
+        lambdaFunction: props.steps[task],
+        payloadResponseOnly: true,
+        ...(options.payload ? { payload: TaskInput.fromObject(options.payload) } : {}),
+        resultPath: options.resultPath,
+        taskTimeout,
+      })
+        .addRetry(THROTTLE_RETRY)
+        .addRetry(TIMEOUT_RETRY);
+
+    // Any unexpected failure of the workflow itself: the plan is FAILED, the execution fails with the cause.
+    const aborted = new Fail(this, 'Aborted', { error: 'PlanExecutionError', causePath: '$.error.Cause' });
+    const abort = step('AbortPlan', 'AbortPlan', {
+      payload: { planId: JsonPath.stringAt('$.planId'), error: JsonPath.objectAt('$.error') },
+      resultPath: '$.abort',
+    });
+    abort.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    abort.addCatch(aborted, { errors: ['States.ALL'], resultPath: JsonPath.DISCARD });
+    abort.next(aborted);
+    const catchAll = { errors: ['States.ALL'], resultPath: '$.error' };
+
+    const validate = step('ValidateInput', 'ValidateInput', { resultPath: '$.plan' }).addCatch(
+      new Fail(this, 'InvalidInput', { error: 'InvalidInputError', causePath: '$.error.Cause' }),
+      { errors: ['InvalidEventError', 'InvalidPlanInputError'], resultPath: '$.error' },
+    );
+    validate.addCatch(abort, catchAll);
+
+    // Approval by task token.
+    const requestApproval = new LambdaInvoke(this, 'RequestApproval', {
+      lambdaFunction: props.steps.RequestApproval,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: TaskInput.fromObject({
+        planId: JsonPath.stringAt('$.plan.planId'),
+        taskToken: JsonPath.taskToken,
+        executionArn: JsonPath.executionId,
+      }),
+      resultPath: '$.approval',
+      taskTimeout: Timeout.duration(approvalTimeout),
+    }).addRetry(THROTTLE_RETRY);
+    const closeAs = (stateName: string, outcome: 'REJECTED' | 'EXPIRED', fail: Fail) =>
+      step(stateName, 'CloseUnapproved', {
+        payload: { planId: JsonPath.stringAt('$.plan.planId'), outcome, error: JsonPath.objectAt('$.error') },
+        resultPath: '$.closed',
+      })
+        .addCatch(abort, catchAll)
+        .next(fail);
+    requestApproval.addCatch(
+      closeAs(
+        'MarkRejected',
+        'REJECTED',
+        new Fail(this, 'Rejected', { error: 'PlanRejectedError', causePath: '$.error.Cause' }),
+      ),
+      { errors: ['PlanRejectedError'], resultPath: '$.error' },
+    );
+    requestApproval.addCatch(
+      closeAs(
+        'MarkExpired',
+        'EXPIRED',
+        new Fail(this, 'Expired', {
+          error: 'PlanExpiredError',
+          cause: `nobody approved the plan within ${approvalTimeout.toHumanString()}`,
+        }),
+      ),
+      { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.error' },
+    );
+    requestApproval.addCatch(abort, catchAll);
+
+    const startRun = step('StartRun', 'StartRun', {
+      payload: { planId: JsonPath.stringAt('$.plan.planId') },
+      resultPath: '$.run',
+    }).addCatch(abort, catchAll);
+
+    // Pages of moves: the plan never travels whole through the state (256 KB payload limit).
+    const firstPage = new Pass(this, 'FirstPage', {
+      result: Result.fromObject({ next: null, hasMore: true }),
+      resultPath: '$.page',
+    });
+    const pageMoves = step('PageMoves', 'PageMoves', {
+      payload: {
+        planId: JsonPath.stringAt('$.plan.planId'),
+        after: JsonPath.stringAt('$.page.next'),
+        limit: pageSize,
+      },
+      resultPath: '$.page',
+    }).addCatch(abort, catchAll);
+
+    // One move: slot → child migration → outcome. Every path ends in RecordOutcome, which releases the slot.
+    const recordOutcome = step('RecordOutcome', 'RecordOutcome', { resultPath: '$' });
+    recordOutcome.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: JitterType.FULL,
+    });
+    const reserveSlot = step('ReserveSlot', 'ReserveSlot', {
+      payload: { move: JsonPath.objectAt('$.move') },
+      resultPath: '$.slot',
+    }).addCatch(recordOutcome, { errors: ['States.ALL'], resultPath: '$.failure' });
+    const waitForSlot = new Wait(this, 'WaitForSlot', { time: WaitTime.secondsPath('$.slot.waitSeconds') });
+    const startMigration = new StepFunctionsStartExecution(this, 'StartMigration', {
+      stateMachine: props.migratePartition,
+      integrationPattern: IntegrationPattern.RUN_JOB,
+      name: JsonPath.stringAt('$.move.childName'),
+      input: TaskInput.fromObject({
+        partition: JsonPath.stringAt('$.move.partition'),
+        targetCell: JsonPath.stringAt('$.move.to'),
+        canarySteps: JsonPath.listAt('$.move.canarySteps'),
+        moveId: JsonPath.stringAt('$.move.moveId'),
+      }),
+      // Keep the child's output out of the parent's state: only what the record needs.
+      resultSelector: {
+        executionArn: JsonPath.stringAt('$.ExecutionArn'),
+        status: JsonPath.stringAt('$.Status'),
+      },
+      resultPath: '$.migration',
+    })
+      .addRetry({
+        errors: ['StepFunctions.SdkClientException', 'StepFunctions.ThrottlingException'],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 5,
+        jitterStrategy: JitterType.FULL,
+      })
+      .addCatch(recordOutcome, { errors: ['States.ALL'], resultPath: '$.failure' });
+    startMigration.next(recordOutcome);
+    const skipped = new Pass(this, 'Skipped', {
+      parameters: { partition: JsonPath.stringAt('$.move.partition'), outcome: 'SKIPPED' },
+    });
+    const moveChain: IChainable = reserveSlot.next(
+      new Choice(this, 'SlotFree?')
+        .when(Condition.stringEquals('$.slot.decision', 'start'), startMigration)
+        .when(Condition.stringEquals('$.slot.decision', 'skip'), skipped)
+        .otherwise(waitForSlot.next(reserveSlot)),
+    );
+
+    const runMoves = new MapState(this, 'RunMoves', {
+      itemsPath: '$.page.moves',
+      maxConcurrency,
+      itemSelector: { move: JsonPath.objectAt('$$.Map.Item.Value') },
+      resultPath: JsonPath.DISCARD,
+    });
+    runMoves.itemProcessor(moveChain);
+    runMoves.addCatch(abort, catchAll);
+
+    const finish = step('FinishPlan', 'FinishPlan', {
+      payload: { planId: JsonPath.stringAt('$.plan.planId') },
+      resultPath: '$.result',
+    }).addCatch(abort, catchAll);
+    finish.next(
+      new Choice(this, 'PlanFailed?')
+        .when(
+          Condition.stringEquals('$.result.status', 'FAILED'),
+          new Fail(this, 'PlanFailed', {
+            error: 'PlanFailedError',
+            cause: 'every move of the plan failed or rolled back; see the plan header and the moves',
+          }),
+        )
+        .otherwise(new Succeed(this, 'Done', { outputPath: '$.result' })),
+    );
+
+    pageMoves
+      .next(runMoves)
+      .next(
+        new Choice(this, 'MorePages?')
+          .when(Condition.booleanEquals('$.page.hasMore', true), pageMoves)
+          .otherwise(finish),
+      );
+    const run = startRun.next(firstPage).next(pageMoves);
+    requestApproval.next(startRun);
+    const definition = validate.next(
+      new Choice(this, 'ApprovalRequired?')
+        .when(Condition.booleanEquals('$.plan.approval', true), requestApproval)
+        .otherwise(run),
+    );
+
+    const logGroup =
+      props.logGroup ??
+      new LogGroup(this, 'Logs', {
+        retention: RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      tracingEnabled: props.tracingEnabled ?? true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}

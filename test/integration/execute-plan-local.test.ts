@@ -1,0 +1,405 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
+import type { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
+import {
+  coordinationTableDefinition,
+  ensureTable,
+  plansTableDefinition,
+} from '../../src/adapters/dynamodb/table-definitions.ts';
+import type { RoutingClient } from '../../src/data-plane/routing-client.ts';
+import { shardOf } from '../../src/domain/data-plane/key-hash.ts';
+import { newPartitionRecord } from '../../src/domain/data-plane/partition-record.ts';
+import type { MovementPlan, PlannedMove } from '../../src/domain/planning/movement-plan.ts';
+import type { MigrationSlots } from '../../src/execute-plan/migration-slots.ts';
+import { approvePlan } from '../../src/execute-plan/plan-approval.ts';
+import { METRIC } from '../../src/lambda/metric-names.ts';
+import { cellIdFor, type EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
+import {
+  type ExecutePlanLocalDeps,
+  type ExecutePlanLocalResult,
+  LocalTaskTokens,
+  localExecutePlanDeps,
+  RecordingMetrics,
+  RecordingNotifier,
+  type RunExecutePlanLocallyOptions,
+  runExecutePlanLocally,
+} from '../../src/local/execute-plan-runner.ts';
+import { FaultInjector } from '../../src/local/fault-injector.ts';
+import { migrationRunner } from '../support/migration-harness.ts';
+import { clientOn, startTestCluster } from '../support/test-cluster.ts';
+
+/**
+ * The issue's proof for ExecutePlan: the state machine synthesized from its CDK construct runs under
+ * aws-local-stepfunctions, every Lambda Task bound to the real step handler against dynalite, and every
+ * `startExecution.sync:2` running the real MigratePartition locally (its own synthesized definition and
+ * handlers) on an embedded cluster with real data.
+ */
+
+const REGION = 'us-east-1';
+const [A, B, C] = [1, 2, 3].map((i) => cellIdFor(REGION, i));
+const KEYS = 12;
+
+describe('ExecutePlan, run locally from its synthesized definition', () => {
+  let cluster: EmbeddedCluster;
+  let client: RoutingClient;
+  let slots: MigrationSlots;
+  let plans: DynamoPlanRepository;
+  const summary: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startTestCluster([REGION], 3);
+    const home = cluster.clientFor(REGION);
+    await ensureTable(home, plansTableDefinition('prestage-plans'));
+    await ensureTable(home, coordinationTableDefinition('prestage-coordination'));
+    client = clientOn(cluster);
+    const probe = newDeps();
+    slots = probe.steps.slots;
+    plans = probe.steps.plans;
+  });
+
+  afterAll(async () => {
+    if (summary.length > 0) process.stdout.write(`\nExecutePlan local runs\n${summary.join('\n')}\n\n`);
+    await cluster?.close();
+  });
+
+  function newDeps(
+    options: { metrics?: RecordingMetrics; notifier?: RecordingNotifier } = {},
+  ): ExecutePlanLocalDeps {
+    return localExecutePlanDeps({
+      documents: documentClient(cluster.clientFor(REGION)),
+      plansTable: 'prestage-plans',
+      coordinationTable: 'prestage-coordination',
+      migrations: migrationRunner(cluster).runner,
+      maxConcurrentMovesPerCell: 2,
+      settings: { canarySteps: [0.5, 1] },
+      ...options,
+    });
+  }
+
+  /** Partitions with data in their source cells, and a stored plan moving them. */
+  async function storedPlan(
+    planId: string,
+    moves: readonly { from: string; to: string }[],
+    approval = false,
+  ): Promise<{ partitions: string[] }> {
+    const partitions: string[] = [];
+    const planned: PlannedMove[] = [];
+    for (const [i, move] of moves.entries()) {
+      const partition = `${planId}-p${i}`;
+      partitions.push(partition);
+      await cluster.partitions.createIfAbsent(newPartitionRecord(partition, move.from, 4, Date.now()));
+      for (let k = 0; k < KEYS; k++) await client.put(partition, `k${k}`, { partition, k });
+      planned.push({
+        partition,
+        from: move.from,
+        to: move.to,
+        bytes: 1000 * (i + 1),
+        priority: i + 1,
+        startByMs: Date.now() + 60_000,
+        deadlineMs: Date.now() + 120_000,
+        expectedDurationMs: 1000,
+        benefit: 1,
+        reasons: { locality: 1 },
+      });
+    }
+    const plan: MovementPlan = {
+      createdAtMs: Date.now(),
+      moves: planned,
+      costBefore: 10,
+      costAfter: 8,
+      deferred: {},
+      capacityForecast: [],
+    };
+    await plans.create(plan, { planId, trigger: 'manual', approval });
+    return { partitions };
+  }
+
+  async function expectServedFrom(partition: string, cell: string) {
+    const record = await cluster.partitions.get(partition);
+    expect({ partition, cell: record?.cell, phase: record?.routing.phase, fence: record?.fence }).toEqual({
+      partition,
+      cell,
+      phase: 'stable',
+      fence: undefined,
+    });
+    const fresh = clientOn(cluster);
+    for (let k = 0; k < KEYS; k++) {
+      const read = await fresh.get(partition, `k${k}`);
+      expect(JSON.parse(String(read.json))).toEqual({ partition, k });
+      // The data is in the cell routing points at, not only reachable through it.
+      const key = `k${k}`;
+      const item = await cluster.stores
+        .forCell(cell)
+        .getItem({ partition, shard: shardOf(key, record!.shards), key });
+      expect(item?.deleted).toBe(false);
+    }
+  }
+
+  function run(options: Omit<RunExecutePlanLocallyOptions, 'deps'> & { deps?: ExecutePlanLocalDeps }) {
+    return runExecutePlanLocally({ deps: options.deps ?? newDeps(), ...options });
+  }
+
+  function report(label: string, result: ExecutePlanLocalResult, ms: number) {
+    const cells = Object.entries(result.maxConcurrentPerCell)
+      .map(([cell, n]) => `${cell}=${n}`)
+      .join(' ');
+    summary.push(
+      `  ${label.padEnd(34)} ${result.status.padEnd(9)} ${String(result.children.length).padStart(2)} children, ` +
+        `max in flight ${result.maxConcurrent}, per cell ${cells || '-'}, ${(ms / 1000).toFixed(1)} s`,
+    );
+  }
+
+  it('(a) runs 6 moves across 3 cells in pages, never more than 2 migrations per cell, and moves the data', async () => {
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2 });
+    const moves = [
+      { from: A, to: B },
+      { from: A, to: C },
+      { from: B, to: C },
+      { from: B, to: A },
+      { from: C, to: A },
+      { from: C, to: B },
+    ];
+    const { partitions } = await storedPlan('plan-a', moves);
+    const metrics = new RecordingMetrics();
+    const t0 = Date.now();
+    const result = await run({
+      deps: newDeps({ metrics }),
+      planId: 'plan-a',
+      aslOptions: { maxConcurrency: 6, pageSize: 4 },
+    });
+    report('(a) 6 moves, 3 cells, limit 2/cell', result, Date.now() - t0);
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      planId: 'plan-a',
+      status: 'SUCCEEDED',
+      outcomes: { succeeded: 6, rolledBack: 0, failed: 0, skipped: 0 },
+      moveCount: 6,
+    });
+    expect(result.children.map((c) => c.status)).toEqual(Array(6).fill('SUCCEEDED'));
+    // The per-cell limit held at every instant, and it was the limit that bounded the run (not the Map).
+    for (const [cell, n] of Object.entries(result.maxConcurrentPerCell))
+      expect({ cell, n: n <= 2 }).toEqual({ cell, n: true });
+    expect(Math.max(...Object.values(result.maxConcurrentPerCell))).toBe(2);
+    expect(result.maxConcurrent).toBeGreaterThan(1);
+    // Child execution names are the deterministic ones from the plan.
+    expect(result.children.map((c) => c.name).sort()).toEqual(partitions.map((p) => `plan-a-${p}`).sort());
+    for (const [i, partition] of partitions.entries()) await expectServedFrom(partition, moves[i].to);
+    const header = await plans.getHeader('plan-a');
+    expect(header).toMatchObject({ status: 'SUCCEEDED', outcomes: { succeeded: 6 } });
+    const stored = await plans.allMoves('plan-a');
+    expect(stored.map((m) => m.status)).toEqual(Array(6).fill('SUCCEEDED'));
+    expect(
+      stored.every((m) => m.executionArn?.endsWith(`:execution:MigratePartition:plan-a-${m.partition}`)),
+    ).toBe(true);
+    expect(metrics.totals[METRIC.migrationsStarted]).toBe(6);
+    expect(metrics.totals[METRIC.migrationsSucceeded]).toBe(6);
+    expect(metrics.totals[METRIC.bytesMoved]).toBe(21_000);
+    expect(metrics.last[METRIC.migrationsInFlight]).toBe(0);
+    expect((await slots.holders()).holders).toEqual({});
+  });
+
+  it('(b) rolls back the one child migration that fails, finishes the others, and ends PARTIAL', async () => {
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2 });
+    const moves = [
+      { from: A, to: B },
+      { from: B, to: C },
+      { from: C, to: A },
+      { from: A, to: C },
+    ];
+    const { partitions } = await storedPlan('plan-b', moves);
+    const failing = partitions[1];
+    const faults = new FaultInjector();
+    faults.arm({ step: 'verify', mode: 'error', times: 1 });
+    const faulty = migrationRunner(cluster, { faults }).runner;
+    const metrics = new RecordingMetrics();
+    const t0 = Date.now();
+    const result = await run({
+      deps: newDeps({ metrics }),
+      planId: 'plan-b',
+      migrationsFor: (input) => (input.partition === failing ? faulty : undefined) as never,
+    });
+    report('(b) one child fails at verify', result, Date.now() - t0);
+    expect(faults.injected).toBe(1);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      status: 'PARTIAL',
+      outcomes: { succeeded: 3, rolledBack: 1, failed: 0, skipped: 0 },
+    });
+    const stored = await plans.allMoves('plan-b');
+    const byPartition = Object.fromEntries(stored.map((m) => [m.partition, m]));
+    expect(byPartition[failing]).toMatchObject({
+      status: 'ROLLED_BACK',
+      error: expect.stringMatching(/^MigrationRolledBackError/),
+    });
+    expect(byPartition[failing].error).toContain('InjectedFaultError');
+    // The failed partition is still served from its source; the others moved.
+    for (const [i, partition] of partitions.entries())
+      await expectServedFrom(partition, partition === failing ? moves[i].from : moves[i].to);
+    expect(await plans.getHeader('plan-b')).toMatchObject({ status: 'PARTIAL' });
+    expect(metrics.totals[METRIC.migrationsRolledBack]).toBe(1);
+    expect(metrics.totals[METRIC.migrationsSucceeded]).toBe(3);
+    expect((await slots.holders()).holders).toEqual({});
+  });
+
+  it('(c) waits for approval by task token, and `prestage approve` logic resumes it', async () => {
+    const { partitions } = await storedPlan(
+      'plan-c',
+      [
+        { from: A, to: B },
+        { from: B, to: A },
+      ],
+      true,
+    );
+    const tokens = new LocalTaskTokens();
+    const notifier = new RecordingNotifier();
+    let started = 0;
+    const t0 = Date.now();
+    const running = run({
+      deps: newDeps({ notifier }),
+      planId: 'plan-c',
+      taskTokens: tokens,
+      onChildStart: () => {
+        started++;
+      },
+    });
+    const waiting = await until(async () => {
+      const header = await plans.getHeader('plan-c');
+      return header?.status === 'PENDING_APPROVAL' ? header : undefined;
+    });
+    expect(waiting.taskToken).toBeTruthy();
+    // Nothing moves while the plan waits.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(started).toBe(0);
+    expect(notifier.messages).toHaveLength(1);
+    expect(notifier.messages[0].message).toContain('npx prestage approve plan-c');
+    const decision = await approvePlan({ plans, sender: tokens, planId: 'plan-c' });
+    expect(decision.decision).toBe('approved');
+    const result = await running;
+    report('(c) approved by task token', result, Date.now() - t0);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ status: 'SUCCEEDED', outcomes: { succeeded: 2 } });
+    expect(started).toBe(2);
+    await expectServedFrom(partitions[0], B);
+    const header = await plans.getHeader('plan-c');
+    expect(header?.status).toBe('SUCCEEDED');
+    expect(header?.taskToken).toBeUndefined();
+    // A second answer finds nothing to approve.
+    await expect(approvePlan({ plans, sender: tokens, planId: 'plan-c' })).rejects.toThrow(
+      "plan 'plan-c' is SUCCEEDED; only a plan waiting for approval (PENDING_APPROVAL) can be approved or rejected",
+    );
+  });
+
+  it('(c) a rejection ends the plan REJECTED with no move started', async () => {
+    const { partitions } = await storedPlan('plan-r', [{ from: A, to: C }], true);
+    const tokens = new LocalTaskTokens();
+    let started = 0;
+    const running = run({ planId: 'plan-r', taskTokens: tokens, onChildStart: () => void started++ });
+    await until(async () =>
+      (await plans.getHeader('plan-r'))?.status === 'PENDING_APPROVAL' ? true : undefined,
+    );
+    await approvePlan({
+      plans,
+      sender: tokens,
+      planId: 'plan-r',
+      reject: true,
+      reason: 'not during the sale',
+    });
+    const result = await running;
+    report('(c) rejected', result, 0);
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('PlanRejectedError');
+    expect(result.error?.cause).toContain('not during the sale');
+    expect(started).toBe(0);
+    const header = await plans.getHeader('plan-r');
+    expect(header).toMatchObject({
+      status: 'REJECTED',
+      statusReason: expect.stringContaining('not during the sale'),
+    });
+    expect((await plans.allMoves('plan-r')).map((m) => m.status)).toEqual(['PENDING']);
+    await expectServedFrom(partitions[0], A);
+  });
+
+  it('(c) a plan nobody approves in time EXPIRES', async () => {
+    await storedPlan('plan-x', [{ from: B, to: C }], true);
+    const tokens = new LocalTaskTokens();
+    const result = await run({
+      planId: 'plan-x',
+      taskTokens: tokens,
+      aslOptions: { approvalTimeoutSeconds: 1 },
+    });
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('PlanExpiredError');
+    const header = await plans.getHeader('plan-x');
+    expect(header?.status).toBe('EXPIRED');
+    expect(header?.taskToken).toBeUndefined();
+    await expect(approvePlan({ plans, sender: tokens, planId: 'plan-x' })).rejects.toThrow(/is EXPIRED/);
+  });
+
+  it('(d) a change of limits#migration while the plan runs applies to the moves still waiting', async () => {
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 1 });
+    // Every move touches cell A, so A's limit alone decides how many run at once.
+    const moves = [
+      { from: A, to: B },
+      { from: A, to: C },
+      { from: B, to: A },
+      { from: C, to: A },
+      { from: A, to: B },
+      { from: A, to: C },
+    ];
+    await storedPlan('plan-d', moves);
+    const runningAtStart: { onA: number; afterChange: boolean }[] = [];
+    let changed = false;
+    const t0 = Date.now();
+    const result = await run({
+      planId: 'plan-d',
+      aslOptions: { maxConcurrency: 6, pageSize: 10 },
+      onChildStart: async (_child, running) => {
+        runningAtStart.push({
+          onA: running.filter((c) => c.from === A || c.to === A).length,
+          afterChange: changed,
+        });
+        if (runningAtStart.length === 2 && !changed) {
+          await slots.writeLimits({ maxConcurrentMovesPerCell: 3 });
+          changed = true;
+        }
+      },
+    });
+    report('(d) limit 1 -> 3 while running', result, Date.now() - t0);
+    expect(result.output).toMatchObject({ status: 'SUCCEEDED', outcomes: { succeeded: 6 } });
+    const before = runningAtStart.filter((s) => !s.afterChange).map((s) => s.onA);
+    const after = runningAtStart.filter((s) => s.afterChange).map((s) => s.onA);
+    expect(before).toEqual([1, 1]);
+    expect(Math.max(...after)).toBeGreaterThan(1);
+    expect(Math.max(...after)).toBeLessThanOrEqual(3);
+    expect(result.maxConcurrentPerCell[A]).toBeLessThanOrEqual(3);
+  });
+
+  it('fails bad input with InvalidInputError before touching anything', async () => {
+    const missing = await run({ planId: 'plan-none' });
+    expect(missing.status).toBe('FAILED');
+    expect(missing.error).toEqual({
+      name: 'InvalidInputError',
+      cause: expect.stringContaining("plan 'plan-none' does not exist"),
+    });
+    const malformed = await run({ planId: 'x', input: { planId: 'has spaces', extra: 1 } });
+    expect(malformed.error?.name).toBe('InvalidInputError');
+    expect(malformed.error?.cause).toMatch(/event field 'planId'/);
+    // A finished plan does not run again.
+    const again = await run({ planId: 'plan-a' });
+    expect(again.error).toEqual({
+      name: 'InvalidInputError',
+      cause: expect.stringContaining('is SUCCEEDED'),
+    });
+  });
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
