@@ -99,7 +99,9 @@ export async function runModelServer(
   );
   await stop;
   await server.close();
-  io.stdout.write(`prestage model server stopped after ${server.stats.invocations} invocations\n`);
+  io.stdout.write(
+    `prestage model server stopped after ${server.stats.invocations} invocation${server.stats.invocations === 1 ? '' : 's'}\n`,
+  );
   return 0;
 }
 
