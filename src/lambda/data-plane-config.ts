@@ -104,9 +104,25 @@ export function awsDataPlane(config: DataPlaneConfig) {
   return { partitions, cells, directory, stores, accessStats };
 }
 
+/** A CloudWatch client per region, built on first use. */
+export function cloudWatchClients(
+  create: (region: string) => CloudWatchClient = (region) => new CloudWatchClient({ region }),
+) {
+  const clients = new Map<string, CloudWatchClient>();
+  return (region: string) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = create(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
+
 /** Dependencies of the migration step Lambdas. */
 export function awsMigrationDeps(config: DataPlaneConfig): MigrationDeps & { directory: CellDirectory } {
   const plane = awsDataPlane(config);
+  const cloudwatchIn = cloudWatchClients();
   return {
     partitions: plane.partitions,
     cells: plane.cells,
@@ -114,7 +130,11 @@ export function awsMigrationDeps(config: DataPlaneConfig): MigrationDeps & { dir
     directory: plane.directory,
     lease: config.lease,
     tuning: DEFAULT_TUNING,
-    health: new AlarmHealthCheck(new CloudWatchClient({ region: config.region }), config.canaryAlarmPrefix),
+    // The canary alarm lives in the target cell's region (the step handler refreshes the directory first).
+    health: new AlarmHealthCheck(
+      (targetCell) => cloudwatchIn(plane.directory.regionOf(targetCell)),
+      config.canaryAlarmPrefix,
+    ),
     wallNow: Date.now,
     monoNow: () => performance.now(),
     sleep: (delayMs) => new Promise((resolve) => setTimeout(resolve, delayMs)),

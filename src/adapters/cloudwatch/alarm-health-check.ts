@@ -2,21 +2,28 @@ import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cl
 import type { CanaryHealthCheck } from '../../migration/migration-deps.ts';
 
 /**
- * The canary health check in AWS: the target cell is unhealthy while its CloudWatch alarm is in ALARM
- * (the data stack creates one alarm per cell, named `<prefix><cellId>`, on the interceptor's error metrics).
+ * The canary health check in AWS: the target cell is unhealthy while its CloudWatch alarm is in ALARM (each
+ * region's cell stack creates one alarm per cell, named `<prefix><cellId>`, on the cell table's server errors and
+ * throttles). Alarms live in the cell's own region, so the client is chosen per target cell.
  */
 export class AlarmHealthCheck implements CanaryHealthCheck {
-  private readonly cloudwatch: CloudWatchClient;
+  private readonly cloudwatchFor: (targetCell: string) => CloudWatchClient;
   private readonly alarmPrefix: string;
 
-  constructor(cloudwatch: CloudWatchClient, alarmPrefix: string) {
-    this.cloudwatch = cloudwatch;
+  /** `cloudwatch`: one client for every cell, or the client of the region each target cell lives in. */
+  constructor(
+    cloudwatch: CloudWatchClient | ((targetCell: string) => CloudWatchClient),
+    alarmPrefix: string,
+  ) {
+    this.cloudwatchFor = typeof cloudwatch === 'function' ? cloudwatch : () => cloudwatch;
     this.alarmPrefix = alarmPrefix;
   }
 
   async check(targetCell: string) {
     const name = `${this.alarmPrefix}${targetCell}`;
-    const result = await this.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+    const result = await this.cloudwatchFor(targetCell).send(
+      new DescribeAlarmsCommand({ AlarmNames: [name] }),
+    );
     const alarm = result.MetricAlarms?.[0];
     const healthy = alarm?.StateValue !== 'ALARM';
     return {

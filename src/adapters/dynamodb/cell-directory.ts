@@ -27,6 +27,13 @@ export class CellDirectory {
     this.loadedAtMs = nowMs;
   }
 
+  /** The region a cell lives in (from the last load). */
+  regionOf(cellId: string): string {
+    const cell = this.cells.get(cellId);
+    if (!cell) throw new CellUnavailableError(cellId);
+    return cell.region;
+  }
+
   resolve(cellId: string): { client: DynamoDBClient; table: string } {
     const cell = this.cells.get(cellId);
     if (!cell) throw new CellUnavailableError(cellId);

@@ -34,4 +34,20 @@ describe('AlarmHealthCheck', () => {
       healthy: true,
     });
   });
+
+  it("asks the client of the target cell (the alarm lives in the cell's region)", async () => {
+    const seenIn: Record<string, unknown[]> = { 'eu-west-1': [], 'us-east-1': [] };
+    const clients = {
+      'eu-west-1': cloudwatch('ALARM', seenIn['eu-west-1']),
+      'us-east-1': cloudwatch('OK', seenIn['us-east-1']),
+    };
+    const regionOf: Record<string, keyof typeof clients> = { 'euw1-a': 'eu-west-1', 'use1-a': 'us-east-1' };
+    const check = new AlarmHealthCheck((cell) => clients[regionOf[cell]], 'errors-');
+    expect((await check.check('euw1-a')).healthy).toBe(false);
+    expect((await check.check('use1-a')).healthy).toBe(true);
+    expect(seenIn).toEqual({
+      'eu-west-1': [{ AlarmNames: ['errors-euw1-a'] }],
+      'us-east-1': [{ AlarmNames: ['errors-use1-a'] }],
+    });
+  });
 });
