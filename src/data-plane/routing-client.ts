@@ -52,6 +52,8 @@ export interface RoutingClientOptions {
   readonly readRepairRate?: number;
   readonly accessRecorder?: AccessRecorder;
   readonly health?: CellHealth;
+  /** Told which cell served each read or write (its primary, for a split read), e.g. for locality metrics. */
+  readonly onServed?: (served: ServedRequest) => void;
   /** Cells list cache lifetime (placement only). @default 30 s */
   readonly cellsTtlMs?: number;
   readonly monoNow?: () => number;
@@ -64,6 +66,13 @@ export interface CallOptions {
   readonly region?: string;
   /** Client identity for co-access sampling. */
   readonly clientId?: string;
+}
+
+export interface ServedRequest {
+  readonly partition: string;
+  readonly cell: string;
+  /** The caller's region (`x-prestage-region`), or this process's. */
+  readonly callerRegion: string;
 }
 
 export interface ReadResult {
@@ -122,6 +131,7 @@ export class RoutingClient {
         await this.onCell(route.cells[1], (store) => store.putIfNewer(item!)).catch(() => undefined);
       }
     }
+    this.served(partition, route.kind === 'one' ? route.cell : route.cells[0], call);
     if (!item || item.deleted) throw new ItemNotFoundError(partition, key);
     return { json: decodeValue(item.encoding, item.value), version: item.version };
   }
@@ -208,6 +218,7 @@ export class RoutingClient {
         throw new VersionConflictError(call.ifMatch ?? 0, result.currentVersion);
       }
       if (route.kind === 'mirrored') await this.mirror(route.mirror, write, result.version);
+      this.served(partition, primary, call);
       return { version: result.version };
     }
     throw new WriteOutcomeUnknownError();
@@ -325,6 +336,10 @@ export class RoutingClient {
 
   private count(partition: string, call: CallOptions): void {
     this.options.accessRecorder?.record(partition, call.region ?? this.options.region, call.clientId);
+  }
+
+  private served(partition: string, cell: string, call: CallOptions): void {
+    this.options.onServed?.({ partition, cell, callerRegion: call.region ?? this.options.region });
   }
 
   private async onCell<T>(cell: string, operation: (store: CellDataStore) => Promise<T>): Promise<T> {
