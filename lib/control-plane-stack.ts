@@ -1,13 +1,243 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import {
+  MIGRATION_TASK_NAMES,
+  MIGRATION_TASKS,
+  type MigrationTaskName,
+} from '../src/domain/migration/migration-tasks.ts';
+import { CONTROL_PLANE_ENV } from '../src/lambda/control-plane-env.ts';
+import { DATA_PLANE_ENV } from '../src/lambda/data-plane-config.ts';
+import { CellRegistration } from './cell-registration.ts';
 import { ControlPlaneTables } from './control-plane-tables.ts';
+import { MigratePartitionWorkflow } from './migrate-partition-workflow.ts';
+import { acknowledgeCustomResourceProvider, acknowledgeStateMachineRole } from './nag-acknowledgements.ts';
+import { OperationsDashboard } from './operations-dashboard.ts';
+import type { PrestageConfig } from './prestage-config.ts';
+import { PrestageFunction, type PrestageFunctionProps } from './prestage-function.ts';
+import { grantCellTables, grantDescribeCanaryAlarms, grantTable } from './prestage-grants.ts';
 
-/** The control plane in the home region. The profiler, planner and workflows join it in later increments. */
+export interface ControlPlaneStackProps extends StackProps {
+  readonly config: PrestageConfig;
+}
+
+/**
+ * The control plane in the home region: the control-plane tables, every Lambda (interceptor with an IAM-auth
+ * Function URL, the MigratePartition steps, …), the state machines, the approval and alarm topics, the
+ * dead-letter queues, and the registration of the configured cells in the cells table. Cell tables in other
+ * regions are addressed by name (`<cellTablePrefix><cellId>`), never by cross-stack reference.
+ */
 export class ControlPlaneStack extends Stack {
+  readonly config: PrestageConfig;
   readonly tables: ControlPlaneTables;
+  /** Encrypts the topics and the dead-letter queues. */
+  readonly messagingKey: Key;
+  readonly approvalTopic: Topic;
+  readonly alarmTopic: Topic;
+  readonly interceptor: PrestageFunction;
+  readonly migrationSteps = {} as Record<MigrationTaskName, PrestageFunction>;
+  readonly migratePartition: MigratePartitionWorkflow;
+  readonly dashboard: OperationsDashboard;
+  /** Every dead-letter queue, alarmed on the dashboard. */
+  readonly deadLetterQueues: { name: string; queue: Queue }[] = [];
+  /** Every Lambda of the stack, by id. */
+  readonly functions = new Map<string, PrestageFunction>();
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
+    const { config } = props;
+    this.config = config;
     this.tables = new ControlPlaneTables(this, 'Tables');
+
+    this.messagingKey = new Key(this, 'MessagingKey', {
+      enableKeyRotation: true,
+      description: 'prestage topics and dead-letter queues',
+    });
+    // CloudWatch alarms publish to the encrypted alarm topic.
+    this.messagingKey.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.approvalTopic = new Topic(this, 'ApprovalTopic', {
+      displayName: 'prestage plans waiting for approval',
+      masterKey: this.messagingKey,
+      enforceSSL: true,
+    });
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'prestage alarms',
+      masterKey: this.messagingKey,
+      enforceSSL: true,
+    });
+    if (config.alarmEmail) {
+      this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
+    }
+
+    this.interceptor = this.addFunction('Interceptor', {
+      entry: 'functions/interceptor/handler.ts',
+      description: 'prestage request interceptor: routes the data API to the cell holding each partition',
+      serviceName: 'prestage-interceptor',
+      environment: this.dataPlaneEnvironment(),
+      timeout: Duration.seconds(10),
+      memorySize: 1024,
+    });
+    this.grantInterceptor(this.interceptor);
+    const url = this.interceptor.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+    new CfnOutput(this, 'InterceptorUrl', {
+      value: url.url,
+      description: 'Data API (SigV4, service lambda)',
+    });
+
+    for (const name of MIGRATION_TASK_NAMES) {
+      const step = this.addFunction(`Migrate${name}`, {
+        entry: `functions/migrate-partition/${MIGRATION_TASKS[name].file}.ts`,
+        description: `prestage MigratePartition step ${name}`,
+        serviceName: 'prestage-migrate-partition',
+        environment: this.dataPlaneEnvironment(),
+        timeout: Duration.seconds(90),
+        memorySize: 1024,
+      });
+      this.grantMigrationStep(step, name === 'CanaryHealth');
+      this.migrationSteps[name] = step;
+    }
+    const migrationStepFunctions = {} as Record<MigrationTaskName, IFunction>;
+    for (const name of MIGRATION_TASK_NAMES) migrationStepFunctions[name] = this.migrationSteps[name].fn;
+    this.migratePartition = new MigratePartitionWorkflow(this, 'MigratePartition', {
+      steps: migrationStepFunctions,
+      taskTimeout: Duration.seconds(120),
+    });
+
+    acknowledgeStateMachineRole(
+      this.migratePartition.stateMachine,
+      MIGRATION_TASK_NAMES.map((name) => this.migrationSteps[name].fn),
+    );
+
+    new CellRegistration(this, 'Cells', { config, table: this.tables.cells, key: this.tables.encryptionKey });
+    acknowledgeCustomResourceProvider(this);
+
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      config,
+      alarmTopic: this.alarmTopic,
+      migratePartition: this.migratePartition.stateMachine,
+      interceptor: this.interceptor.fn,
+      deadLetterQueues: this.deadLetterQueues,
+    });
+  }
+
+  /** A Lambda with the stack's log retention, registered for the dashboard and the checks. */
+  protected addFunction(id: string, props: Omit<PrestageFunctionProps, 'logRetention'>): PrestageFunction {
+    const fn = new PrestageFunction(this, id, {
+      ...props,
+      logRetention: this.config.logRetentionDays as RetentionDays,
+    });
+    this.functions.set(id, fn);
+    return fn;
+  }
+
+  /** Environment of the data-plane Lambdas (DATA_PLANE_ENV). AWS_REGION is set by Lambda itself. */
+  dataPlaneEnvironment(): Record<string, string> {
+    return {
+      [DATA_PLANE_ENV.partitionsTable]: this.tables.partitions.tableName,
+      [DATA_PLANE_ENV.cellsTable]: this.tables.cells.tableName,
+      [DATA_PLANE_ENV.accessStatsTable]: this.tables.accessStats.tableName,
+      [DATA_PLANE_ENV.homeRegion]: this.config.homeRegion,
+      [DATA_PLANE_ENV.canaryAlarmPrefix]: this.config.names.canaryAlarmPrefix,
+    };
+  }
+
+  /** Environment of the control-plane Lambdas (CONTROL_PLANE_ENV and DATA_PLANE_ENV), without function/state machine ARNs. */
+  controlPlaneEnvironment(): Record<string, string> {
+    const c = this.config;
+    const model = c.forecastModel;
+    return {
+      ...this.dataPlaneEnvironment(),
+      [CONTROL_PLANE_ENV.scoresTable]: this.tables.scores.tableName,
+      [CONTROL_PLANE_ENV.plansTable]: this.tables.plans.tableName,
+      [CONTROL_PLANE_ENV.coordinationTable]: this.tables.coordination.tableName,
+      [CONTROL_PLANE_ENV.idempotencyTable]: this.tables.idempotency.tableName,
+      [CONTROL_PLANE_ENV.approvalMode]: c.approvalMode,
+      [CONTROL_PLANE_ENV.forecastModel]: model.kind === 'embedded' ? 'embedded' : 'sagemaker',
+      [CONTROL_PLANE_ENV.forecastContract]: model.kind === 'sagemaker' ? model.contract : 'deepar',
+      [CONTROL_PLANE_ENV.intervalSeconds]: String(c.profiler.interval.toSeconds()),
+      [CONTROL_PLANE_ENV.horizonSteps]: String(c.profiler.horizonSteps),
+      [CONTROL_PLANE_ENV.profilerShards]: String(c.profiler.shards),
+      [CONTROL_PLANE_ENV.scaleOutBufferMinutes]: String(c.scaling.predictiveBufferMinutes),
+      [CONTROL_PLANE_ENV.maxConcurrentMovesPerCell]: String(c.migration.maxConcurrentMovesPerCell),
+      [CONTROL_PLANE_ENV.maxBytesPerCycle]: String(c.migration.maxBytesPerCycle),
+      [CONTROL_PLANE_ENV.canarySteps]: c.migration.canarySteps.join(','),
+      [CONTROL_PLANE_ENV.scalingCooldownMinutes]: String(c.scaling.cooldownMinutes),
+      [CONTROL_PLANE_ENV.cellTablePrefix]: c.names.cellTablePrefix,
+      [CONTROL_PLANE_ENV.capacityAlarmPrefix]: c.names.capacityAlarmPrefix,
+      [CONTROL_PLANE_ENV.dataRegions]: c.dataRegions.join(','),
+    };
+  }
+
+  /** A KMS-encrypted, SSL-only dead-letter queue for an asynchronously invoked Lambda. */
+  protected deadLetterQueue(id: string): Queue {
+    const queue = new Queue(this, `${id}DeadLetters`, {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.messagingKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue (of an asynchronously invoked Lambda)',
+    });
+    Validations.of(queue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is itself a dead-letter queue; nothing consumes it but an operator',
+    });
+    this.deadLetterQueues.push({ name: id, queue });
+    return queue;
+  }
+
+  /**
+   * Interceptor: partitions GetItem/PutItem (routing, first-write placement), cells Scan/GetItem (directory),
+   * access stats UpdateItem (counts), cell tables GetItem/UpdateItem/PutItem (reads, writes, mirror/read repair).
+   */
+  private grantInterceptor(fn: PrestageFunction): void {
+    const { partitions, cells, accessStats, encryptionKey } = this.tables;
+    grantTable(fn.role, partitions, encryptionKey, ['GetItem', 'PutItem']);
+    grantTable(fn.role, cells, encryptionKey, ['Scan', 'GetItem']);
+    grantTable(fn.role, accessStats, encryptionKey, ['UpdateItem']);
+    grantCellTables(fn.role, fn.role, this.config, ['GetItem', 'UpdateItem', 'PutItem']);
+  }
+
+  /**
+   * MigratePartition steps: partitions GetItem/PutItem (fence and routing, compare-and-set), cells Scan/GetItem
+   * (directory), cell tables GetItem/BatchGetItem/PutItem/DeleteItem/BatchWriteItem/Query (copy, catch-up on the
+   * `changes` index, verify, repair, remove); CanaryHealth also DescribeAlarms on the canary alarms.
+   */
+  private grantMigrationStep(fn: PrestageFunction, readsAlarms: boolean): void {
+    const { partitions, cells, encryptionKey } = this.tables;
+    grantTable(fn.role, partitions, encryptionKey, ['GetItem', 'PutItem']);
+    grantTable(fn.role, cells, encryptionKey, ['Scan', 'GetItem']);
+    grantCellTables(fn.role, fn.role, this.config, [
+      'GetItem',
+      'BatchGetItem',
+      'PutItem',
+      'DeleteItem',
+      'BatchWriteItem',
+      'Query',
+    ]);
+    if (readsAlarms) grantDescribeCanaryAlarms(fn.role, fn.role, this.config);
+  }
+
+  /** Function by id (for the wiring of later workflows). */
+  fnOf(id: string): IFunction {
+    const fn = this.functions.get(id);
+    if (!fn) throw new Error(`ControlPlaneStack: no function ${id}`);
+    return fn.fn;
   }
 }

@@ -1,7 +1,19 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import {
+  accessStatsTableDefinition,
+  cellsTableDefinition,
+  coordinationTableDefinition,
+  idempotencyTableDefinition,
+  partitionsTableDefinition,
+  plansTableDefinition,
+  scoresTableDefinition,
+  TTL_ATTRIBUTE,
+} from '../src/adapters/dynamodb/table-definitions.ts';
+import { tableSchemaOf } from './table-schema.ts';
 
 export interface ControlPlaneTablesProps {
   /**
@@ -16,16 +28,24 @@ export interface ControlPlaneTablesProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Powertools idempotency records expire on `expiration` (the library's attribute name). */
+const IDEMPOTENCY_TTL_ATTRIBUTE = 'expiration';
+
 /**
- * The control plane's state: partition metadata (placement, routing, fence, version), the cell topology,
- * affinity scores and movement plans. Every table has a customer-managed KMS key and point-in-time recovery.
+ * The control plane's state: partition metadata (placement, routing, fence, version), the cell topology, access
+ * counts, affinity scores, movement plans, coordination records (locks, cooldowns, cycles, run-time limits) and
+ * idempotency records. Key schemas come from src/adapters/dynamodb/table-definitions.ts. Every table has a
+ * customer-managed KMS key and point-in-time recovery.
  */
 export class ControlPlaneTables extends Construct {
   readonly encryptionKey: IKey;
   readonly partitions: ITable;
   readonly cells: ITable;
+  readonly accessStats: ITable;
   readonly scores: ITable;
   readonly plans: ITable;
+  readonly coordination: ITable;
+  readonly idempotency: ITable;
 
   constructor(scope: Construct, id: string, props: ControlPlaneTablesProps = {}) {
     super(scope, id);
@@ -33,10 +53,11 @@ export class ControlPlaneTables extends Construct {
       props.encryptionKey ??
       new Key(this, 'Key', { enableKeyRotation: true, description: 'prestage control-plane tables' });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const table = (name: string, withSortKey: boolean, ttl?: string) =>
-      new Table(this, name, {
-        partitionKey: { name: 'pk', type: AttributeType.STRING },
-        sortKey: withSortKey ? { name: 'sk', type: AttributeType.STRING } : undefined,
+    const table = (name: string, definition: CreateTableCommandInput, ttl?: string) => {
+      const schema = tableSchemaOf(definition);
+      const created = new Table(this, name, {
+        partitionKey: schema.partitionKey,
+        sortKey: schema.sortKey,
         billingMode: BillingMode.PAY_PER_REQUEST,
         encryption: TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: this.encryptionKey,
@@ -44,9 +65,19 @@ export class ControlPlaneTables extends Construct {
         timeToLiveAttribute: ttl,
         removalPolicy,
       });
-    this.partitions = table('Partitions', false);
-    this.cells = table('Cells', false);
-    this.scores = table('Scores', false, 'expiresAt');
-    this.plans = table('Plans', true, 'expiresAt');
+      for (const index of schema.globalSecondaryIndexes) created.addGlobalSecondaryIndex(index);
+      return created;
+    };
+    this.partitions = table('Partitions', partitionsTableDefinition('partitions'));
+    this.cells = table('Cells', cellsTableDefinition('cells'));
+    this.accessStats = table('AccessStats', accessStatsTableDefinition('access-stats'), TTL_ATTRIBUTE);
+    this.scores = table('Scores', scoresTableDefinition('scores'), TTL_ATTRIBUTE);
+    this.plans = table('Plans', plansTableDefinition('plans'), TTL_ATTRIBUTE);
+    this.coordination = table('Coordination', coordinationTableDefinition('coordination'), TTL_ATTRIBUTE);
+    this.idempotency = table(
+      'Idempotency',
+      idempotencyTableDefinition('idempotency'),
+      IDEMPOTENCY_TTL_ATTRIBUTE,
+    );
   }
 }

@@ -2,50 +2,319 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ControlPlaneStack } from '../../../lib/control-plane-stack.ts';
 import { addSecurityChecks } from '../../../lib/security-checks.ts';
+import {
+  accessStatsTableDefinition,
+  cellsTableDefinition,
+  coordinationTableDefinition,
+  idempotencyTableDefinition,
+  partitionsTableDefinition,
+  plansTableDefinition,
+  scoresTableDefinition,
+} from '../../../src/adapters/dynamodb/table-definitions.ts';
+import { MIGRATION_TASK_NAMES } from '../../../src/domain/migration/migration-tasks.ts';
+import { DATA_PLANE_ENV } from '../../../src/lambda/data-plane-config.ts';
+import { synthesizePrestage } from './prestage-synth.ts';
+
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Effect: string;
+};
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+/** Actions AWS authorizes on no resource narrower than `*`. */
+const STAR_ONLY_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'cloudwatch:GetMetricData',
+  'cloudwatch:PutMetricData',
+  'ecr:GetAuthorizationToken',
+  // Step Functions log delivery (CDK grants these to every state machine role with logging).
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
 
 describe('ControlPlaneStack', () => {
-  const template = Template.fromStack(new ControlPlaneStack(new App(), 'Test'));
+  const { controlPlane: template, config, stacks } = synthesizePrestage();
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const functions = ofType('AWS::Lambda::Function').filter(
+    ([id]) => !id.startsWith('AWS679f53fac002430cb0da5b7982bd2287'),
+  );
 
-  it('encrypts every table with the customer-managed key and enables point-in-time recovery', () => {
-    const tables = template.findResources('AWS::DynamoDB::Table');
-    expect(Object.keys(tables)).toHaveLength(4);
-    template.allResourcesProperties('AWS::DynamoDB::Table', {
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      BillingMode: 'PAY_PER_REQUEST',
-    });
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  it('passes the cdk-nag AwsSolutions and Serverless packs with zero unacknowledged findings', () => {
+    // synthesizePrestage throws, listing every finding, if any is left.
+    expect(functions.length).toBeGreaterThanOrEqual(1 + MIGRATION_TASK_NAMES.length);
   });
 
-  it('retains the tables when the stack is deleted', () => {
-    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
-      expect(table.DeletionPolicy).toBe('Retain');
+  it('runs every prestage Lambda on Node 24, arm64, ESM-bundled, with X-Ray and a log group with retention', () => {
+    for (const [id, fn] of functions) {
+      expect(fn.Properties, id).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+      const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resources[logGroup].Properties.RetentionInDays, id).toBe(config.logRetentionDays);
+      expect(fn.Properties.MemorySize, id).toBeGreaterThanOrEqual(128);
+      expect(fn.Properties.Timeout, id).toBeGreaterThan(3);
     }
   });
+
+  it('gives the data-plane Lambdas the DATA_PLANE_ENV names of the tables and the home region', () => {
+    const env = new Capture();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('request interceptor'),
+      Environment: { Variables: env },
+    });
+    expect(env.asObject()).toMatchObject({
+      [DATA_PLANE_ENV.partitionsTable]: { Ref: expect.stringMatching(/^TablesPartitions/) },
+      [DATA_PLANE_ENV.cellsTable]: { Ref: expect.stringMatching(/^TablesCells/) },
+      [DATA_PLANE_ENV.accessStatsTable]: { Ref: expect.stringMatching(/^TablesAccessStats/) },
+      [DATA_PLANE_ENV.homeRegion]: config.homeRegion,
+      [DATA_PLANE_ENV.canaryAlarmPrefix]: 'prestage-cell-errors-',
+      POWERTOOLS_METRICS_NAMESPACE: 'Prestage',
+    });
+  });
+
+  it('serves the interceptor through a Function URL with AWS_IAM auth', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InterceptorFunction'), 'Arn'] },
+    });
+  });
+
+  it('builds every control-plane table from its table definition, with a customer-managed key, PITR and TTL', () => {
+    const expected = [
+      ['Partitions', partitionsTableDefinition('t'), undefined],
+      ['Cells', cellsTableDefinition('t'), undefined],
+      ['AccessStats', accessStatsTableDefinition('t'), 'expiresAt'],
+      ['Scores', scoresTableDefinition('t'), 'expiresAt'],
+      ['Plans', plansTableDefinition('t'), 'expiresAt'],
+      ['Coordination', coordinationTableDefinition('t'), 'expiresAt'],
+      ['Idempotency', idempotencyTableDefinition('t'), 'expiration'],
+    ] as const;
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(expected.length);
+    for (const [name, definition, ttl] of expected) {
+      const [id, table] = tables.find(([tableId]) => tableId.startsWith(`Tables${name}`))!;
+      expect(table.Properties, id).toMatchObject({
+        KeySchema: definition.KeySchema,
+        AttributeDefinitions: definition.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: expect.anything() },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      expect(table.Properties.TimeToLiveSpecification, id).toEqual(
+        ttl ? { AttributeName: ttl, Enabled: true } : undefined,
+      );
+      expect(table.DeletionPolicy, id).toBe('Retain');
+    }
+  });
+
+  it('encrypts the topics and the queues with a customer-managed key and refuses plain HTTP', () => {
+    for (const [id, topic] of ofType('AWS::SNS::Topic')) {
+      expect(topic.Properties.KmsMasterKeyId, id).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^MessagingKey/), 'Arn'],
+      });
+    }
+    expect(ofType('AWS::SNS::Topic').map(([, t]) => t.Properties.DisplayName)).toEqual([
+      'prestage plans waiting for approval',
+      'prestage alarms',
+    ]);
+    for (const [id, queue] of ofType('AWS::SQS::Queue')) {
+      expect(queue.Properties.KmsMasterKeyId ?? queue.Properties.SqsManagedSseEnabled, id).toBeTruthy();
+    }
+    for (const [id, policy] of [...ofType('AWS::SNS::TopicPolicy'), ...ofType('AWS::SQS::QueuePolicy')]) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      expect(
+        statements.some((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'),
+        id,
+      ).toBe(true);
+    }
+    template.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('grants `*` resources only for actions that allow nothing narrower, across every IAM policy', () => {
+    const policies = [
+      ...ofType('AWS::IAM::Policy').map(([id, p]) => [id, p.Properties.PolicyDocument] as const),
+      ...ofType('AWS::IAM::Role').flatMap(([id, r]) =>
+        ((r.Properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
+          (p) => [id, p.PolicyDocument] as const,
+        ),
+      ),
+    ];
+    expect(policies.length).toBeGreaterThan(MIGRATION_TASK_NAMES.length);
+    for (const [id, document] of policies) {
+      for (const statement of (document as { Statement: Statement[] }).Statement) {
+        if (!resourcesOf(statement).includes('*')) continue;
+        for (const action of actionsOf(statement)) {
+          expect(STAR_ONLY_ACTIONS.has(action), `${id}: ${action} on *`).toBe(true);
+        }
+        if (actionsOf(statement).includes('cloudwatch:PutMetricData')) {
+          expect(statement.Condition, `${id}: PutMetricData needs a namespace condition`).toBeDefined();
+        }
+      }
+      for (const statement of (document as { Statement: Statement[] }).Statement) {
+        for (const action of actionsOf(statement)) expect(action, id).not.toMatch(/\*$/);
+      }
+    }
+  });
+
+  it('grants the interceptor exactly its handler’s DynamoDB actions, per table', () => {
+    const statements = statementsOf('Interceptor');
+    expect(dynamoGrants(statements)).toEqual({
+      TablesPartitions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      TablesCells: ['dynamodb:GetItem', 'dynamodb:Scan'],
+      TablesAccessStats: ['dynamodb:UpdateItem'],
+      'prestage-cell-*': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    });
+    // Cell keys in other regions: only through DynamoDB, only the key with the cell alias.
+    const kms = statements.filter(
+      (s) => actionsOf(s).includes('kms:Decrypt') && s.Condition?.StringEquals?.['kms:ViaService'],
+    );
+    expect(kms.map((s) => s.Condition!.StringEquals['kms:ViaService']).sort()).toEqual(
+      config.dataRegions.map((r) => `dynamodb.${r}.amazonaws.com`).sort(),
+    );
+    for (const s of kms) {
+      expect(s.Condition!['ForAnyValue:StringEquals']['kms:ResourceAliases']).toEqual([
+        'alias/prestage-cells',
+      ]);
+    }
+  });
+
+  it('lets only the CanaryHealth step read the canary alarms, in every data region', () => {
+    for (const name of MIGRATION_TASK_NAMES) {
+      const statements = statementsOf(`Migrate${name}`);
+      const alarmReads = statements.filter((s) => actionsOf(s).includes('cloudwatch:DescribeAlarms'));
+      if (name !== 'CanaryHealth') {
+        expect(alarmReads, name).toEqual([]);
+        continue;
+      }
+      expect(JSON.stringify(alarmReads[0].Resource)).toContain(':alarm:prestage-cell-errors-*');
+      for (const region of config.dataRegions) {
+        expect(JSON.stringify(alarmReads[0].Resource)).toContain(`:cloudwatch:${region}:`);
+      }
+      expect(dynamoGrants(statements)).toEqual({
+        TablesPartitions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        TablesCells: ['dynamodb:GetItem', 'dynamodb:Scan'],
+        'prestage-cell-*': [
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+        ],
+      });
+    }
+  });
+
+  it('logs every state machine at level ALL with execution data, and traces it with X-Ray', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines.length).toBeGreaterThanOrEqual(1);
+    for (const [id, machine] of machines) {
+      expect(machine.Properties, id).toMatchObject({
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      });
+    }
+  });
+
+  it('registers each configured cell in the cells table at deploy time, keeping a run-time status', () => {
+    const registrations = ofType('Custom::AWS');
+    expect(registrations).toHaveLength(3);
+    const create = JSON.stringify(registrations.map(([, r]) => r.Properties.Create));
+    for (const id of ['use1-a', 'use1-b', 'euw1-a']) {
+      expect(create).toContain(`prestage-cell-${id}`);
+    }
+    expect(create).toContain('if_not_exists(#status, :active)');
+  });
+
+  it('sends alarms to the alarm topic and builds the dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const metric of [
+      'MigrationsInFlight',
+      'MigrationsRolledBack',
+      'BytesMoved',
+      'PlanMoves',
+      'ForecastMASE',
+    ]) {
+      expect(body).toContain(metric);
+    }
+    expect(body).toContain('InterceptorLocalRequests');
+    expect(body).toContain('prestage-cell-euw1-a');
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(2);
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+    }
+    const names = alarms.map(([, a]) => String(a.Properties.AlarmName));
+    expect(names.some((n) => /MigrationsFailed/.test(n))).toBe(true);
+    expect(names.some((n) => /MigratePartition/.test(n))).toBe(true);
+  });
+
+  it('deploys after the cell stacks it names', () => {
+    const dependencies = stacks.controlPlane.dependencies.map((s) => (s as Stack).stackName).sort();
+    expect(dependencies).toEqual(config.dataRegions.map((r) => `PrestageCells-${r}`).sort());
+  });
+
+  /** Statements of the role of the PrestageFunction with construct id `id`. */
+  function statementsOf(id: string): Statement[] {
+    const policies = ofType('AWS::IAM::Policy').filter(([policyId]) =>
+      policyId.startsWith(`${id}RoleDefaultPolicy`),
+    );
+    expect(policies, id).toHaveLength(1);
+    return (policies[0][1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+  }
+
+  /** DynamoDB actions by table (construct-id prefix for this stack's tables, name pattern for cell tables). */
+  function dynamoGrants(statements: Statement[]): Record<string, string[]> {
+    const grants: Record<string, Set<string>> = {};
+    for (const s of statements) {
+      const actions = actionsOf(s).filter((a) => a.startsWith('dynamodb:'));
+      if (actions.length === 0) continue;
+      for (const resource of resourcesOf(s)) {
+        const text = JSON.stringify(resource);
+        const key =
+          /table\/prestage-cell-\*/.test(text) && !text.includes('/index/')
+            ? 'prestage-cell-*'
+            : /"(Tables[A-Za-z]+?)[0-9A-F]{8}"/.exec(text)?.[1];
+        if (!key) continue;
+        grants[key] ??= new Set();
+        for (const a of actions) grants[key].add(a);
+      }
+    }
+    return Object.fromEntries(Object.entries(grants).map(([k, v]) => [k, [...v].sort()]));
+  }
 });
 
 describe('security checks (cdk-nag AwsSolutions + Serverless)', () => {
-  const synthWithChecks = (build: (app: App) => void) => {
+  it('fail synth on a finding, so the zero-findings check above can fail', () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'prestage-nag-')) });
     addSecurityChecks(app);
-    build(app);
-    return () => app.synth();
-  };
-
-  it('passes with zero unacknowledged findings', () => {
-    expect(synthWithChecks((app) => new ControlPlaneStack(app, 'Nag'))).not.toThrow();
-  });
-
-  it('fails synth on a finding, so the check above can fail', () => {
-    const synth = synthWithChecks((app) => {
-      const stack = new Stack(app, 'Bad');
-      new Table(stack, 'Plain', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
-    });
-    expect(synth).toThrow(/AwsSolutions-DDB3/);
+    const stack = new Stack(app, 'Bad');
+    new Table(stack, 'Plain', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
   });
 });
