@@ -9,12 +9,12 @@ import {
   scorePartitions,
   toRegionForecast,
 } from '../domain/scoring/affinity-scorer.ts';
-import type { ScoreRecord } from '../domain/scoring/score-record.ts';
+import { PERSISTENCE_MS, type ScoreRecord } from '../domain/scoring/score-record.ts';
 import { METRIC } from '../lambda/metric-names.ts';
 import { mapBounded } from '../migration/bounded-parallel.ts';
 import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
 import { buildDemandHistory, type DemandHistory } from './demand-series.ts';
-import { type OnlineError, OnlineErrorAccumulator } from './online-error.ts';
+import { OnlineErrorAccumulator } from './online-error.ts';
 import { checkCapacity, type ScaleOutDecision } from './predictive-scale-out.ts';
 import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
 import type { CellMetrics, CellSnapshot, ProfilerCycle, ProfilerDeps } from './profiler-ports.ts';
@@ -90,7 +90,13 @@ export interface ShardResult {
   /** Partition × region series forecast, and how many came from each model. */
   readonly series: number;
   readonly models: Readonly<Record<string, number>>;
-  readonly onlineError: OnlineError;
+  /** MASE and MAPE are absent when nothing could be compared (results are stored as JSON: no NaN). */
+  readonly onlineError: {
+    readonly points: number;
+    readonly series: number;
+    readonly mase?: number;
+    readonly mape?: number;
+  };
   readonly counted: boolean;
   readonly last: boolean;
   readonly scaleOuts: readonly { region: string; cells: number; started: boolean }[];
@@ -242,12 +248,16 @@ export class Profiler {
 
     const records = this.score(scored, cycle);
     await this.deps.scores.putAll(records);
-    const onlineError = errors.result();
+    const online = errors.result();
+    const onlineError = {
+      points: online.points,
+      series: online.series,
+      ...(Number.isFinite(online.mase) && { mase: online.mase }),
+      ...(Number.isFinite(online.mape) && { mape: online.mape }),
+    };
     this.deps.metrics.add(METRIC.partitionsScored, 'Count', records.length);
-    if (Number.isFinite(onlineError.mase))
-      this.deps.metrics.add(METRIC.forecastMase, 'None', onlineError.mase);
-    if (Number.isFinite(onlineError.mape))
-      this.deps.metrics.add(METRIC.forecastMape, 'None', onlineError.mape);
+    if (onlineError.mase !== undefined) this.deps.metrics.add(METRIC.forecastMase, 'None', onlineError.mase);
+    if (onlineError.mape !== undefined) this.deps.metrics.add(METRIC.forecastMape, 'None', onlineError.mape);
 
     // Counted last: a shard that fails before this point is retried and counted once it succeeds.
     const completion = await this.deps.cycles.completeShard(cycleId, shard);
@@ -327,13 +337,31 @@ export class Profiler {
         ...(histories[p].related && { related: histories[p].related }),
       };
     });
+    const persist = Math.ceil(PERSISTENCE_MS / this.intervalMs);
     forecasts.forEach((forecast, k) => {
       const { p, region } = owners[k];
       const target = out[p];
-      const regionForecast = toRegionForecast(forecast, QUANTILE_LEVELS);
-      (target.forecast.regions as Record<string, typeof regionForecast>)[region] = regionForecast;
+      const upper = Array.from(forecast.quantiles.get(UPPER_LEVEL) ?? forecast.mean, nonNegative);
       target.mean[region] = Array.from(forecast.mean, nonNegative);
-      target.upper[region] = Array.from(forecast.quantiles.get(UPPER_LEVEL) ?? forecast.mean, nonNegative);
+      target.upper[region] = upper;
+      // The embedded model treats a burst's first buckets as outliers; while one runs, "hot soon" must still
+      // see it: the scored upper quantile is at least the last observation over the persistence window (the
+      // planner does the same for capacity, see plannerPartitionFromScore). The stored `upper` stays the model's.
+      const scored = toRegionForecast(forecast, QUANTILE_LEVELS);
+      const last = target.observed[region] ?? 0;
+      const top = scored.quantiles?.length === QUANTILE_LEVELS.length ? scored.quantiles[2] : undefined;
+      const regionForecast =
+        top && last > 0
+          ? {
+              ...scored,
+              quantiles: [
+                scored.quantiles![0],
+                scored.quantiles![1],
+                Array.from(top, (v, h) => (h < persist ? Math.max(v, last) : v)),
+              ],
+            }
+          : scored;
+      (target.forecast.regions as Record<string, typeof regionForecast>)[region] = regionForecast;
     });
     return out;
   }
