@@ -73,7 +73,7 @@ export function generateCandidates(
       if (c === o || model.targetable[c] !== 1 || seen[c] === p) return;
       seen[c] = p;
       const share = Math.max(state.moveCount[o], state.moveCount[c]) + 1;
-      const ok = state.evaluateMove(p, c, moveDurationMs(model, p, share), terms);
+      const ok = state.evaluateMove(p, c, moveDurationMs(model, p, share, c), terms);
       const gain = -sumTerms(terms);
       if (leave || gain >= threshold || gain + terms.relatedness >= threshold) {
         if (!leave && isHotMove(model, p, c)) hot = true;

@@ -130,7 +130,7 @@ export async function solveExactDetailed(
     m.x = lp.addVar(model.transferCost[p] + drainCost(model, p, c) - drainCost(model, p, o), 0, 1, true);
     const lowest = Math.max(model.inFlightCount[o], model.inFlightCount[c]) + 1;
     for (let s = 1; s <= L; s++) {
-      const f = moveDurationMs(model, p, s);
+      const f = moveDurationMs(model, p, s, c);
       m.offsets.push(f);
       m.z.push(s < lowest ? -1 : lp.addVar(localityCost(model, p, c, f) - here, 0, 1, true));
     }

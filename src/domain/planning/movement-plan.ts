@@ -62,6 +62,11 @@ export interface PlannerInput {
   readonly topology: Topology;
   /** Status per cell id; a cell not listed is ACTIVE. PROVISIONING cells are scale-out targets. */
   readonly cellStatus?: Readonly<Record<string, CellStatus>>;
+  /**
+   * When each PROVISIONING cell can take data (epoch ms). A move into it starts no earlier, so a cell still
+   * being created is not taken for quick relief. A cell not listed is ready now.
+   */
+  readonly cellReadyAtMs?: Readonly<Record<string, number>>;
   readonly partitions: readonly PlannerPartition[];
   readonly relationships?: readonly Relationship[];
   readonly inFlight?: readonly InFlightMove[];

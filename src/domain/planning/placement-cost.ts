@@ -45,9 +45,13 @@ function presence(stepMs: number, t: number, offsetMs: number): number {
   return offsetMs <= 0 ? 1 : presenceAt(stepMs, t, offsetMs);
 }
 
-/** Expected duration of moving p when its busiest cell runs `share` moves at once. */
-export function moveDurationMs(model: PlacementModel, p: number, share: number): number {
+/**
+ * Expected time from the plan's start until p is in place on cell c, when its busiest cell runs `share`
+ * moves at once (a cell still being provisioned delays the start).
+ */
+export function moveDurationMs(model: PlacementModel, p: number, share: number, c: number): number {
   return (
+    model.readyDelayMs[c] +
     model.options.moveSetupMs +
     (model.bytes[p] * Math.max(1, share) * 1000) / model.input.topology.migrationBandwidthBytesPerSec
   );

@@ -51,6 +51,8 @@ export interface PlacementModel {
   readonly cellState: Uint8Array;
   /** 1 when the cell may receive partitions (ACTIVE or PROVISIONING). */
   readonly targetable: Uint8Array;
+  /** Time until the cell can take data (ms from nowMs; 0 = ready). */
+  readonly readyDelayMs: Float64Array;
   readonly partitionIds: readonly string[];
   readonly partitionIndex: ReadonlyMap<string, number>;
   readonly partitionCount: number;
@@ -213,6 +215,19 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
   }
   const targetable = new Uint8Array(C);
   for (let c = 0; c < C; c++) targetable[c] = cellState[c] <= CELL_PROVISIONING ? 1 : 0;
+  const readyDelayMs = new Float64Array(C);
+  for (const [id, readyAtMs] of Object.entries(input.cellReadyAtMs ?? {})) {
+    const c = cellIndex.get(id);
+    if (c === undefined || !Number.isFinite(readyAtMs)) {
+      throw new InputValidationError(
+        { field: `cellReadyAtMs.${id}` },
+        c === undefined
+          ? `unknown cell '${id}'; expected one of ${cellIds.join(', ')}`
+          : `expected a finite timestamp, found ${readyAtMs}`,
+      );
+    }
+    readyDelayMs[c] = Math.max(0, readyAtMs - input.nowMs);
+  }
 
   // Partitions.
   const partitions = input.partitions;
@@ -572,6 +587,7 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     cellCapBytes,
     cellState,
     targetable,
+    readyDelayMs,
     partitionIds,
     partitionIndex,
     partitionCount: P,

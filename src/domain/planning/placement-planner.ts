@@ -511,7 +511,7 @@ class PlanBuilder {
           s.moveCount[c] >= this.limit ||
           s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle;
         const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
-        const fits = s.evaluateMove(p, c, moveDurationMs(m, p, share), this.scratch);
+        const fits = s.evaluateMove(p, c, moveDurationMs(m, p, share, c), this.scratch);
         this.budget.used++;
         unconstrained = sumTerms(this.scratch);
         if (!throttled && fits) {
@@ -877,7 +877,7 @@ class PlanBuilder {
       if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) return false;
     }
     const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
-    s.applyMove(p, c, moveDurationMs(m, p, share), this.delta);
+    s.applyMove(p, c, moveDurationMs(m, p, share, c), this.delta);
     this.retimeAround(p, o, c);
     return true;
   }
@@ -905,7 +905,7 @@ class PlanBuilder {
     for (let i = 0; i < moves.length; i++) {
       const q = moves[i];
       if (q === p) continue;
-      const offset = moveDurationMs(m, q, s.shareOf(q));
+      const offset = moveDurationMs(m, q, s.shareOf(q), s.cellOf[q]);
       if (offset !== s.offsetMs[q]) s.retime(q, offset, this.delta);
     }
   }

@@ -173,7 +173,7 @@ function blockingLimit(
   if (state.moveCount[o] >= limit || state.moveCount[c] >= limit) return 'maxConcurrentMovesPerCell';
   if (state.bytesMoved + model.bytes[p] > model.limits.maxBytesPerCycle) return 'maxBytesPerCycle';
   const share = Math.max(state.moveCount[o], state.moveCount[c]) + 1;
-  if (!state.evaluateMove(p, c, moveDurationMs(model, p, share), terms)) return 'headroom';
+  if (!state.evaluateMove(p, c, moveDurationMs(model, p, share, c), terms)) return 'headroom';
   return undefined;
 }
 
@@ -191,7 +191,7 @@ function checkDrainsPlaced(model: PlacementModel, state: PlacementState): void {
     for (let c = 0; c < model.cellCount && !fitsSomewhere; c++) {
       if (model.targetable[c] !== 1) continue;
       const share = Math.max(state.moveCount[o], state.moveCount[c]) + 1;
-      if (state.evaluateMove(p, c, moveDurationMs(model, p, share), terms)) fitsSomewhere = true;
+      if (state.evaluateMove(p, c, moveDurationMs(model, p, share, c), terms)) fitsSomewhere = true;
       else if (state.bytes[c] + model.bytes[p] > model.bytesLimit[c]) bytesBlocked = true;
       if (state.moveCount[c] >= limit || state.bytesMoved + model.bytes[p] > model.limits.maxBytesPerCycle) {
         throttled = true;

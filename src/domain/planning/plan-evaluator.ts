@@ -52,7 +52,7 @@ export function applyMoveSet(model: PlacementModel, choices: readonly MoveChoice
   const offsetsMs = new Float64Array(choices.length);
   choices.forEach(({ partition: p, cell: c }, i) => {
     shares[i] = Math.max(counts[model.origin[p]], counts[c]);
-    offsetsMs[i] = moveDurationMs(model, p, shares[i]);
+    offsetsMs[i] = moveDurationMs(model, p, shares[i], c);
     state.applyMove(p, c, offsetsMs[i]);
   });
   return { state, shares, offsetsMs };

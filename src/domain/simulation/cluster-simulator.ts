@@ -755,6 +755,9 @@ export class ClusterSimulator {
       bucket: this.bucket,
       topology: this.viewTopology!,
       cellStatus: this.cellStatusRecord,
+      cellReadyAtMs: Object.fromEntries(
+        this.cells.filter((c) => c.status === 'PROVISIONING').map((c) => [c.spec.id, c.readyAtMs]),
+      ),
       cellIds,
       placement: this.placement,
       inFlight,

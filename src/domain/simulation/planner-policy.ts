@@ -210,6 +210,7 @@ export class PlannerPolicy implements PolicyDriver {
       stepSeconds: this.input.trace.bucketMs / 1000,
       topology: view.topology,
       cellStatus: view.cellStatus,
+      cellReadyAtMs: view.cellReadyAtMs,
       partitions: this.partitions,
       relationships: this.input.relationships,
       inFlight: view.inFlight,

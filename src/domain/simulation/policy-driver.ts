@@ -9,6 +9,8 @@ export interface ClusterView {
   /** The topology with the cells that exist now (retired ones removed, added ones included). */
   readonly topology: Topology;
   readonly cellStatus: Readonly<Record<string, CellStatus>>;
+  /** When each PROVISIONING cell becomes ACTIVE. */
+  readonly cellReadyAtMs: Readonly<Record<string, number>>;
   /** Cell ids by cell index. */
   readonly cellIds: readonly string[];
   /** Primary cell index per partition. */

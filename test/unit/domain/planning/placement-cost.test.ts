@@ -24,8 +24,26 @@ describe('placement cost', () => {
   it('splits a cell’s bandwidth between the moves on it', () => {
     const model = compilePlacementModel(plannerInput([partition('p', 'use1-a', { 'us-east-1': 1 })]));
     const copy = (GiB / 100e6) * 1000;
-    expect(moveDurationMs(model, 0, 1)).toBeCloseTo(60_000 + copy, 6);
-    expect(moveDurationMs(model, 0, 3)).toBeCloseTo(60_000 + 3 * copy, 6);
+    expect(moveDurationMs(model, 0, 1, 1)).toBeCloseTo(60_000 + copy, 6);
+    expect(moveDurationMs(model, 0, 3, 1)).toBeCloseTo(60_000 + 3 * copy, 6);
+  });
+
+  it('starts a move into a cell still being provisioned only once the cell is ready', () => {
+    const base = plannerInput([partition('p', 'use1-a', { 'us-east-1': 1 })]);
+    const target = base.topology.cells[1].id;
+    const model = compilePlacementModel({
+      ...base,
+      cellStatus: { [target]: 'PROVISIONING' },
+      cellReadyAtMs: { [target]: base.nowMs + 240_000 },
+    });
+    const copy = (GiB / 100e6) * 1000;
+    expect(moveDurationMs(model, 0, 1, 1)).toBeCloseTo(240_000 + 60_000 + copy, 6);
+    // A ready time in the past is no delay; an unknown cell is named.
+    const ready = compilePlacementModel({ ...base, cellReadyAtMs: { [target]: base.nowMs - 1 } });
+    expect(moveDurationMs(ready, 0, 1, 1)).toBeCloseTo(60_000 + copy, 6);
+    expect(() => compilePlacementModel({ ...base, cellReadyAtMs: { nope: base.nowMs } })).toThrow(
+      /cellReadyAtMs\.nope/,
+    );
   });
 
   it('has a soft load penalty that is zero below the first knee, piecewise linear and convex', () => {
@@ -60,7 +78,7 @@ describe('placement cost', () => {
     const applied = zeroTerms();
     for (let p = 0; p < model.partitionCount; p += 7) {
       const target = (model.origin[p] + 1) % model.cellCount;
-      const offset = moveDurationMs(model, p, 2);
+      const offset = moveDurationMs(model, p, 2, target);
       state.evaluateMove(p, target, offset, evaluated);
       state.begin();
       state.applyMove(p, target, offset, applied);
