@@ -1,4 +1,5 @@
 import { registerCommand } from '../main.ts';
+import { approveCommand } from './approve.ts';
 import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
 import { forecastCommand } from './forecast.ts';
@@ -16,5 +17,6 @@ export function registerAllCommands(): void {
   registerCommand(demoCommand);
   registerCommand(serveCommand);
   registerCommand(migrateCommand);
+  registerCommand(approveCommand);
   registerCommand(modelServerCommand);
 }

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  childExecutionName,
+  EXECUTE_PLAN_TASK_NAMES,
+  executePlanInputSchema,
+} from '../../../src/execute-plan/execute-plan-tasks.ts';
+
+const NAME_CHARS = 'abcXYZ019_-';
+const planIds = fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 64 });
+
+describe('child execution names', () => {
+  it('are valid Step Functions names: at most 80 characters of [A-Za-z0-9_-]', () => {
+    fc.assert(
+      fc.property(
+        planIds,
+        fc.string({ minLength: 1, maxLength: 300, unit: 'binary' }),
+        (planId, partition) => {
+          const name = childExecutionName(planId, partition);
+          expect(name.length).toBeLessThanOrEqual(80);
+          expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+          expect(childExecutionName(planId, partition)).toBe(name);
+        },
+      ),
+    );
+  });
+
+  it('differ for different partitions of one plan (so two moves never collide)', () => {
+    fc.assert(
+      fc.property(
+        planIds,
+        fc.string({ minLength: 1, maxLength: 120 }),
+        fc.string({ minLength: 1, maxLength: 120 }),
+        (planId, a, b) => {
+          fc.pre(a !== b);
+          expect(childExecutionName(planId, a)).not.toBe(childExecutionName(planId, b));
+        },
+      ),
+    );
+    // The sanitised forms of these two collide; the hash keeps them apart.
+    expect(childExecutionName('p', 'a/b')).not.toBe(childExecutionName('p', 'a_b'));
+  });
+
+  it('stay readable when the partition id is already a valid name', () => {
+    expect(childExecutionName('plan-1', 'orders_eu-7')).toBe('plan-1-orders_eu-7');
+    expect(childExecutionName('plan-1', 'orders/eu')).toMatch(/^plan-1-orders_eu-[0-9a-f]{12}$/);
+  });
+});
+
+describe('ExecutePlan input', () => {
+  it('accepts {planId, approval?} and names what is wrong otherwise', () => {
+    expect(executePlanInputSchema.parse({ planId: 'plan-1' })).toEqual({ planId: 'plan-1' });
+    expect(executePlanInputSchema.parse({ planId: 'plan-1', approval: true })).toEqual({
+      planId: 'plan-1',
+      approval: true,
+    });
+    const bad = executePlanInputSchema.safeParse({ planId: 'has space' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0].path).toEqual(['planId']);
+    expect(executePlanInputSchema.safeParse({ planId: 'p', extra: 1 }).success).toBe(false);
+    expect(executePlanInputSchema.safeParse({ planId: 'p', approval: 'yes' }).success).toBe(false);
+  });
+
+  it('has one step per Lambda, in workflow order', () => {
+    expect(EXECUTE_PLAN_TASK_NAMES).toEqual([
+      'ValidateInput',
+      'RequestApproval',
+      'CloseUnapproved',
+      'StartRun',
+      'PageMoves',
+      'ReserveSlot',
+      'RecordOutcome',
+      'FinishPlan',
+      'AbortPlan',
+    ]);
+  });
+});
