@@ -139,9 +139,11 @@ const SDK_RETRY: RetryProps = {
  * Prepare → ParseRequest (InvalidInputError) → AcquireLock (cooldown → Succeed "SkippedCooldown"; lock held →
  * Fail ScalingInProgressError) → by action:
  * - scale-out: RegisterCells (PROVISIONING) → ProvisionTables (Map over the cells: Choice on region →
- *   CreateTable, Wait/DescribeTable until ACTIVE, UpdateContinuousBackups (PITR), UpdateTimeToLive) → planner
- *   (`{trigger:'scaling', action:'scale-out'}` → `{planId, moveCount}`) → ExecutePlan (`startExecution.sync:2`,
- *   skipped for an empty plan) → MarkCellsActive → CompleteScaling (cooldown, lock released) → ScaledOut;
+ *   CreateTable, Wait/DescribeTable until ACTIVE, UpdateContinuousBackups (PITR), UpdateTimeToLive) →
+ *   MarkCellsActive (MigratePartition moves only into ACTIVE cells) → planner (`{trigger:'scaling',
+ *   action:'scale-out'}` → `{planId, moveCount}`; it plans the new cells as PROVISIONING, so they fill first) →
+ *   ExecutePlan (`startExecution.sync:2`, skipped for an empty plan) → CompleteScaling (cooldown, lock
+ *   released) → ScaledOut;
  * - scale-in: MarkDraining → rounds of planner (drain by predicted demand) → ExecutePlan → VerifyDrained
  *   (DrainIncompleteError after the last round) → Choice on region → CreateBackup, Wait/DescribeBackup until
  *   AVAILABLE → DeleteTable → MarkRetired → CompleteScaling → ScaledIn.
@@ -428,15 +430,17 @@ export class ScaleClusterWorkflow extends Construct {
     const completeOut = guarded(step('CompleteScaleOut', 'CompleteScaling', '$.summary'), 'complete').next(
       new Succeed(this, 'ScaledOut'),
     );
-    const markActive = guarded(setStatus('MarkCellsActive', 'ACTIVE'), 'activate').next(completeOut);
-    const runOut = guarded(runPlan('RunScaleOutPlan'), 'run-plan').next(markActive);
+    // Cells turn ACTIVE before the plan runs: MigratePartition only moves into ACTIVE cells. The planner still
+    // plans them as PROVISIONING (the request names them), so they are filled first.
+    const runOut = guarded(runPlan('RunScaleOutPlan'), 'run-plan').next(completeOut);
     const scaleOut = guarded(step('RegisterCells', 'RegisterCells', JsonPath.DISCARD), 'register')
       .next(guarded(provisionTables, 'provision'))
+      .next(guarded(setStatus('MarkCellsActive', 'ACTIVE'), 'activate'))
       .next(guarded(plannerCall('PlanScaleOut', 'scale-out', 1), 'plan'))
       .next(
         new Choice(this, 'ScaleOutHasMoves?')
           .when(Condition.numberGreaterThan('$.plan.moveCount', 0), runOut)
-          .otherwise(markActive),
+          .otherwise(completeOut),
       );
 
     // ---- scale-in --------------------------------------------------------------------------------------------

@@ -236,12 +236,12 @@ export interface AbortResult {
   readonly lockReleased: boolean;
 }
 
-const SCALE_OUT_BEFORE_DATA = new Set(['register', 'provision', 'plan']);
+const SCALE_OUT_BEFORE_ACTIVE = new Set(['register', 'provision', 'activate']);
 
 /**
  * AbortScaling, on every failure after the lock was taken:
- * - scale-out that failed before any data moved: the new cells become RETIRED (inert; an empty table may be
- *   left); once the plan ran, they become ACTIVE (they may hold partitions now);
+ * - scale-out that failed before its cells were ACTIVE: those still PROVISIONING become RETIRED (inert; an
+ *   empty table may be left); later failures leave them ACTIVE (real, possibly partly filled cells);
  * - scale-in that failed before its first plan ran: the cell is ACTIVE again; later, it stays DRAINING (the
  *   scheduled planner keeps draining it; a new scale-in finishes the job);
  * then the lock is released.
@@ -264,7 +264,7 @@ export async function abortScaling(
       cellStatus[id] = status;
     };
     if (request.action === 'scale-out') {
-      const target = failedStage && SCALE_OUT_BEFORE_DATA.has(failedStage) ? 'RETIRED' : 'ACTIVE';
+      const target = failedStage && SCALE_OUT_BEFORE_ACTIVE.has(failedStage) ? 'RETIRED' : 'ACTIVE';
       for (const id of request.cellIds) {
         if (existing.get(id)?.status === 'PROVISIONING') await set(id, target);
       }

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { StateMachine as CdkStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { ScaleClusterWorkflow, type ScaleClusterWorkflowProps } from '../../lib/scale-cluster-workflow.ts';
+import type { LambdaHandler } from '../lambda/instrumented-handler.ts';
+import { createScaleClusterStepHandler } from '../scaling/scale-cluster-handlers.ts';
+import type { ScaleClusterDeps } from '../scaling/scale-cluster-steps.ts';
+import { SCALE_CLUSTER_TASK_NAMES, type ScaleClusterTaskName } from '../scaling/scale-cluster-tasks.ts';
+import {
+  bindTaskStates,
+  LOCAL_EXECUTE_PLAN_ARN,
+  type LocalExecutionOutcome,
+  type TaskBindings,
+} from './execute-plan-runner.ts';
+import type { SdkIntegrationBindings } from './sdk-integration-bindings.ts';
+import {
+  type AslDefinition,
+  localExecutionArn,
+  localFunctionArn,
+  localStateMachineArn,
+  synthesizeStateMachines,
+} from './state-machine-asl.ts';
+
+/** Local names of the resources ScaleCluster calls (their ARNs in the synthesized definition). */
+export const LOCAL_PLANNER_ARN = localFunctionArn('Planner');
+export const LOCAL_SCALE_CLUSTER_ARN = localStateMachineArn('ScaleCluster');
+
+const DIRECT_SDK_PREFIX = 'arn:aws:states:::aws-sdk:dynamodb:';
+
+export type ScaleClusterAslOptions = Pick<
+  ScaleClusterWorkflowProps,
+  'homeRegion' | 'dataRegions' | 'cellTablePrefix' | 'cellKeyAlias' | 'maxTableWaits' | 'maxBackupWaits'
+>;
+
+/** Synthesize ScaleCluster from its construct, as plain ASL with local ARNs (steps named after their task). */
+export function synthesizeScaleClusterAsl(options: ScaleClusterAslOptions): AslDefinition {
+  const [machine] = synthesizeStateMachines((stack) => {
+    const steps = Object.fromEntries(
+      SCALE_CLUSTER_TASK_NAMES.map((name) => [
+        name,
+        LambdaFunction.fromFunctionArn(stack, `${name}Function`, localFunctionArn(name)),
+      ]),
+    ) as unknown as ScaleClusterWorkflowProps['steps'];
+    new ScaleClusterWorkflow(stack, 'ScaleCluster', {
+      ...options,
+      steps,
+      planner: LambdaFunction.fromFunctionArn(stack, 'Planner', LOCAL_PLANNER_ARN),
+      executePlan: CdkStateMachine.fromStateMachineArn(stack, 'ExecutePlan', LOCAL_EXECUTE_PLAN_ARN),
+      stateMachineName: 'ScaleCluster',
+    });
+  });
+  return machine.asl;
+}
+
+/** Runs ExecutePlan locally for `startExecution.sync:2` (e.g. with runExecutePlanLocally). */
+export type RunChildExecution = (input: unknown, name: string) => Promise<LocalExecutionOutcome>;
+
+export interface ScaleClusterRunnerOptions extends ScaleClusterAslOptions {
+  /** Dependencies of the real step handlers. */
+  readonly deps: ScaleClusterDeps;
+  /** The real planner handler (createPlannerHandler). */
+  readonly planner: LambdaHandler;
+  readonly runChild: RunChildExecution;
+  readonly sdk: SdkIntegrationBindings;
+  /** Wait states run this long. @default 0 */
+  readonly waitOverrideMs?: number;
+  /** Pause before a Retry. @default 5 */
+  readonly retryIntervalMs?: number;
+  /** A definition synthesized earlier (synthesis takes a second or two). */
+  readonly asl?: AslDefinition;
+}
+
+export interface TaskCall {
+  readonly state: string;
+  readonly input: unknown;
+  output?: unknown;
+  error?: string;
+}
+
+export interface ScaleClusterExecution {
+  readonly executionName: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: { name: string; cause: string };
+  /** Task states in the order they were invoked, with what they got and returned. */
+  readonly calls: TaskCall[];
+}
+
+/**
+ * Runs the synthesized ScaleCluster definition with aws-local-stepfunctions: the Lambda steps bound to the real
+ * step handlers, the planner to the real planner handler, the DynamoDB SDK integrations (direct and
+ * cross-region) to their dynalite equivalents, and `startExecution.sync:2` to a local ExecutePlan run.
+ */
+export class ScaleClusterRunner {
+  readonly asl: AslDefinition;
+  private readonly machine: StateMachine;
+  private readonly options: ScaleClusterRunnerOptions;
+  private readonly steps: Record<ScaleClusterTaskName, LambdaHandler>;
+
+  constructor(options: ScaleClusterRunnerOptions) {
+    this.options = options;
+    this.asl = options.asl ?? synthesizeScaleClusterAsl(options);
+    this.machine = new StateMachine(this.asl as never, {
+      validationOptions: { checkPaths: true, checkArn: true },
+    });
+    this.steps = Object.fromEntries(
+      SCALE_CLUSTER_TASK_NAMES.map((name) => [name, createScaleClusterStepHandler(name, options.deps)]),
+    ) as Record<ScaleClusterTaskName, LambdaHandler>;
+  }
+
+  /** Run one execution to its end; never rejects (a failure is in `status` and `error`). */
+  async run(input: unknown, executionName = `scale-${randomUUID()}`): Promise<ScaleClusterExecution> {
+    const execution: ScaleClusterExecution = { executionName, status: 'RUNNING', calls: [] };
+    const bound = bindTaskStates(this.asl, this.bindings());
+    const tasks = Object.keys(bound);
+    const handlers = Object.fromEntries(
+      tasks.map((name) => [
+        name,
+        async (taskInput: unknown) => {
+          const call: TaskCall = { state: name, input: taskInput };
+          execution.calls.push(call);
+          try {
+            call.output = await bound[name](taskInput);
+            return call.output as never;
+          } catch (error) {
+            call.error = (error as Error).name;
+            throw error;
+          }
+        },
+      ]),
+    );
+    const waits = everyState(this.asl.States)
+      .filter(([, state]) => state.Type === 'Wait')
+      .map(([name]) => name);
+    const run = this.machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, this.options.waitOverrideMs ?? 0])),
+        retryIntervalOverrides: Object.fromEntries(
+          tasks.map((name) => [name, this.options.retryIntervalMs ?? 5]),
+        ),
+      },
+      context: {
+        Execution: {
+          Id: localExecutionArn(LOCAL_SCALE_CLUSTER_ARN, executionName),
+          Name: executionName,
+          Input: input as never,
+          StartTime: new Date().toISOString(),
+        },
+      },
+    });
+    try {
+      execution.output = await run.result;
+      execution.status = 'SUCCEEDED';
+    } catch (error) {
+      const cause = ((error as Error).cause as Error | undefined) ?? (error as Error);
+      execution.status = 'FAILED';
+      execution.error = { name: cause.name, cause: cause.message };
+    }
+    return execution;
+  }
+
+  /**
+   * Lambda steps and the planner by function name; the cross-region SDK Lambda (whatever its name) by the
+   * `service`/`action` in its parameters; direct SDK integrations by state name; ExecutePlan by its ARN.
+   */
+  private bindings(): TaskBindings {
+    const functions: Record<string, LambdaHandler> = {
+      ...Object.fromEntries(
+        SCALE_CLUSTER_TASK_NAMES.map((name) => [name, (event: unknown) => this.steps[name](event, {})]),
+      ),
+      Planner: (event) => this.options.planner(event, {}),
+    };
+    const states: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, state] of everyState(this.asl.States)) {
+      if (state.Type !== 'Task') continue;
+      const resource = String(state.Resource);
+      const parameters = (state.Parameters ?? {}) as Record<string, unknown>;
+      if (resource.startsWith(DIRECT_SDK_PREFIX)) {
+        const action = resource.slice(DIRECT_SDK_PREFIX.length);
+        states[name] = (input) =>
+          this.options.sdk.call({
+            region: this.options.homeRegion,
+            action,
+            parameters: input as Record<string, unknown>,
+            style: 'direct',
+          });
+      } else if (resource.includes(':function:') && parameters.service === 'dynamodb') {
+        const functionName = resource.split(':function:')[1];
+        functions[functionName] = async (event) => {
+          const call = event as { region: string; action: string; parameters?: Record<string, unknown> };
+          return this.options.sdk.call({
+            region: call.region,
+            action: call.action,
+            parameters: call.parameters ?? {},
+            style: 'cross-region',
+          });
+        };
+      }
+    }
+    return { functions, states, stateMachines: { [LOCAL_EXECUTE_PLAN_ARN]: this.options.runChild } };
+  }
+}
+
+/** Every state of a definition, Map and Parallel states' inner ones included. */
+function everyState(
+  states: Record<string, Record<string, unknown>>,
+  out: [string, Record<string, unknown>][] = [],
+): [string, Record<string, unknown>][] {
+  for (const [name, state] of Object.entries(states)) {
+    out.push([name, state]);
+    const inner = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+    if (inner) everyState(inner.States, out);
+    for (const branch of (state.Branches ?? []) as AslDefinition[]) everyState(branch.States, out);
+  }
+  return out;
+}
