@@ -15,6 +15,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PrestageError } from '../../domain/errors.ts';
+import { mapBounded } from '../../migration/bounded-parallel.ts';
 
 /**
  * On-demand backups of a cell's data table, taken before a scale-in deletes it. DynamoDB's CreateBackup,
@@ -233,7 +234,9 @@ export class LocalCellBackup implements CellBackup {
         new ScanCommand({ TableName: from, ExclusiveStartKey: start, ConsistentRead: true, Limit: 200 }),
       );
       const items = page.Items ?? [];
-      for (let i = 0; i < items.length; i += 25) await this.writeAll(to, items.slice(i, i + 25));
+      const batches: Record<string, AttributeValue>[][] = [];
+      for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+      await mapBounded(batches, 4, (batch) => this.writeAll(to, batch));
       copied += items.length;
       start = page.LastEvaluatedKey;
     } while (start);
