@@ -29,11 +29,10 @@ import {
   logger,
   metrics,
 } from '../../src/lambda/instrumented-handler.ts';
-import { METRIC } from '../../src/lambda/metric-names.ts';
 import { awsProfilerDeps } from '../../src/profiler/aws-profiler-deps.ts';
-import { createForecastModel } from '../../src/profiler/forecast-model-factory.ts';
+import { profilerForecastModel } from '../../src/profiler/forecast-model-factory.ts';
 import { Profiler } from '../../src/profiler/profiler.ts';
-import type { MetricsSink } from '../../src/profiler/profiler-ports.ts';
+import type { MetricsSink, ProfilerLog } from '../../src/profiler/profiler-ports.ts';
 
 const UNITS = { Count: MetricUnit.Count, None: MetricUnit.NoUnit, Percent: MetricUnit.Percent } as const;
 
@@ -48,30 +47,22 @@ const sink: MetricsSink = {
     single.addMetric(name, UNITS[unit], value);
   },
 };
+const log: ProfilerLog = {
+  info: (message, details) => logger.info(message, { ...details }),
+  warn: (message, details) => logger.warn(message, { ...details }),
+};
 
 // Built once per execution environment.
 const control = readControlPlaneConfig();
 const data = readDataPlaneConfig();
 const dynamo = createDynamoClient({ region: data.homeRegion });
-const model = createForecastModel(control, {
-  onFallback: (notice) => {
-    sink.add(METRIC.forecastFallbacks, 'Count', 1);
-    logger.warn('forecast batch scored by the embedded fallback', { ...notice });
-  },
-});
+const model = profilerForecastModel(control, { metrics: sink, log });
 const profiler = new Profiler(
   awsProfilerDeps(
     { ...control, profilerFunction: control.profilerFunction ?? process.env.AWS_LAMBDA_FUNCTION_NAME },
     data,
     { documents: documentClient(dynamo), lambda: new LambdaClient({}), sfn: new SFNClient({}) },
-    {
-      model,
-      metrics: sink,
-      log: {
-        info: (message, details) => logger.info(message, { ...details }),
-        warn: (message, details) => logger.warn(message, { ...details }),
-      },
-    },
+    { model, metrics: sink, log },
   ),
   {
     intervalSeconds: control.intervalSeconds,

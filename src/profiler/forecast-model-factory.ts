@@ -1,28 +1,38 @@
-import { EmbeddedForecastModel } from '../domain/forecasting/embedded-forecaster.ts';
+import {
+  createForecastModel,
+  type ForecastModelDeps,
+  type ForecastModelSelection,
+} from '../adapters/sagemaker/forecast-model-factory.ts';
+import type { ForecastFallbackInfo } from '../adapters/sagemaker/sagemaker-forecast-model.ts';
 import type { ForecastModel } from '../domain/forecasting/forecast-model.ts';
+import { METRIC } from '../lambda/metric-names.ts';
+import type { MetricsSink, ProfilerLog } from './profiler-ports.ts';
 
-export interface ForecastModelChoice {
-  readonly forecastModel: 'embedded' | 'sagemaker';
-  readonly sagemakerEndpoint?: string;
-  readonly forecastContract: 'deepar' | 'chronos';
-}
+export type { ForecastFallbackInfo, ForecastModelSelection };
 
-export interface ForecastFallbackNotice {
-  readonly reason: string;
-  readonly seriesCount: number;
-  readonly message: string;
-}
-
-export interface ForecastModelHooks {
-  /** A batch the hosted model could not score was scored by the embedded model instead. */
-  readonly onFallback?: (notice: ForecastFallbackNotice) => void;
-}
-
-/** The profiler's ForecastModel from its configuration. */
-export function createForecastModel(
-  _choice: ForecastModelChoice,
-  _hooks: ForecastModelHooks = {},
+/**
+ * The profiler's ForecastModel: the embedded model, or the SageMaker endpoint (DeepAR or Chronos contract) with
+ * the embedded fallback. Every batch the endpoint could not score counts once in METRIC.forecastFallbacks and is
+ * logged with its reason.
+ */
+export function profilerForecastModel(
+  selection: ForecastModelSelection,
+  observers: { readonly metrics: MetricsSink; readonly log: ProfilerLog },
+  deps: Omit<ForecastModelDeps, 'onFallback'> = {},
 ): ForecastModel {
-  // The SageMaker adapter (src/adapters/sagemaker) is not in the repository yet: every choice scores embedded.
-  return new EmbeddedForecastModel();
+  return createForecastModel(selection, {
+    ...deps,
+    onFallback: (info: ForecastFallbackInfo) => {
+      observers.metrics.add(METRIC.forecastFallbacks, 'Count', 1);
+      observers.log.warn('forecast batch scored by the embedded fallback', {
+        endpoint: info.endpointName,
+        contract: info.contract,
+        reason: info.reason,
+        series: info.seriesCount,
+        attempts: info.attempts,
+        error: info.errorName,
+        message: info.message,
+      });
+    },
+  });
 }
