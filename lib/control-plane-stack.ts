@@ -12,16 +12,46 @@ import {
   MIGRATION_TASKS,
   type MigrationTaskName,
 } from '../src/domain/migration/migration-tasks.ts';
+import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../src/execute-plan/execute-plan-tasks.ts';
 import { CONTROL_PLANE_ENV } from '../src/lambda/control-plane-env.ts';
 import { DATA_PLANE_ENV } from '../src/lambda/data-plane-config.ts';
 import { CellRegistration } from './cell-registration.ts';
 import { ControlPlaneTables } from './control-plane-tables.ts';
+import { EXECUTE_PLAN_STEP_ENTRIES, ExecutePlanWorkflow } from './execute-plan-workflow.ts';
 import { MigratePartitionWorkflow } from './migrate-partition-workflow.ts';
-import { acknowledgeCustomResourceProvider, acknowledgeStateMachineRole } from './nag-acknowledgements.ts';
+import {
+  acknowledgeChildExecutions,
+  acknowledgeCustomResourceProvider,
+  acknowledgeStateMachineRole,
+} from './nag-acknowledgements.ts';
 import { OperationsDashboard } from './operations-dashboard.ts';
 import type { PrestageConfig } from './prestage-config.ts';
 import { PrestageFunction, type PrestageFunctionProps } from './prestage-function.ts';
-import { grantCellTables, grantDescribeCanaryAlarms, grantTable } from './prestage-grants.ts';
+import {
+  type DynamoAction,
+  grantCellTables,
+  grantDescribeCanaryAlarms,
+  grantTable,
+} from './prestage-grants.ts';
+
+interface StepGrants {
+  readonly plans?: readonly DynamoAction[];
+  readonly coordination?: readonly DynamoAction[];
+  readonly publishApproval?: boolean;
+}
+
+/** What each ExecutePlan step handler's `Permissions:` comment lists (functions/execute-plan/*.ts). */
+const EXECUTE_PLAN_GRANTS: Record<ExecutePlanTaskName, StepGrants> = {
+  ValidateInput: { plans: ['GetItem'] },
+  RequestApproval: { plans: ['GetItem', 'UpdateItem'], publishApproval: true },
+  CloseUnapproved: { plans: ['GetItem', 'UpdateItem'] },
+  StartRun: { plans: ['GetItem', 'UpdateItem'] },
+  PageMoves: { plans: ['Query'] },
+  ReserveSlot: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'PutItem'] },
+  RecordOutcome: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'UpdateItem'] },
+  FinishPlan: { plans: ['Query', 'GetItem', 'UpdateItem'] },
+  AbortPlan: { plans: ['GetItem', 'UpdateItem'] },
+};
 
 export interface ControlPlaneStackProps extends StackProps {
   readonly config: PrestageConfig;
@@ -43,6 +73,8 @@ export class ControlPlaneStack extends Stack {
   readonly interceptor: PrestageFunction;
   readonly migrationSteps = {} as Record<MigrationTaskName, PrestageFunction>;
   readonly migratePartition: MigratePartitionWorkflow;
+  readonly executePlanSteps = {} as Record<ExecutePlanTaskName, PrestageFunction>;
+  readonly executePlan: ExecutePlanWorkflow;
   readonly dashboard: OperationsDashboard;
   /** Every dead-letter queue, alarmed on the dashboard. */
   readonly deadLetterQueues: { name: string; queue: Queue }[] = [];
@@ -115,12 +147,38 @@ export class ControlPlaneStack extends Stack {
     this.migratePartition = new MigratePartitionWorkflow(this, 'MigratePartition', {
       steps: migrationStepFunctions,
       taskTimeout: Duration.seconds(120),
+      stateMachineName: `${this.stackName}-MigratePartition`,
     });
 
     acknowledgeStateMachineRole(
       this.migratePartition.stateMachine,
       MIGRATION_TASK_NAMES.map((name) => this.migrationSteps[name].fn),
     );
+
+    const executePlanFunctions = {} as Record<ExecutePlanTaskName, IFunction>;
+    for (const name of EXECUTE_PLAN_TASK_NAMES) {
+      const step = this.addFunction(`ExecutePlan${name}`, {
+        entry: EXECUTE_PLAN_STEP_ENTRIES[name],
+        description: `prestage ExecutePlan step ${name}`,
+        serviceName: 'prestage-execute-plan',
+        environment: {
+          ...this.controlPlaneEnvironment(),
+          [CONTROL_PLANE_ENV.approvalTopicArn]: this.approvalTopic.topicArn,
+        },
+        timeout: Duration.seconds(30),
+      });
+      this.grantExecutePlanStep(step, EXECUTE_PLAN_GRANTS[name]);
+      this.executePlanSteps[name] = step;
+      executePlanFunctions[name] = step.fn;
+    }
+    this.executePlan = new ExecutePlanWorkflow(this, 'ExecutePlan', {
+      steps: executePlanFunctions,
+      migratePartition: this.migratePartition.stateMachine,
+      maxConcurrency: config.migration.maxConcurrency,
+      stateMachineName: `${this.stackName}-ExecutePlan`,
+    });
+    acknowledgeStateMachineRole(this.executePlan.stateMachine, Object.values(executePlanFunctions));
+    acknowledgeChildExecutions(this.executePlan.stateMachine, this.migratePartition.stateMachine);
 
     new CellRegistration(this, 'Cells', { config, table: this.tables.cells, key: this.tables.encryptionKey });
     acknowledgeCustomResourceProvider(this);
@@ -129,6 +187,7 @@ export class ControlPlaneStack extends Stack {
       config,
       alarmTopic: this.alarmTopic,
       migratePartition: this.migratePartition.stateMachine,
+      executePlan: this.executePlan.stateMachine,
       interceptor: this.interceptor.fn,
       deadLetterQueues: this.deadLetterQueues,
     });
@@ -232,6 +291,22 @@ export class ControlPlaneStack extends Stack {
       'Query',
     ]);
     if (readsAlarms) grantDescribeCanaryAlarms(fn.role, fn.role, this.config);
+  }
+
+  /** ExecutePlan steps: exactly the tables, actions and topic of each handler's `Permissions:` comment. */
+  private grantExecutePlanStep(fn: PrestageFunction, grants: StepGrants): void {
+    const { plans, coordination, encryptionKey } = this.tables;
+    if (grants.plans) grantTable(fn.role, plans, encryptionKey, grants.plans);
+    if (grants.coordination) grantTable(fn.role, coordination, encryptionKey, grants.coordination);
+    if (grants.publishApproval) this.grantPublish(fn, this.approvalTopic);
+  }
+
+  /** sns:Publish on the topic, and the use of its key (SNS encrypts with the publisher's permission). */
+  protected grantPublish(fn: PrestageFunction, topic: Topic): void {
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
+    );
+    this.messagingKey.grant(fn.role, 'kms:Decrypt', 'kms:GenerateDataKey');
   }
 
   /** Function by id (for the wiring of later workflows). */

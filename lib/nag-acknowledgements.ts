@@ -1,4 +1,4 @@
-import { type CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
@@ -55,4 +55,22 @@ export function acknowledgeCustomResourceProvider(scope: IConstruct): void {
     'Serverless-LambdaAsyncFailureDestination',
     'Invoked by CloudFormation, which reports each failure on the stack',
   );
+}
+
+/**
+ * A parent state machine running children with `startExecution.sync:2`: CDK grants describe/stop on the child's
+ * executions (`execution:<child name>:*`) and the managed EventBridge rule Step Functions uses to watch them.
+ */
+export function acknowledgeChildExecutions(parent: StateMachine, child: StateMachine): void {
+  const stack = Stack.of(parent);
+  // CDK takes the child's name from its ARN (`Fn::Select 6 of Fn::Split ':'`); cdk-nag prints it as JSON.
+  const name = JSON.stringify({
+    'Fn::Select': [6, { 'Fn::Split': [':', stack.resolve(child.stateMachineArn)] }],
+  });
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  Validations.of(parent.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${account}:execution:${name}*]`,
+    reason:
+      'startExecution.sync:2 describes and stops the child executions it started, whose names are chosen at run time',
+  });
 }

@@ -45,6 +45,8 @@ export interface PrestageConfig {
   readonly approvalMode: 'auto' | 'approval';
   readonly migration: {
     readonly maxConcurrentMovesPerCell: number;
+    /** Static cap of moves in flight per ExecutePlan page (the Map's MaxConcurrency). */
+    readonly maxConcurrency: number;
     readonly maxBytesPerCycle: number;
     readonly canarySteps: readonly number[];
   };
@@ -211,6 +213,9 @@ const contextSchema = z.strictObject({
   migration: z
     .strictObject({
       maxConcurrentMovesPerCell: positiveInt(2).default(controlDefaults.maxConcurrentMovesPerCell),
+      maxConcurrency: positiveInt(10)
+        .max(1000, { error: 'must be at most 1000 (a Map state limit)' })
+        .default(10),
       maxBytesPerCycle: positiveInt(53687091200).default(controlDefaults.maxBytesPerCycle),
       canarySteps: z
         .array(fraction, { error: 'expected a list of increasing fractions, e.g. [0.1,0.5,1]' })
@@ -221,6 +226,7 @@ const contextSchema = z.strictObject({
     })
     .default({
       maxConcurrentMovesPerCell: controlDefaults.maxConcurrentMovesPerCell,
+      maxConcurrency: 10,
       maxBytesPerCycle: controlDefaults.maxBytesPerCycle,
       canarySteps: [...controlDefaults.canarySteps],
     }),

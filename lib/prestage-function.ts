@@ -81,12 +81,15 @@ export interface PrestageFunctionProps {
  * what its handler's `Permissions:` comment lists.
  */
 export class PrestageFunction extends Construct {
+  /** Handler file, relative to the repository root. */
+  readonly entry: string;
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: PrestageFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,9 @@ import {
   scoresTableDefinition,
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
 import { MIGRATION_TASK_NAMES } from '../../../src/domain/migration/migration-tasks.ts';
+import { EXECUTE_PLAN_TASK_NAMES } from '../../../src/execute-plan/execute-plan-tasks.ts';
 import { DATA_PLANE_ENV } from '../../../src/lambda/data-plane-config.ts';
+import { permissionsOf } from './handler-permissions.ts';
 import { synthesizePrestage } from './prestage-synth.ts';
 
 type Statement = {
@@ -200,6 +202,38 @@ describe('ControlPlaneStack', () => {
         'alias/prestage-cells',
       ]);
     }
+  });
+
+  it("grants each function exactly the actions its handler's `Permissions:` comment lists, per resource", () => {
+    let checked = 0;
+    for (const [id, fn] of stacks.controlPlane.functions) {
+      const clauses = permissionsOf(fn.entry);
+      if (!clauses) continue; // the MigratePartition steps predate the comments; tested by name below
+      const logicalId = stacks.controlPlane.resolve(
+        stacks.controlPlane.getLogicalId(fn.fn.node.defaultChild as CfnResource),
+      ) as string;
+      const env = (resources[logicalId].Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      const statements = statementsOf(id);
+      const expected = new Map<string, Set<string>>();
+      for (const clause of clauses) {
+        expect(env[clause.target], `${id}: ${clause.target} is not in its environment`).toBeDefined();
+        const set = expected.get(clause.target) ?? new Set();
+        for (const action of clause.actions) set.add(action);
+        expected.set(clause.target, set);
+      }
+      for (const [target, actions] of expected) {
+        const reference = JSON.stringify(env[target]).match(/"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/)![1];
+        const granted = new Set(
+          statements
+            .filter((st) => JSON.stringify(st.Resource).includes(`"${reference}"`))
+            .flatMap((st) => actionsOf(st)),
+        );
+        expect([...granted].sort(), `${id} on ${target}`).toEqual([...actions].sort());
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(1 + EXECUTE_PLAN_TASK_NAMES.length - 1);
   });
 
   it('lets only the CanaryHealth step read the canary alarms, in every data region', () => {

@@ -53,6 +53,7 @@ describe('prestage configuration (CDK context)', () => {
     expect(config.profiler).toMatchObject({ rate: '15 minutes', horizonSteps: 8, shards: 1 });
     expect(config.migration).toEqual({
       maxConcurrentMovesPerCell: 2,
+      maxConcurrency: 10,
       maxBytesPerCycle: 50 * 1024 ** 3,
       canarySteps: [0.1, 0.5, 1],
     });
