@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -161,7 +161,12 @@ export class CellDataStack extends Stack {
     const homeBus = EventBus.fromEventBusArn(
       this,
       'HomeEventBus',
-      `arn:${Aws.PARTITION}:events:${config.homeRegion}:${Aws.ACCOUNT_ID}:event-bus/default`,
+      this.formatArn({
+        service: 'events',
+        region: config.homeRegion,
+        resource: 'event-bus',
+        resourceName: 'default',
+      }),
     );
     const deadLetters = new Queue(this, 'ForwardingDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -1,0 +1,125 @@
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CANARY_ERRORS_PER_MINUTE } from '../../../lib/cell-data-stack.ts';
+import { cellDataTableDefinition } from '../../../src/adapters/dynamodb/table-definitions.ts';
+import { synthesizePrestage } from './prestage-synth.ts';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+
+describe('CellDataStack (one per data region)', () => {
+  const { dataStacks, config, stacks } = synthesizePrestage();
+  const resourcesOf = (region: string) =>
+    Object.values(dataStacks.get(region)!.toJSON().Resources as Record<string, Resource>);
+
+  it('is one stack per data region, pinned to that region', () => {
+    expect([...dataStacks.keys()]).toEqual(config.dataRegions);
+    for (const [region, stack] of stacks.dataStacks) expect(stack.region).toBe(region);
+  });
+
+  it("creates each cell's table with cellDataTableDefinition's schema, the changes index, TTL, PITR and the region's CMK", () => {
+    for (const region of config.dataRegions) {
+      const template = dataStacks.get(region)!;
+      const cells = config.cells[region];
+      template.resourceCountIs('AWS::DynamoDB::Table', cells.length);
+      for (const cell of cells) {
+        const definition = cellDataTableDefinition(`prestage-cell-${cell.id}`);
+        template.hasResource('AWS::DynamoDB::Table', {
+          DeletionPolicy: 'Retain',
+          Properties: {
+            TableName: definition.TableName,
+            KeySchema: definition.KeySchema,
+            AttributeDefinitions: Match.arrayWith(definition.AttributeDefinitions!),
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: 'changes',
+                KeySchema: definition.GlobalSecondaryIndexes![0].KeySchema,
+                Projection: { ProjectionType: 'KEYS_ONLY' },
+              },
+            ],
+            BillingMode: 'PAY_PER_REQUEST',
+            TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            SSESpecification: {
+              SSEEnabled: true,
+              SSEType: 'KMS',
+              KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CellKey'), 'Arn'] },
+            },
+          },
+        });
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/prestage-cells' });
+      template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    }
+  });
+
+  it('alarms on each cell under the names ScaleCluster and the canary health check look up', () => {
+    for (const region of config.dataRegions) {
+      const alarms = resourcesOf(region).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      const byName = new Map(alarms.map((a) => [a.Properties.AlarmName as string, a.Properties]));
+      expect(alarms).toHaveLength(2 * config.cells[region].length);
+      for (const cell of config.cells[region]) {
+        const capacity = byName.get(`prestage-cell-capacity-${cell.id}`);
+        expect(capacity, cell.id).toMatchObject({
+          Threshold: cell.capacityOpsPerSec * config.scaling.capacityAlarmThreshold,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+        const capacityMetrics = JSON.stringify(capacity!.Metrics);
+        expect(capacityMetrics).toContain('ConsumedReadCapacityUnits');
+        expect(capacityMetrics).toContain('ConsumedWriteCapacityUnits');
+        expect(capacityMetrics).toContain(`prestage-cell-${cell.id}`);
+        expect(capacityMetrics).toContain('(reads + writes) / PERIOD(reads)');
+
+        const canary = byName.get(`prestage-cell-errors-${cell.id}`);
+        expect(canary, cell.id).toMatchObject({
+          Threshold: CANARY_ERRORS_PER_MINUTE,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+        });
+        const canaryMetrics = JSON.stringify(canary!.Metrics);
+        expect(canaryMetrics).toContain('SystemErrors');
+        expect(canaryMetrics).toContain('ReadThrottleEvents');
+        expect(canaryMetrics).toContain(`prestage-cell-${cell.id}`);
+      }
+    }
+  });
+
+  it('forwards capacity alarms to the home region’s default bus from every other region, by ARN', () => {
+    for (const region of config.dataRegions) {
+      const template = dataStacks.get(region)!;
+      if (region === config.homeRegion) {
+        template.resourceCountIs('AWS::Events::Rule', 0);
+        continue;
+      }
+      const target = new Capture();
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.cloudwatch'],
+          'detail-type': ['CloudWatch Alarm State Change'],
+          detail: { alarmName: [{ prefix: 'prestage-cell-capacity-' }], state: { value: ['ALARM'] } },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: target,
+            DeadLetterConfig: { Arn: Match.anyValue() },
+            RoleArn: Match.anyValue(),
+          }),
+        ],
+      });
+      expect(JSON.stringify(target.asObject())).toBe(
+        JSON.stringify({
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              `:events:${config.homeRegion}:123456789012:event-bus/default`,
+            ],
+          ],
+        }),
+      );
+      const arns = JSON.stringify(template.toJSON());
+      expect(arns).not.toContain('Fn::ImportValue');
+    }
+  });
+});
