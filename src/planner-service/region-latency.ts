@@ -1,9 +1,11 @@
 /**
  * Inter-region round-trip latency for the planner's topology. The cells table knows regions, not latencies, so
  * the planner estimates them from where AWS regions are: RTT ≈ 5 ms + 2 × great-circle distance ÷ (200 km/ms,
- * light in fibre) × 1.25 (routes are not straight). Against published medians between AWS regions this lands
- * within about 15% (us-east-1–eu-west-1: 70 vs ~68 ms; us-east-1–ap-northeast-1: 141 vs ~145 ms), which is
- * what the locality term needs: it compares placements, it does not promise latencies. Overrides win.
+ * light in fibre) × 1.25 (routes are not straight). Against typical public medians between AWS regions this
+ * lands within 30% across oceans and within continents (us-east-1–eu-west-1: 73 vs ~68 ms;
+ * us-east-1–ap-northeast-1: 141 vs ~145 ms), but it underestimates Europe–Asia routes, whose traffic detours
+ * (eu-west-1–ap-northeast-1: 125 vs ~200 ms). The locality term compares placements with it; it does not promise
+ * latencies. Measured figures, where an operator has them, go in as overrides.
  */
 
 /** Approximate location (latitude, longitude) of each AWS region. */
