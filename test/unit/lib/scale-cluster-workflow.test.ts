@@ -157,7 +157,7 @@ describe('ScaleClusterWorkflow', () => {
         Next: 'TableWait us-east-1',
       }),
     ]);
-    const check = states['TableActive? us-east-1'] as { Choices: { Next: string }[] };
+    const check = states['TableActive? us-east-1'] as unknown as { Choices: { Next: string }[] };
     expect(check.Choices.map((c) => c.Next)).toEqual([
       'EnablePointInTimeRecovery us-east-1',
       'TableCreationTimeout us-east-1',
@@ -171,7 +171,7 @@ describe('ScaleClusterWorkflow', () => {
       JSON.stringify({ n: s.Next, c: s.Choices, d: s.Default }).includes('"DeleteTable us-east-1"'),
     );
     expect(pointingAtDelete.map(([name]) => name)).toEqual(['BackupAvailable? us-east-1']);
-    const choice = states['BackupAvailable? us-east-1'] as {
+    const choice = states['BackupAvailable? us-east-1'] as unknown as {
       Choices: { Variable: string; StringEquals?: string; Next: string }[];
     };
     expect(choice.Choices[0]).toEqual({
