@@ -351,6 +351,26 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
     expect(await coordination.currentLock(EU)).toBeUndefined();
   });
 
+  it('a scale-out that fails creating its table retires the new cell, releases the lock and keeps the error name', async () => {
+    beforeSdkCall = async (call) => {
+      if (call.action === 'createTable') {
+        const error = new Error('One or more parameter values were invalid');
+        error.name = 'DynamoDb.ValidationException';
+        throw error;
+      }
+    };
+    const run = await runner.run({ action: 'scale-out', region: EU, cells: 1, force: true }, 'doomed');
+    beforeSdkCall = undefined;
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toMatchObject({ name: 'DynamoDb.ValidationException' });
+    const states = run.calls.map((c) => c.state);
+    expect(states.slice(-1)).toEqual(['AbortScaling']);
+    expect(run.calls.at(-1)?.output).toMatchObject({ failedStage: 'provision', lockReleased: true });
+    const [cellId] = newCellIds(EU, 'doomed', 1);
+    expect(await cluster.cells.get(cellId)).toMatchObject({ status: 'RETIRED' });
+    expect(await coordination.currentLock(EU)).toBeUndefined();
+  });
+
   it('scales in with a backup: drained, backed up before deletion, RETIRED, and the backup restores', async () => {
     const cellId = `${HOME}-c2`;
     const table = `prestage-data-${cellId}`;
