@@ -1,4 +1,6 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -15,11 +17,15 @@ import {
 import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../src/execute-plan/execute-plan-tasks.ts';
 import { CONTROL_PLANE_ENV } from '../src/lambda/control-plane-env.ts';
 import { DATA_PLANE_ENV } from '../src/lambda/data-plane-config.ts';
+import { SCALE_CLUSTER_TASK_NAMES, type ScaleClusterTaskName } from '../src/scaling/scale-cluster-tasks.ts';
+import { capacityAlarmPattern } from './cell-data-stack.ts';
 import { CellRegistration } from './cell-registration.ts';
-import { ControlPlaneTables } from './control-plane-tables.ts';
+import { type ControlPlaneTableName, ControlPlaneTables } from './control-plane-tables.ts';
+import { DeepArEndpoint, type IForecastEndpoint } from './deepar-endpoint.ts';
 import { EXECUTE_PLAN_STEP_ENTRIES, ExecutePlanWorkflow } from './execute-plan-workflow.ts';
 import { MigratePartitionWorkflow } from './migrate-partition-workflow.ts';
 import {
+  acknowledgeCellTableCalls,
   acknowledgeChildExecutions,
   acknowledgeCustomResourceProvider,
   acknowledgeStateMachineRole,
@@ -31,12 +37,15 @@ import {
   type DynamoAction,
   grantCellTables,
   grantDescribeCanaryAlarms,
+  grantGetMetricData,
   grantTable,
 } from './prestage-grants.ts';
+import { PLANNER_ENTRY, SCALE_CLUSTER_STEP_ENTRIES, ScaleClusterWorkflow } from './scale-cluster-workflow.ts';
 
-interface StepGrants {
-  readonly plans?: readonly DynamoAction[];
-  readonly coordination?: readonly DynamoAction[];
+/** DynamoDB actions per control-plane table. */
+type TableGrants = Partial<Record<ControlPlaneTableName, readonly DynamoAction[]>>;
+
+interface StepGrants extends TableGrants {
   readonly publishApproval?: boolean;
 }
 
@@ -51,6 +60,36 @@ const EXECUTE_PLAN_GRANTS: Record<ExecutePlanTaskName, StepGrants> = {
   RecordOutcome: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'UpdateItem'] },
   FinishPlan: { plans: ['Query', 'GetItem', 'UpdateItem'] },
   AbortPlan: { plans: ['GetItem', 'UpdateItem'] },
+};
+
+/** What each ScaleCluster step handler's `Permissions:` comment lists (functions/scale-cluster/*.ts). */
+const SCALE_CLUSTER_GRANTS: Record<ScaleClusterTaskName, TableGrants> = {
+  ParseRequest: { cells: ['Scan'] },
+  AcquireLock: { coordination: ['GetItem', 'PutItem'] },
+  RegisterCells: { cells: ['PutItem', 'GetItem'] },
+  SetCellStatus: { cells: ['UpdateItem'] },
+  VerifyDrained: { partitions: ['Scan', 'GetItem', 'PutItem'] },
+  CompleteScaling: { coordination: ['PutItem', 'DeleteItem'] },
+  AbortScaling: { cells: ['GetItem', 'UpdateItem'], coordination: ['DeleteItem'] },
+};
+
+/** functions/planner/handler.ts `Permissions:`. */
+const PLANNER_GRANTS: TableGrants = {
+  scores: ['Scan'],
+  partitions: ['Scan'],
+  cells: ['Scan'],
+  plans: ['GetItem', 'PutItem', 'BatchWriteItem', 'Query', 'Scan'],
+  idempotency: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+};
+
+/** functions/profiler/handler.ts `Permissions:`. */
+const PROFILER_GRANTS: TableGrants = {
+  partitions: ['Scan'],
+  cells: ['Scan'],
+  accessStats: ['Query'],
+  scores: ['BatchWriteItem', 'BatchGetItem', 'GetItem', 'Scan'],
+  coordination: ['GetItem', 'PutItem', 'UpdateItem'],
+  idempotency: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
 };
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -75,6 +114,14 @@ export class ControlPlaneStack extends Stack {
   readonly migratePartition: MigratePartitionWorkflow;
   readonly executePlanSteps = {} as Record<ExecutePlanTaskName, PrestageFunction>;
   readonly executePlan: ExecutePlanWorkflow;
+  readonly planner: PrestageFunction;
+  readonly scaleClusterSteps = {} as Record<ScaleClusterTaskName, PrestageFunction>;
+  readonly scaleCluster: ScaleClusterWorkflow;
+  readonly profiler: PrestageFunction;
+  /** The SageMaker endpoint the profiler scores through, if the forecast model is hosted. */
+  readonly forecastEndpoint?: IForecastEndpoint;
+  readonly profilerSchedule: Rule;
+  readonly scaleOnAlarm: Rule;
   readonly dashboard: OperationsDashboard;
   /** Every dead-letter queue, alarmed on the dashboard. */
   readonly deadLetterQueues: { name: string; queue: Queue }[] = [];
@@ -95,7 +142,10 @@ export class ControlPlaneStack extends Stack {
     this.messagingKey.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        principals: [
+          new ServicePrincipal('cloudwatch.amazonaws.com'),
+          new ServicePrincipal('events.amazonaws.com'),
+        ],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
@@ -180,6 +230,161 @@ export class ControlPlaneStack extends Stack {
     acknowledgeStateMachineRole(this.executePlan.stateMachine, Object.values(executePlanFunctions));
     acknowledgeChildExecutions(this.executePlan.stateMachine, this.migratePartition.stateMachine);
 
+    // Planner: async from the profiler (DLQ, idempotent on the cycle), sync from ScaleCluster.
+    this.planner = this.addFunction('Planner', {
+      entry: PLANNER_ENTRY,
+      description: 'prestage planner: writes movement plans and starts ExecutePlan',
+      serviceName: 'prestage-planner',
+      environment: {
+        ...this.controlPlaneEnvironment(),
+        [CONTROL_PLANE_ENV.executePlanArn]: this.executePlan.stateMachine.stateMachineArn,
+      },
+      timeout: Duration.minutes(5),
+      memorySize: 2048,
+      deadLetterQueue: this.deadLetterQueue('Planner'),
+      // One scheduled and one scaling plan at a time: plans never race each other for the same partitions.
+      reservedConcurrentExecutions: config.reserveConcurrency ? 2 : undefined,
+    });
+    this.grantTables(this.planner, PLANNER_GRANTS);
+    this.planner.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.executePlan.stateMachine.stateMachineArn],
+      }),
+    );
+
+    // ScaleCluster: alarm-, profiler- or console-started; its steps, the planner and ExecutePlan.
+    const scaleClusterName = `${this.stackName}-ScaleCluster`;
+    const scaleClusterFunctions = {} as Record<ScaleClusterTaskName, IFunction>;
+    for (const name of SCALE_CLUSTER_TASK_NAMES) {
+      const step = this.addFunction(`ScaleCluster${name}`, {
+        entry: SCALE_CLUSTER_STEP_ENTRIES[name],
+        description: `prestage ScaleCluster step ${name}`,
+        serviceName: 'prestage-scale-cluster',
+        environment: this.controlPlaneEnvironment(),
+        timeout: Duration.seconds(90),
+      });
+      this.grantTables(step, SCALE_CLUSTER_GRANTS[name]);
+      this.scaleClusterSteps[name] = step;
+      scaleClusterFunctions[name] = step.fn;
+    }
+    // AcquireLock frees the lock of an execution stopped by hand (named, so no reference cycle).
+    this.scaleClusterSteps.AcquireLock.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${scaleClusterName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.scaleClusterSteps.AcquireLock.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.accountForNag()}:execution:${scaleClusterName}:*]`,
+      reason:
+        "ScaleCluster's own executions (their names are chosen at start); read only, to free a stopped run's lock",
+    });
+    this.scaleCluster = new ScaleClusterWorkflow(this, 'ScaleCluster', {
+      steps: scaleClusterFunctions,
+      planner: this.planner.fn,
+      executePlan: this.executePlan.stateMachine,
+      homeRegion: config.homeRegion,
+      dataRegions: config.dataRegions,
+      cellTablePrefix: config.names.cellTablePrefix,
+      cellKeyAlias: config.names.cellKeyAlias,
+      stateMachineName: scaleClusterName,
+    });
+    acknowledgeStateMachineRole(this.scaleCluster.stateMachine, [
+      ...Object.values(scaleClusterFunctions),
+      this.planner.fn,
+    ]);
+    acknowledgeChildExecutions(this.scaleCluster.stateMachine, this.executePlan.stateMachine);
+    acknowledgeCellTableCalls(this.scaleCluster.stateMachine, config);
+    this.scaleOnAlarm = new Rule(this, 'ScaleOnCapacityAlarm', {
+      description: 'A cell capacity alarm (this region or forwarded from a data region) starts ScaleCluster',
+      eventPattern: capacityAlarmPattern(config),
+      targets: [
+        new SfnStateMachine(this.scaleCluster.stateMachine, {
+          deadLetterQueue: this.deadLetterQueue('ScaleOnAlarmRule'),
+          retryAttempts: 4,
+        }),
+      ],
+    });
+
+    // Profiler: the schedule invokes the coordinator, which invokes one shard per `shards` asynchronously.
+    const profilerName = `${this.stackName}-profiler`;
+    const model = config.forecastModel;
+    if (model.kind === 'sagemaker') {
+      this.forecastEndpoint = DeepArEndpoint.fromEndpointName(this, 'ForecastEndpoint', model.endpointName);
+    } else if (model.kind === 'deepar-endpoint') {
+      this.forecastEndpoint = new DeepArEndpoint(this, 'ForecastEndpoint', {
+        modelDataUrl: model.modelDataUrl,
+        instanceType: model.instanceType,
+        instanceCount: model.instanceCount,
+      });
+    }
+    this.profiler = this.addFunction('Profiler', {
+      entry: 'functions/profiler/handler.ts',
+      functionName: profilerName,
+      description: 'prestage profiler: scores partitions, writes forecasts, plans predictive scale-outs',
+      serviceName: 'prestage-profiler',
+      environment: {
+        ...this.controlPlaneEnvironment(),
+        [CONTROL_PLANE_ENV.profilerFunction]: profilerName,
+        [CONTROL_PLANE_ENV.plannerFunction]: this.planner.fn.functionName,
+        [CONTROL_PLANE_ENV.scaleClusterArn]: this.scaleCluster.stateMachine.stateMachineArn,
+        ...(this.forecastEndpoint
+          ? { [CONTROL_PLANE_ENV.sagemakerEndpoint]: this.forecastEndpoint.endpointName }
+          : {}),
+      },
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+      deadLetterQueue: this.deadLetterQueue('Profiler'),
+      // The coordinator and its shards; a cycle never takes more of the account's concurrency.
+      reservedConcurrentExecutions: config.reserveConcurrency ? config.profiler.shards + 1 : undefined,
+    });
+    this.grantTables(this.profiler, PROFILER_GRANTS);
+    grantGetMetricData(this.profiler.role, this.profiler.role);
+    this.profiler.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [
+          this.formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: profilerName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+          this.planner.fn.functionArn,
+        ],
+      }),
+    );
+    this.profiler.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.scaleCluster.stateMachine.stateMachineArn],
+      }),
+    );
+    this.forecastEndpoint?.grantInvoke(this.profiler.role);
+    this.profilerSchedule = new Rule(this, 'ProfilerSchedule', {
+      description: `prestage profiler cycle every ${config.profiler.rate}`,
+      schedule: Schedule.rate(config.profiler.interval),
+      targets: [
+        new LambdaFunctionTarget(this.profiler.fn, {
+          event: RuleTargetInput.fromObject({}),
+          deadLetterQueue: this.deadLetterQueue('ProfilerScheduleRule'),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+    new CfnOutput(this, 'ExecutePlanArn', { value: this.executePlan.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ScaleClusterArn', { value: this.scaleCluster.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'MigratePartitionArn', { value: this.migratePartition.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ApprovalTopicArn', { value: this.approvalTopic.topicArn });
+
     new CellRegistration(this, 'Cells', { config, table: this.tables.cells, key: this.tables.encryptionKey });
     acknowledgeCustomResourceProvider(this);
 
@@ -188,6 +393,9 @@ export class ControlPlaneStack extends Stack {
       alarmTopic: this.alarmTopic,
       migratePartition: this.migratePartition.stateMachine,
       executePlan: this.executePlan.stateMachine,
+      scaleCluster: this.scaleCluster.stateMachine,
+      profiler: this.profiler.fn,
+      planner: this.planner.fn,
       interceptor: this.interceptor.fn,
       deadLetterQueues: this.deadLetterQueues,
     });
@@ -199,6 +407,8 @@ export class ControlPlaneStack extends Stack {
       ...props,
       logRetention: this.config.logRetentionDays as RetentionDays,
     });
+    // Lambda sends failed asynchronous events to the dead-letter queue with the function's role.
+    if (props.deadLetterQueue) this.messagingKey.grant(fn.role, 'kms:Decrypt', 'kms:GenerateDataKey');
     this.functions.set(id, fn);
     return fn;
   }
@@ -295,10 +505,23 @@ export class ControlPlaneStack extends Stack {
 
   /** ExecutePlan steps: exactly the tables, actions and topic of each handler's `Permissions:` comment. */
   private grantExecutePlanStep(fn: PrestageFunction, grants: StepGrants): void {
-    const { plans, coordination, encryptionKey } = this.tables;
-    if (grants.plans) grantTable(fn.role, plans, encryptionKey, grants.plans);
-    if (grants.coordination) grantTable(fn.role, coordination, encryptionKey, grants.coordination);
+    this.grantTables(fn, grants);
     if (grants.publishApproval) this.grantPublish(fn, this.approvalTopic);
+  }
+
+  /** Exactly these DynamoDB actions on these control-plane tables (and the tables' key). */
+  protected grantTables(fn: PrestageFunction, grants: TableGrants): void {
+    for (const [name, actions] of Object.entries(grants) as [
+      ControlPlaneTableName,
+      readonly DynamoAction[],
+    ][]) {
+      if (actions.length > 0) grantTable(fn.role, this.tables[name], this.tables.encryptionKey, actions);
+    }
+  }
+
+  /** The account as cdk-nag prints it in a finding. */
+  private accountForNag(): string {
+    return Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
   }
 
   /** sns:Publish on the topic, and the use of its key (SNS encrypts with the publisher's permission). */

@@ -28,6 +28,16 @@ export interface ControlPlaneTablesProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The control-plane tables by name (the properties of ControlPlaneTables). */
+export type ControlPlaneTableName =
+  | 'partitions'
+  | 'cells'
+  | 'accessStats'
+  | 'scores'
+  | 'plans'
+  | 'coordination'
+  | 'idempotency';
+
 /** Powertools idempotency records expire on `expiration` (the library's attribute name). */
 const IDEMPOTENCY_TTL_ATTRIBUTE = 'expiration';
 

@@ -2,6 +2,7 @@ import { type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
+import type { PrestageConfig } from './prestage-config.ts';
 
 /**
  * cdk-nag acknowledgements shared by the stacks, each with its reason. Nothing here acknowledges a rule for a
@@ -73,4 +74,59 @@ export function acknowledgeChildExecutions(parent: StateMachine, child: StateMac
     reason:
       'startExecution.sync:2 describes and stops the child executions it started, whose names are chosen at run time',
   });
+}
+
+/**
+ * ScaleCluster's SDK-integration calls on cell tables: CreateTable/DescribeTable/CreateBackup/DeleteTable on
+ * `<cellTablePrefix>*` (cells are created at run time), the cell key by alias (`key/*` with a kms:ResourceAliases
+ * condition), directly in the home region and through CDK's CallAwsServiceCrossRegion Lambda elsewhere.
+ */
+export function acknowledgeCellTableCalls(stateMachine: StateMachine, config: PrestageConfig): void {
+  const stack = Stack.of(stateMachine);
+  const crossRegion = stack.node.children.find((c) => c.node.id.startsWith('CrossRegionAwsSdk'));
+  const roles: IConstruct[] = [stateMachine.role, ...(crossRegion ? [crossRegion] : [])];
+  const prefix = config.names.cellTablePrefix;
+  for (const role of roles) {
+    const ack = (id: string, reason: string) => Validations.of(role).acknowledge({ id, reason });
+    for (const region of config.dataRegions) {
+      const table = `arn:<AWS::Partition>:dynamodb:${region}:<AWS::AccountId>:table/${prefix}*`;
+      ack(
+        `AwsSolutions-IAM5[Resource::${table}]`,
+        'ScaleCluster creates, describes and deletes cell tables, named <prefix><cellId>, chosen at run time',
+      );
+      ack(
+        `AwsSolutions-IAM5[Resource::${table}/backup/*]`,
+        "Scale-in takes an on-demand backup of the cell's table before deleting it; backup ARNs are generated",
+      );
+      ack(
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${region}:<AWS::AccountId>:key/*]`,
+        `New cell tables are encrypted with the region's cell key, named by alias (kms:ResourceAliases ${config.names.cellKeyAlias}), another stack's resource`,
+      );
+    }
+    ack(
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      "ScaleClusterWorkflow's CreateTable grant on the cell key (limited to the cell alias by condition)",
+    );
+  }
+  if (!crossRegion) return;
+  const fn = crossRegion.node.defaultChild as CfnResource;
+  Validations.of(stateMachine.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${stack.resolve(stack.getLogicalId(fn))}.Arn>:*]`,
+    reason: 'CDK LambdaInvoke of the CallAwsServiceCrossRegion function and its versions',
+  });
+  const ack = (id: string, reason: string) => Validations.of(crossRegion).acknowledge({ id, reason });
+  ack(
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "CDK's CallAwsServiceCrossRegion function (DynamoDB calls on cell tables in other regions for ScaleCluster)",
+  );
+  ack(
+    'Serverless-LambdaDefaultMemorySize',
+    "CDK's CallAwsServiceCrossRegion function: one SDK call per invocation",
+  );
+  ack(
+    'Serverless-LambdaDLQ',
+    'Invoked synchronously by ScaleCluster, whose Retry/Catch handle every failure',
+  );
+  ack('Serverless-LambdaTracing', "CDK's CallAwsServiceCrossRegion function; the state machine is traced");
+  ack('Serverless-LambdaAsyncFailureDestination', 'Invoked synchronously by ScaleCluster only');
 }

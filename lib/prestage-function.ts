@@ -62,6 +62,8 @@ export interface PrestageFunctionProps {
   /** Exported handler name. @default 'handler' */
   readonly handler?: string;
   readonly description: string;
+  /** A physical name, where a policy must name the function without referencing it (its own role). */
+  readonly functionName?: string;
   /** Powertools service name, e.g. `prestage-planner`. */
   readonly serviceName: string;
   readonly environment?: Readonly<Record<string, string>>;
@@ -108,6 +110,7 @@ export class PrestageFunction extends Construct {
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, props.entry),
       handler: props.handler ?? 'handler',
+      functionName: props.functionName,
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       description: props.description,

@@ -27,10 +27,12 @@ export function permissionsOf(entry: string): PermissionClause[] | undefined {
     .map((line) => line.replace(/^\s*\*\s?/, ''))
     .join(' ');
   const clauses: PermissionClause[] = [];
+  const TARGETS = /\bon\s+(?:the\s+)?([A-Z][A-Z0-9_]+(?:(?:\s*,\s*|\s+and\s+)[A-Z][A-Z0-9_]+)*)/;
   for (const piece of text.split(/;|\s-\s/)) {
     let rest = piece;
+    let previous: string[] = [];
     for (;;) {
-      const on = /\bon\s+(?:the\s+)?([A-Z][A-Z0-9_]+)/.exec(rest);
+      const on = TARGETS.exec(rest);
       if (!on) break;
       const before = rest.slice(0, on.index);
       const actions: string[] = [];
@@ -43,7 +45,13 @@ export function permissionsOf(entry: string): PermissionClause[] | undefined {
           actions.push(`${service}:${token[3]}`);
         }
       }
-      if (actions.length > 0) clauses.push({ actions, target: on[1] });
+      // `X on A and on B`: the second `on` inherits the actions.
+      const inherited =
+        actions.length === 0 && /^\W*(?:\([^)]*\))?\W*and\s*$/.test(before) ? previous : actions;
+      for (const target of on[1].split(/\s*,\s*|\s+and\s+/)) {
+        if (inherited.length > 0) clauses.push({ actions: inherited, target });
+      }
+      previous = inherited;
       rest = rest.slice(on.index + on[0].length);
     }
   }
