@@ -27,7 +27,7 @@ export function plannerConfig(control: ControlPlaneConfig, data: DataPlaneConfig
 export function awsPlannerDeps(
   control: ControlPlaneConfig,
   data: DataPlaneConfig,
-): Omit<PlannerServiceDeps, 'recordPlan'> {
+): Omit<PlannerServiceDeps, 'recordPlan' | 'warn'> {
   const home = documentClient(createDynamoClient({ region: data.homeRegion }));
   return {
     scores: new DynamoScoreRepository(home, control.scoresTable),

@@ -23,7 +23,7 @@ export interface PlannerHandlerOptions {
  * for each plan written.
  */
 export function createPlannerHandler(
-  deps: Omit<PlannerServiceDeps, 'recordPlan'>,
+  deps: Omit<PlannerServiceDeps, 'recordPlan' | 'warn'>,
   config: PlannerServiceConfig,
   options: PlannerHandlerOptions = {},
 ): LambdaHandler {
@@ -34,6 +34,7 @@ export function createPlannerHandler(
         metrics.addDimension('Trigger', trigger);
         metrics.addMetric(METRIC.planMoves, MetricUnit.Count, moveCount);
       },
+      warn: (message, details) => logger.warn(message, details),
     },
     config,
   );

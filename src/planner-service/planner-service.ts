@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PlanMeta } from '../adapters/dynamodb/plan-repository.ts';
 import { newPlanId } from '../adapters/dynamodb/plan-repository.ts';
 import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
+import { InfeasiblePlacementError } from '../domain/errors.ts';
 import type {
   CapacityShortfall,
   InFlightMove,
@@ -43,6 +44,7 @@ export interface PlannerServiceDeps {
   readonly now: () => number;
   /** Called once per plan written (the PlanMoves metric). */
   readonly recordPlan?: (plan: { readonly moveCount: number; readonly trigger: string }) => void;
+  readonly warn?: (message: string, details: Record<string, unknown>) => void;
 }
 
 export interface PlannerServiceConfig {
@@ -226,7 +228,30 @@ export class PlannerService {
       latencyOverrides: this.config.latencyOverrides,
     });
     // Demand beyond every cell's capacity is what scaling is for: plan anyway and report the shortfall.
-    return planMoves(input, { demandBeyondCapacity: 'report', ...this.config.plannerOptions });
+    const options = { demandBeyondCapacity: 'report' as const, ...this.config.plannerOptions };
+    try {
+      return planMoves(input, options);
+    } catch (error) {
+      if (mode.kind !== 'schedule' || !(error instanceof InfeasiblePlacementError)) throw error;
+      // A drain the other cells cannot absorb (a scale-in left a cell DRAINING, then capacity shrank) must not
+      // stop every scheduled cycle: the draining cells' partitions stay where they are this time.
+      const draining = new Set(
+        Object.entries(input.cellStatus ?? {})
+          .filter(([, status]) => status === 'DRAINING')
+          .map(([id]) => id),
+      );
+      const moving = new Set((input.inFlight ?? []).map((m) => m.partition));
+      const held = input.partitions
+        .filter((p) => draining.has(p.cell) && !moving.has(p.id))
+        .map((p) => ({ partition: p.id, from: p.cell, to: p.cell, bytes: 0 }));
+      if (held.length === 0) throw error;
+      this.deps.warn?.('drain infeasible this cycle: partitions of draining cells stay put', {
+        cells: [...draining],
+        partitions: held.length,
+        reason: error.message,
+      });
+      return planMoves({ ...input, inFlight: [...(input.inFlight ?? []), ...held] }, options);
+    }
   }
 
   private async movesOfRunningPlans(): Promise<InFlightMove[]> {

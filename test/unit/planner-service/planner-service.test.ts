@@ -227,6 +227,34 @@ describe('PlannerService (dynalite tables, Step Functions mocked)', () => {
     expect((await tables.plans.allMoves('cycle-second')).map((m) => m.partition)).toEqual([done.partition]);
   });
 
+  it('schedule keeps planning when a DRAINING cell cannot be emptied: its partitions stay put this cycle', async () => {
+    const warnings: string[] = [];
+    // x serves 210 ops/s; y and b have 150 free below the 80% headroom: the drain cannot be planned.
+    await load(
+      [cell('x', 'us-east-1', 'DRAINING'), cell('y', 'us-east-1'), cell('b', 'eu-west-1')],
+      [
+        ...[0, 1, 2].map((i) => ({ id: `x${i}`, cell: 'x', ops: { 'us-east-1': 70 } })),
+        { id: 'far', cell: 'y', ops: { 'eu-west-1': 10 } },
+      ],
+    );
+    const planner = new PlannerService(
+      {
+        ...tables,
+        executions: new SfnPlanExecutionStarter(sfn, EXECUTE_PLAN),
+        now: () => NOW,
+        warn: (message) => warnings.push(message),
+      },
+      config,
+    );
+    const drain = planner.scaling({ trigger: 'scaling', action: 'scale-in', cellIds: ['x'], round: 1 });
+    await expect(drain).rejects.toMatchObject({ name: 'InfeasiblePlacementError' });
+    const result = await planner.schedule({ trigger: 'schedule', cycleId: 'stuck' });
+    expect(warnings).toEqual(['drain infeasible this cycle: partitions of draining cells stay put']);
+    expect((await tables.plans.allMoves(result.planId)).map((m) => [m.partition, m.from, m.to])).toEqual([
+      ['far', 'y', 'b'],
+    ]);
+  });
+
   it('scaling scale-out: fills the PROVISIONING cell from the loaded ones, returns the plan id, starts nothing', async () => {
     const hot = [1, 2].flatMap((c) =>
       [0, 1, 2, 3].map((i) => ({ id: `h${c}${i}`, cell: `a${c}`, ops: { 'us-east-1': 25 } })),
