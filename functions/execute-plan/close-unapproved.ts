@@ -3,5 +3,5 @@
  */
 import { executePlanStep } from './step-handler.ts';
 
-/** ExecutePlan Task state 'CloseUnapproved'. */
+/** ExecutePlan Task states 'MarkRejected' and 'MarkExpired' (step CloseUnapproved). */
 export const handler = executePlanStep('CloseUnapproved');

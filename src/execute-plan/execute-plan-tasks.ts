@@ -49,6 +49,8 @@ export const executePlanInputSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, - or _ (a plan id from the planner)'),
   approval: z.boolean().optional(),
+  /** Added by a parent that starts ExecutePlan with `associateWithParent` (e.g. ScaleCluster). */
+  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().optional(),
 });
 export type ExecutePlanInput = z.infer<typeof executePlanInputSchema>;
 

@@ -8,7 +8,7 @@ export const MIGRATION_LIMITS_KEY = 'limits#migration';
 export const MIGRATION_SLOTS_KEY = 'slots#migration';
 
 export interface MigrationLimits {
-  /** Moves touching one cell (as source or target) at once. */
+  /** Moves touching one cell (as source or target) at once; 0 pauses: no new move starts. */
   readonly maxConcurrentMovesPerCell: number;
   /** Moves in flight across all plans; unlimited when absent. */
   readonly maxConcurrency?: number;
@@ -33,9 +33,9 @@ export type ReserveResult =
 
 const MAX_CAS_ATTEMPTS = 25;
 
-function positiveInt(value: unknown): number | undefined {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
+function nonNegativeInt(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** Moves per cell among live holders. */
@@ -75,8 +75,8 @@ export class MigrationSlots {
       ),
     );
     const item = result.Item ?? {};
-    const perCell = positiveInt(item.maxConcurrentMovesPerCell) ?? this.defaults.maxConcurrentMovesPerCell;
-    const total = positiveInt(item.maxConcurrency) ?? this.defaults.maxConcurrency;
+    const perCell = nonNegativeInt(item.maxConcurrentMovesPerCell) ?? this.defaults.maxConcurrentMovesPerCell;
+    const total = nonNegativeInt(item.maxConcurrency) ?? this.defaults.maxConcurrency;
     return total === undefined
       ? { maxConcurrentMovesPerCell: perCell }
       : { maxConcurrentMovesPerCell: perCell, maxConcurrency: total };

@@ -55,7 +55,7 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
     const probe = newDeps();
     slots = probe.steps.slots;
     plans = probe.steps.plans;
-  });
+  }, 60_000);
 
   afterAll(async () => {
     if (summary.length > 0) process.stdout.write(`\nExecutePlan local runs\n${summary.join('\n')}\n\n`);

@@ -42,14 +42,39 @@ describe('MigrationSlots on dynalite', () => {
     expect(await slots.readLimits()).toEqual({ maxConcurrentMovesPerCell: 2 });
     await slots.writeLimits({ maxConcurrentMovesPerCell: 5, maxConcurrency: 7 });
     expect(await slots.readLimits()).toEqual({ maxConcurrentMovesPerCell: 5, maxConcurrency: 7 });
-    // An operator typing a string in the console, or a zero, does not break running plans.
+    // An operator typing a string in the console, or a negative or fractional number, does not break running plans.
     await documentClient(client).send(
       new PutCommand({
         TableName: `coordination-${table}`,
-        Item: { pk: MIGRATION_LIMITS_KEY, maxConcurrentMovesPerCell: '3', maxConcurrency: 0 },
+        Item: { pk: MIGRATION_LIMITS_KEY, maxConcurrentMovesPerCell: '3', maxConcurrency: -1 },
       }),
     );
     expect(await slots.readLimits()).toEqual({ maxConcurrentMovesPerCell: 3 });
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 1.5 });
+    expect(await slots.readLimits()).toEqual({ maxConcurrentMovesPerCell: 2 });
+  });
+
+  it('pauses new moves while a limit is 0', async () => {
+    const at = { nowMs: now, leaseMs: 60_000 };
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 0 });
+    const paused = await slots.reserve(
+      'm1',
+      { from: 'a', to: 'b' },
+      { ...at, limits: await slots.readLimits() },
+    );
+    expect(paused).toMatchObject({ reserved: false, blockedBy: 'maxConcurrentMovesPerCell' });
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2, maxConcurrency: 0 });
+    expect(
+      await slots.reserve('m1', { from: 'a', to: 'b' }, { ...at, limits: await slots.readLimits() }),
+    ).toMatchObject({
+      reserved: false,
+      blockedBy: 'maxConcurrency',
+    });
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2 });
+    expect(
+      (await slots.reserve('m1', { from: 'a', to: 'b' }, { ...at, limits: await slots.readLimits() }))
+        .reserved,
+    ).toBe(true);
   });
 
   it('holds each cell to its limit as source and target, and frees the slot on release', async () => {
