@@ -294,6 +294,7 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
     const { partitions } = await storedPlan('plan-r', [{ from: A, to: C }], true);
     const tokens = new LocalTaskTokens();
     let started = 0;
+    const t0 = Date.now();
     const running = run({ planId: 'plan-r', taskTokens: tokens, onChildStart: () => void started++ });
     await until(async () =>
       (await plans.getHeader('plan-r'))?.status === 'PENDING_APPROVAL' ? true : undefined,
@@ -306,7 +307,7 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
       reason: 'not during the sale',
     });
     const result = await running;
-    report('(c) rejected', result, 0);
+    report('(c) rejected', result, Date.now() - t0);
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('PlanRejectedError');
     expect(result.error?.cause).toContain('not during the sale');
