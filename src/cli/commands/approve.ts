@@ -53,8 +53,13 @@ const AWS_CLIENTS: ApproveClients = {
 };
 
 /** Errors of the AWS SDK that are the caller's set-up, said plainly. */
-function explainAwsError(error: unknown, table: string, region: string): never {
+function explainAwsError(error: unknown, table: string, region: string, endpoint?: string): never {
   const name = (error as Error)?.name;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT')
+    throw new PrestageError(
+      `cannot reach ${endpoint ? `the endpoint ${endpoint}` : `AWS in ${region}`} (${code}); check --endpoint and --region`,
+    );
   if (name === 'ResourceNotFoundException')
     throw new PrestageError(`plans table '${table}' not found in ${region}; pass --table and --region`);
   if (name === 'CredentialsProviderError')
@@ -126,7 +131,7 @@ export function createApproveCommand(clients: ApproveClients = AWS_CLIENTS, env 
         decidedBy: `prestage approve (${env.USER ?? env.USERNAME ?? 'unknown user'})`,
       }).catch((error: unknown) => {
         if (error instanceof PrestageError) throw error;
-        return explainAwsError(error, table, region);
+        return explainAwsError(error, table, region, endpoint ?? sfnEndpoint);
       });
       const { header } = decision;
       const gib = (header.totalBytes / 2 ** 30).toFixed(2);

@@ -158,6 +158,24 @@ describe('prestage approve', () => {
     expect(out()).toContain('approved plan plan-env');
   });
 
+  it('says which endpoint it cannot reach', async () => {
+    const { io, err } = captureCliIo();
+    const argv = [
+      'approve',
+      'plan-x',
+      '--table',
+      'plans',
+      '--region',
+      'us-east-1',
+      '--endpoint',
+      'http://127.0.0.1:9',
+    ];
+    expect(await runCli(argv, io)).toBe(2);
+    expect(err()).toBe(
+      'prestage approve: PrestageError: cannot reach the endpoint http://127.0.0.1:9 (ECONNREFUSED); check --endpoint and --region\n',
+    );
+  });
+
   it('documents itself', async () => {
     const { io, out } = captureCliIo();
     expect(await runCli(['approve', '--help'], io)).toBe(0);
