@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -29,6 +29,7 @@ import {
   acknowledgeChildExecutions,
   acknowledgeCustomResourceProvider,
   acknowledgeStateMachineRole,
+  nagAccount,
 } from './nag-acknowledgements.ts';
 import { OperationsDashboard } from './operations-dashboard.ts';
 import type { PrestageConfig } from './prestage-config.ts';
@@ -283,7 +284,7 @@ export class ControlPlaneStack extends Stack {
       }),
     );
     Validations.of(this.scaleClusterSteps.AcquireLock.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.accountForNag()}:execution:${scaleClusterName}:*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${nagAccount(this)}:execution:${scaleClusterName}:*]`,
       reason:
         "ScaleCluster's own executions (their names are chosen at start); read only, to free a stopped run's lock",
     });
@@ -517,11 +518,6 @@ export class ControlPlaneStack extends Stack {
     ][]) {
       if (actions.length > 0) grantTable(fn.role, this.tables[name], this.tables.encryptionKey, actions);
     }
-  }
-
-  /** The account as cdk-nag prints it in a finding. */
-  private accountForNag(): string {
-    return Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
   }
 
   /** sns:Publish on the topic, and the use of its key (SNS encrypts with the publisher's permission). */

@@ -4,6 +4,7 @@ import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { CfnEndpoint, CfnEndpointConfig, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { deepArImageUri } from './deepar-image.ts';
+import { nagAccount } from './nag-acknowledgements.ts';
 
 /** A SageMaker endpoint the profiler scores through. */
 export interface IForecastEndpoint {
@@ -152,7 +153,7 @@ export class DeepArEndpoint extends Construct implements IForecastEndpoint {
         'ecr:GetAuthorizationToken and cloudwatch:PutMetricData allow no resource-level permissions; PutMetricData is limited to the SageMaker namespaces by condition',
     });
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:${nagAccount(this)}:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
       reason: "The endpoint's own log group and its streams",
     });
 

@@ -9,6 +9,12 @@ import type { PrestageConfig } from './prestage-config.ts';
  * whole stack: each names the construct and, for wildcard findings, the exact resource.
  */
 
+/** The account as cdk-nag prints it inside a finding id: the literal account, or `<AWS::AccountId>`. */
+export function nagAccount(scope: IConstruct): string {
+  const account = Stack.of(scope).account;
+  return Token.isUnresolved(account) ? '<AWS::AccountId>' : account;
+}
+
 /** The cdk-nag finding id of a LambdaInvoke grant on every version of a function (`<fn.Arn>:*`). */
 function invokeVersionsFinding(fn: IFunction): string {
   const logicalId = Stack.of(fn).resolve(Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnResource));
@@ -68,7 +74,7 @@ export function acknowledgeChildExecutions(parent: StateMachine, child: StateMac
   const name = JSON.stringify({
     'Fn::Select': [6, { 'Fn::Split': [':', stack.resolve(child.stateMachineArn)] }],
   });
-  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const account = nagAccount(parent);
   Validations.of(parent.role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${account}:execution:${name}*]`,
     reason:

@@ -1,13 +1,45 @@
-import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CANARY_ERRORS_PER_MINUTE } from '../../../lib/cell-data-stack.ts';
+import { CANARY_ERRORS_PER_MINUTE, CellDataStack } from '../../../lib/cell-data-stack.ts';
+import { dataStackName } from '../../../lib/prestage-app.ts';
+import { parsePrestageConfig } from '../../../lib/prestage-config.ts';
+import { addSecurityChecks } from '../../../lib/security-checks.ts';
 import { cellDataTableDefinition } from '../../../src/adapters/dynamodb/table-definitions.ts';
-import { synthesizePrestage } from './prestage-synth.ts';
+import { CDK_CONTEXT } from './prestage-synth.ts';
+
+/** Only the cell stacks (no Lambdas), with the cdk-nag packs: a finding fails the synth. */
+function synthesizeDataStacks() {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'prestage-cells-')) });
+  addSecurityChecks(app);
+  const config = parsePrestageConfig(CDK_CONTEXT);
+  const stacks = new Map(
+    config.dataRegions.map((region) => [
+      region,
+      new CellDataStack(app, dataStackName(region), {
+        env: { account: '123456789012', region },
+        config,
+        region,
+      }),
+    ]),
+  );
+  const assembly = app.synth();
+  const dataStacks = new Map(
+    [...stacks].map(([region, stack]) => [
+      region,
+      Template.fromJSON(assembly.getStackByName(stack.stackName).template),
+    ]),
+  );
+  return { config, stacks: { dataStacks: stacks }, dataStacks };
+}
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 
 describe('CellDataStack (one per data region)', () => {
-  const { dataStacks, config, stacks } = synthesizePrestage();
+  const { dataStacks, config, stacks } = synthesizeDataStacks();
   const resourcesOf = (region: string) =>
     Object.values(dataStacks.get(region)!.toJSON().Resources as Record<string, Resource>);
 
