@@ -18,7 +18,19 @@ export class InvalidEventError extends PrestageError {}
 
 // One logger, metrics and tracer per execution environment, shared by every handler in a bundle.
 export const logger = new Logger({ serviceName: 'prestage' });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'prestage' });
+// Most steps publish no metric on most invocations; Metrics' "no metrics to publish" warning is noise there.
+const metricsLogger = {
+  ...console,
+  warn: (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('No application metrics to publish')) return;
+    console.warn(...args);
+  },
+};
+export const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: 'prestage',
+  logger: metricsLogger,
+});
 export const tracer = new Tracer({ serviceName: 'prestage' });
 
 export interface IdempotencyOptions {
