@@ -69,15 +69,25 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
     }
   }
 
-  private async query(partition: string, prefix: string): Promise<Record<string, unknown>[]> {
+  /** Items of one kind (`a#` or `c#`), from `sinceMs` on when given (the ISO time in the key sorts by time). */
+  private async query(
+    partition: string,
+    prefix: string,
+    sinceMs?: number,
+  ): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
+    const ranged = sinceMs !== undefined && Number.isFinite(sinceMs);
     do {
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :p AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':p': partition, ':prefix': prefix },
+          KeyConditionExpression: ranged
+            ? 'pk = :p AND sk BETWEEN :from AND :to'
+            : 'pk = :p AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: ranged
+            ? { ':p': partition, ':from': `${prefix}${new Date(sinceMs).toISOString()}`, ':to': `${prefix}~` }
+            : { ':p': partition, ':prefix': prefix },
           ExclusiveStartKey: start,
         }),
       );
@@ -87,8 +97,8 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
     return out;
   }
 
-  async countsFor(partition: string): Promise<AccessCount[]> {
-    return (await this.query(partition, 'a#')).map((item) => ({
+  async countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]> {
+    return (await this.query(partition, 'a#', sinceMs)).map((item) => ({
       partition,
       region: item.region as string,
       bucketStartMs: item.bucketStartMs as number,
@@ -96,8 +106,8 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
     }));
   }
 
-  async coAccessFor(partition: string): Promise<CoAccessCount[]> {
-    return (await this.query(partition, 'c#')).map((item) => ({
+  async coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]> {
+    return (await this.query(partition, 'c#', sinceMs)).map((item) => ({
       a: partition,
       b: item.other as string,
       bucketStartMs: item.bucketStartMs as number,

@@ -46,8 +46,9 @@ export interface CoAccessCount {
 /** Counters per partition × region × time bucket, and co-access pairs, each with a TTL. */
 export interface AccessStatsRepository {
   add(counts: readonly AccessCount[], coAccess: readonly CoAccessCount[]): Promise<void>;
-  countsFor(partition: string): Promise<AccessCount[]>;
-  coAccessFor(partition: string): Promise<CoAccessCount[]>;
+  /** Counters of the partition, from `sinceMs` on when given (a ranged read: the profiler needs its lookback only). */
+  countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]>;
+  coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]>;
 }
 
 /** A write coming from a client, applied under the per-item HLC and version rules. */
