@@ -341,8 +341,9 @@ export class ControlPlaneStack extends Stack {
           ? { [CONTROL_PLANE_ENV.sagemakerEndpoint]: this.forecastEndpoint.endpointName }
           : {}),
       },
+      // docs/profiler.md: one vCPU per shard; a shard of 10,000 partitions takes well under the timeout.
       timeout: Duration.minutes(15),
-      memorySize: 2048,
+      memorySize: 1769,
       deadLetterQueue: this.deadLetterQueue('Profiler'),
       // The coordinator and its shards; a cycle never takes more of the account's concurrency.
       reservedConcurrentExecutions: config.reserveConcurrency ? config.profiler.shards + 1 : undefined,
