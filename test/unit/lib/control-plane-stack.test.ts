@@ -330,9 +330,22 @@ describe('ControlPlaneStack', () => {
     for (const [id, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
     }
-    const names = alarms.map(([, a]) => String(a.Properties.AlarmName));
-    expect(names.some((n) => /MigrationsFailed/.test(n))).toBe(true);
-    expect(names.some((n) => /MigratePartition/.test(n))).toBe(true);
+    const described = alarms.map(([, a]) => JSON.stringify(a.Properties));
+    /** Alarms whose definition names this metric and mentions `resource` (a logical-id prefix). */
+    const alarmOn = (metric: string, resource = '') =>
+      described.filter((d) => d.includes(`"MetricName":"${metric}"`) && d.includes(`"${resource}`)).length;
+    expect(alarmOn('MigrationsFailed')).toBe(1);
+    expect(alarmOn('ExecutionsFailed', 'ExecutePlanStateMachine')).toBe(1);
+    expect(alarmOn('ExecutionsFailed', 'MigratePartitionStateMachine')).toBe(1);
+    expect(alarmOn('ExecutionsFailed', 'ScaleClusterStateMachine')).toBe(1);
+    expect(alarmOn('Errors', 'ProfilerFunction')).toBe(1);
+    expect(alarmOn('Errors', 'PlannerFunction')).toBe(1);
+    // One alarm per dead-letter queue: profiler, planner, the schedule rule's and the alarm rule's.
+    const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
+    expect(queues).toHaveLength(4);
+    for (const queue of queues) {
+      expect(alarmOn('ApproximateNumberOfMessagesVisible', `${queue}"`), queue).toBe(1);
+    }
   });
 
   it('wires the EventBridge schedule to the profiler coordinator, with `{}` and a dead-letter queue', () => {
