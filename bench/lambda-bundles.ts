@@ -145,6 +145,7 @@ async function main() {
     'gzip',
     'init ms (median)',
     `init ms (min–max of ${RUNS})`,
+    'init CPU ms (all threads)',
     'targets',
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
