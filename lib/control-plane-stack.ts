@@ -1,5 +1,5 @@
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -376,7 +376,8 @@ export class ControlPlaneStack extends Stack {
       schedule: Schedule.rate(config.profiler.interval),
       targets: [
         new LambdaFunctionTarget(this.profiler.fn, {
-          event: RuleTargetInput.fromObject({}),
+          // The schedule time names the cycle, so a retried delivery joins the same cycle.
+          event: RuleTargetInput.fromObject({ time: EventField.time }),
           deadLetterQueue: this.deadLetterQueue('ProfilerScheduleRule'),
           retryAttempts: 2,
         }),

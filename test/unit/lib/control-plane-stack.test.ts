@@ -348,7 +348,7 @@ describe('ControlPlaneStack', () => {
     }
   });
 
-  it('wires the EventBridge schedule to the profiler coordinator, with `{}` and a dead-letter queue', () => {
+  it('wires the EventBridge schedule to the profiler coordinator, with the schedule time and a dead-letter queue', () => {
     const target = new Capture();
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(15 minutes)',
@@ -357,7 +357,7 @@ describe('ControlPlaneStack', () => {
     });
     expect(target.asObject()).toMatchObject({
       Arn: { 'Fn::GetAtt': [expect.stringMatching(/^ProfilerFunction/), 'Arn'] },
-      Input: '{}',
+      InputTransformer: { InputPathsMap: { time: '$.time' }, InputTemplate: '{"time":<time>}' },
       DeadLetterConfig: {
         Arn: { 'Fn::GetAtt': [expect.stringMatching(/^ProfilerScheduleRuleDeadLetters/), 'Arn'] },
       },
