@@ -17,8 +17,6 @@
  * `{"cycleId","shard","shards"}` → one shard (idempotent on [cycleId, shard]).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { createDynamoClient, documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
 import { readControlPlaneConfig } from '../../src/lambda/control-plane-env.ts';
@@ -61,7 +59,12 @@ const profiler = new Profiler(
   awsProfilerDeps(
     { ...control, profilerFunction: control.profilerFunction ?? process.env.AWS_LAMBDA_FUNCTION_NAME },
     data,
-    { documents: documentClient(dynamo), lambda: new LambdaClient({}), sfn: new SFNClient({}) },
+    {
+      documents: documentClient(dynamo),
+      // Loaded on first use: only the coordinator and a cycle's last shard need them.
+      lambda: async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({}),
+      sfn: async () => new (await import('@aws-sdk/client-sfn')).SFNClient({}),
+    },
     { model, metrics: sink, log },
   ),
   {

@@ -1,6 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchMetricsReader } from '../adapters/cloudwatch/metric-data-reader.ts';
 import { DynamoAccessStatsRepository } from '../adapters/dynamodb/access-stats-repository.ts';
@@ -13,6 +13,21 @@ import type { ControlPlaneConfig } from '../lambda/control-plane-env.ts';
 import type { DataPlaneConfig } from '../lambda/data-plane-config.ts';
 import type { AsyncInvoker, ProfilerDeps, ScaleOutRequest, ScaleOutStarter } from './profiler-ports.ts';
 
+/**
+ * A client, or a function that builds it on first use. Only the coordinator and a cycle's last shard call
+ * Lambda or Step Functions, so their SDK modules load on demand rather than at every cold start.
+ */
+export type ClientSource<T> = T | (() => Promise<T>);
+
+function onDemand<T extends object>(source: ClientSource<T>): () => Promise<T> {
+  if (typeof source !== 'function') return async () => source;
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= source();
+    return pending;
+  };
+}
+
 /** The profiler cannot invoke a function it was not told about (a wiring mistake in the stack). */
 export class MissingProfilerWiringError extends Error {
   override name = 'MissingProfilerWiringError';
@@ -20,16 +35,16 @@ export class MissingProfilerWiringError extends Error {
 
 /** Lambda asynchronous invocations (InvocationType Event): the shards (this function) and the planner. */
 export class LambdaAsyncInvoker implements AsyncInvoker {
-  private readonly lambda: LambdaClient;
+  private readonly lambda: () => Promise<LambdaClient>;
   private readonly profilerFunction: string | undefined;
   private readonly plannerFunction: string | undefined;
 
   constructor(
-    lambda: LambdaClient,
+    lambda: ClientSource<LambdaClient>,
     profilerFunction: string | undefined,
     plannerFunction: string | undefined,
   ) {
-    this.lambda = lambda;
+    this.lambda = onDemand(lambda);
     this.profilerFunction = profilerFunction;
     this.plannerFunction = plannerFunction;
   }
@@ -44,7 +59,8 @@ export class LambdaAsyncInvoker implements AsyncInvoker {
 
   private async invoke(functionName: string | undefined, variable: string, event: object): Promise<void> {
     if (!functionName) throw new MissingProfilerWiringError(`${variable} is not set`);
-    await this.lambda.send(
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    await (await this.lambda()).send(
       new InvokeCommand({
         FunctionName: functionName,
         InvocationType: 'Event',
@@ -60,17 +76,18 @@ export class LambdaAsyncInvoker implements AsyncInvoker {
  * started", so a redelivered cycle never starts a second scale-out.
  */
 export class StepFunctionsScaleOutStarter implements ScaleOutStarter {
-  private readonly sfn: SFNClient;
+  private readonly sfn: () => Promise<SFNClient>;
   private readonly stateMachineArn: string;
 
-  constructor(sfn: SFNClient, stateMachineArn: string) {
-    this.sfn = sfn;
+  constructor(sfn: ClientSource<SFNClient>, stateMachineArn: string) {
+    this.sfn = onDemand(sfn);
     this.stateMachineArn = stateMachineArn;
   }
 
   async start(name: string, input: ScaleOutRequest): Promise<{ started: boolean }> {
+    const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
     try {
-      await this.sfn.send(
+      await (await this.sfn()).send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
           name,
@@ -88,8 +105,8 @@ export class StepFunctionsScaleOutStarter implements ScaleOutStarter {
 export interface AwsProfilerClients {
   /** Document client of the home region (control-plane and data-plane metadata tables). */
   readonly documents: DynamoDBDocumentClient;
-  readonly lambda: LambdaClient;
-  readonly sfn: SFNClient;
+  readonly lambda: ClientSource<LambdaClient>;
+  readonly sfn: ClientSource<SFNClient>;
   /** CloudWatch client per region, built on first use. @default new CloudWatchClient({ region }) */
   readonly cloudwatchFor?: (region: string) => CloudWatchClient;
 }
