@@ -109,10 +109,6 @@ export function acknowledgeCellTableCalls(stateMachine: StateMachine, config: Pr
         `New cell tables are encrypted with the region's cell key, named by alias (kms:ResourceAliases ${config.names.cellKeyAlias}), another stack's resource`,
       );
     }
-    ack(
-      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      "ScaleClusterWorkflow's CreateTable grant on the cell key (limited to the cell alias by condition)",
-    );
   }
   if (!crossRegion) return;
   const fn = crossRegion.node.defaultChild as CfnResource;

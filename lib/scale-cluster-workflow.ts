@@ -281,9 +281,10 @@ export class ScaleClusterWorkflow extends Construct {
     const partition = Aws.PARTITION;
     const tableArn = (region: string) =>
       `arn:${partition}:dynamodb:${region}:${account}:table/${props.cellTablePrefix}*`;
+    // What CreateTable with a customer-managed key asks of the caller (no wildcard action).
     const kmsStatement = (region: string) =>
       new PolicyStatement({
-        actions: ['kms:DescribeKey', 'kms:CreateGrant', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey*'],
+        actions: ['kms:DescribeKey', 'kms:CreateGrant', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
         resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
         conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias } },
       });

@@ -106,6 +106,14 @@ describe('ScaleClusterWorkflow', () => {
     const kms = statements
       .asArray()
       .find((s: { Action: unknown }) => JSON.stringify(s.Action).includes('kms:CreateGrant'));
+    // Exactly what CreateTable with a customer-managed key needs: no wildcard action.
+    expect([kms.Action].flat().sort()).toEqual([
+      'kms:CreateGrant',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+    ]);
     expect(kms.Condition).toEqual({
       'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/prestage-cell-data' },
     });
