@@ -1,7 +1,11 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { PrestageError } from '../domain/errors.ts';
 import { type MigrationState, migrationStateSchema } from '../domain/migration/migration-state.ts';
 import type { MigrationTaskName } from '../domain/migration/migration-tasks.ts';
+import { logger, metrics, tracer } from '../lambda/instrumented-handler.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 import * as steps from './migration-steps.ts';
 
@@ -30,12 +34,15 @@ export const STEP_USE_CASES: Record<
 export type StepHandler = (event: unknown, context?: unknown) => Promise<unknown>;
 
 /**
- * A step Lambda handler on middy: validate the execution state, run one use case, return its result. Errors
- * keep their names (Step Functions Retry/Catch match on them).
+ * A step Lambda handler on middy with Powertools (logger, EMF metrics, X-Ray): validate the execution state,
+ * run one use case, return its result. Errors keep their names (Step Functions Retry/Catch match on them).
  */
 export function createStepHandler(task: MigrationTaskName, deps: MigrationDeps): StepHandler {
   const run = STEP_USE_CASES[task];
   const handler = middy<unknown, unknown>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(captureLambdaHandler(tracer))
     .use({
       before: (request) => {
         const parsed = migrationStateSchema.safeParse(request.event);
