@@ -74,6 +74,34 @@ const SCALE_CLUSTER_GRANTS: Record<ScaleClusterTaskName, TableGrants> = {
   AbortScaling: { cells: ['GetItem', 'UpdateItem'], coordination: ['DeleteItem'] },
 };
 
+interface MigrationStepGrants extends TableGrants {
+  /** The cell data store's calls on the cell tables (and their `changes` index). */
+  readonly cellTables?: boolean;
+  /** cloudwatch:DescribeAlarms on the canary alarms. */
+  readonly canaryAlarms?: boolean;
+}
+
+const FENCE: readonly DynamoAction[] = ['GetItem', 'PutItem'];
+
+/**
+ * What each MigratePartition step handler's `Permissions:` comment lists (functions/migrate-partition/*.ts). Every
+ * step refreshes the cell directory (cells Scan) first.
+ */
+const MIGRATION_GRANTS: Record<MigrationTaskName, MigrationStepGrants> = {
+  Acquire: { partitions: FENCE, cells: ['Scan', 'GetItem'] },
+  CreateReplica: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  Copy: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  CatchUp: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  Verify: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  ShiftReads: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  CanaryHealth: { cells: ['Scan'], canaryAlarms: true },
+  CutoverFence: { partitions: FENCE, cells: ['Scan'] },
+  CutoverSwitch: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  RemoveSource: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  Commit: { partitions: FENCE, cells: ['Scan'] },
+  Rollback: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+};
+
 /** functions/planner/handler.ts `Permissions:`. */
 const PLANNER_GRANTS: TableGrants = {
   scores: ['Scan'],
@@ -190,7 +218,7 @@ export class ControlPlaneStack extends Stack {
         timeout: Duration.seconds(90),
         memorySize: 1024,
       });
-      this.grantMigrationStep(step, name === 'CanaryHealth');
+      this.grantMigrationStep(step, MIGRATION_GRANTS[name]);
       this.migrationSteps[name] = step;
     }
     const migrationStepFunctions = {} as Record<MigrationTaskName, IFunction>;
@@ -487,23 +515,25 @@ export class ControlPlaneStack extends Stack {
   }
 
   /**
-   * MigratePartition steps: partitions GetItem/PutItem (fence and routing, compare-and-set), cells Scan/GetItem
-   * (directory), cell tables GetItem/BatchGetItem/PutItem/DeleteItem/BatchWriteItem/Query (copy, catch-up on the
-   * `changes` index, verify, repair, remove); CanaryHealth also DescribeAlarms on the canary alarms.
+   * MigratePartition steps: exactly the control-plane tables and actions of each handler's `Permissions:` comment;
+   * the cell data store's GetItem/BatchGetItem/PutItem/DeleteItem/BatchWriteItem/Query on the cell tables (copy,
+   * catch-up on the `changes` index, verify, repair, remove) for the steps that move data; CanaryHealth reads the
+   * canary alarms.
    */
-  private grantMigrationStep(fn: PrestageFunction, readsAlarms: boolean): void {
-    const { partitions, cells, encryptionKey } = this.tables;
-    grantTable(fn.role, partitions, encryptionKey, ['GetItem', 'PutItem']);
-    grantTable(fn.role, cells, encryptionKey, ['Scan', 'GetItem']);
-    grantCellTables(fn.role, fn.role, this.config, [
-      'GetItem',
-      'BatchGetItem',
-      'PutItem',
-      'DeleteItem',
-      'BatchWriteItem',
-      'Query',
-    ]);
-    if (readsAlarms) grantDescribeCanaryAlarms(fn.role, fn.role, this.config);
+  private grantMigrationStep(fn: PrestageFunction, grants: MigrationStepGrants): void {
+    const { cellTables, canaryAlarms, ...tables } = grants;
+    this.grantTables(fn, tables);
+    if (cellTables) {
+      grantCellTables(fn.role, fn.role, this.config, [
+        'GetItem',
+        'BatchGetItem',
+        'PutItem',
+        'DeleteItem',
+        'BatchWriteItem',
+        'Query',
+      ]);
+    }
+    if (canaryAlarms) grantDescribeCanaryAlarms(fn.role, fn.role, this.config);
   }
 
   /** ExecutePlan steps: exactly the tables, actions and topic of each handler's `Permissions:` comment. */

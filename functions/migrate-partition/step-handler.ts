@@ -1,3 +1,6 @@
+/**
+ * Permissions: none of its own (shared set-up of the MigratePartition step entries; each entry lists its own).
+ */
 import type { MigrationTaskName } from '../../src/domain/migration/migration-tasks.ts';
 import { awsMigrationDeps, readDataPlaneConfig } from '../../src/lambda/data-plane-config.ts';
 import { createStepHandler } from '../../src/migration/step-handlers.ts';
