@@ -1,18 +1,17 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  MathExpression,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { cellDataTableDefinition, TTL_ATTRIBUTE } from '../src/adapters/dynamodb/table-definitions.ts';
+import {
+  type CellAlarmSettings,
+  cellAlarmDefinitions,
+  type MetricAlarmDefinition,
+} from '../src/scaling/cell-alarm-definitions.ts';
 import { type CellConfig, cellTableName, type PrestageConfig } from './prestage-config.ts';
 import { tableSchemaOf } from './table-schema.ts';
 
@@ -22,19 +21,47 @@ export interface CellDataStackProps extends StackProps {
   readonly region: string;
 }
 
-/** The DynamoDB operations whose 5xx (SystemErrors) count against a cell's canary health. */
-const DATA_OPERATIONS = [
-  'GetItem',
-  'PutItem',
-  'UpdateItem',
-  'DeleteItem',
-  'Query',
-  'BatchGetItem',
-  'BatchWriteItem',
-];
+export { CANARY_ERRORS_PER_MINUTE } from '../src/scaling/cell-alarm-definitions.ts';
 
-/** Errors in one minute at which a cell's canary alarm fires (and an in-progress read shift rolls back). */
-export const CANARY_ERRORS_PER_MINUTE = 5;
+/** Names and threshold of the cell alarms, as configured (ScaleCluster's steps get the same by environment). */
+export function cellAlarmSettings(config: PrestageConfig): CellAlarmSettings {
+  return {
+    capacityAlarmPrefix: config.names.capacityAlarmPrefix,
+    canaryAlarmPrefix: config.names.canaryAlarmPrefix,
+    capacityAlarmThreshold: config.scaling.capacityAlarmThreshold,
+  };
+}
+
+/**
+ * An AWS::CloudWatch::Alarm with exactly the fields of a PutMetricAlarm definition. It sits at `<id>/Resource`,
+ * where the L2 Alarm put it, so deployed stacks keep the logical id (a new one would clash on the alarm name).
+ */
+function alarmFrom(scope: Construct, id: string, definition: MetricAlarmDefinition): CfnAlarm {
+  return new CfnAlarm(new Construct(scope, id), 'Resource', {
+    alarmName: definition.AlarmName,
+    alarmDescription: definition.AlarmDescription,
+    metrics: definition.Metrics.map((query) => ({
+      id: query.Id,
+      expression: query.Expression,
+      label: query.Label,
+      returnData: query.ReturnData,
+      metricStat: query.MetricStat && {
+        metric: {
+          namespace: query.MetricStat.Metric.Namespace,
+          metricName: query.MetricStat.Metric.MetricName,
+          dimensions: query.MetricStat.Metric.Dimensions.map((d) => ({ name: d.Name, value: d.Value })),
+        },
+        period: query.MetricStat.Period,
+        stat: query.MetricStat.Stat,
+      },
+    })),
+    threshold: definition.Threshold,
+    comparisonOperator: definition.ComparisonOperator,
+    evaluationPeriods: definition.EvaluationPeriods,
+    datapointsToAlarm: definition.DatapointsToAlarm,
+    treatMissingData: definition.TreatMissingData,
+  });
+}
 
 /** EventBridge pattern of a capacity alarm going to ALARM; the control plane's ScaleCluster rule uses it too. */
 export function capacityAlarmPattern(config: PrestageConfig) {
@@ -59,8 +86,8 @@ export function capacityAlarmPattern(config: PrestageConfig) {
 export class CellDataStack extends Stack {
   readonly key: Key;
   readonly tables = new Map<string, Table>();
-  readonly capacityAlarms = new Map<string, Alarm>();
-  readonly canaryAlarms = new Map<string, Alarm>();
+  readonly capacityAlarms = new Map<string, CfnAlarm>();
+  readonly canaryAlarms = new Map<string, CfnAlarm>();
 
   constructor(scope: Construct, id: string, props: CellDataStackProps) {
     super(scope, id, props);
@@ -94,67 +121,13 @@ export class CellDataStack extends Stack {
     for (const index of schema.globalSecondaryIndexes) table.addGlobalSecondaryIndex(index);
     this.tables.set(cell.id, table);
 
-    const period = Duration.minutes(1);
-    const consumed = (metricName: string) =>
-      new Metric({
-        namespace: 'AWS/DynamoDB',
-        metricName,
-        dimensionsMap: { TableName: name },
-        statistic: 'Sum',
-        period,
-      });
-    const opsPerSecond = new MathExpression({
-      expression: '(reads + writes) / PERIOD(reads)',
-      usingMetrics: {
-        reads: consumed('ConsumedReadCapacityUnits'),
-        writes: consumed('ConsumedWriteCapacityUnits'),
-      },
-      label: `${cell.id} consumed capacity units per second`,
-      period,
-    });
-    this.capacityAlarms.set(
-      cell.id,
-      new Alarm(this, `Capacity-${cell.id}`, {
-        alarmName: `${config.names.capacityAlarmPrefix}${cell.id}`,
-        alarmDescription: `Cell ${cell.id} (${name}) above ${Math.round(config.scaling.capacityAlarmThreshold * 100)}% of its ${cell.capacityOpsPerSec} ops/s: EventBridge starts ScaleCluster`,
-        metric: opsPerSecond,
-        threshold: cell.capacityOpsPerSec * config.scaling.capacityAlarmThreshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+    // The same definitions ScaleCluster puts for the cells it creates (src/scaling/cell-alarm-definitions.ts).
+    const alarms = cellAlarmDefinitions(
+      { cellId: cell.id, table: name, capacityOpsPerSec: cell.capacityOpsPerSec },
+      cellAlarmSettings(config),
     );
-
-    const errorMetrics: Record<string, Metric> = {};
-    DATA_OPERATIONS.forEach((operation, i) => {
-      errorMetrics[`e${i}`] = new Metric({
-        namespace: 'AWS/DynamoDB',
-        metricName: 'SystemErrors',
-        dimensionsMap: { TableName: name, Operation: operation },
-        statistic: 'Sum',
-        period,
-      });
-    });
-    errorMetrics.readThrottles = consumed('ReadThrottleEvents');
-    errorMetrics.writeThrottles = consumed('WriteThrottleEvents');
-    this.canaryAlarms.set(
-      cell.id,
-      new Alarm(this, `Canary-${cell.id}`, {
-        alarmName: `${config.names.canaryAlarmPrefix}${cell.id}`,
-        alarmDescription: `Cell ${cell.id} (${name}) server errors and throttles: MigratePartition's canary health check rolls back a read shift to this cell while it is in ALARM`,
-        metric: new MathExpression({
-          expression: 'SUM(METRICS())',
-          usingMetrics: errorMetrics,
-          label: `${cell.id} server errors and throttles`,
-          period,
-        }),
-        threshold: CANARY_ERRORS_PER_MINUTE,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    this.capacityAlarms.set(cell.id, alarmFrom(this, `Capacity-${cell.id}`, alarms.capacity));
+    this.canaryAlarms.set(cell.id, alarmFrom(this, `Canary-${cell.id}`, alarms.canary));
   }
 
   private forwardCapacityAlarms(config: PrestageConfig): void {

@@ -323,6 +323,8 @@ export class ControlPlaneStack extends Stack {
       homeRegion: config.homeRegion,
       dataRegions: config.dataRegions,
       cellTablePrefix: config.names.cellTablePrefix,
+      capacityAlarmPrefix: config.names.capacityAlarmPrefix,
+      canaryAlarmPrefix: config.names.canaryAlarmPrefix,
       cellKeyAlias: config.names.cellKeyAlias,
       stateMachineName: scaleClusterName,
     });
@@ -478,6 +480,7 @@ export class ControlPlaneStack extends Stack {
       [CONTROL_PLANE_ENV.scalingCooldownMinutes]: String(c.scaling.cooldownMinutes),
       [CONTROL_PLANE_ENV.cellTablePrefix]: c.names.cellTablePrefix,
       [CONTROL_PLANE_ENV.capacityAlarmPrefix]: c.names.capacityAlarmPrefix,
+      [CONTROL_PLANE_ENV.capacityAlarmThreshold]: String(c.scaling.capacityAlarmThreshold),
       [CONTROL_PLANE_ENV.dataRegions]: c.dataRegions.join(','),
     };
   }

@@ -83,9 +83,11 @@ export function acknowledgeChildExecutions(parent: StateMachine, child: StateMac
 }
 
 /**
- * ScaleCluster's SDK-integration calls on cell tables: CreateTable/DescribeTable/CreateBackup/DeleteTable on
- * `<cellTablePrefix>*` (cells are created at run time), the cell key by alias (`key/*` with a kms:ResourceAliases
- * condition), directly in the home region and through CDK's CallAwsServiceCrossRegion Lambda elsewhere.
+ * ScaleCluster's SDK-integration calls on cell tables and cell alarms: CreateTable/DescribeTable/CreateBackup/
+ * DeleteTable on `<cellTablePrefix>*` (cells are created at run time), the cell key by alias (`key/*` with a
+ * kms:ResourceAliases condition), PutMetricAlarm/DeleteAlarms on `alarm:<capacityAlarmPrefix>*` and
+ * `alarm:<canaryAlarmPrefix>*`, directly in the home region and through CDK's CallAwsServiceCrossRegion Lambda
+ * elsewhere.
  */
 export function acknowledgeCellTableCalls(stateMachine: StateMachine, config: PrestageConfig): void {
   const stack = Stack.of(stateMachine);
@@ -108,6 +110,12 @@ export function acknowledgeCellTableCalls(stateMachine: StateMachine, config: Pr
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${region}:<AWS::AccountId>:key/*]`,
         `New cell tables are encrypted with the region's cell key, named by alias (kms:ResourceAliases ${config.names.cellKeyAlias}), another stack's resource`,
       );
+      for (const prefix of [config.names.capacityAlarmPrefix, config.names.canaryAlarmPrefix]) {
+        ack(
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:${region}:<AWS::AccountId>:alarm:${prefix}*]`,
+          'ScaleCluster creates and deletes the capacity and canary alarms of the cells it adds and removes, named <prefix><cellId>, chosen at run time',
+        );
+      }
     }
   }
   if (!crossRegion) return;

@@ -32,6 +32,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { cellDataTableDefinition, TTL_ATTRIBUTE } from '../src/adapters/dynamodb/table-definitions.ts';
+import { METRIC_ALARM_FIELDS } from '../src/scaling/cell-alarm-definitions.ts';
 import {
   SCALE_CLUSTER_TASK_NAMES,
   SCALE_CLUSTER_TASKS,
@@ -65,6 +66,13 @@ export interface ScaleClusterWorkflowProps {
   readonly dataRegions: readonly string[];
   /** A cell's table is `<cellTablePrefix><cellId>`; IAM is scoped to this prefix. */
   readonly cellTablePrefix: string;
+  /**
+   * A cell's capacity alarm is `<capacityAlarmPrefix><cellId>`: scale-out creates it for each new cell (the
+   * definition comes with the request, from ParseRequest), scale-in deletes it; IAM is scoped to this prefix.
+   */
+  readonly capacityAlarmPrefix: string;
+  /** A cell's canary alarm is `<canaryAlarmPrefix><cellId>`; created and deleted like the capacity alarm. */
+  readonly canaryAlarmPrefix: string;
   /**
    * KMS key alias for the SSE of new cell tables; the data stack of every region must define it.
    * @default 'alias/prestage-cell-data'
@@ -117,20 +125,42 @@ const TIMEOUT_RETRY: RetryProps = {
   maxAttempts: 2,
 };
 
-/** An SDK error by both of its names: `DynamoDb.X` (direct integration) and `X` (the cross-region Lambda). */
-const sdkErrors = (...names: string[]) => names.flatMap((n) => [`DynamoDb.${n}`, n]);
+type SdkService = 'dynamodb' | 'cloudwatch';
 
-const SDK_RETRY: RetryProps = {
-  errors: sdkErrors(
-    'LimitExceededException',
-    'ThrottlingException',
-    'InternalServerError',
-    'RequestLimitExceeded',
-  ),
-  interval: Duration.seconds(5),
-  backoffRate: 2,
-  maxAttempts: 6,
-  maxDelay: Duration.minutes(1),
+/** How Step Functions prefixes a service's errors in the direct SDK integration. */
+const SDK_ERROR_PREFIX: Record<SdkService, string> = { dynamodb: 'DynamoDb', cloudwatch: 'CloudWatch' };
+
+/** An SDK error by both of its names: `DynamoDb.X` (direct integration) and `X` (the cross-region Lambda). */
+const sdkErrors = (service: SdkService, ...names: string[]) =>
+  names.flatMap((n) => [`${SDK_ERROR_PREFIX[service]}.${n}`, n]);
+const dynamoErrors = (...names: string[]) => sdkErrors('dynamodb', ...names);
+
+const SDK_RETRY: Record<SdkService, RetryProps> = {
+  dynamodb: {
+    errors: dynamoErrors(
+      'LimitExceededException',
+      'ThrottlingException',
+      'InternalServerError',
+      'RequestLimitExceeded',
+    ),
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.minutes(1),
+  },
+  cloudwatch: {
+    errors: sdkErrors(
+      'cloudwatch',
+      'Throttling',
+      'ThrottlingException',
+      'InternalServiceFault',
+      'InternalServiceException',
+    ),
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(30),
+  },
 };
 
 /**
@@ -139,14 +169,15 @@ const SDK_RETRY: RetryProps = {
  * Prepare → ParseRequest (InvalidInputError) → AcquireLock (cooldown → Succeed "SkippedCooldown"; lock held →
  * Fail ScalingInProgressError) → by action:
  * - scale-out: RegisterCells (PROVISIONING) → ProvisionTables (Map over the cells: Choice on region →
- *   CreateTable, Wait/DescribeTable until ACTIVE, UpdateContinuousBackups (PITR), UpdateTimeToLive) →
+ *   CreateTable, Wait/DescribeTable until ACTIVE, UpdateContinuousBackups (PITR), UpdateTimeToLive, then
+ *   PutMetricAlarm for the cell's capacity and canary alarms, the data stack's definitions) →
  *   MarkCellsActive (MigratePartition moves only into ACTIVE cells) → planner (`{trigger:'scaling',
  *   action:'scale-out'}` → `{planId, moveCount}`; it plans the new cells as PROVISIONING, so they fill first) →
  *   ExecutePlan (`startExecution.sync:2`, skipped for an empty plan) → CompleteScaling (cooldown, lock
  *   released) → ScaledOut;
  * - scale-in: MarkDraining → rounds of planner (drain by predicted demand) → ExecutePlan → VerifyDrained
  *   (DrainIncompleteError after the last round) → Choice on region → CreateBackup, Wait/DescribeBackup until
- *   AVAILABLE → DeleteTable → MarkRetired → CompleteScaling → ScaledIn.
+ *   AVAILABLE → DeleteTable → DeleteAlarms (the cell's two alarms) → MarkRetired → CompleteScaling → ScaledIn.
  * Every failure after the lock passes a Pass that names the stage, then AbortScaling (cell statuses made
  * consistent, lock released), then a Fail that keeps the error's name.
  *
@@ -172,6 +203,22 @@ export class ScaleClusterWorkflow extends Construct {
     if (!/^[A-Za-z0-9_.-]{1,200}$/.test(props.cellTablePrefix))
       throw new Error(
         `ScaleClusterWorkflow: cellTablePrefix '${props.cellTablePrefix}' must be 1–200 of [A-Za-z0-9_.-] (it starts DynamoDB table names)`,
+      );
+    for (const [name, prefix] of [
+      ['capacityAlarmPrefix', props.capacityAlarmPrefix],
+      ['canaryAlarmPrefix', props.canaryAlarmPrefix],
+    ] as const) {
+      if (!/^[A-Za-z0-9_.:/-]{1,200}$/.test(prefix))
+        throw new Error(
+          `ScaleClusterWorkflow: ${name} '${prefix}' must be 1–200 of [A-Za-z0-9_.:/-] (it starts alarm names, and IAM is scoped to it)`,
+        );
+    }
+    if (
+      props.capacityAlarmPrefix.startsWith(props.canaryAlarmPrefix) ||
+      props.canaryAlarmPrefix.startsWith(props.capacityAlarmPrefix)
+    )
+      throw new Error(
+        `ScaleClusterWorkflow: capacityAlarmPrefix '${props.capacityAlarmPrefix}' and canaryAlarmPrefix '${props.canaryAlarmPrefix}' must not be prefixes of each other (capacity alarms start ScaleCluster by prefix)`,
       );
     const maxTableWaits = props.maxTableWaits ?? 90;
     const maxBackupWaits = props.maxBackupWaits ?? 240;
@@ -288,6 +335,8 @@ export class ScaleClusterWorkflow extends Construct {
         resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
         conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias } },
       });
+    const alarmArn = (region: string, prefix: string) =>
+      `arn:${partition}:cloudwatch:${region}:${account}:alarm:${prefix}*`;
     const sdkCall = (
       stateId: string,
       region: string,
@@ -295,16 +344,21 @@ export class ScaleClusterWorkflow extends Construct {
       parameters: Record<string, unknown>,
       options: {
         resources: string[];
+        service?: SdkService;
+        /** The IAM action, when it is not `<service>:<action>` as written. */
+        iamAction?: string;
         kms?: boolean;
         resultSelector?: Record<string, unknown>;
         resultPath?: string;
       },
     ): TaskStateBase => {
+      const service = options.service ?? 'dynamodb';
       const common = {
-        service: 'dynamodb',
+        service,
         action,
         parameters,
         iamResources: options.resources,
+        ...(options.iamAction ? { iamAction: options.iamAction } : {}),
         additionalIamStatements: options.kms ? [kmsStatement(region)] : [],
         resultPath: options.resultPath ?? JsonPath.DISCARD,
         ...(options.resultSelector ? { resultSelector: options.resultSelector } : {}),
@@ -313,7 +367,7 @@ export class ScaleClusterWorkflow extends Construct {
         region === props.homeRegion
           ? new CallAwsService(this, stateId, common)
           : new CallAwsServiceCrossRegion(this, stateId, { ...common, region });
-      return task.addRetry(SDK_RETRY);
+      return task.addRetry(SDK_RETRY[service]);
     };
 
     const { TableName: _placeholder, ...tableShape } = cellDataTableDefinition('placeholder');
@@ -336,7 +390,7 @@ export class ScaleClusterWorkflow extends Construct {
       );
       // A retried or re-run CreateTable finds its table: go on and wait for it.
       create.addCatch(waitTable, {
-        errors: sdkErrors('ResourceInUseException'),
+        errors: dynamoErrors('ResourceInUseException'),
         resultPath: JsonPath.DISCARD,
       });
       const describe = sdkCall(
@@ -368,7 +422,7 @@ export class ScaleClusterWorkflow extends Construct {
         { resources: [tableArn(region)] },
       ).addRetry({
         // PITR cannot be enabled for a few moments after the table is created.
-        errors: sdkErrors('ContinuousBackupsUnavailableException'),
+        errors: dynamoErrors('ContinuousBackupsUnavailableException'),
         interval: Duration.seconds(10),
         backoffRate: 1.5,
         maxAttempts: 10,
@@ -383,6 +437,20 @@ export class ScaleClusterWorkflow extends Construct {
         },
         { resources: [tableArn(region)] },
       );
+      // The cell's two alarms (definitions from ParseRequest, the data stack's own), before the cell is ACTIVE.
+      // PutMetricAlarm overwrites: a retried or re-run step is harmless.
+      const putAlarm = (kind: 'capacity' | 'canary', prefix: string) =>
+        sdkCall(
+          `Put${kind === 'capacity' ? 'Capacity' : 'Canary'}Alarm${where}`,
+          region,
+          'putMetricAlarm',
+          Object.fromEntries(METRIC_ALARM_FIELDS.map((f) => [f, JsonPath.stringAt(`$.alarms.${kind}.${f}`)])),
+          {
+            service: 'cloudwatch',
+            iamAction: 'cloudwatch:PutMetricAlarm',
+            resources: [alarmArn(region, prefix)],
+          },
+        );
       const active = Condition.and(
         Condition.stringEquals('$.describe.status', 'ACTIVE'),
         ...(tableShape.GlobalSecondaryIndexes ?? []).map((_, i) =>
@@ -393,7 +461,14 @@ export class ScaleClusterWorkflow extends Construct {
       waitTable.next(describe);
       describe.next(
         new Choice(this, `TableActive?${where}`)
-          .when(active, enablePitr.next(enableTtl).next(tableReady))
+          .when(
+            active,
+            enablePitr
+              .next(enableTtl)
+              .next(putAlarm('capacity', props.capacityAlarmPrefix))
+              .next(putAlarm('canary', props.canaryAlarmPrefix))
+              .next(tableReady),
+          )
           .when(
             Condition.numberGreaterThanEquals('$.waits.value', maxTableWaits),
             new Fail(this, `TableCreationTimeout${where}`, {
@@ -420,6 +495,7 @@ export class ScaleClusterWorkflow extends Construct {
         cellId: JsonPath.stringAt('$$.Map.Item.Value.cellId'),
         region: JsonPath.stringAt('$$.Map.Item.Value.region'),
         table: JsonPath.stringAt('$$.Map.Item.Value.table'),
+        alarms: JsonPath.objectAt('$$.Map.Item.Value.alarms'),
         waits: { value: 0 },
       },
       maxConcurrency: 5,
@@ -471,7 +547,7 @@ export class ScaleClusterWorkflow extends Construct {
             resultPath: '$.backup',
           },
         ).addRetry({
-          errors: sdkErrors('TableInUseException', 'BackupInUseException'),
+          errors: dynamoErrors('TableInUseException', 'BackupInUseException'),
           interval: Duration.seconds(10),
           backoffRate: 2,
           maxAttempts: 6,
@@ -502,8 +578,31 @@ export class ScaleClusterWorkflow extends Construct {
         },
         resultPath: '$.backup',
       });
-      // Deleted already (a re-run after the table went): nothing left to delete. (Specific catches go before
-      // the stage's States.ALL catch.)
+      // The cell's alarms go after its table. Already gone (a re-run, or a cell that never had them): nothing
+      // left to delete; CloudWatch still deletes the names that exist. (Specific catches go before the stage's
+      // States.ALL catch.)
+      const deleteAlarms = guarded(
+        sdkCall(
+          `DeleteAlarms${where}`,
+          region,
+          'deleteAlarms',
+          { AlarmNames: JsonPath.listAt('$.request.alarmNames') },
+          {
+            service: 'cloudwatch',
+            iamAction: 'cloudwatch:DeleteAlarms',
+            resources: [
+              alarmArn(region, props.capacityAlarmPrefix),
+              alarmArn(region, props.canaryAlarmPrefix),
+            ],
+          },
+        ).addCatch(markRetired, {
+          errors: sdkErrors('cloudwatch', 'ResourceNotFound', 'ResourceNotFoundException'),
+          resultPath: JsonPath.DISCARD,
+        }),
+        'delete-alarms',
+      );
+      deleteAlarms.next(markRetired);
+      // Deleted already (a re-run after the table went): nothing left to delete but the alarms.
       const deleteTable = guarded(
         sdkCall(
           `DeleteTable${where}`,
@@ -511,8 +610,8 @@ export class ScaleClusterWorkflow extends Construct {
           'deleteTable',
           { TableName: JsonPath.stringAt('$.request.table') },
           { resources: [tableArn(region)] },
-        ).addCatch(markRetired, {
-          errors: sdkErrors('ResourceNotFoundException'),
+        ).addCatch(deleteAlarms, {
+          errors: dynamoErrors('ResourceNotFoundException'),
           resultPath: JsonPath.DISCARD,
         }),
         'delete',
@@ -522,7 +621,7 @@ export class ScaleClusterWorkflow extends Construct {
         new Choice(this, `BackupAvailable?${where}`)
           .when(
             Condition.stringEquals('$.describedBackup.status', 'AVAILABLE'),
-            deleteTable.next(markRetired),
+            deleteTable.next(deleteAlarms),
           )
           .when(
             Condition.stringEquals('$.describedBackup.status', 'DELETED'),

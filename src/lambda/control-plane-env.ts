@@ -38,6 +38,8 @@ export const CONTROL_PLANE_ENV = {
   cellTablePrefix: 'PRESTAGE_CELL_TABLE_PREFIX',
   /** Name prefix of the per-cell capacity alarms (`<prefix><cellId>`), which trigger ScaleCluster. */
   capacityAlarmPrefix: 'PRESTAGE_CAPACITY_ALARM_PREFIX',
+  /** Share of a cell's ops/s capacity above which its capacity alarm fires (ScaleCluster alarms new cells). */
+  capacityAlarmThreshold: 'PRESTAGE_CAPACITY_ALARM_THRESHOLD',
   /** Comma-separated data regions. */
   dataRegions: 'PRESTAGE_DATA_REGIONS',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -74,6 +76,7 @@ const controlPlaneEnvSchema = z.object({
   [CONTROL_PLANE_ENV.scalingCooldownMinutes]: z.coerce.number().nonnegative().default(20),
   [CONTROL_PLANE_ENV.cellTablePrefix]: z.string().default('prestage-cell-'),
   [CONTROL_PLANE_ENV.capacityAlarmPrefix]: z.string().default('prestage-cell-capacity-'),
+  [CONTROL_PLANE_ENV.capacityAlarmThreshold]: z.coerce.number().gt(0).lte(1).default(0.8),
   [CONTROL_PLANE_ENV.dataRegions]: z
     .string()
     .default('')
@@ -106,6 +109,7 @@ export interface ControlPlaneConfig {
   readonly scalingCooldownMinutes: number;
   readonly cellTablePrefix: string;
   readonly capacityAlarmPrefix: string;
+  readonly capacityAlarmThreshold: number;
   readonly dataRegions: readonly string[];
   readonly metricsNamespace: string;
 }
@@ -145,6 +149,7 @@ export function readControlPlaneConfig(
     scalingCooldownMinutes: e[CONTROL_PLANE_ENV.scalingCooldownMinutes],
     cellTablePrefix: e[CONTROL_PLANE_ENV.cellTablePrefix],
     capacityAlarmPrefix: e[CONTROL_PLANE_ENV.capacityAlarmPrefix],
+    capacityAlarmThreshold: e[CONTROL_PLANE_ENV.capacityAlarmThreshold],
     dataRegions: e[CONTROL_PLANE_ENV.dataRegions],
     metricsNamespace: e[CONTROL_PLANE_ENV.metricsNamespace],
   };

@@ -13,7 +13,7 @@ import {
   type LocalExecutionOutcome,
   type TaskBindings,
 } from './execute-plan-runner.ts';
-import type { SdkIntegrationBindings } from './sdk-integration-bindings.ts';
+import { isSdkService, type SdkIntegrationBindings } from './sdk-integration-bindings.ts';
 import {
   type AslDefinition,
   localExecutionArn,
@@ -26,11 +26,18 @@ import {
 export const LOCAL_PLANNER_ARN = localFunctionArn('Planner');
 export const LOCAL_SCALE_CLUSTER_ARN = localStateMachineArn('ScaleCluster');
 
-const DIRECT_SDK_PREFIX = 'arn:aws:states:::aws-sdk:dynamodb:';
+const DIRECT_SDK = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z]+)$/;
 
 export type ScaleClusterAslOptions = Pick<
   ScaleClusterWorkflowProps,
-  'homeRegion' | 'dataRegions' | 'cellTablePrefix' | 'cellKeyAlias' | 'maxTableWaits' | 'maxBackupWaits'
+  | 'homeRegion'
+  | 'dataRegions'
+  | 'cellTablePrefix'
+  | 'capacityAlarmPrefix'
+  | 'canaryAlarmPrefix'
+  | 'cellKeyAlias'
+  | 'maxTableWaits'
+  | 'maxBackupWaits'
 >;
 
 /** Synthesize ScaleCluster from its construct, as plain ASL with local ARNs (steps named after their task). */
@@ -90,7 +97,8 @@ export interface ScaleClusterExecution {
 /**
  * Runs the synthesized ScaleCluster definition with aws-local-stepfunctions: the Lambda steps bound to the real
  * step handlers, the planner to the real planner handler, the DynamoDB SDK integrations (direct and
- * cross-region) to their dynalite equivalents, and `startExecution.sync:2` to a local ExecutePlan run.
+ * cross-region) to their dynalite equivalents, the CloudWatch ones to an in-memory alarm registry, and
+ * `startExecution.sync:2` to a local ExecutePlan run.
  */
 export class ScaleClusterRunner {
   readonly asl: AslDefinition;
@@ -177,21 +185,32 @@ export class ScaleClusterRunner {
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
       const parameters = (state.Parameters ?? {}) as Record<string, unknown>;
-      if (resource.startsWith(DIRECT_SDK_PREFIX)) {
-        const action = resource.slice(DIRECT_SDK_PREFIX.length);
+      const direct = DIRECT_SDK.exec(resource);
+      if (direct) {
+        const [, service, action] = direct;
+        if (!isSdkService(service)) throw new Error(`no local binding for the ${service} SDK integration`);
         states[name] = (input) =>
           this.options.sdk.call({
             region: this.options.homeRegion,
+            service,
             action,
             parameters: input as Record<string, unknown>,
             style: 'direct',
           });
-      } else if (resource.includes(':function:') && parameters.service === 'dynamodb') {
+      } else if (resource.includes(':function:') && isSdkService(parameters.service)) {
+        // CDK's one CallAwsServiceCrossRegion Lambda serves every service: the event names it.
         const functionName = resource.split(':function:')[1];
         functions[functionName] = async (event) => {
-          const call = event as { region: string; action: string; parameters?: Record<string, unknown> };
+          const call = event as {
+            region: string;
+            service: string;
+            action: string;
+            parameters?: Record<string, unknown>;
+          };
+          if (!isSdkService(call.service)) throw new Error(`no local binding for the ${call.service} SDK`);
           return this.options.sdk.call({
             region: call.region,
+            service: call.service,
             action: call.action,
             parameters: call.parameters ?? {},
             style: 'cross-region',

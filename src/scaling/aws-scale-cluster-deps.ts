@@ -31,6 +31,8 @@ export function awsScaleClusterDeps(control: ControlPlaneConfig, data: DataPlane
       dataRegions: control.dataRegions,
       cellTablePrefix: control.cellTablePrefix,
       capacityAlarmPrefix: control.capacityAlarmPrefix,
+      canaryAlarmPrefix: data.canaryAlarmPrefix,
+      capacityAlarmThreshold: control.capacityAlarmThreshold,
       cooldownMinutes: control.scalingCooldownMinutes,
     },
     isExecutionRunning: executionProbe(new SFNClient({ region: data.region })),

@@ -22,6 +22,9 @@ export interface ScaleClusterConfig {
   readonly dataRegions: readonly string[];
   readonly cellTablePrefix: string;
   readonly capacityAlarmPrefix: string;
+  readonly canaryAlarmPrefix: string;
+  /** Share of a cell's ops/s capacity above which its capacity alarm fires, in (0, 1]. */
+  readonly capacityAlarmThreshold: number;
   readonly cooldownMinutes: number;
   /** Lock lifetime; above the state machine's timeout. @default 26 h */
   readonly lockTtlSeconds?: number;
@@ -95,7 +98,11 @@ export async function parseRequest(
     homeRegion: deps.config.homeRegion,
     dataRegions: deps.config.dataRegions,
     cellTablePrefix: deps.config.cellTablePrefix,
-    capacityAlarmPrefix: deps.config.capacityAlarmPrefix,
+    alarms: {
+      capacityAlarmPrefix: deps.config.capacityAlarmPrefix,
+      canaryAlarmPrefix: deps.config.canaryAlarmPrefix,
+      capacityAlarmThreshold: deps.config.capacityAlarmThreshold,
+    },
     executionName: event.execution.name,
   });
 }
@@ -243,7 +250,8 @@ const SCALE_OUT_BEFORE_ACTIVE = new Set(['register', 'provision', 'activate']);
  * - scale-out that failed before its cells were ACTIVE: those still PROVISIONING become RETIRED (inert; an
  *   empty table may be left); later failures leave them ACTIVE (real, possibly partly filled cells);
  * - scale-in that failed before its first plan ran: the cell is ACTIVE again; later, it stays DRAINING (the
- *   scheduled planner keeps draining it; a new scale-in finishes the job);
+ *   scheduled planner keeps draining it; a new scale-in finishes the job); once its table is deleted (backed
+ *   up first), a failure deleting its alarms leaves it RETIRED: the cell is gone, only the alarms are left;
  * then the lock is released.
  */
 export async function abortScaling(
@@ -273,6 +281,7 @@ export async function abortScaling(
       const beforePlanRan = failedStage === 'drain-mark' || (failedStage === 'plan' && firstRound);
       if (beforePlanRan && existing.get(request.cellId)?.status === 'DRAINING')
         await set(request.cellId, 'ACTIVE');
+      if (failedStage === 'delete-alarms') await set(request.cellId, 'RETIRED');
     }
   }
   const lockReleased =

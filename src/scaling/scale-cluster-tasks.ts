@@ -35,6 +35,8 @@ export const SCALING_STAGES = [
   'verify',
   'backup',
   'delete',
+  /** Deleting the retired cell's alarms, after its table is gone. */
+  'delete-alarms',
   'retire',
   'complete',
 ] as const;

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import {
+  type CellAlarmDefinitions,
+  type CellAlarmSettings,
+  cellAlarmDefinitions,
+  cellAlarmNames,
+} from './cell-alarm-definitions.ts';
 import { InvalidScalingRequestError } from './scaling-errors.ts';
 
 /**
@@ -27,6 +33,8 @@ export interface NewCellSpec {
   readonly table: string;
   readonly capacityOpsPerSec: number;
   readonly capacityBytes: number;
+  /** PutMetricAlarm input of the cell's capacity and canary alarms, created before the cell turns ACTIVE. */
+  readonly alarms: CellAlarmDefinitions;
 }
 
 interface RequestBase {
@@ -50,6 +58,8 @@ export interface ScaleInRequest extends RequestBase {
   readonly table: string;
   /** Name of the on-demand backup taken before the table is deleted. */
   readonly backupName: string;
+  /** The cell's capacity and canary alarms, deleted after its table. */
+  readonly alarmNames: readonly string[];
 }
 
 export type ScalingRequest = ScaleOutRequest | ScaleInRequest;
@@ -60,7 +70,8 @@ export interface ScalingRequestContext {
   /** Regions with a data stack; empty means "the home region and every region that has a cell". */
   readonly dataRegions: readonly string[];
   readonly cellTablePrefix: string;
-  readonly capacityAlarmPrefix: string;
+  /** Names and threshold of the cells' alarms (an alarm event names its cell after the capacity prefix). */
+  readonly alarms: CellAlarmSettings;
   /** The ScaleCluster execution name: new cell ids derive from it, so a retried step registers the same cells. */
   readonly executionName: string;
 }
@@ -193,7 +204,12 @@ function scaleOut(
     // Same id from an earlier attempt of this execution is fine (registration is idempotent); anything else is not.
     if (existing && existing.status !== 'PROVISIONING' && existing.status !== 'ACTIVE')
       invalid('cells', `cell id '${cellId}' is taken by a ${existing.status} cell; start a new execution`);
-    return { cellId, region, table: `${context.cellTablePrefix}${cellId}`, ...capacity };
+    const table = `${context.cellTablePrefix}${cellId}`;
+    const alarms = cellAlarmDefinitions(
+      { cellId, table, capacityOpsPerSec: capacity.capacityOpsPerSec },
+      context.alarms,
+    );
+    return { cellId, region, table, ...capacity, alarms };
   });
   return { action: 'scale-out', region, cellIds: ids, cells, ...meta };
 }
@@ -207,12 +223,16 @@ export function normalizeScalingRequest(input: unknown, context: ScalingRequestC
     const { alarmName, state } = event.detail;
     if (state.value !== 'ALARM')
       invalid('detail.state.value', `the alarm is in state '${state.value}'; only ALARM scales out`);
-    if (!alarmName.startsWith(context.capacityAlarmPrefix))
+    if (!alarmName.startsWith(context.alarms.capacityAlarmPrefix))
       invalid(
         'detail.alarmName',
-        `'${alarmName}' is not a cell capacity alarm; expected '${context.capacityAlarmPrefix}<cellId>'`,
+        `'${alarmName}' is not a cell capacity alarm; expected '${context.alarms.capacityAlarmPrefix}<cellId>'`,
       );
-    const cell = findCell(alarmName.slice(context.capacityAlarmPrefix.length), 'detail.alarmName', context);
+    const cell = findCell(
+      alarmName.slice(context.alarms.capacityAlarmPrefix.length),
+      'detail.alarmName',
+      context,
+    );
     checkRegion(cell.region, 'detail.alarmName', context);
     const why = state.reason ? `: ${state.reason}` : '';
     return scaleOut(
@@ -255,6 +275,7 @@ export function normalizeScalingRequest(input: unknown, context: ScalingRequestC
       cellIds: [cell.id],
       table: cell.table,
       backupName: finalBackupName(cell.table, context.executionName),
+      alarmNames: cellAlarmNames(cell.id, context.alarms),
       reason: parsed.reason ?? 'manual scale-in',
       source: 'manual',
       force: parsed.force,

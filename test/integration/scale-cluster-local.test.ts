@@ -28,6 +28,7 @@ import { LocalMigrationRunner } from '../../src/local/local-migration-runner.ts'
 import { ScaleClusterRunner } from '../../src/local/scale-cluster-runner.ts';
 import { type SdkCall, SdkIntegrationBindings } from '../../src/local/sdk-integration-bindings.ts';
 import { createPlannerHandler } from '../../src/planner-service/planner-handler.ts';
+import { type CellAlarmSettings, cellAlarmDefinitions } from '../../src/scaling/cell-alarm-definitions.ts';
 import type { ScaleClusterDeps } from '../../src/scaling/scale-cluster-steps.ts';
 import { ScalingCoordination } from '../../src/scaling/scaling-coordination.ts';
 import { newCellIds } from '../../src/scaling/scaling-request.ts';
@@ -44,6 +45,12 @@ const HOME = 'us-east-1';
 const EU = 'eu-west-1';
 const TABLE_PREFIX = 'prestage-data-';
 const ALARM_PREFIX = 'prestage-cell-capacity-';
+const CANARY_PREFIX = 'prestage-cell-errors-';
+const ALARMS: CellAlarmSettings = {
+  capacityAlarmPrefix: ALARM_PREFIX,
+  canaryAlarmPrefix: CANARY_PREFIX,
+  capacityAlarmThreshold: 0.8,
+};
 const STEP_SECONDS = 3600;
 const HORIZON = 24;
 const ITEMS_PER_PARTITION = 20;
@@ -91,6 +98,9 @@ function alarmEvent(cellId: string) {
 
 type Item = Record<string, AttributeValue>;
 
+const alarmsOf = (cellId: string, table: string, capacityOpsPerSec: number) =>
+  cellAlarmDefinitions({ cellId, table, capacityOpsPerSec }, ALARMS);
+
 async function scanAll(cluster: EmbeddedCluster, region: string, table: string): Promise<Item[]> {
   const items: Item[] = [];
   let start: Item | undefined;
@@ -116,6 +126,8 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
   let coordination: ScalingCoordination;
   let plans: DynamoPlanRepository;
   let beforeSdkCall: ((call: SdkCall) => Promise<void>) | undefined;
+  /** The eu-west-1 cell the concurrent scale-outs added (scaled in again at the end). */
+  let euCell: string | undefined;
   /** Every item written, per partition: key → JSON of the value. */
   const written = new Map<string, Map<string, string>>();
 
@@ -193,6 +205,8 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
         dataRegions: [HOME, EU],
         cellTablePrefix: TABLE_PREFIX,
         capacityAlarmPrefix: ALARM_PREFIX,
+        canaryAlarmPrefix: CANARY_PREFIX,
+        capacityAlarmThreshold: ALARMS.capacityAlarmThreshold,
         cooldownMinutes: 30,
       },
       now: Date.now,
@@ -216,8 +230,16 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
       homeRegion: HOME,
       dataRegions: [HOME, EU],
       cellTablePrefix: TABLE_PREFIX,
+      capacityAlarmPrefix: ALARM_PREFIX,
+      canaryAlarmPrefix: CANARY_PREFIX,
       waitOverrideMs: 5,
     });
+    // The configured cells' alarms, as their cell data stack creates them.
+    for (const cell of await cluster.cells.list()) {
+      const alarms = alarmsOf(cell.id, cell.table, cell.capacityOpsPerSec);
+      sdk.alarms.put(cell.region, alarms.capacity);
+      sdk.alarms.put(cell.region, alarms.canary);
+    }
 
     // Load: four hot partitions (25 ops/s each, from us-east-1) on each us-east-1 cell of 100 ops/s, and two
     // quiet ones on each eu-west-1 cell.
@@ -290,6 +312,16 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
       pointInTimeRecovery: true,
       timeToLiveAttribute: 'expiresAt',
     });
+    // Its two alarms, exactly as a configured cell's: capacity at 80% of its 100 ops/s, and the canary alarm.
+    const alarms = alarmsOf(cellId, table, 100);
+    expect(sdk.alarms.get(HOME, `${ALARM_PREFIX}${cellId}`)).toEqual(alarms.capacity);
+    expect(sdk.alarms.get(HOME, `${ALARM_PREFIX}${cellId}`)?.Threshold).toBe(80);
+    expect(sdk.alarms.get(HOME, `${CANARY_PREFIX}${cellId}`)).toEqual(alarms.canary);
+    // Put before the cell turned ACTIVE (the canary check reads the alarm from the first move on).
+    const at = (state: string) => run.calls.findIndex((c) => c.state === state);
+    expect(at(`PutCapacityAlarm ${HOME}`)).toBeGreaterThan(at(`EnableTimeToLive ${HOME}`));
+    expect(at(`PutCanaryAlarm ${HOME}`)).toBeGreaterThan(at(`PutCapacityAlarm ${HOME}`));
+    expect(at('MarkCellsActive')).toBeGreaterThan(at(`PutCanaryAlarm ${HOME}`));
 
     const plan = run.calls.find((c) => c.state === 'PlanScaleOut')?.output as {
       planId: string;
@@ -344,10 +376,21 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
     const [loserCell] = newCellIds(EU, loser!.executionName, 1);
     expect(await cluster.cells.get(winnerCell)).toMatchObject({ status: 'ACTIVE', region: EU });
     expect(await cluster.cells.get(loserCell)).toBeUndefined();
-    // The eu-west-1 table went through the cross-region integration.
+    // The eu-west-1 table and alarms went through the cross-region integration.
     expect(sdk.calls.filter((c) => c.region === EU && c.action === 'createTable')).toEqual([
       expect.objectContaining({ style: 'cross-region' }),
     ]);
+    expect(sdk.calls.filter((c) => c.region === EU && c.action === 'putMetricAlarm')).toEqual([
+      expect.objectContaining({ style: 'cross-region', service: 'cloudwatch' }),
+      expect.objectContaining({ style: 'cross-region', service: 'cloudwatch' }),
+    ]);
+    const winnerRecord = await cluster.cells.get(winnerCell);
+    const alarms = alarmsOf(winnerCell, winnerRecord!.table, winnerRecord!.capacityOpsPerSec);
+    expect(sdk.alarms.get(EU, alarms.capacity.AlarmName)).toEqual(alarms.capacity);
+    expect(sdk.alarms.get(EU, alarms.canary.AlarmName)).toEqual(alarms.canary);
+    expect(sdk.alarms.names(EU).filter((n) => n.endsWith(loserCell))).toEqual([]);
+    expect(sdk.alarms.names(HOME).filter((n) => n.endsWith(winnerCell))).toEqual([]);
+    euCell = winnerCell;
     expect(await coordination.currentLock(EU)).toBeUndefined();
   });
 
@@ -368,6 +411,7 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
     expect(run.calls.at(-1)?.output).toMatchObject({ failedStage: 'provision', lockReleased: true });
     const [cellId] = newCellIds(EU, 'doomed', 1);
     expect(await cluster.cells.get(cellId)).toMatchObject({ status: 'RETIRED' });
+    expect(sdk.alarms.names(EU).filter((n) => n.endsWith(cellId))).toEqual([]);
     expect(await coordination.currentLock(EU)).toBeUndefined();
   });
 
@@ -376,6 +420,9 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
     const table = `prestage-data-${cellId}`;
     const onCell = (await cluster.partitions.list()).filter((p) => p.cell === cellId).map((p) => p.partition);
     expect(onCell.length).toBeGreaterThan(0);
+    const alarmNames = [`${ALARM_PREFIX}${cellId}`, `${CANARY_PREFIX}${cellId}`];
+    const alarmsBefore = sdk.alarms.names(HOME);
+    expect(alarmsBefore).toEqual(expect.arrayContaining(alarmNames));
     // Leftovers no partition record points at (e.g. a stale copy): the backup is what keeps them.
     for (let i = 0; i < 30; i++) {
       await cluster.clientFor(HOME).send(
@@ -415,6 +462,9 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
     );
     expect(available).toBeGreaterThan(-1);
     expect(deleteAt).toBeGreaterThan(available);
+    // Its two alarms went after the table, and only they did.
+    expect(states.indexOf(`DeleteAlarms ${HOME}`)).toBeGreaterThan(deleteAt);
+    expect(sdk.alarms.names(HOME)).toEqual(alarmsBefore.filter((n) => !alarmNames.includes(n)));
 
     const created = run.calls.find((c) => c.state === `CreateBackup ${HOME}`)?.output as
       | { BackupDetails: { BackupArn: string } }
@@ -429,5 +479,31 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
     await backup.restore(backupArn, 'restored-cell');
     expect(await scanAll(cluster, HOME, 'restored-cell')).toEqual(atBackup);
     expect(await coordination.currentLock(HOME)).toBeUndefined();
+  });
+
+  it('scales in a cell a scale-out created: its table and both of its alarms go (cross-region)', async () => {
+    expect(euCell).toBeDefined();
+    const cellId = euCell!;
+    const alarmNames = [`${ALARM_PREFIX}${cellId}`, `${CANARY_PREFIX}${cellId}`];
+    expect(sdk.alarms.names(EU)).toEqual(expect.arrayContaining(alarmNames));
+    const others = sdk.alarms.names(EU).filter((n) => !alarmNames.includes(n));
+    const run = await runner.run({ action: 'scale-in', cellId, force: true }, 'scale-in-eu');
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    const retired = await cluster.cells.get(cellId);
+    expect(retired).toMatchObject({ status: 'RETIRED' });
+    await expect(
+      cluster.clientFor(EU).send(new DescribeTableCommand({ TableName: retired!.table })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(sdk.alarms.names(EU)).toEqual(others);
+    const deleted = sdk.calls.filter((c) => c.action === 'deleteAlarms' && c.region === EU);
+    expect(deleted).toEqual([
+      expect.objectContaining({
+        style: 'cross-region',
+        service: 'cloudwatch',
+        parameters: { AlarmNames: alarmNames },
+      }),
+    ]);
+    expect(await coordination.currentLock(EU)).toBeUndefined();
   });
 });

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CANARY_ERRORS_PER_MINUTE, CellDataStack } from '../../../lib/cell-data-stack.ts';
+import { CANARY_ERRORS_PER_MINUTE, CellDataStack, cellAlarmSettings } from '../../../lib/cell-data-stack.ts';
 import { dataStackName } from '../../../lib/prestage-app.ts';
 import { parsePrestageConfig } from '../../../lib/prestage-config.ts';
 import { addSecurityChecks } from '../../../lib/security-checks.ts';
 import { cellDataTableDefinition } from '../../../src/adapters/dynamodb/table-definitions.ts';
+import { cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
 import { CDK_CONTEXT } from './prestage-synth.ts';
 
 /** Only the cell stacks (no Lambdas), with the cdk-nag packs: a finding fails the synth. */
@@ -112,6 +113,22 @@ describe('CellDataStack (one per data region)', () => {
         expect(canaryMetrics).toContain('SystemErrors');
         expect(canaryMetrics).toContain('ReadThrottleEvents');
         expect(canaryMetrics).toContain(`prestage-cell-${cell.id}`);
+      }
+    }
+  });
+
+  it("defines each cell's alarms exactly as ScaleCluster does for the cells it creates (one shared definition)", () => {
+    for (const region of config.dataRegions) {
+      const alarms = resourcesOf(region).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      const byName = new Map(alarms.map((a) => [a.Properties.AlarmName as string, a.Properties]));
+      for (const cell of config.cells[region]) {
+        const expected = cellAlarmDefinitions(
+          { cellId: cell.id, table: `prestage-cell-${cell.id}`, capacityOpsPerSec: cell.capacityOpsPerSec },
+          cellAlarmSettings(config),
+        );
+        // The template's properties are the PutMetricAlarm input, field for field.
+        expect(byName.get(expected.capacity.AlarmName), cell.id).toEqual(expected.capacity);
+        expect(byName.get(expected.canary.AlarmName), cell.id).toEqual(expected.canary);
       }
     }
   });

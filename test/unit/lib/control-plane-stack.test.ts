@@ -5,6 +5,7 @@ import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { cellAlarmSettings } from '../../../lib/cell-data-stack.ts';
 import { addSecurityChecks } from '../../../lib/security-checks.ts';
 import {
   accessStatsTableDefinition,
@@ -17,6 +18,7 @@ import {
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
 import { MIGRATION_TASK_NAMES } from '../../../src/domain/migration/migration-tasks.ts';
 import { EXECUTE_PLAN_TASK_NAMES } from '../../../src/execute-plan/execute-plan-tasks.ts';
+import { CONTROL_PLANE_ENV, readControlPlaneConfig } from '../../../src/lambda/control-plane-env.ts';
 import { DATA_PLANE_ENV } from '../../../src/lambda/data-plane-config.ts';
 import { SCALE_CLUSTER_TASK_NAMES } from '../../../src/scaling/scale-cluster-tasks.ts';
 import { permissionsOf } from './handler-permissions.ts';
@@ -330,6 +332,61 @@ describe('ControlPlaneStack', () => {
         'Rollback',
       ].sort(),
     );
+  });
+
+  it("gives ScaleCluster's steps the alarm names and threshold the cell stacks use, and its roles alarm grants by prefix only", () => {
+    const env = new Capture();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'prestage ScaleCluster step ParseRequest',
+      Environment: { Variables: env },
+    });
+    const variables = env.asObject() as Record<string, string>;
+    expect(variables).toMatchObject({
+      [CONTROL_PLANE_ENV.capacityAlarmPrefix]: config.names.capacityAlarmPrefix,
+      [DATA_PLANE_ENV.canaryAlarmPrefix]: config.names.canaryAlarmPrefix,
+    });
+    // ParseRequest reads the threshold back as the number the cell stacks use (cellAlarmSettings).
+    expect(
+      readControlPlaneConfig({
+        [CONTROL_PLANE_ENV.scoresTable]: 'scores',
+        [CONTROL_PLANE_ENV.plansTable]: 'plans',
+        [CONTROL_PLANE_ENV.coordinationTable]: 'coordination',
+        [CONTROL_PLANE_ENV.capacityAlarmThreshold]: variables[CONTROL_PLANE_ENV.capacityAlarmThreshold],
+      }).capacityAlarmThreshold,
+    ).toBe(cellAlarmSettings(config).capacityAlarmThreshold);
+
+    const roleStatements = (prefix: string) =>
+      ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${prefix}`))
+        .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const alarmGrants = (statements: Statement[]) =>
+      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('cloudwatch:')));
+    const home = alarmGrants(roleStatements('ScaleClusterStateMachineRole'));
+    const others = alarmGrants(roleStatements('CrossRegionAwsSdk'));
+    const remote = config.dataRegions.filter((r) => r !== config.homeRegion);
+    for (const [statements, regions] of [
+      [home, [config.homeRegion]],
+      [others, remote],
+    ] as const) {
+      expect(statements.flatMap(actionsOf).sort()).toEqual(
+        regions
+          .flatMap(() => [
+            'cloudwatch:DeleteAlarms',
+            'cloudwatch:PutMetricAlarm',
+            'cloudwatch:PutMetricAlarm',
+          ])
+          .sort(),
+      );
+      for (const s of statements) {
+        for (const resource of resourcesOf(s).map((r) => JSON.stringify(r))) {
+          expect(resource).toMatch(/:alarm:prestage-cell-(capacity|errors)-\*"\]\]\}$/);
+          expect(
+            regions.some((r) => resource.includes(`:cloudwatch:${r}:`)),
+            resource,
+          ).toBe(true);
+        }
+      }
+    }
   });
 
   it('logs every state machine at level ALL with execution data, and traces it with X-Ray', () => {

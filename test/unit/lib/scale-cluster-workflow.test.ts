@@ -35,6 +35,8 @@ function stackWith(overrides: Partial<ScaleClusterWorkflowProps> = {}) {
     homeRegion: 'us-east-1',
     dataRegions: ['us-east-1', 'eu-west-1'],
     cellTablePrefix: 'prestage-cell-',
+    capacityAlarmPrefix: 'prestage-cell-capacity-',
+    canaryAlarmPrefix: 'prestage-cell-errors-',
     ...overrides,
   });
   return { stack, workflow };
@@ -64,6 +66,8 @@ describe('ScaleClusterWorkflow', () => {
       homeRegion: 'us-east-1',
       dataRegions: ['us-east-1', 'eu-west-1'],
       cellTablePrefix: 'prestage-cell-',
+      capacityAlarmPrefix: 'prestage-cell-capacity-',
+      canaryAlarmPrefix: 'prestage-cell-errors-',
     });
   }, 60_000);
 
@@ -140,11 +144,14 @@ describe('ScaleClusterWorkflow', () => {
       [
         'CreateBackup eu-west-1',
         'CreateTable eu-west-1',
+        'DeleteAlarms eu-west-1',
         'DeleteTable eu-west-1',
         'DescribeBackup eu-west-1',
         'DescribeTable eu-west-1',
         'EnablePointInTimeRecovery eu-west-1',
         'EnableTimeToLive eu-west-1',
+        'PutCanaryAlarm eu-west-1',
+        'PutCapacityAlarm eu-west-1',
       ].sort(),
     );
   });
@@ -188,7 +195,120 @@ describe('ScaleClusterWorkflow', () => {
       Next: 'DeleteTable us-east-1',
     });
     expect(states['CreateBackup us-east-1'].Next).toBe('BackupWait us-east-1');
-    expect(states['DeleteTable us-east-1'].Next).toBe('MarkRetired');
+    expect(states['DeleteTable us-east-1'].Next).toBe('DeleteAlarms us-east-1');
+  });
+
+  it("creates each new cell's capacity and canary alarms from the request's definitions before the cell is ACTIVE", () => {
+    const states = Object.fromEntries(allStates(asl));
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      expect(states[`EnableTimeToLive ${region}`].Next).toBe(`PutCapacityAlarm ${region}`);
+      expect(states[`PutCapacityAlarm ${region}`].Next).toBe(`PutCanaryAlarm ${region}`);
+      expect(states[`PutCanaryAlarm ${region}`].Next).toBe('TableReady');
+    }
+    const fields = [
+      'AlarmName',
+      'AlarmDescription',
+      'Metrics',
+      'Threshold',
+      'ComparisonOperator',
+      'EvaluationPeriods',
+      'DatapointsToAlarm',
+      'TreatMissingData',
+    ];
+    for (const kind of ['Capacity', 'Canary']) {
+      const put = states[`Put${kind}Alarm us-east-1`];
+      expect(put.Resource).toBe('arn:aws:states:::aws-sdk:cloudwatch:putMetricAlarm');
+      expect(put.Parameters).toEqual(
+        Object.fromEntries(fields.map((f) => [`${f}.$`, `$.alarms.${kind.toLowerCase()}.${f}`])),
+      );
+      const crossRegion = states[`Put${kind}Alarm eu-west-1`].Parameters as Record<string, unknown>;
+      expect(crossRegion).toMatchObject({
+        service: 'cloudwatch',
+        action: 'putMetricAlarm',
+        region: 'eu-west-1',
+      });
+      expect(crossRegion.parameters).toEqual(put.Parameters);
+    }
+    // The Map hands each cell its definitions (computed by ParseRequest), and the cells turn ACTIVE after it.
+    const provision = asl.States.ProvisionTables as unknown as { ItemSelector: Record<string, unknown> };
+    expect(provision.ItemSelector).toMatchObject({ 'alarms.$': '$$.Map.Item.Value.alarms' });
+    expect((asl.States.ProvisionTables as State).Next).toBe('MarkCellsActive');
+  });
+
+  it("deletes the retired cell's two alarms after its table, also when the table or the alarms are gone already", () => {
+    const states = Object.fromEntries(allStates(asl));
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const remove = states[`DeleteAlarms ${region}`];
+      expect(remove.Next).toBe('MarkRetired');
+      const parameters =
+        region === 'us-east-1'
+          ? remove.Parameters
+          : (remove.Parameters as { parameters: unknown }).parameters;
+      expect(parameters).toEqual({ 'AlarmNames.$': '$.request.alarmNames' });
+      const catches = remove.Catch as { ErrorEquals: string[]; Next: string }[];
+      expect(catches[0]).toMatchObject({
+        ErrorEquals: [
+          'CloudWatch.ResourceNotFound',
+          'ResourceNotFound',
+          'CloudWatch.ResourceNotFoundException',
+          'ResourceNotFoundException',
+        ],
+        Next: 'MarkRetired',
+      });
+      expect(catches.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Failed:delete-alarms' });
+      const tableGone = (
+        states[`DeleteTable ${region}`].Catch as { ErrorEquals: string[]; Next: string }[]
+      )[0];
+      expect(tableGone.Next).toBe(`DeleteAlarms ${region}`);
+    }
+    expect(states['DeleteAlarms us-east-1'].Resource).toBe(
+      'arn:aws:states:::aws-sdk:cloudwatch:deleteAlarms',
+    );
+  });
+
+  it('grants PutMetricAlarm and DeleteAlarms only on the alarm name prefixes, per region', () => {
+    const statementsOf = (role: string) => {
+      const statements = new Capture();
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp(role) }],
+        PolicyDocument: { Statement: statements },
+      });
+      return (statements.asArray() as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('cloudwatch:')),
+      );
+    };
+    const grants = (role: string) =>
+      statementsOf(role).map((s) => ({
+        actions: [s.Action].flat(),
+        resources: [s.Resource].flat().map((r) => JSON.stringify(r)),
+      }));
+    for (const [role, region] of [
+      ['ScaleClusterStateMachineRole', 'us-east-1'],
+      ['CrossRegionAwsSdk', 'eu-west-1'],
+    ]) {
+      const found = grants(role);
+      expect(found.flatMap((g) => g.actions).sort(), role).toEqual([
+        'cloudwatch:DeleteAlarms',
+        'cloudwatch:PutMetricAlarm',
+        'cloudwatch:PutMetricAlarm',
+      ]);
+      for (const g of found) {
+        for (const resource of g.resources) {
+          expect(resource, role).toMatch(
+            new RegExp(`:cloudwatch:${region}:".*":alarm:prestage-cell-(capacity|errors)-\\*"`),
+          );
+        }
+      }
+      const deletes = found.find((g) => g.actions.includes('cloudwatch:DeleteAlarms'))!;
+      expect(deletes.resources).toHaveLength(2);
+      const puts = found.filter((g) => g.actions.includes('cloudwatch:PutMetricAlarm'));
+      expect(
+        puts
+          .flatMap((g) => g.resources)
+          .map((r) => /alarm:([a-z-]+)\*/.exec(r)?.[1])
+          .sort(),
+      ).toEqual(['prestage-cell-capacity-', 'prestage-cell-errors-']);
+    }
   });
 
   it('runs plans with startExecution.sync:2 and {planId, approval:false}, named after the plan', () => {
@@ -256,6 +376,10 @@ describe('ScaleClusterWorkflow', () => {
       /cellTablePrefix 'bad prefix' must be/,
     );
     expect(() => stackWith({ maxTableWaits: 0 })).toThrow(/maxTableWaits/);
+    expect(() => stackWith({ canaryAlarmPrefix: 'bad*' })).toThrow(/canaryAlarmPrefix 'bad\*' must be/);
+    expect(() => stackWith({ canaryAlarmPrefix: 'prestage-cell-' })).toThrow(
+      /must not be prefixes of each other/,
+    );
   });
 
   it('points each step entry at a handler file that documents its permissions', () => {

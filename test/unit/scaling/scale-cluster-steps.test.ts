@@ -11,6 +11,7 @@ import {
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
+import { cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
 import { createScaleClusterStepHandler } from '../../../src/scaling/scale-cluster-handlers.ts';
 import type { ScaleClusterDeps } from '../../../src/scaling/scale-cluster-steps.ts';
 import type { ScaleClusterTaskName } from '../../../src/scaling/scale-cluster-tasks.ts';
@@ -57,6 +58,8 @@ describe('ScaleCluster steps (real handlers on dynalite)', () => {
         dataRegions: ['us-east-1'],
         cellTablePrefix: 'cell-',
         capacityAlarmPrefix: 'cap-',
+        canaryAlarmPrefix: 'err-',
+        capacityAlarmThreshold: 0.5,
         cooldownMinutes: 10,
         maxDrainRounds: 2,
       },
@@ -178,6 +181,40 @@ describe('ScaleCluster steps (real handlers on dynalite)', () => {
     });
     expect(later).toMatchObject({ cellStatus: {}, lockReleased: true });
     expect(await cells.get('c')).toMatchObject({ status: 'DRAINING' });
+  });
+
+  it('AbortScaling: a scale-in whose table is deleted but whose alarms are not leaves the cell RETIRED', async () => {
+    await cells.register(cell('r'));
+    const request = await step('ParseRequest', {
+      input: { action: 'scale-in', cellId: 'r', force: true },
+      execution,
+    });
+    expect(request).toMatchObject({ alarmNames: ['cap-r', 'err-r'] });
+    const state = { execution, request, guard: await step('AcquireLock', { execution, request }) };
+    await step('SetCellStatus', { cellIds: ['r'], status: 'DRAINING' });
+    const result = await step('AbortScaling', {
+      ...state,
+      drain: { round: 1 },
+      failedStage: 'delete-alarms',
+      error: { Error: 'CloudWatch.AccessDeniedException' },
+    });
+    expect(result).toMatchObject({ cellStatus: { r: 'RETIRED' }, lockReleased: true });
+    expect(await cells.get('r')).toMatchObject({ status: 'RETIRED' });
+  });
+
+  it('ParseRequest gives each new cell its two alarm definitions, threshold from its capacity', async () => {
+    const request = (await step('ParseRequest', {
+      input: { action: 'scale-out', region: 'us-east-1', capacityOpsPerSec: 400, capacityBytes: 1e9 },
+      execution,
+    })) as { cells: { cellId: string; table: string; alarms: Record<string, unknown> }[] };
+    const [created] = request.cells;
+    expect(created.alarms).toEqual(
+      cellAlarmDefinitions(
+        { cellId: created.cellId, table: created.table, capacityOpsPerSec: 400 },
+        { capacityAlarmPrefix: 'cap-', canaryAlarmPrefix: 'err-', capacityAlarmThreshold: 0.5 },
+      ),
+    );
+    expect(created.alarms.capacity).toMatchObject({ AlarmName: `cap-${created.cellId}`, Threshold: 200 });
   });
 
   it('AbortScaling without the lock changes nothing', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
+import { type CellAlarmSettings, cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
 import { InvalidScalingRequestError } from '../../../src/scaling/scaling-errors.ts';
 import {
   finalBackupName,
@@ -25,6 +26,12 @@ const cell = (
   version: 1,
 });
 
+const ALARMS: CellAlarmSettings = {
+  capacityAlarmPrefix: 'prestage-cell-capacity-',
+  canaryAlarmPrefix: 'prestage-cell-errors-',
+  capacityAlarmThreshold: 0.8,
+};
+
 const context = (overrides: Partial<ScalingRequestContext> = {}): ScalingRequestContext => ({
   cells: [
     cell('use1-a', 'us-east-1', 'ACTIVE', 100),
@@ -34,7 +41,7 @@ const context = (overrides: Partial<ScalingRequestContext> = {}): ScalingRequest
   homeRegion: 'us-east-1',
   dataRegions: ['us-east-1', 'eu-west-1'],
   cellTablePrefix: 'prestage-cell-',
-  capacityAlarmPrefix: 'prestage-cell-capacity-',
+  alarms: ALARMS,
   executionName: 'exec-1',
   ...overrides,
 });
@@ -76,6 +83,10 @@ describe('normalizeScalingRequest', () => {
           table: `prestage-cell-${id}`,
           capacityOpsPerSec: 300,
           capacityBytes: 1e9,
+          alarms: cellAlarmDefinitions(
+            { cellId: id, table: `prestage-cell-${id}`, capacityOpsPerSec: 300 },
+            ALARMS,
+          ),
         },
       ],
       reason: 'alarm prestage-cell-capacity-use1-a: Threshold Crossed',
@@ -101,6 +112,15 @@ describe('normalizeScalingRequest', () => {
     if (request.action !== 'scale-out') return;
     expect(request.cells.map((c) => c.cellId)).toEqual(newCellIds('eu-west-1', 'exec-1', 3));
     expect(request.cells.every((c) => c.capacityOpsPerSec === 50 && c.capacityBytes === 2e9)).toBe(true);
+    // Each new cell's alarms are named after it and its capacity alarm fires at 80% of the asked capacity.
+    for (const c of request.cells) {
+      expect(c.alarms.capacity).toMatchObject({
+        AlarmName: `prestage-cell-capacity-${c.cellId}`,
+        Threshold: 40,
+      });
+      expect(c.alarms.canary.AlarmName).toBe(`prestage-cell-errors-${c.cellId}`);
+      expect(JSON.stringify(c.alarms)).toContain(`"Value":"${c.table}"`);
+    }
     expect(request).toMatchObject({ source: 'manual', reason: 'manual scale-out', force: false });
   });
 
@@ -157,6 +177,7 @@ describe('normalizeScalingRequest', () => {
       cellIds: ['use1-a'],
       table: 't-use1-a',
       backupName: 't-use1-a-final-exec-1',
+      alarmNames: ['prestage-cell-capacity-use1-a', 'prestage-cell-errors-use1-a'],
       reason: 'manual scale-in',
       source: 'manual',
       force: false,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellDataTableDefinition } from '../../../src/adapters/dynamodb/table-definitions.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { SdkIntegrationBindings } from '../../../src/local/sdk-integration-bindings.ts';
+import { cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 
 describe('SDK-integration bindings on dynalite', () => {
@@ -101,5 +102,80 @@ describe('SDK-integration bindings on dynalite', () => {
       'createBackup',
       'describeBackup',
     ]);
+  });
+
+  describe('CloudWatch alarms (in memory)', () => {
+    const settings = {
+      capacityAlarmPrefix: 'cap-',
+      canaryAlarmPrefix: 'err-',
+      capacityAlarmThreshold: 0.8,
+    };
+    const alarms = cellAlarmDefinitions(
+      { cellId: 'n1', table: 'cells-n1', capacityOpsPerSec: 250 },
+      settings,
+    );
+    const cw = (
+      action: string,
+      parameters: Record<string, unknown>,
+      style: 'direct' | 'cross-region' = 'direct',
+      region = 'eu-west-1',
+    ) => sdk.call({ region, service: 'cloudwatch', action, parameters, style });
+
+    it('puts the cell alarm definitions as PutMetricAlarm input, per region, and overwrites on a retry', async () => {
+      expect(await cw('putMetricAlarm', { ...alarms.capacity })).toEqual({});
+      expect(await cw('putMetricAlarm', { ...alarms.canary }, 'cross-region')).toHaveProperty('$metadata');
+      expect(await cw('putMetricAlarm', { ...alarms.capacity })).toEqual({});
+      expect(sdk.alarms.names('eu-west-1')).toEqual(['cap-n1', 'err-n1']);
+      expect(sdk.alarms.names('us-east-1')).toEqual([]);
+      expect(sdk.alarms.get('eu-west-1', 'cap-n1')).toEqual(alarms.capacity);
+      expect(sdk.alarms.get('eu-west-1', 'cap-n1')?.Threshold).toBe(200);
+    });
+
+    it('refuses what PutMetricAlarm refuses, with its error names', async () => {
+      const bad = (change: Record<string, unknown>) =>
+        cw('putMetricAlarm', { ...alarms.capacity, ...change });
+      const [expression, reads, writes] = alarms.capacity.Metrics;
+      await expect(
+        bad({ Metrics: [{ ...expression, Expression: '(reads + writez) / PERIOD(reads)' }, reads, writes] }),
+      ).rejects.toMatchObject({ name: 'CloudWatch.InvalidParameterValueException', message: /writez/ });
+      await expect(
+        bad({ Metrics: [expression, { ...reads, ReturnData: true }, writes] }),
+      ).rejects.toMatchObject({
+        name: 'CloudWatch.InvalidParameterValueException',
+        message: /exactly one metric query/,
+      });
+      await expect(bad({ DatapointsToAlarm: 6 })).rejects.toMatchObject({
+        name: 'CloudWatch.InvalidParameterValueException',
+      });
+      await expect(bad({ Threshold: undefined })).rejects.toMatchObject({
+        name: 'CloudWatch.MissingRequiredParameterException',
+      });
+      await expect(bad({ MetricName: 'X' })).rejects.toMatchObject({
+        name: 'CloudWatch.InvalidParameterCombinationException',
+      });
+      await expect(
+        cw('putMetricAlarm', { ...alarms.capacity, ComparisonOperator: 'Above' }, 'cross-region'),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+      await expect(cw('describeAlarms', {})).rejects.toMatchObject({
+        name: 'CloudWatch.UnsupportedOperation',
+      });
+    });
+
+    it('deletes alarms; names that do not exist are reported as ResourceNotFound after the others go', async () => {
+      await cw('putMetricAlarm', { ...alarms.capacity }, 'direct', 'ap-south-1');
+      await cw('putMetricAlarm', { ...alarms.canary }, 'direct', 'ap-south-1');
+      expect(await cw('deleteAlarms', { AlarmNames: ['cap-n1', 'err-n1'] }, 'direct', 'ap-south-1')).toEqual(
+        {},
+      );
+      expect(sdk.alarms.names('ap-south-1')).toEqual([]);
+      await cw('putMetricAlarm', { ...alarms.canary }, 'direct', 'ap-south-1');
+      await expect(
+        cw('deleteAlarms', { AlarmNames: ['cap-n1', 'err-n1'] }, 'cross-region', 'ap-south-1'),
+      ).rejects.toMatchObject({ name: 'ResourceNotFound', message: /cap-n1/ });
+      expect(sdk.alarms.names('ap-south-1')).toEqual([]);
+      await expect(
+        cw('deleteAlarms', { AlarmNames: ['cap-n1'] }, 'direct', 'ap-south-1'),
+      ).rejects.toMatchObject({ name: 'CloudWatch.ResourceNotFound' });
+    });
   });
 });
