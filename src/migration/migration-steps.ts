@@ -215,8 +215,10 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
   await transition(deps, state, (r) =>
     registerWriterLease(r, state.migrationId, 'copy', leaseId, until, deps.wallNow()),
   );
-  const bytesBefore = pair.to.counters.bytesWritten;
   let items = 0;
+  // Stored bytes of the items this invocation wrote, summed from the pages themselves: the store's transfer
+  // counters are shared with every other migration writing to the same cell from this process.
+  let bytes = 0;
   const limit = deps.tuning.copyItemsPerInvocation;
   const abort = new AbortController();
   const abortTimer = setTimeout(() => abort.abort(), windowMs + deps.lease.maxRequestMs);
@@ -229,7 +231,10 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
         const more = page.lastKey !== undefined && items < limit && deps.monoNow() < stopSendingAt;
         // Read the next page while this one is written.
         const nextPage = more ? read(shard, page.lastKey!) : undefined;
-        if (page.items.length > 0) await pair.to.batchPut(page.items, { signal: abort.signal });
+        if (page.items.length > 0) {
+          await pair.to.batchPut(page.items, { signal: abort.signal });
+          for (const item of page.items) bytes += pair.to.itemSize(item);
+        }
         shardCursor.after = page.lastKey ?? shardCursor.after;
         shardCursor.done = page.lastKey === undefined;
         page = await nextPage;
@@ -243,7 +248,7 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
     cursor,
     done: cursor.every((c) => c.done),
     itemsCopied: previous.itemsCopied + items,
-    bytesCopied: previous.bytesCopied + (pair.to.counters.bytesWritten - bytesBefore),
+    bytesCopied: previous.bytesCopied + bytes,
     pages: previous.pages + 1,
   };
 }
@@ -451,13 +456,33 @@ export async function removeSource(deps: MigrationDeps, state: MigrationState): 
   return { retained: false, done: finished, itemsRemoved: previousRemoved + removed };
 }
 
-/** Bump the version and release the fence: the partition is stable at the target. */
+/**
+ * The partition's stored bytes as this migration measured them: what its full copy read from the source, the
+ * whole partition at copy time (catch-up then ships the writes of the migration window, mostly new states of
+ * items already counted). A delta move copies no snapshot: the record keeps the size it had.
+ */
+export function measuredSizeBytes(state: MigrationState): number | undefined {
+  return state.replica?.mode === 'full' && state.copy?.done === true ? state.copy.bytesCopied : undefined;
+}
+
+/** The next record, carrying the size this migration measured (written by the same compare-and-set). */
+function withMeasuredSize(
+  next: PartitionRecord | undefined,
+  state: MigrationState,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const sizeBytes = measuredSizeBytes(state);
+  if (next === undefined || sizeBytes === undefined) return next;
+  return { ...next, sizeBytes, sizeMeasuredAtMs: nowMs };
+}
+
+/** Bump the version and release the fence: the partition is stable at the target, with its measured size. */
 export async function commit(deps: MigrationDeps, state: MigrationState) {
   const current = await record(deps, state);
   // Removal pages must be done writing before the fence is released (a next migration may target that cell).
   if (current.fence?.owner === state.migrationId) await waitForWriterLeases(deps, current);
   const r = await transition(deps, state, (current) =>
-    commitMigration(current, state.migrationId, deps.wallNow()),
+    withMeasuredSize(commitMigration(current, state.migrationId, deps.wallNow()), state, deps.wallNow()),
   );
   return { version: r.version, committedAtMs: r.lastMigration?.atMs ?? deps.wallNow() };
 }
@@ -506,7 +531,11 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     await waitForWriterLeases(deps, r);
     const stage = state.failedStage ?? r.fence?.failedStage ?? failedStage;
     await transition(deps, state, (c) =>
-      finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, deps.wallNow()),
+      withMeasuredSize(
+        finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, deps.wallNow()),
+        state,
+        deps.wallNow(),
+      ),
     );
     return {
       done: true,
@@ -594,7 +623,11 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
   }
   const watermark = hlcLowerBound(deps.wallNow());
   await transition(deps, state, (c) =>
-    finishRollback(c, state.migrationId, failedStage, reason, { state: 'cold', watermark }, deps.wallNow()),
+    withMeasuredSize(
+      finishRollback(c, state.migrationId, failedStage, reason, { state: 'cold', watermark }, deps.wallNow()),
+      state,
+      deps.wallNow(),
+    ),
   );
   return { done: true, waitSeconds: 0, failedStage, reason };
 }

@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { PartitionNotFoundError, StorageThrottledError } from '../../domain/data-plane/data-plane-errors.ts';
 import type { PartitionRecord } from '../../domain/data-plane/partition-record.ts';
 import type { PartitionRepository } from '../../domain/data-plane/ports.ts';
@@ -91,6 +97,36 @@ export class DynamoPartitionRepository implements PartitionRepository {
       }
     }
     throw new StorageThrottledError(`partition '${partition}' is under contention; retry`);
+  }
+
+  /**
+   * Record a measured size (the profiler's size probe). Only `sizeBytes` and `sizeMeasuredAtMs` change, and
+   * `version` does NOT: the size is no routing state, and a version bump would make every migration step or
+   * interceptor placement in flight lose its compare-and-set and retry (and would tell routing caches that
+   * routing changed). The price: a full-record put of a writer that read the record before this update keeps
+   * the size it read, so this measurement can be lost; the profiler then finds the size stale and measures
+   * again. The condition never lets an older measurement replace a newer one (e.g. a migration's, recorded
+   * at its commit), and never creates a record. Returns whether the size was written.
+   */
+  async recordSize(partition: string, sizeBytes: number, measuredAtMs: number): Promise<boolean> {
+    try {
+      await guard(() =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: partition },
+            UpdateExpression: 'SET sizeBytes = :size, sizeMeasuredAtMs = :at',
+            ConditionExpression:
+              'attribute_exists(pk) AND (attribute_not_exists(sizeMeasuredAtMs) OR sizeMeasuredAtMs < :at)',
+            ExpressionAttributeValues: { ':size': sizeBytes, ':at': measuredAtMs },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   async list(): Promise<PartitionRecord[]> {

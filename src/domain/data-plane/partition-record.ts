@@ -83,6 +83,14 @@ export interface PartitionRecord {
   readonly fence?: PartitionFence;
   readonly replicas: Readonly<Record<string, ReplicaInfo>>;
   readonly lastMigration?: MigrationOutcome;
+  /**
+   * Stored bytes of the partition's items in its primary cell (DynamoDB item sizes: names and values), as last
+   * measured: by a migration's copy (recorded at its commit), or by the profiler's size probe. Absent until the
+   * first measurement (records written before sizes existed have none).
+   */
+  readonly sizeBytes?: number;
+  /** When `sizeBytes` was measured (epoch ms); the profiler measures again once it is older than its max age. */
+  readonly sizeMeasuredAtMs?: number;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
 }
