@@ -6,7 +6,9 @@ import type {
   PlannerLimits,
   PlannerPartition,
 } from '../domain/planning/movement-plan.ts';
+import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
 import {
+  defaultPartitionSizeBytes,
   horizonOf,
   plannerPartitionFromScore,
   relationshipsFromScores,
@@ -49,6 +51,8 @@ export interface PlannerInputOptions {
   readonly transferCostPerGB?: number;
   /** What one migration copies per second, for deadlines and the capacity forecast. @default 20 MB/s */
   readonly migrationBandwidthBytesPerSec?: number;
+  /** The planner's headroom, which bounds the sizes assumed for unmeasured partitions. @default 0.8 */
+  readonly headroom?: number;
 }
 
 export interface BuiltPlannerInput {
@@ -59,6 +63,10 @@ export interface BuiltPlannerInput {
   readonly unscoredPartitions: number;
   /** Scores whose partition is not in the partitions table (deleted partitions). */
   readonly orphanScores: number;
+  /** Partitions planned with an assumed size: never measured (see plannedSizes). */
+  readonly unmeasuredPartitions: number;
+  /** The size assumed for them before the per-cell bound: the fleet's median measured size, else 1 GiB. */
+  readonly defaultSizeBytes: number;
 }
 
 export const DEFAULT_TRANSFER_COST_PER_GB = 0.02;
@@ -110,6 +118,49 @@ export function alignScore(
   };
 }
 
+/**
+ * The bytes each partition is planned with. Measured: the partition record's size (a migration's copy or the
+ * profiler's probe, the freshest), else its score's. Never measured: the fleet's median measured size (else
+ * 1 GiB), so its move is never free; but at most an even share of what its cell holds below the headroom
+ * beyond its measured partitions, so that assumed bytes alone never make a cell look full (which would make
+ * the planner move data out, or find the placement infeasible, on a guess).
+ */
+export function plannedSizes(
+  partitions: readonly PartitionRecord[],
+  scores: ReadonlyMap<string, ScoreRecord>,
+  cells: ReadonlyMap<string, Pick<CellRecord, 'capacityBytes'>>,
+  headroom: number,
+): { sizes: Map<string, number>; unmeasured: number; defaultSizeBytes: number } {
+  const known = new Map<string, number>();
+  for (const p of partitions) {
+    const size = p.sizeBytes ?? scores.get(p.partition)?.sizeBytes;
+    if (size !== undefined) known.set(p.partition, size);
+  }
+  const defaultSizeBytes = defaultPartitionSizeBytes([...known.values()]);
+  const measuredOn = new Map<string, number>();
+  const unmeasuredOn = new Map<string, number>();
+  for (const p of partitions) {
+    const size = known.get(p.partition);
+    if (size !== undefined) measuredOn.set(p.cell, (measuredOn.get(p.cell) ?? 0) + size);
+    else unmeasuredOn.set(p.cell, (unmeasuredOn.get(p.cell) ?? 0) + 1);
+  }
+  const sizes = new Map<string, number>();
+  for (const p of partitions) {
+    const size = known.get(p.partition);
+    if (size !== undefined) {
+      sizes.set(p.partition, size);
+      continue;
+    }
+    const capacity = cells.get(p.cell)?.capacityBytes;
+    const room =
+      capacity === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(0, headroom * capacity - (measuredOn.get(p.cell) ?? 0)) / unmeasuredOn.get(p.cell)!;
+    sizes.set(p.partition, Math.min(defaultSizeBytes, Math.floor(room)));
+  }
+  return { sizes, unmeasured: partitions.length - known.size, defaultSizeBytes };
+}
+
 /** In-flight moves: fences first (the truth), then the unfinished moves of RUNNING plans. */
 function movesInFlight(snapshot: ClusterSnapshot, sizeOf: (partition: string) => number): InFlightMove[] {
   const byPartition = new Map<string, InFlightMove>();
@@ -151,7 +202,6 @@ export function buildPlannerInput(
   for (const s of snapshot.scores) {
     if (s.expiresAt * 1000 > options.nowMs) scores.set(s.partition, s);
   }
-  const sizeOf = (partition: string) => scores.get(partition)?.sizeBytes ?? 0;
   const known = new Set(snapshot.partitions.map((p) => p.partition));
   const skippedPartitions: string[] = [];
   const placed = snapshot.partitions.filter((p) => {
@@ -159,6 +209,8 @@ export function buildPlannerInput(
     skippedPartitions.push(p.partition);
     return false;
   });
+  const planned = plannedSizes(placed, scores, cellsById, options.headroom ?? DEFAULT_LIMITS.headroom);
+  const sizeOf = (partition: string) => planned.sizes.get(partition) ?? planned.defaultSizeBytes;
   const placedIds = new Set(placed.map((p) => p.partition));
   const inFlight = movesInFlight(snapshot, sizeOf).filter(
     (m) => placedIds.has(m.partition) && cellsById.has(m.from) && cellsById.has(m.to),
@@ -195,13 +247,15 @@ export function buildPlannerInput(
       const aligned = alignScore(score, options.nowMs, options.stepSeconds, horizon);
       liveScores.push(aligned);
       for (const region of Object.keys(aligned.mean)) regions.add(region);
-      partitions.push(plannerPartitionFromScore(aligned, { cell: p.cell, lastMovedAtMs }));
+      partitions.push(
+        plannerPartitionFromScore(aligned, { cell: p.cell, sizeBytes: sizeOf(p.partition), lastMovedAtMs }),
+      );
     } else {
       unscoredPartitions++;
       partitions.push({
         id: p.partition,
         cell: p.cell,
-        sizeBytes: score?.sizeBytes ?? 0,
+        sizeBytes: sizeOf(p.partition),
         forecast: { [options.homeRegion]: new Array<number>(horizon).fill(0) },
         ...(lastMovedAtMs !== undefined ? { lastMovedAtMs } : {}),
       });
@@ -238,5 +292,7 @@ export function buildPlannerInput(
     skippedPartitions,
     unscoredPartitions,
     orphanScores: [...scores.keys()].filter((id) => !known.has(id)).length,
+    unmeasuredPartitions: planned.unmeasured,
+    defaultSizeBytes: planned.defaultSizeBytes,
   };
 }

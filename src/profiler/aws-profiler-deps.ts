@@ -1,11 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudWatchMetricsReader } from '../adapters/cloudwatch/metric-data-reader.ts';
 import { DynamoAccessStatsRepository } from '../adapters/dynamodb/access-stats-repository.ts';
 import { DynamoCellRepository } from '../adapters/dynamodb/cell-repository.ts';
+import { createDynamoClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPartitionRepository } from '../adapters/dynamodb/partition-repository.ts';
+import { DynamoPartitionSizeProbe } from '../adapters/dynamodb/partition-size-probe.ts';
 import { DynamoProfilerCycleRepository } from '../adapters/dynamodb/profiler-cycle-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
 import type { ForecastModel } from '../domain/forecasting/forecast-model.ts';
@@ -109,6 +112,21 @@ export interface AwsProfilerClients {
   readonly sfn: ClientSource<SFNClient>;
   /** CloudWatch client per region, built on first use. @default new CloudWatchClient({ region }) */
   readonly cloudwatchFor?: (region: string) => CloudWatchClient;
+  /** DynamoDB client per region, for the size probe's reads of cell tables. @default createDynamoClient({ region }) */
+  readonly dynamoFor?: (region: string) => DynamoDBClient;
+}
+
+/** One value per key, built on first use. */
+function perKey<T>(create: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = create(key);
+      made.set(key, value);
+    }
+    return value;
+  };
 }
 
 /** Bind the profiler's ports to AWS (everything but the forecast model, the metrics and the log). */
@@ -118,20 +136,15 @@ export function awsProfilerDeps(
   clients: AwsProfilerClients,
   rest: Pick<ProfilerDeps, 'model' | 'metrics' | 'log'> & { model: ForecastModel },
 ): ProfilerDeps {
-  const cloudwatch = new Map<string, CloudWatchClient>();
-  const cloudwatchFor =
-    clients.cloudwatchFor ??
-    ((region: string) => {
-      let client = cloudwatch.get(region);
-      if (!client) {
-        client = new CloudWatchClient({ region });
-        cloudwatch.set(region, client);
-      }
-      return client;
-    });
+  const cloudwatchFor = clients.cloudwatchFor ?? perKey((region) => new CloudWatchClient({ region }));
+  const dynamoFor = clients.dynamoFor ?? perKey((region) => createDynamoClient({ region }));
   const { documents } = clients;
+  const partitions = new DynamoPartitionRepository(documents, data.partitionsTable);
   return {
-    partitions: new DynamoPartitionRepository(documents, data.partitionsTable),
+    partitions,
+    // Sizes: Query (Select COUNT) on the cell tables in every data region; UpdateItem of the size fields only.
+    sizeProbe: new DynamoPartitionSizeProbe(dynamoFor),
+    sizeStore: partitions,
     cells: new DynamoCellRepository(documents, data.cellsTable),
     accessStats: new DynamoAccessStatsRepository(documents, data.accessStatsTable),
     scores: new DynamoScoreRepository(documents, control.scoresTable),

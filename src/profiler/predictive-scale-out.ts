@@ -1,6 +1,10 @@
 import { forecastCapacity } from '../domain/planning/capacity-forecast.ts';
 import type { CapacityShortfall, CellStatus, PlannerInput } from '../domain/planning/movement-plan.ts';
-import { plannerPartitionFromScore, type ScoreRecord } from '../domain/scoring/score-record.ts';
+import {
+  defaultPartitionSizeBytes,
+  plannerPartitionFromScore,
+  type ScoreRecord,
+} from '../domain/scoring/score-record.ts';
 import type { Topology } from '../domain/topology.ts';
 import type { CellSnapshot } from './profiler-ports.ts';
 
@@ -47,12 +51,16 @@ export function checkCapacity(
   const usable = records.filter((r) => cellIds.has(r.cell));
   let steps = 0;
   for (const r of usable) for (const region in r.mean) steps = Math.max(steps, r.mean[region].length);
+  // The time to fill new cells counts the bytes moved: unmeasured partitions count as a typical measured one.
+  const defaultSizeBytes = defaultPartitionSizeBytes(
+    usable.flatMap((r) => (r.sizeBytes !== undefined ? [r.sizeBytes] : [])),
+  );
   const partitions = usable
     .filter((r) => {
       for (const region in r.mean) if (r.mean[region].length !== steps) return false;
       return true;
     })
-    .map((r) => plannerPartitionFromScore(r));
+    .map((r) => plannerPartitionFromScore(r, { defaultSizeBytes }));
   const regionIds = new Set(live.map((c) => c.region));
   for (const p of partitions) for (const region in p.forecast) regionIds.add(region);
   // The capacity forecast reads load and capacity only; latency and prices do not enter it.

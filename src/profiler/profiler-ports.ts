@@ -94,6 +94,31 @@ export interface CellSource {
   list(): Promise<CellRecord[]>;
 }
 
+/** What a size probe found: the partition's stored bytes in its primary cell, and what finding out cost. */
+export interface PartitionSizeMeasurement {
+  /** Stored bytes (DynamoDB item sizes, names and values), estimated as the probe's method allows. */
+  readonly sizeBytes: number;
+  /** Items (tombstones included), scaled up like the bytes when only some shards were read. */
+  readonly items: number;
+  /** Shards of the partition read; fewer than all when a sample was enough (the rest are extrapolated). */
+  readonly shardsRead: number;
+  /** Read capacity units the probe consumed (eventually consistent reads). */
+  readonly readUnits: number;
+  /** `consumed-capacity`: from the Query's consumed capacity; `item-sizes`: items read and their sizes summed. */
+  readonly method: 'consumed-capacity' | 'item-sizes';
+}
+
+/** Measures a partition's size in its cell's table (src/adapters/dynamodb/partition-size-probe.ts). */
+export interface PartitionSizeProbe {
+  measure(partition: PartitionRecord, cell: CellRecord): Promise<PartitionSizeMeasurement>;
+}
+
+/** Writes a measured size to the partition record (only the size fields; see DynamoPartitionRepository). */
+export interface PartitionSizeStore {
+  /** False when the record is gone or already holds a newer measurement. */
+  recordSize(partition: string, sizeBytes: number, measuredAtMs: number): Promise<boolean>;
+}
+
 /** Starts one asynchronous invocation (Lambda InvocationType Event). */
 export interface AsyncInvoker {
   invokeShard(event: { cycleId: string; shard: number; shards: number }): Promise<void>;
@@ -129,6 +154,12 @@ export interface ProfilerDeps {
   readonly cells: CellSource;
   readonly accessStats: AccessHistorySource;
   readonly scores: ScoreRepository;
+  /**
+   * Both present: each shard measures the sizes of a bounded number of its partitions that have none or a stale
+   * one (ProfilerOptions.sizeProbesPerShard). Absent: scores carry the sizes the records already have.
+   */
+  readonly sizeProbe?: PartitionSizeProbe;
+  readonly sizeStore?: PartitionSizeStore;
   readonly cycles: ProfilerCycleRepository;
   readonly cellMetrics: CellMetricsSource;
   readonly model: ForecastModel;

@@ -18,6 +18,7 @@ import { OnlineErrorAccumulator } from './online-error.ts';
 import { checkCapacity, type ScaleOutDecision } from './predictive-scale-out.ts';
 import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
 import type { CellMetrics, CellSnapshot, ProfilerCycle, ProfilerDeps } from './profiler-ports.ts';
+import { partitionsDueForSizing } from './size-refresh.ts';
 
 /** A shard event disagrees with its cycle (e.g. a different shard count). */
 export class InvalidShardError extends PrestageError {}
@@ -57,6 +58,18 @@ export interface ProfilerOptions {
   readonly maxCellsPerScaleOut?: number;
   /** Shard invocations in flight in the coordinator. @default 10 */
   readonly invokeConcurrency?: number;
+  /**
+   * Partitions whose size one shard measures per cycle at most (never measured, or measured longer than
+   * `sizeMaxAgeMs` ago; stalest first). Needs the `sizeProbe` and `sizeStore` ports. 0 turns probing off.
+   * @default 200
+   */
+  readonly sizeProbesPerShard?: number;
+  /** A measured size older than this is measured again. @default 24 hours */
+  readonly sizeMaxAgeMs?: number;
+  /** Size probes in flight per shard. @default 4 */
+  readonly sizeProbeConcurrency?: number;
+  /** No new size probe starts this long after the shard's first one (the rest wait for the next cycle). @default 60 s */
+  readonly sizeProbeBudgetMs?: number;
   readonly scoring?: Partial<ScoringOptions>;
 }
 
@@ -96,6 +109,13 @@ export interface ShardResult {
     readonly series: number;
     readonly mase?: number;
     readonly mape?: number;
+  };
+  /** Partition sizes: due (missing or stale), measured this cycle, failed, and the read units spent. */
+  readonly sizes: {
+    readonly due: number;
+    readonly measured: number;
+    readonly failed: number;
+    readonly readUnits: number;
   };
   readonly counted: boolean;
   readonly last: boolean;
@@ -151,6 +171,10 @@ export class Profiler {
       chunkSize: 1000,
       invokeConcurrency: 10,
       maxCellsPerScaleOut: 10,
+      sizeProbesPerShard: 200,
+      sizeMaxAgeMs: DAY_SECONDS * 1000,
+      sizeProbeConcurrency: 4,
+      sizeProbeBudgetMs: 60_000,
       ...options,
     };
   }
@@ -226,9 +250,10 @@ export class Profiler {
         `cycle ${cycleId} has ${cycle.shards} shards, the event says ${event.shards}`,
       );
 
-    const mine = (await this.deps.partitions.list())
+    const listed = (await this.deps.partitions.list())
       .filter((p) => profilerShardOf(p.partition, cycle.shards) === shard)
       .sort((a, b) => (a.partition < b.partition ? -1 : 1));
+    const { records: mine, sizes } = await this.refreshSizes(listed, cycleId);
     const errors = new OnlineErrorAccumulator();
     const models: Record<string, number> = {};
     const scored: Scored[] = [];
@@ -272,6 +297,7 @@ export class Profiler {
       done: completion.done,
       shards: completion.shards,
       onlineError,
+      sizes,
     });
     return {
       cycleId,
@@ -280,10 +306,63 @@ export class Profiler {
       series,
       models,
       onlineError,
+      sizes,
       counted: completion.counted,
       last,
       ...finish,
     };
+  }
+
+  /**
+   * Measure the sizes of a bounded number of the shard's partitions that have none or a stale one (stalest
+   * first), write each to its partition record, and return the records with them, so this cycle's scores
+   * carry them. A probe that fails leaves the partition for a later cycle; the cycle goes on.
+   */
+  private async refreshSizes(
+    records: PartitionRecord[],
+    cycleId: string,
+  ): Promise<{ records: PartitionRecord[]; sizes: ShardResult['sizes'] }> {
+    const { sizeProbe, sizeStore } = this.deps;
+    const startMs = this.deps.now();
+    const { due, selected } = partitionsDueForSizing(
+      records,
+      startMs,
+      this.o.sizeMaxAgeMs,
+      sizeProbe && sizeStore ? this.o.sizeProbesPerShard : 0,
+    );
+    const sizes = { due, measured: 0, failed: 0, readUnits: 0 };
+    if (!sizeProbe || !sizeStore || selected.length === 0) return { records, sizes };
+    const cells = new Map((await this.deps.cells.list()).map((c) => [c.id, c]));
+    const measured = new Map<string, { sizeBytes: number; measuredAtMs: number }>();
+    let firstError: string | undefined;
+    await mapBounded(selected, this.o.sizeProbeConcurrency, async (record) => {
+      if (this.deps.now() - startMs >= this.o.sizeProbeBudgetMs) return;
+      const cell = cells.get(record.cell);
+      if (!cell) return;
+      // Stamped before reading: a migration that commits while this probe runs has the newer measurement.
+      const measuredAtMs = this.deps.now();
+      try {
+        const m = await sizeProbe.measure(record, cell);
+        sizes.readUnits += m.readUnits;
+        await sizeStore.recordSize(record.partition, m.sizeBytes, measuredAtMs);
+        measured.set(record.partition, { sizeBytes: m.sizeBytes, measuredAtMs });
+      } catch (error) {
+        sizes.failed++;
+        firstError ??= `${(error as Error).name}: ${(error as Error).message}`;
+      }
+    });
+    sizes.measured = measured.size;
+    if (sizes.failed > 0)
+      this.deps.log.warn('partition size probes failed; those partitions are measured in a later cycle', {
+        cycleId,
+        failed: sizes.failed,
+        error: firstError,
+      });
+    const next = records.map((r) => {
+      const m = measured.get(r.partition);
+      return m ? { ...r, sizeBytes: m.sizeBytes, sizeMeasuredAtMs: m.measuredAtMs } : r;
+    });
+    return { records: next, sizes };
   }
 
   private async profileChunk(
@@ -427,6 +506,7 @@ export class Profiler {
         upper: s.upper,
         upperLevel: UPPER_LEVEL,
         observedOpsPerSec: s.observed,
+        ...(s.partition.sizeBytes !== undefined && { sizeBytes: s.partition.sizeBytes }),
         ...(s.related && { related: s.related }),
         scoredAtMs: now,
         cycleId: cycle.cycleId,

@@ -21,6 +21,10 @@ export interface ScoreRecord {
   readonly models: readonly string[];
   /** Fraction of ops that are writes, when the access stats split reads from writes (they do not yet). */
   readonly writeFraction?: number;
+  /**
+   * Stored bytes of the partition, from its partition record when scored (measured by a migration's copy or the
+   * profiler's size probe); absent while it has never been measured.
+   */
   readonly sizeBytes?: number;
   /** Length of one forecast step (the profiler interval). */
   readonly stepSeconds: number;
@@ -116,11 +120,31 @@ export function horizonOf(record: ScoreRecord): number {
 /** Capacity plans on at least the last observation for this long (a running burst the forecast discounts). */
 export const PERSISTENCE_MS = 3_600_000;
 
+/**
+ * Size planned for a partition that has never been measured, while no partition of the fleet has been: 1 GiB.
+ * Not 0, which would make its move free (no bytes budget, no transfer cost, no copy time); large enough that
+ * an unmeasured partition moves only for a real gain.
+ */
+export const UNMEASURED_PARTITION_BYTES = 2 ** 30;
+
+/**
+ * The size to plan an unmeasured partition with: the median of the fleet's measured sizes (a typical
+ * partition of this deployment), else UNMEASURED_PARTITION_BYTES.
+ */
+export function defaultPartitionSizeBytes(measured: readonly number[]): number {
+  const sizes = measured.filter((b) => Number.isFinite(b) && b >= 0).sort((a, b) => a - b);
+  if (sizes.length === 0) return UNMEASURED_PARTITION_BYTES;
+  const mid = sizes.length >> 1;
+  return sizes.length % 2 === 1 ? sizes[mid] : (sizes[mid - 1] + sizes[mid]) / 2;
+}
+
 export interface PlannerPartitionContext {
   /** Current primary cell, from the partitions table. @default record.cell */
   readonly cell?: string;
-  /** @default record.sizeBytes, else 0 */
+  /** Measured size (the partition record's). @default record.sizeBytes, else `defaultSizeBytes` */
   readonly sizeBytes?: number;
+  /** Size of a partition never measured (see defaultPartitionSizeBytes). @default UNMEASURED_PARTITION_BYTES */
+  readonly defaultSizeBytes?: number;
   readonly lastMovedAtMs?: number;
   /** @default PERSISTENCE_MS */
   readonly persistenceMs?: number;
@@ -145,7 +169,8 @@ export function plannerPartitionFromScore(
   return {
     id: record.partition,
     cell: context.cell ?? record.cell,
-    sizeBytes: context.sizeBytes ?? record.sizeBytes ?? 0,
+    sizeBytes:
+      context.sizeBytes ?? record.sizeBytes ?? context.defaultSizeBytes ?? UNMEASURED_PARTITION_BYTES,
     forecast: record.mean,
     forecastUpper,
     affinity: record.affinity,

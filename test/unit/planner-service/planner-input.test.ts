@@ -172,6 +172,92 @@ describe('buildPlannerInput', () => {
     expect(built.input.partitions.map((p) => p.id)).toEqual(['p1', 'p2']);
   });
 
+  it("plans each partition at its measured size (the record's over the score's), unmeasured ones at the fleet median", () => {
+    const unsized = (id: string, cellId: string) => {
+      const { sizeBytes: _none, ...score } = flatScore(
+        id,
+        cellId,
+        { 'us-east-1': 1 },
+        { nowMs: NOW, steps: 4, stepSeconds: 300 },
+      );
+      return score;
+    };
+    const built = buildPlannerInput(
+      snapshot({
+        partitions: [
+          partition('m1', 'a', { sizeBytes: 3000, sizeMeasuredAtMs: NOW - 1000 }),
+          partition('m2', 'a'),
+          partition('m3', 'b', { sizeBytes: 7000, sizeMeasuredAtMs: NOW - 1000 }),
+          partition('u1', 'b'),
+          partition('u2', 'a'),
+        ],
+        scores: [
+          flatScore(
+            'm1',
+            'a',
+            { 'us-east-1': 1 },
+            { nowMs: NOW, steps: 4, stepSeconds: 300, sizeBytes: 1000 },
+          ),
+          flatScore(
+            'm2',
+            'a',
+            { 'us-east-1': 1 },
+            { nowMs: NOW, steps: 4, stepSeconds: 300, sizeBytes: 5000 },
+          ),
+          unsized('u1', 'b'),
+        ],
+      }),
+      { kind: 'schedule' },
+      options,
+    );
+    const sizes = Object.fromEntries(built.input.partitions.map((p) => [p.id, p.sizeBytes]));
+    // u1 has a score without a size, u2 no score at all: both at the median of 3000, 5000, 7000.
+    expect(sizes).toEqual({ m1: 3000, m2: 5000, m3: 7000, u1: 5000, u2: 5000 });
+    expect(built).toMatchObject({ unmeasuredPartitions: 2, defaultSizeBytes: 5000 });
+    // A fenced partition's move in flight counts its planned size too.
+    const fenced = buildPlannerInput(
+      snapshot({
+        partitions: [
+          partition('m1', 'a', {
+            sizeBytes: 3000,
+            status: 'MIGRATING',
+            fence: { owner: 'x', sourceCell: 'a', targetCell: 'b', acquiredAtMs: NOW, stage: 'copy' },
+          }),
+        ],
+        scores: [],
+      }),
+      { kind: 'schedule' },
+      options,
+    );
+    expect(fenced.input.inFlight).toEqual([{ partition: 'm1', from: 'a', to: 'b', bytes: 3000 }]);
+  });
+
+  it('with nothing measured plans 1 GiB a partition (never 0), but never more than its cell holds below headroom', () => {
+    const big = (id: string, region: string, capacityBytes: number): CellRecord => ({
+      ...cell(id, region),
+      capacityBytes,
+    });
+    const built = buildPlannerInput(
+      {
+        cells: [big('a', 'us-east-1', 1e12), big('small', 'eu-west-1', 1e9)],
+        partitions: [
+          partition('x1', 'a'),
+          partition('x2', 'a'),
+          partition('y1', 'small'),
+          partition('y2', 'small'),
+        ],
+        scores: [],
+        planMovesInFlight: [],
+      },
+      { kind: 'schedule' },
+      options,
+    );
+    const sizes = Object.fromEntries(built.input.partitions.map((p) => [p.id, p.sizeBytes]));
+    // The small cell holds 0.8 × 1e9 below headroom: its two unmeasured partitions are assumed to fill it, no more.
+    expect(sizes).toEqual({ x1: 2 ** 30, x2: 2 ** 30, y1: 4e8, y2: 4e8 });
+    expect(built).toMatchObject({ unmeasuredPartitions: 4, defaultSizeBytes: 2 ** 30 });
+  });
+
   it('keeps the cooldown of a partition that moved recently and relationships between scored partitions', () => {
     const moved = partition('p1', 'a', {
       lastMigration: {

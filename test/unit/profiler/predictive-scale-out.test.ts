@@ -6,8 +6,9 @@ import type { CellSnapshot } from '../../../src/profiler/profiler-ports.ts';
 const NOW = Date.UTC(2024, 2, 5, 12, 0);
 const STEP_S = 900;
 
-function record(i: number, cell: string, ramp: number[]): ScoreRecord {
+function record(i: number, cell: string, ramp: number[], sizeBytes?: number): ScoreRecord {
   return {
+    ...(sizeBytes !== undefined && { sizeBytes }),
     partition: `p${i}`,
     cell,
     affinity: 0.5,
@@ -39,7 +40,8 @@ const cell = (id: string, status: CellSnapshot['status'] = 'ACTIVE'): CellSnapsh
 // 4 partitions ramping 30 → 51 ops/s: the region (2 × 100 ops/s, 80% usable = 160) runs short when each
 // passes 40 ops/s, at step 4 (one hour ahead).
 const ramp = [30, 33, 36, 39, 42, 45, 48, 51];
-const records = [0, 1, 2, 3].map((i) => record(i, i < 2 ? 'a' : 'b', ramp));
+// Each measured at 6 GB: filling a new cell with the one partition that relieves the shortfall takes 60 s at 100 MB/s.
+const records = [0, 1, 2, 3].map((i) => record(i, i < 2 ? 'a' : 'b', ramp, 6e9));
 const options = {
   nowMs: NOW,
   stepSeconds: STEP_S,
@@ -55,12 +57,29 @@ describe('checkCapacity', () => {
     expect(shortfall).toMatchObject({ region: 'us-east-1', atMs: NOW + 4 * STEP_S * 1000, cellsNeeded: 1 });
     expect(shortfall.usableCapacityOpsPerSec).toBeCloseTo(160, 9);
     expect(shortfall.peakDemandOpsPerSec).toBeCloseTo(204, 9);
-    // Latest start = the shortfall − provisioning (5 min) − filling (1 min setup, no bytes known): 54 min ahead.
-    expect(shortfall.scaleOutByMs).toBe(NOW + 54 * 60_000);
+    // Latest start = the shortfall − provisioning (5 min) − filling (1 min setup + 60 s copy): 53 min ahead.
+    expect(shortfall.scaleOutByMs).toBe(NOW + 53 * 60_000);
     expect(later.scaleOuts).toEqual([]);
 
     const now = checkCapacity(records, [cell('a'), cell('b')], { ...options, bufferMs: 60 * 60_000 });
     expect(now.scaleOuts).toEqual([{ region: 'us-east-1', cells: 1, shortfall }]);
+  });
+
+  it('fills with unmeasured partitions at the median measured size, else 1 GiB (never as free)', () => {
+    const scaleOutBy = (sizes: (number | undefined)[]) =>
+      checkCapacity(
+        sizes.map((size, i) => record(i, i < 2 ? 'a' : 'b', ramp, size)),
+        [cell('a'), cell('b')],
+        { ...options, bufferMs: 0 },
+      ).shortfalls[0].scaleOutByMs;
+    const setupAndProvision = NOW + 54 * 60_000;
+    // No size anywhere: 1 GiB each, 2^30 / 1e8 s of copy.
+    expect(scaleOutBy([undefined, undefined, undefined, undefined])).toBeCloseTo(
+      setupAndProvision - (2 ** 30 / 1e8) * 1000,
+      3,
+    );
+    // One measured at 3 GB: the others count as 3 GB too (30 s of copy whichever partition moves).
+    expect(scaleOutBy([3e9, undefined, undefined, undefined])).toBeCloseTo(setupAndProvision - 30_000, 3);
   });
 
   it('counts provisioning cells as capacity and ignores retired ones and records of unknown cells', () => {
