@@ -481,9 +481,10 @@ export async function commit(deps: MigrationDeps, state: MigrationState) {
   const current = await record(deps, state);
   // Removal pages must be done writing before the fence is released (a next migration may target that cell).
   if (current.fence?.owner === state.migrationId) await waitForWriterLeases(deps, current);
-  const r = await transition(deps, state, (current) =>
-    withMeasuredSize(commitMigration(current, state.migrationId, deps.wallNow()), state, deps.wallNow()),
-  );
+  const r = await transition(deps, state, (current) => {
+    const nowMs = deps.wallNow();
+    return withMeasuredSize(commitMigration(current, state.migrationId, nowMs), state, nowMs);
+  });
   return { version: r.version, committedAtMs: r.lastMigration?.atMs ?? deps.wallNow() };
 }
 
@@ -530,13 +531,14 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     // so no copy zombie can write into a later migration's replica.
     await waitForWriterLeases(deps, r);
     const stage = state.failedStage ?? r.fence?.failedStage ?? failedStage;
-    await transition(deps, state, (c) =>
-      withMeasuredSize(
-        finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, deps.wallNow()),
+    await transition(deps, state, (c) => {
+      const nowMs = deps.wallNow();
+      return withMeasuredSize(
+        finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, nowMs),
         state,
-        deps.wallNow(),
-      ),
-    );
+        nowMs,
+      );
+    });
     return {
       done: true,
       waitSeconds: phase === 'shifting' ? leaseWaitSeconds : 0,
@@ -622,12 +624,13 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     };
   }
   const watermark = hlcLowerBound(deps.wallNow());
-  await transition(deps, state, (c) =>
-    withMeasuredSize(
-      finishRollback(c, state.migrationId, failedStage, reason, { state: 'cold', watermark }, deps.wallNow()),
+  await transition(deps, state, (c) => {
+    const nowMs = deps.wallNow();
+    return withMeasuredSize(
+      finishRollback(c, state.migrationId, failedStage, reason, { state: 'cold', watermark }, nowMs),
       state,
-      deps.wallNow(),
-    ),
-  );
+      nowMs,
+    );
+  });
   return { done: true, waitSeconds: 0, failedStage, reason };
 }
