@@ -113,7 +113,7 @@ const PLANNER_GRANTS: TableGrants = {
 
 /** functions/profiler/handler.ts `Permissions:`. */
 const PROFILER_GRANTS: TableGrants = {
-  partitions: ['Scan'],
+  partitions: ['Scan', 'UpdateItem'],
   cells: ['Scan'],
   accessStats: ['Query'],
   scores: ['BatchWriteItem', 'BatchGetItem', 'GetItem', 'Scan'],
@@ -379,6 +379,8 @@ export class ControlPlaneStack extends Stack {
       reservedConcurrentExecutions: config.reserveConcurrency ? config.profiler.shards + 1 : undefined,
     });
     this.grantTables(this.profiler, PROFILER_GRANTS);
+    // The partition size probe counts a partition's items in its cell table (docs/profiler.md).
+    grantCellTables(this.profiler.role, this.profiler.role, this.config, ['Query']);
     grantGetMetricData(this.profiler.role, this.profiler.role);
     this.profiler.role.addToPrincipalPolicy(
       new PolicyStatement({

@@ -289,6 +289,17 @@ describe('ControlPlaneStack', () => {
     }
   });
 
+  it('lets the profiler count items in the cell tables (size probe) and write only sizes to partitions', () => {
+    const statements = statementsOf('Profiler');
+    const grants = dynamoGrants(statements);
+    expect(grants['prestage-cell-*']).toEqual(['dynamodb:Query']);
+    expect(grants.TablesPartitions).toEqual(['dynamodb:Scan', 'dynamodb:UpdateItem']);
+    const cellStatement = JSON.stringify(
+      statements.filter((s) => JSON.stringify(s.Resource).includes('table/prestage-cell-*')),
+    );
+    for (const region of config.dataRegions) expect(cellStatement).toContain(`:dynamodb:${region}:`);
+  });
+
   it('grants the cell tables to exactly the MigratePartition steps whose comment lists them, in every data region', () => {
     const dataStore = [
       'dynamodb:BatchGetItem',
