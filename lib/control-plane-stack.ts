@@ -250,14 +250,21 @@ export class ControlPlaneStack extends Stack {
       this.executePlanSteps[name] = step;
       executePlanFunctions[name] = step.fn;
     }
+    const executePlanName = `${this.stackName}-ExecutePlan`;
     this.executePlan = new ExecutePlanWorkflow(this, 'ExecutePlan', {
       steps: executePlanFunctions,
       migratePartition: this.migratePartition.stateMachine,
       maxConcurrency: config.migration.maxConcurrency,
-      stateMachineName: `${this.stackName}-ExecutePlan`,
+      stateMachineName: executePlanName,
     });
     acknowledgeStateMachineRole(this.executePlan.stateMachine, Object.values(executePlanFunctions));
     acknowledgeChildExecutions(this.executePlan.stateMachine, this.migratePartition.stateMachine);
+    // A long plan continues in executions of ExecutePlan itself (by name, so no reference cycle).
+    Validations.of(this.executePlan.stateMachine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${nagAccount(this)}:execution:${executePlanName}*]`,
+      reason:
+        'ExecutePlan continues a long plan in child executions of itself (startExecution.sync:2), named at run time',
+    });
 
     // Planner: async from the profiler (DLQ, idempotent on the cycle), sync from ScaleCluster.
     this.planner = this.addFunction('Planner', {

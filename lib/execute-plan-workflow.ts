@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
@@ -14,7 +14,6 @@ import {
   LogLevel,
   Map as MapState,
   Pass,
-  Result,
   type RetryProps,
   StateMachine,
   StateMachineType,
@@ -46,16 +45,45 @@ export interface ExecutePlanWorkflowProps {
   readonly maxConcurrency?: number;
   /** Moves per page (Map items per iteration). @default 100 */
   readonly pageSize?: number;
+  /**
+   * Pages one execution runs before it continues in a child execution of itself (`startExecution.sync:2`), so
+   * no execution nears the 25,000-event history limit. @default DEFAULT_PAGES_PER_EXECUTION (see its bound)
+   */
+  readonly pagesPerExecution?: number;
   /** How long a plan waits for approval before it EXPIRES. @default Duration.hours(24) */
   readonly approvalTimeout?: Duration;
   /** Time limit of one step invocation. @default Duration.minutes(1) */
   readonly taskTimeout?: Duration;
-  /** @default a generated name */
+  /**
+   * The state machine's name; its own ARN (which continuations start) is built from it, so the definition never
+   * refers to the resource itself. @default a name unique in the account and region, from the construct path
+   */
   readonly stateMachineName?: string;
   /** Where execution logs go (level ALL, with execution data). @default a new log group kept one month */
   readonly logGroup?: ILogGroup;
   /** @default true */
   readonly tracingEnabled?: boolean;
+}
+
+/**
+ * History events of one execution (Standard executions hold at most 25,000), with P pages of S moves and W slot
+ * waits in it: at most 40 per execution (input, approval, start, finish or continuation) + 13 per page (PageMoves,
+ * the Map, the counter, the choice) + 20 per move (Map iteration, ReserveSlot, the choice, the child with
+ * `.sync:2`, RecordOutcome) + 9 per slot wait (Wait, ReserveSlot, the choice). With one page of the default 100
+ * moves that is 40 + 13 + 2,000 = 2,053 events, about 8% of the limit: the other ~22,900 take ~2,550 slot waits
+ * (25 per move on average, 12.7 minutes of waiting per move at 30 s), enough for the drain of one cell at the
+ * default limits with migrations of up to ~3 minutes (docs/execute-plan.md, "Limits and known weak points").
+ */
+export const DEFAULT_PAGES_PER_EXECUTION = 1;
+export const HISTORY_EVENT_LIMIT = 25_000;
+
+/** Upper bound on the history events of one ExecutePlan execution (see DEFAULT_PAGES_PER_EXECUTION). */
+export function executionHistoryBound(options: {
+  pagesPerExecution: number;
+  pageSize: number;
+  slotWaits: number;
+}): number {
+  return 40 + options.pagesPerExecution * (13 + 20 * options.pageSize) + 9 * options.slotWaits;
 }
 
 /** Errors the Lambda service or a table throttle raise: retried with exponential backoff and jitter. */
@@ -84,10 +112,17 @@ const TIMEOUT_RETRY: RetryProps = {
  * free), start the child MigratePartition (`startExecution.sync:2`, deterministic name), and record the
  * outcome (a failed child never stops the others) → FinishPlan (SUCCEEDED | PARTIAL | FAILED).
  *
- * Input: `{"planId", "approval"?}`. Output: `{"planId","status","outcomes","moveCount"}`.
+ * After `pagesPerExecution` pages an execution continues in a child execution of itself (ContinueInChild,
+ * `startExecution.sync:2`, named `<planId>-cont-<n>`) with `{planId, approval:false, resumeAfter, continuation}`,
+ * waits for it and ends with its output; the continuation skips approval and StartRun, and the last execution of
+ * the chain runs FinishPlan. So no history nears the 25,000-event limit however long the plan.
+ *
+ * Input: `{"planId", "approval"?}` (or a continuation's). Output: `{"planId","status","outcomes","moveCount"}`.
  */
 export class ExecutePlanWorkflow extends Construct {
   readonly stateMachine: StateMachine;
+  /** This state machine by its name-built ARN (what its continuations start). */
+  readonly selfReference: IStateMachine;
 
   constructor(scope: Construct, id: string, props: ExecutePlanWorkflowProps) {
     super(scope, id);
@@ -104,6 +139,17 @@ export class ExecutePlanWorkflow extends Construct {
     const pageSize = props.pageSize ?? 100;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
       throw new Error(`ExecutePlanWorkflow: pageSize must be an integer from 1 to 1000, got ${pageSize}`);
+    const pagesPerExecution = props.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
+    if (!Number.isInteger(pagesPerExecution) || pagesPerExecution < 1 || pagesPerExecution > 1000)
+      throw new Error(
+        `ExecutePlanWorkflow: pagesPerExecution must be an integer from 1 to 1000, got ${pagesPerExecution}`,
+      );
+    const movesBound = executionHistoryBound({ pagesPerExecution, pageSize, slotWaits: 0 });
+    if (movesBound > HISTORY_EVENT_LIMIT / 2)
+      throw new Error(
+        `ExecutePlanWorkflow: ${pagesPerExecution} pages of ${pageSize} moves take ~${movesBound} history events ` +
+          `before any slot wait, over half the ${HISTORY_EVENT_LIMIT} an execution holds; lower pagesPerExecution or pageSize`,
+      );
     const approvalTimeout = props.approvalTimeout ?? Duration.hours(24);
     if (approvalTimeout.toSeconds() < 1 || approvalTimeout.toSeconds() > 365 * 86_400)
       throw new Error('ExecutePlanWorkflow: approvalTimeout must be between 1 second and 1 year');
@@ -186,19 +232,27 @@ export class ExecutePlanWorkflow extends Construct {
       resultPath: '$.run',
     }).addCatch(abort, catchAll);
 
-    // Pages of moves: the plan never travels whole through the state (256 KB payload limit).
+    // Pages of moves: the plan never travels whole through the state (256 KB payload limit). `$.pages` holds
+    // the cursor and the pages this execution ran; a continuation starts after its parent's last cursor.
     const firstPage = new Pass(this, 'FirstPage', {
-      result: Result.fromObject({ next: null, hasMore: true }),
-      resultPath: '$.page',
+      parameters: { next: JsonPath.stringAt('$.plan.resumeAfter'), count: 0 },
+      resultPath: '$.pages',
     });
     const pageMoves = step('PageMoves', 'PageMoves', {
       payload: {
         planId: JsonPath.stringAt('$.plan.planId'),
-        after: JsonPath.stringAt('$.page.next'),
+        after: JsonPath.stringAt('$.pages.next'),
         limit: pageSize,
       },
       resultPath: '$.page',
     }).addCatch(abort, catchAll);
+    const pageDone = new Pass(this, 'PageDone', {
+      parameters: {
+        next: JsonPath.stringAt('$.page.next'),
+        count: JsonPath.mathAdd(JsonPath.numberAt('$.pages.count'), 1),
+      },
+      resultPath: '$.pages',
+    });
 
     // One move: slot → child migration → outcome. Every path ends in RecordOutcome, which releases the slot.
     const recordOutcome = step('RecordOutcome', 'RecordOutcome', { resultPath: '$' });
@@ -275,19 +329,87 @@ export class ExecutePlanWorkflow extends Construct {
         .otherwise(new Succeed(this, 'Done', { outputPath: '$.result' })),
     );
 
+    // After pagesPerExecution pages, the rest of the plan runs in a child execution of this state machine (a
+    // fresh history), which this one waits for and whose output (the plan result) it ends with. Only the last
+    // execution of the chain runs FinishPlan.
+    const stack = Stack.of(this);
+    const stateMachineName =
+      props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    // Built from the name, not the resource: a definition referring to its own state machine is a cycle.
+    this.selfReference = StateMachine.fromStateMachineArn(
+      this,
+      'Self',
+      stack.formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: stateMachineName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const continuationFailed = new Fail(this, 'ContinuationFailed', {
+      errorPath: '$.abort.error',
+      causePath: '$.abort.cause',
+    });
+    const abortAfterContinuation = step('AbortAfterContinuation', 'AbortPlan', {
+      payload: { planId: JsonPath.stringAt('$.plan.planId'), error: JsonPath.objectAt('$.error') },
+      resultPath: '$.abort',
+    });
+    abortAfterContinuation.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 3,
+    });
+    abortAfterContinuation.addCatch(aborted, { errors: ['States.ALL'], resultPath: JsonPath.DISCARD });
+    abortAfterContinuation.next(continuationFailed);
+    const continueInChild = new StepFunctionsStartExecution(this, 'ContinueInChild', {
+      stateMachine: this.selfReference,
+      integrationPattern: IntegrationPattern.RUN_JOB,
+      associateWithParent: true,
+      name: JsonPath.stringAt('$.plan.nextContinuation.executionName'),
+      input: TaskInput.fromObject({
+        planId: JsonPath.stringAt('$.plan.planId'),
+        approval: false,
+        resumeAfter: JsonPath.stringAt('$.pages.next'),
+        continuation: JsonPath.numberAt('$.plan.nextContinuation.continuation'),
+      }),
+      outputPath: '$.Output',
+    })
+      .addRetry({
+        errors: ['StepFunctions.SdkClientException', 'StepFunctions.ThrottlingException'],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 5,
+        jitterStrategy: JitterType.FULL,
+      })
+      .addCatch(abortAfterContinuation, { errors: ['States.ALL'], resultPath: '$.error' });
+
     pageMoves
       .next(runMoves)
+      .next(pageDone)
       .next(
         new Choice(this, 'MorePages?')
+          .when(
+            Condition.and(
+              Condition.booleanEquals('$.page.hasMore', true),
+              Condition.numberGreaterThanEquals('$.pages.count', pagesPerExecution),
+            ),
+            continueInChild,
+          )
           .when(Condition.booleanEquals('$.page.hasMore', true), pageMoves)
           .otherwise(finish),
       );
     const run = startRun.next(firstPage).next(pageMoves);
     requestApproval.next(startRun);
     const definition = validate.next(
-      new Choice(this, 'ApprovalRequired?')
-        .when(Condition.booleanEquals('$.plan.approval', true), requestApproval)
-        .otherwise(run),
+      new Choice(this, 'Continuation?')
+        // A continuation skips approval and StartRun: its plan is RUNNING already.
+        .when(Condition.numberGreaterThan('$.plan.continuation', 0), firstPage)
+        .otherwise(
+          new Choice(this, 'ApprovalRequired?')
+            .when(Condition.booleanEquals('$.plan.approval', true), requestApproval)
+            .otherwise(run),
+        ),
     );
 
     const logGroup =
@@ -297,7 +419,7 @@ export class ExecutePlanWorkflow extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineName: props.stateMachineName,
+      stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(definition),
       tracingEnabled: props.tracingEnabled ?? true,

@@ -13,6 +13,7 @@ import { METRIC } from '../lambda/metric-names.ts';
 import type { ExecutePlanDeps } from './execute-plan-deps.ts';
 import {
   childExecutionName,
+  continuationExecutionName,
   executePlanInputSchema,
   InvalidPlanInputError,
   type MoveItem,
@@ -62,9 +63,18 @@ export interface ValidatedPlan {
   readonly status: PlanStatus;
   readonly moveCount: number;
   readonly totalBytes: number;
+  /** 0 for the execution that starts the plan, n for its n-th continuation. */
+  readonly continuation: number;
+  /** The page cursor this execution starts after (null: the first page). */
+  readonly resumeAfter: string | null;
+  /** What this execution passes on if it continues in a child: its number and its deterministic name. */
+  readonly nextContinuation: { readonly continuation: number; readonly executionName: string };
 }
 
-/** ValidateInput: the plan exists and can still run; decide whether it waits for approval. */
+/**
+ * ValidateInput: the plan exists and can still run; decide whether it waits for approval. A continuation (an
+ * execution ExecutePlan started of itself to keep each history short) runs only a plan that is RUNNING.
+ */
 export async function validateInput(
   deps: ExecutePlanDeps,
   input: Input<'ValidateInput'>,
@@ -78,7 +88,12 @@ export async function validateInput(
     throw new InvalidPlanInputError(
       `field 'planId': plan '${input.planId}' is ${header.status}; a finished plan cannot run again`,
     );
-  // A plan already RUNNING (a restarted execution) was approved before.
+  const continuation = input.continuation ?? 0;
+  if (continuation > 0 && header.status !== 'RUNNING')
+    throw new InvalidPlanInputError(
+      `field 'continuation': plan '${input.planId}' is ${header.status}; a continuation only runs a RUNNING plan`,
+    );
+  // A plan already RUNNING (a restarted execution, or a continuation) was approved before.
   const approval = header.status === 'RUNNING' ? false : (input.approval ?? header.approval);
   return {
     planId: header.planId,
@@ -86,6 +101,12 @@ export async function validateInput(
     status: header.status,
     moveCount: header.moveCount,
     totalBytes: header.totalBytes,
+    continuation,
+    resumeAfter: input.resumeAfter ?? null,
+    nextContinuation: {
+      continuation: continuation + 1,
+      executionName: continuationExecutionName(header.planId, continuation + 1),
+    },
   };
 }
 
@@ -181,7 +202,12 @@ export async function pageMoves(deps: ExecutePlanDeps, input: Input<'PageMoves'>
       canarySteps: [...deps.settings.canarySteps],
     }),
   );
-  return { moves, next: page.next ?? null, hasMore: page.next !== undefined };
+  // A full page can end exactly at the plan's last move (the store still returns a cursor): look one move
+  // ahead, so the run does not page on (or start a continuation) for nothing.
+  const hasMore =
+    page.next !== undefined &&
+    (await deps.plans.pageMoves(input.planId, { limit: 1, after: page.next })).moves.length > 0;
+  return { moves, next: hasMore ? (page.next ?? null) : null, hasMore };
 }
 
 export interface SlotDecision {
@@ -331,23 +357,65 @@ export async function finishPlan(deps: ExecutePlanDeps, input: Input<'FinishPlan
   return { planId: input.planId, status: header.status, outcomes: counted, moveCount: moves.length };
 }
 
-/** AbortPlan: the workflow itself broke; mark the plan FAILED unless it already finished. */
-export async function abortPlan(
-  deps: ExecutePlanDeps,
-  input: Input<'AbortPlan'>,
-): Promise<{ planId: string; status: PlanStatus | 'UNKNOWN' }> {
+export interface AbortResult {
+  readonly planId: string;
+  readonly status: PlanStatus | 'UNKNOWN';
+  /** The error the execution fails with: a failed continuation's own error, else PlanExecutionError. */
+  readonly error: string;
+  readonly cause: string;
+}
+
+/**
+ * AbortPlan: the workflow itself broke, or a continuation it waited for failed; mark the plan FAILED unless it
+ * already finished (a continuation that ended FAILED finished it itself). The result names the error the
+ * execution fails with: the child's own (e.g. PlanFailedError) when the failure is a failed child execution.
+ */
+export async function abortPlan(deps: ExecutePlanDeps, input: Input<'AbortPlan'>): Promise<AbortResult> {
   const reason = input.error ? `${input.error.Error}: ${input.error.Cause ?? ''}`.slice(0, 2000) : 'aborted';
+  const child = input.error ? childFailure(input.error) : undefined;
+  const failure = child ?? { error: 'PlanExecutionError', cause: reason };
+  // A plan that already ended keeps its status and reason (e.g. a continuation's FinishPlan set FAILED).
+  const current = await deps.plans.getHeader(input.planId);
+  if (current && TERMINAL_PLAN_STATUSES.includes(current.status))
+    return { planId: input.planId, status: current.status, ...failure };
   try {
     const header = await deps.plans.setPlanStatus(input.planId, 'FAILED', {
-      statusReason: reason,
+      statusReason: child ? `${child.error}: ${child.cause}`.slice(0, 2000) : reason,
       nowMs: deps.nowMs(),
     });
-    return { planId: input.planId, status: header.status };
+    return { planId: input.planId, status: header.status, ...failure };
   } catch (error) {
     if (!(error instanceof PlanTransitionError)) throw error;
     const header = await deps.plans.getHeader(input.planId);
-    return { planId: input.planId, status: header?.status ?? 'UNKNOWN' };
+    return { planId: input.planId, status: header?.status ?? 'UNKNOWN', ...failure };
   }
+}
+
+/** The Error and Cause of a failed child execution (`startExecution.sync:2` puts its DescribeExecution in Cause). */
+function childFailure(failure: CaughtError): { error: string; cause: string } | undefined {
+  try {
+    const described = JSON.parse(failure.Cause ?? '') as Record<string, unknown>;
+    if (typeof described.ExecutionArn !== 'string') return undefined;
+    const status = typeof described.Status === 'string' ? described.Status : 'FAILED';
+    return {
+      error:
+        typeof described.Error === 'string' ? described.Error : `Continuation${capitalized(status)}Error`,
+      cause:
+        `${typeof described.Cause === 'string' ? described.Cause : ''} (in ${described.ExecutionArn})`.trim(),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function capitalized(status: string): string {
+  return (
+    status.charAt(0) +
+    status
+      .slice(1)
+      .toLowerCase()
+      .replace(/_(.)/g, (_, c: string) => c.toUpperCase())
+  );
 }
 
 export const STEP_USE_CASES = {

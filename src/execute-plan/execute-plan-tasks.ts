@@ -43,15 +43,51 @@ export class PlanFailedError extends PrestageError {}
 export const PLAN_REJECTED_ERROR = 'PlanRejectedError';
 export const INVALID_INPUT_ERROR = 'InvalidInputError';
 
-/** Execution input: `{"planId", "approval"?}`. */
-export const executePlanInputSchema = z.strictObject({
-  planId: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1 to 64 letters, digits, - or _ (a plan id from the planner)'),
-  approval: z.boolean().optional(),
-  /** Added by a parent that starts ExecutePlan with `associateWithParent` (e.g. ScaleCluster). */
-  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().optional(),
-});
+/** Continuation numbers stay below this, so a continuation's name always fits (64 + `-cont-` + 9 digits). */
+const MAX_CONTINUATION = 999_999_999;
+
+/** The sort key cursor of a page of moves (`move#<6-digit priority>#<partition>`, see plan-repository). */
+const MOVE_CURSOR = /^move#\d{6}#/;
+
+/**
+ * Execution input: `{"planId", "approval"?}`, or for a continuation (an execution ExecutePlan starts of itself
+ * after `pagesPerExecution` pages) `{"planId", "approval": false, "resumeAfter", "continuation"}`.
+ */
+export const executePlanInputSchema = z
+  .strictObject({
+    planId: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]{1,64}$/,
+        'expected 1 to 64 letters, digits, - or _ (a plan id from the planner)',
+      ),
+    approval: z.boolean().optional(),
+    /** The page cursor the continuation starts after (the `next` of the parent's last page). */
+    resumeAfter: z
+      .string()
+      .max(2048)
+      .regex(MOVE_CURSOR, 'expected a page cursor of the plan (move#<6-digit priority>#<partition>)')
+      .optional(),
+    /** 1 for the first continuation, 2 for the next...; absent or 0 for the execution that starts the plan. */
+    continuation: z.number().int().min(0).max(MAX_CONTINUATION).optional(),
+    /** Added by a parent that starts ExecutePlan with `associateWithParent` (e.g. ScaleCluster). */
+    AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().optional(),
+  })
+  .superRefine((input, ctx) => {
+    const continuing = (input.continuation ?? 0) > 0;
+    if (input.resumeAfter !== undefined && !continuing)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resumeAfter'],
+        message: 'resumeAfter is only for a continuation (continuation 1 or more)',
+      });
+    if (continuing && input.approval === true)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval'],
+        message: 'a continuation runs an approved, RUNNING plan: approval must be false or absent',
+      });
+  });
 export type ExecutePlanInput = z.infer<typeof executePlanInputSchema>;
 
 /** One Map item: everything a child MigratePartition execution and the outcome record need. */
@@ -86,4 +122,12 @@ export function childExecutionName(planId: string, partition: string): string {
 
 export function moveIdOf(planId: string, partition: string): string {
   return `${planId}/${partition}`;
+}
+
+/**
+ * The name of continuation `n` of a plan's execution chain: deterministic, so a redelivered start of the same
+ * continuation joins (or is refused by) the execution already started rather than starting a second one.
+ */
+export function continuationExecutionName(planId: string, continuation: number): string {
+  return `${planId}-cont-${continuation}`;
 }

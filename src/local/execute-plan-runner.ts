@@ -38,6 +38,7 @@ export const LOCAL_EXECUTE_PLAN_ARN = localStateMachineArn('ExecutePlan');
 export interface ExecutePlanAslOptions {
   readonly maxConcurrency?: number;
   readonly pageSize?: number;
+  readonly pagesPerExecution?: number;
   readonly approvalTimeoutSeconds?: number;
 }
 
@@ -45,7 +46,12 @@ const aslCache = new Map<string, AslDefinition>();
 
 /** ExecutePlan synthesized from its construct as plain ASL (cached per option set). */
 export function synthesizeExecutePlanAsl(options: ExecutePlanAslOptions = {}): AslDefinition {
-  const key = JSON.stringify([options.maxConcurrency, options.pageSize, options.approvalTimeoutSeconds]);
+  const key = JSON.stringify([
+    options.maxConcurrency,
+    options.pageSize,
+    options.pagesPerExecution,
+    options.approvalTimeoutSeconds,
+  ]);
   let asl = aslCache.get(key);
   if (!asl) {
     asl = synthesizeStateMachine((stack) => {
@@ -64,6 +70,9 @@ export function synthesizeExecutePlanAsl(options: ExecutePlanAslOptions = {}): A
         ),
         maxConcurrency: options.maxConcurrency,
         pageSize: options.pageSize,
+        pagesPerExecution: options.pagesPerExecution,
+        // Its continuations start LOCAL_EXECUTE_PLAN_ARN, which the local runner binds to itself.
+        stateMachineName: 'ExecutePlan',
         ...(options.approvalTimeoutSeconds !== undefined
           ? { approvalTimeout: Duration.seconds(options.approvalTimeoutSeconds) }
           : {}),
@@ -372,16 +381,31 @@ export interface ExecutePlanLocalResult {
   readonly maxConcurrentPerCell: Readonly<Record<string, number>>;
   /** Most child migrations observed at once overall. */
   readonly maxConcurrent: number;
+  /** The child migrations of the whole chain, in start order. */
   readonly children: readonly LocalChildExecution[];
+  /** The ExecutePlan executions of the chain: this one, then each continuation it (transitively) started. */
+  readonly executions: readonly LocalPlanExecution[];
+}
+
+/** One ExecutePlan execution of a local run (the first, or a continuation). */
+export interface LocalPlanExecution {
+  readonly name: string;
+  readonly input: unknown;
+  /** The child migrations it started itself, by name. */
+  readonly migrations: string[];
+  status?: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: { name: string; cause: string };
 }
 
 const validated = new WeakSet<AslDefinition>();
 
 /**
  * Run ExecutePlan from its synthesized ASL with aws-local-stepfunctions: every Lambda Task bound to the real
- * step handler (the same middy handler the Lambda runs), the approval step waiting on `taskTokens`, and each
- * `startExecution.sync:2` running the real MigratePartition locally. Never rejects: the result says how the
- * execution ended.
+ * step handler (the same middy handler the Lambda runs), the approval step waiting on `taskTokens`, each
+ * `startExecution.sync:2` of MigratePartition running the real MigratePartition locally, and each continuation
+ * (ExecutePlan's `startExecution.sync:2` of itself) running as a nested local run of the same definition. Never
+ * rejects: the result says how the execution ended.
  */
 export async function runExecutePlanLocally(
   options: RunExecutePlanLocallyOptions,
@@ -392,7 +416,6 @@ export async function runExecutePlanLocally(
   });
   validated.add(asl);
   const executionName = options.executionName ?? `${options.planId}-${randomUUID().slice(0, 8)}`;
-  const executionArn = localExecutionArn(LOCAL_EXECUTE_PLAN_ARN, executionName);
   const tokens = options.taskTokens ?? new LocalTaskTokens();
 
   const functions = Object.fromEntries(
@@ -402,10 +425,11 @@ export async function runExecutePlanLocally(
     ]),
   );
 
-  // Observed concurrency of the child migrations, per cell (source and target) and overall.
+  // Observed concurrency of the child migrations of the whole chain, per cell (source and target) and overall.
   let moves: Map<string, PlanMoveRecord> | undefined;
   const running = new Set<LocalChildExecution>();
   const children: LocalChildExecution[] = [];
+  const executions: LocalPlanExecution[] = [];
   const perCell = new Map<string, number>();
   const maxPerCell: Record<string, number> = {};
   let maxConcurrent = 0;
@@ -413,7 +437,11 @@ export async function runExecutePlanLocally(
     ...new Set([child.from, child.to].filter((c) => c !== undefined)),
   ];
 
-  const runChild = async (input: unknown, name: string): Promise<LocalExecutionOutcome> => {
+  const runChild = async (
+    parent: LocalPlanExecution,
+    input: unknown,
+    name: string,
+  ): Promise<LocalExecutionOutcome> => {
     const childInput = input as { partition: string; targetCell: string };
     moves ??= new Map(
       (await options.deps.steps.plans.allMoves(options.planId)).map((m) => [m.partition, m] as const),
@@ -426,6 +454,7 @@ export async function runExecutePlanLocally(
       startedAtMs: Date.now(),
     };
     children.push(child);
+    parent.migrations.push(name);
     running.add(child);
     for (const cell of cellsOf(child)) {
       const n = (perCell.get(cell) ?? 0) + 1;
@@ -461,40 +490,67 @@ export async function runExecutePlanLocally(
     }
   };
 
-  const taskResourceLocalHandlers = bindTaskStates(asl, {
-    functions,
-    stateMachines: { [LOCAL_MIGRATE_PARTITION_ARN]: runChild },
-    taskTokens: tokens,
-  });
   const retryIntervalMs = options.retryIntervalMs ?? 5;
+  /** One ExecutePlan execution; its continuations run through here too (names are unique, as in AWS). */
+  const runExecution = async (input: unknown, name: string): Promise<LocalPlanExecution> => {
+    const self: LocalPlanExecution = { name, input, migrations: [] };
+    if (executions.some((e) => e.name === name))
+      throw namedError(
+        'StepFunctions.ExecutionAlreadyExistsException',
+        `Execution Already Exists: '${name}'`,
+      );
+    executions.push(self);
+    const executionArn = localExecutionArn(LOCAL_EXECUTE_PLAN_ARN, name);
+    const handlers = bindTaskStates(asl, {
+      functions,
+      stateMachines: {
+        [LOCAL_MIGRATE_PARTITION_ARN]: (childInput, childName) => runChild(self, childInput, childName),
+        [LOCAL_EXECUTE_PLAN_ARN]: async (childInput, childName) => {
+          const continuation = await runExecution(childInput, childName);
+          return {
+            status: continuation.status ?? 'FAILED',
+            output: continuation.output,
+            ...(continuation.error ? { error: continuation.error } : {}),
+          };
+        },
+      },
+      taskTokens: tokens,
+    });
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: { WaitForSlot: options.waitOverrideMs ?? 20 },
+        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((s) => [s, retryIntervalMs])),
+      },
+      context: {
+        Execution: { Id: executionArn, Name: name },
+        Task: { Token: `${executionArn}#approval` },
+      },
+    });
+    try {
+      self.output = await execution.result;
+      self.status = 'SUCCEEDED';
+    } catch (error) {
+      const cause = ((error as Error).cause as Error | undefined) ?? (error as Error);
+      self.status = 'FAILED';
+      self.error = { name: cause.name, cause: cause.message };
+    }
+    return self;
+  };
+
   const input = options.input ?? {
     planId: options.planId,
     ...(options.approval !== undefined ? { approval: options.approval } : {}),
   };
-  const execution = machine.run(input as never, {
-    overrides: {
-      taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-      waitTimeOverrides: { WaitForSlot: options.waitOverrideMs ?? 20 },
-      retryIntervalOverrides: Object.fromEntries(
-        Object.keys(taskResourceLocalHandlers).map((s) => [s, retryIntervalMs]),
-      ),
-    },
-    context: {
-      Execution: { Id: executionArn, Name: executionName },
-      Task: { Token: `${executionArn}#approval` },
-    },
-  });
-  const base = { executionArn, maxConcurrentPerCell: maxPerCell, children };
-  try {
-    const output = await execution.result;
-    return { ...base, status: 'SUCCEEDED', output, maxConcurrent };
-  } catch (error) {
-    const cause = ((error as Error).cause as Error | undefined) ?? (error as Error);
-    return {
-      ...base,
-      status: 'FAILED',
-      error: { name: cause.name, cause: cause.message },
-      maxConcurrent,
-    };
-  }
+  const top = await runExecution(input, executionName);
+  return {
+    status: top.status ?? 'FAILED',
+    ...(top.status === 'SUCCEEDED' ? { output: top.output } : {}),
+    ...(top.error ? { error: top.error } : {}),
+    executionArn: localExecutionArn(LOCAL_EXECUTE_PLAN_ARN, executionName),
+    maxConcurrentPerCell: maxPerCell,
+    maxConcurrent,
+    children,
+    executions,
+  };
 }

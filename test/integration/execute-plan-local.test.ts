@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
 import type { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
 import {
@@ -376,6 +376,150 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
     expect(result.maxConcurrentPerCell[A]).toBeLessThanOrEqual(3);
   });
 
+  /** Nine moves around the three cells, for the chained runs. */
+  const NINE_MOVES = Array.from({ length: 9 }, (_, i) => ({ from: [A, B, C][i % 3], to: [B, C, A][i % 3] }));
+
+  /** Plan status writes of a run, in order (StartRun, FinishPlan, AbortPlan...). */
+  function recordStatusWrites(deps: ExecutePlanLocalDeps): string[] {
+    const writes: string[] = [];
+    const original = deps.steps.plans.setPlanStatus.bind(deps.steps.plans);
+    vi.spyOn(deps.steps.plans, 'setPlanStatus').mockImplementation(async (planId, to, change) => {
+      writes.push(to);
+      return original(planId, to, change);
+    });
+    return writes;
+  }
+
+  it('(e) a long plan continues in child executions of itself: 9 moves, pages of 2, 2 pages per execution', async () => {
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2 });
+    const { partitions } = await storedPlan('plan-k', NINE_MOVES);
+    const deps = newDeps();
+    const writes = recordStatusWrites(deps);
+    const t0 = Date.now();
+    const result = await run({
+      deps,
+      planId: 'plan-k',
+      executionName: 'plan-k',
+      aslOptions: { pageSize: 2, pagesPerExecution: 2 },
+    });
+    report('(e) 9 moves, chain of executions', result, Date.now() - t0);
+    expect(result.error).toBeUndefined();
+    const final = {
+      planId: 'plan-k',
+      status: 'SUCCEEDED',
+      outcomes: { succeeded: 9, rolledBack: 0, failed: 0, skipped: 0 },
+      moveCount: 9,
+    };
+    expect(result.output).toEqual(final);
+    // A chain of three executions with deterministic names, each started after its parent's last cursor.
+    const cursor = async (moves: number) => (await plans.pageMoves('plan-k', { limit: moves })).next;
+    expect(result.executions.map((e) => ({ name: e.name, status: e.status, input: e.input }))).toEqual([
+      { name: 'plan-k', status: 'SUCCEEDED', input: { planId: 'plan-k' } },
+      {
+        name: 'plan-k-cont-1',
+        status: 'SUCCEEDED',
+        input: {
+          planId: 'plan-k',
+          approval: false,
+          resumeAfter: await cursor(4),
+          continuation: 1,
+          AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: result.executionArn,
+        },
+      },
+      {
+        name: 'plan-k-cont-2',
+        status: 'SUCCEEDED',
+        input: expect.objectContaining({ resumeAfter: await cursor(8), continuation: 2 }),
+      },
+    ]);
+    // Every execution ends with the final plan result (each parent ends with its child's output).
+    for (const execution of result.executions) expect(execution.output).toEqual(final);
+    // Each move ran exactly once, in the execution that owns its page: 4, 4 and 1.
+    const childName = (i: number) => `plan-k-${partitions[i]}`;
+    expect(result.children.map((c) => c.name).sort()).toEqual(partitions.map((_, i) => childName(i)).sort());
+    expect(result.executions.map((e) => [...e.migrations].sort())).toEqual([
+      [0, 1, 2, 3].map(childName).sort(),
+      [4, 5, 6, 7].map(childName).sort(),
+      [childName(8)],
+    ]);
+    expect(result.maxConcurrentPerCell[A]).toBeLessThanOrEqual(2);
+    // Outcomes recorded; the plan went RUNNING once (the continuations skip StartRun) and ended once.
+    const stored = await plans.allMoves('plan-k');
+    expect(stored.map((m) => m.status)).toEqual(Array(9).fill('SUCCEEDED'));
+    expect(
+      stored.every((m) => m.executionArn?.endsWith(`:execution:MigratePartition:plan-k-${m.partition}`)),
+    ).toBe(true);
+    expect(writes).toEqual(['RUNNING', 'SUCCEEDED']);
+    expect(await plans.getHeader('plan-k')).toMatchObject({ status: 'SUCCEEDED', outcomes: final.outcomes });
+    for (const [i, partition] of partitions.entries()) await expectServedFrom(partition, NINE_MOVES[i].to);
+    expect((await slots.holders()).holders).toEqual({});
+  });
+
+  it('(e) a move that fails in the second execution of the chain still ends the plan PARTIAL, once', async () => {
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2 });
+    const { partitions } = await storedPlan('plan-kf', NINE_MOVES);
+    const failing = partitions[5];
+    const faults = new FaultInjector();
+    faults.arm({ step: 'verify', mode: 'error', times: 1 });
+    const faulty = migrationRunner(cluster, { faults }).runner;
+    const deps = newDeps();
+    const writes = recordStatusWrites(deps);
+    const t0 = Date.now();
+    const result = await run({
+      deps,
+      planId: 'plan-kf',
+      aslOptions: { pageSize: 2, pagesPerExecution: 2 },
+      migrationsFor: (input) => (input.partition === failing ? faulty : undefined) as never,
+    });
+    report('(e) chain, a move of run 2 fails', result, Date.now() - t0);
+    expect(faults.injected).toBe(1);
+    expect(result.executions).toHaveLength(3);
+    expect(result.executions[1].migrations).toContain(`plan-kf-${failing}`);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      status: 'PARTIAL',
+      outcomes: { succeeded: 8, rolledBack: 1, failed: 0, skipped: 0 },
+    });
+    expect(writes).toEqual(['RUNNING', 'PARTIAL']);
+    const byPartition = Object.fromEntries((await plans.allMoves('plan-kf')).map((m) => [m.partition, m]));
+    expect(byPartition[failing]).toMatchObject({ status: 'ROLLED_BACK' });
+    await expectServedFrom(failing, NINE_MOVES[5].from);
+    expect(await plans.getHeader('plan-kf')).toMatchObject({ status: 'PARTIAL' });
+  });
+
+  it('(e) when the last execution of a chain fails the plan, every execution fails with its error', async () => {
+    await slots.writeLimits({ maxConcurrentMovesPerCell: 2 });
+    await storedPlan('plan-kx', [
+      { from: A, to: B },
+      { from: B, to: C },
+      { from: C, to: A },
+    ]);
+    const faults = new FaultInjector();
+    faults.arm({ step: 'verify', mode: 'error', times: 3 });
+    const faulty = migrationRunner(cluster, { faults }).runner;
+    const deps = newDeps();
+    const writes = recordStatusWrites(deps);
+    const result = await run({
+      deps,
+      planId: 'plan-kx',
+      aslOptions: { pageSize: 1, pagesPerExecution: 1 },
+      migrationsFor: () => faulty,
+    });
+    expect(faults.injected).toBe(3);
+    expect(result.executions.map((e) => [e.name.replace(/^plan-kx-[0-9a-f]{8}$/, 'top'), e.status])).toEqual([
+      ['top', 'FAILED'],
+      ['plan-kx-cont-1', 'FAILED'],
+      ['plan-kx-cont-2', 'FAILED'],
+    ]);
+    for (const execution of result.executions) expect(execution.error?.name).toBe('PlanFailedError');
+    // The last execution finished the plan; the parents kept its status and reason.
+    expect(writes).toEqual(['RUNNING', 'FAILED']);
+    expect(await plans.getHeader('plan-kx')).toMatchObject({
+      status: 'FAILED',
+      statusReason: '0 succeeded, 3 rolled back, 0 failed, 0 skipped',
+    });
+  });
+
   it('fails bad input with InvalidInputError before touching anything', async () => {
     const missing = await run({ planId: 'plan-none' });
     expect(missing.status).toBe('FAILED');
@@ -386,6 +530,19 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
     const malformed = await run({ planId: 'x', input: { planId: 'has spaces', extra: 1 } });
     expect(malformed.error?.name).toBe('InvalidInputError');
     expect(malformed.error?.cause).toMatch(/event field 'planId'/);
+    // A continuation only continues a RUNNING plan, and only a continuation resumes after a cursor.
+    await storedPlan('plan-n', [{ from: A, to: B }]);
+    const early = await run({
+      planId: 'plan-n',
+      input: { planId: 'plan-n', approval: false, continuation: 1 },
+    });
+    expect(early.error).toEqual({
+      name: 'InvalidInputError',
+      cause: expect.stringContaining("field 'continuation': plan 'plan-n' is PENDING"),
+    });
+    const stray = await run({ planId: 'plan-n', input: { planId: 'plan-n', resumeAfter: 'move#000001#x' } });
+    expect(stray.error?.cause).toMatch(/event field 'resumeAfter': resumeAfter is only for a continuation/);
+    expect((await plans.getHeader('plan-n'))?.status).toBe('PENDING');
     // A finished plan does not run again.
     const again = await run({ planId: 'plan-a' });
     expect(again.error).toEqual({

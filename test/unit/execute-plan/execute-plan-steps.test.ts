@@ -194,6 +194,82 @@ describe('ExecutePlan step handlers on dynalite', () => {
     })) as typeof first;
     expect(rest.moves.map((m) => m.priority)).toEqual([3, 4, 5]);
     expect(rest).toMatchObject({ next: null, hasMore: false });
+    // A full page ending exactly at the last move is the last page (no empty page, no empty continuation).
+    const exact = (await handler('PageMoves')({
+      planId: 'plan-pg',
+      after: first.next,
+      limit: 3,
+    })) as typeof first;
+    expect(exact.moves.map((m) => m.priority)).toEqual([3, 4, 5]);
+    expect(exact).toMatchObject({ next: null, hasMore: false });
+  });
+
+  it('validates a continuation: only of a RUNNING plan, resuming after the cursor, naming its own successor', async () => {
+    await deps.plans.create(plan(4), { planId: 'plan-cn', trigger: 'schedule', approval: true });
+    const { next } = await deps.plans.pageMoves('plan-cn', { limit: 2 });
+    const continuation = { planId: 'plan-cn', approval: false, resumeAfter: next, continuation: 3 };
+    await expect(handler('ValidateInput')(continuation)).rejects.toMatchObject({
+      name: 'InvalidPlanInputError',
+      message: "field 'continuation': plan 'plan-cn' is PENDING; a continuation only runs a RUNNING plan",
+    });
+    await handler('StartRun')({ planId: 'plan-cn' });
+    expect(await handler('ValidateInput')(continuation)).toEqual({
+      planId: 'plan-cn',
+      approval: false,
+      status: 'RUNNING',
+      moveCount: 4,
+      totalBytes: 1000,
+      continuation: 3,
+      resumeAfter: next,
+      nextContinuation: { continuation: 4, executionName: 'plan-cn-cont-4' },
+    });
+    // The execution that starts a plan is continuation 0 and starts at the first page.
+    expect(await handler('ValidateInput')({ planId: 'plan-cn' })).toMatchObject({
+      continuation: 0,
+      resumeAfter: null,
+      nextContinuation: { continuation: 1, executionName: 'plan-cn-cont-1' },
+    });
+    await expect(handler('ValidateInput')({ ...continuation, approval: true })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining("field 'approval'"),
+    });
+  });
+
+  it('after a failed continuation, fails with the child error and leaves a finished plan as it ended', async () => {
+    const described = (status: string, error?: string) =>
+      JSON.stringify({
+        ExecutionArn: 'arn:aws:states:us-east-1:1:execution:ExecutePlan:plan-cf-cont-1',
+        Status: status,
+        ...(error ? { Error: error, Cause: 'every move failed' } : {}),
+      });
+    // The continuation finished the plan FAILED itself: its reason stays, its error is passed on.
+    await deps.plans.create(plan(1), { planId: 'plan-cf', trigger: 'schedule', approval: false });
+    await handler('StartRun')({ planId: 'plan-cf' });
+    await deps.plans.setPlanStatus('plan-cf', 'FAILED', { statusReason: '0 succeeded, 1 failed' });
+    expect(
+      await handler('AbortPlan')({
+        planId: 'plan-cf',
+        error: { Error: 'States.TaskFailed', Cause: described('FAILED', 'PlanFailedError') },
+      }),
+    ).toEqual({
+      planId: 'plan-cf',
+      status: 'FAILED',
+      error: 'PlanFailedError',
+      cause: 'every move failed (in arn:aws:states:us-east-1:1:execution:ExecutePlan:plan-cf-cont-1)',
+    });
+    expect((await deps.plans.getHeader('plan-cf'))?.statusReason).toBe('0 succeeded, 1 failed');
+    // A continuation stopped by hand left the plan RUNNING: it is FAILED now, with the child named.
+    await deps.plans.create(plan(1), { planId: 'plan-cs', trigger: 'schedule', approval: false });
+    await handler('StartRun')({ planId: 'plan-cs' });
+    expect(
+      await handler('AbortPlan')({
+        planId: 'plan-cs',
+        error: { Error: 'States.TaskFailed', Cause: described('ABORTED') },
+      }),
+    ).toMatchObject({ status: 'FAILED', error: 'ContinuationAbortedError' });
+    expect((await deps.plans.getHeader('plan-cs'))?.statusReason).toMatch(
+      /^ContinuationAbortedError: \(in arn:.*plan-cf-cont-1\)$/,
+    );
   });
 
   it('reserves a slot or says to wait, records outcomes once, releases the slot, and publishes metrics', async () => {
@@ -258,7 +334,12 @@ describe('ExecutePlan step handlers on dynalite', () => {
     expect(await handler('AbortPlan')({ planId: 'plan-f', error: { Error: 'X', Cause: 'y' } })).toEqual({
       planId: 'plan-f',
       status: 'FAILED',
+      error: 'PlanExecutionError',
+      cause: 'X: y',
     });
+    expect((await deps.plans.getHeader('plan-f'))?.statusReason).toBe(
+      '0 succeeded, 0 rolled back, 1 failed, 0 skipped',
+    );
     await deps.plans.create(plan(1), { planId: 'plan-ab', trigger: 'schedule', approval: false });
     await handler('StartRun')({ planId: 'plan-ab' });
     expect(
@@ -266,6 +347,8 @@ describe('ExecutePlan step handlers on dynalite', () => {
     ).toEqual({
       planId: 'plan-ab',
       status: 'FAILED',
+      error: 'PlanExecutionError',
+      cause: 'States.Runtime: boom',
     });
     expect((await deps.plans.getHeader('plan-ab'))?.statusReason).toBe('States.Runtime: boom');
   });

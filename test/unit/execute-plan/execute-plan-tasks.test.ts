@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   childExecutionName,
+  continuationExecutionName,
   EXECUTE_PLAN_TASK_NAMES,
   executePlanInputSchema,
 } from '../../../src/execute-plan/execute-plan-tasks.ts';
@@ -59,6 +60,36 @@ describe('ExecutePlan input', () => {
     expect(bad.error?.issues[0].path).toEqual(['planId']);
     expect(executePlanInputSchema.safeParse({ planId: 'p', extra: 1 }).success).toBe(false);
     expect(executePlanInputSchema.safeParse({ planId: 'p', approval: 'yes' }).success).toBe(false);
+  });
+
+  it('accepts a continuation {planId, approval:false, resumeAfter, continuation} and nothing half-made', () => {
+    const continuation = {
+      planId: 'plan-1',
+      approval: false,
+      resumeAfter: 'move#000004#orders-7',
+      continuation: 2,
+      AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: 'arn:aws:states:us-east-1:1:execution:ExecutePlan:plan-1',
+    };
+    expect(executePlanInputSchema.parse(continuation)).toEqual(continuation);
+    const pathOf = (input: unknown) => executePlanInputSchema.safeParse(input).error?.issues[0].path;
+    expect(pathOf({ planId: 'p', resumeAfter: 'move#000004#x' })).toEqual(['resumeAfter']);
+    expect(pathOf({ planId: 'p', resumeAfter: 'move#000004#x', continuation: 0 })).toEqual(['resumeAfter']);
+    expect(pathOf({ ...continuation, approval: true })).toEqual(['approval']);
+    expect(pathOf({ ...continuation, resumeAfter: 'header' })).toEqual(['resumeAfter']);
+    expect(pathOf({ ...continuation, continuation: -1 })).toEqual(['continuation']);
+    expect(pathOf({ ...continuation, continuation: 1.5 })).toEqual(['continuation']);
+  });
+
+  it('names continuations deterministically, as valid execution names', () => {
+    fc.assert(
+      fc.property(planIds, fc.integer({ min: 1, max: 999_999_999 }), (planId, n) => {
+        const name = continuationExecutionName(planId, n);
+        expect(name.length).toBeLessThanOrEqual(80);
+        expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+        expect(name).toBe(`${planId}-cont-${n}`);
+        expect(continuationExecutionName(planId, n + 1)).not.toBe(name);
+      }),
+    );
   });
 
   it('has one step per Lambda, in workflow order', () => {

@@ -5,7 +5,13 @@ import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { EXECUTE_PLAN_STEP_ENTRIES, ExecutePlanWorkflow } from '../../../lib/execute-plan-workflow.ts';
+import {
+  DEFAULT_PAGES_PER_EXECUTION,
+  EXECUTE_PLAN_STEP_ENTRIES,
+  ExecutePlanWorkflow,
+  executionHistoryBound,
+  HISTORY_EVENT_LIMIT,
+} from '../../../lib/execute-plan-workflow.ts';
 import { EXECUTE_PLAN_TASK_NAMES } from '../../../src/execute-plan/execute-plan-tasks.ts';
 import { synthesizeExecutePlanAsl } from '../../../src/local/execute-plan-runner.ts';
 
@@ -14,7 +20,9 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as (definit
   errorsText: (separator?: string) => string;
 };
 
-function stackWithWorkflow(props: { maxConcurrency?: number; approvalTimeout?: Duration } = {}) {
+function stackWithWorkflow(
+  props: { maxConcurrency?: number; approvalTimeout?: Duration; stateMachineName?: string } = {},
+) {
   const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const steps = Object.fromEntries(
     EXECUTE_PLAN_TASK_NAMES.map((name) => [
@@ -45,6 +53,7 @@ type State = {
   Parameters?: Record<string, unknown>;
   Retry?: { ErrorEquals: string[]; BackoffRate?: number; JitterStrategy?: string }[];
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Choices?: Record<string, unknown>[];
   ItemProcessor?: { StartAt: string; States: Record<string, State> };
 };
 
@@ -98,10 +107,103 @@ describe('ExecutePlanWorkflow', () => {
       SecondsPath: '$.slot.waitSeconds',
       Next: 'ReserveSlot',
     });
-    // Pages loop until PageMoves says there are no more.
+    // Pages loop until PageMoves says there are no more, counting the pages of this execution.
     expect(states.PageMoves.Next).toBe('RunMoves');
-    expect(states.RunMoves.Next).toBe('MorePages?');
+    expect(states.PageMoves.Parameters).toMatchObject({ 'after.$': '$.pages.next', limit: 100 });
+    expect(states.RunMoves.Next).toBe('PageDone');
+    expect(states.PageDone).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.pages',
+      Parameters: { 'next.$': '$.page.next', 'count.$': 'States.MathAdd($.pages.count, 1)' },
+      Next: 'MorePages?',
+    });
     expect(states['MorePages?']).toMatchObject({ Default: 'FinishPlan' });
+  });
+
+  it('continues in a child execution of itself after pagesPerExecution pages, ending with its output', () => {
+    const chained = synthesizeExecutePlanAsl({ pagesPerExecution: 3 }).States as Record<string, State>;
+    expect(chained['MorePages?'].Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.page.hasMore', BooleanEquals: true },
+          { Variable: '$.pages.count', NumericGreaterThanEquals: 3 },
+        ],
+        Next: 'ContinueInChild',
+      },
+      { Variable: '$.page.hasMore', BooleanEquals: true, Next: 'PageMoves' },
+    ]);
+    expect(chained.ContinueInChild).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: {
+        // Its own ARN, built from its name (the local runner names it ExecutePlan).
+        StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:ExecutePlan',
+        'Name.$': '$.plan.nextContinuation.executionName',
+        Input: {
+          'planId.$': '$.plan.planId',
+          approval: false,
+          'resumeAfter.$': '$.pages.next',
+          'continuation.$': '$.plan.nextContinuation.continuation',
+          'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+        },
+      },
+      OutputPath: '$.Output',
+      End: true,
+    });
+    // A failed continuation: the plan is FAILED unless it already ended, and the execution fails with the
+    // child's own error (AbortPlan reads it out of the DescribeExecution in the cause).
+    expect(chained.ContinueInChild.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AbortAfterContinuation' },
+    ]);
+    expect(chained.AbortAfterContinuation).toMatchObject({
+      Resource: expect.stringMatching(/:function:AbortPlan$/),
+      ResultPath: '$.abort',
+      Next: 'ContinuationFailed',
+    });
+    expect(chained.ContinuationFailed).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.abort.error',
+      CausePath: '$.abort.cause',
+    });
+    // A continuation skips approval and StartRun (its plan is RUNNING) and starts paging after the cursor.
+    expect(chained.ValidateInput.Next).toBe('Continuation?');
+    expect(chained['Continuation?']).toMatchObject({
+      Choices: [{ Variable: '$.plan.continuation', NumericGreaterThan: 0, Next: 'FirstPage' }],
+      Default: 'ApprovalRequired?',
+    });
+    expect(chained.StartRun.Next).toBe('FirstPage');
+    expect(chained.FirstPage).toMatchObject({
+      Parameters: { 'next.$': '$.plan.resumeAfter', count: 0 },
+      ResultPath: '$.pages',
+      Next: 'PageMoves',
+    });
+    // FinishPlan only where no page is left: the last execution of the chain.
+    const finishers = Object.entries(chained).filter(([, st]) =>
+      st.Resource?.endsWith(':function:FinishPlan'),
+    );
+    expect(finishers.map(([name]) => name)).toEqual(['FinishPlan']);
+  });
+
+  it('keeps one execution well below the 25,000-event history at the default page size, slot waits included', () => {
+    // History events per state as Step Functions records them: Task (Lambda) 5, Task (.sync) 6, Pass/Choice/Wait 2.
+    const cost = (st: State) =>
+      st.Type === 'Task' ? (st.Resource?.startsWith('arn:aws:states:::states:') ? 6 : 5) : 2;
+    const sum = (graph: Record<string, State>, names: string[]) =>
+      names.reduce((n, name) => n + cost(graph[name]), 0);
+    const perMove = 2 + sum(moveStates, ['ReserveSlot', 'SlotFree?', 'StartMigration', 'RecordOutcome']);
+    const perWait = sum(moveStates, ['WaitForSlot', 'ReserveSlot', 'SlotFree?']);
+    const perPage = sum(states, ['PageMoves', 'PageDone', 'MorePages?']) + 4;
+    expect({ perMove, perWait, perPage }).toEqual({ perMove: 20, perWait: 9, perPage: 13 });
+    const noWaits = { pagesPerExecution: DEFAULT_PAGES_PER_EXECUTION, pageSize: 100, slotWaits: 0 };
+    expect(executionHistoryBound(noWaits)).toBe(40 + DEFAULT_PAGES_PER_EXECUTION * (perPage + 100 * perMove));
+    // The default leaves room for 25 waits per move on average (about 12.5 minutes of waiting each at 30 s).
+    expect(
+      executionHistoryBound({ ...noWaits, slotWaits: 25 * 100 * DEFAULT_PAGES_PER_EXECUTION }),
+    ).toBeLessThan(HISTORY_EVENT_LIMIT);
+    // Without continuations, the 1,000 moves the docs warn about would not fit with a few waits each.
+    expect(executionHistoryBound({ pagesPerExecution: 10, pageSize: 100, slotWaits: 1000 })).toBeGreaterThan(
+      HISTORY_EVENT_LIMIT,
+    );
   });
 
   it('may start exactly the MigratePartition state machine and follow its executions', () => {
@@ -122,6 +224,47 @@ describe('ExecutePlanWorkflow', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine');
     expect(machines[migrateRef.asString()]).toBeDefined();
     expect(migrateRef.asString()).toMatch(/^MigratePartition/);
+  });
+
+  it('may start and follow executions of itself, by its name-built ARN (no reference cycle)', () => {
+    const { template: named } = stackWithWorkflow({ stateMachineName: 'prestage-ExecutePlan' });
+    const arn = (resource: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:eu-west-1:123456789012:${resource}`]],
+    });
+    named.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'prestage-ExecutePlan',
+      DefinitionString: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('stateMachine:prestage-ExecutePlan"')])],
+      }),
+    });
+    named.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'states:StartExecution',
+            Effect: 'Allow',
+            Resource: arn('stateMachine:prestage-ExecutePlan'),
+          },
+          {
+            Action: ['states:DescribeExecution', 'states:StopExecution'],
+            Effect: 'Allow',
+            Resource: arn('execution:prestage-ExecutePlan*'),
+          },
+        ]),
+      },
+    });
+    // Neither the definition nor the role's policy refers to the state machine resource, which depends on both.
+    const json = named.toJSON() as { Resources: Record<string, { Type: string; DependsOn?: string[] }> };
+    const [machineId, machine] = Object.entries(json.Resources).find(
+      ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith('ExecutePlan'),
+    )!;
+    const policyId = machine.DependsOn!.find((id) => json.Resources[id].Type === 'AWS::IAM::Policy')!;
+    expect(JSON.stringify(json.Resources[policyId])).not.toContain(machineId);
+    expect(JSON.stringify(machine)).not.toContain(`"Ref":"${machineId}"`);
+    // Unnamed, it gets a name of its own (unique per construct path) to build the same self-reference from.
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: Match.stringLikeRegexp('^Test-ExecutePlan-'),
+    });
   });
 
   it('waits for approval with a task token, and names rejection, expiry and bad input', () => {
@@ -169,6 +312,9 @@ describe('ExecutePlanWorkflow', () => {
       synthesizeExecutePlanAsl({ maxConcurrency: 2, pageSize: 3, approvalTimeoutSeconds: 1 }),
     );
     expect(small.isValid).toBe(true);
+    const chained = aslValidator(synthesizeExecutePlanAsl({ pageSize: 2, pagesPerExecution: 2 }));
+    expect(chained.errorsText()).toBe('');
+    expect(chained.isValid).toBe(true);
     const broken = aslValidator({ ...asl, StartAt: 'NoSuchState' });
     expect(broken.isValid).toBe(false);
   });
@@ -207,5 +353,12 @@ describe('ExecutePlanWorkflow', () => {
     expect(
       () => new ExecutePlanWorkflow(other, 'E3', { steps, migratePartition: child, pageSize: 5000 }),
     ).toThrow(/pageSize must be an integer from 1 to 1000/);
+    expect(
+      () => new ExecutePlanWorkflow(other, 'E4', { steps, migratePartition: child, pagesPerExecution: 0 }),
+    ).toThrow(/pagesPerExecution must be an integer from 1 to 1000/);
+    // 10 pages of 100 moves would already take ~20,000 events before any slot wait.
+    expect(
+      () => new ExecutePlanWorkflow(other, 'E5', { steps, migratePartition: child, pagesPerExecution: 10 }),
+    ).toThrow(/10 pages of 100 moves take ~20170 history events before any slot wait/);
   });
 });
