@@ -264,7 +264,10 @@ export class ExecutePlanWorkflow extends Construct {
       jitterStrategy: JitterType.FULL,
     });
     const reserveSlot = step('ReserveSlot', 'ReserveSlot', {
-      payload: { move: JsonPath.objectAt('$.move') },
+      payload: {
+        move: JsonPath.objectAt('$.move'),
+        lastWaitSeconds: JsonPath.numberAt('$.slot.waitSeconds'),
+      },
       resultPath: '$.slot',
     }).addCatch(recordOutcome, { errors: ['States.ALL'], resultPath: '$.failure' });
     const waitForSlot = new Wait(this, 'WaitForSlot', { time: WaitTime.secondsPath('$.slot.waitSeconds') });
@@ -307,7 +310,8 @@ export class ExecutePlanWorkflow extends Construct {
     const runMoves = new MapState(this, 'RunMoves', {
       itemsPath: '$.page.moves',
       maxConcurrency,
-      itemSelector: { move: JsonPath.objectAt('$$.Map.Item.Value') },
+      // `slot.waitSeconds` 0: the move has not waited yet (ReserveSlot doubles its wait while it keeps waiting).
+      itemSelector: { move: JsonPath.objectAt('$$.Map.Item.Value'), slot: { waitSeconds: 0 } },
       resultPath: JsonPath.DISCARD,
     });
     runMoves.itemProcessor(moveChain);

@@ -17,8 +17,10 @@ export interface ApprovalNotifier {
 export interface ExecutePlanSettings {
   /** Read weights of the canary steps of each child migration. */
   readonly canarySteps: readonly number[];
-  /** How long a move waits before asking again for a slot. @default 30 */
+  /** How long a move first waits before asking again for a slot; each further wait doubles it. @default 30 */
   readonly slotWaitSeconds: number;
+  /** The longest wait between two asks for a slot. @default 240 */
+  readonly slotWaitMaxSeconds: number;
   /** A slot whose holder never released it is free again after this long. @default 12 h */
   readonly slotLeaseSeconds: number;
 }
@@ -26,6 +28,7 @@ export interface ExecutePlanSettings {
 export const DEFAULT_EXECUTE_PLAN_SETTINGS: ExecutePlanSettings = {
   canarySteps: [0.1, 0.5, 1],
   slotWaitSeconds: 30,
+  slotWaitMaxSeconds: 240,
   slotLeaseSeconds: 12 * 3600,
 };
 

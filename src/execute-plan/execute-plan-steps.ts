@@ -45,7 +45,7 @@ export const STEP_SCHEMAS = {
     after: z.string().nullable().optional(),
     limit: z.number().int().min(1).max(1000),
   }),
-  ReserveSlot: z.object({ move: moveItemSchema }),
+  ReserveSlot: z.object({ move: moveItemSchema, lastWaitSeconds: z.number().nonnegative().optional() }),
   RecordOutcome: z.object({
     move: moveItemSchema,
     migration: z.object({ executionArn: z.string().optional(), status: z.string().optional() }).optional(),
@@ -235,9 +235,13 @@ export async function reserveSlot(deps: ExecutePlanDeps, input: Input<'ReserveSl
     leaseMs: deps.settings.slotLeaseSeconds * 1000,
   });
   if (!result.reserved) {
+    // A move that keeps waiting asks less often, so a long drain or a pause cannot fill the execution's history.
+    const last = input.lastWaitSeconds ?? 0;
+    const { slotWaitSeconds, slotWaitMaxSeconds } = deps.settings;
     return {
       decision: 'wait',
-      waitSeconds: deps.settings.slotWaitSeconds,
+      waitSeconds:
+        last > 0 ? Math.min(Math.max(slotWaitMaxSeconds, slotWaitSeconds), last * 2) : slotWaitSeconds,
       inFlight: result.inFlight,
       blockedBy: result.blockedBy,
     };

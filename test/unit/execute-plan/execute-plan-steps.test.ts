@@ -281,12 +281,22 @@ describe('ExecutePlan step handlers on dynalite', () => {
       decision: 'start',
       inFlight: 1,
     });
-    // Same cells, limit 1: the second move waits the configured time.
+    // Same cells, limit 1: the second move waits the configured time, then twice as long each time, up to the cap.
     expect(await handler('ReserveSlot')({ move: moves[1] })).toMatchObject({
       decision: 'wait',
       waitSeconds: 7,
       blockedBy: 'maxConcurrentMovesPerCell',
     });
+    const waits: number[] = [];
+    let last = 0;
+    for (let i = 0; i < 7; i++) {
+      const decision = (await handler('ReserveSlot')({ move: moves[1], lastWaitSeconds: last })) as {
+        waitSeconds: number;
+      };
+      waits.push(decision.waitSeconds);
+      last = decision.waitSeconds;
+    }
+    expect(waits).toEqual([7, 14, 28, 56, 112, 224, 240]);
     expect((await deps.plans.getMove('plan-rs', moves[0]))?.status).toBe('RUNNING');
     const success = {
       move: moves[0],
