@@ -23,6 +23,10 @@
  * the service), plan write. A second, standalone pass in the same process splits them: scores listAll, partitions
  * list, buildPlannerInput, planMoves (warm JIT). Peak RSS is the measured process's, taken before that pass.
  *
+ * The scaling trigger (ScaleCluster's synchronous call) runs once each, cold, without the split: scale-out into a
+ * new empty PROVISIONING cell of us-east-1, and scale-in of us-east-1-c1 (about 1/60 of the partitions); it reports
+ * how many of the plan's moves concern that cell.
+ *
  * Memory: each measured process runs with the V8 heap flags the Lambda Node.js bootstrap derives from the
  * memory setting (lambdaHeapFlags; 2048 MB, the stack's, for the timed runs), and one probe run per smaller
  * setting (default 1024 and 1536 MB) checks that the cycle still finishes with a peak RSS inside that memory.
@@ -100,6 +104,10 @@ const PLANNER_NOW_MS = SERIES_END_MS + 150_000;
 const CYCLE_ID = cycleIdFor(SERIES_END_MS, INTERVAL_MS);
 const PREVIOUS_CYCLE_ID = cycleIdFor(SERIES_END_MS - INTERVAL_MS, INTERVAL_MS);
 const MEASURED_SIZE_FRACTION = 0.85;
+/** The scaling runs: drain the home region's first cell; fill a new cell there. */
+const DRAINED_CELL = 'us-east-1-c1';
+const NEW_CELL = 'us-east-1-new1';
+type Trigger = 'schedule' | 'scale-in' | 'scale-out';
 const MAX_RELATED = 8;
 /** DynamoScoreRepository's default parallel scan. */
 const SCORE_SCAN_SEGMENTS = 4;
@@ -291,6 +299,9 @@ function clusterTables(partitionCount: number, regionCount: number, seed: number
     status: 'ACTIVE',
     version: 1,
   }));
+  // What ScaleCluster registers before its scale-out plan: an empty cell, still PROVISIONING (the schedule ignores it).
+  const template = cells[0];
+  cells.push({ ...template, id: NEW_CELL, table: `prestage-data-${NEW_CELL}`, status: 'PROVISIONING' });
   const fencedIds = new Set(partitions.filter((p) => p.fence).map((p) => p.partition));
   const planId = cyclePlanId(PREVIOUS_CYCLE_ID);
   const createdAtMs = SERIES_END_MS - INTERVAL_MS + 150_000;
@@ -697,6 +708,7 @@ interface Span {
 }
 
 interface MeasureFigures {
+  readonly trigger: Trigger;
   readonly regions: number;
   readonly scores: number;
   readonly partitions: number;
@@ -729,7 +741,12 @@ interface MeasureFigures {
     readonly deferred: Readonly<Record<string, number>>;
     readonly costBefore: number;
     readonly costAfter: number;
+    /** Moves out of the drained cell / into the new cell (the scaling runs). */
+    readonly movesOfScalingCell: number;
+    readonly bytesOfScalingCell: number;
   };
+  /** Partitions on the drained cell when the run read the partitions table. */
+  readonly partitionsOnDrainedCell: number;
   readonly scanRequests: number;
 }
 
@@ -748,7 +765,12 @@ async function timed<T>(run: () => Promise<T> | T, endpoint?: InProcessDynamo): 
   return [value, { wallMs: performance.now() - started - servedMs, cpuMs: cpuNow() - cpu - servedMs }];
 }
 
-async function measure(dir: string, planOut?: string, split = true): Promise<MeasureFigures> {
+async function measure(
+  dir: string,
+  trigger: Trigger,
+  planOut?: string,
+  split = true,
+): Promise<MeasureFigures> {
   const baselineRssBytes = peakRss();
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as FixtureIndex;
   const running = JSON.parse(readFileSync(join(dir, 'running-plan.json'), 'utf8')) as {
@@ -770,6 +792,7 @@ async function measure(dir: string, planOut?: string, split = true): Promise<Mea
   let writeDone: Mark | undefined;
   let written: MovementPlan | undefined;
   const readCounts: Record<string, number> = {};
+  let partitionsOnDrainedCell = 0;
   const read =
     <T extends readonly unknown[]>(name: string, call: () => Promise<T>) =>
     async (): Promise<T> => {
@@ -796,7 +819,13 @@ async function measure(dir: string, planOut?: string, split = true): Promise<Mea
   const service = new PlannerService(
     {
       scores: { listAll: read('scores', () => scores.listAll()) },
-      partitions: { list: read('partitions', () => partitions.list()) },
+      partitions: {
+        list: read('partitions', async () => {
+          const records = await partitions.list();
+          partitionsOnDrainedCell = records.filter((p) => p.cell === DRAINED_CELL).length;
+          return records;
+        }),
+      },
       cells: { list: read('cells', () => cells.list()) },
       plans,
       executions: {
@@ -809,7 +838,18 @@ async function measure(dir: string, planOut?: string, split = true): Promise<Mea
     },
     config,
   );
-  const [result, total] = await timed(() => service.schedule({ trigger: 'schedule', cycleId: CYCLE_ID }));
+  const [result, total] = await timed(async () => {
+    if (trigger === 'schedule') return service.schedule({ trigger: 'schedule', cycleId: CYCLE_ID });
+    const scaled = await service.scaling({
+      trigger: 'scaling',
+      action: trigger,
+      region: 'us-east-1',
+      cellIds: [trigger === 'scale-in' ? DRAINED_CELL : NEW_CELL],
+      requestId: `bench-${trigger}`,
+      round: 1,
+    });
+    return { ...scaled, totalBytes: written?.moves.reduce((n, m) => n + m.bytes, 0) ?? 0 };
+  });
   const peakRssBytes = peakRss();
   const heapUsedAfterRunBytes = process.memoryUsage().heapUsed;
   if (!readsStarted || !readsDone || !writeStarted || !writeDone || !written)
@@ -826,9 +866,13 @@ async function measure(dir: string, planOut?: string, split = true): Promise<Mea
   };
   const plan: MovementPlan = written;
   if (planOut) writeFileSync(planOut, JSON.stringify(plan));
+  const ofScalingCell = plan.moves.filter((m) =>
+    trigger === 'scale-in' ? m.from === DRAINED_CELL : trigger === 'scale-out' && m.to === NEW_CELL,
+  );
   const planWrites = endpoint.writes.get(TABLES.plans) ?? { items: 0, bytes: 0, writeUnits: 0 };
 
   const figures: MeasureFigures = {
+    trigger,
     regions: index.regions.length,
     scores: index.tables.scores.items,
     partitions: index.tables.partitions.items,
@@ -845,15 +889,18 @@ async function measure(dir: string, planOut?: string, split = true): Promise<Mea
     heapUsedAfterRunBytes,
     plan: {
       moves: result.moveCount,
-      totalBytes: result.totalBytes,
+      totalBytes: plan.moves.reduce((n, m) => n + m.bytes, 0),
       items: planWrites.items,
       itemBytes: planWrites.bytes,
       writeUnits: planWrites.writeUnits,
-      capacityShortfalls: result.capacityShortfalls.length,
+      capacityShortfalls: plan.capacityForecast.length,
       deferred: plan.deferred,
       costBefore: plan.costBefore,
       costAfter: plan.costAfter,
+      movesOfScalingCell: ofScalingCell.length,
+      bytesOfScalingCell: ofScalingCell.reduce((n, m) => n + m.bytes, 0),
     },
+    partitionsOnDrainedCell,
     scanRequests: endpoint.scanRequests,
   };
   if (!split) {
@@ -1078,6 +1125,8 @@ interface VariantResult {
   readonly relationships: number;
   readonly inFlight: number;
   readonly runs: readonly MeasureFigures[];
+  /** One scale-out and one scale-in run (the scaling trigger). */
+  readonly scaling: readonly MeasureFigures[];
   /** One run each with the heap flags of smaller memory settings: did it finish, and within that memory? */
   readonly probes: readonly {
     readonly memoryMb: number;
@@ -1124,7 +1173,12 @@ async function main() {
     return;
   }
   if (args[0] === '--measure') {
-    const figures = await measure(args[1], args[2] || undefined, args[3] !== '--no-split');
+    const figures = await measure(
+      args[1],
+      (args[2] ?? 'schedule') as Trigger,
+      args[3] || undefined,
+      args[4] !== '--no-split',
+    );
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     return;
   }
@@ -1162,7 +1216,7 @@ async function main() {
       const planFile = join(dir, 'plan.json');
       for (let run = 0; run < runs; run++) {
         const f = runChild<MeasureFigures>(
-          ['--measure', dir, run === 0 ? planFile : ''],
+          ['--measure', dir, 'schedule', run === 0 ? planFile : ''],
           lambdaHeapFlags(STACK_PLANNER.memoryMb),
         );
         figures.push(f);
@@ -1178,7 +1232,10 @@ async function main() {
       }
       const probes: VariantResult['probes'] = probeMbs.map((memoryMb) => {
         try {
-          const f = runChild<MeasureFigures>(['--measure', dir, '', '--no-split'], lambdaHeapFlags(memoryMb));
+          const f = runChild<MeasureFigures>(
+            ['--measure', dir, 'schedule', '', '--no-split'],
+            lambdaHeapFlags(memoryMb),
+          );
           process.stdout.write(
             `  probe at ${memoryMb} MB heap flags: total ${spanText(f.service.total)}, peak RSS ${mib(f.peakRssBytes)} ` +
               `${f.peakRssBytes < memoryMb * 2 ** 20 ? 'within' : 'OVER'} ${memoryMb} MB\n`,
@@ -1189,6 +1246,31 @@ async function main() {
           process.stdout.write(`  probe at ${memoryMb} MB heap flags: FAILED (${message})\n`);
           return { memoryMb, finished: false, error: message };
         }
+      });
+      // The scaling trigger (ScaleCluster's synchronous call): one run each, as a cold Lambda at the stack's memory.
+      const scaling = (['scale-out', 'scale-in'] as const).flatMap((trigger) => {
+        let f: MeasureFigures;
+        try {
+          f = runChild<MeasureFigures>(
+            ['--measure', dir, trigger, '', '--no-split'],
+            lambdaHeapFlags(STACK_PLANNER.memoryMb),
+          );
+        } catch (error) {
+          // An infeasible drain is an answer of the planner, not a failure of the Lambda: reported, not timed.
+          process.stdout.write(`  ${trigger}: ${error instanceof Error ? error.message : String(error)}\n`);
+          return [];
+        }
+        const of =
+          trigger === 'scale-in'
+            ? `${f.plan.movesOfScalingCell} of the ${f.partitionsOnDrainedCell} partitions of ${DRAINED_CELL} (${mib(f.plan.bytesOfScalingCell)}), ` +
+              `${f.plan.moves - f.plan.movesOfScalingCell} other moves (${mib(f.plan.totalBytes - f.plan.bytesOfScalingCell)})`
+            : `${f.plan.movesOfScalingCell} into ${NEW_CELL} (${mib(f.plan.bytesOfScalingCell)})`;
+        process.stdout.write(
+          `  ${trigger}: reads ${spanText(f.service.reads)}, build+plan ${spanText(f.service.buildAndPlan)}, ` +
+            `write ${spanText(f.service.planWrite)}, total ${spanText(f.service.total)}, peak RSS ${mib(f.peakRssBytes)}; ` +
+            `${f.plan.moves} moves, ${mib(f.plan.totalBytes)}: ${of}\n`,
+        );
+        return [f];
       });
       const p = figures[0].plan;
       process.stdout.write(
@@ -1217,9 +1299,10 @@ async function main() {
           `client CPU ${sec(scoresScan.clientCpuMs)} + ${sec(partitionsScan.clientCpuMs)}\n` +
           `  read units: ${readUnitsPerCycle} RRU per cycle, ${readUnitsPerCycle * (86_400_000 / INTERVAL_MS)} per day at the ${INTERVAL_MS / 60_000}-minute interval\n`,
       );
-      const worstWall = Math.max(...figures.map((f) => f.service.total.wallMs + f.service.endpointMs));
+      const every = [...figures, ...scaling];
+      const worstWall = Math.max(...every.map((f) => f.service.total.wallMs + f.service.endpointMs));
       const projectedDurationMs = worstWall + Math.max(scoresScan.wallMs, partitionsScan.wallMs);
-      const worstRss = Math.max(...figures.map((f) => f.peakRssBytes));
+      const worstRss = Math.max(...every.map((f) => f.peakRssBytes));
       const pass = projectedDurationMs < LAMBDA_MAX_MS && worstRss < LAMBDA_MAX_MB * 2 ** 20;
       variants.push({
         regions: regionCount,
@@ -1228,6 +1311,7 @@ async function main() {
         relationships: index.relationships,
         inFlight: index.inFlight,
         runs: figures,
+        scaling,
         probes,
         sample: sampled,
         io: {
@@ -1245,7 +1329,7 @@ async function main() {
         pass,
       });
       process.stdout.write(
-        `  projected duration ${sec(projectedDurationMs)} (worst run's wall + the slower Scan extrapolated), peak RSS ${mib(worstRss)}: ` +
+        `  projected duration ${sec(projectedDurationMs)} (worst run of either trigger + the slower Scan extrapolated), peak RSS ${mib(worstRss)}: ` +
           `Lambda limits (${LAMBDA_MAX_MS / 60_000} min, ${LAMBDA_MAX_MB} MB) ${pass ? 'PASS' : 'FAIL'}; ` +
           `stack setting (${STACK_PLANNER.timeoutMs / 60_000} min, ${STACK_PLANNER.memoryMb} MB = ${(STACK_PLANNER.memoryMb / MB_PER_VCPU).toFixed(2)} vCPU): ` +
           `${projectedDurationMs < STACK_PLANNER.timeoutMs && worstRss < STACK_PLANNER.memoryMb * 2 ** 20 ? 'fits' : 'DOES NOT FIT'}\n`,
