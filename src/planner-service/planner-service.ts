@@ -182,15 +182,12 @@ export class PlannerService {
       event.action === 'scale-out'
         ? { kind: 'scale-out', cellIds: event.cellIds }
         : { kind: 'scale-in', cellIds: event.cellIds };
-    // Scale-out keeps the bytes budget (it fills the new cells with what is worth moving); a drain must empty the
-    // cell whatever it holds. Per-cell concurrency is ExecutePlan's run-time limit in both.
+    // Scale-out keeps the bytes budget (it fills the new cells with what is worth moving); a drain gets the bytes
+    // of the draining cells on top of it (see plan()). Per-cell concurrency is ExecutePlan's run-time limit in both.
     const plan = await this.plan(
       mode,
       nowMs,
-      {
-        maxConcurrentMovesPerCell: UNLIMITED,
-        maxBytesPerCycle: event.action === 'scale-out' ? this.config.maxBytesPerCycle : UNLIMITED,
-      },
+      { maxConcurrentMovesPerCell: UNLIMITED, maxBytesPerCycle: this.config.maxBytesPerCycle },
       event.region,
     );
     const header = await this.store(plan, { planId, trigger: 'scaling', approval: false, nowMs });
@@ -218,7 +215,7 @@ export class PlannerService {
           );
       }
     }
-    const { input } = buildPlannerInput({ cells, partitions, scores, planMovesInFlight }, mode, {
+    const built = buildPlannerInput({ cells, partitions, scores, planMovesInFlight }, mode, {
       nowMs,
       stepSeconds: this.config.stepSeconds,
       horizonSteps: this.config.horizonSteps,
@@ -227,6 +224,19 @@ export class PlannerService {
       limits,
       latencyOverrides: this.config.latencyOverrides,
     });
+    let { input } = built;
+    if (mode.kind === 'scale-in') {
+      // A drain must move everything the cells hold, but only that: the rest of the fleet keeps the usual budget,
+      // or the drain plan would carry every move the schedule has been holding back (drain moves have the
+      // highest benefit, so they take the budget first; ScaleCluster plans another round for any left over).
+      const draining = new Set(mode.cellIds);
+      let drainBytes = 0;
+      for (const p of input.partitions) if (draining.has(p.cell)) drainBytes += p.sizeBytes;
+      input = {
+        ...input,
+        limits: { ...input.limits, maxBytesPerCycle: drainBytes + limits.maxBytesPerCycle },
+      };
+    }
     // Demand beyond every cell's capacity is what scaling is for: plan anyway and report the shortfall.
     const options = { demandBeyondCapacity: 'report' as const, ...this.config.plannerOptions };
     try {

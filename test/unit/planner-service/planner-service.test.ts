@@ -312,6 +312,29 @@ describe('PlannerService (dynalite tables, Step Functions mocked)', () => {
     expect(moves[0].partition).toBe('d4');
   });
 
+  it('scaling scale-in: the drain plan carries the drain and only the usual budget of other moves', async () => {
+    const parts = [
+      ...[0, 1, 2].map((i) => ({ id: `d${i}`, cell: 'x', ops: { 'us-east-1': 5 + i } })),
+      // Served from the US but read in Europe: worth moving on its own, held back by the bytes budget.
+      { id: 'eu-reader', cell: 'y', ops: { 'eu-west-1': 30 } },
+    ];
+    await load([cell('x', 'us-east-1'), cell('y', 'us-east-1'), cell('e', 'eu-west-1')], parts);
+    const drain = (maxBytesPerCycle: number, requestId: string) =>
+      service({ maxBytesPerCycle }).scaling({
+        trigger: 'scaling',
+        action: 'scale-in',
+        region: 'us-east-1',
+        cellIds: ['x'],
+        requestId,
+        round: 1,
+      });
+    const tight = await tables.plans.allMoves((await drain(0, 'tight')).planId);
+    expect(tight.map((m) => m.partition).sort()).toEqual(['d0', 'd1', 'd2']);
+    // With room in the budget the unrelated move joins, so the bound above is what kept it out.
+    const roomy = await tables.plans.allMoves((await drain(1e12, 'roomy')).planId);
+    expect(roomy.map((m) => m.partition).sort()).toEqual(['d0', 'd1', 'd2', 'eu-reader']);
+  });
+
   it('refuses cells that are unknown or in another region', async () => {
     await load(
       [cell('a', 'us-east-1'), cell('b', 'eu-west-1')],
