@@ -1,22 +1,19 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Fail,
   type IChainable,
   IntegrationPattern,
   type IStateMachine,
   JitterType,
   JsonPath,
-  LogLevel,
   Map as MapState,
   Pass,
   type RetryProps,
   StateMachine,
-  StateMachineType,
   Succeed,
   TaskInput,
   Timeout,
@@ -30,6 +27,7 @@ import {
   EXECUTE_PLAN_TASKS,
   type ExecutePlanTaskName,
 } from '../src/execute-plan/execute-plan-tasks.ts';
+import { observedStateMachine } from './observed-state-machine.ts';
 
 /** Entry file of each step Lambda, relative to the repository root (the CDK stack bundles one function each). */
 export const EXECUTE_PLAN_STEP_ENTRIES = Object.fromEntries(
@@ -416,18 +414,11 @@ export class ExecutePlanWorkflow extends Construct {
         ),
     );
 
-    const logGroup =
-      props.logGroup ??
-      new LogGroup(this, 'Logs', {
-        retention: RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = observedStateMachine(this, {
+      definition,
       stateMachineName,
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
-      tracingEnabled: props.tracingEnabled ?? true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      logGroup: props.logGroup,
+      tracingEnabled: props.tracingEnabled,
     });
   }
 }

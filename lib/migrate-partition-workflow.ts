@@ -1,19 +1,16 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Fail,
   JitterType,
   JsonPath,
-  LogLevel,
   Pass,
   Result,
   type RetryProps,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
   Timeout,
   Wait,
@@ -31,6 +28,7 @@ import {
   MIGRATION_TASKS,
   type MigrationTaskName,
 } from '../src/domain/migration/migration-tasks.ts';
+import { observedStateMachine } from './observed-state-machine.ts';
 
 /** One Lambda per MigratePartition Task state (see MIGRATION_TASKS for what each does). */
 export type MigrationStepFunctions = Readonly<Record<MigrationTaskName, IFunction>>;
@@ -224,18 +222,11 @@ export class MigratePartitionWorkflow extends Construct {
     );
     const definition = prepare.next(acquire).next(createReplica);
 
-    const logGroup =
-      props.logGroup ??
-      new LogGroup(this, 'Logs', {
-        retention: RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = observedStateMachine(this, {
+      definition,
       stateMachineName: props.stateMachineName,
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
-      tracingEnabled: props.tracingEnabled ?? true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      logGroup: props.logGroup,
+      tracingEnabled: props.tracingEnabled,
     });
   }
 }

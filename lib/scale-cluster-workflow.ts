@@ -1,22 +1,19 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Fail,
   IntegrationPattern,
   type IStateMachine,
   JsonPath,
-  LogLevel,
   Map as MapState,
   Pass,
   Result,
   type RetryProps,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
   TaskInput,
   type TaskStateBase,
@@ -39,6 +36,7 @@ import {
   type ScaleClusterTaskName,
   type ScalingStage,
 } from '../src/scaling/scale-cluster-tasks.ts';
+import { observedStateMachine } from './observed-state-machine.ts';
 
 /** Entry file of each ScaleCluster step Lambda, relative to the repository root. */
 export const SCALE_CLUSTER_STEP_ENTRIES: Readonly<Record<ScaleClusterTaskName, string>> = Object.fromEntries(
@@ -706,19 +704,12 @@ export class ScaleClusterWorkflow extends Construct {
           .otherwise(scaleIn),
       );
 
-    const logGroup =
-      props.logGroup ??
-      new LogGroup(this, 'Logs', {
-        retention: RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = observedStateMachine(this, {
+      definition,
       stateMachineName: props.stateMachineName,
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
       timeout: props.timeout ?? Duration.hours(24),
-      tracingEnabled: props.tracingEnabled ?? true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      logGroup: props.logGroup,
+      tracingEnabled: props.tracingEnabled,
     });
   }
 }
