@@ -1,5 +1,5 @@
 import { PrestageError } from '../errors.ts';
-import type { BenefitTerm } from './movement-plan.ts';
+import type { PlannedMove } from './movement-plan.ts';
 
 /**
  * A stored movement plan: one header plus one record per move (the plans table, see
@@ -111,19 +111,9 @@ export interface PlanHeader {
   readonly expiresAt: number;
 }
 
-export interface PlanMoveRecord {
+/** A planned move as stored with its plan (priority 1 = start first; moves are paged in priority order). */
+export interface PlanMoveRecord extends PlannedMove {
   readonly planId: string;
-  readonly partition: string;
-  readonly from: string;
-  readonly to: string;
-  readonly bytes: number;
-  /** 1 = start first; moves are paged in this order. */
-  readonly priority: number;
-  readonly startByMs: number;
-  readonly deadlineMs: number;
-  readonly expectedDurationMs: number;
-  readonly benefit: number;
-  readonly reasons: Readonly<Partial<Record<BenefitTerm, number>>>;
   readonly status: MoveStatus;
   /** Child MigratePartition execution, once started. */
   readonly executionArn?: string;
