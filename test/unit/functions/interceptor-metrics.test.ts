@@ -1,63 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoCellRepository } from '../../../src/adapters/dynamodb/cell-repository.ts';
-import { documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
-import {
-  accessStatsTableDefinition,
-  cellDataTableDefinition,
-  cellsTableDefinition,
-  ensureTable,
-  partitionsTableDefinition,
-} from '../../../src/adapters/dynamodb/table-definitions.ts';
-import { DATA_PLANE_ENV } from '../../../src/lambda/data-plane-config.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../../src/lambda/metric-names.ts';
-import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
-import { localDynamo } from '../../support/local-tables.ts';
 
 type Emf = Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string }[] } };
 
+import { type DataPlaneLambdaEnv, startDataPlaneLambdaEnv } from '../../support/data-plane-lambda-env.ts';
+
 /** The interceptor Lambda publishes latency and locality as EMF (Powertools metrics). */
 describe('interceptor metrics', () => {
-  let dynamo: LocalDynamo;
-  const saved = { ...process.env };
+  let env: DataPlaneLambdaEnv;
 
   beforeAll(async () => {
-    const local = await localDynamo();
-    dynamo = local.dynamo;
-    await ensureTable(local.client, partitionsTableDefinition('im-partitions'));
-    await ensureTable(local.client, cellsTableDefinition('im-cells'));
-    await ensureTable(local.client, accessStatsTableDefinition('im-stats'));
-    const cells = new DynamoCellRepository(documentClient(local.client), 'im-cells');
-    for (const [id, region] of [
+    env = await startDataPlaneLambdaEnv('im', [
       ['use1-a', 'us-east-1'],
       ['euw1-a', 'eu-west-1'],
-    ]) {
-      await ensureTable(local.client, cellDataTableDefinition(`im-data-${id}`));
-      await cells.register({
-        id,
-        region,
-        table: `im-data-${id}`,
-        capacityOpsPerSec: 100,
-        capacityBytes: 1e9,
-        status: 'ACTIVE',
-        version: 1,
-      });
-    }
-    local.client.destroy();
-    Object.assign(process.env, {
-      [DATA_PLANE_ENV.partitionsTable]: 'im-partitions',
-      [DATA_PLANE_ENV.cellsTable]: 'im-cells',
-      [DATA_PLANE_ENV.accessStatsTable]: 'im-stats',
-      [DATA_PLANE_ENV.homeRegion]: 'us-east-1',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
+    ]);
   });
-  afterAll(async () => {
-    process.env = saved;
-    await dynamo.close();
-  });
+  afterAll(async () => env?.close());
 
   const request = (method: string, callerRegion: string, body?: string) => ({
     version: '2.0',

@@ -1,58 +1,21 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoCellRepository } from '../../../src/adapters/dynamodb/cell-repository.ts';
-import { createDynamoClient, documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
-import {
-  accessStatsTableDefinition,
-  cellDataTableDefinition,
-  cellsTableDefinition,
-  ensureTable,
-  partitionsTableDefinition,
-} from '../../../src/adapters/dynamodb/table-definitions.ts';
 import { MIGRATION_TASKS } from '../../../src/domain/migration/migration-tasks.ts';
 import { DATA_PLANE_ENV, readDataPlaneConfig } from '../../../src/lambda/data-plane-config.ts';
-import { type LocalDynamo, startDynalite } from '../../../src/local/dynalite-server.ts';
+
+import { type DataPlaneLambdaEnv, startDataPlaneLambdaEnv } from '../../support/data-plane-lambda-env.ts';
 
 /** The Lambda entry points, loaded as Lambda loads them (module scope reads the environment), on dynalite. */
 describe('Lambda entry points', () => {
-  let dynamo: LocalDynamo;
-  const saved = { ...process.env };
+  let env: DataPlaneLambdaEnv;
 
   beforeAll(async () => {
-    dynamo = await startDynalite();
-    const client = createDynamoClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
-    await ensureTable(client, partitionsTableDefinition('lambda-partitions'));
-    await ensureTable(client, cellsTableDefinition('lambda-cells'));
-    await ensureTable(client, accessStatsTableDefinition('lambda-stats'));
-    const cells = new DynamoCellRepository(documentClient(client), 'lambda-cells');
-    for (const id of ['use1-a', 'use1-b']) {
-      await ensureTable(client, cellDataTableDefinition(`lambda-data-${id}`));
-      await cells.register({
-        id,
-        region: 'us-east-1',
-        table: `lambda-data-${id}`,
-        capacityOpsPerSec: 100,
-        capacityBytes: 1e9,
-        status: 'ACTIVE',
-        version: 1,
-      });
-    }
-    client.destroy();
-    Object.assign(process.env, {
-      [DATA_PLANE_ENV.partitionsTable]: 'lambda-partitions',
-      [DATA_PLANE_ENV.cellsTable]: 'lambda-cells',
-      [DATA_PLANE_ENV.accessStatsTable]: 'lambda-stats',
-      [DATA_PLANE_ENV.homeRegion]: 'us-east-1',
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
+    env = await startDataPlaneLambdaEnv('lambda', [
+      ['use1-a', 'us-east-1'],
+      ['use1-b', 'us-east-1'],
+    ]);
   });
-  afterAll(async () => {
-    process.env = saved;
-    await dynamo.close();
-  });
+  afterAll(async () => env?.close());
 
   it('reject a bad environment with the variable name', () => {
     expect(() => readDataPlaneConfig({ AWS_REGION: 'us-east-1' })).toThrow(/PRESTAGE_PARTITIONS_TABLE/);
