@@ -9,7 +9,13 @@ import {
   scorePartitions,
   toRegionForecast,
 } from '../domain/scoring/affinity-scorer.ts';
-import { PERSISTENCE_MS, type ScoreRecord } from '../domain/scoring/score-record.ts';
+import {
+  type BurstGrowth,
+  DEFAULT_BURST_GROWTH,
+  persistenceLevel,
+  persistenceSteps,
+} from '../domain/scoring/burst-persistence.ts';
+import type { ScoreRecord } from '../domain/scoring/score-record.ts';
 import { METRIC } from '../lambda/metric-names.ts';
 import { mapBounded } from '../migration/bounded-parallel.ts';
 import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
@@ -70,6 +76,11 @@ export interface ProfilerOptions {
   readonly sizeProbeConcurrency?: number;
   /** No new size probe starts this long after the shard's first one (the rest wait for the next cycle). @default 60 s */
   readonly sizeProbeBudgetMs?: number;
+  /**
+   * Growth of the persistence level at a burst onset (see burst-persistence.ts); false plans on the last
+   * observation alone. @default DEFAULT_BURST_GROWTH
+   */
+  readonly burstGrowth?: BurstGrowth | false;
   readonly scoring?: Partial<ScoringOptions>;
 }
 
@@ -129,6 +140,8 @@ interface Scored {
   readonly mean: Record<string, number[]>;
   readonly upper: Record<string, number[]>;
   readonly observed: Record<string, number>;
+  /** Level capacity plans on over the persistence window, per region. */
+  readonly persistence: Record<string, number>;
   readonly related?: Record<string, number>;
 }
 
@@ -175,6 +188,7 @@ export class Profiler {
       sizeMaxAgeMs: DAY_SECONDS * 1000,
       sizeProbeConcurrency: 4,
       sizeProbeBudgetMs: 60_000,
+      burstGrowth: DEFAULT_BURST_GROWTH,
       ...options,
     };
   }
@@ -413,10 +427,11 @@ export class Profiler {
         mean: {},
         upper: {},
         observed: lastObserved(histories[p].history),
+        persistence: this.persistenceLevels(histories[p].history, prev, cycle.seriesEndMs),
         ...(histories[p].related && { related: histories[p].related }),
       };
     });
-    const persist = Math.ceil(PERSISTENCE_MS / this.intervalMs);
+    const persist = persistenceSteps(this.intervalMs);
     forecasts.forEach((forecast, k) => {
       const { p, region } = owners[k];
       const target = out[p];
@@ -427,7 +442,7 @@ export class Profiler {
       // see it: the scored upper quantile is at least the last observation over the persistence window (the
       // planner does the same for capacity, see plannerPartitionFromScore). The stored `upper` stays the model's.
       const scored = toRegionForecast(forecast, QUANTILE_LEVELS);
-      const last = target.observed[region] ?? 0;
+      const last = target.persistence[region] ?? 0;
       const top = scored.quantiles?.length === QUANTILE_LEVELS.length ? scored.quantiles[2] : undefined;
       const regionForecast =
         top && last > 0
@@ -442,6 +457,33 @@ export class Profiler {
           : scored;
       (target.forecast.regions as Record<string, typeof regionForecast>)[region] = regionForecast;
     });
+    return out;
+  }
+
+  /**
+   * Per region, the persistence level: the last observation, grown at a burst onset. The expected value of the
+   * last bucket is the previous cycle's upper quantile for it, when that cycle forecast it on the same grid.
+   */
+  private persistenceLevels(
+    history: DemandHistory,
+    previous: ScoreRecord | undefined,
+    seriesEndMs: number,
+  ): Record<string, number> {
+    const out: Record<string, number> = {};
+    const lastBucketMs = seriesEndMs - this.intervalMs;
+    const step =
+      previous && previous.stepSeconds * 1000 === this.intervalMs
+        ? (lastBucketMs - previous.forecastStartMs) / this.intervalMs
+        : -1;
+    for (const [region, values] of history.regions) {
+      const n = values.length;
+      const last = n > 0 ? values[n - 1] : 0;
+      const before = n > 1 ? values[n - 2] : undefined;
+      const upper = previous?.upper[region];
+      const expected =
+        upper && Number.isInteger(step) && step >= 0 && step < upper.length ? upper[step] : undefined;
+      out[region] = persistenceLevel(last, before, expected, this.o.burstGrowth);
+    }
     return out;
   }
 
@@ -506,6 +548,7 @@ export class Profiler {
         upper: s.upper,
         upperLevel: UPPER_LEVEL,
         observedOpsPerSec: s.observed,
+        persistenceOpsPerSec: s.persistence,
         ...(s.partition.sizeBytes !== undefined && { sizeBytes: s.partition.sizeBytes }),
         ...(s.related && { related: s.related }),
         scoredAtMs: now,

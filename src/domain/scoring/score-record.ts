@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { InputValidationError } from '../errors.ts';
 import type { PlannerPartition, Relationship } from '../planning/movement-plan.ts';
+import { PERSISTENCE_MS, persistenceSteps } from './burst-persistence.ts';
+
+export { PERSISTENCE_MS };
 
 /**
  * What the profiler stores per partition each cycle (Scores table, `pk` = partition id) and the planner reads
@@ -37,6 +40,11 @@ export interface ScoreRecord {
   readonly upperLevel: number;
   /** Ops/s per region in the last complete bucket, [forecastStartMs − step, forecastStartMs). */
   readonly observedOpsPerSec: Readonly<Record<string, number>>;
+  /**
+   * Per region, the level capacity plans on over the persistence window: the last observation, grown at a
+   * burst onset (see burst-persistence.ts). Absent in records written before it existed: the observation.
+   */
+  readonly persistenceOpsPerSec?: Readonly<Record<string, number>>;
   /** Partners co-accessed with this partition, ops/s touching both (the strongest few). */
   readonly related?: Readonly<Record<string, number>>;
   readonly scoredAtMs: number;
@@ -76,6 +84,7 @@ export const scoreRecordSchema = z
     upper: series,
     upperLevel: finite.gt(0).lt(1),
     observedOpsPerSec: z.record(z.string(), nonNegative),
+    persistenceOpsPerSec: z.record(z.string(), nonNegative).optional(),
     related: z.record(z.string(), nonNegative).optional(),
     scoredAtMs: finite,
     cycleId: z.string().min(1),
@@ -117,9 +126,6 @@ export function horizonOf(record: ScoreRecord): number {
   return 0;
 }
 
-/** Capacity plans on at least the last observation for this long (a running burst the forecast discounts). */
-export const PERSISTENCE_MS = 3_600_000;
-
 /**
  * Size planned for a partition that has never been measured, while no partition of the fleet has been: 1 GiB.
  * Not 0, which would make its move free (no bytes budget, no transfer cost, no copy time); large enough that
@@ -151,19 +157,20 @@ export interface PlannerPartitionContext {
 }
 
 /**
- * A ScoreRecord as planner input: locality plans on the mean, capacity on the upper quantile floored by the last
- * observation over the next `persistenceMs` (as the backtest's predictive policy does).
+ * A ScoreRecord as planner input: locality plans on the mean, capacity on the upper quantile floored by the
+ * persistence level (the last observation, grown at a burst onset) over the next `persistenceMs`, as the
+ * backtest's predictive policy does.
  */
 export function plannerPartitionFromScore(
   record: ScoreRecord,
   context: PlannerPartitionContext = {},
 ): PlannerPartition {
   const persistenceMs = context.persistenceMs ?? PERSISTENCE_MS;
-  const persist = Math.ceil(persistenceMs / (record.stepSeconds * 1000));
+  const persist = persistenceSteps(record.stepSeconds * 1000, persistenceMs);
   const forecastUpper: Record<string, number[]> = {};
   for (const region in record.mean) {
     const upper = record.upper[region] ?? record.mean[region];
-    const last = record.observedOpsPerSec[region] ?? 0;
+    const last = record.persistenceOpsPerSec?.[region] ?? record.observedOpsPerSec[region] ?? 0;
     forecastUpper[region] = upper.map((v, h) => (h < persist ? Math.max(v, last) : v));
   }
   return {

@@ -6,6 +6,7 @@ import type {
   RegionForecast,
   ScoringInput,
 } from '../scoring/affinity-scorer.ts';
+import { persistenceLevel, persistenceSteps } from '../scoring/burst-persistence.ts';
 import type {
   ClusterView,
   MoveRequest,
@@ -51,8 +52,6 @@ interface Buffers {
 const DAY_MS = 86_400_000;
 /** Levels the predictive policy forecasts, for the scorer; the planning quantile is added to them. */
 const SCORING_LEVELS = [0.1, 0.5, 0.9];
-/** How long capacity plans on at least the last observation (a burst in progress persists). */
-const PERSISTENCE_MS = 3_600_000;
 
 /**
  * A policy that calls the planner every planning interval. Only the demand it feeds differs:
@@ -77,6 +76,11 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly upperPlanned: Float64Array | undefined;
   /** Ops/s of the last observed bucket per partition × region. */
   private readonly lastObserved: Float64Array;
+  /** Ops/s of the bucket before it. */
+  private readonly previousObserved: Float64Array;
+  private observedBuckets = 0;
+  /** The upper quantile the last cycle forecast for the bucket observed last (NaN: no forecast yet). */
+  private readonly expectedUpper: Float64Array;
   /** Regions with a due shortfall in the previous cycle. */
   private shortfallRegions = new Set<string>();
 
@@ -117,6 +121,8 @@ export class PlannerPolicy implements PolicyDriver {
     const plannedOn = this.planned;
     this.upperPlanned = this.upper && margin === undefined ? new Float64Array(P * R * H) : undefined;
     this.lastObserved = new Float64Array(P * R);
+    this.previousObserved = new Float64Array(P * R);
+    this.expectedUpper = new Float64Array(P * R).fill(Number.NaN);
     const upperOn = this.upperPlanned;
     const series = (buffer: Float64Array, p: number, r: number) =>
       buffer.subarray((p * R + r) * H, (p * R + r + 1) * H);
@@ -168,6 +174,8 @@ export class PlannerPolicy implements PolicyDriver {
     this.source.observe(bucket);
     const { reads, writes } = this.input.trace;
     const base = bucket * this.lastObserved.length;
+    this.previousObserved.set(this.lastObserved);
+    this.observedBuckets++;
     for (let k = 0; k < this.lastObserved.length; k++)
       this.lastObserved[k] = reads[base + k] + writes[base + k];
   }
@@ -184,17 +192,27 @@ export class PlannerPolicy implements PolicyDriver {
     }
     if (this.upper && this.upperPlanned) {
       // A burst the forecaster treats as an outlier is still running now: capacity plans on at least the
-      // last observation over the next steps (persistence), so a cell in a burst is relieved at once.
+      // persistence level (the last observation, grown at a burst onset) over the next hour, so a cell in a
+      // burst is relieved at once.
       const { H } = buffers;
       const upper = this.upper;
       const out = this.upperPlanned;
-      const persist = Math.min(H, Math.ceil(PERSISTENCE_MS / this.input.trace.bucketMs));
+      const persist = Math.min(H, persistenceSteps(this.input.trace.bucketMs));
+      const growth = this.options.burstGrowth;
+      // The forecast made now for the bucket the next cycle will have seen last.
+      const expectedAt = Math.min(H - 1, this.planEvery - 1);
       for (let k = 0; k < this.lastObserved.length; k++) {
-        const last = this.lastObserved[k];
+        const level = persistenceLevel(
+          this.lastObserved[k],
+          this.observedBuckets > 1 ? this.previousObserved[k] : undefined,
+          this.expectedUpper[k],
+          growth,
+        );
         for (let h = 0; h < H; h++) {
           const i = k * H + h;
-          out[i] = h < persist ? Math.max(upper[i], last) : upper[i];
+          out[i] = h < persist ? Math.max(upper[i], level) : upper[i];
         }
+        this.expectedUpper[k] = upper[k * H + expectedAt];
       }
     }
     for (let p = 0; p < buffers.P; p++) {

@@ -2,6 +2,7 @@ import type { OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { MovementPlan, PlannerInput, PlannerLimits, Relationship } from '../planning/movement-plan.ts';
 import type { AffinityScore } from '../scoring/affinity-score.ts';
 import type { ScoringInput } from '../scoring/affinity-scorer.ts';
+import { type BurstGrowth, DEFAULT_BURST_GROWTH } from '../scoring/burst-persistence.ts';
 import type { Topology } from '../topology.ts';
 import type { DemandTrace, PartitionSpec } from './demand-trace.ts';
 
@@ -86,6 +87,11 @@ export interface SimulationOptions {
    * quantile itself). @default 'diversified'
    */
   readonly planningMargin: number | 'diversified';
+  /**
+   * Predictive: growth of the persistence level at a burst onset (src/domain/scoring/burst-persistence.ts);
+   * false plans on the last observation alone. @default DEFAULT_BURST_GROWTH
+   */
+  readonly burstGrowth: BurstGrowth | false;
   /** Planner limits (concurrency, bytes per cycle, hysteresis, cooldown, headroom). */
   readonly plannerLimits?: Partial<PlannerLimits>;
   readonly onProgress?: (progress: SimulationProgress) => void;
@@ -105,6 +111,7 @@ export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = {
   provisionMs: 5 * 60_000,
   planningQuantile: 0.9,
   planningMargin: 'diversified',
+  burstGrowth: DEFAULT_BURST_GROWTH,
 };
 
 /** The headline figures per policy; names are the JSON keys of `prestage backtest --json`. */

@@ -3,6 +3,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessCount } from '../../../src/domain/data-plane/ports.ts';
+import { DEFAULT_BURST_GROWTH, persistenceLevel } from '../../../src/domain/scoring/burst-persistence.ts';
 import { METRIC } from '../../../src/lambda/metric-names.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { InvalidShardError, Profiler } from '../../../src/profiler/profiler.ts';
@@ -193,6 +194,18 @@ describe('Profiler against dynalite', () => {
     const rescored = await f.scores.get('burst');
     expect(rescored?.forecastStartMs).toBe(T + STEP);
     expect(rescored?.cycleId).toBe(second.cycleId);
+    // Persistence level: the first cycle had no earlier forecast (the observation itself); the second compares
+    // the jump with the first cycle's upper quantile for that same bucket (step 0 of the stored forecast).
+    expect(burst.persistenceOpsPerSec).toEqual(burst.observedOpsPerSec);
+    const [last, before] = [
+      countOf('burst', 'us-east-1', HISTORY) / 900,
+      countOf('burst', 'us-east-1', HISTORY - 1) / 900,
+    ];
+    const expected = previous.get('burst')!.upper['us-east-1'][0];
+    expect(rescored?.persistenceOpsPerSec?.['us-east-1']).toBe(
+      persistenceLevel(last, before, expected, DEFAULT_BURST_GROWTH),
+    );
+    expect(rescored?.persistenceOpsPerSec?.['eu-west-1']).toBe(1);
   });
 
   it('shards a cycle: each partition once, the last shard (atomic count) invokes the planner once, redeliveries are no-ops', async () => {

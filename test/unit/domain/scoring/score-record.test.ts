@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   defaultPartitionSizeBytes,
+  parseScoreRecord,
   plannerPartitionFromScore,
   type ScoreRecord,
   UNMEASURED_PARTITION_BYTES,
@@ -55,5 +56,33 @@ describe('plannerPartitionFromScore sizes', () => {
     expect(plannerPartitionFromScore(record(0)).sizeBytes).toBe(0);
     expect(plannerPartitionFromScore(record(), { defaultSizeBytes: 7 }).sizeBytes).toBe(7);
     expect(plannerPartitionFromScore(record()).sizeBytes).toBe(UNMEASURED_PARTITION_BYTES);
+  });
+});
+
+describe('plannerPartitionFromScore persistence', () => {
+  it('floors the upper quantile by the persistence level over the window, else by the last observation', () => {
+    const base = {
+      ...record(1),
+      stepSeconds: 1800,
+      upper: { 'us-east-1': [2, 2, 2] },
+      mean: { 'us-east-1': [1, 1, 1] },
+    };
+    // Without a persistence level the last observation (5) floors the first hour (two 30-minute steps).
+    expect(
+      plannerPartitionFromScore({ ...base, observedOpsPerSec: { 'us-east-1': 5 } }).forecastUpper,
+    ).toEqual({
+      'us-east-1': [5, 5, 2],
+    });
+    // A burst onset's grown level (9) replaces it.
+    const grown = {
+      ...base,
+      observedOpsPerSec: { 'us-east-1': 5 },
+      persistenceOpsPerSec: { 'us-east-1': 9 },
+    };
+    expect(plannerPartitionFromScore(grown).forecastUpper).toEqual({ 'us-east-1': [9, 9, 2] });
+    expect(parseScoreRecord(grown).persistenceOpsPerSec).toEqual({ 'us-east-1': 9 });
+    expect(() => parseScoreRecord({ ...grown, persistenceOpsPerSec: { 'us-east-1': -1 } })).toThrow(
+      /persistenceOpsPerSec/,
+    );
   });
 });

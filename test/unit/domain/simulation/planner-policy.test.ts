@@ -102,6 +102,38 @@ describe('PlannerPolicy', () => {
     ]);
   });
 
+  it('plans capacity on the last observation grown by the jump at a burst onset, for the persistence hour', () => {
+    // 30 ops/s, then a jump to 60 (×2) that the forecast (last value: q0.9 = 30) did not expect, then flat.
+    const input = buildInput(
+      twoRegionTopology(),
+      [{ id: 'p', sizeBytes: 1, cell: 'e1' }],
+      6,
+      BUCKET,
+      (t, _p, r) => (r === 0 ? [t < 3 ? 30 : 60, 0] : [0, 0]),
+    );
+    const run = (burstGrowth: SimulationOptions['burstGrowth']) => {
+      const seen: number[][] = [];
+      const deps: SimulationDependencies = {
+        createForecaster: () => lastValueForecaster(),
+        planMoves: (i: PlannerInput) => {
+          seen.push([...(i.partitions[0].forecastUpper?.east ?? [])]);
+          return empty(i);
+        },
+      };
+      simulatePolicy(input, 'predictive', deps, options({ horizonMs: 2 * HOUR, burstGrowth }));
+      return seen;
+    };
+    const grown = run({ minRatio: 1.25, maxRatio: 2, minOpsPerSec: 20 });
+    // Cycle 4 has seen the jump: 60 × 2 over the first hour (4 steps), the forecast after it.
+    expect(grown[4]).toEqual([120, 120, 120, 120, 60, 60, 60, 60]);
+    // The next cycle sees no new jump (60 → 60): plain persistence.
+    expect(grown[5]).toEqual(Array(8).fill(60));
+    expect(grown[3]).toEqual(Array(8).fill(30));
+    expect(run(false)[4]).toEqual(Array(8).fill(60));
+    // A cap on the growth.
+    expect(run({ minRatio: 1.25, maxRatio: 1.5, minOpsPerSec: 20 })[4].slice(0, 4)).toEqual([90, 90, 90, 90]);
+  });
+
   it('scales out ahead of a shortfall only once it is confirmed, and the predictive policy only after a day', () => {
     const input = buildInput(
       twoRegionTopology(),
