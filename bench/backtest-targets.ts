@@ -47,10 +47,14 @@ interface TraceRun {
 }
 
 /** Write a recipe's files to a temporary directory (the same files `make-traces` commits). */
-function materialize(name: string, overrides: { partitions?: number; days?: number } = {}): string {
+function materialize(
+  name: string,
+  overrides: { partitions?: number; days?: number } = {},
+  seedOffset = 0,
+): string {
   const recipe = RECIPES.find((r) => r.name === name);
   if (!recipe) throw new Error(`no recipe ${name}`);
-  const generated = generateTrace(recipe, overrides);
+  const generated = generateTrace({ ...recipe, seed: recipe.seed + seedOffset }, overrides);
   const dir = join(mkdtempSync(join(tmpdir(), 'prestage-bench-')), name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'trace.csv.gz'), gzipSync(traceCsv(generated), { level: 1 }));
@@ -91,6 +95,10 @@ function replay(
 }
 
 const speed = !process.argv.includes('--no-speed');
+const seedsAt = process.argv.indexOf('--seeds');
+const seeds = seedsAt >= 0 ? Number(process.argv[seedsAt + 1]) : 0;
+if (!(Number.isInteger(seeds) && seeds >= 0))
+  throw new Error('--seeds expects a whole number of extra seeds');
 const runs: TraceRun[] = [
   { name: 'tweets-3region', dir: 'data/traces/tweets-3region' },
   { name: 'taxi-3region', dir: materialize('taxi-3region') },
@@ -118,6 +126,7 @@ for (const run of runs) {
     { label: 'q0.9 in forecast (margin 1)', options: { planningMargin: 1 } },
     { label: 'upper, independent (ρ = 0)', options: {}, brain: { planner: { upperCorrelation: 0 } } },
     { label: 'hot-move rule at 0.7', options: {}, brain: { planner: { hotMoveUtilization: 0.7 } } },
+    { label: 'no burst growth', options: { burstGrowth: false } },
   ];
   const sensitivity: Record<string, unknown> = {};
   process.stdout.write('\nsensitivity of predictive to what it plans on (targets vs the baselines above):\n');
@@ -149,6 +158,61 @@ for (const run of runs) {
     targets,
     sensitivity,
   };
+}
+
+if (seeds > 0) seedSweep(seeds);
+
+/**
+ * The tweets recipe drawn again with other seeds (other regional splits, sizes, groups and placements of the
+ * same real series): overload is a handful of burst events per trace, so one trace's ratio swings with any
+ * change; the pooled ratios (sums over the seeds) say whether an effect is real.
+ */
+function seedSweep(count: number): void {
+  process.stdout.write(`\n### seed sweep: tweets recipe, seeds +1..+${count} (semi-synthetic)\n`);
+  const pooled = { overload: [0, 0, 0], moved: [0, 0], underLoad: [0, 0] };
+  const perSeed: Record<string, unknown>[] = [];
+  process.stdout.write(
+    'seed  overload pred/react (ratio)  without burst growth  bytesMoved pred/oracle  underLoad pred/react  targets passed\n',
+  );
+  for (let k = 1; k <= count; k++) {
+    const dir = materialize('tweets-3region', {}, k);
+    const { result } = replay(dir, `seed +${k}`, { policies: ['reactive', 'oracle', 'predictive'] });
+    const without = replay(dir, `seed +${k} no burst growth`, {
+      policies: ['predictive'],
+      burstGrowth: false,
+    });
+    const m = Object.fromEntries(Object.entries(result.policies).map(([name, v]) => [name, v.metrics]));
+    const plain = without.result.policies.predictive!.metrics;
+    const targets = evaluateTargets(m);
+    const [pred, react, oracle] = [m.predictive!, m.reactive!, m.oracle!];
+    pooled.overload[0] += pred.overloadCellMinutes;
+    pooled.overload[1] += react.overloadCellMinutes;
+    pooled.overload[2] += plain.overloadCellMinutes;
+    pooled.moved[0] += pred.bytesMoved;
+    pooled.moved[1] += oracle.bytesMoved;
+    pooled.underLoad[0] += pred.bytesMovedUnderLoad;
+    pooled.underLoad[1] += react.bytesMovedUnderLoad;
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+    process.stdout.write(
+      `+${k}    ${pred.overloadCellMinutes.toFixed(0)}/${react.overloadCellMinutes.toFixed(0)} (${ratio(pred.overloadCellMinutes, react.overloadCellMinutes)})` +
+        `${' '.repeat(14)}${plain.overloadCellMinutes.toFixed(0)} (${ratio(plain.overloadCellMinutes, react.overloadCellMinutes)})` +
+        `${' '.repeat(12)}${ratio(pred.bytesMoved, oracle.bytesMoved)}${' '.repeat(20)}${ratio(pred.bytesMovedUnderLoad, react.bytesMovedUnderLoad)}` +
+        `${' '.repeat(18)}${targets.filter((t) => t.pass).length}/${targets.filter((t) => t.pass !== undefined).length}\n`,
+    );
+    perSeed.push({ seedOffset: k, policies: m, withoutBurstGrowth: plain, targets });
+  }
+  const pooledRatios = {
+    overloadVsReactive: pooled.overload[0] / pooled.overload[1],
+    overloadWithoutBurstGrowthVsReactive: pooled.overload[2] / pooled.overload[1],
+    bytesMovedVsOracle: pooled.moved[0] / pooled.moved[1],
+    bytesMovedUnderLoadVsReactive: pooled.underLoad[0] / pooled.underLoad[1],
+  };
+  process.stdout.write(
+    `pooled: overload ${pooledRatios.overloadVsReactive.toFixed(3)}× reactive (without burst growth ` +
+      `${pooledRatios.overloadWithoutBurstGrowthVsReactive.toFixed(3)}×), bytes moved ${pooledRatios.bytesMovedVsOracle.toFixed(2)}× oracle, ` +
+      `under load ${pooledRatios.bytesMovedUnderLoadVsReactive.toFixed(2)}× reactive\n`,
+  );
+  report.seedSweep = { seeds: count, perSeed, pooled: pooledRatios };
 }
 
 if (speed) {

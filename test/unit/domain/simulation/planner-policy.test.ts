@@ -116,7 +116,7 @@ describe('PlannerPolicy', () => {
       const deps: SimulationDependencies = {
         createForecaster: () => lastValueForecaster(),
         planMoves: (i: PlannerInput) => {
-          seen.push([...(i.partitions[0].forecastUpper?.east ?? [])]);
+          seen.push(Array.from(i.partitions[0].forecastUpper?.east ?? []));
           return empty(i);
         },
       };
