@@ -22,7 +22,7 @@ export interface BurstGrowth {
   readonly minOpsPerSec: number;
 }
 
-export const DEFAULT_BURST_GROWTH: BurstGrowth = { minRatio: 1.25, maxRatio: 2, minOpsPerSec: 20 };
+export const DEFAULT_BURST_GROWTH: BurstGrowth = { minRatio: 1.25, maxRatio: 1.75, minOpsPerSec: 20 };
 
 /**
  * The level one series plans on over the persistence window.

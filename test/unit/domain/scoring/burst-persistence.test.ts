@@ -15,7 +15,7 @@ describe('persistenceLevel', () => {
   });
 
   it('caps the growth at maxRatio', () => {
-    expect(persistenceLevel(500, 100, 120, growth)).toBe(1000);
+    expect(persistenceLevel(500, 100, 120, growth)).toBe(875);
     expect(persistenceLevel(500, 100, 120, { ...growth, maxRatio: 1.5 })).toBe(750);
   });
 
