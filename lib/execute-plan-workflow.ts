@@ -27,7 +27,7 @@ import {
   EXECUTE_PLAN_TASKS,
   type ExecutePlanTaskName,
 } from '../src/execute-plan/execute-plan-tasks.ts';
-import { observedStateMachine } from './observed-state-machine.ts';
+import { observedStateMachine, requireSteps } from './observed-state-machine.ts';
 
 /** Entry file of each step Lambda, relative to the repository root (the CDK stack bundles one function each). */
 export const EXECUTE_PLAN_STEP_ENTRIES = Object.fromEntries(
@@ -93,6 +93,14 @@ const THROTTLE_RETRY: RetryProps = {
   maxDelay: Duration.seconds(30),
   jitterStrategy: JitterType.FULL,
 };
+/** Starting a child execution: the Step Functions API's transient errors and throttling. */
+const START_EXECUTION_RETRY: RetryProps = {
+  errors: ['StepFunctions.SdkClientException', 'StepFunctions.ThrottlingException'],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 5,
+  jitterStrategy: JitterType.FULL,
+};
 const TIMEOUT_RETRY: RetryProps = {
   errors: ['States.Timeout'],
   interval: Duration.seconds(1),
@@ -124,11 +132,7 @@ export class ExecutePlanWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: ExecutePlanWorkflowProps) {
     super(scope, id);
-    const missing = EXECUTE_PLAN_TASK_NAMES.filter((name) => !props.steps[name]);
-    if (missing.length > 0)
-      throw new Error(
-        `ExecutePlanWorkflow: steps is missing ${missing.join(', ')}; pass one IFunction per step`,
-      );
+    requireSteps('ExecutePlanWorkflow', EXECUTE_PLAN_TASK_NAMES, props.steps);
     const maxConcurrency = props.maxConcurrency ?? 10;
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000)
       throw new Error(
@@ -286,13 +290,7 @@ export class ExecutePlanWorkflow extends Construct {
       },
       resultPath: '$.migration',
     })
-      .addRetry({
-        errors: ['StepFunctions.SdkClientException', 'StepFunctions.ThrottlingException'],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 5,
-        jitterStrategy: JitterType.FULL,
-      })
+      .addRetry(START_EXECUTION_RETRY)
       .addCatch(recordOutcome, { errors: ['States.ALL'], resultPath: '$.failure' });
     startMigration.next(recordOutcome);
     const skipped = new Pass(this, 'Skipped', {
@@ -377,13 +375,7 @@ export class ExecutePlanWorkflow extends Construct {
       }),
       outputPath: '$.Output',
     })
-      .addRetry({
-        errors: ['StepFunctions.SdkClientException', 'StepFunctions.ThrottlingException'],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 5,
-        jitterStrategy: JitterType.FULL,
-      })
+      .addRetry(START_EXECUTION_RETRY)
       .addCatch(abortAfterContinuation, { errors: ['States.ALL'], resultPath: '$.error' });
 
     pageMoves

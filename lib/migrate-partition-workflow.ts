@@ -28,7 +28,7 @@ import {
   MIGRATION_TASKS,
   type MigrationTaskName,
 } from '../src/domain/migration/migration-tasks.ts';
-import { observedStateMachine } from './observed-state-machine.ts';
+import { observedStateMachine, requireSteps } from './observed-state-machine.ts';
 
 /** One Lambda per MigratePartition Task state (see MIGRATION_TASKS for what each does). */
 export type MigrationStepFunctions = Readonly<Record<MigrationTaskName, IFunction>>;
@@ -91,12 +91,7 @@ export class MigratePartitionWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: MigratePartitionWorkflowProps) {
     super(scope, id);
-    const missing = MIGRATION_TASK_NAMES.filter((name) => !props.steps[name]);
-    if (missing.length > 0) {
-      throw new Error(
-        `MigratePartitionWorkflow: steps is missing ${missing.join(', ')}; pass one IFunction per step`,
-      );
-    }
+    requireSteps('MigratePartitionWorkflow', MIGRATION_TASK_NAMES, props.steps);
     const taskTimeout = props.taskTimeout ?? Duration.minutes(2);
     if (taskTimeout.toSeconds() < 1)
       throw new Error('MigratePartitionWorkflow: taskTimeout must be at least 1 second');

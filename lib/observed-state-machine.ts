@@ -36,3 +36,14 @@ export function observedStateMachine(scope: Construct, props: ObservedStateMachi
     logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
   });
 }
+
+/** Fail at synth, naming the workflow and every missing step, when a workflow is not given one function per step. */
+export function requireSteps(
+  workflow: string,
+  names: readonly string[],
+  steps: Readonly<Record<string, unknown>>,
+): void {
+  const missing = names.filter((name) => !steps[name]);
+  if (missing.length > 0)
+    throw new Error(`${workflow}: steps is missing ${missing.join(', ')}; pass one IFunction per step`);
+}

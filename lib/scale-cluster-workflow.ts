@@ -36,7 +36,7 @@ import {
   type ScaleClusterTaskName,
   type ScalingStage,
 } from '../src/scaling/scale-cluster-tasks.ts';
-import { observedStateMachine } from './observed-state-machine.ts';
+import { observedStateMachine, requireSteps } from './observed-state-machine.ts';
 
 /** Entry file of each ScaleCluster step Lambda, relative to the repository root. */
 export const SCALE_CLUSTER_STEP_ENTRIES: Readonly<Record<ScaleClusterTaskName, string>> = Object.fromEntries(
@@ -187,11 +187,7 @@ export class ScaleClusterWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: ScaleClusterWorkflowProps) {
     super(scope, id);
-    const missing = SCALE_CLUSTER_TASK_NAMES.filter((name) => !props.steps[name]);
-    if (missing.length > 0)
-      throw new Error(
-        `ScaleClusterWorkflow: steps is missing ${missing.join(', ')}; pass one IFunction per step`,
-      );
+    requireSteps('ScaleClusterWorkflow', SCALE_CLUSTER_TASK_NAMES, props.steps);
     if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(props.homeRegion))
       throw new Error(`ScaleClusterWorkflow: homeRegion '${props.homeRegion}' is not an AWS region name`);
     for (const region of props.dataRegions) {
