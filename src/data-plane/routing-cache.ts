@@ -1,11 +1,21 @@
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { PartitionRepository } from '../domain/data-plane/ports.ts';
-import { isLeaseValid, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
+import {
+  clientLease,
+  elapsedMs,
+  isLeaseValid,
+  type RoutingLeaseConfig,
+} from '../domain/migration/routing-lease.ts';
 
-/** A routing entry and the instant (monotonic ms) its fetch was sent: the start of its lease. */
+/**
+ * A routing entry and the instant its fetch was sent, on both clocks: the start of its lease. `config` is the
+ * client's lease settings shortened to the record's terms: what this entry may be used under.
+ */
 export interface RoutingLease {
   readonly record: PartitionRecord;
   readonly fetchStartedMono: number;
+  readonly fetchStartedWall: number;
+  readonly config: RoutingLeaseConfig;
 }
 
 /**
@@ -20,17 +30,19 @@ export class RoutingCache {
   private readonly repository: PartitionRepository;
   private readonly lease: RoutingLeaseConfig;
   private readonly monoNow: () => number;
+  private readonly wallNow: () => number;
   private readonly maxEntries: number;
   fetches = 0;
 
   constructor(
     repository: PartitionRepository,
     lease: RoutingLeaseConfig,
-    options: { monoNow?: () => number; maxEntries?: number } = {},
+    options: { monoNow?: () => number; wallNow?: () => number; maxEntries?: number } = {},
   ) {
     this.repository = repository;
     this.lease = lease;
     this.monoNow = options.monoNow ?? (() => performance.now());
+    this.wallNow = options.wallNow ?? Date.now;
     this.maxEntries = options.maxEntries ?? 100_000;
   }
 
@@ -43,7 +55,17 @@ export class RoutingCache {
 
   /** Is this lease still usable right now? Checked again just before a write is sent. */
   isValid(lease: RoutingLease): boolean {
-    return isLeaseValid(lease.fetchStartedMono, this.monoNow(), this.lease);
+    return isLeaseValid(this.elapsedSince(lease), lease.config);
+  }
+
+  /** Milliseconds since the lease's fetch was sent (the larger of the monotonic and the wall-clock reading). */
+  elapsedSince(lease: { fetchStartedMono: number; fetchStartedWall: number }): number {
+    return elapsedMs(lease.fetchStartedMono, lease.fetchStartedWall, this.monoNow(), this.wallNow());
+  }
+
+  /** The instant now, on both clocks, for timing a request the way leases are timed. */
+  now(): { fetchStartedMono: number; fetchStartedWall: number } {
+    return { fetchStartedMono: this.monoNow(), fetchStartedWall: this.wallNow() };
   }
 
   /** Drop an entry (the next get fetches it again). */
@@ -52,20 +74,30 @@ export class RoutingCache {
   }
 
   /** Store a record obtained by a write the caller started at `startedMono` (e.g. creating the partition). */
-  remember(record: PartitionRecord, startedMono: number): RoutingLease {
-    const lease = { record, fetchStartedMono: startedMono };
+  remember(
+    record: PartitionRecord,
+    started: { fetchStartedMono: number; fetchStartedWall: number },
+  ): RoutingLease {
+    const lease = this.leaseOf(record, started);
     this.store(lease);
     return lease;
+  }
+
+  private leaseOf(
+    record: PartitionRecord,
+    started: { fetchStartedMono: number; fetchStartedWall: number },
+  ): RoutingLease {
+    return { record, ...started, config: clientLease(this.lease, record.leaseTerms) };
   }
 
   private fetch(partition: string): Promise<RoutingLease | undefined> {
     let pending = this.inFlight.get(partition);
     if (!pending) {
-      const startedMono = this.monoNow();
+      const started = this.now();
       this.fetches += 1;
       pending = this.repository
         .get(partition)
-        .then((record) => (record ? this.store({ record, fetchStartedMono: startedMono }) : undefined))
+        .then((record) => (record ? this.store(this.leaseOf(record, started)) : undefined))
         .finally(() => this.inFlight.delete(partition));
       this.inFlight.set(partition, pending);
     }

@@ -29,7 +29,11 @@ import type {
 import type { StoredItem } from '../domain/data-plane/stored-item.ts';
 import type { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { routeRead, routeWrite } from '../domain/migration/request-routing.ts';
-import { fencedRetryAfterSeconds, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
+import {
+  fencedRetryAfterSeconds,
+  leaseTermsOf,
+  type RoutingLeaseConfig,
+} from '../domain/migration/routing-lease.ts';
 import type { AccessRecorder } from './access-recorder.ts';
 import type { CellHealth } from './cell-health.ts';
 import { RoutingCache, type RoutingLease } from './routing-cache.ts';
@@ -96,7 +100,7 @@ export class RoutingClient {
   private readonly wallNow: () => number;
   private readonly random: () => number;
   private cellsCache: { cells: CellRecord[]; fetchedAtMono: number } | undefined;
-  /** Mirror writes (to a migration target) that failed; the migration's catch-up carries them instead. */
+  /** Mirror writes (to a migration target) that failed; those writes were answered 503, not acknowledged. */
   mirrorFailures = 0;
   readRepairs = 0;
 
@@ -105,7 +109,10 @@ export class RoutingClient {
     this.monoNow = options.monoNow ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.cache = new RoutingCache(options.partitions, options.lease, { monoNow: this.monoNow });
+    this.cache = new RoutingCache(options.partitions, options.lease, {
+      monoNow: this.monoNow,
+      wallNow: this.wallNow,
+    });
   }
 
   async get(partition: string, key: string, call: CallOptions = {}): Promise<ReadResult> {
@@ -197,14 +204,14 @@ export class RoutingClient {
       if (route.kind === 'fenced') {
         throw new PartitionFencedError(
           partition,
-          fencedRetryAfterSeconds(record.routing.fencedAtMs, this.wallNow(), this.options.lease),
+          fencedRetryAfterSeconds(record.routing.fencedAtMs, this.wallNow(), lease.config),
         );
       }
       const primary = route.kind === 'primary' ? route.cell : route.primary;
       const address = { partition, shard: shardOf(key, record.shards), key };
       // The acknowledgement deadline counts from the HLC tick: catch-up relies on an acknowledged write landing
       // at most maxRequestMs after it took its HLC.
-      const issuedAt = this.monoNow();
+      const issuedAt = this.cache.now();
       const write = build(address, rangeBucketOf(key), this.options.clock.tick());
       if (write.kind === 'put') this.checkItemSize(primary, write);
       const result = await this.sendUnderLease(lease, primary, write, issuedAt);
@@ -217,7 +224,7 @@ export class RoutingClient {
         if (result.reason === 'not-found') throw new ItemNotFoundError(partition, key);
         throw new VersionConflictError(call.ifMatch ?? 0, result.currentVersion);
       }
-      if (route.kind === 'mirrored') await this.mirror(route.mirror, write, result.version);
+      if (route.kind === 'mirrored') await this.mirror(route.mirror, write, result.version, lease);
       this.served(partition, primary, call);
       return { version: result.version };
     }
@@ -227,15 +234,18 @@ export class RoutingClient {
   /**
    * Send one write if the routing lease is still valid, and acknowledge it only if DynamoDB answered within
    * `maxRequestMs` of its HLC tick: the bounds the cutover waits out and catch-up's change window relies on.
+   * Both are measured on the monotonic and the wall clock (the larger), so a host suspended mid-request never
+   * acknowledges late, and both use the lease terms of the record (never longer than the record allows).
    */
   private async sendUnderLease(
     lease: RoutingLease,
     cell: string,
     write: UserWrite,
-    issuedAt: number,
+    issuedAt: { fetchStartedMono: number; fetchStartedWall: number },
   ): Promise<UserWriteResult | 'lease-expired'> {
     if (!this.cache.isValid(lease)) return 'lease-expired';
-    const remaining = this.options.lease.maxRequestMs - (this.monoNow() - issuedAt);
+    const { maxRequestMs } = lease.config;
+    const remaining = maxRequestMs - this.cache.elapsedSince(issuedAt);
     if (remaining <= 0) return 'lease-expired'; // not sent: retry with a fresh HLC
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), remaining);
@@ -243,7 +253,7 @@ export class RoutingClient {
       const result = await this.onCell(cell, (store) =>
         store.writeUserItem(write, { signal: controller.signal }),
       );
-      if (this.monoNow() - issuedAt > this.options.lease.maxRequestMs) throw new WriteOutcomeUnknownError();
+      if (this.cache.elapsedSince(issuedAt) > maxRequestMs) throw new WriteOutcomeUnknownError();
       return result;
     } catch (error) {
       if ((error as Error).name === 'AbortError' || controller.signal.aborted)
@@ -255,12 +265,14 @@ export class RoutingClient {
   }
 
   /**
-   * While reads shift, copy the new state to the migration target too, so canary reads see it. Best effort and
-   * forward-only: a failure here loses nothing (the source holds the write, and catch-up carries it), and a
-   * copy that lands late, even after the switch, is refused by the target's HLC condition (the final catch-up
-   * already gave the target this state or a newer one). So it needs no lease.
+   * While writes are mirrored (`mirroring`, `shifting`), copy the new state to the migration target too, before
+   * acknowledging: canary reads go to the target, so an acknowledged write must be there. Forward-only, so a
+   * copy that lands late, even after the switch, is refused by the target's HLC condition, and a refusal means
+   * the target already holds this state or a newer one. If the mirror fails the write is not acknowledged
+   * (`503 WRITE_OUTCOME_UNKNOWN`): it is on the source, and catch-up and verify carry it, but until then a
+   * canary read could miss it.
    */
-  private async mirror(cell: string, write: UserWrite, version: number): Promise<void> {
+  private async mirror(cell: string, write: UserWrite, version: number, lease: RoutingLease): Promise<void> {
     const item: StoredItem = {
       partition: write.address.partition,
       shard: write.address.shard,
@@ -274,11 +286,12 @@ export class RoutingClient {
       ...(write.tombstoneExpiresAt !== undefined ? { expiresAt: write.tombstoneExpiresAt } : {}),
     };
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.lease.maxRequestMs);
+    const timer = setTimeout(() => controller.abort(), lease.config.maxRequestMs);
     try {
       await this.onCell(cell, (store) => store.putIfNewer(item, { signal: controller.signal }));
     } catch {
       this.mirrorFailures += 1;
+      throw new WriteOutcomeUnknownError();
     } finally {
       clearTimeout(timer);
     }
@@ -317,11 +330,17 @@ export class RoutingClient {
       throw new NoCellAvailableError(region);
     }
     const cell = cells[fnv1a32(partition) % cells.length];
-    const startedMono = this.monoNow();
+    const started = this.cache.now();
     const record = await this.options.partitions.createIfAbsent(
-      newPartitionRecord(partition, cell.id, this.options.shardsPerPartition ?? 8, this.wallNow()),
+      newPartitionRecord(
+        partition,
+        cell.id,
+        this.options.shardsPerPartition ?? 8,
+        this.wallNow(),
+        leaseTermsOf(this.options.lease),
+      ),
     );
-    return this.cache.remember(record, startedMono);
+    return this.cache.remember(record, started);
   }
 
   private async activeCells(): Promise<CellRecord[]> {

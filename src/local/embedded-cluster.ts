@@ -25,6 +25,8 @@ export interface EmbeddedClusterOptions {
   readonly cellCapacityBytes?: number;
   /** Run each region's dynalite on its own thread (benchmarks); @default false, in the caller's thread */
   readonly dynaliteThread?: boolean;
+  /** Hooked into every region's client as soon as it exists (the storage nemesis: AWS-like faults locally). */
+  readonly nemesis?: { attach(client: DynamoDBClient, region: string): void };
 }
 
 export const LOCAL_TABLES = {
@@ -88,7 +90,9 @@ export class EmbeddedCluster {
     const regions = new Map<string, RegionRuntime>();
     for (const region of options.regions) {
       const dynamo = options.dynaliteThread ? await startDynaliteInWorker() : await startDynalite();
-      regions.set(region, { dynamo, client: createDynamoClient({ region, endpoint: dynamo.endpoint }) });
+      const client = createDynamoClient({ region, endpoint: dynamo.endpoint });
+      options.nemesis?.attach(client, region);
+      regions.set(region, { dynamo, client });
     }
     const cluster = new EmbeddedCluster(regions, homeRegion);
     const home = cluster.clientFor(homeRegion);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SendingWindowClosedError } from '../domain/data-plane/data-plane-errors.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { CellDataStore } from '../domain/data-plane/ports.ts';
 import { hlcLowerBound, hlcWallMs } from '../domain/migration/hlc.ts';
@@ -15,6 +16,7 @@ import type {
   CatchUpResult,
   CopyResult,
   CutoverResult,
+  FrozenRepair,
   MigrationState,
   RemoveResult,
   ReverseRepair,
@@ -25,6 +27,7 @@ import type {
 import {
   acquireFence,
   commitMigration,
+  confirmPhase,
   dropReplica,
   enterStage,
   fenceForReverse,
@@ -33,16 +36,25 @@ import {
   ownedFence,
   registerWriterLease,
   releaseWriterLease,
+  rollForward,
   setReadWeight,
   setReplica,
+  startMirroring,
   switchToTarget,
+  unshiftReads,
   writerLeasesEndMs,
 } from '../domain/migration/partition-transitions.ts';
-import { changeWindowMs, cutoverWaitMs, writerLeaseEndMs } from '../domain/migration/routing-lease.ts';
+import {
+  changeWindowMs,
+  cutoverWaitMs,
+  leaseTermsOf,
+  migrationLease,
+  writerLeaseEndMs,
+} from '../domain/migration/routing-lease.ts';
 import { mapBounded } from './bounded-parallel.ts';
 import { catchUpRound, initialCatchUp, type SyncPair } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
-import { verifyAndRepair } from './range-sync.ts';
+import { type RangeSyncReport, verifyAndRepair } from './range-sync.ts';
 
 /**
  * The MigratePartition stages as use cases. Each takes the execution state, does bounded work, and returns its
@@ -115,6 +127,114 @@ function deadline(deps: MigrationDeps): number {
   return deps.monoNow() + deps.tuning.stepBudgetMs;
 }
 
+/**
+ * A writer lease for a step's destructive repairs (removing items, replacing never-acknowledged states): the
+ * stage after it waits the lease out, and registration is refused once the stage has closed, so a zombie of the
+ * step never removes anything. `canWrite` is asked right before each such write.
+ */
+async function openRepairWindow(
+  deps: MigrationDeps,
+  state: MigrationState,
+  stage: 'verify' | 'cutover' | 'rollback',
+): Promise<{ canWrite: () => boolean; close: () => Promise<void> }> {
+  const leaseId = randomUUID();
+  const stopAt = deps.monoNow() + deps.tuning.stepBudgetMs;
+  const until = writerLeaseEndMs(deps.wallNow(), deps.tuning.stepBudgetMs, deps.lease);
+  await transition(deps, state, (r) =>
+    registerWriterLease(r, state.migrationId, stage, leaseId, until, deps.wallNow()),
+  );
+  return { canWrite: () => deps.monoNow() < stopAt, close: () => releaseLease(deps, state, leaseId) };
+}
+
+/**
+ * Enter a routing phase and return an instant after it was certainly committed (stored in the record, so a
+ * retry or a second run finds the same instant and does not wait again).
+ */
+async function confirmedPhase(
+  deps: MigrationDeps,
+  state: MigrationState,
+  phase: 'mirroring',
+  enterPhase: (r: PartitionRecord) => PartitionRecord | undefined,
+): Promise<number> {
+  await transition(deps, state, enterPhase);
+  // Taken after the write above returned: the phase is committed by now.
+  const confirmed = await transition(deps, state, (r) =>
+    confirmPhase(r, state.migrationId, phase, deps.wallNow()),
+  );
+  if (confirmed.routing.phase !== phase || confirmed.routing.sinceMs === undefined) {
+    throw new MigrationStateError(`expected phase '${phase}', found '${confirmed.routing.phase}'`);
+  }
+  return confirmed.routing.sinceMs;
+}
+
+/** Bounds of one verify pass that start now (see RangeSyncOptions). */
+function passBounds(deps: MigrationDeps) {
+  const nowMs = deps.wallNow();
+  const drift = 1 + deps.lease.clockDriftRate;
+  return {
+    destructiveBelowHlc: hlcLowerBound(nowMs - deps.lease.maxRequestMs * drift - deps.lease.maxClockSkewMs),
+    expiredBeforeSec: Math.floor(nowMs / 1000),
+  };
+}
+
+/**
+ * Exact verify and repair of `pair.to` against a frozen `pair.from` (no acknowledged write can land on it any
+ * more), shard batch by shard batch within the step budget, pass after pass until one finds nothing to do.
+ * Returns the progress, with `nextShard` past the end and `differingInRound` 0 once clean.
+ */
+async function repairFromFrozen(
+  deps: MigrationDeps,
+  state: MigrationState,
+  pair: SyncPair,
+  start: FrozenRepair,
+  stage: 'cutover' | 'rollback',
+  stopAt: number,
+): Promise<{ progress: FrozenRepair; clean: boolean }> {
+  let progress = start;
+  const shards = pair.shards;
+  const window = await openRepairWindow(deps, state, stage);
+  try {
+    for (;;) {
+      if (progress.nextShard >= shards) {
+        if (progress.differingInRound === 0) return { progress, clean: true };
+        if (progress.verifyRound >= deps.tuning.maxVerifyRounds + 1) {
+          throw new VerifyMismatchError(
+            `${pair.to.cellId} still differs from the frozen ${pair.from.cellId} after ${progress.verifyRound} repair passes`,
+          );
+        }
+        progress = {
+          verifyRound: progress.verifyRound + 1,
+          nextShard: 0,
+          differingInRound: 0,
+          aheadInRound: 0,
+        };
+      }
+      if (deps.monoNow() >= stopAt) return { progress, clean: false };
+      const batchEnd = Math.min(shards, progress.nextShard + deps.tuning.shardConcurrency);
+      const batch = Array.from({ length: batchEnd - progress.nextShard }, (_, i) => progress.nextShard + i);
+      const report = await verifyAndRepair(deps, pair, {
+        ...passBounds(deps),
+        // Every difference is real: the primary is frozen.
+        youngBoundHlc: hlcLowerBound(Number.MAX_SAFE_INTEGER),
+        canWrite: window.canWrite,
+        shards: batch,
+      });
+      progress = {
+        ...progress,
+        nextShard: batchEnd,
+        differingInRound: progress.differingInRound + report.differingRanges,
+        aheadInRound: progress.aheadInRound + report.replacedAhead + report.leftYoung,
+      };
+    }
+  } finally {
+    await window.close();
+  }
+}
+
+function initialFrozenRepair(): FrozenRepair {
+  return { verifyRound: 1, nextShard: 0, differingInRound: 0, aheadInRound: 0 };
+}
+
 export async function acquire(deps: MigrationDeps, state: MigrationState) {
   const { targetCell } = state.input;
   const cell = await deps.cells.get(targetCell);
@@ -131,7 +251,7 @@ export async function acquire(deps: MigrationDeps, state: MigrationState) {
       // A zombie retry of an old execution must not take the fence of a partition that moved on.
       throw new MigrationStateError(`migration '${state.migrationId}' started too long ago to acquire now`);
     }
-    return acquireFence(current, state.migrationId, targetCell, deps.wallNow());
+    return acquireFence(current, state.migrationId, targetCell, deps.wallNow(), leaseTermsOf(deps.lease));
   });
   const fence = ownedFence(r, state.migrationId);
   return {
@@ -139,6 +259,7 @@ export async function acquire(deps: MigrationDeps, state: MigrationState) {
     targetCell: fence.targetCell,
     shards: r.shards,
     acquiredAtMs: fence.acquiredAtMs,
+    leaseTerms: leaseTermsOf(migrationLease(deps.lease, r.leaseTerms)),
   };
 }
 
@@ -222,6 +343,7 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
   const limit = deps.tuning.copyItemsPerInvocation;
   const abort = new AbortController();
   const abortTimer = setTimeout(() => abort.abort(), windowMs + deps.lease.maxRequestMs);
+  const canSend = () => deps.monoNow() < stopSendingAt;
   try {
     await mapBounded(cursor, deps.tuning.shardConcurrency, async (shardCursor, shard) => {
       let page = firstPages[shard];
@@ -229,10 +351,21 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
         if (deps.monoNow() >= stopSendingAt) break;
         items += page.items.length;
         const more = page.lastKey !== undefined && items < limit && deps.monoNow() < stopSendingAt;
-        // Read the next page while this one is written.
+        // Read the next page while this one is written (settled before leaving, whatever happens).
         const nextPage = more ? read(shard, page.lastKey!) : undefined;
         if (page.items.length > 0) {
-          await pair.to.batchPut(page.items, { signal: abort.signal });
+          try {
+            await pair.to.batchPut(page.items, { signal: abort.signal, canSend });
+          } catch (error) {
+            await nextPage?.catch(() => undefined);
+            // The window closed while unprocessed items were being retried: the page is written again by
+            // the next invocation (the cursor stays before it).
+            if (error instanceof SendingWindowClosedError) {
+              items -= page.items.length;
+              break;
+            }
+            throw error;
+          }
           for (const item of page.items) bytes += pair.to.itemSize(item);
         }
         shardCursor.after = page.lastKey ?? shardCursor.after;
@@ -269,18 +402,54 @@ export async function catchUp(deps: MigrationDeps, state: MigrationState): Promi
  * Verify the target against the source with per-range checksums and repair the differing ranges. Clean when no
  * divergence older than the verify itself was found; otherwise the state machine verifies again, and after
  * `maxVerifyRounds` the migration rolls back with VerifyMismatchError.
+ *
+ * The first invocation starts mirroring writes to the target, and no pass starts before every client that may
+ * still hold the routing from before (`preparing`: source only) has lost its lease and every write it had
+ * acknowledged has landed. From then on a write is acknowledged only once the target holds it, and a complete
+ * pass has brought the target up to every state the source held, so when reads shift, a canary read never misses
+ * an acknowledged write. That argument needs neither the `changes` index nor its lag.
  */
 export async function verify(deps: MigrationDeps, state: MigrationState): Promise<VerifyResult> {
-  const r = await enter(deps, state, 'verify');
-  await waitForWriterLeases(deps, r);
-  const rounds = (state.verify?.rounds ?? 0) + 1;
-  // Writes at or above the catch-up bound may legitimately be missing: the next catch-up round (at the latest
-  // the cutover's final one) carries them. A difference below it is a real divergence.
-  const report = await verifyAndRepair(deps, forward(deps, state), latestCatchUp(state).sinceHlc);
-  const clean = report.repairedOld === 0 && report.removed === 0 && report.aheadOfSource === 0;
+  const entered = await enter(deps, state, 'verify');
+  await waitForWriterLeases(deps, entered);
+  const previousRounds = state.verify?.rounds ?? 0;
+  const mirroringSinceMs = await confirmedPhase(deps, state, 'mirroring', (r) =>
+    startMirroring(r, state.migrationId, deps.wallNow()),
+  );
+  const readyAt = mirroringSinceMs + cutoverWaitMs(deps.lease);
+  const remaining = readyAt - deps.wallNow();
+  const notYet = (): VerifyResult => ({
+    clean: false,
+    rounds: previousRounds,
+    differingRanges: 0,
+    repairedItems: 0,
+    removedItems: 0,
+    mirroringSinceMs,
+  });
+  if (remaining > deps.tuning.maxInlineWaitMs) {
+    await deps.sleep(deps.tuning.maxInlineWaitMs);
+    return notYet();
+  }
+  if (remaining > 0) await deps.sleep(remaining);
+  const rounds = previousRounds + 1;
+  const window = await openRepairWindow(deps, state, 'verify');
+  let report: RangeSyncReport;
+  try {
+    // Writes at or above the catch-up bound may legitimately be missing: the next catch-up round (at the latest
+    // the cutover's final one) carries them. A difference below it is a real divergence.
+    report = await verifyAndRepair(deps, forward(deps, state), {
+      ...passBounds(deps),
+      youngBoundHlc: latestCatchUp(state).sinceHlc,
+      canWrite: window.canWrite,
+    });
+  } finally {
+    await window.close();
+  }
+  const clean =
+    report.repairedOld === 0 && report.removed === 0 && report.replacedAhead === 0 && report.leftYoung === 0;
   if (!clean && rounds >= deps.tuning.maxVerifyRounds) {
     throw new VerifyMismatchError(
-      `checksums of ${report.differingRanges} ranges still differ after ${rounds} rounds (${report.repairedOld} items repaired, ${report.removed} removed, ${report.aheadOfSource} ahead of the source)`,
+      `checksums of ${report.differingRanges} ranges still differ after ${rounds} rounds (${report.repairedOld} items repaired, ${report.removed} removed, ${report.replacedAhead} replaced, ${report.leftYoung} too young to touch)`,
     );
   }
   return {
@@ -289,6 +458,8 @@ export async function verify(deps: MigrationDeps, state: MigrationState): Promis
     differingRanges: report.differingRanges,
     repairedItems: report.repairedOld + report.repairedYoung,
     removedItems: report.removed,
+    replacedItems: report.replacedAhead,
+    mirroringSinceMs,
   };
 }
 
@@ -381,6 +552,8 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
   const readyAt =
     Math.max(current.routing.fencedAtMs!, state.cutover!.fencedAtMs) + cutoverWaitMs(deps.lease);
   await waitUntil(deps, readyAt, (remaining) => new CutoverNotReadyError(remaining));
+  // One budget for the catch-up and the verify: whatever is left is done by the next invocation.
+  const stopAt = deadline(deps);
   // A stored round was started by an earlier invocation, after readyAt (it waited above first).
   const started = previous.finalCatchUp ?? initialCatchUp(latestCatchUp(state).sinceHlc);
   const complete = started.resume === null && started.rounds > 0;
@@ -388,10 +561,30 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
     ? started
     : await catchUpRound(deps, forward(deps, state), started, {
         items: deps.tuning.catchUpItemsPerInvocation,
-        deadlineMono: deadline(deps),
+        deadlineMono: stopAt,
       });
   if (final.resume !== null) {
     return { ...previous, switched: false, finalCatchUp: final, finalItemsShipped: final.itemsShipped };
+  }
+  // The catch-up trusted the `changes` index, which may lag arbitrarily under load. The switch does not: an
+  // exact verify of the frozen source against the target, repairing what differs, must come back clean first.
+  // Thanks to the catch-up it normally finds nothing, and costs one checksum scan of each side.
+  const verified = await repairFromFrozen(
+    deps,
+    state,
+    forward(deps, state),
+    previous.frozenVerify ?? initialFrozenRepair(),
+    'cutover',
+    stopAt,
+  );
+  if (!verified.clean) {
+    return {
+      ...previous,
+      switched: false,
+      finalCatchUp: final,
+      finalItemsShipped: final.itemsShipped,
+      frozenVerify: verified.progress,
+    };
   }
   const r = await transition(deps, state, (c) => switchToTarget(c, state.migrationId, deps.wallNow()));
   return {
@@ -400,6 +593,7 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
     switchedAtMs: r.fence?.switchedAtMs ?? deps.wallNow(),
     finalItemsShipped: final.itemsShipped,
     finalCatchUp: final,
+    frozenVerify: verified.progress,
   };
 }
 
@@ -411,7 +605,9 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
 export async function removeSource(deps: MigrationDeps, state: MigrationState): Promise<RemoveResult> {
   const { sourceCell } = state.acquire!;
   const previousRemoved = state.remove?.itemsRemoved ?? 0;
-  await enter(deps, state, 'removeSource');
+  const entered = await enter(deps, state, 'removeSource');
+  // The cutover stage is closed now; a repair worker of its exact verify may still hold a lease.
+  await waitForWriterLeases(deps, entered);
   if (state.input.retainSource) {
     const switchedAtMs = state.cutover?.switchedAtMs ?? deps.wallNow();
     await transition(deps, state, (r) => {
@@ -443,7 +639,12 @@ export async function removeSource(deps: MigrationDeps, state: MigrationState): 
           limit: deps.tuning.queryPageItems,
         });
         if (page.items.length === 0) return true;
-        await source.batchDelete(page.items);
+        try {
+          await source.batchDelete(page.items, { canSend: () => deps.monoNow() < stopAt });
+        } catch (error) {
+          if (error instanceof SendingWindowClosedError) return false;
+          throw error;
+        }
         removed += page.items.length;
         if (page.lastKey === undefined) return true;
       }
@@ -478,9 +679,13 @@ function withMeasuredSize(
 
 /** Bump the version and release the fence: the partition is stable at the target, with its measured size. */
 export async function commit(deps: MigrationDeps, state: MigrationState) {
-  const current = await record(deps, state);
-  // Removal pages must be done writing before the fence is released (a next migration may target that cell).
-  if (current.fence?.owner === state.migrationId) await waitForWriterLeases(deps, current);
+  let current = await record(deps, state);
+  if (current.fence?.owner === state.migrationId) {
+    // Close the removal stage first, so no removal page can register a lease after the wait below; then
+    // removal pages must be done writing before the fence is released (a next migration may target that cell).
+    current = await enter(deps, state, 'commit');
+    await waitForWriterLeases(deps, current);
+  }
   const r = await transition(deps, state, (current) => {
     const nowMs = deps.wallNow();
     return withMeasuredSize(commitMigration(current, state.migrationId, nowMs), state, nowMs);
@@ -527,8 +732,27 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
 
   if (current.cell === fence.sourceCell) {
     const r = await enter(deps, state, 'rollback');
-    // Copy pages can no longer register; the fence is released only once earlier ones cannot write either,
-    // so no copy zombie can write into a later migration's replica.
+    if (r.routing.phase === 'shifting' || r.routing.phase === 'mirroring') {
+      // Reads may be going to the target (shifting), whose copy is about to be abandoned: send them back to
+      // the source while writes stay mirrored, and release only once no client can still hold the shifted
+      // routing. (From `mirroring` no read went to the target, unless an earlier attempt of this rollback
+      // unshifted them and its result was lost: the wait costs one lease, and is always safe.)
+      const unshiftedAtMs = await confirmedPhase(deps, state, 'mirroring', (c) =>
+        unshiftReads(c, state.migrationId, deps.wallNow()),
+      );
+      const remaining = unshiftedAtMs + cutoverWaitMs(deps.lease) - deps.wallNow();
+      if (remaining > 0) {
+        return {
+          done: false,
+          waitSeconds: Math.ceil(remaining / 1000),
+          failedStage,
+          reason,
+          unshiftedAtMs,
+        };
+      }
+    }
+    // Copy pages and repairs can no longer register; the fence is released only once earlier ones cannot
+    // write either, so no zombie can write into a later migration's replica.
     await waitForWriterLeases(deps, r);
     const stage = state.failedStage ?? r.fence?.failedStage ?? failedStage;
     await transition(deps, state, (c) => {
@@ -539,12 +763,7 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
         nowMs,
       );
     });
-    return {
-      done: true,
-      waitSeconds: phase === 'shifting' ? leaseWaitSeconds : 0,
-      failedStage: stage,
-      reason,
-    };
+    return { done: true, waitSeconds: 0, failedStage: stage, reason };
   }
 
   if (phase !== 'switched' && phase !== 'fenced') {
@@ -595,34 +814,25 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
   }
   // The target is frozen, so every difference is real and one repair pass should settle it; the next pass
   // must find nothing.
-  for (;;) {
-    if (progress.nextShard >= state.acquire!.shards) {
-      if (progress.differingInRound === 0) break;
-      if (progress.aheadInRound > 0 || progress.verifyRound >= deps.tuning.maxVerifyRounds) {
-        throw new VerifyMismatchError(
-          `the source still differs from the target after ${progress.verifyRound} repair rounds`,
-        );
-      }
-      progress = {
-        ...progress,
-        verifyRound: progress.verifyRound + 1,
-        nextShard: 0,
-        differingInRound: 0,
-        aheadInRound: 0,
-      };
-    }
-    if (deps.monoNow() >= stopAt) return notYet();
-    const shards = state.acquire!.shards;
-    const batchEnd = Math.min(shards, progress.nextShard + deps.tuning.shardConcurrency);
-    const batch = Array.from({ length: batchEnd - progress.nextShard }, (_, i) => progress.nextShard + i);
-    const report = await verifyAndRepair(deps, back, hlcLowerBound(Number.MAX_SAFE_INTEGER), batch);
-    progress = {
-      ...progress,
-      nextShard: batchEnd,
-      differingInRound: progress.differingInRound + report.differingRanges,
-      aheadInRound: progress.aheadInRound + report.aheadOfSource,
-    };
+  let repaired: { progress: FrozenRepair; clean: boolean };
+  try {
+    repaired = await repairFromFrozen(deps, state, back, progress, 'rollback', stopAt);
+  } catch (error) {
+    if (!(error instanceof VerifyMismatchError)) throw error;
+    // The source cannot be brought back in line, but the target, the frozen primary, holds every acknowledged
+    // write: finish the move instead of leaving the partition fenced (every write refused) for a person.
+    await transition(deps, state, (c) => {
+      const nowMs = deps.wallNow();
+      return withMeasuredSize(
+        rollForward(c, state.migrationId, `${reason}; rolled forward: ${error.message}`, nowMs),
+        state,
+        nowMs,
+      );
+    });
+    return { done: true, waitSeconds: 0, failedStage, reason: `${reason} (rolled forward)` };
   }
+  progress = { ...progress, ...repaired.progress };
+  if (!repaired.clean) return notYet();
   const watermark = hlcLowerBound(deps.wallNow());
   await transition(deps, state, (c) => {
     const nowMs = deps.wallNow();

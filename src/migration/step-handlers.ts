@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import { PrestageError } from '../domain/errors.ts';
 import { type MigrationState, migrationStateSchema } from '../domain/migration/migration-state.ts';
 import type { MigrationTaskName } from '../domain/migration/migration-tasks.ts';
+import { migrationLease } from '../domain/migration/routing-lease.ts';
 import { logger, metrics, tracer } from '../lambda/instrumented-handler.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 import * as steps from './migration-steps.ts';
@@ -31,6 +32,15 @@ export const STEP_USE_CASES: Record<
   Rollback: steps.rollback,
 };
 
+/**
+ * The dependencies a step runs with: the lease settings lengthened to the terms `acquire` found on (and raised
+ * in) the partition record, so that no client's shorter or longer configuration can undercut the waits.
+ */
+export function stepDeps(deps: MigrationDeps, state: MigrationState): MigrationDeps {
+  const terms = state.acquire?.leaseTerms;
+  return terms ? { ...deps, lease: migrationLease(deps.lease, terms) } : deps;
+}
+
 export type StepHandler = (event: unknown, context?: unknown) => Promise<unknown>;
 
 /**
@@ -53,6 +63,6 @@ export function createStepHandler(task: MigrationTaskName, deps: MigrationDeps):
         request.event = parsed.data;
       },
     })
-    .handler(async (event) => run(deps, event as MigrationState));
+    .handler(async (event) => run(stepDeps(deps, event as MigrationState), event as MigrationState));
   return (event, context) => handler(event, (context ?? {}) as never);
 }

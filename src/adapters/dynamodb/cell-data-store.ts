@@ -10,9 +10,15 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { StorageThrottledError } from '../../domain/data-plane/data-plane-errors.ts';
+import {
+  BatchAbandonedError,
+  SendingWindowClosedError,
+  StorageThrottledError,
+  WriteOutcomeUnknownError,
+} from '../../domain/data-plane/data-plane-errors.ts';
 import type { ValueEncoding } from '../../domain/data-plane/item-rules.ts';
 import type {
+  BatchWriteOptions,
   CellDataStore,
   CellDataStores,
   ChangePage,
@@ -268,6 +274,13 @@ export class DynamoCellDataStore implements CellDataStore {
       this.counters.conditionalWritesRefused += 1;
       const old = (error as { Item?: AttributeMap }).Item;
       const current = old ? fromAttributeMap(old) : await this.getItem(write.address);
+      // HLCs are unique per writer, so an item carrying ours holds this very write: the SDK retried a request
+      // whose response was lost after DynamoDB had applied it, and the retry was refused by its own result.
+      if (current !== undefined && current.hlc === write.hlc)
+        return { applied: true, version: current.version };
+      // After a retry, a refusal may hide an earlier attempt that was applied and then overwritten: reporting a
+      // conflict (or retrying with a new HLC) could turn an applied write into a refused or a doubled one.
+      if (sdkAttempts(error) > 1) throw new WriteOutcomeUnknownError();
       return diagnoseRefusal(write, current);
     }
   }
@@ -285,6 +298,29 @@ export class DynamoCellDataStore implements CellDataStore {
             ExpressionAttributeValues: { ':hlc': { S: item.hlc } },
           }),
           { abortSignal: options.signal },
+        ),
+      );
+      this.counters.itemsWritten += 1;
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      this.counters.conditionalWritesRefused += 1;
+      return false;
+    }
+  }
+
+  async replaceIfUnchanged(item: StoredItem, expectedHlc: string): Promise<boolean> {
+    const map = toAttributeMap(item);
+    this.counters.bytesWritten += attributeMapSize(map);
+    try {
+      await this.send(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: map,
+            ConditionExpression: 'hlc = :expected',
+            ExpressionAttributeValues: { ':expected': { S: expectedHlc } },
+          }),
         ),
       );
       this.counters.itemsWritten += 1;
@@ -317,45 +353,60 @@ export class DynamoCellDataStore implements CellDataStore {
     }
   }
 
-  async batchPut(items: readonly StoredItem[], options: { signal?: AbortSignal } = {}): Promise<void> {
+  async batchPut(items: readonly StoredItem[], options: BatchWriteOptions = {}): Promise<void> {
     const requests = items.map((item) => {
       const map = toAttributeMap(item);
       this.counters.bytesWritten += attributeMapSize(map);
       return { PutRequest: { Item: map } };
     });
-    await this.batchWrite(requests, options.signal);
+    await this.batchWrite(requests, options);
     this.counters.itemsWritten += items.length;
   }
 
-  async batchDelete(
-    addresses: readonly ItemAddress[],
-    options: { signal?: AbortSignal } = {},
-  ): Promise<void> {
+  async batchDelete(addresses: readonly ItemAddress[], options: BatchWriteOptions = {}): Promise<void> {
     await this.batchWrite(
       addresses.map((address) => ({ DeleteRequest: { Key: keyOf(address) } })),
-      options.signal,
+      options,
     );
   }
 
-  private async batchWrite(requests: WriteRequest[], signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Chunks of 25 in parallel, each retrying its unprocessed items. Settles only when every chunk has settled
+   * (a failed chunk stops the others from starting new attempts), so no request is left pending when the
+   * caller's step returns: a pending retry would freeze with the Lambda sandbox and send at its next
+   * invocation, long after the writer lease that allowed it. `canSend` is asked before every attempt, so
+   * retries of unprocessed items stop once the caller's sending window has closed.
+   */
+  private async batchWrite(requests: WriteRequest[], options: BatchWriteOptions): Promise<void> {
     const chunks: WriteRequest[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT)
       chunks.push(requests.slice(i, i + BATCH_WRITE_LIMIT));
-    await Promise.all(
+    let failed = false;
+    const settled = await Promise.allSettled(
       chunks.map(async (chunk) => {
         let pending = chunk;
         for (let attempt = 0; pending.length > 0; attempt++) {
+          if (failed) throw new BatchAbandonedError();
           if (attempt > UNPROCESSED_RETRIES) throw new StorageThrottledError();
           if (attempt > 0) await backoff(attempt);
-          const result = await this.send(() =>
-            this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }), {
-              abortSignal: signal,
-            }),
-          );
-          pending = result.UnprocessedItems?.[this.table] ?? [];
+          if (options.canSend && !options.canSend()) throw new SendingWindowClosedError();
+          try {
+            const result = await this.send(() =>
+              this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }), {
+                abortSignal: options.signal,
+              }),
+            );
+            pending = result.UnprocessedItems?.[this.table] ?? [];
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
         }
       }),
     );
+    const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const first = rejected.find((r) => !(r.reason instanceof BatchAbandonedError)) ?? rejected[0];
+    if (first) throw first.reason;
   }
 
   async queryShard(
@@ -425,6 +476,11 @@ export class DynamoCellDataStore implements CellDataStore {
     const last = result.LastEvaluatedKey;
     return { changes, ...(last ? { next: { key: last.sk.S!, hlc: last.hlc.S! } } : {}) };
   }
+}
+
+/** Attempts the SDK made for a request (1 when it did not retry), from the error's response metadata. */
+function sdkAttempts(error: unknown): number {
+  return (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
 }
 
 function diagnoseRefusal(write: UserWrite, current: StoredItem | undefined): UserWriteResult {

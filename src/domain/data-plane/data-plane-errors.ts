@@ -73,6 +73,23 @@ export class WriteOutcomeUnknownError extends DataPlaneError {
   }
 }
 
+/**
+ * An unconditional batch stopped sending because its writer's window closed before every item was written; the
+ * step reports progress up to the last full page and the next invocation carries on (HTTP 503 if ever seen).
+ */
+export class SendingWindowClosedError extends DataPlaneError {
+  constructor() {
+    super('SENDING_WINDOW_CLOSED', 'the writer lease ended before the batch was written; retry');
+  }
+}
+
+/** A chunk of a batch gave up because another chunk of the same batch failed (never surfaces alone). */
+export class BatchAbandonedError extends DataPlaneError {
+  constructor() {
+    super('BATCH_ABANDONED', 'another part of the batch failed');
+  }
+}
+
 /** DynamoDB throttled the request (HTTP 503). Step Functions retries it with backoff by this name. */
 export class StorageThrottledError extends DataPlaneError {
   constructor(

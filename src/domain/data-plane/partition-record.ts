@@ -1,15 +1,19 @@
 import type { FenceStage } from '../migration/migration-stage.ts';
+import type { LeaseTerms } from '../migration/routing-lease.ts';
 
 /**
  * Routing phase of a partition, which the interceptor reads (through its leased cache) to route each request:
  * - `stable`: reads and writes go to `cell`;
  * - `preparing`: a migration builds a replica at `peer`; clients still use `cell` only;
- * - `shifting`: writes go to `cell` and are mirrored to `peer`; reads go to `peer` for keys whose sticky canary
- *   point is below `readWeight`;
+ * - `mirroring`: writes go to `cell` and are mirrored to `peer` (acknowledged only once both hold them); reads
+ *   go to `cell`. Reads shift only after every client that could still hold `preparing` has lost its lease and
+ *   a full verify has reconciled `peer`, so a canary read never misses an acknowledged write;
+ * - `shifting`: writes as in `mirroring`; reads go to `peer` for keys whose sticky canary point is below
+ *   `readWeight`;
  * - `fenced`: writes are refused (503); reads read `cell` and `peer` and return the newer copy;
  * - `switched`: `cell` is the new primary for reads and writes; `peer` is the old source, kept until commit.
  */
-export type RoutingPhase = 'stable' | 'preparing' | 'shifting' | 'fenced' | 'switched';
+export type RoutingPhase = 'stable' | 'preparing' | 'mirroring' | 'shifting' | 'fenced' | 'switched';
 
 export interface PartitionRouting {
   readonly phase: RoutingPhase;
@@ -19,6 +23,11 @@ export interface PartitionRouting {
   readonly readWeight: number;
   /** When the fence committed (epoch ms); the cutover waits out routing leases from this instant. */
   readonly fencedAtMs?: number;
+  /**
+   * For `mirroring`: an instant (epoch ms) after the phase was certainly committed. Reads may shift (or, on a
+   * rollback, the target be dropped) once leases taken before it have run out.
+   */
+  readonly sinceMs?: number;
 }
 
 export type PartitionStatus = 'ACTIVE' | 'MIGRATING';
@@ -91,6 +100,12 @@ export interface PartitionRecord {
   readonly sizeBytes?: number;
   /** When `sizeBytes` was measured (epoch ms); the profiler measures again once it is older than its max age. */
   readonly sizeMeasuredAtMs?: number;
+  /**
+   * The routing-lease terms clients must honour for this partition (they use the shorter of these and their
+   * own) and migrations must assume (the longer). Set at creation; a migration only ever raises them. Absent
+   * on records written before terms existed: clients then use their own settings.
+   */
+  readonly leaseTerms?: LeaseTerms;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
 }
@@ -100,8 +115,10 @@ export function newPartitionRecord(
   cell: string,
   shards: number,
   nowMs: number,
+  leaseTerms?: LeaseTerms,
 ): PartitionRecord {
   return {
+    ...(leaseTerms ? { leaseTerms } : {}),
     partition,
     cell,
     shards,

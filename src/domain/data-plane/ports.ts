@@ -100,6 +100,14 @@ export interface TransferCounters {
   bytesProbed: number;
 }
 
+/** Options of the unconditional batched writes, whose every attempt must fall inside a writer lease. */
+export interface BatchWriteOptions {
+  /** Aborts requests in flight. */
+  readonly signal?: AbortSignal;
+  /** Asked before every attempt (retries of unprocessed items included); false stops sending. */
+  readonly canSend?: () => boolean;
+}
+
 /** One cell's data table. The only place that knows DynamoDB's item layout. */
 export interface CellDataStore {
   readonly cellId: string;
@@ -115,9 +123,15 @@ export interface CellDataStore {
   putIfNewer(item: StoredItem, options?: { signal?: AbortSignal }): Promise<boolean>;
   /** Remove an item only if it is still in the state with this HLC. */
   deleteIfUnchanged(address: ItemAddress, hlc: string): Promise<boolean>;
+  /**
+   * Replace an item only if it is still in the state with `expectedHlc`, even with an older state (a repair
+   * from the authoritative copy of an item whose newer state was never acknowledged). Returns whether it was
+   * written.
+   */
+  replaceIfUnchanged(item: StoredItem, expectedHlc: string): Promise<boolean>;
   /** Unconditional batched writes. Only for steps protected by a writer lease (see PartitionFence). */
-  batchPut(items: readonly StoredItem[], options?: { signal?: AbortSignal }): Promise<void>;
-  batchDelete(addresses: readonly ItemAddress[], options?: { signal?: AbortSignal }): Promise<void>;
+  batchPut(items: readonly StoredItem[], options?: BatchWriteOptions): Promise<void>;
+  batchDelete(addresses: readonly ItemAddress[], options?: BatchWriteOptions): Promise<void>;
   /** Items of one shard in key order, strongly consistent; optionally only some checksum ranges. */
   queryShard(
     partition: string,

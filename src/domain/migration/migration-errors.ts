@@ -45,6 +45,12 @@ export class CutoverNotReadyError extends PrestageError {
   }
 }
 
+/**
+ * A verify or repair had destructive writes left (removals, replacements of never-acknowledged states) when its
+ * writer lease ended; it stops sending and the state machine runs the step again, which registers a new lease.
+ */
+export class RepairWindowClosedError extends PrestageError {}
+
 /** The canary health check failed while reads were split: the workflow rolls back. */
 export class CanaryUnhealthyError extends PrestageError {}
 
@@ -60,7 +66,11 @@ export class MigrationRolledBackError extends PrestageError {}
 /** Error names the state machine retries with backoff (transient). */
 export const RETRYABLE_THROTTLE_ERRORS = ['StorageThrottledError'] as const;
 /** Error names that mean "not yet": retried on a fixed interval until the condition passes. */
-export const RETRYABLE_WAIT_ERRORS = ['WriterLeaseActiveError', 'CutoverNotReadyError'] as const;
+export const RETRYABLE_WAIT_ERRORS = [
+  'WriterLeaseActiveError',
+  'CutoverNotReadyError',
+  'RepairWindowClosedError',
+] as const;
 /** Errors of `acquire` that refuse the migration without rolling anything back. */
 export const REFUSAL_ERRORS = [
   'MigrationInProgressError',

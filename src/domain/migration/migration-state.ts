@@ -41,6 +41,10 @@ export const acquireResultSchema = z.strictObject({
   targetCell: z.string(),
   shards: z.number().int().positive(),
   acquiredAtMs: z.number(),
+  /** The lease terms this migration assumes: its own, lengthened to the record's (see LeaseTerms). */
+  leaseTerms: z
+    .strictObject({ leaseTtlMs: z.number().nonnegative(), maxRequestMs: z.number().nonnegative() })
+    .optional(),
 });
 
 export const replicaResultSchema = z.strictObject({
@@ -77,6 +81,10 @@ export const verifyResultSchema = z.strictObject({
   differingRanges: z.number().int().nonnegative(),
   repairedItems: z.number().int().nonnegative(),
   removedItems: z.number().int().nonnegative(),
+  /** States of the target newer than the source's (never acknowledged), replaced. */
+  replacedItems: z.number().int().nonnegative().optional(),
+  /** When writes were certainly mirrored by the routing record (the wait before reads shift counts from it). */
+  mirroringSinceMs: z.number().optional(),
 });
 
 export const shiftResultSchema = z.strictObject({
@@ -89,6 +97,22 @@ export const shiftResultSchema = z.strictObject({
   catchUp: catchUpResultSchema,
 });
 
+/**
+ * Progress of an exact verify-and-repair of a frozen primary's copy, in bounded pieces: the forward cutover's
+ * (source → target, before the switch) and a reverse cutover's (target → source, before routing goes back).
+ */
+export const frozenRepairSchema = z.strictObject({
+  /** Verify pass over all shards (1-based); a pass that finds no differing range ends the repair. */
+  verifyRound: z.number().int().positive(),
+  /** Next shard to verify and repair in this pass. */
+  nextShard: z.number().int().nonnegative(),
+  differingInRound: z.number().int().nonnegative(),
+  aheadInRound: z.number().int().nonnegative(),
+});
+
+/** Progress of a reverse cutover's repair of the source, bounded per Rollback invocation. */
+export const reverseRepairSchema = frozenRepairSchema.extend({ catchUp: catchUpResultSchema });
+
 export const cutoverResultSchema = z.strictObject({
   fencedAtMs: z.number(),
   waitSeconds: z.number().int().nonnegative(),
@@ -97,6 +121,8 @@ export const cutoverResultSchema = z.strictObject({
   finalItemsShipped: z.number().int().nonnegative(),
   /** Progress of the final catch-up round, which may span several CutoverSwitch invocations. */
   finalCatchUp: catchUpResultSchema.nullable().optional(),
+  /** Progress of the exact verify of the frozen source that the switch waits for. */
+  frozenVerify: frozenRepairSchema.nullable().optional(),
 });
 
 export const removeResultSchema = z.strictObject({
@@ -107,17 +133,6 @@ export const removeResultSchema = z.strictObject({
 
 export const commitResultSchema = z.strictObject({ version: z.number().int(), committedAtMs: z.number() });
 
-/** Progress of a reverse cutover's repair of the source, bounded per Rollback invocation. */
-export const reverseRepairSchema = z.strictObject({
-  catchUp: catchUpResultSchema,
-  /** Verify pass over all shards (1-based); a pass that finds no differing range ends the repair. */
-  verifyRound: z.number().int().positive(),
-  /** Next shard to verify and repair in this pass. */
-  nextShard: z.number().int().nonnegative(),
-  differingInRound: z.number().int().nonnegative(),
-  aheadInRound: z.number().int().nonnegative(),
-});
-
 export const rollbackResultSchema = z.strictObject({
   done: z.boolean(),
   waitSeconds: z.number().int().nonnegative(),
@@ -125,6 +140,8 @@ export const rollbackResultSchema = z.strictObject({
   reason: z.string(),
   /** A reverse cutover's fence was committed by this instant (the lease wait counts from it). */
   fencedAtMs: z.number().nullable().optional(),
+  /** Reads were certainly sent back to the source by this instant (the lease wait counts from it). */
+  unshiftedAtMs: z.number().nullable().optional(),
   reverse: reverseRepairSchema.nullable().optional(),
 });
 
@@ -163,3 +180,4 @@ export type CutoverResult = z.infer<typeof cutoverResultSchema>;
 export type RemoveResult = z.infer<typeof removeResultSchema>;
 export type RollbackResult = z.infer<typeof rollbackResultSchema>;
 export type ReverseRepair = z.infer<typeof reverseRepairSchema>;
+export type FrozenRepair = z.infer<typeof frozenRepairSchema>;

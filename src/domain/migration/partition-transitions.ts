@@ -12,6 +12,7 @@ import {
   StageClosedError,
 } from './migration-errors.ts';
 import { type FenceStage, stageIndex } from './migration-stage.ts';
+import type { LeaseTerms } from './routing-lease.ts';
 
 /**
  * Pure state transitions of a partition record during a migration. Each returns the next record, or
@@ -34,11 +35,25 @@ function withoutKey<T>(map: Readonly<Record<string, T>>, key: string): Record<st
   return rest;
 }
 
+/** Lease terms only ever grow: a client holding the record's earlier terms is still covered. */
+function raisedTerms(current: LeaseTerms | undefined, wanted: LeaseTerms): LeaseTerms {
+  if (!current) return wanted;
+  return {
+    leaseTtlMs: Math.max(current.leaseTtlMs, wanted.leaseTtlMs),
+    maxRequestMs: Math.max(current.maxRequestMs, wanted.maxRequestMs),
+  };
+}
+
+/**
+ * Take the fence. `leaseTerms` are the migration's own; the record keeps the longer of them and its current
+ * terms, and the migration then assumes the record's.
+ */
 export function acquireFence(
   record: PartitionRecord,
   migrationId: string,
   targetCell: string,
   nowMs: number,
+  leaseTerms?: LeaseTerms,
 ): PartitionRecord | undefined {
   if (record.fence?.owner === migrationId) return undefined;
   if (record.fence) throw new MigrationInProgressError(record.partition, record.fence.owner);
@@ -54,6 +69,7 @@ export function acquireFence(
   }
   return touch(record, nowMs, {
     status: 'MIGRATING',
+    ...(leaseTerms ? { leaseTerms: raisedTerms(record.leaseTerms, leaseTerms) } : {}),
     fence: {
       owner: migrationId,
       sourceCell: record.cell,
@@ -65,7 +81,11 @@ export function acquireFence(
   });
 }
 
-/** Record that the migration reached `stage`. Stages only move forward; `rollback` is last. */
+/**
+ * Record that the migration reached `stage`. Stages only move forward; `rollback` is last. Entering the current
+ * stage again is "no change" (a retry); entering a stage the migration has left is refused: the caller is a
+ * zombie of an earlier step (a timed-out invocation still running, or one thawed from a frozen sandbox).
+ */
 export function enterStage(
   record: PartitionRecord,
   migrationId: string,
@@ -73,7 +93,12 @@ export function enterStage(
   nowMs: number,
 ): PartitionRecord | undefined {
   const fence = ownedFence(record, migrationId);
-  if (stageIndex(stage) <= stageIndex(fence.stage)) return undefined;
+  if (stageIndex(stage) < stageIndex(fence.stage)) {
+    throw new StageClosedError(
+      `stage '${stage}' of migration '${migrationId}' is closed (now '${fence.stage}')`,
+    );
+  }
+  if (stageIndex(stage) === stageIndex(fence.stage)) return undefined;
   const failedStage = stage === 'rollback' ? fence.stage : undefined;
   return touch(record, nowMs, { fence: { ...fence, stage, ...(failedStage ? { failedStage } : {}) } });
 }
@@ -86,7 +111,7 @@ export function enterStage(
 export function registerWriterLease(
   record: PartitionRecord,
   migrationId: string,
-  stage: 'copy' | 'removeSource',
+  stage: FenceStage,
   leaseId: string,
   untilMs: number,
   nowMs: number,
@@ -140,7 +165,57 @@ export function setReplica(
   return touch(record, nowMs, { replicas: { ...record.replicas, [cell]: { ...info, updatedAtMs: nowMs } } });
 }
 
-/** Shift a share of reads to the target. Allowed before the fence only. */
+/**
+ * Start mirroring writes to the target (reads stay on the source). Re-entering keeps the original instant, so a
+ * retried step never shortens the wait that follows.
+ */
+export function startMirroring(
+  record: PartitionRecord,
+  migrationId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  const { routing } = record;
+  if (routing.phase !== 'preparing') return undefined;
+  return touch(record, nowMs, { routing: { phase: 'mirroring', peer: fence.targetCell, readWeight: 0 } });
+}
+
+/**
+ * Note when the current phase was certainly committed: an instant taken after the write that entered it was
+ * acknowledged (a client may read the old routing until then). Kept once set, so a retried step finds the
+ * instant instead of starting its wait again.
+ */
+export function confirmPhase(
+  record: PartitionRecord,
+  migrationId: string,
+  phase: PartitionRouting['phase'],
+  nowMs: number,
+): PartitionRecord | undefined {
+  ownedFence(record, migrationId);
+  if (record.routing.phase !== phase || record.routing.sinceMs !== undefined) return undefined;
+  return touch(record, nowMs, { routing: { ...record.routing, sinceMs: nowMs } });
+}
+
+/**
+ * Send every read back to the source while writes keep being mirrored (the first half of a rollback after
+ * reads shifted): the target may only be dropped once no client can still send it a read.
+ */
+export function unshiftReads(
+  record: PartitionRecord,
+  migrationId: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const fence = ownedFence(record, migrationId);
+  const { routing } = record;
+  if (routing.phase !== 'shifting') return undefined;
+  return touch(record, nowMs, { routing: { phase: 'mirroring', peer: fence.targetCell, readWeight: 0 } });
+}
+
+/**
+ * Shift a share of reads to the target. Only from `mirroring` (or `shifting`): a client still holding
+ * `preparing` writes to the source alone, so reads may not reach the target before the mirroring is known to
+ * every client and the target has been reconciled (the caller's job).
+ */
 export function setReadWeight(
   record: PartitionRecord,
   migrationId: string,
@@ -149,7 +224,7 @@ export function setReadWeight(
 ): PartitionRecord | undefined {
   const fence = ownedFence(record, migrationId);
   const { routing } = record;
-  if (routing.phase !== 'preparing' && routing.phase !== 'shifting') {
+  if (routing.phase !== 'mirroring' && routing.phase !== 'shifting') {
     throw new MigrationStateError(`cannot shift reads in phase '${routing.phase}'`);
   }
   if (routing.phase === 'shifting' && routing.readWeight === weight) return undefined;
@@ -167,7 +242,7 @@ export function fenceWrites(
   const fence = ownedFence(record, migrationId);
   const { routing } = record;
   if (routing.phase === 'fenced' || routing.phase === 'switched') return undefined;
-  if (routing.phase !== 'preparing' && routing.phase !== 'shifting') {
+  if (routing.phase !== 'preparing' && routing.phase !== 'mirroring' && routing.phase !== 'shifting') {
     throw new MigrationStateError(`cannot fence in phase '${routing.phase}'`);
   }
   return touch(record, nowMs, {
@@ -289,6 +364,44 @@ export function finishRollback(
       fromCell: fence.sourceCell,
       toCell: fence.targetCell,
       stage: failedStage,
+      reason: reason.slice(0, 500),
+      atMs: nowMs,
+    },
+  });
+}
+
+/**
+ * End a reverse cutover that cannot restore the source by finishing the move instead: the target, fenced as the
+ * primary, holds every acknowledged write, so it becomes the stable primary and the source's copy is marked
+ * stale. Recorded as COMMITTED, with the reason. This keeps a failed repair from leaving the partition fenced.
+ */
+export function rollForward(
+  record: PartitionRecord,
+  migrationId: string,
+  reason: string,
+  nowMs: number,
+): PartitionRecord | undefined {
+  if (!record.fence && record.lastMigration?.id === migrationId) return undefined;
+  const fence = ownedFence(record, migrationId);
+  if (record.cell !== fence.targetCell) {
+    throw new MigrationStateError(
+      `cannot roll forward with cell '${record.cell}' (target '${fence.targetCell}')`,
+    );
+  }
+  return touch(record, nowMs, {
+    status: 'ACTIVE',
+    fence: undefined,
+    routing: { phase: 'stable', readWeight: 0 },
+    replicas: {
+      ...withoutKey(record.replicas, fence.targetCell),
+      [fence.sourceCell]: { state: 'stale', updatedAtMs: nowMs },
+    },
+    lastMigration: {
+      id: migrationId,
+      outcome: 'COMMITTED',
+      fromCell: fence.sourceCell,
+      toCell: fence.targetCell,
+      stage: 'rollback',
       reason: reason.slice(0, 500),
       atMs: nowMs,
     },

@@ -6,7 +6,10 @@ export type ReadRoute =
   | { readonly kind: 'one'; readonly cell: string }
   | { readonly kind: 'newest'; readonly cells: readonly [string, string]; readonly repair: boolean };
 
-/** Where a write goes. `mirrored` writes the primary, then copies the result to the mirror (forward-only). */
+/**
+ * Where a write goes. `mirrored` writes the primary, then copies the result to the mirror (forward-only); the
+ * write is acknowledged only once the mirror holds it (or a newer state).
+ */
 export type WriteRoute =
   | { readonly kind: 'primary'; readonly cell: string }
   | { readonly kind: 'mirrored'; readonly primary: string; readonly mirror: string }
@@ -22,6 +25,7 @@ export function routeRead(record: PartitionRecord, key: string, sampleRepair: bo
   switch (routing.phase) {
     case 'stable':
     case 'preparing':
+    case 'mirroring':
     case 'switched':
       return { kind: 'one', cell: record.cell };
     case 'shifting': {
@@ -43,6 +47,7 @@ export function routeWrite(record: PartitionRecord): WriteRoute {
     case 'preparing':
     case 'switched':
       return { kind: 'primary', cell: record.cell };
+    case 'mirroring':
     case 'shifting':
       return { kind: 'mirrored', primary: record.cell, mirror: routing.peer! };
     case 'fenced':

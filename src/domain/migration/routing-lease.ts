@@ -11,8 +11,10 @@
  *    lease instead, and DynamoDB applies a request within `maxRequestMs` of its arrival or never.
  * 3. Monotonic clocks run at a rate within `clockDriftRate` of real time; wall clocks of any two hosts
  *    differ by at most `maxClockSkewMs`.
- * 4. An item written to a data table appears in its `changes` index within `indexLagMs` (0 on dynalite;
- *    DynamoDB's GSIs are eventually consistent, usually well under a second).
+ * 4. An item written to a data table usually appears in its `changes` index within `indexLagMs` (0 on
+ *    dynalite; DynamoDB's GSIs are eventually consistent, usually well under a second). This one is a
+ *    performance assumption only: catch-up uses it to size its overlap, and nothing that decides correctness
+ *    trusts it (the cutover switches only after an exact verify of the frozen source).
  */
 export interface RoutingLeaseConfig {
   readonly leaseTtlMs: number;
@@ -30,22 +32,70 @@ export const DEFAULT_ROUTING_LEASE: RoutingLeaseConfig = {
   indexLagMs: 2_000,
 };
 
-/** May an interceptor still route with an entry it began fetching at `fetchStartedMono`? */
-export function isLeaseValid(fetchStartedMono: number, nowMono: number, config: RoutingLeaseConfig): boolean {
-  return nowMono - fetchStartedMono < config.leaseTtlMs;
+/**
+ * The lease terms a partition's record carries: every client routing with the record honours the shorter of
+ * these and its own settings, and every migration of the partition waits with the longer. So the cutover's
+ * argument holds however a client was configured (another version, another environment variable, an embedded
+ * client with its own idea), and the terms can only be raised: a migration's `acquire` writes the longer of the
+ * record's and its own.
+ */
+export interface LeaseTerms {
+  readonly leaseTtlMs: number;
+  readonly maxRequestMs: number;
+}
+
+export function leaseTermsOf(config: RoutingLeaseConfig): LeaseTerms {
+  return { leaseTtlMs: config.leaseTtlMs, maxRequestMs: config.maxRequestMs };
+}
+
+/** What a client may use: its own settings, shortened to the record's terms. */
+export function clientLease(config: RoutingLeaseConfig, terms: LeaseTerms | undefined): RoutingLeaseConfig {
+  if (!terms) return config;
+  return {
+    ...config,
+    leaseTtlMs: Math.min(config.leaseTtlMs, terms.leaseTtlMs),
+    maxRequestMs: Math.min(config.maxRequestMs, terms.maxRequestMs),
+  };
+}
+
+/** What a migration must assume: its own settings, lengthened to the record's terms. */
+export function migrationLease(
+  config: RoutingLeaseConfig,
+  terms: LeaseTerms | undefined,
+): RoutingLeaseConfig {
+  if (!terms) return config;
+  return {
+    ...config,
+    leaseTtlMs: Math.max(config.leaseTtlMs, terms.leaseTtlMs),
+    maxRequestMs: Math.max(config.maxRequestMs, terms.maxRequestMs),
+  };
 }
 
 /**
- * How long the cutover waits after its fence committed before the final catch-up. Every write an interceptor
- * acknowledges was sent while its lease was valid (before fence + TTL·(1+ρ)), and answered within
- * maxRequest·(1+ρ), so it landed by then; the index shows it `indexLagMs` later. The wait is checked against
- * wall clocks on another host, hence the skew.
+ * Time elapsed since an instant taken on both clocks: the larger of the two. A monotonic clock stops while a
+ * host is suspended (a laptop lid, a paused VM), the wall clock does not; a wall clock can be stepped back by
+ * NTP, the monotonic clock cannot. Taking the larger never overstates how fresh a lease is.
+ */
+export function elapsedMs(startMono: number, startWall: number, nowMono: number, nowWall: number): number {
+  return Math.max(nowMono - startMono, nowWall - startWall);
+}
+
+/** May a client still route with an entry whose fetch began `elapsed` ms ago (see elapsedMs)? */
+export function isLeaseValid(elapsed: number, config: RoutingLeaseConfig): boolean {
+  return elapsed < config.leaseTtlMs;
+}
+
+/**
+ * How long the cutover waits after its fence committed before the final catch-up and the exact verify of the
+ * frozen source. Every write an interceptor acknowledges was sent while its lease was valid (before fence +
+ * TTL·(1+ρ)), and answered within maxRequest·(1+ρ), so it landed by then. The wait is checked against wall
+ * clocks on another host, hence the skew. No index lag: the switch does not trust the `changes` index (the
+ * final verify compares the frozen source with the target item by item), so a lagging GSI costs time, never
+ * data. The same wait separates `mirroring` from the first shifted read.
  */
 export function cutoverWaitMs(config: RoutingLeaseConfig): number {
   const drift = 1 + config.clockDriftRate;
-  return Math.ceil(
-    config.leaseTtlMs * drift + config.maxRequestMs * drift + config.indexLagMs + config.maxClockSkewMs,
-  );
+  return Math.ceil(config.leaseTtlMs * drift + config.maxRequestMs * drift + config.maxClockSkewMs);
 }
 
 /**

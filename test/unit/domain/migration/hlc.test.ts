@@ -8,6 +8,7 @@ import {
   hlcLowerBound,
   hlcWallMs,
 } from '../../../../src/domain/migration/hlc.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const hlcArb = fc.record({
   wallMs: fc.integer({ min: 0, max: 10 ** 14 }),
@@ -17,7 +18,7 @@ const hlcArb = fc.record({
 
 describe('hybrid logical clock', () => {
   it('encodes so that string order is (wall, logical, node) order, and decodes back', () => {
-    fc.assert(
+    assertProperty(
       fc.property(hlcArb, hlcArb, (a, b) => {
         const tuple =
           a.wallMs - b.wallMs || a.logical - b.logical || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
@@ -28,7 +29,7 @@ describe('hybrid logical clock', () => {
   });
 
   it('lower bounds sit at or below every HLC of that millisecond and above earlier ones', () => {
-    fc.assert(
+    assertProperty(
       fc.property(hlcArb, (a) => {
         expect(encodeHlc(a) >= hlcLowerBound(a.wallMs)).toBe(true);
         expect(encodeHlc(a) < hlcLowerBound(a.wallMs + 1)).toBe(true);
@@ -38,7 +39,7 @@ describe('hybrid logical clock', () => {
   });
 
   it('ticks strictly upwards even when the physical clock stalls or goes back', () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 200 }), (steps) => {
         let now = 1_000_000;
         const clock = new HybridLogicalClock('n1', () => now);
@@ -54,7 +55,7 @@ describe('hybrid logical clock', () => {
   });
 
   it('after observing a remote HLC, the next tick is above it (a slow clock still wins the next write)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(hlcArb, fc.integer({ min: 0, max: 10 ** 14 }), (remote, localNow) => {
         const clock = new HybridLogicalClock('local', () => localNow);
         const seen = encodeHlc(remote);

@@ -13,6 +13,7 @@ import {
 import {
   acquireFence,
   commitMigration,
+  confirmPhase,
   enterStage,
   fenceForReverse,
   fenceWrites,
@@ -20,7 +21,9 @@ import {
   registerWriterLease,
   releaseWriterLease,
   setReadWeight,
+  startMirroring,
   switchToTarget,
+  unshiftReads,
   writerLeasesEndMs,
 } from '../../../../src/domain/migration/partition-transitions.ts';
 
@@ -55,14 +58,43 @@ describe('partition transitions', () => {
     expect(writerLeasesEndMs(r)).toBe(5_000);
     expect(releaseWriterLease(r, 'm1', 'page-2', 2)).toBeUndefined();
     r = apply(r, enterStage(r, 'm1', 'catchUp', 2));
-    expect(enterStage(r, 'm1', 'copy', 3)).toBeUndefined();
+    expect(enterStage(r, 'm1', 'catchUp', 3)).toBeUndefined();
+    // A zombie of the copy step may not pass for a retry of the current stage.
+    expect(() => enterStage(r, 'm1', 'copy', 3)).toThrow(StageClosedError);
     expect(r.fence?.stage).toBe('catchUp');
     expect(() => registerWriterLease(r, 'm1', 'copy', 'zombie', 9_000, 3)).toThrow(StageClosedError);
     expect(() => enterStage(r, 'other', 'verify', 3)).toThrow(FenceLostError);
   });
 
+  it('shift reads only once writes are mirrored, and send them back while still mirroring', () => {
+    let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    // A client holding `preparing` writes to the source only: reads may not reach the target yet.
+    expect(() => setReadWeight(r, 'm1', 0.5, 1)).toThrow(MigrationStateError);
+    r = apply(r, startMirroring(r, 'm1', 1));
+    expect(r.routing).toEqual({ phase: 'mirroring', peer: 'cell-b', readWeight: 0 });
+    expect(startMirroring(r, 'm1', 5)).toBeUndefined();
+    r = apply(r, confirmPhase(r, 'm1', 'mirroring', 3));
+    expect(confirmPhase(r, 'm1', 'mirroring', 4)).toBeUndefined();
+    expect(r.routing.sinceMs).toBe(3);
+    r = apply(r, setReadWeight(r, 'm1', 0.5, 6));
+    expect(r.routing).toMatchObject({ phase: 'shifting', readWeight: 0.5 });
+    r = apply(r, unshiftReads(r, 'm1', 7));
+    expect(r.routing).toEqual({ phase: 'mirroring', peer: 'cell-b', readWeight: 0 });
+    expect(unshiftReads(r, 'm1', 8)).toBeUndefined();
+  });
+
+  it('raise the lease terms on the record at acquire, never lower them', () => {
+    const withTerms = { ...base, leaseTerms: { leaseTtlMs: 2_000, maxRequestMs: 1_000 } };
+    const raised = apply(
+      withTerms,
+      acquireFence(withTerms, 'm1', 'cell-b', 0, { leaseTtlMs: 5_000, maxRequestMs: 500 }),
+    );
+    expect(raised.leaseTerms).toEqual({ leaseTtlMs: 5_000, maxRequestMs: 1_000 });
+  });
+
   it('keep the first fence instant when the fence step runs twice', () => {
     let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    r = apply(r, startMirroring(r, 'm1', 1));
     r = apply(r, setReadWeight(r, 'm1', 0.5, 1));
     r = apply(r, fenceWrites(r, 'm1', 10_000));
     expect(fenceWrites(r, 'm1', 99_000)).toBeUndefined();
@@ -91,6 +123,7 @@ describe('partition transitions', () => {
 
   it('roll back to the source from before the switch, and only through a reverse cutover after it', () => {
     let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    r = apply(r, startMirroring(r, 'm1', 1));
     r = apply(r, setReadWeight(r, 'm1', 0.25, 1));
     const rolled = apply(
       r,

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rangeBucketOf } from '../../../../src/domain/data-plane/key-hash.ts';
 import { differingRanges, ShardChecksums } from '../../../../src/domain/migration/range-checksum.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const itemArb = fc.record({
   key: fc.string({ minLength: 1, maxLength: 12 }),
@@ -17,7 +18,7 @@ function checksums(items: { key: string; hlc: string; deleted: boolean }[]) {
 
 describe('range checksums', () => {
   it('do not depend on the order items are read in', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.uniqueArray(itemArb, { selector: (i) => i.key, maxLength: 60 }),
         fc.integer(),
@@ -32,7 +33,7 @@ describe('range checksums', () => {
   });
 
   it('flag exactly the range of a missing, stale or resurrected item', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.uniqueArray(itemArb, { selector: (i) => i.key, minLength: 1, maxLength: 60 }),
         fc.nat(),

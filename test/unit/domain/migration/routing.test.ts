@@ -13,12 +13,16 @@ import {
 import { routeRead, routeWrite } from '../../../../src/domain/migration/request-routing.ts';
 import {
   changeWindowMs,
+  clientLease,
   cutoverWaitMs,
   DEFAULT_ROUTING_LEASE,
+  elapsedMs,
   fencedRetryAfterSeconds,
   isLeaseValid,
+  migrationLease,
   writerLeaseEndMs,
 } from '../../../../src/domain/migration/routing-lease.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const record = (routing: PartitionRecord['routing']): PartitionRecord => ({
   ...newPartitionRecord('p', 'src', 8, 0),
@@ -27,7 +31,7 @@ const record = (routing: PartitionRecord['routing']): PartitionRecord => ({
 
 describe('request routing', () => {
   it('sends a key to the target once its canary point is below the weight, and keeps it there as the weight grows', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.string({ minLength: 1 }),
         fc.double({ min: 0, max: 1, noNaN: true }),
@@ -91,16 +95,10 @@ describe('request routing', () => {
 
 describe('routing lease arithmetic', () => {
   const config = DEFAULT_ROUTING_LEASE;
-  it('waits out the lease, the longest request, index lag and skew, with drift on the timed parts', () => {
+  it('waits out the lease, the longest request and skew (not index lag), with drift on the timed parts', () => {
     const wait = cutoverWaitMs(config);
-    expect(wait).toBeGreaterThanOrEqual(
-      config.leaseTtlMs + config.maxRequestMs + config.indexLagMs + config.maxClockSkewMs,
-    );
-    expect(wait).toBe(
-      Math.ceil(
-        (config.leaseTtlMs + config.maxRequestMs) * 1.001 + config.indexLagMs + config.maxClockSkewMs,
-      ),
-    );
+    expect(wait).toBeGreaterThanOrEqual(config.leaseTtlMs + config.maxRequestMs + config.maxClockSkewMs);
+    expect(wait).toBe(Math.ceil((config.leaseTtlMs + config.maxRequestMs) * 1.001 + config.maxClockSkewMs));
     expect(changeWindowMs(config)).toBe(
       Math.ceil(
         config.maxClockSkewMs + config.indexLagMs + config.maxRequestMs * (1 + config.clockDriftRate),
@@ -109,8 +107,26 @@ describe('routing lease arithmetic', () => {
     expect(writerLeaseEndMs(1_000, 500, config)).toBeGreaterThan(1_000 + 500 + config.maxRequestMs);
   });
   it('treats a lease as valid strictly before its TTL', () => {
-    expect(isLeaseValid(0, config.leaseTtlMs - 1, config)).toBe(true);
-    expect(isLeaseValid(0, config.leaseTtlMs, config)).toBe(false);
+    expect(isLeaseValid(config.leaseTtlMs - 1, config)).toBe(true);
+    expect(isLeaseValid(config.leaseTtlMs, config)).toBe(false);
+  });
+  it('times a lease by the larger of the monotonic and the wall-clock reading (a suspended host)', () => {
+    // Suspended for a minute: the monotonic clock moved 10 ms, the wall clock 60 s.
+    expect(elapsedMs(1_000, 5_000, 1_010, 65_000)).toBe(60_000);
+    // The wall clock stepped back by NTP: the monotonic reading still counts.
+    expect(elapsedMs(1_000, 5_000, 1_500, 4_000)).toBe(500);
+  });
+  it('lets a record shorten a client lease and lengthen a migration lease, never the reverse', () => {
+    const long = { ...config, leaseTtlMs: 60_000, maxRequestMs: 30_000 };
+    const terms = { leaseTtlMs: 2_000, maxRequestMs: 1_000 };
+    expect(clientLease(long, terms)).toMatchObject(terms);
+    expect(clientLease({ ...config, leaseTtlMs: 500, maxRequestMs: 200 }, terms)).toMatchObject({
+      leaseTtlMs: 500,
+      maxRequestMs: 200,
+    });
+    expect(migrationLease({ ...config, leaseTtlMs: 500, maxRequestMs: 200 }, terms)).toMatchObject(terms);
+    expect(migrationLease(long, terms)).toMatchObject({ leaseTtlMs: 60_000, maxRequestMs: 30_000 });
+    expect(clientLease(long, undefined)).toBe(long);
   });
   it('asks fenced writers to retry after the remaining wait, at least a second', () => {
     expect(fencedRetryAfterSeconds(0, 0, config)).toBe(Math.ceil(cutoverWaitMs(config) / 1000));
