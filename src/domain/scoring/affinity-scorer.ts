@@ -13,6 +13,13 @@ import type { AffinityScore } from './affinity-score.ts';
  *   overflow the cell by itself is hot; on an over-committed cell the room is below the fair share, so
  *   every partition above its fair share is hot. Many lukewarm partitions that together exceed the cell
  *   therefore all score high, although none is individually large.
+ *   room = demand − excess, with excess = the cell's expected demand − usable, one number per cell and
+ *   step; a cell within `FULL_CELL_TOLERANCE` of full counts as exactly full (excess 0), so rounding
+ *   cannot put the partitions of one cell on different sides of their own demand. A partition bigger
+ *   than fair share + excess keeps room = demand − excess above the fair share: it is hot (above the
+ *   median), but P(D > demand − excess) depends on excess / its own spread, so on an over-committed cell
+ *   two such partitions are not ranked by demand (with the same relative spread the bigger, wider one
+ *   scores lower). Affinity is monotone in demand / threshold, not in demand alone.
  * - fleet threshold: the `fleetPercentile` of the partitions' predicted peak demand, and at least
  *   `fleetMedianMultiple` × their median (in a fleet of equals nobody is hot for being "in the top 1%");
  * - `hotOpsPerSec`, an optional fixed threshold.
@@ -110,6 +117,14 @@ export const DEFAULT_SCORING_OPTIONS: ScoringOptions = {
 };
 
 const Z90 = 1.2815515655446004;
+
+/**
+ * A cell whose expected demand is within this fraction of its usable capacity is taken as exactly full.
+ * The excess is a difference of sums of (partitions × regions) terms, each rounded to 2^-53; below
+ * ~1e-10 of the cell it is rounding, whose sign would otherwise decide whether a near-point forecast
+ * is hot (0.9 per step) or not (0.1 or 0).
+ */
+export const FULL_CELL_TOLERANCE = 1e-9;
 
 /** A ForecastModel's output as scorer input; a level the forecast lacks is left to the mean-based fallback. */
 export function toRegionForecast(forecast: Forecast, quantileLevels: readonly number[]): RegionForecast {
@@ -247,7 +262,11 @@ export function scorePartitions(input: ScoringInput): AffinityScore[] {
         const cell = cells[c];
         const usable = cell.capacityOpsPerSec * options.headroom - (cell.otherLoadOpsPerSec ?? 0);
         const fair = usable / cellCount[c];
-        const room = usable - (cellDemand[c * steps + s] - total);
+        // room = usable − the others' demand = total − excess; the excess is shared by the cell's partitions.
+        const expected = cellDemand[c * steps + s];
+        let excess = expected - usable;
+        if (Math.abs(excess) <= FULL_CELL_TOLERANCE * Math.max(Math.abs(usable), expected)) excess = 0;
+        const room = total - excess;
         threshold = Math.min(threshold, Math.max(fair, room));
       }
       const ps = grid.exceedance(q, s, steps, threshold);

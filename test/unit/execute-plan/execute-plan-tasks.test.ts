@@ -6,13 +6,14 @@ import {
   EXECUTE_PLAN_TASK_NAMES,
   executePlanInputSchema,
 } from '../../../src/execute-plan/execute-plan-tasks.ts';
+import { assertProperty } from '../../support/property.ts';
 
 const NAME_CHARS = 'abcXYZ019_-';
 const planIds = fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 64 });
 
 describe('child execution names', () => {
   it('are valid Step Functions names: at most 80 characters of [A-Za-z0-9_-]', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         planIds,
         fc.string({ minLength: 1, maxLength: 300, unit: 'binary' }),
@@ -27,7 +28,7 @@ describe('child execution names', () => {
   });
 
   it('differ for different partitions of one plan (so two moves never collide)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         planIds,
         fc.string({ minLength: 1, maxLength: 120 }),
@@ -81,7 +82,7 @@ describe('ExecutePlan input', () => {
   });
 
   it('names continuations deterministically, as valid execution names', () => {
-    fc.assert(
+    assertProperty(
       fc.property(planIds, fc.integer({ min: 1, max: 999_999_999 }), (planId, n) => {
         const name = continuationExecutionName(planId, n);
         expect(name.length).toBeLessThanOrEqual(80);

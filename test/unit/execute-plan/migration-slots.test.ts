@@ -15,6 +15,7 @@ import {
 } from '../../../src/execute-plan/migration-slots.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { localDynamo } from '../../support/local-tables.ts';
+import { assertProperty } from '../../support/property.ts';
 
 describe('MigrationSlots on dynalite', () => {
   let dynamo: LocalDynamo;
@@ -120,7 +121,7 @@ describe('MigrationSlots on dynalite', () => {
   });
 
   it('never grants more than the limit to concurrent reservations (compare-and-set on one item)', async () => {
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 2, max: 12 }),

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../../src/domain/errors.ts';
 import { traceIndex } from '../../../src/domain/simulation/demand-trace.ts';
 import { parseTraceCsv, readTraceCsv } from '../../../src/io/trace-csv.ts';
+import { assertProperty } from '../../support/property.ts';
 
 const options = { regions: ['us', 'eu'], partitions: ['a', 'b'] };
 const header = 'timestamp,partition,region,reads,writes';
@@ -107,7 +108,7 @@ describe('parseTraceCsv', () => {
   it('round-trips any demand grid written as rows (property)', () => {
     // Some rows are left out (they mean zero); partition a in region us stays so every bucket has a row.
     const skipped = (c: number, t: number, p: number, r: number) => c % 3 === 0 && p + r > 0 && t >= 0;
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.integer({ min: 2, max: 6 }),
         fc.array(fc.nat({ max: 5000 }), { minLength: 48, maxLength: 48 }),

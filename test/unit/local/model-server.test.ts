@@ -11,6 +11,7 @@ import {
   type RunningModelServer,
   startModelServer,
 } from '../../../src/local/model-server.ts';
+import { assertProperty } from '../../support/property.ts';
 
 const HALF_HOUR = 1_800_000;
 let server: RunningModelServer | undefined;
@@ -281,7 +282,7 @@ describe('local model server (DeepAR contract, embedded model)', () => {
       { weight: 9, arbitrary: fc.double({ min: 0, max: 1e6, noNaN: true }) },
       { weight: 1, arbitrary: fc.constant('NaN' as const) },
     );
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.array(value, { minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 4 }),
         fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 5 }),

@@ -10,6 +10,7 @@ import {
   type PlannerInputOptions,
   resampleSeries,
 } from '../../../src/planner-service/planner-input.ts';
+import { assertProperty } from '../../support/property.ts';
 import { flatScore } from './planner-fixtures.ts';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
@@ -65,7 +66,7 @@ describe('resampleSeries', () => {
   });
 
   it('always returns the horizon and only values of the series', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.nat(1000), { minLength: 1, maxLength: 30 }),
         fc.integer({ min: -5, max: 40 }),

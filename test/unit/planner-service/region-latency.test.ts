@@ -7,6 +7,7 @@ import {
   SAME_REGION_LATENCY_MS,
   UNKNOWN_REGION_LATENCY_MS,
 } from '../../../src/planner-service/region-latency.ts';
+import { assertProperty } from '../../support/property.ts';
 
 describe('region latency estimates', () => {
   it('lands near typical round trips between AWS regions, and under them on Europe–Asia routes', () => {
@@ -40,7 +41,7 @@ describe('region latency estimates', () => {
 
   it('is symmetric, positive, and grows with distance from one region', () => {
     const regions = Object.keys(REGION_COORDINATES);
-    fc.assert(
+    assertProperty(
       fc.property(fc.constantFrom(...regions), fc.constantFrom(...regions), (a, b) => {
         expect(estimateLatencyMs(a, b)).toBe(estimateLatencyMs(b, a));
         expect(estimateLatencyMs(a, b)).toBeGreaterThanOrEqual(SAME_REGION_LATENCY_MS);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccessCount } from '../../../src/domain/data-plane/ports.ts';
 import { buildDemandHistory } from '../../../src/profiler/demand-series.ts';
+import { assertProperty } from '../../support/property.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 2, 5, 0, 0);
@@ -51,7 +52,7 @@ describe('buildDemandHistory', () => {
   });
 
   it('keeps every request inside the window (property)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(
           fc.record({

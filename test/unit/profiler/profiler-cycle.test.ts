@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../../src/domain/errors.ts';
 import { cycleIdFor, parseCycleId, profilerShardOf } from '../../../src/profiler/profiler-cycle.ts';
+import { assertProperty } from '../../support/property.ts';
 
 describe('profiler cycles and shards', () => {
   it('derives the cycle id from the schedule time, so a redelivered event is the same cycle', () => {
@@ -11,7 +12,7 @@ describe('profiler cycles and shards', () => {
     expect(cycleIdFor(Date.parse('2024-03-05T10:30:00Z'), interval)).toBe('20240305T103000Z');
     expect(parseCycleId('20240305T101500Z')).toBe(Date.parse('2024-03-05T10:15:00Z'));
     expect(() => parseCycleId('2024-03-05')).toThrow(InputValidationError);
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.integer({ min: 0, max: 4_000_000_000_000 }),
         fc.constantFrom(60_000, 300_000, 900_000),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newPartitionRecord, type PartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import { partitionsDueForSizing } from '../../../src/profiler/size-refresh.ts';
+import { assertProperty } from '../../support/property.ts';
 
 const NOW = 10_000_000;
 const MAX_AGE = 1_000;
@@ -34,7 +35,7 @@ const isDue = (r: PartitionRecord) =>
 
 describe('partitionsDueForSizing', () => {
   it('selects at most the bound, only due partitions, and the stalest of them', () => {
-    fc.assert(
+    assertProperty(
       fc.property(recordsArb, fc.integer({ min: 0, max: 50 }), (records, limit) => {
         const { due, selected } = partitionsDueForSizing(records, NOW, MAX_AGE, limit);
         const eligible = records.filter(isDue);

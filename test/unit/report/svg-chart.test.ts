@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeXml, lineChart, niceTicks } from '../../../src/report/svg-chart.ts';
+import { assertProperty } from '../../support/property.ts';
 
 describe('niceTicks', () => {
   it('covers the range with evenly spaced round ticks (property)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.integer({ min: -1e8, max: 1e8 }),
         fc.double({ min: 1e-3, max: 1e6, noNaN: true }),

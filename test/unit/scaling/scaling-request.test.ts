@@ -10,6 +10,7 @@ import {
   normalizeScalingRequest,
   type ScalingRequestContext,
 } from '../../../src/scaling/scaling-request.ts';
+import { assertProperty } from '../../support/property.ts';
 
 const cell = (
   id: string,
@@ -206,7 +207,7 @@ describe('normalizeScalingRequest', () => {
   });
 
   it('derives cell ids from the execution: the same execution gets the same ids, another gets others', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.string({ minLength: 1, maxLength: 80 }),
         fc.string({ minLength: 1, maxLength: 80 }),
@@ -219,7 +220,7 @@ describe('normalizeScalingRequest', () => {
   });
 
   it('builds valid DynamoDB backup names from any table and execution name', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.stringMatching(/^[A-Za-z0-9_.-]{3,255}$/),
         fc.string({ minLength: 1, maxLength: 80 }),

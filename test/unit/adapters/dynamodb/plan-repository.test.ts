@@ -20,6 +20,7 @@ import {
 } from '../../../../src/domain/planning/plan-record.ts';
 import type { LocalDynamo } from '../../../../src/local/dynalite-server.ts';
 import { localDynamo } from '../../../support/local-tables.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 function move(priority: number, partition = `p${priority}`): PlannedMove {
   return {
@@ -49,7 +50,7 @@ function plan(moves: PlannedMove[]): MovementPlan {
 
 describe('plan records (pure)', () => {
   it('sorts moves by priority through the 6-digit sort key', () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.integer({ min: 0, max: 999_999 }), fc.integer({ min: 0, max: 999_999 }), (a, b) => {
         const ka = moveSortKey({ priority: a, partition: 'x' });
         const kb = moveSortKey({ priority: b, partition: 'x' });
@@ -234,7 +235,7 @@ describe('DynamoPlanRepository on dynalite', () => {
       for (const sk of ['header', moveSortKey(key)])
         await documents.send(new DeleteCommand({ TableName: 'plans', Key: { pk: 'plan#plan-prop', sk } }));
     };
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(fc.array(fc.constantFrom(...MOVE_STATUSES), { maxLength: 6 }), async (attempts) => {
         await reset();
         await repository.create(plan([move(1)]), { planId: 'plan-prop', trigger: 'manual', approval: false });

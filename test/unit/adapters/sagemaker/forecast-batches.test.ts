@@ -4,6 +4,7 @@ import { chronosCodec } from '../../../../src/adapters/forecast-contracts/chrono
 import { deepArCodec } from '../../../../src/adapters/forecast-contracts/deepar-codec.ts';
 import { planForecastBatches } from '../../../../src/adapters/sagemaker/forecast-batches.ts';
 import type { ForecastRequest } from '../../../../src/domain/forecasting/forecast-model.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const START = Date.parse('2024-03-01T00:00:00Z');
 
@@ -30,7 +31,7 @@ const requestsArb = fc
 describe('planForecastBatches', () => {
   it('puts every request in exactly one batch or refusal, within both limits, one configuration per batch', () => {
     const seenCases = { refused: 0, splitByBytes: 0 };
-    fc.assert(
+    assertProperty(
       fc.property(
         requestsArb,
         fc.integer({ min: 1, max: 30 }),

@@ -13,6 +13,7 @@ import {
   DEFAULT_RETRY_POLICY,
   isRetryableInvokeError,
 } from '../../../../src/adapters/sagemaker/invoke-retry.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const meta = { $metadata: {} };
 
@@ -44,7 +45,7 @@ describe('isRetryableInvokeError', () => {
 
 describe('backoffDelayMs', () => {
   it('is full jitter under a doubling cap bounded by maxDelayMs', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.integer({ min: 1, max: 20 }),
         fc.double({ min: 0, max: 0.999_999, noNaN: true }),

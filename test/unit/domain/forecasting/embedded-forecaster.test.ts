@@ -5,6 +5,7 @@ import {
   EmbeddedForecastModel,
 } from '../../../../src/domain/forecasting/embedded-forecaster.ts';
 import type { OnlineForecaster } from '../../../../src/domain/forecasting/forecast-model.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const FIVE_MIN = 300_000;
 const DAY = 288;
@@ -214,7 +215,7 @@ describe('createEmbeddedForecaster', () => {
   });
 
   it('keeps quantiles ordered, non-negative and finite on arbitrary non-negative input', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(
           fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constant(0), fc.constant(Number.NaN)),

@@ -9,6 +9,7 @@ import {
   smape,
 } from '../../../../src/domain/forecasting/forecast-metrics.ts';
 import { createSeasonalNaiveForecaster } from '../../../../src/domain/forecasting/seasonal-naive.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 describe('point metrics', () => {
   it('computes the seasonal-naive scale over finite pairs only', () => {
@@ -33,7 +34,7 @@ describe('point metrics', () => {
   });
 
   it('gives MASE 0 for a perfect forecast and sMAPE within [0, 200]', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 50 }),
         fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 50, maxLength: 50 }),

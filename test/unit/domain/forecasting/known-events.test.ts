@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KnownEvent } from '../../../../src/domain/forecasting/forecast-model.ts';
 import { eventMultipliersFor } from '../../../../src/domain/forecasting/known-events.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const T0 = Date.UTC(2024, 5, 1);
 const STEP = 300_000;
@@ -57,7 +58,7 @@ describe('eventMultipliersFor', () => {
   });
 
   it('stays between 1 and the product of multipliers for any event placement', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.integer({ min: -20, max: 40 }),
         fc.integer({ min: 1, max: 30 }),

@@ -10,6 +10,7 @@ import {
 } from '../../../../src/domain/planning/placement-cost.ts';
 import { compilePlacementModel } from '../../../../src/domain/planning/placement-model.ts';
 import { generatePlannerInstance } from '../../../../src/domain/planning/synthetic-instance.ts';
+import { assertProperty } from '../../../support/property.ts';
 import { GiB, partition, plannerInput } from './planner-fixtures.ts';
 
 describe('placement cost', () => {
@@ -49,7 +50,7 @@ describe('placement cost', () => {
   it('has a soft load penalty that is zero below the first knee, piecewise linear and convex', () => {
     const model = compilePlacementModel(plannerInput([partition('p', 'use1-a', { 'us-east-1': 1 })]));
     expect(loadPenalty(model, 0, 4_999)).toBe(0);
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.double({ min: 0, max: 12_000, noNaN: true }),
         fc.double({ min: 1, max: 500, noNaN: true }),

@@ -5,6 +5,7 @@ import type { PlannerInput } from '../../../../src/domain/planning/movement-plan
 import { planMoves } from '../../../../src/domain/planning/placement-planner.ts';
 import { evaluatePlan } from '../../../../src/domain/planning/plan-evaluator.ts';
 import { generatePlannerInstance } from '../../../../src/domain/planning/synthetic-instance.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const GiB = 2 ** 30;
 
@@ -50,7 +51,7 @@ function tryPlan(input: PlannerInput) {
 
 describe('planMoves (property)', () => {
   it('never breaks a hard capacity limit or a throttle, never moves an in-flight or cooling partition, never raises the cost', () => {
-    fc.assert(
+    assertProperty(
       fc.property(instances, (input) => {
         const plan = tryPlan(input);
         fc.pre(plan !== undefined);

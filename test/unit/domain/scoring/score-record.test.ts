@@ -7,6 +7,7 @@ import {
   type ScoreRecord,
   UNMEASURED_PARTITION_BYTES,
 } from '../../../../src/domain/scoring/score-record.ts';
+import { assertProperty } from '../../../support/property.ts';
 
 const record = (sizeBytes?: number): ScoreRecord => ({
   partition: 'p',
@@ -39,7 +40,7 @@ describe('defaultPartitionSizeBytes', () => {
   });
 
   it('splits the measured sizes in halves (property)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(fc.nat(1e12), { minLength: 1, maxLength: 60 }), (sizes) => {
         const median = defaultPartitionSizeBytes(sizes);
         expect(sizes.filter((s) => s <= median).length).toBeGreaterThanOrEqual(sizes.length / 2);

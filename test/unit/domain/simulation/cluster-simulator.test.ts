@@ -10,6 +10,7 @@ import {
   type SimulationInput,
   type SimulationOptions,
 } from '../../../../src/domain/simulation/simulation-options.ts';
+import { assertProperty } from '../../../support/property.ts';
 import {
   buildInput,
   greedyPlanner,
@@ -425,7 +426,7 @@ describe('runBacktest', () => {
 
 describe('ClusterSimulator invariants (property)', () => {
   it('conserves requests and keeps every metric in range for any demand and placement', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.array(fc.tuple(fc.nat({ max: 400 }), fc.nat({ max: 100 })), { minLength: 48, maxLength: 48 }),
         fc.array(fc.constantFrom('e1', 'w1'), { minLength: 3, maxLength: 3 }),
