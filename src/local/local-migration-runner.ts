@@ -28,6 +28,11 @@ export interface LocalMigrationRunnerOptions {
   readonly taskTimeoutSeconds?: number;
   /** A definition synthesized earlier (synthesis takes a second or two). */
   readonly asl?: AslDefinition;
+  /**
+   * Runs each step invocation (the nemesis wraps it in a StepFreezer, so work a step leaves pending freezes
+   * like a Lambda sandbox and resumes at the next invocation of the same step).
+   */
+  readonly runInvocation?: (task: MigrationTaskName, invoke: () => Promise<unknown>) => Promise<unknown>;
   /** Called after each successful step invocation (tests use it to act at precise points). */
   readonly afterStep?: (
     task: MigrationTaskName,
@@ -205,10 +210,12 @@ export class LocalMigrationRunner {
       // Step Functions has given up on this invocation by now; like a live Lambda, it does its work anyway.
     }
     const handler = this.handlers[task];
-    let result = await handler(event);
+    const run = this.options.runInvocation;
+    const once = () => (run ? run(task, () => handler(event)) : handler(event));
+    let result = await once();
     if (this.options.runEachStepTwice) {
       execution.invocations += 1;
-      result = await handler(event);
+      result = await once();
     }
     if (fault !== 'timeout') {
       noteProgress(execution.progress, task, result);
