@@ -11,20 +11,26 @@ import {
 } from '../domain/data-plane/data-plane-errors.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
+import { seededRandom } from '../domain/seeded-random.ts';
 import { DataApi, type DataResponse } from '../interceptor/data-api.ts';
 import type { MigrationTuning } from '../migration/migration-deps.ts';
 import { EmbeddedCluster } from './embedded-cluster.ts';
 import { FaultInjector, parseFaultSpec } from './fault-injector.ts';
 import { localMigrationDeps } from './local-migration-deps.ts';
 import { LocalMigrationRunner, type MigrationExecution } from './local-migration-runner.ts';
+import { type NemesisSettings, parseNemesisSettings } from './nemesis/nemesis-settings.ts';
+import { StepFreezer, type StepFreezerCounts } from './nemesis/step-freezer.ts';
+import { StorageNemesis, type StorageNemesisCounts } from './nemesis/storage-nemesis.ts';
 
 export interface LocalServerOptions {
   /** @default 8080; 0 picks a free port */
   readonly port?: number;
   readonly regions: readonly string[];
   readonly cellsPerRegion: number;
-  /** Enable `POST /v1/admin/faults`. */
+  /** Enable `POST /v1/admin/faults` and the nemesis (`/v1/admin/nemesis`: storage faults, step freezes). */
   readonly faults?: boolean;
+  /** Seed of the nemesis' random draws (with `faults`), so a hostile run can be replayed. @default 0x5eed */
+  readonly nemesisSeed?: number;
   /** Routing-lease rules shared by the interceptor and the migrations. @default short local values */
   readonly lease?: RoutingLeaseConfig;
   readonly tuning?: Partial<MigrationTuning>;
@@ -45,6 +51,34 @@ export const LOCAL_LEASE: RoutingLeaseConfig = {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+export const DEFAULT_NEMESIS_SEED = 0x5eed;
+
+/** What `/v1/admin/nemesis` reports: the storage nemesis' counts and the step freezer's freezes. */
+export type NemesisCounts = StorageNemesisCounts &
+  Pick<StepFreezerCounts, 'frozenInvocations' | 'requestsHeld'>;
+
+/** The nemesis of a server started with `faults`: both or neither, so one check guards the endpoints. */
+interface Chaos {
+  readonly nemesis: StorageNemesis;
+  readonly freezer: StepFreezer;
+}
+
+function createChaos(seed: number): Chaos {
+  // All off until an admin request turns something on. The freezer draws from its own stream, so turning
+  // freezes on or off does not shift which storage attempts fail for a given seed.
+  const freezer = new StepFreezer({ random: seededRandom((seed ^ 0x9e3779b9) >>> 0), freezeRate: 0 });
+  const nemesis = new StorageNemesis({ seed, freezer });
+  return { nemesis, freezer };
+}
+
+function chaosCounts({ nemesis, freezer }: Chaos): NemesisCounts {
+  return {
+    ...nemesis.counts,
+    frozenInvocations: freezer.counts.frozenInvocations,
+    requestsHeld: freezer.counts.requestsHeld,
+  };
+}
+
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): DataResponse {
   return {
     statusCode,
@@ -55,6 +89,14 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 
 function errorResponse(statusCode: number, code: string, message: string): DataResponse {
   return json(statusCode, { error: { code, message } });
+}
+
+function faultsDisabled(): DataResponse {
+  return errorResponse(
+    404,
+    'FAULTS_DISABLED',
+    "fault injection is off; start the server with 'prestage serve --embedded --faults'",
+  );
 }
 
 function describeExecution(execution: MigrationExecution) {
@@ -75,23 +117,33 @@ function describeExecution(execution: MigrationExecution) {
 /**
  * `prestage serve --embedded`: the data plane on one machine. One dynalite per region in process, the tables
  * and cells created at start, and on 127.0.0.1 the data API (same contract as the interceptor Lambda),
- * `GET /healthz`, the admin API, and with `faults` the fault-injection endpoint.
+ * `GET /healthz`, the admin API, and with `faults` the fault-injection and nemesis endpoints.
  */
 export class LocalServer {
   readonly cluster: EmbeddedCluster;
   readonly client: RoutingClient;
   readonly runner: LocalMigrationRunner;
   readonly faults: FaultInjector | undefined;
+  /** With `faults` only: nothing is attached to the clients or wrapped around the steps without it. */
+  readonly nemesis: StorageNemesis | undefined;
+  readonly freezer: StepFreezer | undefined;
   readonly health: CellHealth;
   private readonly server: Server;
   private readonly api: DataApi;
   private readonly recorder: AccessRecorder;
   private readonly flushTimer: NodeJS.Timeout;
   private readonly log: (line: string) => void;
+  private readonly chaos: Chaos | undefined;
+  /** The counts at the last `DELETE /v1/admin/nemesis`: the endpoint reports counts since then. */
+  private chaosBaseline: NemesisCounts | undefined;
   url = '';
 
-  private constructor(cluster: EmbeddedCluster, options: LocalServerOptions) {
+  private constructor(cluster: EmbeddedCluster, options: LocalServerOptions, chaos: Chaos | undefined) {
     this.cluster = cluster;
+    this.chaos = chaos;
+    this.nemesis = chaos?.nemesis;
+    this.freezer = chaos?.freezer;
+    this.chaosBaseline = chaos && chaosCounts(chaos);
     this.log = options.log ?? (() => undefined);
     const lease = options.lease ?? LOCAL_LEASE;
     this.health = new CellHealth();
@@ -115,6 +167,7 @@ export class LocalServer {
     this.runner = new LocalMigrationRunner({
       deps: localMigrationDeps(cluster, { lease, health: this.health, tuning: options.tuning }),
       faults: this.faults,
+      ...(chaos ? { runInvocation: (task, invoke) => chaos.freezer.run(task, invoke) } : {}),
       waitOverrideMs: options.waitOverrideMs ?? 200,
       retryIntervalMs: 100,
       taskTimeoutSeconds: 60,
@@ -131,11 +184,13 @@ export class LocalServer {
   }
 
   static async start(options: LocalServerOptions): Promise<LocalServer> {
+    const chaos = options.faults ? createChaos(options.nemesisSeed ?? DEFAULT_NEMESIS_SEED) : undefined;
     const cluster = await EmbeddedCluster.start({
       regions: options.regions,
       cellsPerRegion: options.cellsPerRegion,
+      ...(chaos ? { nemesis: chaos.nemesis } : {}),
     });
-    const server = new LocalServer(cluster, options);
+    const server = new LocalServer(cluster, options, chaos);
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
       server.server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
@@ -146,6 +201,8 @@ export class LocalServer {
   }
 
   async close(): Promise<void> {
+    // Step work frozen by the nemesis waits for a thaw that would never come: release it before anything closes.
+    if (this.chaos) this.calmChaos(this.chaos);
     clearInterval(this.flushTimer);
     await this.recorder.flush().catch(() => undefined);
     await new Promise<void>((resolve) => {
@@ -250,18 +307,43 @@ export class LocalServer {
       return json(200, describeExecution(execution));
     }
     if (path === '/v1/admin/faults' && method === 'POST') {
-      if (!this.faults) {
-        return errorResponse(
-          404,
-          'FAULTS_DISABLED',
-          "fault injection is off; start the server with 'prestage serve --embedded --faults'",
-        );
-      }
+      if (!this.faults) return faultsDisabled();
       const spec = parseFaultSpec(parseJson(body));
       this.faults.arm(spec);
       return json(201, { armed: spec, pending: this.faults.pending() });
     }
+    if (path === '/v1/admin/nemesis' && (method === 'GET' || method === 'POST' || method === 'DELETE')) {
+      if (!this.chaos) return faultsDisabled();
+      if (method === 'POST') {
+        // Validated before anything changes: a bad request leaves the running settings as they were.
+        const settings = parseNemesisSettings(parseJson(body));
+        this.chaos.nemesis.configure(settings);
+        this.chaos.freezer.freezeRate = settings.freezeRate;
+        this.log(`nemesis: ${JSON.stringify(settings)}`);
+      } else if (method === 'DELETE') {
+        this.calmChaos(this.chaos);
+        this.chaosBaseline = chaosCounts(this.chaos);
+        this.log('nemesis: off');
+      }
+      return json(200, this.describeChaos(this.chaos));
+    }
     return errorResponse(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  /** Every fault off, and no work left frozen (else it would resume only at its step's next invocation). */
+  private calmChaos({ nemesis, freezer }: Chaos): void {
+    nemesis.off();
+    freezer.freezeRate = 0;
+    freezer.thawAll();
+  }
+
+  private describeChaos(chaos: Chaos): { settings: NemesisSettings; counts: NemesisCounts } {
+    const now = chaosCounts(chaos);
+    const baseline = this.chaosBaseline ?? now;
+    const counts = Object.fromEntries(
+      (Object.keys(now) as (keyof NemesisCounts)[]).map((key) => [key, now[key] - baseline[key]]),
+    ) as unknown as NemesisCounts;
+    return { settings: { ...chaos.nemesis.settings, freezeRate: chaos.freezer.freezeRate }, counts };
   }
 }
 

@@ -3,8 +3,12 @@ import type { LocalServer } from '../../local/local-server.ts';
 import { type CliCommand, type CliIo, parseOptions, parsePositiveInt } from '../command.ts';
 
 const DEFAULT_REGIONS = 'us-east-1,eu-west-1,ap-northeast-1';
+/** Same as the server's default; repeated so that `--help` does not load the server (dynalite, aws-cdk-lib). */
+const DEFAULT_NEMESIS_SEED = 0x5eed;
+const MAX_SEED = 2 ** 32 - 1;
 
-const HELP = `Usage: prestage serve --embedded [--port 8080] [--regions ${DEFAULT_REGIONS}] [--cells-per-region 2] [--faults]
+const HELP = `Usage: prestage serve --embedded [--port 8080] [--regions ${DEFAULT_REGIONS}] [--cells-per-region 2]
+       [--faults [--nemesis-seed N]]
 
 Runs the data plane on this machine: one embedded DynamoDB (dynalite) per region, the partitions, cells and
 access-stats tables, one data table per cell, and on 127.0.0.1:
@@ -13,13 +17,19 @@ access-stats tables, one data table per cell, and on 127.0.0.1:
   POST /v1/admin/migrations {"partition","targetCell"}    runs the MigratePartition workflow locally
   GET  /v1/admin/migrations/{id}, /v1/admin/partitions/{partition}, /v1/admin/cells
   POST /v1/admin/faults {"step","mode","times"}           with --faults only
+  POST /v1/admin/nemesis {settings}                       with --faults only: AWS-like storage faults and
+                                                          frozen step work. Settings (omitted ones are off):
+                                                          throttleRate, lostResponseRate, latencySpikeRate,
+                                                          freezeRate (0-1), indexLagMs, latencySpikeMs (ms)
+  GET|DELETE /v1/admin/nemesis                            settings and counts; DELETE turns everything off
 
 Options:
   --embedded            run everything in this process (required; AWS deployments use 'cdk deploy')
   --port <n>            port to listen on (default 8080; 0 picks a free one)
   --regions <list>      comma-separated AWS region names (default ${DEFAULT_REGIONS})
   --cells-per-region <n>  cells (data tables) per region (default 2)
-  --faults              enable fault injection into migration steps
+  --faults              enable fault injection into migration steps and the nemesis endpoints
+  --nemesis-seed <n>    seed of the nemesis' random draws, to replay a run (with --faults; default ${DEFAULT_NEMESIS_SEED})
 
 Example:
   prestage serve --embedded --port 8080 --regions us-east-1,eu-west-1 --faults
@@ -35,6 +45,7 @@ export async function runServe(argv: readonly string[], io: CliIo, stop: Promise
       regions: { type: 'string' },
       'cells-per-region': { type: 'string' },
       faults: { type: 'boolean' },
+      'nemesis-seed': { type: 'string' },
     },
     'serve',
   );
@@ -56,6 +67,7 @@ export async function runServe(argv: readonly string[], io: CliIo, stop: Promise
     .map((r) => r.trim())
     .filter(Boolean);
   const cellsPerRegion = parsePositiveInt(values['cells-per-region'] ?? '2', 'cells-per-region');
+  const nemesisSeed = parseSeed(values['nemesis-seed'], values.faults ?? false);
   // Loaded on demand: the server pulls in dynalite and aws-cdk-lib (to synthesize the workflow).
   const { LocalServer: Server } = await import('../../local/local-server.ts');
   let server: LocalServer;
@@ -65,6 +77,7 @@ export async function runServe(argv: readonly string[], io: CliIo, stop: Promise
       regions,
       cellsPerRegion,
       faults: values.faults ?? false,
+      nemesisSeed,
       log: (line) => io.stderr.write(`${line}\n`),
     });
   } catch (error) {
@@ -82,13 +95,32 @@ export async function runServe(argv: readonly string[], io: CliIo, stop: Promise
       `prestage data plane listening on ${server.url}`,
       `  regions: ${regions.join(', ')} (home: ${server.cluster.homeRegion})`,
       `  cells:   ${cells.map((c) => c.id).join(', ')}`,
-      `  faults:  ${values.faults ? 'enabled (POST /v1/admin/faults)' : 'disabled'}`,
+      `  faults:  ${values.faults ? `enabled (POST /v1/admin/faults; /v1/admin/nemesis, seed ${nemesisSeed})` : 'disabled'}`,
       '',
     ].join('\n'),
   );
   await stop;
   await server.close();
   return 0;
+}
+
+/** The nemesis seed: an integer the PRNG takes as is (32 bits), and only where a nemesis exists. */
+function parseSeed(value: string | undefined, faults: boolean): number {
+  if (value === undefined) return DEFAULT_NEMESIS_SEED;
+  const seed = Number(value);
+  if (value.trim() === '' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new InputValidationError(
+      { field: '--nemesis-seed' },
+      `expected an integer from 0 to ${MAX_SEED}, found '${value}'`,
+    );
+  }
+  if (!faults) {
+    throw new InputValidationError(
+      { field: '--nemesis-seed' },
+      'needs --faults (the nemesis runs only with it)',
+    );
+  }
+  return seed;
 }
 
 function untilSignal(): Promise<string> {
