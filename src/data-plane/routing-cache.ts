@@ -32,17 +32,25 @@ export class RoutingCache {
   private readonly monoNow: () => number;
   private readonly wallNow: () => number;
   private readonly maxEntries: number;
+  private readonly ignoreLeaseTerms: boolean;
   fetches = 0;
 
   constructor(
     repository: PartitionRepository,
     lease: RoutingLeaseConfig,
-    options: { monoNow?: () => number; wallNow?: () => number; maxEntries?: number } = {},
+    options: {
+      monoNow?: () => number;
+      wallNow?: () => number;
+      maxEntries?: number;
+      /** Negative controls only: use the client's own settings whatever the record's terms say. */
+      ignoreLeaseTerms?: boolean;
+    } = {},
   ) {
     this.repository = repository;
     this.lease = lease;
     this.monoNow = options.monoNow ?? (() => performance.now());
     this.wallNow = options.wallNow ?? Date.now;
+    this.ignoreLeaseTerms = options.ignoreLeaseTerms ?? false;
     this.maxEntries = options.maxEntries ?? 100_000;
   }
 
@@ -87,7 +95,8 @@ export class RoutingCache {
     record: PartitionRecord,
     started: { fetchStartedMono: number; fetchStartedWall: number },
   ): RoutingLease {
-    return { record, ...started, config: clientLease(this.lease, record.leaseTerms) };
+    const terms = this.ignoreLeaseTerms ? undefined : record.leaseTerms;
+    return { record, ...started, config: clientLease(this.lease, terms) };
   }
 
   private fetch(partition: string): Promise<RoutingLease | undefined> {

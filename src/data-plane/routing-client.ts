@@ -63,6 +63,20 @@ export interface RoutingClientOptions {
   readonly monoNow?: () => number;
   readonly wallNow?: () => number;
   readonly random?: () => number;
+  /**
+   * Protections turned off, for negative controls only: the nemesis suite turns each one off and shows that
+   * the checker then reports anomalies. Never set in a deployment.
+   */
+  readonly unsafe?: RoutingClientUnsafeSwitches;
+}
+
+export interface RoutingClientUnsafeSwitches {
+  /** Acknowledge a write whose mirror to the migration target failed (the old, swallowed-error behaviour). */
+  readonly acknowledgeUnmirroredWrites?: boolean;
+  /** Time leases and the acknowledgement deadline on the monotonic clock only (blind to a suspended host). */
+  readonly monotonicClockOnly?: boolean;
+  /** Use this client's own lease settings, ignoring the terms on the partition record. */
+  readonly ignoreLeaseTerms?: boolean;
 }
 
 export interface CallOptions {
@@ -111,7 +125,9 @@ export class RoutingClient {
     this.random = options.random ?? Math.random;
     this.cache = new RoutingCache(options.partitions, options.lease, {
       monoNow: this.monoNow,
-      wallNow: this.wallNow,
+      // Without the wall clock, elapsed time is the monotonic reading alone (see elapsedMs).
+      wallNow: options.unsafe?.monotonicClockOnly ? () => 0 : this.wallNow,
+      ignoreLeaseTerms: options.unsafe?.ignoreLeaseTerms ?? false,
     });
   }
 
@@ -291,6 +307,7 @@ export class RoutingClient {
       await this.onCell(cell, (store) => store.putIfNewer(item, { signal: controller.signal }));
     } catch {
       this.mirrorFailures += 1;
+      if (this.options.unsafe?.acknowledgeUnmirroredWrites) return;
       throw new WriteOutcomeUnknownError();
     } finally {
       clearTimeout(timer);

@@ -27,6 +27,8 @@ export interface EmbeddedClusterOptions {
   readonly dynaliteThread?: boolean;
   /** Hooked into every region's client as soon as it exists (the storage nemesis: AWS-like faults locally). */
   readonly nemesis?: { attach(client: DynamoDBClient, region: string): void };
+  /** Negative controls only: see DynamoCellDataStore. */
+  readonly unsafeTrustRetriedRefusals?: boolean;
 }
 
 export const LOCAL_TABLES = {
@@ -61,7 +63,11 @@ export class EmbeddedCluster {
   private readonly regions: Map<string, RegionRuntime>;
   private readonly cellRecords = new Map<string, CellRecord>();
 
-  private constructor(regions: Map<string, RegionRuntime>, homeRegion: string) {
+  private constructor(
+    regions: Map<string, RegionRuntime>,
+    homeRegion: string,
+    storeOptions: { unsafeTrustRetriedRefusals?: boolean } = {},
+  ) {
     this.regions = regions;
     this.homeRegion = homeRegion;
     const home = documentClient(this.clientFor(homeRegion));
@@ -72,7 +78,7 @@ export class EmbeddedCluster {
       const cell = this.cellRecords.get(cellId);
       if (!cell) throw new Error(`unknown cell '${cellId}'`);
       return { client: this.clientFor(cell.region), table: cell.table };
-    });
+    }, storeOptions);
   }
 
   static async start(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
@@ -94,7 +100,9 @@ export class EmbeddedCluster {
       options.nemesis?.attach(client, region);
       regions.set(region, { dynamo, client });
     }
-    const cluster = new EmbeddedCluster(regions, homeRegion);
+    const cluster = new EmbeddedCluster(regions, homeRegion, {
+      unsafeTrustRetriedRefusals: options.unsafeTrustRetriedRefusals,
+    });
     const home = cluster.clientFor(homeRegion);
     await ensureTable(home, partitionsTableDefinition(LOCAL_TABLES.partitions));
     await ensureTable(home, cellsTableDefinition(LOCAL_TABLES.cells));

@@ -25,6 +25,11 @@ export interface MigrationTuning {
   readonly removeItemsPerInvocation: number;
   /** A retried `acquire` older than this (since the execution started) refuses to take the fence. */
   readonly acquireWindowMs: number;
+  /**
+   * Negative controls only: shift reads without waiting out the leases of clients that may still write to the
+   * source alone (the behaviour that served stale canary reads). Never set in a deployment.
+   */
+  readonly unsafeSkipMirrorWait?: boolean;
 }
 
 export const DEFAULT_TUNING: MigrationTuning = {

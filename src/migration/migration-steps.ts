@@ -416,7 +416,7 @@ export async function verify(deps: MigrationDeps, state: MigrationState): Promis
   const mirroringSinceMs = await confirmedPhase(deps, state, 'mirroring', (r) =>
     startMirroring(r, state.migrationId, deps.wallNow()),
   );
-  const readyAt = mirroringSinceMs + cutoverWaitMs(deps.lease);
+  const readyAt = mirroringSinceMs + (deps.tuning.unsafeSkipMirrorWait ? 0 : cutoverWaitMs(deps.lease));
   const remaining = readyAt - deps.wallNow();
   const notYet = (): VerifyResult => ({
     clean: false,

@@ -68,9 +68,22 @@ export const ANOMALY_NAMES = [
   'futureRead',
   'migrationsNotEnded',
   'partitionsLeftFenced',
+  'nonMonotonicRead',
 ] as const;
 
 export type AnomalyName = (typeof ANOMALY_NAMES)[number];
+
+/**
+ * The classes the data plane promises never to show (docs/data-plane.md), which decide `valid`. Not in it:
+ * `nonMonotonicRead`, a read missing an element an earlier-completed read returned when that element's append
+ * was not acknowledged before the later read began. During a migration's read shift, a write in doubt (its
+ * mirror to the target failed, so it was answered 503) is on the source and not yet on the target, and two
+ * clients whose leased routing differs may disagree about it until the migration's repair carries it over. It
+ * is reported, not promised.
+ */
+export const PROMISED_ANOMALIES: readonly AnomalyName[] = ANOMALY_NAMES.filter(
+  (name) => name !== 'nonMonotonicRead',
+);
 
 export interface AnomalyClass {
   readonly count: number;
@@ -243,7 +256,7 @@ export function checkListAppend(input: HistoryInput, options: ListAppendCheckOpt
     examples: tallies[name].examples,
   }));
   return {
-    valid: ANOMALY_NAMES.every((name) => anomalies[name].count === 0),
+    valid: PROMISED_ANOMALIES.every((name) => anomalies[name].count === 0),
     anomalies,
     totals: {
       appends: { total: appendCounts.ok + appendCounts.conflict + appendCounts.unknown, ...appendCounts },
@@ -383,7 +396,7 @@ function checkStaleReads(
         );
       });
     } else if (holdsSeen < mustHoldSeen) {
-      tallies.staleRead.add(() => {
+      tallies.nonMonotonicRead.add(() => {
         const present = new Set(list);
         const [element, earlier] = seen.find(([e, r]) => r.endMs < read.startMs && !present.has(e))!;
         return (

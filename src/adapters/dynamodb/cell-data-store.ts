@@ -133,10 +133,22 @@ export class DynamoCellDataStore implements CellDataStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
 
-  constructor(cellId: string, client: DynamoDBClient, table: string) {
+  private readonly trustRetriedRefusals: boolean;
+
+  /**
+   * `unsafeTrustRetriedRefusals` (negative controls only) reports a refusal after an SDK retry as a refusal,
+   * the old behaviour that turns an applied write into a 409 or a doubled one.
+   */
+  constructor(
+    cellId: string,
+    client: DynamoDBClient,
+    table: string,
+    options: { unsafeTrustRetriedRefusals?: boolean } = {},
+  ) {
     this.cellId = cellId;
     this.client = client;
     this.table = table;
+    this.trustRetriedRefusals = options.unsafeTrustRetriedRefusals ?? false;
   }
 
   private async send<T>(operation: () => Promise<T>): Promise<T> {
@@ -276,11 +288,12 @@ export class DynamoCellDataStore implements CellDataStore {
       const current = old ? fromAttributeMap(old) : await this.getItem(write.address);
       // HLCs are unique per writer, so an item carrying ours holds this very write: the SDK retried a request
       // whose response was lost after DynamoDB had applied it, and the retry was refused by its own result.
-      if (current !== undefined && current.hlc === write.hlc)
+      if (!this.trustRetriedRefusals && current !== undefined && current.hlc === write.hlc) {
         return { applied: true, version: current.version };
+      }
       // After a retry, a refusal may hide an earlier attempt that was applied and then overwritten: reporting a
       // conflict (or retrying with a new HLC) could turn an applied write into a refused or a doubled one.
-      if (sdkAttempts(error) > 1) throw new WriteOutcomeUnknownError();
+      if (!this.trustRetriedRefusals && sdkAttempts(error) > 1) throw new WriteOutcomeUnknownError();
       return diagnoseRefusal(write, current);
     }
   }
@@ -507,16 +520,21 @@ function diagnoseRefusal(write: UserWrite, current: StoredItem | undefined): Use
 export class DynamoCellDataStores implements CellDataStores {
   private readonly stores = new Map<string, DynamoCellDataStore>();
   private readonly resolve: (cellId: string) => { client: DynamoDBClient; table: string };
+  private readonly storeOptions: { unsafeTrustRetriedRefusals?: boolean };
 
-  constructor(resolve: (cellId: string) => { client: DynamoDBClient; table: string }) {
+  constructor(
+    resolve: (cellId: string) => { client: DynamoDBClient; table: string },
+    storeOptions: { unsafeTrustRetriedRefusals?: boolean } = {},
+  ) {
     this.resolve = resolve;
+    this.storeOptions = storeOptions;
   }
 
   forCell(cellId: string): DynamoCellDataStore {
     let store = this.stores.get(cellId);
     if (!store) {
       const { client, table } = this.resolve(cellId);
-      store = new DynamoCellDataStore(cellId, client, table);
+      store = new DynamoCellDataStore(cellId, client, table, this.storeOptions);
       this.stores.set(cellId, store);
     }
     return store;

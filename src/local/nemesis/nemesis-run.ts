@@ -1,0 +1,432 @@
+import { CellHealth } from '../../data-plane/cell-health.ts';
+import { RoutingClient, type RoutingClientUnsafeSwitches } from '../../data-plane/routing-client.ts';
+import {
+  ItemNotFoundError,
+  PartitionFencedError,
+  PartitionNotFoundError,
+  VersionConflictError,
+} from '../../domain/data-plane/data-plane-errors.ts';
+import { HybridLogicalClock } from '../../domain/migration/hlc.ts';
+import { MIGRATION_STAGES } from '../../domain/migration/migration-stage.ts';
+import type { RoutingLeaseConfig } from '../../domain/migration/routing-lease.ts';
+import { seededRandom } from '../../domain/seeded-random.ts';
+import type { MigrationTuning } from '../../migration/migration-deps.ts';
+import {
+  type AppendOp,
+  checkListAppend,
+  type HistoryOp,
+  type ListAppendReport,
+  type MigrationOp,
+  type ReadOp,
+} from '../../verification/list-append-checker.ts';
+import { EmbeddedCluster } from '../embedded-cluster.ts';
+import { FAULT_MODES, FaultInjector } from '../fault-injector.ts';
+import { localMigrationDeps } from '../local-migration-deps.ts';
+import { LocalMigrationRunner } from '../local-migration-runner.ts';
+import { type AslDefinition, synthesizeMigrationAsl } from '../migration-asl.ts';
+import { NEMESIS_OFF, type NemesisSettings } from './nemesis-settings.ts';
+import { StepFreezer } from './step-freezer.ts';
+import { StorageNemesis, type StorageNemesisCounts } from './storage-nemesis.ts';
+
+/** Lease settings of the nemesis runs: short, so cutovers take a fraction of a second. */
+export const NEMESIS_LEASE: RoutingLeaseConfig = {
+  leaseTtlMs: 150,
+  maxRequestMs: 400,
+  maxClockSkewMs: 30,
+  clockDriftRate: 0.001,
+  indexLagMs: 0,
+};
+
+/** Small pages and budgets, so every stage takes several invocations (more places to fail). */
+const NEMESIS_TUNING: Partial<MigrationTuning> = {
+  copyItemsPerInvocation: 40,
+  queryPageItems: 20,
+  catchUpItemsPerInvocation: 40,
+  catchUpLagItems: 4,
+  maxCatchUpRounds: 5,
+  stepBudgetMs: 300,
+  maxInlineWaitMs: 5_000,
+};
+
+/** Clients with a fault of their own (the issue's client faults). */
+export interface ClientFaults {
+  /** A client whose wall clock (and HLC) runs this far behind, beyond the skew budget. @default 0 */
+  readonly skewMs?: number;
+  /** A client that is suspended now and then for longer than a lease (its monotonic clock stops). */
+  readonly suspend?: { readonly everyMs: number; readonly forMs: number };
+  /** A client configured with this lease TTL instead of the cluster's (it must honour the record's terms). */
+  readonly leaseTtlMs?: number;
+}
+
+export interface NemesisRunOptions {
+  readonly seed: number;
+  /** How long clients append and read while migrations run. */
+  readonly durationMs: number;
+  readonly regions?: readonly string[];
+  readonly cellsPerRegion?: number;
+  readonly partitions?: number;
+  readonly keysPerPartition?: number;
+  readonly writers?: number;
+  readonly readers?: number;
+  /** Migrations in flight at once; new ones start as others end, until the duration is over. */
+  readonly migrationConcurrency?: number;
+  /** Stop starting migrations after this many. @default unlimited */
+  readonly maxMigrations?: number;
+  /** Lease settings of the clients and the migrations. @default NEMESIS_LEASE */
+  readonly lease?: RoutingLeaseConfig;
+  /** How long each canary Wait state lasts (reads split between the cells). @default 100 */
+  readonly canaryWaitMs?: number;
+  /** Canary read weights to pick from, per migration. @default [], [0.5, 1] and [1] */
+  readonly canaryPlans?: readonly (readonly number[])[];
+  /** Probability that a migration gets one step fault (error, timeout or throttle at a random stage). */
+  readonly stepFaultRate?: number;
+  readonly storage?: Partial<NemesisSettings>;
+  /** Each entry adds one more client with that fault (on top of `writers`), which appends like the others. */
+  readonly faultyClients?: readonly ClientFaults[];
+  /** Every migration ends within this after the workload stopped, or it counts as never ending. */
+  readonly livenessBoundMs?: number;
+  /** Protections turned off (negative controls). */
+  readonly unsafe?: {
+    readonly client?: RoutingClientUnsafeSwitches;
+    readonly skipMirrorWait?: boolean;
+    readonly trustRetriedRefusals?: boolean;
+  };
+  readonly onProgress?: (progress: NemesisProgress) => void;
+}
+
+export interface NemesisProgress {
+  readonly elapsedMs: number;
+  readonly migrationsStarted: number;
+  readonly migrationsEnded: number;
+  readonly appendsAcked: number;
+}
+
+export interface NemesisRunReport {
+  readonly checker: ListAppendReport;
+  readonly migrations: {
+    readonly started: number;
+    readonly committed: number;
+    readonly rolledBack: number;
+    readonly failed: number;
+    readonly neverEnded: number;
+    /** Longest time a migration took (start to end), ms. */
+    readonly maxDurationMs: number;
+  };
+  readonly faults: StorageNemesisCounts & {
+    readonly stepFaults: number;
+    readonly frozenInvocations: number;
+    readonly requestsHeld: number;
+    readonly suspensions: number;
+    readonly mirrorFailures: number;
+  };
+  readonly elapsedMs: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Write outcomes the checker can rely on: `conflict` only when the write certainly did not apply. */
+function outcomeOf(error: unknown): AppendOp['outcome'] {
+  if (
+    error instanceof VersionConflictError ||
+    error instanceof ItemNotFoundError ||
+    error instanceof PartitionFencedError
+  ) {
+    return 'conflict';
+  }
+  return 'unknown';
+}
+
+let cachedAsl: AslDefinition | undefined;
+
+/**
+ * A Jepsen-style run against the embedded data plane: clients append unique elements to per-key lists with
+ * `If-Match` compare-and-set and read them back, while migrations (the synthesized MigratePartition definition,
+ * run locally) move the partitions around, step faults fire, the storage nemesis throttles, loses responses,
+ * lags the `changes` index and spikes latency, and step sandboxes freeze. The history goes to the Elle-style
+ * list-append checker. Used by the CI suite, the long bench, and nothing in production.
+ */
+export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRunReport> {
+  const random = seededRandom(options.seed);
+  const freezer = new StepFreezer({ random: seededRandom(options.seed + 1), freezeRate: 0 });
+  const nemesis = new StorageNemesis({ random: seededRandom(options.seed + 2), freezer });
+  const cluster = await EmbeddedCluster.start({
+    regions: options.regions ?? ['us-east-1', 'eu-west-1'],
+    cellsPerRegion: options.cellsPerRegion ?? 2,
+    nemesis,
+    unsafeTrustRetriedRefusals: options.unsafe?.trustRetriedRefusals,
+  });
+  const started = performance.now();
+  const history: HistoryOp[] = [];
+  const health = new CellHealth();
+  cachedAsl ??= synthesizeMigrationAsl({ taskTimeoutSeconds: 3 });
+  const lease = options.lease ?? NEMESIS_LEASE;
+  const deps = localMigrationDeps(cluster, {
+    lease,
+    health,
+    tuning: { ...NEMESIS_TUNING, unsafeSkipMirrorWait: options.unsafe?.skipMirrorWait },
+  });
+  const clients: RoutingClient[] = [];
+  let suspensions = 0;
+  let nodes = 0;
+  const newClient = (faults: ClientFaults = {}) => {
+    nodes += 1;
+    const skew = faults.skewMs ?? 0;
+    const wallNow = () => Date.now() - skew;
+    const client = new RoutingClient({
+      partitions: cluster.partitions,
+      cells: cluster.cells,
+      stores: cluster.stores,
+      clock: new HybridLogicalClock(`n${nodes}`, wallNow),
+      lease: faults.leaseTtlMs ? { ...lease, leaseTtlMs: faults.leaseTtlMs } : lease,
+      region: cluster.homeRegion,
+      shardsPerPartition: 4,
+      readRepairRate: 0.05,
+      health,
+      wallNow,
+      monoNow: () => performance.now() - (suspendedMs.get(client) ?? 0),
+      random: seededRandom(options.seed * 31 + nodes),
+      unsafe: options.unsafe?.client,
+    });
+    clients.push(client);
+    return client;
+  };
+  // A suspended host's monotonic clock stops: it reads `performance.now()` minus the time it was away.
+  const suspendedMs = new Map<RoutingClient, number>();
+  const partitions = Array.from({ length: options.partitions ?? 6 }, (_, i) => `p${i}`);
+  const keys = partitions.flatMap((p) =>
+    Array.from({ length: options.keysPerPartition ?? 3 }, (_, k) => ({ partition: p, key: `k${k}` })),
+  );
+  let stopping = false;
+  let acked = 0;
+  let elementSeq = 0;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+
+  const appendLoop = async (client: RoutingClient, name: string, faults: ClientFaults = {}) => {
+    let nextSuspend = faults.suspend
+      ? performance.now() + faults.suspend.everyMs * (0.5 + random())
+      : Infinity;
+    while (!stopping) {
+      if (faults.suspend && performance.now() >= nextSuspend) {
+        // Suspended: no work, wall time passes, the monotonic clock does not.
+        suspensions += 1;
+        await sleep(faults.suspend.forMs);
+        suspendedMs.set(client, (suspendedMs.get(client) ?? 0) + faults.suspend.forMs);
+        nextSuspend = performance.now() + faults.suspend.everyMs;
+      }
+      const { partition, key } = pick(keys);
+      const element = `${name}-${elementSeq++}`;
+      const startMs = performance.now();
+      let list: string[];
+      let version: number;
+      try {
+        const read = await client.get(partition, key);
+        list = JSON.parse(read.json) as string[];
+        version = read.version;
+      } catch (error) {
+        if (!(error instanceof ItemNotFoundError || error instanceof PartitionNotFoundError)) {
+          await sleep(5);
+          continue;
+        }
+        list = [];
+        version = 0;
+      }
+      try {
+        await client.put(partition, key, [...list, element], { ifMatch: version });
+        acked += 1;
+        history.push({
+          kind: 'append',
+          key: `${partition}/${key}`,
+          element,
+          outcome: 'ok',
+          startMs,
+          endMs: performance.now(),
+          client: name,
+        });
+      } catch (error) {
+        history.push({
+          kind: 'append',
+          key: `${partition}/${key}`,
+          element,
+          outcome: outcomeOf(error),
+          startMs,
+          endMs: performance.now(),
+          client: name,
+        });
+        await sleep(2);
+      }
+    }
+  };
+
+  const readLoop = async (client: RoutingClient, name: string) => {
+    while (!stopping) {
+      const { partition, key } = pick(keys);
+      const startMs = performance.now();
+      let list: string[] | null;
+      try {
+        list = JSON.parse((await client.get(partition, key)).json) as string[];
+      } catch (error) {
+        list = error instanceof ItemNotFoundError || error instanceof PartitionNotFoundError ? [] : null;
+      }
+      history.push({
+        kind: 'read',
+        key: `${partition}/${key}`,
+        list,
+        startMs,
+        endMs: performance.now(),
+        client: name,
+      } satisfies ReadOp);
+      await sleep(1);
+    }
+  };
+
+  // Seed every key before the faults start, so every partition exists.
+  const seeder = newClient();
+  for (const { partition, key } of keys) {
+    const element = `seed-${partition}-${key}`;
+    const startMs = performance.now();
+    await seeder.put(partition, key, [element], { ifMatch: 0 });
+    history.push({
+      kind: 'append',
+      key: `${partition}/${key}`,
+      element,
+      outcome: 'ok',
+      startMs,
+      endMs: performance.now(),
+      client: 'seed',
+    });
+  }
+  nemesis.configure({ ...NEMESIS_OFF, ...options.storage });
+  freezer.freezeRate = options.storage?.freezeRate ?? 0;
+
+  const migrationOps: MigrationOp[] = [];
+  let migrationsStarted = 0;
+  let migrationsEnded = 0;
+  let stepFaults = 0;
+  const moving = new Set<string>();
+  const migrationLoop = async () => {
+    while (!stopping && migrationsStarted < (options.maxMigrations ?? Infinity)) {
+      const free = partitions.filter((p) => !moving.has(p));
+      if (free.length === 0) {
+        await sleep(10);
+        continue;
+      }
+      const partition = pick(free);
+      moving.add(partition);
+      try {
+        const record = await cluster.partitions.get(partition);
+        if (!record || record.fence) continue;
+        const target = pick(cluster.cellIds().filter((c) => c !== record.cell));
+        const faults = new FaultInjector();
+        if (random() < (options.stepFaultRate ?? 0)) {
+          faults.arm({ step: pick(MIGRATION_STAGES), mode: pick(FAULT_MODES), times: 1 });
+        }
+        const runner = new LocalMigrationRunner({
+          deps,
+          faults,
+          asl: cachedAsl,
+          // Wait states (canary waits; the safety waits are enforced inside the steps, whatever this says).
+          waitOverrideMs: options.canaryWaitMs ?? 100,
+          retryIntervalMs: 20,
+          runInvocation: (task, invoke) => freezer.run(task, invoke),
+        });
+        migrationsStarted += 1;
+        const startMs = performance.now();
+        const execution = runner.start({
+          partition,
+          targetCell: target,
+          canarySteps: [...pick(options.canaryPlans ?? [[], [0.5, 1], [1]])],
+          waitSeconds: 0,
+          retainSource: random() < 0.5,
+        });
+        const op: { -readonly [K in keyof MigrationOp]: MigrationOp[K] } = {
+          kind: 'migration',
+          id: execution.migrationId,
+          partition,
+          startMs,
+          endMs: null,
+          outcome: 'RUNNING',
+        };
+        migrationOps.push(op);
+        const done = await runner.wait(execution.migrationId);
+        stepFaults += faults.injected;
+        op.endMs = performance.now();
+        op.outcome = done.status;
+        migrationsEnded += 1;
+      } finally {
+        moving.delete(partition);
+      }
+    }
+  };
+
+  const progressTimer = options.onProgress
+    ? setInterval(
+        () =>
+          options.onProgress?.({
+            elapsedMs: performance.now() - started,
+            migrationsStarted,
+            migrationsEnded,
+            appendsAcked: acked,
+          }),
+        1_000,
+      )
+    : undefined;
+  const workers = [
+    ...Array.from({ length: options.writers ?? 4 }, (_, i) => appendLoop(newClient(), `w${i}`)),
+    ...Array.from({ length: options.readers ?? 3 }, (_, i) => readLoop(newClient(), `r${i}`)),
+    ...(options.faultyClients ?? []).map((faults, i) => appendLoop(newClient(faults), `f${i}`, faults)),
+  ];
+  const movers = Array.from({ length: options.migrationConcurrency ?? 2 }, () => migrationLoop());
+  await sleep(options.durationMs);
+  stopping = true;
+  await Promise.all(workers);
+  // Liveness: every migration in flight ends within the bound, faults still on.
+  const liveness = Promise.all(movers);
+  const bound = options.livenessBoundMs ?? 60_000;
+  await Promise.race([liveness, sleep(bound)]);
+  if (progressTimer) clearInterval(progressTimer);
+
+  nemesis.off();
+  freezer.freezeRate = 0;
+  freezer.thawAll();
+  await Promise.race([liveness, sleep(2_000)]);
+  const records = await cluster.partitions.list();
+  const fenced = records.filter((r) => r.fence !== undefined).map((r) => r.partition);
+  const reader = newClient();
+  const finalLists = new Map<string, string[]>();
+  for (const { partition, key } of keys) {
+    try {
+      finalLists.set(`${partition}/${key}`, JSON.parse((await reader.get(partition, key)).json) as string[]);
+    } catch (error) {
+      if (!(error instanceof ItemNotFoundError)) throw error;
+      finalLists.set(`${partition}/${key}`, []);
+    }
+  }
+  const checker = checkListAppend({
+    ops: [...history, ...migrationOps],
+    finalLists,
+    fencedPartitionsAtEnd: fenced,
+  });
+  const ended = migrationOps.filter((m) => m.endMs !== null);
+  const report: NemesisRunReport = {
+    checker,
+    migrations: {
+      started: migrationsStarted,
+      committed: ended.filter((m) => m.outcome === 'SUCCEEDED').length,
+      rolledBack: ended.filter((m) => m.outcome === 'ROLLED_BACK').length,
+      failed: ended.filter((m) => m.outcome === 'FAILED').length,
+      neverEnded: migrationOps.length - ended.length,
+      maxDurationMs: Math.max(0, ...ended.map((m) => m.endMs! - m.startMs)),
+    },
+    faults: {
+      ...nemesis.counts,
+      stepFaults,
+      frozenInvocations: freezer.counts.frozenInvocations,
+      requestsHeld: freezer.counts.requestsHeld,
+      suspensions,
+      mirrorFailures: clients.reduce((sum, c) => sum + c.mirrorFailures, 0),
+    },
+    elapsedMs: performance.now() - started,
+  };
+  await cluster.close();
+  return report;
+}

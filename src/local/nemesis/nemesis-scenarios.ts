@@ -1,0 +1,97 @@
+import type { NemesisRunOptions } from './nemesis-run.ts';
+import { NEMESIS_LEASE } from './nemesis-run.ts';
+
+/** Every storage fault at once, at rates that still let migrations finish in seconds. */
+export const FULL_STORAGE_NEMESIS = {
+  throttleRate: 0.03,
+  lostResponseRate: 0.05,
+  indexLagMs: 3_000,
+  latencySpikeRate: 0.02,
+  latencySpikeMs: 300,
+  freezeRate: 0.2,
+} as const;
+
+/** The client faults: skew beyond the budget, a host suspended longer than a lease, a longer-lease config. */
+export const FAULTY_CLIENTS: NemesisRunOptions['faultyClients'] = [
+  { skewMs: 3_000 },
+  { suspend: { everyMs: 1_500, forMs: 800 } },
+  { leaseTtlMs: 5_000 },
+];
+
+type Scenario = Omit<NemesisRunOptions, 'seed' | 'durationMs'>;
+
+/**
+ * A protection, the scenario that attacks it, and the switch that turns it off. With the protection on the
+ * checker must find nothing; with it off it must report `expect` (the negative control: the suite can fail).
+ */
+export interface ProtectionAttack {
+  readonly protection: string;
+  readonly attack: Scenario;
+  readonly unsafe: NonNullable<NemesisRunOptions['unsafe']>;
+  /** Anomaly classes the checker reports when the protection is off (at least one of them). */
+  readonly expect: readonly string[];
+}
+
+export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
+  {
+    protection: 'reads shift only after the leases of source-only writers ran out (mirroring phase wait)',
+    // Clients keep `preparing` for up to a second; the index lags, so catch-up cannot mask the gap.
+    attack: {
+      lease: { ...NEMESIS_LEASE, leaseTtlMs: 1_000 },
+      partitions: 3,
+      keysPerPartition: 2,
+      writers: 6,
+      readers: 4,
+      canaryPlans: [[1]],
+      canaryWaitMs: 400,
+      storage: { indexLagMs: 5_000 },
+    },
+    unsafe: { skipMirrorWait: true },
+    expect: ['staleRead'],
+  },
+  {
+    protection: 'a write whose mirror to the migration target failed is not acknowledged',
+    attack: {
+      partitions: 3,
+      keysPerPartition: 2,
+      writers: 6,
+      readers: 4,
+      canaryPlans: [[1]],
+      canaryWaitMs: 500,
+      storage: { indexLagMs: 5_000, latencySpikeRate: 0.15, latencySpikeMs: 600 },
+    },
+    unsafe: { client: { acknowledgeUnmirroredWrites: true } },
+    expect: ['staleRead', 'lost'],
+  },
+  {
+    protection:
+      'a conditional write refused after an SDK retry is diagnosed by its own HLC, never reported refused',
+    attack: { storage: { lostResponseRate: 0.3 } },
+    unsafe: { trustRetriedRefusals: true },
+    expect: ['phantom', 'duplicated', 'lost'],
+  },
+  {
+    protection: 'leases are timed on the wall clock too (a suspended host does not trust an expired lease)',
+    attack: {
+      partitions: 2,
+      keysPerPartition: 2,
+      canaryPlans: [[]],
+      faultyClients: [
+        { suspend: { everyMs: 300, forMs: 3_000 } },
+        { suspend: { everyMs: 500, forMs: 3_000 } },
+      ],
+    },
+    unsafe: { client: { monotonicClockOnly: true } },
+    expect: ['lost', 'staleRead'],
+  },
+  {
+    protection: 'clients honour the lease terms on the partition record, whatever their own configuration',
+    attack: {
+      partitions: 3,
+      keysPerPartition: 2,
+      faultyClients: [{ leaseTtlMs: 5_000 }, { leaseTtlMs: 5_000 }],
+    },
+    unsafe: { client: { ignoreLeaseTerms: true } },
+    expect: ['lost', 'staleRead', 'notPrefix'],
+  },
+];
