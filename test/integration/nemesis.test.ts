@@ -51,17 +51,20 @@ describe('the data plane under the nemesis (Elle-style list-append checker)', ()
         expect(report.migrations.started).toBeGreaterThan(0);
       });
 
-      it('is what the checker catches when it is turned off (negative control)', async () => {
-        const report = await runNemesis({
-          ...attack.attack,
-          unsafe: attack.unsafe,
-          seed: SEED + i,
-          durationMs: 6_000,
-        });
-        console.log(`${attack.protection} (OFF), seed ${SEED + i}\n${formatReport(report.checker)}`);
-        const found = Object.keys(anomalies(report));
-        expect(found.filter((name) => attack.expect.includes(name))).not.toEqual([]);
-      });
+      it.runIf(attack.reliableInOneRun)(
+        'is what the checker catches when it is turned off (negative control)',
+        async () => {
+          const report = await runNemesis({
+            ...attack.attack,
+            unsafe: attack.unsafe,
+            seed: SEED + i,
+            durationMs: 6_000,
+          });
+          console.log(`${attack.protection} (OFF), seed ${SEED + i}\n${formatReport(report.checker)}`);
+          const found = Object.keys(anomalies(report));
+          expect(found.filter((name) => attack.expect.includes(name))).not.toEqual([]);
+        },
+      );
     });
   }
 });
