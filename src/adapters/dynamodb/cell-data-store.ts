@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchAbandonedError,
+  CellUnavailableError,
   SendingWindowClosedError,
   StorageThrottledError,
   WriteOutcomeUnknownError,
@@ -282,6 +283,10 @@ export class DynamoCellDataStore implements CellDataStore {
       this.counters.bytesWritten += attributeMapSize(values);
       return { applied: true, version: Number(result.Attributes?.ver?.N) };
     } catch (error) {
+      // A user write that failed any other way than by its condition may have been applied (a response lost
+      // after DynamoDB applied it, a server error after the write): the caller must hear "unknown", not
+      // "unavailable". (Throttling stays THROTTLED: also a 503 the caller retries, never reported as a refusal.)
+      if (error instanceof CellUnavailableError) throw new WriteOutcomeUnknownError();
       if (!isConditionalCheckFailed(error)) throw error;
       this.counters.conditionalWritesRefused += 1;
       const old = (error as { Item?: AttributeMap }).Item;
