@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { SendingWindowClosedError } from '../domain/data-plane/data-plane-errors.ts';
-import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { CellDataStore } from '../domain/data-plane/ports.ts';
 import { hlcLowerBound, hlcWallMs } from '../domain/migration/hlc.ts';
 import {
@@ -9,40 +8,28 @@ import {
   InvalidMigrationTargetError,
   MigrationStateError,
   VerifyMismatchError,
-  WriterLeaseActiveError,
 } from '../domain/migration/migration-errors.ts';
-import { type FenceStage, stageIndex } from '../domain/migration/migration-stage.ts';
+import { stageIndex } from '../domain/migration/migration-stage.ts';
 import type {
   CatchUpResult,
   CopyResult,
   CutoverResult,
-  FrozenRepair,
   MigrationState,
   RemoveResult,
-  ReverseRepair,
-  RollbackResult,
   ShiftResult,
   VerifyResult,
 } from '../domain/migration/migration-state.ts';
 import {
   acquireFence,
   commitMigration,
-  confirmPhase,
   dropReplica,
-  enterStage,
-  fenceForReverse,
   fenceWrites,
-  finishRollback,
   ownedFence,
   registerWriterLease,
-  releaseWriterLease,
-  rollForward,
   setReadWeight,
   setReplica,
   startMirroring,
   switchToTarget,
-  unshiftReads,
-  writerLeasesEndMs,
 } from '../domain/migration/partition-transitions.ts';
 import {
   changeWindowMs,
@@ -52,9 +39,29 @@ import {
   writerLeaseEndMs,
 } from '../domain/migration/routing-lease.ts';
 import { mapBounded } from './bounded-parallel.ts';
-import { catchUpRound, initialCatchUp, type SyncPair } from './catch-up.ts';
+import { catchUpRound, initialCatchUp } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 import { type RangeSyncReport, verifyAndRepair } from './range-sync.ts';
+import {
+  confirmedPhase,
+  deadline,
+  enter,
+  forward,
+  initialFrozenRepair,
+  latestCatchUp,
+  openRepairWindow,
+  passBounds,
+  record,
+  releaseLease,
+  repairFromFrozen,
+  transition,
+  waitForWriterLeases,
+  waitUntil,
+  withMeasuredSize,
+} from './step-support.ts';
+
+export { rollback } from './rollback-step.ts';
+export { measuredSizeBytes } from './step-support.ts';
 
 /**
  * The MigratePartition stages as use cases. Each takes the execution state, does bounded work, and returns its
@@ -62,178 +69,13 @@ import { type RangeSyncReport, verifyAndRepair } from './range-sync.ts';
  * state, it leaves the same data and routing, because every change of the partition record is a pure
  * transition that reports "already done", and every data write is forward-only or protected by a writer lease.
  *
- * Cutover design (routing leases; see docs/migration.md): writes are fenced with one conditional write of the
- * partition record; the cutover then waits until no interceptor can hold a routing entry from before the fence
- * and every write it acknowledged has landed (cutoverWaitMs). A final catch-up, ordered by the per-item HLC and
- * applied with forward-only conditional writes, then carries every late source write to the target before the
- * routing switches. This needs only single-item conditional writes, so it runs on dynalite and DynamoDB alike.
+ * Cutover design (routing leases; see docs/migration.md): before reads shift, writes are mirrored and the verify
+ * waits until no client can still write to the source alone; writes are then fenced with one conditional write
+ * of the partition record, the cutover waits until no interceptor can hold a routing entry from before the
+ * fence and every write it acknowledged has landed (cutoverWaitMs), a final catch-up carries late writes, and
+ * an exact verify of the now frozen source against the target (no trust in the `changes` index's lag) must
+ * come back clean before the routing switches. Only single-item conditional writes: dynalite and DynamoDB alike.
  */
-
-function record(deps: MigrationDeps, state: MigrationState): Promise<PartitionRecord> {
-  return deps.partitions.update(state.input.partition, () => undefined);
-}
-
-function transition(
-  deps: MigrationDeps,
-  state: MigrationState,
-  mutate: (r: PartitionRecord) => PartitionRecord | undefined,
-): Promise<PartitionRecord> {
-  return deps.partitions.update(state.input.partition, mutate);
-}
-
-function enter(deps: MigrationDeps, state: MigrationState, stage: FenceStage): Promise<PartitionRecord> {
-  return transition(deps, state, (r) => enterStage(r, state.migrationId, stage, deps.wallNow()));
-}
-
-function pairFor(deps: MigrationDeps, state: MigrationState, from: string, to: string): SyncPair {
-  return {
-    partition: state.input.partition,
-    shards: state.acquire!.shards,
-    from: deps.stores.forCell(from),
-    to: deps.stores.forCell(to),
-  };
-}
-
-function forward(deps: MigrationDeps, state: MigrationState): SyncPair {
-  return pairFor(deps, state, state.acquire!.sourceCell, state.acquire!.targetCell);
-}
-
-/** Wait for a wall-clock instant: inside the step when short, otherwise ask the state machine to retry. */
-async function waitUntil(
-  deps: MigrationDeps,
-  untilMs: number,
-  tooLong: (remaining: number) => Error,
-): Promise<void> {
-  const remaining = untilMs - deps.wallNow();
-  if (remaining <= 0) return;
-  if (remaining > deps.tuning.maxInlineWaitMs) throw tooLong(remaining);
-  await deps.sleep(remaining);
-}
-
-/** Wait until unconditional writers (copy or removal pages, zombies included) can no longer write. */
-async function waitForWriterLeases(deps: MigrationDeps, r: PartitionRecord): Promise<void> {
-  const until = writerLeasesEndMs(r);
-  await waitUntil(deps, until, () => new WriterLeaseActiveError(until, deps.wallNow()));
-}
-
-/** Drop a finished step's writer lease, so the next stage need not wait for it. */
-async function releaseLease(deps: MigrationDeps, state: MigrationState, leaseId: string): Promise<void> {
-  await transition(deps, state, (r) =>
-    releaseWriterLease(r, state.migrationId, leaseId, deps.wallNow()),
-  ).catch(() => undefined);
-}
-
-function deadline(deps: MigrationDeps): number {
-  return deps.monoNow() + deps.tuning.stepBudgetMs;
-}
-
-/**
- * A writer lease for a step's destructive repairs (removing items, replacing never-acknowledged states): the
- * stage after it waits the lease out, and registration is refused once the stage has closed, so a zombie of the
- * step never removes anything. `canWrite` is asked right before each such write.
- */
-async function openRepairWindow(
-  deps: MigrationDeps,
-  state: MigrationState,
-  stage: 'verify' | 'cutover' | 'rollback',
-): Promise<{ canWrite: () => boolean; close: () => Promise<void> }> {
-  const leaseId = randomUUID();
-  const stopAt = deps.monoNow() + deps.tuning.stepBudgetMs;
-  const until = writerLeaseEndMs(deps.wallNow(), deps.tuning.stepBudgetMs, deps.lease);
-  await transition(deps, state, (r) =>
-    registerWriterLease(r, state.migrationId, stage, leaseId, until, deps.wallNow()),
-  );
-  return { canWrite: () => deps.monoNow() < stopAt, close: () => releaseLease(deps, state, leaseId) };
-}
-
-/**
- * Enter a routing phase and return an instant after it was certainly committed (stored in the record, so a
- * retry or a second run finds the same instant and does not wait again).
- */
-async function confirmedPhase(
-  deps: MigrationDeps,
-  state: MigrationState,
-  phase: 'mirroring',
-  enterPhase: (r: PartitionRecord) => PartitionRecord | undefined,
-): Promise<number> {
-  await transition(deps, state, enterPhase);
-  // Taken after the write above returned: the phase is committed by now.
-  const confirmed = await transition(deps, state, (r) =>
-    confirmPhase(r, state.migrationId, phase, deps.wallNow()),
-  );
-  if (confirmed.routing.phase !== phase || confirmed.routing.sinceMs === undefined) {
-    throw new MigrationStateError(`expected phase '${phase}', found '${confirmed.routing.phase}'`);
-  }
-  return confirmed.routing.sinceMs;
-}
-
-/** Bounds of one verify pass that start now (see RangeSyncOptions). */
-function passBounds(deps: MigrationDeps) {
-  const nowMs = deps.wallNow();
-  const drift = 1 + deps.lease.clockDriftRate;
-  return {
-    destructiveBelowHlc: hlcLowerBound(nowMs - deps.lease.maxRequestMs * drift - deps.lease.maxClockSkewMs),
-    expiredBeforeSec: Math.floor(nowMs / 1000),
-  };
-}
-
-/**
- * Exact verify and repair of `pair.to` against a frozen `pair.from` (no acknowledged write can land on it any
- * more), shard batch by shard batch within the step budget, pass after pass until one finds nothing to do.
- * Returns the progress, with `nextShard` past the end and `differingInRound` 0 once clean.
- */
-async function repairFromFrozen(
-  deps: MigrationDeps,
-  state: MigrationState,
-  pair: SyncPair,
-  start: FrozenRepair,
-  stage: 'cutover' | 'rollback',
-  stopAt: number,
-): Promise<{ progress: FrozenRepair; clean: boolean }> {
-  let progress = start;
-  const shards = pair.shards;
-  const window = await openRepairWindow(deps, state, stage);
-  try {
-    for (;;) {
-      if (progress.nextShard >= shards) {
-        if (progress.differingInRound === 0) return { progress, clean: true };
-        if (progress.verifyRound >= deps.tuning.maxVerifyRounds + 1) {
-          throw new VerifyMismatchError(
-            `${pair.to.cellId} still differs from the frozen ${pair.from.cellId} after ${progress.verifyRound} repair passes`,
-          );
-        }
-        progress = {
-          verifyRound: progress.verifyRound + 1,
-          nextShard: 0,
-          differingInRound: 0,
-          aheadInRound: 0,
-        };
-      }
-      if (deps.monoNow() >= stopAt) return { progress, clean: false };
-      const batchEnd = Math.min(shards, progress.nextShard + deps.tuning.shardConcurrency);
-      const batch = Array.from({ length: batchEnd - progress.nextShard }, (_, i) => progress.nextShard + i);
-      const report = await verifyAndRepair(deps, pair, {
-        ...passBounds(deps),
-        // Every difference is real: the primary is frozen.
-        youngBoundHlc: hlcLowerBound(Number.MAX_SAFE_INTEGER),
-        canWrite: window.canWrite,
-        shards: batch,
-      });
-      progress = {
-        ...progress,
-        nextShard: batchEnd,
-        differingInRound: progress.differingInRound + report.differingRanges,
-        aheadInRound: progress.aheadInRound + report.replacedAhead + report.leftYoung,
-      };
-    }
-  } finally {
-    await window.close();
-  }
-}
-
-function initialFrozenRepair(): FrozenRepair {
-  return { verifyRound: 1, nextShard: 0, differingInRound: 0, aheadInRound: 0 };
-}
 
 export async function acquire(deps: MigrationDeps, state: MigrationState) {
   const { targetCell } = state.input;
@@ -499,11 +341,6 @@ export async function shiftReads(deps: MigrationDeps, state: MigrationState): Pr
   };
 }
 
-/** The most recent catch-up progress: the read-shift steps continue the catch-up stage's rounds. */
-function latestCatchUp(state: MigrationState): CatchUpResult {
-  return state.shift?.catchUp ?? state.catchUp ?? initialCatchUp(state.replica!.sinceHlc);
-}
-
 /** Health check after a read shift; an unhealthy target rolls the migration back. */
 export async function canaryHealth(deps: MigrationDeps, state: MigrationState) {
   const result = await deps.health.check(state.acquire!.targetCell, state.shift?.shiftedAtMs ?? 0);
@@ -657,26 +494,6 @@ export async function removeSource(deps: MigrationDeps, state: MigrationState): 
   return { retained: false, done: finished, itemsRemoved: previousRemoved + removed };
 }
 
-/**
- * The partition's stored bytes as this migration measured them: what its full copy read from the source, the
- * whole partition at copy time (catch-up then ships the writes of the migration window, mostly new states of
- * items already counted). A delta move copies no snapshot: the record keeps the size it had.
- */
-export function measuredSizeBytes(state: MigrationState): number | undefined {
-  return state.replica?.mode === 'full' && state.copy?.done === true ? state.copy.bytesCopied : undefined;
-}
-
-/** The next record, carrying the size this migration measured (written by the same compare-and-set). */
-function withMeasuredSize(
-  next: PartitionRecord | undefined,
-  state: MigrationState,
-  nowMs: number,
-): PartitionRecord | undefined {
-  const sizeBytes = measuredSizeBytes(state);
-  if (next === undefined || sizeBytes === undefined) return next;
-  return { ...next, sizeBytes, sizeMeasuredAtMs: nowMs };
-}
-
 /** Bump the version and release the fence: the partition is stable at the target, with its measured size. */
 export async function commit(deps: MigrationDeps, state: MigrationState) {
   let current = await record(deps, state);
@@ -691,156 +508,4 @@ export async function commit(deps: MigrationDeps, state: MigrationState) {
     return withMeasuredSize(commitMigration(current, state.migrationId, nowMs), state, nowMs);
   });
   return { version: r.version, committedAtMs: r.lastMigration?.atMs ?? deps.wallNow() };
-}
-
-function reasonOf(state: MigrationState): string {
-  if (!state.error) return 'unknown failure';
-  let cause = state.error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    cause = parsed.errorMessage ?? cause;
-  } catch {
-    // Cause is plain text (local runs).
-  }
-  return cause ? `${state.error.Error}: ${cause}` : state.error.Error;
-}
-
-/**
- * Roll back from any stage, re-entrantly (the state machine calls it again after `waitSeconds` until `done`):
- * - nothing to undo if this migration never took the fence (or already ended);
- * - before the switch: routing back to the source only, fence released, target marked stale; then wait out
- *   routing leases, so that when the execution ends no interceptor still reads the target;
- * - after the switch: a reverse cutover: fence the target, wait out leases and writer leases, catch up and
- *   verify-and-repair the source from the target, then route back to the source.
- */
-export async function rollback(deps: MigrationDeps, state: MigrationState): Promise<RollbackResult> {
-  const reason = reasonOf(state);
-  const current = await deps.partitions.get(state.input.partition);
-  if (!current || current.fence?.owner !== state.migrationId) {
-    const failedStage =
-      current?.lastMigration?.id === state.migrationId
-        ? current.lastMigration.stage
-        : (state.failedStage ?? 'acquire');
-    return { done: true, waitSeconds: state.rollback?.waitSeconds ?? 0, failedStage, reason };
-  }
-  const fence = current.fence;
-  // The state machine names the failed stage; the fence's stage is the fallback (it may lag by one stage).
-  const failedStage =
-    state.failedStage ?? fence.failedStage ?? (fence.stage === 'rollback' ? 'acquire' : fence.stage);
-  const phase = current.routing.phase;
-  const leaseWaitSeconds = Math.ceil(cutoverWaitMs(deps.lease) / 1000);
-
-  if (current.cell === fence.sourceCell) {
-    const r = await enter(deps, state, 'rollback');
-    if (r.routing.phase === 'shifting' || r.routing.phase === 'mirroring') {
-      // Reads may be going to the target (shifting), whose copy is about to be abandoned: send them back to
-      // the source while writes stay mirrored, and release only once no client can still hold the shifted
-      // routing. (From `mirroring` no read went to the target, unless an earlier attempt of this rollback
-      // unshifted them and its result was lost: the wait costs one lease, and is always safe.)
-      const unshiftedAtMs = await confirmedPhase(deps, state, 'mirroring', (c) =>
-        unshiftReads(c, state.migrationId, deps.wallNow()),
-      );
-      const remaining = unshiftedAtMs + cutoverWaitMs(deps.lease) - deps.wallNow();
-      if (remaining > 0) {
-        return {
-          done: false,
-          waitSeconds: Math.ceil(remaining / 1000),
-          failedStage,
-          reason,
-          unshiftedAtMs,
-        };
-      }
-    }
-    // Copy pages and repairs can no longer register; the fence is released only once earlier ones cannot
-    // write either, so no zombie can write into a later migration's replica.
-    await waitForWriterLeases(deps, r);
-    const stage = state.failedStage ?? r.fence?.failedStage ?? failedStage;
-    await transition(deps, state, (c) => {
-      const nowMs = deps.wallNow();
-      return withMeasuredSize(
-        finishRollback(c, state.migrationId, stage, reason, { state: 'stale' }, nowMs),
-        state,
-        nowMs,
-      );
-    });
-    return { done: true, waitSeconds: 0, failedStage: stage, reason };
-  }
-
-  if (phase !== 'switched' && phase !== 'fenced') {
-    throw new MigrationStateError(`cannot roll back from phase '${phase}'`);
-  }
-  if (phase === 'switched' || state.rollback?.fencedAtMs == null) {
-    // Fence the target (or find it fenced by an attempt whose result was lost); the wait counts from now,
-    // when the fence is certainly committed.
-    await transition(deps, state, (c) => fenceForReverse(c, state.migrationId, deps.wallNow()));
-    return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason, fencedAtMs: deps.wallNow() };
-  }
-
-  // Reverse cutover: the target is fenced and is the primary; bring the source up to date from it, in bounded
-  // pieces (a catch-up round, then verify-and-repair passes shard by shard). An invocation that runs out of
-  // budget returns `done: false` with its progress, and the state machine calls it again.
-  await waitUntil(
-    deps,
-    Math.max(current.routing.fencedAtMs!, state.rollback.fencedAtMs) + cutoverWaitMs(deps.lease),
-    (remaining) => new CutoverNotReadyError(remaining),
-  );
-  await waitForWriterLeases(deps, current);
-  const back = pairFor(deps, state, fence.targetCell, fence.sourceCell);
-  const switchedAtMs = fence.switchedAtMs ?? current.routing.fencedAtMs!;
-  const stopAt = deadline(deps);
-  let progress: ReverseRepair = state.rollback.reverse ?? {
-    catchUp: initialCatchUp(hlcLowerBound(switchedAtMs - changeWindowMs(deps.lease))),
-    verifyRound: 1,
-    nextShard: 0,
-    differingInRound: 0,
-    aheadInRound: 0,
-  };
-  const notYet = (): RollbackResult => ({
-    done: false,
-    waitSeconds: 0,
-    failedStage,
-    reason,
-    fencedAtMs: state.rollback!.fencedAtMs,
-    reverse: progress,
-  });
-  // One complete catch-up round that started after the lease wait (the target is frozen, so one is enough).
-  if (progress.catchUp.resume !== null || progress.catchUp.rounds === 0) {
-    const caught = await catchUpRound(deps, back, progress.catchUp, {
-      items: deps.tuning.catchUpItemsPerInvocation,
-      deadlineMono: stopAt,
-    });
-    progress = { ...progress, catchUp: caught };
-    if (caught.resume !== null) return notYet();
-  }
-  // The target is frozen, so every difference is real and one repair pass should settle it; the next pass
-  // must find nothing.
-  let repaired: { progress: FrozenRepair; clean: boolean };
-  try {
-    repaired = await repairFromFrozen(deps, state, back, progress, 'rollback', stopAt);
-  } catch (error) {
-    if (!(error instanceof VerifyMismatchError)) throw error;
-    // The source cannot be brought back in line, but the target, the frozen primary, holds every acknowledged
-    // write: finish the move instead of leaving the partition fenced (every write refused) for a person.
-    await transition(deps, state, (c) => {
-      const nowMs = deps.wallNow();
-      return withMeasuredSize(
-        rollForward(c, state.migrationId, `${reason}; rolled forward: ${error.message}`, nowMs),
-        state,
-        nowMs,
-      );
-    });
-    return { done: true, waitSeconds: 0, failedStage, reason: `${reason} (rolled forward)` };
-  }
-  progress = { ...progress, ...repaired.progress };
-  if (!repaired.clean) return notYet();
-  const watermark = hlcLowerBound(deps.wallNow());
-  await transition(deps, state, (c) => {
-    const nowMs = deps.wallNow();
-    return withMeasuredSize(
-      finishRollback(c, state.migrationId, failedStage, reason, { state: 'cold', watermark }, nowMs),
-      state,
-      nowMs,
-    );
-  });
-  return { done: true, waitSeconds: 0, failedStage, reason };
 }

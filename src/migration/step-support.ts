@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { hlcLowerBound } from '../domain/migration/hlc.ts';
+import {
+  MigrationStateError,
+  VerifyMismatchError,
+  WriterLeaseActiveError,
+} from '../domain/migration/migration-errors.ts';
+import type { FenceStage } from '../domain/migration/migration-stage.ts';
+import type { CatchUpResult, FrozenRepair, MigrationState } from '../domain/migration/migration-state.ts';
+import {
+  confirmPhase,
+  enterStage,
+  registerWriterLease,
+  releaseWriterLease,
+  writerLeasesEndMs,
+} from '../domain/migration/partition-transitions.ts';
+import { writerLeaseEndMs } from '../domain/migration/routing-lease.ts';
+import { initialCatchUp, type SyncPair } from './catch-up.ts';
+import type { MigrationDeps } from './migration-deps.ts';
+import { verifyAndRepair } from './range-sync.ts';
+
+/**
+ * What the MigratePartition steps share: reading and transitioning the partition record, waits on wall-clock
+ * instants and writer leases, repair windows (writer leases for destructive repairs), and the exact repair of
+ * a frozen primary's copy used by the forward cutover and the reverse one.
+ */
+
+export function record(deps: MigrationDeps, state: MigrationState): Promise<PartitionRecord> {
+  return deps.partitions.update(state.input.partition, () => undefined);
+}
+
+export function transition(
+  deps: MigrationDeps,
+  state: MigrationState,
+  mutate: (r: PartitionRecord) => PartitionRecord | undefined,
+): Promise<PartitionRecord> {
+  return deps.partitions.update(state.input.partition, mutate);
+}
+
+export function enter(
+  deps: MigrationDeps,
+  state: MigrationState,
+  stage: FenceStage,
+): Promise<PartitionRecord> {
+  return transition(deps, state, (r) => enterStage(r, state.migrationId, stage, deps.wallNow()));
+}
+
+export function pairFor(deps: MigrationDeps, state: MigrationState, from: string, to: string): SyncPair {
+  return {
+    partition: state.input.partition,
+    shards: state.acquire!.shards,
+    from: deps.stores.forCell(from),
+    to: deps.stores.forCell(to),
+  };
+}
+
+export function forward(deps: MigrationDeps, state: MigrationState): SyncPair {
+  return pairFor(deps, state, state.acquire!.sourceCell, state.acquire!.targetCell);
+}
+
+/** Wait for a wall-clock instant: inside the step when short, otherwise ask the state machine to retry. */
+export async function waitUntil(
+  deps: MigrationDeps,
+  untilMs: number,
+  tooLong: (remaining: number) => Error,
+): Promise<void> {
+  const remaining = untilMs - deps.wallNow();
+  if (remaining <= 0) return;
+  if (remaining > deps.tuning.maxInlineWaitMs) throw tooLong(remaining);
+  await deps.sleep(remaining);
+}
+
+/** Wait until unconditional writers (copy or removal pages, zombies included) can no longer write. */
+export async function waitForWriterLeases(deps: MigrationDeps, r: PartitionRecord): Promise<void> {
+  const until = writerLeasesEndMs(r);
+  await waitUntil(deps, until, () => new WriterLeaseActiveError(until, deps.wallNow()));
+}
+
+/** Drop a finished step's writer lease, so the next stage need not wait for it. */
+export async function releaseLease(
+  deps: MigrationDeps,
+  state: MigrationState,
+  leaseId: string,
+): Promise<void> {
+  await transition(deps, state, (r) =>
+    releaseWriterLease(r, state.migrationId, leaseId, deps.wallNow()),
+  ).catch(() => undefined);
+}
+
+export function deadline(deps: MigrationDeps): number {
+  return deps.monoNow() + deps.tuning.stepBudgetMs;
+}
+
+/**
+ * A writer lease for a step's destructive repairs (removing items, replacing never-acknowledged states): the
+ * stage after it waits the lease out, and registration is refused once the stage has closed, so a zombie of the
+ * step never removes anything. `canWrite` is asked right before each such write.
+ */
+export async function openRepairWindow(
+  deps: MigrationDeps,
+  state: MigrationState,
+  stage: 'verify' | 'cutover' | 'rollback',
+): Promise<{ canWrite: () => boolean; close: () => Promise<void> }> {
+  const leaseId = randomUUID();
+  const stopAt = deps.monoNow() + deps.tuning.stepBudgetMs;
+  const until = writerLeaseEndMs(deps.wallNow(), deps.tuning.stepBudgetMs, deps.lease);
+  await transition(deps, state, (r) =>
+    registerWriterLease(r, state.migrationId, stage, leaseId, until, deps.wallNow()),
+  );
+  return { canWrite: () => deps.monoNow() < stopAt, close: () => releaseLease(deps, state, leaseId) };
+}
+
+/**
+ * Enter a routing phase and return an instant after it was certainly committed (stored in the record, so a
+ * retry or a second run finds the same instant and does not wait again).
+ */
+export async function confirmedPhase(
+  deps: MigrationDeps,
+  state: MigrationState,
+  phase: 'mirroring',
+  enterPhase: (r: PartitionRecord) => PartitionRecord | undefined,
+): Promise<number> {
+  await transition(deps, state, enterPhase);
+  // Taken after the write above returned: the phase is committed by now.
+  const confirmed = await transition(deps, state, (r) =>
+    confirmPhase(r, state.migrationId, phase, deps.wallNow()),
+  );
+  if (confirmed.routing.phase !== phase || confirmed.routing.sinceMs === undefined) {
+    throw new MigrationStateError(`expected phase '${phase}', found '${confirmed.routing.phase}'`);
+  }
+  return confirmed.routing.sinceMs;
+}
+
+/** Bounds of one verify pass that start now (see RangeSyncOptions). */
+export function passBounds(deps: MigrationDeps) {
+  const nowMs = deps.wallNow();
+  const drift = 1 + deps.lease.clockDriftRate;
+  return {
+    destructiveBelowHlc: hlcLowerBound(nowMs - deps.lease.maxRequestMs * drift - deps.lease.maxClockSkewMs),
+    expiredBeforeSec: Math.floor(nowMs / 1000),
+  };
+}
+
+/**
+ * Exact verify and repair of `pair.to` against a frozen `pair.from` (no acknowledged write can land on it any
+ * more), shard batch by shard batch within the step budget, pass after pass until one finds nothing to do.
+ * Returns the progress, with `nextShard` past the end and `differingInRound` 0 once clean.
+ */
+export async function repairFromFrozen(
+  deps: MigrationDeps,
+  state: MigrationState,
+  pair: SyncPair,
+  start: FrozenRepair,
+  stage: 'cutover' | 'rollback',
+  stopAt: number,
+): Promise<{ progress: FrozenRepair; clean: boolean }> {
+  let progress = start;
+  const shards = pair.shards;
+  const window = await openRepairWindow(deps, state, stage);
+  try {
+    for (;;) {
+      if (progress.nextShard >= shards) {
+        if (progress.differingInRound === 0) return { progress, clean: true };
+        if (progress.verifyRound >= deps.tuning.maxVerifyRounds + 1) {
+          throw new VerifyMismatchError(
+            `${pair.to.cellId} still differs from the frozen ${pair.from.cellId} after ${progress.verifyRound} repair passes`,
+          );
+        }
+        progress = {
+          verifyRound: progress.verifyRound + 1,
+          nextShard: 0,
+          differingInRound: 0,
+          aheadInRound: 0,
+        };
+      }
+      if (deps.monoNow() >= stopAt) return { progress, clean: false };
+      const batchEnd = Math.min(shards, progress.nextShard + deps.tuning.shardConcurrency);
+      const batch = Array.from({ length: batchEnd - progress.nextShard }, (_, i) => progress.nextShard + i);
+      const report = await verifyAndRepair(deps, pair, {
+        ...passBounds(deps),
+        // Every difference is real: the primary is frozen.
+        youngBoundHlc: hlcLowerBound(Number.MAX_SAFE_INTEGER),
+        canWrite: window.canWrite,
+        shards: batch,
+      });
+      progress = {
+        ...progress,
+        nextShard: batchEnd,
+        differingInRound: progress.differingInRound + report.differingRanges,
+        aheadInRound: progress.aheadInRound + report.replacedAhead + report.leftYoung,
+      };
+    }
+  } finally {
+    await window.close();
+  }
+}
+
+export function initialFrozenRepair(): FrozenRepair {
+  return { verifyRound: 1, nextShard: 0, differingInRound: 0, aheadInRound: 0 };
+}
+
+/** The most recent catch-up progress: the read-shift steps continue the catch-up stage's rounds. */
+export function latestCatchUp(state: MigrationState): CatchUpResult {
+  return state.shift?.catchUp ?? state.catchUp ?? initialCatchUp(state.replica!.sinceHlc);
+}
+
+/**
+ * The partition's stored bytes as this migration measured them: what its full copy read from the source, the
+ * whole partition at copy time (catch-up then ships the writes of the migration window, mostly new states of
+ * items already counted). A delta move copies no snapshot: the record keeps the size it had.
+ */
+export function measuredSizeBytes(state: MigrationState): number | undefined {
+  return state.replica?.mode === 'full' && state.copy?.done === true ? state.copy.bytesCopied : undefined;
+}
+
+/** The next record, carrying the size this migration measured (written by the same compare-and-set). */
+export function withMeasuredSize(
+  next: PartitionRecord | undefined,
+  state: MigrationState,
+  nowMs: number,
+): PartitionRecord | undefined {
+  const sizeBytes = measuredSizeBytes(state);
+  if (next === undefined || sizeBytes === undefined) return next;
+  return { ...next, sizeBytes, sizeMeasuredAtMs: nowMs };
+}
