@@ -9,11 +9,14 @@ import {
   ItemTooLargeError,
   PartitionNotFoundError,
 } from '../domain/data-plane/data-plane-errors.ts';
+import { validatePartitionId } from '../domain/data-plane/item-rules.ts';
+import { PrestageError } from '../domain/errors.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
 import { DataApi, type DataResponse } from '../interceptor/data-api.ts';
-import type { MigrationTuning } from '../migration/migration-deps.ts';
+import type { MigrationDeps, MigrationTuning } from '../migration/migration-deps.ts';
+import { recoverMigration } from '../migration/recover-migration.ts';
 import { EmbeddedCluster } from './embedded-cluster.ts';
 import { FaultInjector, parseFaultSpec } from './fault-injector.ts';
 import { localMigrationDeps } from './local-migration-deps.ts';
@@ -134,6 +137,8 @@ export class LocalServer {
   private readonly flushTimer: NodeJS.Timeout;
   private readonly log: (line: string) => void;
   private readonly chaos: Chaos | undefined;
+  /** The runner's step dependencies, shared by `POST /v1/admin/migrations/recover`. */
+  private readonly migrationDeps: MigrationDeps;
   /** The counts at the last `DELETE /v1/admin/nemesis`: the endpoint reports counts since then. */
   private chaosBaseline: NemesisCounts | undefined;
   url = '';
@@ -164,8 +169,9 @@ export class LocalServer {
       logError: (error) => this.log(`error: ${(error as Error).stack ?? error}`),
     });
     this.faults = options.faults ? new FaultInjector() : undefined;
+    this.migrationDeps = localMigrationDeps(cluster, { lease, health: this.health, tuning: options.tuning });
     this.runner = new LocalMigrationRunner({
-      deps: localMigrationDeps(cluster, { lease, health: this.health, tuning: options.tuning }),
+      deps: this.migrationDeps,
       faults: this.faults,
       ...(chaos ? { runInvocation: (task, invoke) => chaos.freezer.run(task, invoke) } : {}),
       waitOverrideMs: options.waitOverrideMs ?? 200,
@@ -300,6 +306,9 @@ export class LocalServer {
     if (path === '/v1/admin/migrations' && method === 'GET') {
       return json(200, { migrations: this.runner.list().map(describeExecution) });
     }
+    if (path === '/v1/admin/migrations/recover' && method === 'POST') {
+      return this.recover(parseJson(body));
+    }
     const migrationMatch = /^\/v1\/admin\/migrations\/([^/]+)$/.exec(path);
     if (migrationMatch && method === 'GET') {
       const execution = this.runner.get(decodeURIComponent(migrationMatch[1]));
@@ -328,6 +337,29 @@ export class LocalServer {
       return json(200, this.describeChaos(this.chaos));
     }
     return errorResponse(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  }
+
+  /**
+   * Release the fence a stuck migration left (its execution failed or vanished): the rollback use case, run
+   * until done, as the migration's owner. Safe while the execution still runs (see recoverMigration).
+   */
+  private async recover(input: unknown): Promise<DataResponse> {
+    const partition = (input as { partition?: unknown } | null)?.partition;
+    if (typeof partition !== 'string' || partition === '') {
+      throw new InvalidRequestError('INVALID_PARTITION', 'expected a body {"partition": "<id>"}');
+    }
+    validatePartitionId(partition);
+    this.log(`recover: ${partition}`);
+    try {
+      const result = await recoverMigration(this.migrationDeps, partition);
+      this.log(`recover: ${partition}: ${JSON.stringify(result)}`);
+      return json(200, result);
+    } catch (error) {
+      if (error instanceof PartitionNotFoundError || !(error instanceof PrestageError)) throw error;
+      // Nothing is left half done: every rollback transition is idempotent, so the request can simply be sent
+      // again (once storage answers).
+      return errorResponse(500, 'RECOVERY_FAILED', `${error.name}: ${error.message}`);
+    }
   }
 
   /** Every fault off, and no work left frozen (else it would resume only at its step's next invocation). */

@@ -4,6 +4,7 @@ import { backtestCommand } from './backtest.ts';
 import { demoCommand } from './demo.ts';
 import { forecastCommand } from './forecast.ts';
 import { migrateCommand } from './migrate.ts';
+import { migrationsCommand } from './migrations.ts';
 import { modelServerCommand } from './model-server.ts';
 import { planCommand } from './plan.ts';
 import { serveCommand } from './serve.ts';
@@ -17,6 +18,7 @@ export function registerAllCommands(): void {
   registerCommand(demoCommand);
   registerCommand(serveCommand);
   registerCommand(migrateCommand);
+  registerCommand(migrationsCommand);
   registerCommand(approveCommand);
   registerCommand(modelServerCommand);
 }
