@@ -6,6 +6,7 @@ import { forecastCommand } from './forecast.ts';
 import { migrateCommand } from './migrate.ts';
 import { migrationsCommand } from './migrations.ts';
 import { modelServerCommand } from './model-server.ts';
+import { nemesisCommand } from './nemesis.ts';
 import { planCommand } from './plan.ts';
 import { serveCommand } from './serve.ts';
 
@@ -18,6 +19,7 @@ export function registerAllCommands(): void {
   registerCommand(demoCommand);
   registerCommand(serveCommand);
   registerCommand(migrateCommand);
+  registerCommand(nemesisCommand);
   registerCommand(migrationsCommand);
   registerCommand(approveCommand);
   registerCommand(modelServerCommand);
