@@ -10,9 +10,9 @@ import type { MigrationTuning } from '../../src/migration/migration-deps.ts';
 import { TEST_LEASE } from './test-cluster.ts';
 
 let cachedAsl: AslDefinition | undefined;
-/** The synthesized definition (1 s task timeout), synthesized once per test worker. */
+/** The synthesized definition (2 s task timeout: a verify pass checksums whole shards, which a loaded 2-core machine can stretch past 1 s), synthesized once per test worker. */
 export function testAsl(): AslDefinition {
-  cachedAsl ??= synthesizeMigrationAsl({ taskTimeoutSeconds: 1 });
+  cachedAsl ??= synthesizeMigrationAsl({ taskTimeoutSeconds: 2 });
   return cachedAsl;
 }
 
