@@ -259,6 +259,10 @@ export function switchToTarget(
   const fence = ownedFence(record, migrationId);
   const { routing } = record;
   if (routing.phase === 'switched' && record.cell === fence.targetCell) return undefined;
+  // A rollback (or an operator's recovery) has taken over: a late switch step must not move the primary.
+  if (stageIndex(fence.stage) > stageIndex('cutover')) {
+    throw new StageClosedError(`migration '${migrationId}' left the cutover (now '${fence.stage}')`);
+  }
   if (routing.phase !== 'fenced' || record.cell !== fence.sourceCell) {
     throw new MigrationStateError(`cannot switch in phase '${routing.phase}' with cell '${record.cell}'`);
   }

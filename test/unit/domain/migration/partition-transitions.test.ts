@@ -102,6 +102,13 @@ describe('partition transitions', () => {
     expect(() => setReadWeight(r, 'm1', 1, 2)).toThrow(MigrationStateError);
   });
 
+  it('refuse a late switch once a rollback has taken over the fence', () => {
+    let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
+    r = apply(r, fenceWrites(r, 'm1', 1));
+    r = apply(r, enterStage(r, 'm1', 'rollback', 2));
+    expect(() => switchToTarget(r, 'm1', 3)).toThrow(StageClosedError);
+  });
+
   it('switch, then commit exactly once, leaving a stable partition at the target', () => {
     let r = apply(base, acquireFence(base, 'm1', 'cell-b', 0));
     expect(() => switchToTarget(r, 'm1', 1)).toThrow(MigrationStateError);
