@@ -100,6 +100,8 @@ export interface ReadResult {
 }
 
 const MAX_STALE_CLOCK_RETRIES = 16;
+/** A write that finds its cached routing fenced re-reads it if the entry is at least this old. */
+const FENCED_REFRESH_MS = 100;
 
 /**
  * Routing for the data API, embeddable in an application (no extra hop) and used by the interceptor Lambda
@@ -208,6 +210,7 @@ export class RoutingClient {
     createIfAbsent: boolean,
     build: (address: UserWrite['address'], bucket: number, hlc: string) => UserWrite,
   ): Promise<{ version: number }> {
+    let refreshedFenced = false;
     for (let attempt = 0; attempt < MAX_STALE_CLOCK_RETRIES; attempt++) {
       let lease = await this.cache.get(partition);
       if (!lease) {
@@ -218,6 +221,14 @@ export class RoutingClient {
       const { record } = lease;
       const route = routeWrite(record);
       if (route.kind === 'fenced') {
+        // The switch may have happened since this entry was fetched: look again (a consistent read) rather than
+        // refuse for the rest of the lease. At most once per call, and only for entries older than a fraction of
+        // a second, so a fenced partition costs each client a few reads per second, during cutovers only.
+        if (!refreshedFenced && this.cache.elapsedSince(lease) >= FENCED_REFRESH_MS) {
+          refreshedFenced = true;
+          this.cache.invalidate(partition);
+          continue;
+        }
         throw new PartitionFencedError(
           partition,
           fencedRetryAfterSeconds(record.routing.fencedAtMs, this.wallNow(), lease.config),

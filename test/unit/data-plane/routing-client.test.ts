@@ -116,6 +116,33 @@ describe('RoutingClient', () => {
     expect(await fresh.get('fenced', 'k')).toEqual({ json: '"v2"', version: 2 });
   });
 
+  it('re-reads a fenced entry before refusing, so writes resume as soon as the switch is committed', async () => {
+    await clientOn(cluster).put('refence', 'k', 'v1');
+    const record = (await cluster.partitions.get('refence'))!;
+    const peer = cluster.cellIds().find((c) => c !== record.cell)!;
+    // A client with long leases (and a record without terms to cap them): without the re-read it would refuse
+    // writes for its whole 60 s lease.
+    const client = clientOn(cluster, { lease: { ...TEST_LEASE, leaseTtlMs: 60_000 } });
+    await cluster.partitions.update('refence', ({ leaseTerms: _t, ...r }) => ({
+      ...r,
+      routing: { phase: 'fenced', peer, readWeight: 0, fencedAtMs: Date.now() },
+    }));
+    await expect(client.put('refence', 'k', 'v2')).rejects.toBeInstanceOf(PartitionFencedError);
+    // The entry it holds says `fenced` and is young: refused at once, no read.
+    const fetchesFenced = client.cache.fetches;
+    await expect(client.put('refence', 'k', 'v2')).rejects.toBeInstanceOf(PartitionFencedError);
+    expect(client.cache.fetches).toBe(fetchesFenced);
+    await cluster.partitions.update('refence', (r) => ({
+      ...r,
+      cell: peer,
+      routing: { phase: 'switched', peer: record.cell, readWeight: 0 },
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await client.put('refence', 'k', 'v3')).toMatchObject({ version: expect.any(Number) });
+    expect(client.cache.fetches).toBe(fetchesFenced + 1);
+    expect((await client.routingOf('refence'))?.routing.phase).toBe('switched');
+  });
+
   it('mirrors writes to the target and routes canary reads by a sticky key point while shifting', async () => {
     const client = clientOn(cluster);
     await client.put('shift', 'seed', 0);
