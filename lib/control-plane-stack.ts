@@ -463,6 +463,10 @@ export class ControlPlaneStack extends Stack {
       [DATA_PLANE_ENV.accessStatsTable]: this.tables.accessStats.tableName,
       [DATA_PLANE_ENV.homeRegion]: this.config.homeRegion,
       [DATA_PLANE_ENV.canaryAlarmPrefix]: this.config.names.canaryAlarmPrefix,
+      [DATA_PLANE_ENV.leaseTtlMs]: String(this.config.routingLease.leaseTtlMs),
+      [DATA_PLANE_ENV.maxRequestMs]: String(this.config.routingLease.maxRequestMs),
+      [DATA_PLANE_ENV.maxClockSkewMs]: String(this.config.routingLease.maxClockSkewMs),
+      [DATA_PLANE_ENV.indexLagMs]: String(this.config.routingLease.indexLagMs),
     };
   }
 

@@ -3,6 +3,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { PrestageError } from '../src/domain/errors.ts';
+import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../src/domain/migration/routing-lease.ts';
 import { CONTROL_PLANE_ENV, readControlPlaneConfig } from '../src/lambda/control-plane-env.ts';
 import { readDataPlaneConfig } from '../src/lambda/data-plane-config.ts';
 import { deepArImageUri } from './deepar-image.ts';
@@ -59,6 +60,11 @@ export interface PrestageConfig {
   };
   readonly alarmEmail?: string;
   readonly logRetentionDays: number;
+  /**
+   * Routing-lease settings given to the interceptor and every migration step (one source, so a deployment
+   * never runs two). Correctness does not rest on it: records carry their lease terms (docs/migration.md).
+   */
+  readonly routingLease: Omit<RoutingLeaseConfig, 'clockDriftRate'>;
   /** Reserve concurrency for the planner (1) and the profiler (its shard count). */
   readonly reserveConcurrency: boolean;
   /** Physical names shared with the handlers (the defaults of the handlers' environment schemas). */
@@ -107,6 +113,7 @@ export const CONTEXT_KEYS = [
   'alarmEmail',
   'logRetentionDays',
   'reserveConcurrency',
+  'routingLease',
 ] as const;
 
 const KNOWN_REGIONS = new Set(RegionInfo.regions.map((r) => r.name));
@@ -130,6 +137,15 @@ const nonNegative = (example: number) =>
   z
     .number({ error: `expected a number, e.g. ${example}` })
     .nonnegative({ error: `must not be negative, e.g. ${example}` });
+
+/** Milliseconds in [min, max], a whole number. */
+const millis = (min: number, max: number, fallback: number) =>
+  z
+    .number({ error: `expected a whole number of milliseconds, e.g. ${fallback}` })
+    .int({ error: `expected a whole number of milliseconds, e.g. ${fallback}` })
+    .min(min, { error: `must be at least ${min} ms` })
+    .max(max, { error: `must be at most ${max} ms` })
+    .default(fallback);
 
 const cellSchema = z.strictObject({
   id: z.string({ error: 'expected a cell id such as "euw1-a"' }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
@@ -253,6 +269,19 @@ const contextSchema = z.strictObject({
     })
     .default(30),
   reserveConcurrency: z.boolean({ error: 'expected true or false' }).default(true),
+  routingLease: z
+    .strictObject({
+      leaseTtlMs: millis(100, 600_000, DEFAULT_ROUTING_LEASE.leaseTtlMs),
+      maxRequestMs: millis(50, 60_000, DEFAULT_ROUTING_LEASE.maxRequestMs),
+      maxClockSkewMs: millis(0, 60_000, DEFAULT_ROUTING_LEASE.maxClockSkewMs),
+      indexLagMs: millis(0, 600_000, DEFAULT_ROUTING_LEASE.indexLagMs),
+    })
+    .default({
+      leaseTtlMs: DEFAULT_ROUTING_LEASE.leaseTtlMs,
+      maxRequestMs: DEFAULT_ROUTING_LEASE.maxRequestMs,
+      maxClockSkewMs: DEFAULT_ROUTING_LEASE.maxClockSkewMs,
+      indexLagMs: DEFAULT_ROUTING_LEASE.indexLagMs,
+    }),
 });
 
 type ContextInput = z.input<typeof contextSchema>;
@@ -374,6 +403,7 @@ export function parsePrestageConfig(context: Readonly<Record<string, unknown>>):
     alarmEmail: c.alarmEmail,
     logRetentionDays: c.logRetentionDays,
     reserveConcurrency: c.reserveConcurrency,
+    routingLease: c.routingLease,
     names: PRESTAGE_NAMES,
   };
 }

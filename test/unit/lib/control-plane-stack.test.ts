@@ -107,6 +107,11 @@ describe('ControlPlaneStack', () => {
       [DATA_PLANE_ENV.accessStatsTable]: { Ref: expect.stringMatching(/^TablesAccessStats/) },
       [DATA_PLANE_ENV.homeRegion]: config.homeRegion,
       [DATA_PLANE_ENV.canaryAlarmPrefix]: 'prestage-cell-errors-',
+      // The lease settings are set explicitly, from one configuration key, never left to code defaults.
+      [DATA_PLANE_ENV.leaseTtlMs]: String(config.routingLease.leaseTtlMs),
+      [DATA_PLANE_ENV.maxRequestMs]: String(config.routingLease.maxRequestMs),
+      [DATA_PLANE_ENV.maxClockSkewMs]: String(config.routingLease.maxClockSkewMs),
+      [DATA_PLANE_ENV.indexLagMs]: String(config.routingLease.indexLagMs),
       POWERTOOLS_METRICS_NAMESPACE: 'Prestage',
     });
   });

@@ -9,6 +9,7 @@ import {
   parsePrestageConfig,
   readPrestageConfig,
 } from '../../../lib/prestage-config.ts';
+import { DEFAULT_ROUTING_LEASE } from '../../../src/domain/migration/routing-lease.ts';
 import { assertProperty } from '../../support/property.ts';
 
 const cdkContext = JSON.parse(readFileSync('cdk.json', 'utf8')).context as Record<string, unknown>;
@@ -64,6 +65,24 @@ describe('prestage configuration (CDK context)', () => {
       canaryAlarmPrefix: 'prestage-cell-errors-',
       cellKeyAlias: 'alias/prestage-cells',
     });
+  });
+
+  it('gives every data-plane Lambda one routing-lease setting, validated with the key and the limit', () => {
+    expect(parsePrestageConfig(minimal).routingLease).toEqual({
+      leaseTtlMs: DEFAULT_ROUTING_LEASE.leaseTtlMs,
+      maxRequestMs: DEFAULT_ROUTING_LEASE.maxRequestMs,
+      maxClockSkewMs: DEFAULT_ROUTING_LEASE.maxClockSkewMs,
+      indexLagMs: DEFAULT_ROUTING_LEASE.indexLagMs,
+    });
+    expect(
+      parsePrestageConfig({ ...minimal, routingLease: { leaseTtlMs: 1_000 } }).routingLease,
+    ).toMatchObject({
+      leaseTtlMs: 1_000,
+      maxRequestMs: DEFAULT_ROUTING_LEASE.maxRequestMs,
+    });
+    expect(problemsOf({ ...minimal, routingLease: { leaseTtlMs: 10 } })).toEqual([
+      "prestage: context 'routingLease.leaseTtlMs': must be at least 100 ms",
+    ]);
   });
 
   it('names the key of a bad region and suggests a real one', () => {
