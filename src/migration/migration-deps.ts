@@ -30,6 +30,12 @@ export interface MigrationTuning {
    * source alone (the behaviour that served stale canary reads). Never set in a deployment.
    */
   readonly unsafeSkipMirrorWait?: boolean;
+  /**
+   * Negative controls only: skip the exact verifies (before reads shift, and of the frozen source before the
+   * switch) and trust catch-up, i.e. trust the `changes` index to lag less than `indexLagMs`. Never set in a
+   * deployment.
+   */
+  readonly unsafeTrustChangesIndex?: boolean;
 }
 
 export const DEFAULT_TUNING: MigrationTuning = {

@@ -89,6 +89,7 @@ export interface NemesisRunOptions {
   readonly unsafe?: {
     readonly client?: RoutingClientUnsafeSwitches;
     readonly skipMirrorWait?: boolean;
+    readonly trustChangesIndex?: boolean;
     readonly trustRetriedRefusals?: boolean;
   };
   readonly onProgress?: (progress: NemesisProgress) => void;
@@ -163,7 +164,11 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   const deps = localMigrationDeps(cluster, {
     lease,
     health,
-    tuning: { ...NEMESIS_TUNING, unsafeSkipMirrorWait: options.unsafe?.skipMirrorWait },
+    tuning: {
+      ...NEMESIS_TUNING,
+      unsafeSkipMirrorWait: options.unsafe?.skipMirrorWait,
+      unsafeTrustChangesIndex: options.unsafe?.trustChangesIndex,
+    },
   });
   const clients: RoutingClient[] = [];
   let suspensions = 0;

@@ -57,6 +57,22 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
     reliableInOneRun: true,
   },
   {
+    protection: 'no switch and no read shift trusts the changes index: exact verifies against the source',
+    // The index hides every write for 5 s, far beyond `indexLagMs`: catch-up sees none of the writes made
+    // during the copy. Many keys, so such a write is often not healed by a later mirrored write of its key.
+    attack: {
+      partitions: 2,
+      keysPerPartition: 40,
+      writers: 6,
+      readers: 2,
+      canaryPlans: [[]],
+      storage: { indexLagMs: 5_000 },
+    },
+    unsafe: { trustChangesIndex: true },
+    expect: ['lost', 'staleRead'],
+    reliableInOneRun: true,
+  },
+  {
     protection: 'a write whose mirror to the migration target failed is not acknowledged',
     attack: {
       partitions: 3,
