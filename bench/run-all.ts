@@ -13,7 +13,9 @@ const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts')
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
-const requested = process.argv.slice(2);
+/** Short names: `npm run bench -- cutover`. */
+const ALIASES: Record<string, string> = { cutover: 'cutover-unavailability' };
+const requested = process.argv.slice(2).map((name) => ALIASES[name] ?? name);
 const unknown = requested.filter((name) => !available.includes(name));
 if (unknown.length > 0) {
   process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
