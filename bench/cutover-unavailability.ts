@@ -106,7 +106,7 @@ const SETTINGS: Setting[] = [
   },
   {
     name: 'aws',
-    description: 'DEFAULT_ROUTING_LEASE (AWS): lease 5 s, maxRequest 3 s, skew 1 s',
+    description: `DEFAULT_ROUTING_LEASE (AWS): lease ${DEFAULT_ROUTING_LEASE.leaseTtlMs / 1000} s, maxRequest ${DEFAULT_ROUTING_LEASE.maxRequestMs / 1000} s, skew ${DEFAULT_ROUTING_LEASE.maxClockSkewMs / 1000} s`,
     lease: DEFAULT_ROUTING_LEASE,
     cutovers: QUICK ? 2 : 12,
   },
