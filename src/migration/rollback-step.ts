@@ -70,11 +70,13 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
 
   if (current.cell === fence.sourceCell) {
     const r = await enter(deps, state, 'rollback');
-    if (r.routing.phase === 'shifting' || r.routing.phase === 'mirroring') {
-      // Reads may be going to the target (shifting), whose copy is about to be abandoned: send them back to
-      // the source while writes stay mirrored, and release only once no client can still hold the shifted
-      // routing. (From `mirroring` no read went to the target, unless an earlier attempt of this rollback
-      // unshifted them and its result was lost: the wait costs one lease, and is always safe.)
+    if (r.routing.phase === 'shifting' || r.routing.phase === 'fenced' || r.routing.phase === 'mirroring') {
+      // Reads may be going to the target (shifting; or fenced, where clients may still hold the shifting
+      // routing from before the fence), whose copy is about to be abandoned: send them back to the source while
+      // writes stay mirrored, and release only once no client can still hold the shifted routing. Released at
+      // once, a client with `stable` would write to the source alone while one with `shifting` still reads the
+      // target: a stale read (the nemesis found it). (From `mirroring` no read went to the target, unless an
+      // earlier attempt of this rollback unshifted them and its result was lost: the wait is always safe.)
       const unshiftedAtMs = await confirmedPhase(deps, state, 'mirroring', (c) =>
         unshiftReads(c, state.migrationId, deps.wallNow()),
       );

@@ -343,6 +343,36 @@ describe('migration correctness under concurrent traffic and faults', () => {
     expect(await mismatchedLeases('terms', true)).not.toBe('lost');
   });
 
+  it('keeps canary reads fresh when a rollback starts after the fence (reads go back before release)', async () => {
+    // Leases of 1 s everywhere, so a client primed with the shifted routing just before the fence still holds
+    // it while the rollback runs. Released at once, a fresh client would write to the source alone while the
+    // primed one reads the target: the stale read the nemesis found.
+    const lease = { ...TEST_LEASE, leaseTtlMs: 1_000 };
+    const [p] = (await newPartitions('rb-fenced', 1, 6)).partitions;
+    const reader = clientOn(cluster, { lease });
+    const faults = new FaultInjector();
+    // Let CutoverFence pass, fail CutoverSwitch: the rollback starts with the partition fenced.
+    faults.arm({ step: 'cutover', mode: 'error', times: 1, after: 1 });
+    let seen: string | undefined;
+    const { runner } = migrationRunner(cluster, {
+      lease,
+      faults,
+      afterStep: async (task) => {
+        if (task === 'CanaryHealth') await reader.cache.get(p);
+        if (task === 'Rollback' && seen === undefined) {
+          await clientOn(cluster, { lease }).put(p, 'k0', 'after-fence');
+          seen = (await reader.get(p, 'k0')).json;
+        }
+      },
+    });
+    const { to } = await targetFor(p);
+    const execution = runner.start({ partition: p, targetCell: to, canarySteps: [1], waitSeconds: 0 });
+    const done = await runner.wait(execution.migrationId);
+    expect(done.status).toBe('ROLLED_BACK');
+    expect((await reader.routingOf(p))?.cell).not.toBe(to);
+    expect(seen).toBe('"after-fence"');
+  });
+
   it('refuses a second migration of a partition by name and leaves the first one to finish', async () => {
     const { partitions, workload } = await newPartitions('fence', 1, 10);
     const [p] = partitions;

@@ -198,7 +198,7 @@ export function confirmPhase(
 
 /**
  * Send every read back to the source while writes keep being mirrored (the first half of a rollback after
- * reads shifted): the target may only be dropped once no client can still send it a read.
+ * reads shifted, or after the fence): the target may only be dropped once no client can still send it a read.
  */
 export function unshiftReads(
   record: PartitionRecord,
@@ -207,7 +207,10 @@ export function unshiftReads(
 ): PartitionRecord | undefined {
   const fence = ownedFence(record, migrationId);
   const { routing } = record;
-  if (routing.phase !== 'shifting') return undefined;
+  // From `fenced` too (before the switch): clients may still hold the `shifting` routing from before the fence.
+  const shifted =
+    routing.phase === 'shifting' || (routing.phase === 'fenced' && record.cell === fence.sourceCell);
+  if (!shifted) return undefined;
   return touch(record, nowMs, { routing: { phase: 'mirroring', peer: fence.targetCell, readWeight: 0 } });
 }
 

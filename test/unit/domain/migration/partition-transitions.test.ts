@@ -81,6 +81,11 @@ describe('partition transitions', () => {
     r = apply(r, unshiftReads(r, 'm1', 7));
     expect(r.routing).toEqual({ phase: 'mirroring', peer: 'cell-b', readWeight: 0 });
     expect(unshiftReads(r, 'm1', 8)).toBeUndefined();
+    // After the fence (before the switch) too: clients may still hold the shifted routing from before it.
+    r = apply(r, setReadWeight(r, 'm1', 1, 9));
+    r = apply(r, fenceWrites(r, 'm1', 10));
+    r = apply(r, unshiftReads(r, 'm1', 11));
+    expect(r.routing).toEqual({ phase: 'mirroring', peer: 'cell-b', readWeight: 0 });
   });
 
   it('raise the lease terms on the record at acquire, never lower them', () => {
