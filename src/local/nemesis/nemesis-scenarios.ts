@@ -74,11 +74,13 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   },
   {
     protection: 'a write whose mirror to the migration target failed is not acknowledged',
+    // Many keys and few writers, so a write whose mirror failed is not soon healed by the next (mirrored) write
+    // of its key; many readers, so one reads the key on the target before the migration's repair does.
     attack: {
-      partitions: 3,
-      keysPerPartition: 2,
-      writers: 6,
-      readers: 4,
+      partitions: 2,
+      keysPerPartition: 12,
+      writers: 3,
+      readers: 6,
       canaryPlans: [[1]],
       canaryWaitMs: 1_500,
       storage: { indexLagMs: 5_000, latencySpikeRate: 0.3, latencySpikeMs: 600 },
@@ -97,12 +99,14 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   },
   {
     protection: 'leases are timed on the wall clock too (a suspended host does not trust an expired lease)',
+    // One partition, always moving, and three hosts that sleep through whole migrations with a fresh entry.
     attack: {
-      partitions: 2,
-      keysPerPartition: 2,
+      partitions: 1,
+      keysPerPartition: 3,
       canaryPlans: [[]],
       faultyClients: [
         { suspend: { everyMs: 300, forMs: 3_000 } },
+        { suspend: { everyMs: 400, forMs: 3_000 } },
         { suspend: { everyMs: 500, forMs: 3_000 } },
       ],
     },
