@@ -75,6 +75,16 @@ async function main() {
     process.stderr.write(
       `\rround ${round + 1}: ${report.migrations.started} migrations, ${report.checker.valid ? 'VALID' : `INVALID: ${bad.join(', ')}`}${' '.repeat(30)}\n`,
     );
+    for (const name of bad) {
+      for (const example of report.checker.anomalies[name].examples) {
+        process.stderr.write(`  ${name}: ${example}\n`);
+        // The migrations of that key's partition, to read the anomaly against.
+        const partition = /of (p\d+)\//.exec(example)?.[1];
+        for (const m of report.migrationLog.filter((entry) => entry.partition === partition)) {
+          process.stderr.write(`    ${JSON.stringify(m)}\n`);
+        }
+      }
+    }
   }
   const anomalies = Object.fromEntries(
     ANOMALY_NAMES.map((name) => [name, rounds.reduce((n, r) => n + r.checker.anomalies[name].count, 0)]),

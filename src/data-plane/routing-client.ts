@@ -7,6 +7,7 @@ import {
   NoCellAvailableError,
   PartitionFencedError,
   PartitionNotFoundError,
+  ReadOutcomeLateError,
   VersionConflictError,
   WriteOutcomeUnknownError,
 } from '../domain/data-plane/data-plane-errors.ts';
@@ -119,6 +120,8 @@ export class RoutingClient {
   /** Mirror writes (to a migration target) that failed; those writes were answered 503, not acknowledged. */
   mirrorFailures = 0;
   readRepairs = 0;
+  /** Reads answered after their routing lease ran out, and sent again. */
+  lateReads = 0;
 
   constructor(options: RoutingClientOptions) {
     this.options = options;
@@ -136,29 +139,39 @@ export class RoutingClient {
   async get(partition: string, key: string, call: CallOptions = {}): Promise<ReadResult> {
     validatePartitionId(partition);
     validateItemKey(key);
-    const lease = await this.cache.get(partition);
-    if (!lease) throw new PartitionNotFoundError(partition);
-    this.count(partition, call);
-    const { record } = lease;
-    const address = { partition, shard: shardOf(key, record.shards), key };
-    const route = routeRead(record, key, this.random() < (this.options.readRepairRate ?? 0.05));
-    let item: StoredItem | undefined;
-    if (route.kind === 'one') {
-      item = await this.onCell(route.cell, (store) => store.getItem(address));
-    } else {
-      const [primary, peer] = await Promise.all(
-        route.cells.map((cell) => this.onCell(cell, (store) => store.getItem(address))),
-      );
-      item = newest(primary, peer);
-      if (route.repair && item && item !== peer && (peer === undefined || peer.hlc < item.hlc)) {
-        // Read repair: bring the migration target's older copy forward (a conditional, forward-only write).
-        this.readRepairs += 1;
-        await this.onCell(route.cells[1], (store) => store.putIfNewer(item!)).catch(() => undefined);
+    for (let attempt = 0; attempt < MAX_STALE_CLOCK_RETRIES; attempt++) {
+      const lease = await this.cache.get(partition);
+      if (!lease) throw new PartitionNotFoundError(partition);
+      if (attempt === 0) this.count(partition, call);
+      const { record } = lease;
+      const address = { partition, shard: shardOf(key, record.shards), key };
+      const route = routeRead(record, key, this.random() < (this.options.readRepairRate ?? 0.05));
+      let item: StoredItem | undefined;
+      if (route.kind === 'one') {
+        item = await this.onCell(route.cell, (store) => store.getItem(address));
+      } else {
+        const [primary, peer] = await Promise.all(
+          route.cells.map((cell) => this.onCell(cell, (store) => store.getItem(address))),
+        );
+        item = newest(primary, peer);
+        if (route.repair && item && item !== peer && (peer === undefined || peer.hlc < item.hlc)) {
+          // Read repair: bring the migration target's older copy forward (a conditional, forward-only write).
+          this.readRepairs += 1;
+          await this.onCell(route.cells[1], (store) => store.putIfNewer(item!)).catch(() => undefined);
+        }
       }
+      // A read is only as good as the routing it was sent under: one answered after that routing's lease ran
+      // out (a throttled GetItem retried after backoff, a latency spike) may have read a cell that no longer
+      // receives every write (the migration waits leases out, not slow reads). Read again under a fresh lease.
+      if (!this.cache.isValid(lease)) {
+        this.lateReads += 1;
+        continue;
+      }
+      this.served(partition, route.kind === 'one' ? route.cell : route.cells[0], call);
+      if (!item || item.deleted) throw new ItemNotFoundError(partition, key);
+      return { json: decodeValue(item.encoding, item.value), version: item.version };
     }
-    this.served(partition, route.kind === 'one' ? route.cell : route.cells[0], call);
-    if (!item || item.deleted) throw new ItemNotFoundError(partition, key);
-    return { json: decodeValue(item.encoding, item.value), version: item.version };
+    throw new ReadOutcomeLateError();
   }
 
   /** Store a JSON value (any JSON-serialisable value, or JSON text with `isJsonText`). */

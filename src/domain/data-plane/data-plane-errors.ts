@@ -90,6 +90,16 @@ export class BatchAbandonedError extends DataPlaneError {
   }
 }
 
+/**
+ * Every attempt of a read was answered after the routing lease it was sent under had run out, so none can be
+ * trusted to reflect every acknowledged write (HTTP 503, retry).
+ */
+export class ReadOutcomeLateError extends DataPlaneError {
+  constructor() {
+    super('READ_TOO_SLOW', 'the storage answered too slowly to serve a consistent read; retry');
+  }
+}
+
 /** DynamoDB throttled the request (HTTP 503). Step Functions retries it with backoff by this name. */
 export class StorageThrottledError extends DataPlaneError {
   constructor(

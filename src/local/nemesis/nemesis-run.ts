@@ -120,7 +120,24 @@ export interface NemesisRunReport {
     readonly suspensions: number;
     readonly mirrorFailures: number;
   };
+  /** Every migration, for reading an anomaly against (times on the history's clock). */
+  readonly migrationLog: readonly MigrationLogEntry[];
   readonly elapsedMs: number;
+}
+
+export interface MigrationLogEntry {
+  readonly id: string;
+  readonly partition: string;
+  readonly from: string;
+  readonly to: string;
+  readonly input: string;
+  readonly fault: string | null;
+  readonly startMs: number;
+  endMs: number | null;
+  outcome: string;
+  /** The stage that failed, for a rollback. */
+  failedStage?: string;
+  error?: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -304,6 +321,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   freezer.freezeRate = options.storage?.freezeRate ?? 0;
 
   const migrationOps: MigrationOp[] = [];
+  const migrationLog: MigrationLogEntry[] = [];
   let migrationsStarted = 0;
   let migrationsEnded = 0;
   let stepFaults = 0;
@@ -322,8 +340,11 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
         if (!record || record.fence) continue;
         const target = pick(cluster.cellIds().filter((c) => c !== record.cell));
         const faults = new FaultInjector();
+        let fault: string | null = null;
         if (random() < (options.stepFaultRate ?? 0)) {
-          faults.arm({ step: pick(MIGRATION_STAGES), mode: pick(FAULT_MODES), times: 1 });
+          const spec = { step: pick(MIGRATION_STAGES), mode: pick(FAULT_MODES), times: 1 };
+          faults.arm(spec);
+          fault = `${spec.mode}@${spec.step}`;
         }
         const runner = new LocalMigrationRunner({
           deps,
@@ -336,13 +357,26 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
         });
         migrationsStarted += 1;
         const startMs = performance.now();
-        const execution = runner.start({
+        const input = {
           partition,
           targetCell: target,
           canarySteps: [...pick(options.canaryPlans ?? [[], [0.5, 1], [1]])],
           waitSeconds: 0,
           retainSource: random() < 0.5,
-        });
+        };
+        const execution = runner.start(input);
+        const entry: MigrationLogEntry = {
+          id: execution.migrationId,
+          partition,
+          from: record.cell,
+          to: target,
+          input: JSON.stringify({ canarySteps: input.canarySteps, retainSource: input.retainSource }),
+          fault,
+          startMs,
+          endMs: null,
+          outcome: 'RUNNING',
+        };
+        migrationLog.push(entry);
         const op: { -readonly [K in keyof MigrationOp]: MigrationOp[K] } = {
           kind: 'migration',
           id: execution.migrationId,
@@ -356,6 +390,10 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
         stepFaults += faults.injected;
         op.endMs = performance.now();
         op.outcome = done.status;
+        entry.endMs = op.endMs;
+        entry.outcome = done.status;
+        entry.failedStage = done.progress.failedStage;
+        entry.error = done.error ? `${done.error.name}: ${done.error.cause}`.slice(0, 200) : undefined;
         migrationsEnded += 1;
       } finally {
         moving.delete(partition);
@@ -430,6 +468,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       suspensions,
       mirrorFailures: clients.reduce((sum, c) => sum + c.mirrorFailures, 0),
     },
+    migrationLog,
     elapsedMs: performance.now() - started,
   };
   await cluster.close();

@@ -143,6 +143,33 @@ describe('RoutingClient', () => {
     expect((await client.routingOf('refence'))?.routing.phase).toBe('switched');
   });
 
+  it('reads again when the answer came after the routing lease ran out (a slow or retried GetItem)', async () => {
+    await clientOn(cluster).put('slowread', 'k', 'v1');
+    let delayNext = true;
+    const slowStores = {
+      forCell: (cellId: string) => {
+        const store = cluster.stores.forCell(cellId);
+        return new Proxy(store, {
+          get(target, prop, receiver) {
+            if (prop !== 'getItem') return Reflect.get(target, prop, receiver);
+            return async (...args: Parameters<CellDataStore['getItem']>) => {
+              const result = await target.getItem(...args);
+              if (delayNext) {
+                delayNext = false;
+                // Answered after the 150 ms lease: what the routing said may no longer hold.
+                await new Promise((resolve) => setTimeout(resolve, TEST_LEASE.leaseTtlMs + 50));
+              }
+              return result;
+            };
+          },
+        });
+      },
+    };
+    const client = clientOn(cluster, { stores: slowStores });
+    expect(await client.get('slowread', 'k')).toEqual({ json: '"v1"', version: 1 });
+    expect(client.lateReads).toBe(1);
+  });
+
   it('mirrors writes to the target and routes canary reads by a sticky key point while shifting', async () => {
     const client = clientOn(cluster);
     await client.put('shift', 'seed', 0);
