@@ -78,6 +78,8 @@ export interface RoutingClientUnsafeSwitches {
   readonly monotonicClockOnly?: boolean;
   /** Use this client's own lease settings, ignoring the terms on the partition record. */
   readonly ignoreLeaseTerms?: boolean;
+  /** Return a read even when it was answered after its routing lease ran out. */
+  readonly trustLateReads?: boolean;
 }
 
 export interface CallOptions {
@@ -163,7 +165,7 @@ export class RoutingClient {
       // A read is only as good as the routing it was sent under: one answered after that routing's lease ran
       // out (a throttled GetItem retried after backoff, a latency spike) may have read a cell that no longer
       // receives every write (the migration waits leases out, not slow reads). Read again under a fresh lease.
-      if (!this.cache.isValid(lease)) {
+      if (!this.cache.isValid(lease) && !this.options.unsafe?.trustLateReads) {
         this.lateReads += 1;
         continue;
       }

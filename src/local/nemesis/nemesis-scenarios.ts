@@ -98,6 +98,23 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
     reliableInOneRun: true,
   },
   {
+    protection: 'a read answered after its routing lease ran out is sent again',
+    // Heavy throttling: the SDK retries a throttled GetItem after about a second, longer than the cutover's
+    // wait. A read routed to the source just before the fence is then answered after the switch, once the
+    // source's items are being removed.
+    attack: {
+      partitions: 1,
+      keysPerPartition: 2,
+      writers: 3,
+      readers: 8,
+      canaryPlans: [[]],
+      storage: { throttleRate: 0.25 },
+    },
+    unsafe: { client: { trustLateReads: true } },
+    expect: ['staleRead', 'lost'],
+    reliableInOneRun: false,
+  },
+  {
     protection: 'leases are timed on the wall clock too (a suspended host does not trust an expired lease)',
     // One partition, always moving, and three hosts that sleep through whole migrations with a fresh entry.
     attack: {
