@@ -41,11 +41,3 @@ export async function mapBounded<T, R>(
   if (failure) throw failure.error;
   return results;
 }
-
-/** Like Promise.all, but settles only once every promise has settled (the first rejection is rethrown). */
-export async function allSettledOrThrow<T>(promises: readonly Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(promises);
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
-}
