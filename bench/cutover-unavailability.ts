@@ -61,6 +61,7 @@ import {
   type RoutingLeaseConfig,
 } from '../src/domain/migration/routing-lease.ts';
 import { DataApi } from '../src/interceptor/data-api.ts';
+import { seededRandom } from '../src/domain/seeded-random.ts';
 import { EmbeddedCluster } from '../src/local/embedded-cluster.ts';
 import { localMigrationDeps } from '../src/local/local-migration-deps.ts';
 import { LocalMigrationRunner } from '../src/local/local-migration-runner.ts';
@@ -158,17 +159,6 @@ interface CutoverSample {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32: the start offsets are the same in every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function percentile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

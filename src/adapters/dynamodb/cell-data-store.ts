@@ -304,64 +304,47 @@ export class DynamoCellDataStore implements CellDataStore {
   }
 
   async putIfNewer(item: StoredItem, options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const map = toAttributeMap(item);
-    this.counters.bytesWritten += attributeMapSize(map);
-    try {
-      await this.send(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: map,
-            ConditionExpression: 'attribute_not_exists(hlc) OR hlc < :hlc',
-            ExpressionAttributeValues: { ':hlc': { S: item.hlc } },
-          }),
-          { abortSignal: options.signal },
-        ),
-      );
-      this.counters.itemsWritten += 1;
-      return true;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      this.counters.conditionalWritesRefused += 1;
-      return false;
-    }
+    return this.putIf(item, 'attribute_not_exists(hlc) OR hlc < :hlc', item.hlc, options.signal);
   }
 
   async replaceIfUnchanged(item: StoredItem, expectedHlc: string): Promise<boolean> {
-    const map = toAttributeMap(item);
-    this.counters.bytesWritten += attributeMapSize(map);
-    try {
-      await this.send(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: map,
-            ConditionExpression: 'hlc = :expected',
-            ExpressionAttributeValues: { ':expected': { S: expectedHlc } },
-          }),
-        ),
-      );
-      this.counters.itemsWritten += 1;
-      return true;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      this.counters.conditionalWritesRefused += 1;
-      return false;
-    }
+    return this.putIf(item, 'hlc = :hlc', expectedHlc);
   }
 
   async deleteIfUnchanged(address: ItemAddress, hlc: string): Promise<boolean> {
+    return this.conditional(() =>
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyOf(address),
+          ConditionExpression: 'hlc = :hlc',
+          ExpressionAttributeValues: { ':hlc': { S: hlc } },
+        }),
+      ),
+    );
+  }
+
+  /** Put a whole item on a condition over its current `hlc` (bound as `:hlc`). */
+  private putIf(item: StoredItem, condition: string, hlc: string, signal?: AbortSignal): Promise<boolean> {
+    const map = toAttributeMap(item);
+    this.counters.bytesWritten += attributeMapSize(map);
+    return this.conditional(() =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: map,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':hlc': { S: hlc } },
+        }),
+        { abortSignal: signal },
+      ),
+    );
+  }
+
+  /** Send a conditional write: true when applied, false when its condition refused it. */
+  private async conditional(write: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.send(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.table,
-            Key: keyOf(address),
-            ConditionExpression: 'hlc = :hlc',
-            ExpressionAttributeValues: { ':hlc': { S: hlc } },
-          }),
-        ),
-      );
+      await this.send(write);
       this.counters.itemsWritten += 1;
       return true;
     } catch (error) {

@@ -1,5 +1,6 @@
 import { InputValidationError } from '../../domain/errors.ts';
 import { type CliCommand, type CliIo, parseOptions, requireOption } from '../command.ts';
+import { callLocalServer, serverUrl } from '../local-server-client.ts';
 
 const HELP = `Usage: prestage migrate --partition <id> --to <cell> [--server http://127.0.0.1:8080]
                         [--canary 0.1,0.5,1] [--wait-seconds 60] [--retain-source]
@@ -24,30 +25,6 @@ interface MigrationStatusBody {
   stage: string;
   progress?: Record<string, number | undefined> & { failedStage?: string };
   error?: { code: string; message: string };
-}
-
-async function call(
-  url: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    const server = new URL(url).origin;
-    throw new InputValidationError(
-      { field: '--server' },
-      `cannot reach the prestage server at ${server}; start it with 'prestage serve --embedded'`,
-    );
-  }
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = { error: { code: 'BAD_RESPONSE', message: text.slice(0, 200) } };
-  }
-  return { status: response.status, body };
 }
 
 function describeProgress(stage: string, progress: MigrationStatusBody['progress'] = {}): string {
@@ -80,13 +57,7 @@ export async function runMigrate(argv: readonly string[], io: CliIo, pollMs = 25
   );
   const partition = requireOption(values.partition, 'partition', 'migrate');
   const targetCell = requireOption(values.to, 'to', 'migrate');
-  const server = (values.server ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(server)) {
-    throw new InputValidationError(
-      { field: '--server' },
-      `expected a URL such as http://127.0.0.1:8080, found '${server}'`,
-    );
-  }
+  const server = serverUrl(values.server);
   const input: Record<string, unknown> = { partition, targetCell };
   if (values.canary !== undefined) {
     const steps = values.canary.split(',').map((w) => Number(w.trim()));
@@ -110,7 +81,7 @@ export async function runMigrate(argv: readonly string[], io: CliIo, pollMs = 25
   }
   if (values['retain-source']) input.retainSource = true;
 
-  const started = await call(`${server}/v1/admin/migrations`, {
+  const started = await callLocalServer(`${server}/v1/admin/migrations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(input),
@@ -125,7 +96,9 @@ export async function runMigrate(argv: readonly string[], io: CliIo, pollMs = 25
   const t0 = Date.now();
   let last = '';
   for (;;) {
-    const { status, body } = await call(`${server}/v1/admin/migrations/${encodeURIComponent(migrationId)}`);
+    const { status, body } = await callLocalServer(
+      `${server}/v1/admin/migrations/${encodeURIComponent(migrationId)}`,
+    );
     if (status !== 200) {
       io.stderr.write(`prestage migrate: lost track of ${migrationId} (HTTP ${status})\n`);
       return 1;

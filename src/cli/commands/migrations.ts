@@ -1,5 +1,6 @@
 import { InputValidationError } from '../../domain/errors.ts';
 import { type CliCommand, type CliIo, parseOptions, requireOption } from '../command.ts';
+import { callLocalServer, serverUrl } from '../local-server-client.ts';
 
 const HELP = `Usage: prestage migrations recover --partition <id> [--server http://127.0.0.1:8080]
 
@@ -37,31 +38,6 @@ interface RecoverBody {
   rounds?: number;
 }
 
-async function call(
-  url: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    const server = new URL(url).origin;
-    throw new InputValidationError(
-      { field: '--server' },
-      `cannot reach the prestage server at ${server}; start it with 'prestage serve --embedded'`,
-    );
-  }
-  const text = await response.text();
-  try {
-    return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
-  } catch {
-    return {
-      status: response.status,
-      body: { error: { code: 'BAD_RESPONSE', message: text.slice(0, 200) } },
-    };
-  }
-}
-
 async function recover(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(
     argv,
@@ -69,14 +45,8 @@ async function recover(argv: readonly string[], io: CliIo): Promise<number> {
     'migrations',
   );
   const partition = requireOption(values.partition, 'partition', 'migrations');
-  const server = (values.server ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(server)) {
-    throw new InputValidationError(
-      { field: '--server' },
-      `expected a URL such as http://127.0.0.1:8080, found '${server}'`,
-    );
-  }
-  const { status, body } = await call(`${server}/v1/admin/migrations/recover`, {
+  const server = serverUrl(values.server);
+  const { status, body } = await callLocalServer(`${server}/v1/admin/migrations/recover`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ partition }),

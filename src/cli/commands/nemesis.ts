@@ -4,6 +4,7 @@ import { BlackBoxRunError, runBlackBoxNemesis } from '../../local/nemesis/black-
 import { MAX_NEMESIS_MS, type NemesisSettings } from '../../local/nemesis/nemesis-settings.ts';
 import { formatReport } from '../../verification/list-append-checker.ts';
 import { type CliCommand, type CliIo, parseOptions } from '../command.ts';
+import { serverUrl } from '../local-server-client.ts';
 
 const HELP = `Usage: prestage nemesis [--server http://127.0.0.1:8080] [--duration 60s] [--seed <n>]
                         [--throttle-rate <r>] [--lost-response-rate <r>] [--index-lag-ms <ms>]
@@ -106,13 +107,7 @@ export async function runNemesisCommand(argv: readonly string[], io: CliIo): Pro
     },
     'nemesis',
   );
-  const server = (values.server ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+$/.test(server)) {
-    throw new InputValidationError(
-      { field: '--server' },
-      `expected a URL such as http://127.0.0.1:8080, found '${server}'`,
-    );
-  }
+  const server = serverUrl(values.server);
   const durationMs = parseRunDuration(values.duration ?? '60s');
   let seed = Math.floor(Math.random() * 2 ** 31);
   if (values.seed !== undefined) {
