@@ -15,6 +15,7 @@ import { FAULT_MODES } from '../fault-injector.ts';
 import type { NemesisCounts } from '../local-server.ts';
 import type { NemesisProgress } from './nemesis-run.ts';
 import type { NemesisSettings } from './nemesis-settings.ts';
+import { type MigrationSummary, migrationSummary, reportProgress, sleep } from './run-support.ts';
 
 export interface BlackBoxOptions {
   /** Base URL of a running `prestage serve --embedded` (with `--faults` for the nemesis and step faults). */
@@ -46,13 +47,7 @@ export interface BlackBoxOptions {
 
 export interface BlackBoxReport {
   readonly checker: ListAppendReport;
-  readonly migrations: {
-    readonly started: number;
-    readonly committed: number;
-    readonly rolledBack: number;
-    readonly failed: number;
-    readonly neverEnded: number;
-  };
+  readonly migrations: MigrationSummary;
   /** The server's nemesis counts over this run; null when `nemesis` was not given. */
   readonly nemesisCounts: NemesisCounts | null;
   /** Step faults armed through `POST /v1/admin/faults`. */
@@ -72,8 +67,6 @@ interface Answer {
   // biome-ignore lint/suspicious/noExplicitAny: the server's JSON bodies, read field by field
   readonly body: Record<string, any>;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * What a write's answer proves, per docs/data-plane.md ("What each operation promises"): 200 applied; 409,
@@ -364,18 +357,12 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
     }
   };
 
-  const progressTimer = options.onProgress
-    ? setInterval(
-        () =>
-          options.onProgress?.({
-            elapsedMs: performance.now() - started,
-            migrationsStarted: migrationOps.length,
-            migrationsEnded,
-            appendsAcked: acked,
-          }),
-        1_000,
-      )
-    : undefined;
+  const stopProgress = reportProgress(options.onProgress, () => ({
+    elapsedMs: performance.now() - started,
+    migrationsStarted: migrationOps.length,
+    migrationsEnded,
+    appendsAcked: acked,
+  }));
   let nemesisCounts: NemesisCounts | null = null;
   try {
     const workers = [
@@ -400,7 +387,7 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
     abandoned = true;
     await movers;
   } finally {
-    if (progressTimer) clearInterval(progressTimer);
+    stopProgress();
     stopping = true;
     abandoned = true;
     if (useFaults) {
@@ -442,16 +429,9 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
     finalLists,
     fencedPartitionsAtEnd: partitionsLeftFenced,
   });
-  const ended = migrationOps.filter((m) => m.endMs !== null);
   return {
     checker,
-    migrations: {
-      started: migrationOps.length,
-      committed: ended.filter((m) => m.outcome === 'SUCCEEDED').length,
-      rolledBack: ended.filter((m) => m.outcome === 'ROLLED_BACK').length,
-      failed: ended.filter((m) => m.outcome === 'FAILED').length,
-      neverEnded: migrationOps.length - ended.length,
-    },
+    migrations: migrationSummary(migrationOps),
     nemesisCounts,
     stepFaultsArmed,
     partitionsLeftFenced,

@@ -25,6 +25,7 @@ import { localMigrationDeps } from '../local-migration-deps.ts';
 import { LocalMigrationRunner } from '../local-migration-runner.ts';
 import { type AslDefinition, synthesizeMigrationAsl } from '../migration-asl.ts';
 import { NEMESIS_OFF, type NemesisSettings } from './nemesis-settings.ts';
+import { type MigrationSummary, migrationSummary, reportProgress, sleep } from './run-support.ts';
 import { StepFreezer } from './step-freezer.ts';
 import { StorageNemesis, type StorageNemesisCounts } from './storage-nemesis.ts';
 
@@ -104,15 +105,7 @@ export interface NemesisProgress {
 
 export interface NemesisRunReport {
   readonly checker: ListAppendReport;
-  readonly migrations: {
-    readonly started: number;
-    readonly committed: number;
-    readonly rolledBack: number;
-    readonly failed: number;
-    readonly neverEnded: number;
-    /** Longest time a migration took (start to end), ms. */
-    readonly maxDurationMs: number;
-  };
+  readonly migrations: MigrationSummary;
   readonly faults: StorageNemesisCounts & {
     readonly stepFaults: number;
     readonly frozenInvocations: number;
@@ -139,8 +132,6 @@ export interface MigrationLogEntry {
   failedStage?: string;
   error?: string;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Write outcomes the checker can rely on: `conflict` only when the write certainly did not apply. */
 function outcomeOf(error: unknown): AppendOp['outcome'] {
@@ -175,6 +166,23 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   });
   const started = performance.now();
   const history: HistoryOp[] = [];
+  const recordAppend = (
+    partition: string,
+    key: string,
+    element: string,
+    outcome: AppendOp['outcome'],
+    startMs: number,
+    client: string,
+  ) =>
+    history.push({
+      kind: 'append',
+      key: `${partition}/${key}`,
+      element,
+      outcome,
+      startMs,
+      endMs: performance.now(),
+      client,
+    });
   const health = new CellHealth();
   cachedAsl ??= synthesizeMigrationAsl({ taskTimeoutSeconds: 3 });
   const lease = options.lease ?? NEMESIS_LEASE;
@@ -255,25 +263,9 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       try {
         await client.put(partition, key, [...list, element], { ifMatch: version });
         acked += 1;
-        history.push({
-          kind: 'append',
-          key: `${partition}/${key}`,
-          element,
-          outcome: 'ok',
-          startMs,
-          endMs: performance.now(),
-          client: name,
-        });
+        recordAppend(partition, key, element, 'ok', startMs, name);
       } catch (error) {
-        history.push({
-          kind: 'append',
-          key: `${partition}/${key}`,
-          element,
-          outcome: outcomeOf(error),
-          startMs,
-          endMs: performance.now(),
-          client: name,
-        });
+        recordAppend(partition, key, element, outcomeOf(error), startMs, name);
         await sleep(2);
       }
     }
@@ -307,15 +299,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
     const element = `seed-${partition}-${key}`;
     const startMs = performance.now();
     await seeder.put(partition, key, [element], { ifMatch: 0 });
-    history.push({
-      kind: 'append',
-      key: `${partition}/${key}`,
-      element,
-      outcome: 'ok',
-      startMs,
-      endMs: performance.now(),
-      client: 'seed',
-    });
+    recordAppend(partition, key, element, 'ok', startMs, 'seed');
   }
   nemesis.configure({ ...NEMESIS_OFF, ...options.storage });
   freezer.freezeRate = options.storage?.freezeRate ?? 0;
@@ -401,18 +385,12 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
     }
   };
 
-  const progressTimer = options.onProgress
-    ? setInterval(
-        () =>
-          options.onProgress?.({
-            elapsedMs: performance.now() - started,
-            migrationsStarted,
-            migrationsEnded,
-            appendsAcked: acked,
-          }),
-        1_000,
-      )
-    : undefined;
+  const stopProgress = reportProgress(options.onProgress, () => ({
+    elapsedMs: performance.now() - started,
+    migrationsStarted,
+    migrationsEnded,
+    appendsAcked: acked,
+  }));
   const workers = [
     ...Array.from({ length: options.writers ?? 4 }, (_, i) => appendLoop(newClient(), `w${i}`)),
     ...Array.from({ length: options.readers ?? 3 }, (_, i) => readLoop(newClient(), `r${i}`)),
@@ -426,7 +404,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   const liveness = Promise.all(movers);
   const bound = options.livenessBoundMs ?? 60_000;
   await Promise.race([liveness, sleep(bound)]);
-  if (progressTimer) clearInterval(progressTimer);
+  stopProgress();
 
   nemesis.off();
   freezer.freezeRate = 0;
@@ -449,17 +427,9 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
     finalLists,
     fencedPartitionsAtEnd: fenced,
   });
-  const ended = migrationOps.filter((m) => m.endMs !== null);
   const report: NemesisRunReport = {
     checker,
-    migrations: {
-      started: migrationsStarted,
-      committed: ended.filter((m) => m.outcome === 'SUCCEEDED').length,
-      rolledBack: ended.filter((m) => m.outcome === 'ROLLED_BACK').length,
-      failed: ended.filter((m) => m.outcome === 'FAILED').length,
-      neverEnded: migrationOps.length - ended.length,
-      maxDurationMs: Math.max(0, ...ended.map((m) => m.endMs! - m.startMs)),
-    },
+    migrations: migrationSummary(migrationOps),
     faults: {
       ...nemesis.counts,
       stepFaults,
