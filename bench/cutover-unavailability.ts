@@ -60,8 +60,8 @@ import {
   leaseTermsOf,
   type RoutingLeaseConfig,
 } from '../src/domain/migration/routing-lease.ts';
-import { DataApi } from '../src/interceptor/data-api.ts';
 import { seededRandom } from '../src/domain/seeded-random.ts';
+import { DataApi } from '../src/interceptor/data-api.ts';
 import { EmbeddedCluster } from '../src/local/embedded-cluster.ts';
 import { localMigrationDeps } from '../src/local/local-migration-deps.ts';
 import { LocalMigrationRunner } from '../src/local/local-migration-runner.ts';
@@ -158,7 +158,6 @@ interface CutoverSample {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 
 function percentile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
