@@ -15,7 +15,7 @@ import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
 import { DataApi, type DataResponse } from '../interceptor/data-api.ts';
-import type { MigrationDeps, MigrationTuning } from '../migration/migration-deps.ts';
+import { DEFAULT_TUNING, type MigrationDeps, type MigrationTuning } from '../migration/migration-deps.ts';
 import { recoverMigration } from '../migration/recover-migration.ts';
 import { EmbeddedCluster } from './embedded-cluster.ts';
 import { FaultInjector, parseFaultSpec } from './fault-injector.ts';
@@ -37,6 +37,12 @@ export interface LocalServerOptions {
   /** Routing-lease rules shared by the interceptor and the migrations. @default short local values */
   readonly lease?: RoutingLeaseConfig;
   readonly tuning?: Partial<MigrationTuning>;
+  /**
+   * Task timeout of the migration steps. With `faults` it is short, so an injected `timeout` fault (the step
+   * outlives its timeout) costs seconds, not a minute, and a nemesis run's liveness bound can hold.
+   * @default 60, or 5 with `faults`
+   */
+  readonly stepTimeoutSeconds?: number;
   /** Wait states of migrations run this long (ms) instead of their seconds. @default 200 */
   readonly waitOverrideMs?: number;
   readonly shardsPerPartition?: number;
@@ -51,6 +57,20 @@ export const LOCAL_LEASE: RoutingLeaseConfig = {
   maxClockSkewMs: 50,
   indexLagMs: 0,
 };
+
+/**
+ * A step's send budget (a quarter of its task timeout) and inline waits (half): a step that works or waits past
+ * its timeout is retried while it still runs, which is safe but slow.
+ */
+function stepTimingWithin(timeoutSeconds: number): Partial<MigrationTuning> {
+  if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 1)) {
+    throw new RangeError(`stepTimeoutSeconds must be at least 1, got ${timeoutSeconds}`);
+  }
+  return {
+    stepBudgetMs: Math.min(DEFAULT_TUNING.stepBudgetMs, timeoutSeconds * 250),
+    maxInlineWaitMs: Math.min(DEFAULT_TUNING.maxInlineWaitMs, timeoutSeconds * 500),
+  };
+}
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -169,14 +189,19 @@ export class LocalServer {
       logError: (error) => this.log(`error: ${(error as Error).stack ?? error}`),
     });
     this.faults = options.faults ? new FaultInjector() : undefined;
-    this.migrationDeps = localMigrationDeps(cluster, { lease, health: this.health, tuning: options.tuning });
+    const stepTimeoutSeconds = options.stepTimeoutSeconds ?? (options.faults ? 5 : 60);
+    this.migrationDeps = localMigrationDeps(cluster, {
+      lease,
+      health: this.health,
+      tuning: { ...stepTimingWithin(stepTimeoutSeconds), ...options.tuning },
+    });
     this.runner = new LocalMigrationRunner({
       deps: this.migrationDeps,
       faults: this.faults,
       ...(chaos ? { runInvocation: (task, invoke) => chaos.freezer.run(task, invoke) } : {}),
       waitOverrideMs: options.waitOverrideMs ?? 200,
       retryIntervalMs: 100,
-      taskTimeoutSeconds: 60,
+      taskTimeoutSeconds: stepTimeoutSeconds,
     });
     this.server = createServer((req, res) => {
       void this.serve(req, res);

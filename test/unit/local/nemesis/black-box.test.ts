@@ -18,6 +18,8 @@ describe('runBlackBoxNemesis against prestage serve --embedded --faults', () => 
       regions: ['us-east-1', 'eu-west-1'],
       cellsPerRegion: 1,
       faults: true,
+      // As the in-process nemesis: an injected step timeout costs 3 s, well inside the liveness bound.
+      stepTimeoutSeconds: Number(process.env.PRESTAGE_TEST_STEP_TIMEOUT ?? 3),
     });
   });
   afterAll(async () => {
@@ -26,6 +28,13 @@ describe('runBlackBoxNemesis against prestage serve --embedded --faults', () => 
 
   it('keeps every promise through the HTTP API while migrations run and the nemesis is on', async () => {
     const progress: number[] = [];
+    // One step timeout for sure (the random arms may draw none): the first copy outlives its task timeout, and
+    // the migration must still end within the liveness bound.
+    const armed = await fetch(`${server.url}/v1/admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ step: 'copy', mode: 'timeout', times: 1 }),
+    });
+    expect(armed.status).toBe(201);
     const report = await runBlackBoxNemesis({
       server: server.url,
       durationMs: 6_000,
