@@ -45,14 +45,16 @@ export class AccessRecorder {
     this.lastFlushMs = this.wallNow();
   }
 
-  /** Count one request. O(1) for unsampled clients. */
-  record(partition: string, region: string, clientId?: string): void {
+  /** Count one request (reads and writes apart: the planner weighs writes more). O(1) for unsampled clients. */
+  record(partition: string, region: string, kind: 'read' | 'write', clientId?: string): void {
     const now = this.wallNow();
     const bucketStartMs = now - (now % this.bucketMs);
     const id = `${partition}\u0000${region}\u0000${bucketStartMs}`;
     const current = this.counts.get(id);
-    if (current) this.counts.set(id, { ...current, count: current.count + 1 });
-    else this.counts.set(id, { partition, region, bucketStartMs, count: 1 });
+    const write = kind === 'write' ? 1 : 0;
+    if (current)
+      this.counts.set(id, { ...current, count: current.count + 1, writes: (current.writes ?? 0) + write });
+    else this.counts.set(id, { partition, region, bucketStartMs, count: 1, writes: write });
     if (clientId !== undefined && fnv1a32(clientId) < this.sampleThreshold) {
       this.recordCoAccess(clientId, partition, now, bucketStartMs);
     }
@@ -107,7 +109,16 @@ export class AccessRecorder {
   private mergeCount(count: AccessCount): void {
     const id = `${count.partition}\u0000${count.region}\u0000${count.bucketStartMs}`;
     const current = this.counts.get(id);
-    this.counts.set(id, current ? { ...current, count: current.count + count.count } : count);
+    this.counts.set(
+      id,
+      current
+        ? {
+            ...current,
+            count: current.count + count.count,
+            writes: (current.writes ?? 0) + (count.writes ?? 0),
+          }
+        : count,
+    );
   }
 
   /** Requests counted but not flushed yet. */

@@ -83,7 +83,10 @@ export interface RoutingClientUnsafeSwitches {
 }
 
 export interface CallOptions {
-  /** The caller's region (`x-prestage-region`); decides placement of a new partition. */
+  /**
+   * The caller's region, for in-process tests that play several regions with one client; decides placement of
+   * a new partition. @default the client's region (the region the request arrived in)
+   */
   readonly region?: string;
   /** Client identity for co-access sampling. */
   readonly clientId?: string;
@@ -144,7 +147,7 @@ export class RoutingClient {
     for (let attempt = 0; attempt < MAX_STALE_CLOCK_RETRIES; attempt++) {
       const lease = await this.cache.get(partition);
       if (!lease) throw new PartitionNotFoundError(partition);
-      if (attempt === 0) this.count(partition, call);
+      if (attempt === 0) this.count(partition, 'read', call);
       const { record } = lease;
       const address = { partition, shard: shardOf(key, record.shards), key };
       const route = routeRead(record, key, this.random() < (this.options.readRepairRate ?? 0.05));
@@ -232,7 +235,7 @@ export class RoutingClient {
         if (!createIfAbsent) throw new PartitionNotFoundError(partition);
         lease = await this.place(partition, call.region);
       }
-      if (attempt === 0) this.count(partition, call);
+      if (attempt === 0) this.count(partition, 'write', call);
       const { record } = lease;
       const route = routeWrite(record);
       if (route.kind === 'fenced') {
@@ -396,8 +399,8 @@ export class RoutingClient {
     return this.cellsCache.cells;
   }
 
-  private count(partition: string, call: CallOptions): void {
-    this.options.accessRecorder?.record(partition, call.region ?? this.options.region, call.clientId);
+  private count(partition: string, kind: 'read' | 'write', call: CallOptions): void {
+    this.options.accessRecorder?.record(partition, call.region ?? this.options.region, kind, call.clientId);
   }
 
   private served(partition: string, cell: string, call: CallOptions): void {

@@ -68,18 +68,30 @@ function parseRegion(value: string | undefined): string | undefined {
   return region;
 }
 
+export interface DataApiOptions {
+  readonly logError?: (error: unknown) => void;
+  /**
+   * Whether `x-prestage-region` names the request's region. A testing switch for in-process tests only: a
+   * deployed interceptor and `prestage serve` ignore the header, and a request's region is the region it
+   * arrived in (the RoutingClient's), which a client can neither omit nor spoof. @default false
+   */
+  readonly honourRegionHeader?: boolean;
+}
+
 /**
  * The data API contract shared by the interceptor Lambda and `prestage serve`:
- * `PUT|GET|DELETE /v1/partitions/{partition}/items/{key}`, `If-Match` for optimistic concurrency, the caller's
- * region in `x-prestage-region`, and errors as `{"error":{"code","message"}}` that never expose internals.
+ * `PUT|GET|DELETE /v1/partitions/{partition}/items/{key}`, `If-Match` for optimistic concurrency, and errors
+ * as `{"error":{"code","message"}}` that never expose internals.
  */
 export class DataApi {
   private readonly client: RoutingClient;
   private readonly logError: (error: unknown) => void;
+  private readonly honourRegionHeader: boolean;
 
-  constructor(client: RoutingClient, options: { logError?: (error: unknown) => void } = {}) {
+  constructor(client: RoutingClient, options: DataApiOptions = {}) {
     this.client = client;
     this.logError = options.logError ?? (() => undefined);
+    this.honourRegionHeader = options.honourRegionHeader ?? false;
   }
 
   async handle(request: DataRequest): Promise<DataResponse> {
@@ -100,7 +112,7 @@ export class DataApi {
     }
     const partition = decodeSegment(match[1], 'partition');
     const key = decodeSegment(match[2], 'key');
-    const region = parseRegion(request.headers['x-prestage-region']);
+    const region = this.honourRegionHeader ? parseRegion(request.headers['x-prestage-region']) : undefined;
     const ifMatch = parseIfMatch(request.headers['if-match']);
     const call = { region, clientId: request.clientId, ifMatch };
     switch (request.method.toUpperCase()) {

@@ -12,9 +12,14 @@ import {
   partitionsTableDefinition,
   TTL_ATTRIBUTE,
 } from '../adapters/dynamodb/table-definitions.ts';
+import { MultiRegionAccessStats } from '../data-plane/multi-region-access-stats.ts';
+import { RegionalCells, RegionalPartitions } from '../data-plane/regional-metadata.ts';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
 import { InputValidationError } from '../domain/errors.ts';
+import type { RoutingReplicas } from '../migration/migration-deps.ts';
 import { type LocalDynamo, startDynalite, startDynaliteInWorker } from './dynalite-server.ts';
+import { TableReplicator } from './table-replicator.ts';
 
 export interface EmbeddedClusterOptions {
   readonly regions: readonly string[];
@@ -29,7 +34,15 @@ export interface EmbeddedClusterOptions {
   readonly nemesis?: { attach(client: DynamoDBClient, region: string): void };
   /** Negative controls only: see DynamoCellDataStore. */
   readonly unsafeTrustRetriedRefusals?: boolean;
+  /**
+   * Replication delay of the routing tables (partitions, cells) from the home region to each other region, drawn
+   * per write and region (ms). @default uniform 5 to 50 ms, like a global table within a continent
+   */
+  readonly replicationLagMs?: () => number;
 }
+
+/** A few to a few tens of milliseconds; the nemesis adds seconds. */
+const DEFAULT_REPLICATION_LAG = () => 5 + Math.random() * 45;
 
 export const LOCAL_TABLES = {
   partitions: 'prestage-partitions',
@@ -48,32 +61,62 @@ export function dataTableFor(cellId: string): string {
 interface RegionRuntime {
   readonly dynamo: LocalDynamo;
   readonly client: DynamoDBClient;
+  /** This region's replica of the routing tables (the home region's are the tables themselves). */
+  readonly partitions: DynamoPartitionRepository;
+  readonly cells: DynamoCellRepository;
+  /** Access counts recorded by this region's clients. */
+  readonly accessStats: DynamoAccessStatsRepository;
 }
 
 /**
- * The data plane on a laptop: one in-process dynalite per region (each a real DynamoDB API over HTTP), the
- * control-plane tables in the home region, and one data table per cell, registered in the cells table.
+ * The data plane on a laptop, laid out as in AWS: one in-process dynalite per region (each a real DynamoDB API
+ * over HTTP); the routing tables (partitions, cells) written in the home region and replicated to every other
+ * region with a lag, as a global table; an access-stats table per region; one data table per cell, registered
+ * in the cells table.
  */
 export class EmbeddedCluster {
   readonly homeRegion: string;
+  /** The partition table in the home region, where routing is written (the migrations use this one). */
   readonly partitions: DynamoPartitionRepository;
   readonly cells: DynamoCellRepository;
-  readonly accessStats: DynamoAccessStatsRepository;
+  /** Access counts of every region, as the profiler reads them (writes go to the home region's table). */
+  readonly accessStats: MultiRegionAccessStats;
   readonly stores: DynamoCellDataStores;
+  /** Copies routing writes to the other regions; undefined with one region. */
+  readonly replicator: TableReplicator | undefined;
   private readonly regions: Map<string, RegionRuntime>;
   private readonly cellRecords = new Map<string, CellRecord>();
 
   private constructor(
     regions: Map<string, RegionRuntime>,
     homeRegion: string,
-    storeOptions: { unsafeTrustRetriedRefusals?: boolean } = {},
+    options: { unsafeTrustRetriedRefusals?: boolean; replicationLagMs?: () => number } = {},
   ) {
     this.regions = regions;
     this.homeRegion = homeRegion;
-    const home = documentClient(this.clientFor(homeRegion));
-    this.partitions = new DynamoPartitionRepository(home, LOCAL_TABLES.partitions);
-    this.cells = new DynamoCellRepository(home, LOCAL_TABLES.cells);
-    this.accessStats = new DynamoAccessStatsRepository(home, LOCAL_TABLES.accessStats);
+    const home = regions.get(homeRegion)!;
+    this.partitions = home.partitions;
+    this.cells = home.cells;
+    this.accessStats = new MultiRegionAccessStats(
+      home.accessStats,
+      new Map([...regions].map(([region, r]) => [region, r.accessStats])),
+    );
+    const replicas = new Map(
+      [...regions].filter(([region]) => region !== homeRegion).map(([region, r]) => [region, r.client]),
+    );
+    this.replicator =
+      replicas.size === 0
+        ? undefined
+        : new TableReplicator({
+            source: home.client,
+            replicas,
+            tables: [
+              { name: LOCAL_TABLES.partitions, keyAttributes: ['pk'] },
+              { name: LOCAL_TABLES.cells, keyAttributes: ['pk'] },
+            ],
+            lagMs: options.replicationLagMs ?? DEFAULT_REPLICATION_LAG,
+          });
+    const storeOptions = { unsafeTrustRetriedRefusals: options.unsafeTrustRetriedRefusals };
     this.stores = new DynamoCellDataStores((cellId) => {
       const cell = this.cellRecords.get(cellId);
       if (!cell) throw new Error(`unknown cell '${cellId}'`);
@@ -98,16 +141,24 @@ export class EmbeddedCluster {
       const dynamo = options.dynaliteThread ? await startDynaliteInWorker() : await startDynalite();
       const client = createDynamoClient({ region, endpoint: dynamo.endpoint });
       options.nemesis?.attach(client, region);
-      regions.set(region, { dynamo, client });
+      // The same table names in every region, as a global table has.
+      await ensureTable(client, partitionsTableDefinition(LOCAL_TABLES.partitions));
+      await ensureTable(client, cellsTableDefinition(LOCAL_TABLES.cells));
+      await ensureTable(client, accessStatsTableDefinition(LOCAL_TABLES.accessStats), {
+        ttlAttribute: TTL_ATTRIBUTE,
+      });
+      const documents = documentClient(client);
+      regions.set(region, {
+        dynamo,
+        client,
+        partitions: new DynamoPartitionRepository(documents, LOCAL_TABLES.partitions),
+        cells: new DynamoCellRepository(documents, LOCAL_TABLES.cells),
+        accessStats: new DynamoAccessStatsRepository(documents, LOCAL_TABLES.accessStats),
+      });
     }
     const cluster = new EmbeddedCluster(regions, homeRegion, {
       unsafeTrustRetriedRefusals: options.unsafeTrustRetriedRefusals,
-    });
-    const home = cluster.clientFor(homeRegion);
-    await ensureTable(home, partitionsTableDefinition(LOCAL_TABLES.partitions));
-    await ensureTable(home, cellsTableDefinition(LOCAL_TABLES.cells));
-    await ensureTable(home, accessStatsTableDefinition(LOCAL_TABLES.accessStats), {
-      ttlAttribute: TTL_ATTRIBUTE,
+      replicationLagMs: options.replicationLagMs,
     });
     for (const region of options.regions) {
       for (let i = 1; i <= options.cellsPerRegion; i++) {
@@ -122,6 +173,8 @@ export class EmbeddedCluster {
         });
       }
     }
+    // Start with every replica in step, as a deployment that has been running for a while.
+    await cluster.replicator?.drain();
     return cluster;
   }
 
@@ -133,6 +186,39 @@ export class EmbeddedCluster {
     const registered = await this.cells.register(cell);
     this.cellRecords.set(registered.id, registered);
     return registered;
+  }
+
+  /** Routing as a client in `region` reads it: that region's replica, with writes sent to the home region. */
+  partitionsIn(region: string): PartitionRepository {
+    const runtime = this.runtime(region);
+    return region === this.homeRegion
+      ? runtime.partitions
+      : new RegionalPartitions(runtime.partitions, this.partitions);
+  }
+
+  cellsIn(region: string): CellRepository {
+    const runtime = this.runtime(region);
+    return region === this.homeRegion ? runtime.cells : new RegionalCells(runtime.cells, this.cells);
+  }
+
+  /** Where a client in `region` records its access counts. */
+  accessStatsIn(region: string): DynamoAccessStatsRepository {
+    return this.runtime(region).accessStats;
+  }
+
+  /** The partition-table replicas a migration confirms routing changes in (every region but the home one). */
+  routingReplicas(): RoutingReplicas {
+    return new Map(
+      [...this.regions]
+        .filter(([region]) => region !== this.homeRegion)
+        .map(([region, runtime]) => [region, runtime.partitions]),
+    );
+  }
+
+  private runtime(region: string): RegionRuntime {
+    const runtime = this.regions.get(region);
+    if (!runtime) throw new Error(`no local region '${region}'`);
+    return runtime;
   }
 
   clientFor(region: string): DynamoDBClient {
@@ -160,6 +246,7 @@ export class EmbeddedCluster {
   }
 
   async close(): Promise<void> {
+    this.replicator?.close();
     for (const { client, dynamo } of this.regions.values()) {
       client.destroy();
       await dynamo.close();

@@ -11,6 +11,7 @@ export function localMigrationDeps(
 ): MigrationDeps {
   return {
     partitions: cluster.partitions,
+    replicas: cluster.routingReplicas(),
     cells: cluster.cells,
     stores: cluster.stores,
     lease: options.lease,

@@ -1,8 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AccessRecorder } from '../data-plane/access-recorder.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CellHealth } from '../data-plane/cell-health.ts';
-import { RoutingClient } from '../data-plane/routing-client.ts';
+import type { RoutingClient } from '../data-plane/routing-client.ts';
 import {
   DataPlaneError,
   InvalidRequestError,
@@ -11,10 +9,9 @@ import {
 } from '../domain/data-plane/data-plane-errors.ts';
 import { validatePartitionId } from '../domain/data-plane/item-rules.ts';
 import { PrestageError } from '../domain/errors.ts';
-import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
-import { DataApi, type DataResponse } from '../interceptor/data-api.ts';
+import type { DataResponse } from '../interceptor/data-api.ts';
 import { DEFAULT_TUNING, type MigrationDeps, type MigrationTuning } from '../migration/migration-deps.ts';
 import { recoverMigration } from '../migration/recover-migration.ts';
 import { EmbeddedCluster } from './embedded-cluster.ts';
@@ -24,10 +21,17 @@ import { LocalMigrationRunner, type MigrationExecution } from './local-migration
 import { type NemesisSettings, parseNemesisSettings } from './nemesis/nemesis-settings.ts';
 import { StepFreezer, type StepFreezerCounts } from './nemesis/step-freezer.ts';
 import { StorageNemesis, type StorageNemesisCounts } from './nemesis/storage-nemesis.ts';
+import { RegionalListener } from './regional-listener.ts';
+import type { WanLatency } from './wan-latency.ts';
 
 export interface LocalServerOptions {
-  /** @default 8080; 0 picks a free port */
+  /**
+   * The first region's listener port; region i (in `regions` order) listens on port + i. 0 gives every listener
+   * a free port. @default 8080
+   */
   readonly port?: number;
+  /** Delay of calls from one region's listener to another region's cells. @default off */
+  readonly wanLatency?: WanLatency;
   readonly regions: readonly string[];
   readonly cellsPerRegion: number;
   /** Enable `POST /v1/admin/faults` and the nemesis (`/v1/admin/nemesis`: storage faults, step freezes). */
@@ -144,16 +148,14 @@ function describeExecution(execution: MigrationExecution) {
  */
 export class LocalServer {
   readonly cluster: EmbeddedCluster;
-  readonly client: RoutingClient;
+  /** One listener per region, in the order of `regions`. */
+  readonly listeners: readonly RegionalListener[];
   readonly runner: LocalMigrationRunner;
   readonly faults: FaultInjector | undefined;
   /** With `faults` only: nothing is attached to the clients or wrapped around the steps without it. */
   readonly nemesis: StorageNemesis | undefined;
   readonly freezer: StepFreezer | undefined;
   readonly health: CellHealth;
-  private readonly server: Server;
-  private readonly api: DataApi;
-  private readonly recorder: AccessRecorder;
   private readonly flushTimer: NodeJS.Timeout;
   private readonly log: (line: string) => void;
   private readonly chaos: Chaos | undefined;
@@ -161,6 +163,7 @@ export class LocalServer {
   private readonly migrationDeps: MigrationDeps;
   /** The counts at the last `DELETE /v1/admin/nemesis`: the endpoint reports counts since then. */
   private chaosBaseline: NemesisCounts | undefined;
+  /** The first region's listener (the home region's). */
   url = '';
 
   private constructor(cluster: EmbeddedCluster, options: LocalServerOptions, chaos: Chaos | undefined) {
@@ -172,22 +175,18 @@ export class LocalServer {
     this.log = options.log ?? (() => undefined);
     const lease = options.lease ?? LOCAL_LEASE;
     this.health = new CellHealth();
-    this.recorder = new AccessRecorder(cluster.accessStats, { flushIntervalMs: 5_000 });
-    this.client = new RoutingClient({
-      partitions: cluster.partitions,
-      cells: cluster.cells,
-      stores: cluster.stores,
-      clock: new HybridLogicalClock('local'),
-      lease,
-      region: cluster.homeRegion,
-      shardsPerPartition: options.shardsPerPartition ?? 8,
-      accessRecorder: this.recorder,
-      health: this.health,
-      cellsTtlMs: 1_000,
-    });
-    this.api = new DataApi(this.client, {
-      logError: (error) => this.log(`error: ${(error as Error).stack ?? error}`),
-    });
+    this.listeners = cluster.regionNames().map(
+      (region) =>
+        new RegionalListener({
+          region,
+          cluster,
+          lease,
+          health: this.health,
+          wanLatency: options.wanLatency ?? { kind: 'off' },
+          shardsPerPartition: options.shardsPerPartition ?? 8,
+          log: this.log,
+        }),
+    );
     this.faults = options.faults ? new FaultInjector() : undefined;
     const stepTimeoutSeconds = options.stepTimeoutSeconds ?? (options.faults ? 5 : 60);
     this.migrationDeps = localMigrationDeps(cluster, {
@@ -203,13 +202,13 @@ export class LocalServer {
       retryIntervalMs: 100,
       taskTimeoutSeconds: stepTimeoutSeconds,
     });
-    this.server = createServer((req, res) => {
-      void this.serve(req, res);
-    });
+    // Off the request path: requests only count in memory; this timer writes the counts.
     this.flushTimer = setInterval(() => {
-      this.recorder
-        .flush()
-        .catch((error) => this.log(`access stats flush failed: ${(error as Error).message}`));
+      for (const listener of this.listeners) {
+        listener.recorder
+          .flush()
+          .catch((error) => this.log(`access stats flush failed: ${(error as Error).message}`));
+      }
     }, 5_000);
     this.flushTimer.unref();
   }
@@ -221,29 +220,46 @@ export class LocalServer {
       cellsPerRegion: options.cellsPerRegion,
       ...(chaos ? { nemesis: chaos.nemesis } : {}),
     });
-    const server = new LocalServer(cluster, options, chaos);
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.server.address() as AddressInfo;
-    server.url = `http://127.0.0.1:${port}`;
+    let server: LocalServer;
+    try {
+      server = new LocalServer(cluster, options, chaos);
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    try {
+      const first = options.port ?? 8080;
+      for (const [i, listener] of server.listeners.entries()) {
+        await listener.listen(first === 0 ? 0 : first + i, (l, req, res) => server.serve(l, req, res));
+      }
+    } catch (error) {
+      // Nothing half-started stays behind: listeners already open and the cluster are closed.
+      await server.close();
+      throw error;
+    }
+    server.url = server.listeners[0].url;
     return server;
+  }
+
+  /** The home region's routing client (diagnostics and tests). */
+  get client(): RoutingClient {
+    return this.listeners[0].client;
+  }
+
+  /** Each region's listener URL. */
+  get urls(): ReadonlyMap<string, string> {
+    return new Map(this.listeners.map((l) => [l.region, l.url]));
   }
 
   async close(): Promise<void> {
     // Step work frozen by the nemesis waits for a thaw that would never come: release it before anything closes.
     if (this.chaos) this.calmChaos(this.chaos);
     clearInterval(this.flushTimer);
-    await this.recorder.flush().catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    for (const listener of this.listeners) await listener.close();
     await this.cluster.close();
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(listener: RegionalListener, req: IncomingMessage, res: ServerResponse): Promise<void> {
     let response: DataResponse;
     try {
       const body = await readBody(req);
@@ -254,7 +270,7 @@ export class LocalServer {
         for (const [name, value] of Object.entries(req.headers)) {
           if (typeof value === 'string') headers[name] = value;
         }
-        response = await this.api.handle({
+        response = await listener.handleData({
           method: req.method ?? 'GET',
           rawPath: (req.url ?? '/').split('?')[0],
           headers,
@@ -262,7 +278,7 @@ export class LocalServer {
           clientId: headers['x-prestage-client'] ?? req.socket.remoteAddress,
         });
       } else {
-        response = await this.admin(req.method ?? 'GET', path, body);
+        response = await this.admin(listener, req.method ?? 'GET', path, body);
       }
     } catch (error) {
       if (error instanceof DataPlaneError) {
@@ -278,10 +294,16 @@ export class LocalServer {
     res.end(response.body);
   }
 
-  private async admin(method: string, path: string, body: Buffer): Promise<DataResponse> {
+  private async admin(
+    listener: RegionalListener,
+    method: string,
+    path: string,
+    body: Buffer,
+  ): Promise<DataResponse> {
     if (path === '/healthz' && method === 'GET') {
       return json(200, {
         status: 'ok',
+        region: listener.region,
         regions: this.cluster.regionNames(),
         cells: this.cluster.cellIds().length,
       });

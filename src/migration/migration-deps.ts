@@ -36,6 +36,14 @@ export interface MigrationTuning {
    * deployment.
    */
   readonly unsafeTrustChangesIndex?: boolean;
+  /**
+   * Negative controls only: start lease waits when a routing change is committed in the home region, without
+   * confirming that every replica region can read it (trusting replication to be faster than a lease). Never
+   * set in a deployment.
+   */
+  readonly unsafeSkipReplicaConfirmation?: boolean;
+  /** Pause between consistent reads of a replica that does not show a routing change yet. */
+  readonly replicaPollMs: number;
 }
 
 export const DEFAULT_TUNING: MigrationTuning = {
@@ -51,6 +59,7 @@ export const DEFAULT_TUNING: MigrationTuning = {
   maxInlineWaitMs: 10_000,
   removeItemsPerInvocation: 20_000,
   acquireWindowMs: 10 * 60_000,
+  replicaPollMs: 100,
 };
 
 /** The canary health check between read-shift steps: the target's error rate, or an alarm in AWS. */
@@ -61,8 +70,18 @@ export interface CanaryHealthCheck {
   ): Promise<{ healthy: boolean; requests: number; failures: number; reason?: string }>;
 }
 
+/**
+ * The partition table as each other region reads it (a global-table replica there). The interceptors and
+ * embedded clients of a region read routing from their own region's replica, so a routing change counts as
+ * visible only once a consistent read in every one of these shows it.
+ */
+export type RoutingReplicas = ReadonlyMap<string, Pick<PartitionRepository, 'get'>>;
+
 export interface MigrationDeps {
+  /** The partition table in the home region: every routing change is written here. */
   readonly partitions: PartitionRepository;
+  /** Replicas in the other regions, by region. @default none (a single-region deployment) */
+  readonly replicas?: RoutingReplicas;
   readonly cells: CellRepository;
   readonly stores: CellDataStores;
   readonly lease: RoutingLeaseConfig;

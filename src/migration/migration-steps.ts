@@ -55,6 +55,7 @@ import {
   releaseLease,
   repairFromFrozen,
   transition,
+  visibleEverywhereAt,
   waitForWriterLeases,
   waitUntil,
   withMeasuredSize,
@@ -357,9 +358,10 @@ export async function cutoverFence(deps: MigrationDeps, state: MigrationState): 
   const r = await transition(deps, state, (current) =>
     fenceWrites(current, state.migrationId, deps.wallNow()),
   );
-  // The wait counts from here: the fence is certainly committed now. The record's fencedAtMs was taken before
-  // the write was sent, and an interceptor may still have read the old routing in between.
-  const fencedAtMs = deps.wallNow();
+  // The wait counts from here: the fence is certainly committed, and readable in every region. The record's
+  // fencedAtMs was taken before the write was sent, and an interceptor may still have read the old routing in
+  // between (from the home table, or from a replica that had not received the fence yet).
+  const fencedAtMs = await visibleEverywhereAt(deps, state.input.partition, r.version);
   return {
     fencedAtMs,
     waitSeconds: Math.ceil(cutoverWaitMs(deps.lease) / 1000),

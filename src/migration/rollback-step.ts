@@ -26,6 +26,7 @@ import {
   pairFor,
   repairFromFrozen,
   transition,
+  visibleEverywhereAt,
   waitForWriterLeases,
   waitUntil,
   withMeasuredSize,
@@ -112,8 +113,11 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
   if (phase === 'switched' || state.rollback?.fencedAtMs == null) {
     // Fence the target (or find it fenced by an attempt whose result was lost); the wait counts from now,
     // when the fence is certainly committed.
-    await transition(deps, state, (c) => fenceForReverse(c, state.migrationId, deps.wallNow()));
-    return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason, fencedAtMs: deps.wallNow() };
+    const fenced = await transition(deps, state, (c) =>
+      fenceForReverse(c, state.migrationId, deps.wallNow()),
+    );
+    const fencedAtMs = await visibleEverywhereAt(deps, state.input.partition, fenced.version);
+    return { done: false, waitSeconds: leaseWaitSeconds, failedStage, reason, fencedAtMs };
   }
 
   // Reverse cutover: the target is fenced and is the primary; bring the source up to date from it, in bounded

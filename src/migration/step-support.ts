@@ -3,6 +3,7 @@ import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { hlcLowerBound } from '../domain/migration/hlc.ts';
 import {
   MigrationStateError,
+  ReplicationPendingError,
   VerifyMismatchError,
   WriterLeaseActiveError,
 } from '../domain/migration/migration-errors.ts';
@@ -112,8 +113,32 @@ export async function openRepairWindow(
 }
 
 /**
- * Enter a routing phase and return an instant after it was certainly committed (stored in the record, so a
- * retry or a second run finds the same instant and does not wait again).
+ * Wait until a consistent read in every replica region shows the record at `version` or later, and return an
+ * instant taken after that: from then on no client anywhere can fetch an older routing, so lease waits may
+ * count from it. A confirmation, not an assumed replication bound: a replica that lags longer than the step may
+ * wait inline makes the step fail with ReplicationPendingError, and the state machine runs it again.
+ */
+export async function visibleEverywhereAt(deps: MigrationDeps, partition: string, version: number) {
+  const replicas = deps.replicas;
+  if (!replicas || replicas.size === 0 || deps.tuning.unsafeSkipReplicaConfirmation) return deps.wallNow();
+  const giveUpAt = deps.monoNow() + deps.tuning.maxInlineWaitMs;
+  let pending = [...replicas.keys()];
+  for (;;) {
+    const seen = await Promise.all(
+      pending.map(async (region) => ((await replicas.get(region)!.get(partition))?.version ?? 0) >= version),
+    );
+    pending = pending.filter((_, i) => !seen[i]);
+    if (pending.length === 0) return deps.wallNow();
+    if (deps.monoNow() + deps.tuning.replicaPollMs > giveUpAt) {
+      throw new ReplicationPendingError(partition, version, pending);
+    }
+    await deps.sleep(deps.tuning.replicaPollMs);
+  }
+}
+
+/**
+ * Enter a routing phase and return an instant after it was certainly committed and readable in every region
+ * (stored in the record, so a retry or a second run finds the same instant and does not wait again).
  */
 export async function confirmedPhase(
   deps: MigrationDeps,
@@ -121,8 +146,9 @@ export async function confirmedPhase(
   phase: 'mirroring',
   enterPhase: (r: PartitionRecord) => PartitionRecord | undefined,
 ): Promise<number> {
-  await transition(deps, state, enterPhase);
-  // Taken after the write above returned: the phase is committed by now.
+  const entered = await transition(deps, state, enterPhase);
+  await visibleEverywhereAt(deps, state.input.partition, entered.version);
+  // Taken after the phase is committed and replicated everywhere.
   const confirmed = await transition(deps, state, (r) =>
     confirmPhase(r, state.migrationId, phase, deps.wallNow()),
   );

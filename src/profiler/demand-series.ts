@@ -57,3 +57,33 @@ export function buildDemandHistory(counts: readonly AccessCount[], window: Deman
   }
   return { startMs, intervalMs, regions };
 }
+
+/** The share of writes among measured requests, per region and overall. */
+export interface MeasuredWriteFraction {
+  readonly overall: number;
+  readonly byRegion: Readonly<Record<string, number>>;
+}
+
+/**
+ * Write fractions measured from access counters that tell reads and writes apart (older counters without a
+ * write count are left out); undefined when none measured anything, so the scorer's default applies.
+ */
+export function measuredWriteFraction(counts: readonly AccessCount[]): MeasuredWriteFraction | undefined {
+  const totals = new Map<string, { requests: number; writes: number }>();
+  for (const c of counts) {
+    if (c.writes === undefined || !(c.count > 0)) continue;
+    const t = totals.get(c.region) ?? { requests: 0, writes: 0 };
+    t.requests += c.count;
+    t.writes += Math.min(c.writes, c.count);
+    totals.set(c.region, t);
+  }
+  let requests = 0;
+  let writes = 0;
+  const byRegion: Record<string, number> = {};
+  for (const [region, t] of totals) {
+    byRegion[region] = t.writes / t.requests;
+    requests += t.requests;
+    writes += t.writes;
+  }
+  return requests > 0 ? { overall: writes / requests, byRegion } : undefined;
+}

@@ -19,7 +19,12 @@ import type { ScoreRecord } from '../domain/scoring/score-record.ts';
 import { METRIC } from '../lambda/metric-names.ts';
 import { mapBounded } from '../migration/bounded-parallel.ts';
 import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
-import { buildDemandHistory, type DemandHistory } from './demand-series.ts';
+import {
+  buildDemandHistory,
+  type DemandHistory,
+  type MeasuredWriteFraction,
+  measuredWriteFraction,
+} from './demand-series.ts';
 import { OnlineErrorAccumulator } from './online-error.ts';
 import { checkCapacity, type ScaleOutDecision } from './predictive-scale-out.ts';
 import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
@@ -143,6 +148,8 @@ interface Scored {
   /** Level capacity plans on over the persistence window, per region. */
   readonly persistence: Record<string, number>;
   readonly related?: Record<string, number>;
+  /** Measured from the access counters (reads and writes apart); undefined when none told them apart. */
+  readonly writeFraction?: MeasuredWriteFraction;
 }
 
 /**
@@ -399,7 +406,11 @@ export class Profiler {
           this.deps.accessStats.coAccessFor(p.partition, sinceMs),
         ]);
         const history = buildDemandHistory(counts, window);
-        return { history, related: this.relatedOf(coAccess, history, window) };
+        return {
+          history,
+          related: this.relatedOf(coAccess, history, window),
+          writeFraction: measuredWriteFraction(counts),
+        };
       }),
     ]);
 
@@ -421,9 +432,16 @@ export class Profiler {
     const out: Scored[] = chunk.map((partition, p) => {
       const prev = previous.get(partition.partition);
       if (prev) errors.add(prev, histories[p].history);
+      const writeFraction = histories[p].writeFraction;
       return {
         partition,
-        forecast: { id: partition.partition, cell: partition.cell, regions: {} },
+        forecast: {
+          id: partition.partition,
+          cell: partition.cell,
+          regions: {},
+          ...(writeFraction && { writeFraction: writeFraction.overall }),
+        },
+        ...(writeFraction && { writeFraction }),
         mean: {},
         upper: {},
         observed: lastObserved(histories[p].history),
@@ -455,7 +473,9 @@ export class Profiler {
               ],
             }
           : scored;
-      (target.forecast.regions as Record<string, typeof regionForecast>)[region] = regionForecast;
+      const regionWrites = target.writeFraction?.byRegion[region];
+      (target.forecast.regions as Record<string, typeof regionForecast>)[region] =
+        regionWrites === undefined ? regionForecast : { ...regionForecast, writeFraction: regionWrites };
     });
     return out;
   }
@@ -551,6 +571,7 @@ export class Profiler {
         persistenceOpsPerSec: s.persistence,
         ...(s.partition.sizeBytes !== undefined && { sizeBytes: s.partition.sizeBytes }),
         ...(s.related && { related: s.related }),
+        ...(s.writeFraction && { writeFraction: s.writeFraction.overall }),
         scoredAtMs: now,
         cycleId: cycle.cycleId,
         expiresAt,

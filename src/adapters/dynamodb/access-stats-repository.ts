@@ -28,6 +28,7 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
         pk: c.partition,
         sk: `a#${new Date(c.bucketStartMs).toISOString()}#${c.region}`,
         count: c.count,
+        writes: c.writes ?? 0,
         bucketStartMs: c.bucketStartMs,
         extra: { region: c.region },
       })),
@@ -36,6 +37,7 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
         sk: `c#${new Date(c.bucketStartMs).toISOString()}#${c.b}`,
         count: c.count,
         bucketStartMs: c.bucketStartMs,
+        writes: undefined,
         extra: { other: c.b },
       })),
     ];
@@ -47,17 +49,19 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
             new UpdateCommand({
               TableName: this.table,
               Key: { pk: w.pk, sk: w.sk },
-              UpdateExpression: `ADD #count :n SET bucketStartMs = :b, expiresAt = :exp, ${Object.keys(
+              UpdateExpression: `ADD #count :n${w.writes === undefined ? '' : ', #writes :w'} SET bucketStartMs = :b, expiresAt = :exp, ${Object.keys(
                 w.extra,
               )
                 .map((k) => `#${k} = :${k}`)
                 .join(', ')}`,
               ExpressionAttributeNames: {
                 '#count': 'count',
+                ...(w.writes === undefined ? {} : { '#writes': 'writes' }),
                 ...Object.fromEntries(Object.keys(w.extra).map((k) => [`#${k}`, k])),
               },
               ExpressionAttributeValues: {
                 ':n': w.count,
+                ...(w.writes === undefined ? {} : { ':w': w.writes }),
                 ':b': w.bucketStartMs,
                 ':exp': Math.floor(w.bucketStartMs / 1000) + this.retentionSeconds,
                 ...Object.fromEntries(Object.entries(w.extra).map(([k, v]) => [`:${k}`, v])),
@@ -103,6 +107,7 @@ export class DynamoAccessStatsRepository implements AccessStatsRepository {
       region: item.region as string,
       bucketStartMs: item.bucketStartMs as number,
       count: item.count as number,
+      ...(typeof item.writes === 'number' && { writes: item.writes }),
     }));
   }
 

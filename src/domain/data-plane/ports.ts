@@ -33,7 +33,10 @@ export interface AccessCount {
   readonly region: string;
   /** Start of the time bucket, epoch ms. */
   readonly bucketStartMs: number;
+  /** Requests, reads and writes together. */
   readonly count: number;
+  /** The writes among them; undefined for counters recorded before reads and writes were told apart. */
+  readonly writes?: number;
 }
 
 export interface CoAccessCount {

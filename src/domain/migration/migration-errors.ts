@@ -46,6 +46,18 @@ export class CutoverNotReadyError extends PrestageError {
 }
 
 /**
+ * A routing change is committed in the home region but a replica region does not show it yet: the lease wait
+ * cannot start (a client there may still fetch the old routing). Retried until every replica confirms.
+ */
+export class ReplicationPendingError extends PrestageError {
+  readonly regions: readonly string[];
+  constructor(partition: string, version: number, regions: readonly string[]) {
+    super(`partition ${partition} version ${version} is not yet readable in ${regions.join(', ')}`);
+    this.regions = regions;
+  }
+}
+
+/**
  * A verify or repair had destructive writes left (removals, replacements of never-acknowledged states) when its
  * writer lease ended; it stops sending and the state machine runs the step again, which registers a new lease.
  */
@@ -70,6 +82,7 @@ export const RETRYABLE_WAIT_ERRORS = [
   'WriterLeaseActiveError',
   'CutoverNotReadyError',
   'RepairWindowClosedError',
+  'ReplicationPendingError',
 ] as const;
 /** Errors of `acquire` that refuse the migration without rolling anything back. */
 export const REFUSAL_ERRORS = [

@@ -92,6 +92,7 @@ export interface NemesisRunOptions {
     readonly skipMirrorWait?: boolean;
     readonly trustChangesIndex?: boolean;
     readonly trustRetriedRefusals?: boolean;
+    readonly skipReplicaConfirmation?: boolean;
   };
   readonly onProgress?: (progress: NemesisProgress) => void;
 }
@@ -112,6 +113,9 @@ export interface NemesisRunReport {
     readonly requestsHeld: number;
     readonly suspensions: number;
     readonly mirrorFailures: number;
+    /** Routing writes copied to other regions' replicas, and the longest a copy took. */
+    readonly replicatedCopies: number;
+    readonly maxReplicationLagMs: number;
   };
   /** Every migration, for reading an anomaly against (times on the history's clock). */
   readonly migrationLog: readonly MigrationLogEntry[];
@@ -158,12 +162,15 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   const random = seededRandom(options.seed);
   const freezer = new StepFreezer({ random: seededRandom(options.seed + 1), freezeRate: 0 });
   const nemesis = new StorageNemesis({ random: seededRandom(options.seed + 2), freezer });
+  const replicationRandom = seededRandom(options.seed + 3);
   const cluster = await EmbeddedCluster.start({
     regions: options.regions ?? ['us-east-1', 'eu-west-1'],
     cellsPerRegion: options.cellsPerRegion ?? 2,
     nemesis,
     unsafeTrustRetriedRefusals: options.unsafe?.trustRetriedRefusals,
+    replicationLagMs: () => 5 + replicationRandom() * 45 + nemesis.replicationDelayMs(),
   });
+  const regions = cluster.regionNames();
   const started = performance.now();
   const history: HistoryOp[] = [];
   const recordAppend = (
@@ -193,6 +200,8 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       ...NEMESIS_TUNING,
       unsafeSkipMirrorWait: options.unsafe?.skipMirrorWait,
       unsafeTrustChangesIndex: options.unsafe?.trustChangesIndex,
+      unsafeSkipReplicaConfirmation: options.unsafe?.skipReplicaConfirmation,
+      replicaPollMs: 10,
     },
   });
   const clients: RoutingClient[] = [];
@@ -202,13 +211,15 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
     nodes += 1;
     const skew = faults.skewMs ?? 0;
     const wallNow = () => Date.now() - skew;
+    // Clients spread over the regions, each reading routing from its own region's replica.
+    const region = regions[nodes % regions.length];
     const client = new RoutingClient({
-      partitions: cluster.partitions,
-      cells: cluster.cells,
+      partitions: cluster.partitionsIn(region),
+      cells: cluster.cellsIn(region),
       stores: cluster.stores,
       clock: new HybridLogicalClock(`n${nodes}`, wallNow),
       lease: faults.leaseTtlMs ? { ...lease, leaseTtlMs: faults.leaseTtlMs } : lease,
-      region: cluster.homeRegion,
+      region,
       shardsPerPartition: 4,
       readRepairRate: 0.05,
       health,
@@ -410,6 +421,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   freezer.freezeRate = 0;
   freezer.thawAll();
   await Promise.race([liveness, sleep(2_000)]);
+  await cluster.replicator?.drain();
   const records = await cluster.partitions.list();
   const fenced = records.filter((r) => r.fence !== undefined).map((r) => r.partition);
   const reader = newClient();
@@ -437,6 +449,8 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       requestsHeld: freezer.counts.requestsHeld,
       suspensions,
       mirrorFailures: clients.reduce((sum, c) => sum + c.mirrorFailures, 0),
+      replicatedCopies: cluster.replicator?.counts.copies ?? 0,
+      maxReplicationLagMs: cluster.replicator?.counts.maxLagMs ?? 0,
     },
     migrationLog,
     elapsedMs: performance.now() - started,

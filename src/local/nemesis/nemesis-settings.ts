@@ -16,6 +16,11 @@ export interface NemesisSettings {
   readonly latencySpikeMs: number;
   /** Lambda invocations whose pending work is frozen until the function's next invocation. */
   readonly freezeRate: number;
+  /**
+   * Routing writes reach each other region's replica up to this much later than usual (uniform per write and
+   * region): a global table's replication falling behind.
+   */
+  readonly replicationLagMs: number;
 }
 
 export const NEMESIS_OFF: NemesisSettings = Object.freeze({
@@ -25,6 +30,7 @@ export const NEMESIS_OFF: NemesisSettings = Object.freeze({
   latencySpikeRate: 0,
   latencySpikeMs: 0,
   freezeRate: 0,
+  replicationLagMs: 0,
 });
 
 export const MAX_NEMESIS_MS = 600_000;
@@ -38,6 +44,7 @@ const FIELDS: Record<keyof NemesisSettings, Kind> = {
   latencySpikeRate: 'rate',
   latencySpikeMs: 'ms',
   freezeRate: 'rate',
+  replicationLagMs: 'ms',
 };
 
 function invalid(field: string, problem: string): InvalidRequestError {

@@ -326,6 +326,12 @@ export class StorageNemesis {
     return this.current;
   }
 
+  /** Extra replication delay of one routing write to one region (see NemesisSettings.replicationLagMs). */
+  replicationDelayMs(): number {
+    const max = this.current.replicationLagMs;
+    return max > 0 ? this.random() * max : 0;
+  }
+
   /** Replace the settings (omitted fields are off); throws InvalidRequestError('INVALID_NEMESIS') if invalid. */
   configure(settings: Partial<NemesisSettings>): void {
     this.current = Object.freeze(parseNemesisSettings(settings));

@@ -28,7 +28,8 @@ describe('interceptor handler (Function URL event, middy)', () => {
   beforeAll(async () => {
     cluster = await startTestCluster();
     handler = createInterceptorHandler({
-      api: new DataApi(clientOn(cluster), { logError: (e) => logged.push(e) }),
+      // The header is a testing switch here; the deployed handler ignores it (see the test below).
+      api: new DataApi(clientOn(cluster), { logError: (e) => logged.push(e), honourRegionHeader: true }),
       logError: (e) => logged.push(e),
     });
   });
@@ -92,7 +93,24 @@ describe('interceptor handler (Function URL event, middy)', () => {
     );
   });
 
-  it('places a new partition in the region named by x-prestage-region', async () => {
+  it('ignores x-prestage-region unless told to: a request is in the region it arrived in', async () => {
+    const client = clientOn(cluster);
+    const deployed = createInterceptorHandler({ api: new DataApi(client) });
+    const response = await deployed(
+      event('PUT', '/v1/partitions/spoofed/items/k', {
+        body: '1',
+        headers: { 'x-prestage-region': 'eu-west-1' },
+      }),
+      {} as never,
+    );
+    expect(response).toMatchObject({ statusCode: 200 });
+    const record = await cluster.partitions.get('spoofed');
+    // The client's own region (the test cluster's home region), not the header's.
+    expect(cluster.regionOfCell(record!.cell)).toBe(cluster.homeRegion);
+    expect(cluster.homeRegion).not.toBe('eu-west-1');
+  });
+
+  it('places a new partition in the region named by x-prestage-region (testing switch on)', async () => {
     await call('PUT', '/v1/partitions/eu1/items/k', {
       body: '1',
       headers: { 'x-prestage-region': 'eu-west-1' },

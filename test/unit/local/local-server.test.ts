@@ -7,8 +7,14 @@ import { TEST_LEASE } from '../../support/test-cluster.ts';
 
 describe('prestage serve --embedded (LocalServer)', () => {
   let server: LocalServer;
-  const req = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${server.url}${path}`, {
+  const req = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    region = 'us-east-1',
+  ) => {
+    const response = await fetch(`${server.urls.get(region)}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -39,7 +45,15 @@ describe('prestage serve --embedded (LocalServer)', () => {
   });
 
   it('serves the data API, health and the cells', async () => {
-    expect(await req('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok', cells: 4 } });
+    expect(await req('GET', '/healthz')).toMatchObject({
+      status: 200,
+      body: { status: 'ok', region: 'us-east-1', cells: 4 },
+    });
+    // One listener per region; each answers health and the admin API with its own region.
+    expect(await req('GET', '/healthz', undefined, {}, 'eu-west-1')).toMatchObject({
+      status: 200,
+      body: { status: 'ok', region: 'eu-west-1', cells: 4 },
+    });
     const cells = await req('GET', '/v1/admin/cells');
     expect(cells.body.cells.map((c: { id: string }) => c.id)).toEqual([
       'eu-west-1-c1',
@@ -52,7 +66,9 @@ describe('prestage serve --embedded (LocalServer)', () => {
         'PUT',
         '/v1/partitions/shop/items/cart%2F1',
         { items: 2 },
-        { 'x-prestage-region': 'eu-west-1' },
+        // Ignored: the request arrives on the eu-west-1 listener, and that is its region.
+        { 'x-prestage-region': 'us-east-1' },
+        'eu-west-1',
       ),
     ).toMatchObject({ status: 200, body: { version: 1 } });
     expect(await req('GET', '/v1/partitions/shop/items/cart%2F1')).toMatchObject({

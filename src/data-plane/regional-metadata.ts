@@ -1,0 +1,68 @@
+import type { CellRecord, CellStatus } from '../domain/data-plane/cell-record.ts';
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
+
+/**
+ * The partition table as the clients of one region use it: routing is read from that region's replica (no
+ * cross-region round trip on the hot path), and every write goes to the home region, the only place routing is
+ * ever written. Creation included: two regions creating the same partition at once must agree on one cell, and
+ * only a conditional write against one table decides that (a global table resolves concurrent writes in
+ * different regions by last writer wins, which would let both creators write their own cell).
+ *
+ * In the home region `replica` and `home` are the same table.
+ */
+export class RegionalPartitions implements PartitionRepository {
+  private readonly replica: PartitionRepository;
+  private readonly home: PartitionRepository;
+
+  constructor(replica: PartitionRepository, home: PartitionRepository) {
+    this.replica = replica;
+    this.home = home;
+  }
+
+  get(partition: string): Promise<PartitionRecord | undefined> {
+    return this.replica.get(partition);
+  }
+
+  createIfAbsent(record: PartitionRecord): Promise<PartitionRecord> {
+    return this.home.createIfAbsent(record);
+  }
+
+  update(
+    partition: string,
+    mutate: (current: PartitionRecord) => PartitionRecord | undefined,
+  ): Promise<PartitionRecord> {
+    return this.home.update(partition, mutate);
+  }
+
+  list(): Promise<PartitionRecord[]> {
+    return this.replica.list();
+  }
+}
+
+/** The cells table as one region's clients use it: read from the region's replica, written in the home region. */
+export class RegionalCells implements CellRepository {
+  private readonly replica: CellRepository;
+  private readonly home: CellRepository;
+
+  constructor(replica: CellRepository, home: CellRepository) {
+    this.replica = replica;
+    this.home = home;
+  }
+
+  list(): Promise<CellRecord[]> {
+    return this.replica.list();
+  }
+
+  get(id: string): Promise<CellRecord | undefined> {
+    return this.replica.get(id);
+  }
+
+  register(cell: CellRecord): Promise<CellRecord> {
+    return this.home.register(cell);
+  }
+
+  setStatus(id: string, status: CellStatus): Promise<CellRecord> {
+    return this.home.setStatus(id, status);
+  }
+}
