@@ -15,7 +15,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PrestageError } from '../../domain/errors.ts';
-import { mapBounded } from '../../migration/bounded-parallel.ts';
+import { mapBounded } from '../../support/bounded-parallel.ts';
 
 /**
  * On-demand backups of a cell's data table, taken before a scale-in deletes it. DynamoDB's CreateBackup,

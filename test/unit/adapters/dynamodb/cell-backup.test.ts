@@ -15,11 +15,11 @@ import {
   BackupFailedError,
   BackupNotFoundError,
   LocalCellBackup,
-} from '../../../src/adapters/dynamodb/cell-backup.ts';
-import { createDynamoClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
-import { cellDataTableDefinition, ensureTable } from '../../../src/adapters/dynamodb/table-definitions.ts';
-import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
-import { localDynamo } from '../../support/local-tables.ts';
+} from '../../../../src/adapters/dynamodb/cell-backup.ts';
+import { createDynamoClient } from '../../../../src/adapters/dynamodb/dynamodb-client.ts';
+import { cellDataTableDefinition, ensureTable } from '../../../../src/adapters/dynamodb/table-definitions.ts';
+import type { LocalDynamo } from '../../../../src/local/dynalite-server.ts';
+import { localDynamo } from '../../../support/local-tables.ts';
 
 type Item = Record<string, AttributeValue>;
 
