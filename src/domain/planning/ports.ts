@@ -31,7 +31,10 @@ export interface PlanMeta {
 
 export interface MovePage {
   readonly moves: PlanMoveRecord[];
-  /** Cursor of the next page (pass as `after`); absent when this was the last page. */
+  /**
+   * Cursor of the next page (pass as `after`); absent when this was the last page. A full page that ends exactly
+   * at the last move may still carry one (DynamoDB cannot tell), and the page after it is then empty.
+   */
   readonly next?: string;
 }
 
