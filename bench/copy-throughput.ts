@@ -33,8 +33,8 @@ import { acquireFence, enterStage } from '../src/domain/migration/partition-tran
 import { DEFAULT_ROUTING_LEASE } from '../src/domain/migration/routing-lease.ts';
 import { EmbeddedCluster } from '../src/local/embedded-cluster.ts';
 import { localMigrationDeps } from '../src/local/local-migration-deps.ts';
-import { mapBounded } from '../src/migration/bounded-parallel.ts';
 import { copy } from '../src/migration/migration-steps.ts';
+import { mapBounded } from '../src/support/bounded-parallel.ts';
 
 const ITEMS = Number(process.env.COPY_ITEMS ?? 20_000);
 const RUNS = Number(process.env.COPY_RUNS ?? 7);

@@ -22,7 +22,7 @@ import { EmbeddedCluster } from '../src/local/embedded-cluster.ts';
 import { localMigrationDeps } from '../src/local/local-migration-deps.ts';
 import { LocalMigrationRunner } from '../src/local/local-migration-runner.ts';
 import { LOCAL_LEASE } from '../src/local/local-server.ts';
-import { mapBounded } from '../src/migration/bounded-parallel.ts';
+import { mapBounded } from '../src/support/bounded-parallel.ts';
 
 const ITEMS = Number(process.env.DELTA_ITEMS ?? 20_000);
 const SHARDS = 8;

@@ -85,15 +85,15 @@ import { NO_OUTCOMES, type PlanHeader, type PlanMoveRecord } from '../src/domain
 import { generatePlannerInstance } from '../src/domain/planning/synthetic-instance.ts';
 import type { ScoreRecord } from '../src/domain/scoring/score-record.ts';
 import { seededRandom } from '../src/domain/seeded-random.ts';
-import { mapBounded } from '../src/migration/bounded-parallel.ts';
 import { buildPlannerInput } from '../src/planner-service/planner-input.ts';
 import {
   cyclePlanId,
   PlannerService,
   type PlannerServiceConfig,
-  type PlanStore,
+  type PlannerServiceDeps,
 } from '../src/planner-service/planner-service.ts';
 import { cycleIdFor } from '../src/profiler/profiler-cycle.ts';
+import { mapBounded } from '../src/support/bounded-parallel.ts';
 
 const INTERVAL_MS = 900_000;
 const HORIZON = 8;
@@ -803,7 +803,7 @@ async function measure(
       heapUsedAfterReadsBytes = Math.max(heapUsedAfterReadsBytes, process.memoryUsage().heapUsed);
       return value;
     };
-  const plans: PlanStore = {
+  const plans: PlannerServiceDeps['plans'] = {
     getHeader: (planId) => planRepository.getHeader(planId),
     create: async (plan, meta) => {
       writeStarted = mark();

@@ -25,11 +25,12 @@ import { fnv1a32 } from '../src/domain/data-plane/key-hash.ts';
 import { newPartitionRecord } from '../src/domain/data-plane/partition-record.ts';
 import type { AccessCount } from '../src/domain/data-plane/ports.ts';
 import { EmbeddedForecastModel } from '../src/domain/forecasting/embedded-forecaster.ts';
+import type { ProfilerCycle } from '../src/domain/profiling/ports.ts';
 import type { ScoreRecord, ScoreRepository } from '../src/domain/scoring/score-record.ts';
 import { gaussian, seededRandom } from '../src/domain/seeded-random.ts';
 import { Profiler } from '../src/profiler/profiler.ts';
 import { cycleIdFor, profilerShardOf } from '../src/profiler/profiler-cycle.ts';
-import type { ProfilerCycle, ProfilerDeps } from '../src/profiler/profiler-ports.ts';
+import type { ProfilerDeps } from '../src/profiler/profiler-deps.ts';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-1'] as const;
 const UTC_OFFSET_HOURS = [-5, 0, 9];

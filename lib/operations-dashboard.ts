@@ -11,7 +11,7 @@ import {
   notifySns,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../src/lambda/metric-names.ts';
+import { METRIC, METRICS_NAMESPACE, type MetricName } from '../src/support/metrics.ts';
 import { allCells, cellTableName, type PrestageConfig } from './prestage-config.ts';
 
 /** Powertools adds the service as a dimension to every metric (instrumented-handler's serviceName). */

@@ -7,7 +7,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../src/lambda/metric-names.ts';
+import { METRICS_NAMESPACE } from '../src/support/metrics.ts';
 
 /** The repository root: entry paths (EXECUTE_PLAN_STEP_ENTRIES, …) are relative to it. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -6,9 +6,9 @@
  * log lines (no API call).
  */
 
+import { awsPlannerDeps, plannerConfig } from '../../src/lambda/aws-planner-deps.ts';
 import { readControlPlaneConfig } from '../../src/lambda/control-plane-env.ts';
 import { readDataPlaneConfig } from '../../src/lambda/data-plane-config.ts';
-import { awsPlannerDeps, plannerConfig } from '../../src/planner-service/aws-planner-deps.ts';
 import { createPlannerHandler } from '../../src/planner-service/planner-handler.ts';
 
 // Configuration and clients once per execution environment.

@@ -1,9 +1,10 @@
 /**
  * Permissions: none of its own (shared set-up of the ScaleCluster step entries; each entry lists its own).
  */
+
+import { awsScaleClusterDeps } from '../../src/lambda/aws-scale-cluster-deps.ts';
 import { readControlPlaneConfig } from '../../src/lambda/control-plane-env.ts';
 import { readDataPlaneConfig } from '../../src/lambda/data-plane-config.ts';
-import { awsScaleClusterDeps } from '../../src/scaling/aws-scale-cluster-deps.ts';
 import { createScaleClusterStepHandler } from '../../src/scaling/scale-cluster-handlers.ts';
 import type { ScaleClusterTaskName } from '../../src/scaling/scale-cluster-tasks.ts';
 

@@ -1,18 +1,6 @@
-import type { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
-import type { MetricName } from '../lambda/metric-names.ts';
-import type { MigrationSlots } from './migration-slots.ts';
-
-export type ExecutePlanMetricUnit = 'Count' | 'Bytes';
-
-/** Where the steps publish their metrics (Powertools EMF in Lambda, a recorder in tests). */
-export interface MetricsSink {
-  add(name: MetricName, unit: ExecutePlanMetricUnit, value: number): void;
-}
-
-/** Sends the approval request to people (SNS in AWS). */
-export interface ApprovalNotifier {
-  publish(subject: string, message: string): Promise<void>;
-}
+import type { MigrationSlots } from '../domain/planning/migration-slots.ts';
+import type { ApprovalNotifier, PlanRepository } from '../domain/planning/ports.ts';
+import type { MetricsSink } from '../support/metrics.ts';
 
 export interface ExecutePlanSettings {
   /** Read weights of the canary steps of each child migration. */
@@ -32,9 +20,12 @@ export const DEFAULT_EXECUTE_PLAN_SETTINGS: ExecutePlanSettings = {
   slotLeaseSeconds: 12 * 3600,
 };
 
-/** Dependencies of the ExecutePlan step handlers. */
+/**
+ * Dependencies of the ExecutePlan step handlers: ports only, bound to DynamoDB and SNS in Lambda
+ * (src/lambda/aws-execute-plan-deps.ts), to dynalite in the local runner, and to memory in the unit tests.
+ */
 export interface ExecutePlanDeps {
-  readonly plans: DynamoPlanRepository;
+  readonly plans: PlanRepository;
   readonly slots: MigrationSlots;
   /** Absent: approval requests are only logged (no topic configured). */
   readonly notifier?: ApprovalNotifier;

@@ -1,19 +1,8 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { instrumentedHandler, type LambdaHandler, logger, metrics } from '../lambda/instrumented-handler.ts';
-import type { ExecutePlanDeps, MetricsSink } from './execute-plan-deps.ts';
+import { instrumentedHandler, type LambdaHandler } from '../lambda/instrumented-handler.ts';
+import type { ExecutePlanDeps } from './execute-plan-deps.ts';
 import { STEP_SCHEMAS, STEP_USE_CASES } from './execute-plan-steps.ts';
 import type { ExecutePlanTaskName } from './execute-plan-tasks.ts';
-
-/** Metrics through the shared Powertools instance: flushed as EMF when the handler returns. */
-export const powertoolsMetricsSink: MetricsSink = {
-  add: (name, unit, value) => {
-    metrics.addMetric(name, unit === 'Bytes' ? MetricUnit.Bytes : MetricUnit.Count, value);
-  },
-};
-
-export const powertoolsLog = (message: string, details?: Record<string, unknown>) =>
-  logger.info(message, details ?? {});
 
 /**
  * The Lambda handler of one ExecutePlan step: middy with Powertools (logs, EMF metrics, X-Ray), the step's zod

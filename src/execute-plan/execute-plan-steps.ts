@@ -9,7 +9,7 @@ import {
   PlanTransitionError,
   TERMINAL_PLAN_STATUSES,
 } from '../domain/planning/plan-record.ts';
-import { METRIC } from '../lambda/metric-names.ts';
+import { METRIC } from '../support/metrics.ts';
 import type { ExecutePlanDeps } from './execute-plan-deps.ts';
 import {
   childExecutionName,

@@ -41,7 +41,6 @@ export class PlanExpiredError extends PrestageError {}
 export class PlanFailedError extends PrestageError {}
 
 export const PLAN_REJECTED_ERROR = 'PlanRejectedError';
-export const INVALID_INPUT_ERROR = 'InvalidInputError';
 
 /** Continuation numbers stay below this, so a continuation's name always fits (64 + `-cont-` + 9 digits). */
 const MAX_CONTINUATION = 999_999_999;

@@ -1,14 +1,7 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { PrestageError } from '../domain/errors.ts';
 import { type PlanHeader, PlanNotFoundError } from '../domain/planning/plan-record.ts';
+import type { PlanRepository, TaskTokenSender } from '../domain/planning/ports.ts';
 import { PLAN_REJECTED_ERROR } from './execute-plan-tasks.ts';
-
-/** Completes a waiting Task state (Step Functions' SendTaskSuccess/SendTaskFailure, or the local runner). */
-export interface TaskTokenSender {
-  sendTaskSuccess(taskToken: string, output: string): Promise<void>;
-  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
-}
 
 /** The plan exists but is not waiting for approval (already running, finished, or not yet asked). */
 export class PlanNotAwaitingApprovalError extends PrestageError {
@@ -27,7 +20,7 @@ export class ApprovalTokenExpiredError extends PrestageError {}
 const STALE_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export interface ApprovePlanRequest {
-  readonly plans: DynamoPlanRepository;
+  readonly plans: Pick<PlanRepository, 'getHeader'>;
   readonly sender: TaskTokenSender;
   readonly planId: string;
   /** Reject instead of approving. */
@@ -77,21 +70,4 @@ export async function approvePlan(request: ApprovePlanRequest): Promise<Approval
     throw error;
   }
   return { planId: request.planId, decision: request.reject ? 'rejected' : 'approved', header };
-}
-
-/** TaskTokenSender over the Step Functions API. */
-export class SfnTaskTokenSender implements TaskTokenSender {
-  private readonly client: SFNClient;
-
-  constructor(client: SFNClient) {
-    this.client = client;
-  }
-
-  async sendTaskSuccess(taskToken: string, output: string): Promise<void> {
-    await this.client.send(new SendTaskSuccessCommand({ taskToken, output }));
-  }
-
-  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.client.send(new SendTaskFailureCommand({ taskToken, error, cause }));
-  }
 }

@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -11,7 +11,11 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { z } from 'zod';
 import { PrestageError } from '../domain/errors.ts';
-import { METRICS_NAMESPACE } from './metric-names.ts';
+import {
+  METRICS_NAMESPACE,
+  type MetricsSink,
+  type MetricUnit as PrestageMetricUnit,
+} from '../support/metrics.ts';
 
 /** A Lambda's event did not match its schema (a wiring or console-input mistake; never worth a retry). */
 export class InvalidEventError extends PrestageError {}
@@ -32,6 +36,35 @@ export const metrics = new Metrics({
   logger: metricsLogger,
 });
 export const tracer = new Tracer({ serviceName: 'prestage' });
+
+const POWERTOOLS_UNITS: Record<PrestageMetricUnit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Bytes: MetricUnit.Bytes,
+  None: MetricUnit.NoUnit,
+  Percent: MetricUnit.Percent,
+};
+
+/**
+ * The MetricsSink port on the shared Powertools metrics, flushed as EMF when the handler returns. A metric with
+ * its own dimensions goes out as a single metric, so they do not stick to the invocation's other metrics.
+ */
+export const powertoolsMetricsSink: MetricsSink = {
+  add(name, unit, value, dimensions) {
+    if (!dimensions) {
+      metrics.addMetric(name, POWERTOOLS_UNITS[unit], value);
+      return;
+    }
+    const single = metrics.singleMetric();
+    for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+    single.addMetric(name, POWERTOOLS_UNITS[unit], value);
+  },
+};
+
+/** Structured log lines through the shared Powertools logger (with the Lambda context once injected). */
+export const powertoolsLog = {
+  info: (message: string, details?: Record<string, unknown>) => logger.info(message, { ...details }),
+  warn: (message: string, details?: Record<string, unknown>) => logger.warn(message, { ...details }),
+};
 
 export interface IdempotencyOptions {
   /** Powertools idempotency table (`id` key, TTL `expiration`). */

@@ -1,37 +1,5 @@
 /**
- * CloudWatch metrics prestage publishes (namespace `Prestage`, EMF through Powertools). The dashboard and the
- * alarms in lib/ read the same constants, so a renamed metric cannot leave a widget empty.
+ * The metric catalogue moved to src/support/metrics.ts. functions/interceptor/handler.ts still imports it from
+ * here and is being rewritten in parallel; remove this file once that handler imports src/support/metrics.ts.
  */
-export const METRICS_NAMESPACE = 'Prestage';
-
-export const METRIC = {
-  /** ExecutePlan, per move outcome. Count. */
-  migrationsStarted: 'MigrationsStarted',
-  migrationsSucceeded: 'MigrationsSucceeded',
-  migrationsFailed: 'MigrationsFailed',
-  migrationsRolledBack: 'MigrationsRolledBack',
-  /** Gauge published by ExecutePlan when it starts or finishes a move. Count. */
-  migrationsInFlight: 'MigrationsInFlight',
-  /** Bytes of partitions moved by committed migrations. Bytes. */
-  bytesMoved: 'BytesMoved',
-  /** Moves in each plan the planner writes. Count. */
-  planMoves: 'PlanMoves',
-  /** Online forecast error of earlier forecasts against what happened. None. */
-  forecastMase: 'ForecastMASE',
-  forecastMape: 'ForecastMAPE',
-  /** Batches the hosted model failed, scored by the embedded fallback instead. Count. */
-  forecastFallbacks: 'ForecastFallbacks',
-  partitionsScored: 'PartitionsScored',
-  /** Predictive scale-outs the profiler started. Count. */
-  predictiveScaleOuts: 'PredictiveScaleOuts',
-  /** Interceptor: request latency (Milliseconds) and requests served in the caller's region (Count). */
-  interceptorLatency: 'InterceptorLatency',
-  interceptorLocalRequests: 'InterceptorLocalRequests',
-  interceptorRemoteRequests: 'InterceptorRemoteRequests',
-  /** Per cell (dimension CellId): consumed ops/s over capacity. Percent. */
-  cellUtilization: 'CellUtilization',
-  scaleOuts: 'ScaleOuts',
-  scaleIns: 'ScaleIns',
-} as const;
-
-export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+export { METRIC, METRICS_NAMESPACE, type MetricName } from '../support/metrics.ts';

@@ -5,22 +5,19 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine as CdkStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { ExecutePlanWorkflow } from '../../lib/execute-plan-workflow.ts';
+import { DynamoMigrationSlots } from '../adapters/dynamodb/migration-slots.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import type { PlanMoveRecord } from '../domain/planning/plan-record.ts';
+import type { ApprovalNotifier, TaskTokenSender } from '../domain/planning/ports.ts';
 import {
-  type ApprovalNotifier,
   DEFAULT_EXECUTE_PLAN_SETTINGS,
   type ExecutePlanDeps,
-  type ExecutePlanMetricUnit,
   type ExecutePlanSettings,
-  type MetricsSink,
 } from '../execute-plan/execute-plan-deps.ts';
 import { createExecutePlanHandler } from '../execute-plan/execute-plan-handlers.ts';
 import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../execute-plan/execute-plan-tasks.ts';
-import { MigrationSlots } from '../execute-plan/migration-slots.ts';
-import type { TaskTokenSender } from '../execute-plan/plan-approval.ts';
 import type { LambdaHandler } from '../lambda/instrumented-handler.ts';
-import type { MetricName } from '../lambda/metric-names.ts';
+import type { MetricName, MetricsSink, MetricUnit } from '../support/metrics.ts';
 import type { LocalMigrationRunner } from './local-migration-runner.ts';
 import {
   type AslDefinition,
@@ -294,7 +291,7 @@ export interface LocalExecutePlanDepsOptions {
 export class RecordingMetrics implements MetricsSink {
   readonly totals: Record<string, number> = {};
   readonly last: Record<string, number> = {};
-  add(name: MetricName, _unit: ExecutePlanMetricUnit, value: number): void {
+  add(name: MetricName, _unit: MetricUnit, value: number): void {
     this.totals[name] = (this.totals[name] ?? 0) + value;
     this.last[name] = value;
   }
@@ -313,7 +310,7 @@ export function localExecutePlanDeps(options: LocalExecutePlanDepsOptions): Exec
   return {
     steps: {
       plans: new DynamoPlanRepository(options.documents, options.plansTable),
-      slots: new MigrationSlots(options.documents, options.coordinationTable, {
+      slots: new DynamoMigrationSlots(options.documents, options.coordinationTable, {
         maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell ?? 2,
       }),
       notifier: options.notifier ?? new RecordingNotifier(),

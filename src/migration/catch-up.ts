@@ -2,7 +2,7 @@ import type { CellDataStore } from '../domain/data-plane/ports.ts';
 import { hlcLowerBound } from '../domain/migration/hlc.ts';
 import type { CatchUpResult } from '../domain/migration/migration-state.ts';
 import { changeWindowMs } from '../domain/migration/routing-lease.ts';
-import { mapBounded } from './bounded-parallel.ts';
+import { mapBounded } from '../support/bounded-parallel.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 
 export interface SyncPair {

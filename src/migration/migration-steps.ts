@@ -38,7 +38,7 @@ import {
   migrationLease,
   writerLeaseEndMs,
 } from '../domain/migration/routing-lease.ts';
-import { mapBounded } from './bounded-parallel.ts';
+import { mapBounded } from '../support/bounded-parallel.ts';
 import { catchUpRound, initialCatchUp } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 import { type RangeSyncReport, verifyAndRepair } from './range-sync.ts';

@@ -3,7 +3,7 @@ import type { CellDataStore } from '../domain/data-plane/ports.ts';
 import type { StoredItem } from '../domain/data-plane/stored-item.ts';
 import { RepairWindowClosedError } from '../domain/migration/migration-errors.ts';
 import { differingRanges, type RangeChecksum, ShardChecksums } from '../domain/migration/range-checksum.ts';
-import { mapBounded } from './bounded-parallel.ts';
+import { mapBounded } from '../support/bounded-parallel.ts';
 import type { SyncPair } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 

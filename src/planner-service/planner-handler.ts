@@ -6,7 +6,7 @@ import {
   logger,
   metrics,
 } from '../lambda/instrumented-handler.ts';
-import { METRIC } from '../lambda/metric-names.ts';
+import { METRIC } from '../support/metrics.ts';
 import { type PlannerEvent, plannerEventSchema } from './planner-event.ts';
 import { PlannerService, type PlannerServiceConfig, type PlannerServiceDeps } from './planner-service.ts';
 

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { PlanMeta } from '../adapters/dynamodb/plan-repository.ts';
-import { newPlanId } from '../adapters/dynamodb/plan-repository.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
 import { InfeasiblePlacementError } from '../domain/errors.ts';
 import type {
@@ -10,35 +8,20 @@ import type {
   PlannerLimits,
 } from '../domain/planning/movement-plan.ts';
 import { planMoves } from '../domain/planning/placement-planner.ts';
-import type { PlanHeader, PlanMoveRecord, PlanStatus } from '../domain/planning/plan-record.ts';
+import { newPlanId, type PlanHeader } from '../domain/planning/plan-record.ts';
 import type { PlannerOptions } from '../domain/planning/planner-options.ts';
+import type { PlanExecutionStarter, PlanMeta, PlanRepository } from '../domain/planning/ports.ts';
 import type { ScoreRepository } from '../domain/scoring/score-record.ts';
 import { PlannerRequestError } from './planner-errors.ts';
 import type { PlannerEvent, ScalingEvent, ScheduleEvent } from './planner-event.ts';
 import { buildPlannerInput, type PlanningMode } from './planner-input.ts';
 import type { LatencyOverrides } from './region-latency.ts';
 
-/** The plans table as the planner uses it (DynamoPlanRepository). */
-export interface PlanStore {
-  create(plan: MovementPlan, meta: PlanMeta): Promise<PlanHeader>;
-  getHeader(planId: string): Promise<PlanHeader | undefined>;
-  listHeaders(statuses?: readonly PlanStatus[]): Promise<PlanHeader[]>;
-  allMoves(planId: string): Promise<PlanMoveRecord[]>;
-}
-
-/** Starts ExecutePlan on a stored plan; a second start with the same name is not an error. */
-export interface PlanExecutionStarter {
-  start(request: { readonly planId: string; readonly approval: boolean; readonly name: string }): Promise<{
-    readonly executionArn: string;
-    readonly alreadyStarted: boolean;
-  }>;
-}
-
 export interface PlannerServiceDeps {
   readonly scores: Pick<ScoreRepository, 'listAll'>;
   readonly partitions: Pick<PartitionRepository, 'list'>;
   readonly cells: Pick<CellRepository, 'list'>;
-  readonly plans: PlanStore;
+  readonly plans: Pick<PlanRepository, 'create' | 'getHeader' | 'listHeaders' | 'allMoves'>;
   /** Needed by the schedule trigger only. */
   readonly executions?: PlanExecutionStarter;
   readonly now: () => number;
@@ -92,6 +75,11 @@ export function nameSafe(id: string, max: number): string {
   return `${clean.slice(0, Math.max(0, max - digest.length - 1))}-${digest}`;
 }
 
+/** A fresh plan id for a request that names no cycle or scaling request (see newPlanId). */
+function freshPlanId(nowMs: number): string {
+  return newPlanId(nowMs, randomBytes(4).toString('hex'));
+}
+
 /** Plan id of a profiler cycle (also ExecutePlan's execution name): one plan per cycle, however often asked. */
 export function cyclePlanId(cycleId: string): string {
   return `cycle-${nameSafe(cycleId, MAX_NAME - 'cycle-'.length)}`;
@@ -124,7 +112,7 @@ export class PlannerService {
 
   async schedule(event: ScheduleEvent): Promise<SchedulePlanResult> {
     const nowMs = this.deps.now();
-    const planId = event.cycleId !== undefined ? cyclePlanId(event.cycleId) : newPlanId(nowMs);
+    const planId = event.cycleId !== undefined ? cyclePlanId(event.cycleId) : freshPlanId(nowMs);
     const approval = this.config.approvalMode === 'approval';
     let header = await this.deps.plans.getHeader(planId);
     const reused = header !== undefined;
@@ -175,7 +163,7 @@ export class PlannerService {
     const planId =
       event.requestId !== undefined
         ? scalingPlanId(event.action, event.requestId, event.round)
-        : newPlanId(nowMs);
+        : freshPlanId(nowMs);
     const existing = await this.deps.plans.getHeader(planId);
     if (existing) return { planId, moveCount: existing.moveCount };
     const mode: PlanningMode =

@@ -1,6 +1,6 @@
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import type { CellMetrics, CellSnapshot } from '../domain/profiling/ports.ts';
 import type { CellState } from '../domain/scoring/affinity-scorer.ts';
-import type { CellMetrics, CellSnapshot } from './profiler-ports.ts';
 
 /**
  * A cell's topology and measured state. Load = consumed read + write units per second (a unit is one request

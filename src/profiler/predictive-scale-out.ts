@@ -1,12 +1,12 @@
 import { forecastCapacity } from '../domain/planning/capacity-forecast.ts';
 import type { CapacityShortfall, CellStatus, PlannerInput } from '../domain/planning/movement-plan.ts';
+import type { CellSnapshot } from '../domain/profiling/ports.ts';
 import {
   defaultPartitionSizeBytes,
   plannerPartitionFromScore,
   type ScoreRecord,
 } from '../domain/scoring/score-record.ts';
 import type { Topology } from '../domain/topology.ts';
-import type { CellSnapshot } from './profiler-ports.ts';
 
 export interface PredictiveScaleOutOptions {
   readonly nowMs: number;

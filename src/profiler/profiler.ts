@@ -2,6 +2,7 @@ import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { PrestageError } from '../domain/errors.ts';
 import type { ForecastRequest } from '../domain/forecasting/forecast-model.ts';
 import type { Relationship } from '../domain/planning/movement-plan.ts';
+import type { CellMetrics, CellSnapshot, ProfilerCycle } from '../domain/profiling/ports.ts';
 import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
 import {
   type PartitionForecast,
@@ -16,8 +17,8 @@ import {
   persistenceSteps,
 } from '../domain/scoring/burst-persistence.ts';
 import type { ScoreRecord } from '../domain/scoring/score-record.ts';
-import { METRIC } from '../lambda/metric-names.ts';
-import { mapBounded } from '../migration/bounded-parallel.ts';
+import { mapBounded } from '../support/bounded-parallel.ts';
+import { METRIC } from '../support/metrics.ts';
 import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
 import {
   buildDemandHistory,
@@ -28,7 +29,7 @@ import {
 import { OnlineErrorAccumulator } from './online-error.ts';
 import { checkCapacity, type ScaleOutDecision } from './predictive-scale-out.ts';
 import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
-import type { CellMetrics, CellSnapshot, ProfilerCycle, ProfilerDeps } from './profiler-ports.ts';
+import type { ProfilerDeps } from './profiler-deps.ts';
 import { partitionsDueForSizing } from './size-refresh.ts';
 
 /** A shard event disagrees with its cycle (e.g. a different shard count). */

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { instrumentedHandler, type LambdaHandler, metrics } from '../lambda/instrumented-handler.ts';
-import { METRIC } from '../lambda/metric-names.ts';
+import { METRIC } from '../support/metrics.ts';
 import type { ScaleClusterDeps } from './scale-cluster-steps.ts';
 import * as steps from './scale-cluster-steps.ts';
 import type { ScaleClusterTaskName } from './scale-cluster-tasks.ts';

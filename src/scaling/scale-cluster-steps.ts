@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { CellRecord, CellStatus } from '../domain/data-plane/cell-record.ts';
 import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
+import type { ScalingCoordination } from '../domain/scaling/scaling-coordination.ts';
+import { DrainIncompleteError } from '../domain/scaling/scaling-errors.ts';
 import { SCALING_STAGES } from './scale-cluster-tasks.ts';
-import type { ScalingCoordination } from './scaling-coordination.ts';
-import { DrainIncompleteError } from './scaling-errors.ts';
 import { normalizeScalingRequest, type ScalingRequest } from './scaling-request.ts';
 
-/** What the ScaleCluster steps need; AWS clients in the Lambdas, dynalite in tests and local runs. */
+/**
+ * What the ScaleCluster steps need: ports, bound to AWS in the Lambdas (src/lambda/aws-scale-cluster-deps.ts),
+ * to dynalite in the local runs, and to memory in the unit tests.
+ */
 export interface ScaleClusterDeps {
   readonly cells: CellRepository;
   readonly partitions: Pick<PartitionRepository, 'list' | 'update'>;

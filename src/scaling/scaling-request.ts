@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import { InvalidScalingRequestError } from '../domain/scaling/scaling-errors.ts';
 import {
   type CellAlarmDefinitions,
   type CellAlarmSettings,
   cellAlarmDefinitions,
   cellAlarmNames,
 } from './cell-alarm-definitions.ts';
-import { InvalidScalingRequestError } from './scaling-errors.ts';
 
 /**
  * The inputs ScaleCluster accepts, and their normalized form.

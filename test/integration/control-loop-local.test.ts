@@ -2,10 +2,10 @@ import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPartitionRecord } from '../../src/domain/data-plane/partition-record.ts';
 import type { AccessCount } from '../../src/domain/data-plane/ports.ts';
-import { METRIC } from '../../src/lambda/metric-names.ts';
 import { cellIdFor, dataTableFor } from '../../src/local/embedded-cluster.ts';
 import { cyclePlanId } from '../../src/planner-service/planner-service.ts';
 import { cycleIdFor } from '../../src/profiler/profiler-cycle.ts';
+import { METRIC } from '../../src/support/metrics.ts';
 import {
   type ControlLoop,
   ENDPOINT_NAME,

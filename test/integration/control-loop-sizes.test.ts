@@ -5,10 +5,10 @@ import { attributeMapSize } from '../../src/adapters/dynamodb/cell-data-store.ts
 import { newPartitionRecord } from '../../src/domain/data-plane/partition-record.ts';
 import type { AccessCount } from '../../src/domain/data-plane/ports.ts';
 import { CONTROL_PLANE_ENV } from '../../src/lambda/control-plane-env.ts';
-import { METRIC } from '../../src/lambda/metric-names.ts';
 import { cellIdFor, dataTableFor } from '../../src/local/embedded-cluster.ts';
 import { cyclePlanId } from '../../src/planner-service/planner-service.ts';
 import { cycleIdFor } from '../../src/profiler/profiler-cycle.ts';
+import { METRIC } from '../../src/support/metrics.ts';
 import { type ControlLoop, EU, HOME, INTERVAL_SECONDS, startControlLoop } from '../support/control-loop.ts';
 import { clientOn } from '../support/test-cluster.ts';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
-import type { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
+import { DynamoMigrationSlots } from '../../src/adapters/dynamodb/migration-slots.ts';
+import { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
 import {
   coordinationTableDefinition,
   ensureTable,
@@ -10,9 +11,7 @@ import type { RoutingClient } from '../../src/data-plane/routing-client.ts';
 import { shardOf } from '../../src/domain/data-plane/key-hash.ts';
 import { newPartitionRecord } from '../../src/domain/data-plane/partition-record.ts';
 import type { MovementPlan, PlannedMove } from '../../src/domain/planning/movement-plan.ts';
-import type { MigrationSlots } from '../../src/execute-plan/migration-slots.ts';
 import { approvePlan } from '../../src/execute-plan/plan-approval.ts';
-import { METRIC } from '../../src/lambda/metric-names.ts';
 import { cellIdFor, type EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
 import {
   type ExecutePlanLocalDeps,
@@ -25,6 +24,7 @@ import {
   runExecutePlanLocally,
 } from '../../src/local/execute-plan-runner.ts';
 import { FaultInjector } from '../../src/local/fault-injector.ts';
+import { METRIC } from '../../src/support/metrics.ts';
 import { migrationRunner } from '../support/migration-harness.ts';
 import { clientOn, startTestCluster } from '../support/test-cluster.ts';
 
@@ -42,7 +42,7 @@ const KEYS = 12;
 describe('ExecutePlan, run locally from its synthesized definition', () => {
   let cluster: EmbeddedCluster;
   let client: RoutingClient;
-  let slots: MigrationSlots;
+  let slots: DynamoMigrationSlots;
   let plans: DynamoPlanRepository;
   const summary: string[] = [];
 
@@ -52,9 +52,10 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
     await ensureTable(home, plansTableDefinition('prestage-plans'));
     await ensureTable(home, coordinationTableDefinition('prestage-coordination'));
     client = clientOn(cluster);
-    const probe = newDeps();
-    slots = probe.steps.slots;
-    plans = probe.steps.plans;
+    // The same tables the steps use, through the adapters' operator calls (writeLimits, holders).
+    const documents = documentClient(home);
+    slots = new DynamoMigrationSlots(documents, 'prestage-coordination', { maxConcurrentMovesPerCell: 2 });
+    plans = new DynamoPlanRepository(documents, 'prestage-plans');
   }, 60_000);
 
   afterAll(async () => {

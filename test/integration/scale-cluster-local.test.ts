@@ -12,6 +12,7 @@ import { DynamoCellDataStores } from '../../src/adapters/dynamodb/cell-data-stor
 import { CellDirectory } from '../../src/adapters/dynamodb/cell-directory.ts';
 import { documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
+import { DynamoScalingCoordination } from '../../src/adapters/dynamodb/scaling-coordination.ts';
 import { DynamoScoreRepository } from '../../src/adapters/dynamodb/score-repository.ts';
 import { CellHealth } from '../../src/data-plane/cell-health.ts';
 import type { RoutingClient } from '../../src/data-plane/routing-client.ts';
@@ -30,7 +31,6 @@ import { type SdkCall, SdkIntegrationBindings } from '../../src/local/sdk-integr
 import { createPlannerHandler } from '../../src/planner-service/planner-handler.ts';
 import { type CellAlarmSettings, cellAlarmDefinitions } from '../../src/scaling/cell-alarm-definitions.ts';
 import type { ScaleClusterDeps } from '../../src/scaling/scale-cluster-steps.ts';
-import { ScalingCoordination } from '../../src/scaling/scaling-coordination.ts';
 import { newCellIds } from '../../src/scaling/scaling-request.ts';
 import { TEST_TUNING, testAsl } from '../support/migration-harness.ts';
 import { clientOn, TEST_LEASE } from '../support/test-cluster.ts';
@@ -123,7 +123,7 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
   let writer: RoutingClient;
   let sdk: SdkIntegrationBindings;
   let runner: ScaleClusterRunner;
-  let coordination: ScalingCoordination;
+  let coordination: DynamoScalingCoordination;
   let plans: DynamoPlanRepository;
   let beforeSdkCall: ((call: SdkCall) => Promise<void>) | undefined;
   /** The eu-west-1 cell the concurrent scale-outs added (scaled in again at the end). */
@@ -195,7 +195,7 @@ describe('ScaleCluster, synthesized from its construct and run locally against d
         approvalMode: 'auto',
       },
     );
-    coordination = new ScalingCoordination(home, CONTROL_TABLES.coordination);
+    coordination = new DynamoScalingCoordination(home, CONTROL_TABLES.coordination);
     const deps: ScaleClusterDeps = {
       cells: cluster.cells,
       partitions: cluster.partitions,

@@ -4,8 +4,8 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { CellRecord } from '../../domain/data-plane/cell-record.ts';
-import { METRIC, METRICS_NAMESPACE } from '../../lambda/metric-names.ts';
-import type { CellMetrics, CellMetricsSource, MetricsWindow } from '../../profiler/profiler-ports.ts';
+import type { CellMetrics, CellMetricsSource, MetricsWindow } from '../../domain/profiling/ports.ts';
+import { METRIC, METRICS_NAMESPACE } from '../../support/metrics.ts';
 
 /** GetMetricData accepts at most 500 queries per call. */
 export const MAX_QUERIES_PER_CALL = 500;

@@ -15,7 +15,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PrestageError } from '../../domain/errors.ts';
-import { mapBounded } from '../../migration/bounded-parallel.ts';
+import { mapBounded } from '../../support/bounded-parallel.ts';
 
 /**
  * On-demand backups of a cell's data table, taken before a scale-in deletes it. DynamoDB's CreateBackup,
@@ -123,21 +123,61 @@ function definitionLike(table: TableDescription, tableName: string): CreateTable
   };
 }
 
+/** A background copy of a local backup that failed. */
+export interface BackupCopyFailure {
+  readonly backupArn: string;
+  readonly error: unknown;
+  /**
+   * Whether the backup was marked DELETED (what DynamoDB reports for a backup it could not make). False when
+   * even that tag could not be written: `describe` then keeps answering CREATING, and ScaleCluster's bounded
+   * wait for AVAILABLE fails the scale-in, so the table is never deleted without a backup either way.
+   */
+  readonly statusRecorded: boolean;
+  /** Why the DELETED status could not be written. */
+  readonly statusError?: unknown;
+}
+
+/** The default report of a failed copy: one structured line on stderr (a local run has no Powertools logger). */
+function warnCopyFailed(failure: BackupCopyFailure): void {
+  console.warn(
+    JSON.stringify({
+      level: 'WARN',
+      message: 'local backup copy failed',
+      backupArn: failure.backupArn,
+      statusRecorded: failure.statusRecorded,
+      error: String(failure.error),
+      ...(failure.statusError !== undefined ? { statusError: String(failure.statusError) } : {}),
+    }),
+  );
+}
+
+export interface LocalCellBackupOptions {
+  readonly region: string;
+  /** @default 20 */
+  readonly pollMs?: number;
+  /** Told of every background copy that fails. @default a warning line on stderr */
+  readonly onCopyFailure?: (failure: BackupCopyFailure) => void;
+}
+
 /**
  * Backups for dynalite: a copy of every item into the table `backup.<backupName>`, whose status lives in a tag
  * (so any process can describe it). The copy runs in the background, as DynamoDB's does: `create` answers
- * CREATING and `describe` says AVAILABLE once every item is in.
+ * CREATING and `describe` says AVAILABLE once every item is in, or DELETED if the copy failed.
  */
 export class LocalCellBackup implements CellBackup {
   private readonly client: DynamoDBClient;
   private readonly region: string;
   private readonly pollMs: number;
+  private readonly onCopyFailure: (failure: BackupCopyFailure) => void;
   private readonly copies = new Map<string, Promise<void>>();
+  /** Copies of this instance that failed, oldest first. */
+  readonly copyFailures: BackupCopyFailure[] = [];
 
-  constructor(client: DynamoDBClient, options: { region: string; pollMs?: number }) {
+  constructor(client: DynamoDBClient, options: LocalCellBackupOptions) {
     this.client = client;
     this.region = options.region;
     this.pollMs = options.pollMs ?? 20;
+    this.onCopyFailure = options.onCopyFailure ?? warnCopyFailed;
   }
 
   static backupTableOf(backupArn: string): { tableName: string; backupTable: string } {
@@ -166,9 +206,7 @@ export class LocalCellBackup implements CellBackup {
       await this.setStatus(backupTable, 'CREATING');
       const items = await this.copyItems(tableName, backupTable);
       await this.setStatus(backupTable, 'AVAILABLE', items);
-    })().catch(async () => {
-      await this.setStatus(backupTable, 'DELETED').catch(() => undefined);
-    });
+    })().catch((error: unknown) => this.copyFailed(backupArn, backupTable, error));
     this.copies.set(backupArn, copy);
     return { backupArn, backupName, tableName, status: 'CREATING' };
   }
@@ -206,6 +244,19 @@ export class LocalCellBackup implements CellBackup {
     await this.client.send(new CreateTableCommand(definitionLike(Table!, targetTableName)));
     await waitActive(this.client, targetTableName, this.pollMs);
     await this.copyItems(backupTable, targetTableName);
+  }
+
+  /** Mark the backup DELETED, then count and report the failure (never rethrown: nobody awaits the copy). */
+  private async copyFailed(backupArn: string, backupTable: string, error: unknown): Promise<void> {
+    let failure: BackupCopyFailure;
+    try {
+      await this.setStatus(backupTable, 'DELETED');
+      failure = { backupArn, error, statusRecorded: true };
+    } catch (statusError) {
+      failure = { backupArn, error, statusRecorded: false, statusError };
+    }
+    this.copyFailures.push(failure);
+    this.onCopyFailure(failure);
   }
 
   /** Wait for the background copies this instance started (tests, and a clean shutdown). */

@@ -20,8 +20,18 @@ export function isThrottle(error: unknown): boolean {
   return THROTTLE_NAMES.has((error as { name?: string })?.name ?? '');
 }
 
-export function isAbort(error: unknown): boolean {
-  return (error as { name?: string })?.name === 'AbortError';
+/**
+ * Run one DynamoDB call; a throttle becomes the domain's StorageThrottledError (the SDK error kept as its
+ * `cause`), which the state machines retry with backoff. Every other error passes unchanged, so the caller
+ * still sees ConditionalCheckFailedException and decides what it means.
+ */
+export async function translateThrottle<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (isThrottle(error)) throw new StorageThrottledError(undefined, { cause: error });
+    throw error;
+  }
 }
 
 /**

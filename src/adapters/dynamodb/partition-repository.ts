@@ -8,22 +8,13 @@ import {
 import { PartitionNotFoundError, StorageThrottledError } from '../../domain/data-plane/data-plane-errors.ts';
 import type { PartitionRecord } from '../../domain/data-plane/partition-record.ts';
 import type { PartitionRepository } from '../../domain/data-plane/ports.ts';
-import { isConditionalCheckFailed, isThrottle } from './dynamodb-errors.ts';
+import { isConditionalCheckFailed, translateThrottle } from './dynamodb-errors.ts';
 
 const MAX_CAS_ATTEMPTS = 20;
 
 function toRecord(item: Record<string, unknown>): PartitionRecord {
   const { pk: _pk, ...rest } = item;
   return rest as unknown as PartitionRecord;
-}
-
-async function guard<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (isThrottle(error)) throw new StorageThrottledError(undefined, { cause: error });
-    throw error;
-  }
 }
 
 /**
@@ -41,7 +32,7 @@ export class DynamoPartitionRepository implements PartitionRepository {
   }
 
   async get(partition: string): Promise<PartitionRecord | undefined> {
-    const result = await guard(() =>
+    const result = await translateThrottle(() =>
       this.documents.send(
         new GetCommand({ TableName: this.table, Key: { pk: partition }, ConsistentRead: true }),
       ),
@@ -51,7 +42,7 @@ export class DynamoPartitionRepository implements PartitionRepository {
 
   async createIfAbsent(record: PartitionRecord): Promise<PartitionRecord> {
     try {
-      await guard(() =>
+      await translateThrottle(() =>
         this.documents.send(
           new PutCommand({
             TableName: this.table,
@@ -80,7 +71,7 @@ export class DynamoPartitionRepository implements PartitionRepository {
       if (next === undefined) return current;
       const written: PartitionRecord = { ...next, version: current.version + 1 };
       try {
-        await guard(() =>
+        await translateThrottle(() =>
           this.documents.send(
             new PutCommand({
               TableName: this.table,
@@ -110,7 +101,7 @@ export class DynamoPartitionRepository implements PartitionRepository {
    */
   async recordSize(partition: string, sizeBytes: number, measuredAtMs: number): Promise<boolean> {
     try {
-      await guard(() =>
+      await translateThrottle(() =>
         this.documents.send(
           new UpdateCommand({
             TableName: this.table,
@@ -133,7 +124,7 @@ export class DynamoPartitionRepository implements PartitionRepository {
     const out: PartitionRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await guard(() =>
+      const page = await translateThrottle(() =>
         this.documents.send(
           new ScanCommand({ TableName: this.table, ExclusiveStartKey: start, ConsistentRead: true }),
         ),

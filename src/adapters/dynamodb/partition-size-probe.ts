@@ -1,7 +1,7 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { CellRecord } from '../../domain/data-plane/cell-record.ts';
 import type { PartitionRecord } from '../../domain/data-plane/partition-record.ts';
-import type { PartitionSizeMeasurement, PartitionSizeProbe } from '../../profiler/profiler-ports.ts';
+import type { PartitionSizeMeasurement, PartitionSizeProbe } from '../../domain/profiling/ports.ts';
 import { attributeMapSize, dataPartitionKey } from './cell-data-store.ts';
 
 type AttributeMap = Record<string, AttributeValue>;

@@ -18,73 +18,29 @@ import {
   moveSortKey,
   moveStatusesAllowedBefore,
   NO_OUTCOMES,
+  newPlanId,
   PLAN_HEADER_SORT_KEY,
   type PlanHeader,
   type PlanMoveRecord,
   PlanNotFoundError,
-  type PlanOutcomeCounts,
   type PlanStatus,
   PlanTransitionError,
-  type PlanTrigger,
   planPartitionKey,
   planStatusesAllowedBefore,
 } from '../../domain/planning/plan-record.ts';
-import { mapBounded } from '../../migration/bounded-parallel.ts';
-import { isConditionalCheckFailed, isThrottle } from './dynamodb-errors.ts';
-
-/** What the writer of a plan knows besides the plan itself. */
-export interface PlanMeta {
-  /** Defaults to a new id (`plan-<UTC timestamp>-<random>`). Safe in Step Functions execution names. */
-  readonly planId?: string;
-  readonly trigger: PlanTrigger;
-  /** Whether ExecutePlan waits for approval. */
-  readonly approval: boolean;
-  /** Days until DynamoDB's TTL removes the plan. @default 30 */
-  readonly ttlDays?: number;
-  readonly cycleId?: string;
-  /** Clock for `updatedAtMs`. @default Date.now() */
-  readonly nowMs?: number;
-}
-
-export interface MovePage {
-  readonly moves: PlanMoveRecord[];
-  /** Cursor of the next page (pass as `after`); absent when this was the last page. */
-  readonly next?: string;
-}
-
-export interface PlanStatusChange {
-  readonly outcomes?: PlanOutcomeCounts;
-  readonly statusReason?: string;
-  readonly nowMs?: number;
-}
-
-export interface MoveStatusChange {
-  readonly executionArn?: string;
-  readonly error?: string;
-  readonly nowMs?: number;
-}
+import type {
+  MovePage,
+  MoveStatusChange,
+  PlanMeta,
+  PlanRepository,
+  PlanStatusChange,
+} from '../../domain/planning/ports.ts';
+import { mapBounded } from '../../support/bounded-parallel.ts';
+import { isConditionalCheckFailed, isThrottle, translateThrottle } from './dynamodb-errors.ts';
 
 const BATCH_SIZE = 25;
 const BATCH_PARALLELISM = 4;
 const MAX_BATCH_ATTEMPTS = 12;
-
-/** A plan id that is unique, sorts by time and fits a Step Functions execution name. */
-export function newPlanId(nowMs: number): string {
-  const stamp = new Date(nowMs)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `plan-${stamp}-${randomBytes(4).toString('hex')}`;
-}
-
-async function guard<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (isThrottle(error)) throw new StorageThrottledError(undefined, { cause: error });
-    throw error;
-  }
-}
 
 function stripKeys<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, ...rest } = item;
@@ -102,7 +58,7 @@ function sleep(ms: number): Promise<void> {
  * lifecycle's transitions (plan-record.ts); writing the current status again is a no-op, so retried steps
  * are safe.
  */
-export class DynamoPlanRepository {
+export class DynamoPlanRepository implements PlanRepository {
   private readonly documents: DynamoDBDocumentClient;
   private readonly table: string;
 
@@ -117,7 +73,7 @@ export class DynamoPlanRepository {
    */
   async create(plan: MovementPlan, meta: PlanMeta): Promise<PlanHeader> {
     const nowMs = meta.nowMs ?? Date.now();
-    const planId = meta.planId ?? newPlanId(plan.createdAtMs);
+    const planId = meta.planId ?? newPlanId(plan.createdAtMs, randomBytes(4).toString('hex'));
     const existing = await this.getHeader(planId);
     if (existing) return existing;
     const expiresAt = Math.floor(plan.createdAtMs / 1000) + Math.round((meta.ttlDays ?? 30) * 86_400);
@@ -163,7 +119,7 @@ export class DynamoPlanRepository {
       expiresAt,
     };
     try {
-      await guard(() =>
+      await translateThrottle(() =>
         this.documents.send(
           new PutCommand({
             TableName: this.table,
@@ -182,7 +138,7 @@ export class DynamoPlanRepository {
   }
 
   async getHeader(planId: string): Promise<PlanHeader | undefined> {
-    const result = await guard(() =>
+    const result = await translateThrottle(() =>
       this.documents.send(
         new GetCommand({
           TableName: this.table,
@@ -201,7 +157,7 @@ export class DynamoPlanRepository {
   }
 
   async getMove(planId: string, key: MoveKey): Promise<PlanMoveRecord | undefined> {
-    const result = await guard(() =>
+    const result = await translateThrottle(() =>
       this.documents.send(
         new GetCommand({
           TableName: this.table,
@@ -220,7 +176,7 @@ export class DynamoPlanRepository {
     let start: Record<string, unknown> | undefined = options.after ? { pk, sk: options.after } : undefined;
     // A Query page can stop short of `limit` (1 MB); keep reading until the page is full or the plan ends.
     for (;;) {
-      const result = await guard(() =>
+      const result = await translateThrottle(() =>
         this.documents.send(
           new QueryCommand({
             TableName: this.table,
@@ -257,7 +213,7 @@ export class DynamoPlanRepository {
     const out: PlanHeader[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await guard(() =>
+      const page = await translateThrottle(() =>
         this.documents.send(
           new ScanCommand({
             TableName: this.table,
@@ -377,7 +333,7 @@ export class DynamoPlanRepository {
     explain: () => Promise<Error>,
   ): Promise<unknown> {
     try {
-      const result = await guard(() =>
+      const result = await translateThrottle(() =>
         this.documents.send(
           new UpdateCommand({
             TableName: this.table,

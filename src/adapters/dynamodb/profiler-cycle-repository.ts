@@ -3,7 +3,7 @@ import type {
   ProfilerCycle,
   ProfilerCycleRepository,
   ShardCompletion,
-} from '../../profiler/profiler-ports.ts';
+} from '../../domain/profiling/ports.ts';
 import { isConditionalCheckFailed } from './dynamodb-errors.ts';
 
 /** A shard reported for a cycle that has no record (its coordinator never ran, or the record expired). */

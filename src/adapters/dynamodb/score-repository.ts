@@ -10,7 +10,7 @@ import {
   type ScoreRecord,
   type ScoreRepository,
 } from '../../domain/scoring/score-record.ts';
-import { mapBounded } from '../../migration/bounded-parallel.ts';
+import { mapBounded } from '../../support/bounded-parallel.ts';
 
 /** BatchWriteItem takes at most 25 items, BatchGetItem at most 100 keys. */
 export const BATCH_WRITE_LIMIT = 25;

@@ -2,8 +2,10 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDynamoClient, documentClient } from '../../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../../adapters/dynamodb/plan-repository.ts';
+import { SfnTaskTokenSender } from '../../adapters/stepfunctions/task-token-sender.ts';
 import { InputValidationError, PrestageError } from '../../domain/errors.ts';
-import { approvePlan, SfnTaskTokenSender, type TaskTokenSender } from '../../execute-plan/plan-approval.ts';
+import type { PlanRepository, TaskTokenSender } from '../../domain/planning/ports.ts';
+import { approvePlan } from '../../execute-plan/plan-approval.ts';
 import { CONTROL_PLANE_ENV } from '../../lambda/control-plane-env.ts';
 import type { CliCommand, CliIo } from '../command.ts';
 
@@ -41,7 +43,7 @@ const OPTIONS = {
 
 /** How the command reaches AWS; tests pass local ones. */
 export interface ApproveClients {
-  plans(options: { table: string; region: string; endpoint?: string }): DynamoPlanRepository;
+  plans(options: { table: string; region: string; endpoint?: string }): Pick<PlanRepository, 'getHeader'>;
   sender(options: { region: string; endpoint?: string }): TaskTokenSender;
 }
 

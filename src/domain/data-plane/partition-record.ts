@@ -130,8 +130,3 @@ export function newPartitionRecord(
     updatedAtMs: nowMs,
   };
 }
-
-/** Cells that may hold data the partition needs: the primary, and the peer while a migration runs. */
-export function cellsHoldingData(record: PartitionRecord): string[] {
-  return record.routing.peer ? [record.cell, record.routing.peer] : [record.cell];
-}

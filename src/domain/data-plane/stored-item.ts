@@ -29,11 +29,3 @@ export interface ItemAddress {
   readonly shard: number;
   readonly key: string;
 }
-
-/** Which of two states of one item is newer: HLCs are unique per write and rise with every write. */
-export function isNewer(
-  candidate: Pick<StoredItem, 'hlc'>,
-  current: Pick<StoredItem, 'hlc'> | undefined,
-): boolean {
-  return current === undefined || candidate.hlc > current.hlc;
-}

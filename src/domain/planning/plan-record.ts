@@ -70,10 +70,6 @@ export function canTransitionPlan(from: PlanStatus, to: PlanStatus): boolean {
   return from === to || PLAN_TRANSITIONS[from].includes(to);
 }
 
-export function canTransitionMove(from: MoveStatus, to: MoveStatus): boolean {
-  return from === to || MOVE_TRANSITIONS[from].includes(to);
-}
-
 /** What started the plan. */
 export type PlanTrigger = 'schedule' | 'scaling' | 'manual';
 
@@ -130,6 +126,19 @@ export interface MoveKey {
 }
 
 export const MAX_MOVE_PRIORITY = 999_999;
+
+/**
+ * A plan id that is unique, sorts by time and fits a Step Functions execution name:
+ * `plan-<UTC timestamp to the second>-<uniqueSuffix>`. The caller draws the suffix (random hex), so two plans
+ * of the same second differ while this function stays deterministic.
+ */
+export function newPlanId(nowMs: number, uniqueSuffix: string): string {
+  const stamp = new Date(nowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `plan-${stamp}-${uniqueSuffix}`;
+}
 
 export function planPartitionKey(planId: string): string {
   return `plan#${planId}`;

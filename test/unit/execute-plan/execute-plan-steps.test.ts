@@ -1,8 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
+import { DynamoMigrationSlots } from '../../../src/adapters/dynamodb/migration-slots.ts';
 import { DynamoPlanRepository } from '../../../src/adapters/dynamodb/plan-repository.ts';
 import {
   coordinationTableDefinition,
@@ -10,22 +9,16 @@ import {
   plansTableDefinition,
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
 import type { MovementPlan } from '../../../src/domain/planning/movement-plan.ts';
-import { SnsApprovalNotifier } from '../../../src/execute-plan/approval-notifier.ts';
 import {
   DEFAULT_EXECUTE_PLAN_SETTINGS,
   type ExecutePlanDeps,
 } from '../../../src/execute-plan/execute-plan-deps.ts';
-import {
-  createExecutePlanHandler,
-  powertoolsMetricsSink,
-} from '../../../src/execute-plan/execute-plan-handlers.ts';
+import { createExecutePlanHandler } from '../../../src/execute-plan/execute-plan-handlers.ts';
 import { classifyFailure } from '../../../src/execute-plan/execute-plan-steps.ts';
 import type { MoveItem } from '../../../src/execute-plan/execute-plan-tasks.ts';
-import { MigrationSlots } from '../../../src/execute-plan/migration-slots.ts';
-import { metrics } from '../../../src/lambda/instrumented-handler.ts';
-import { METRIC } from '../../../src/lambda/metric-names.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { RecordingMetrics, RecordingNotifier } from '../../../src/local/execute-plan-runner.ts';
+import { METRIC } from '../../../src/support/metrics.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 
 function plan(moves: number): MovementPlan {
@@ -91,6 +84,7 @@ describe('ExecutePlan step handlers on dynalite', () => {
   let dynamo: LocalDynamo;
   let client: DynamoDBClient;
   let deps: ExecutePlanDeps;
+  let slots: DynamoMigrationSlots;
   let recorded: RecordingMetrics;
   let notifier: RecordingNotifier;
   const handler = (task: Parameters<typeof createExecutePlanHandler>[0]) =>
@@ -103,9 +97,10 @@ describe('ExecutePlan step handlers on dynalite', () => {
     const documents = documentClient(client);
     recorded = new RecordingMetrics();
     notifier = new RecordingNotifier();
+    slots = new DynamoMigrationSlots(documents, 'coordination', { maxConcurrentMovesPerCell: 1 });
     deps = {
       plans: new DynamoPlanRepository(documents, 'plans'),
-      slots: new MigrationSlots(documents, 'coordination', { maxConcurrentMovesPerCell: 1 }),
+      slots,
       notifier,
       metrics: recorded,
       settings: { ...DEFAULT_EXECUTE_PLAN_SETTINGS, canarySteps: [0.25, 1], slotWaitSeconds: 7 },
@@ -332,7 +327,7 @@ describe('ExecutePlan step handlers on dynalite', () => {
       outcomes: { succeeded: 1, rolledBack: 1, failed: 1, skipped: 0 },
       moveCount: 3,
     });
-    expect((await deps.slots.holders()).holders).toEqual({});
+    expect((await slots.holders()).holders).toEqual({});
   });
 
   it('ends FAILED when nothing succeeded, and an abort after the end changes nothing', async () => {
@@ -361,33 +356,5 @@ describe('ExecutePlan step handlers on dynalite', () => {
       cause: 'States.Runtime: boom',
     });
     expect((await deps.plans.getHeader('plan-ab'))?.statusReason).toBe('States.Runtime: boom');
-  });
-});
-
-describe('AWS adapters of the steps', () => {
-  it('publishes the approval request to the topic', async () => {
-    const sns = mockClient(SNSClient);
-    sns.on(PublishCommand).resolves({ MessageId: 'm1' });
-    await new SnsApprovalNotifier(
-      new SNSClient({ region: 'us-east-1' }),
-      'arn:aws:sns:us-east-1:1:approvals',
-    ).publish('subject', 'body');
-    expect(sns.commandCalls(PublishCommand)[0].args[0].input).toEqual({
-      TopicArn: 'arn:aws:sns:us-east-1:1:approvals',
-      Subject: 'subject',
-      Message: 'body',
-    });
-    sns.restore();
-  });
-
-  it('sends metrics through Powertools with their units', () => {
-    const spy = vi.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
-    powertoolsMetricsSink.add(METRIC.bytesMoved, 'Bytes', 10);
-    powertoolsMetricsSink.add(METRIC.migrationsStarted, 'Count', 1);
-    expect(spy.mock.calls).toEqual([
-      ['BytesMoved', 'Bytes', 10],
-      ['MigrationsStarted', 'Count', 1],
-    ]);
-    spy.mockRestore();
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { METRIC, METRICS_NAMESPACE } from '../../../src/lambda/metric-names.ts';
+import { METRIC, METRICS_NAMESPACE } from '../../../src/support/metrics.ts';
 
 type Emf = Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string }[] } };
 

@@ -1,9 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ensureTable, idempotencyTableDefinition } from '../../../src/adapters/dynamodb/table-definitions.ts';
-import { InvalidEventError, instrumentedHandler } from '../../../src/lambda/instrumented-handler.ts';
+import {
+  InvalidEventError,
+  instrumentedHandler,
+  metrics,
+  powertoolsMetricsSink,
+} from '../../../src/lambda/instrumented-handler.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
+import { METRIC } from '../../../src/support/metrics.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 
 describe('instrumentedHandler', () => {
@@ -64,5 +70,34 @@ describe('instrumentedHandler', () => {
       expect(other).toEqual({ cycleId: 'c1', run: 2 });
       expect(runs).toBe(2);
     });
+  });
+});
+
+describe('powertoolsMetricsSink (the MetricsSink port on the shared Powertools metrics)', () => {
+  it('adds metrics to the invocation with their units', () => {
+    const spy = vi.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
+    powertoolsMetricsSink.add(METRIC.bytesMoved, 'Bytes', 10);
+    powertoolsMetricsSink.add(METRIC.migrationsStarted, 'Count', 1);
+    powertoolsMetricsSink.add(METRIC.forecastMase, 'None', 0.8);
+    powertoolsMetricsSink.add(METRIC.cellUtilization, 'Percent', 42);
+    expect(spy.mock.calls).toEqual([
+      ['BytesMoved', 'Bytes', 10],
+      ['MigrationsStarted', 'Count', 1],
+      ['ForecastMASE', 'None', 0.8],
+      ['CellUtilization', 'Percent', 42],
+    ]);
+    spy.mockRestore();
+  });
+
+  it('publishes a metric with dimensions as a single metric, so they do not stick to the others', () => {
+    const single = { addDimension: vi.fn(), addMetric: vi.fn() };
+    const singleMetric = vi.spyOn(metrics, 'singleMetric').mockReturnValue(single as never);
+    const addMetric = vi.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
+    powertoolsMetricsSink.add(METRIC.cellUtilization, 'Percent', 55, { CellId: 'use1-a' });
+    expect(single.addDimension.mock.calls).toEqual([['CellId', 'use1-a']]);
+    expect(single.addMetric.mock.calls).toEqual([['CellUtilization', 'Percent', 55]]);
+    expect(addMetric).not.toHaveBeenCalled();
+    singleMetric.mockRestore();
+    addMetric.mockRestore();
   });
 });

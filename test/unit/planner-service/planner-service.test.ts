@@ -16,6 +16,7 @@ import {
   plansTableDefinition,
   scoresTableDefinition,
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
+import { SfnPlanExecutionStarter } from '../../../src/adapters/stepfunctions/plan-execution-starter.ts';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
@@ -27,7 +28,6 @@ import {
   type SchedulePlanResult,
   scalingPlanId,
 } from '../../../src/planner-service/planner-service.ts';
-import { SfnPlanExecutionStarter } from '../../../src/planner-service/sfn-plan-execution-starter.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 import { flatScore } from './planner-fixtures.ts';
 

@@ -14,13 +14,14 @@ import {
   partitionsTableDefinition,
   scoresTableDefinition,
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
+import { StepFunctionsScaleOutStarter } from '../../../src/adapters/stepfunctions/scale-out-starter.ts';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import type { AccessCount } from '../../../src/domain/data-plane/ports.ts';
 import { EmbeddedForecastModel } from '../../../src/domain/forecasting/embedded-forecaster.ts';
-import type { MetricName } from '../../../src/lambda/metric-names.ts';
-import { StepFunctionsScaleOutStarter } from '../../../src/profiler/aws-profiler-deps.ts';
-import type { CellMetrics, CellMetricsSource, ProfilerDeps } from '../../../src/profiler/profiler-ports.ts';
+import type { CellMetrics, CellMetricsSource } from '../../../src/domain/profiling/ports.ts';
+import type { ProfilerDeps } from '../../../src/profiler/profiler-deps.ts';
+import type { MetricName } from '../../../src/support/metrics.ts';
 
 export const SCALE_CLUSTER_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ScaleCluster';
 

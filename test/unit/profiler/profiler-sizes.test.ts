@@ -7,10 +7,10 @@ import { rangeBucketOf, shardOf } from '../../../src/domain/data-plane/key-hash.
 import { newPartitionRecord, type PartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import type { StoredItem } from '../../../src/domain/data-plane/stored-item.ts';
 import { hlcLowerBound } from '../../../src/domain/migration/hlc.ts';
+import type { PartitionSizeProbe } from '../../../src/domain/profiling/ports.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { Profiler, type ProfilerOptions } from '../../../src/profiler/profiler.ts';
 import { cycleIdFor } from '../../../src/profiler/profiler-cycle.ts';
-import type { PartitionSizeProbe } from '../../../src/profiler/profiler-ports.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 import { profilerFixture } from './profiler-harness.ts';
 

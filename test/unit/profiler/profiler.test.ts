@@ -4,10 +4,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessCount } from '../../../src/domain/data-plane/ports.ts';
 import { DEFAULT_BURST_GROWTH, persistenceLevel } from '../../../src/domain/scoring/burst-persistence.ts';
-import { METRIC } from '../../../src/lambda/metric-names.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { InvalidShardError, Profiler } from '../../../src/profiler/profiler.ts';
 import { cycleIdFor, profilerShardOf } from '../../../src/profiler/profiler-cycle.ts';
+import { METRIC } from '../../../src/support/metrics.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 import { profilerFixture, SCALE_CLUSTER_ARN } from './profiler-harness.ts';
 

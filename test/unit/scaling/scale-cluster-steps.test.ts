@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCellRepository } from '../../../src/adapters/dynamodb/cell-repository.ts';
 import { documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPartitionRepository } from '../../../src/adapters/dynamodb/partition-repository.ts';
+import { DynamoScalingCoordination } from '../../../src/adapters/dynamodb/scaling-coordination.ts';
 import {
   cellsTableDefinition,
   coordinationTableDefinition,
@@ -15,7 +16,6 @@ import { cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definition
 import { createScaleClusterStepHandler } from '../../../src/scaling/scale-cluster-handlers.ts';
 import type { ScaleClusterDeps } from '../../../src/scaling/scale-cluster-steps.ts';
 import type { ScaleClusterTaskName } from '../../../src/scaling/scale-cluster-tasks.ts';
-import { ScalingCoordination } from '../../../src/scaling/scaling-coordination.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 
 describe('ScaleCluster steps (real handlers on dynalite)', () => {
@@ -23,7 +23,7 @@ describe('ScaleCluster steps (real handlers on dynalite)', () => {
   let deps: ScaleClusterDeps;
   let cells: DynamoCellRepository;
   let partitions: DynamoPartitionRepository;
-  let coordination: ScalingCoordination;
+  let coordination: DynamoScalingCoordination;
   let nowMs = Date.parse('2025-01-01T00:00:00Z');
   let run = 0;
   let execution: { name: string; id: string };
@@ -48,7 +48,7 @@ describe('ScaleCluster steps (real handlers on dynalite)', () => {
     const documents = documentClient(local.client);
     cells = new DynamoCellRepository(documents, 'cells');
     partitions = new DynamoPartitionRepository(documents, 'partitions');
-    coordination = new ScalingCoordination(documents, 'coordination');
+    coordination = new DynamoScalingCoordination(documents, 'coordination');
     deps = {
       cells,
       partitions,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
+import { InvalidScalingRequestError } from '../../../src/domain/scaling/scaling-errors.ts';
 import { type CellAlarmSettings, cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
-import { InvalidScalingRequestError } from '../../../src/scaling/scaling-errors.ts';
 import {
   finalBackupName,
   MAX_CELLS_PER_SCALE_OUT,

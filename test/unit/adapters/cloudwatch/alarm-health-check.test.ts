@@ -1,6 +1,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { AlarmHealthCheck } from '../../../../src/adapters/cloudwatch/alarm-health-check.ts';
+import type { CanaryHealthCheck } from '../../../../src/migration/migration-deps.ts';
 
 function cloudwatch(state: string | undefined, seen: unknown[]) {
   return {
@@ -14,6 +15,15 @@ function cloudwatch(state: string | undefined, seen: unknown[]) {
 }
 
 describe('AlarmHealthCheck', () => {
+  it("serves MigratePartition's CanaryHealthCheck port", async () => {
+    // Typed as the port: the compiler checks the fit the adapter cannot declare (it must not import src/migration).
+    const port: CanaryHealthCheck = new AlarmHealthCheck(cloudwatch('ALARM', []), 'errors-');
+    expect(await port.check('c1', 0)).toMatchObject({
+      healthy: false,
+      reason: expect.stringContaining('errors-c1'),
+    });
+  });
+
   it("reads the target cell's alarm and is unhealthy only in ALARM, naming the alarm", async () => {
     const seen: unknown[] = [];
     expect(await new AlarmHealthCheck(cloudwatch('OK', seen), 'errors-').check('eu-west-1-c1')).toMatchObject(

@@ -3,7 +3,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../../../src/adapters/dynamodb/dynamodb-client.ts';
-import { DynamoPlanRepository, newPlanId } from '../../../../src/adapters/dynamodb/plan-repository.ts';
+import { DynamoPlanRepository } from '../../../../src/adapters/dynamodb/plan-repository.ts';
 import { ensureTable, plansTableDefinition } from '../../../../src/adapters/dynamodb/table-definitions.ts';
 import type { MovementPlan, PlannedMove } from '../../../../src/domain/planning/movement-plan.ts';
 import {
@@ -13,6 +13,7 @@ import {
   MoveNotFoundError,
   type MoveStatus,
   moveSortKey,
+  newPlanId,
   PLAN_STATUSES,
   PlanNotFoundError,
   PlanTransitionError,
@@ -73,9 +74,11 @@ describe('plan records (pure)', () => {
     expect(finalPlanStatus({ succeeded: 0, rolledBack: 0, failed: 0, skipped: 0 })).toBe('SUCCEEDED');
   });
 
-  it('makes plan ids that fit Step Functions execution names', () => {
-    const id = newPlanId(Date.UTC(2025, 0, 2, 3, 4, 5, 678));
-    expect(id).toMatch(/^plan-20250102T030405Z-[0-9a-f]{8}$/);
+  it('makes plan ids that sort by time and fit Step Functions execution names', () => {
+    const id = newPlanId(Date.UTC(2025, 0, 2, 3, 4, 5, 678), '0a1b2c3d');
+    expect(id).toBe('plan-20250102T030405Z-0a1b2c3d');
+    expect(id).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(newPlanId(Date.UTC(2025, 0, 2, 3, 4, 6), '00000000') > id).toBe(true);
   });
 });
 
@@ -136,6 +139,14 @@ describe('DynamoPlanRepository on dynalite', () => {
       reasons: { locality: 2, transferCost: -0.5 },
       expiresAt: header.expiresAt,
     });
+  });
+
+  it('gives a plan written without an id a fresh one stamped with its creation time', async () => {
+    const first = await repository.create(plan([move(1)]), { trigger: 'manual', approval: false });
+    const second = await repository.create(plan([move(1)]), { trigger: 'manual', approval: false });
+    expect(first.planId).toMatch(/^plan-20250102T030405Z-[0-9a-f]{8}$/);
+    expect(second.planId).not.toBe(first.planId);
+    expect(await repository.getHeader(second.planId)).toMatchObject({ status: 'PENDING', moveCount: 1 });
   });
 
   it('is idempotent on the plan id and never shows a header without its moves', async () => {

@@ -1,13 +1,11 @@
-import type { CellRecord } from '../domain/data-plane/cell-record.ts';
-import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
-import type { AccessCount, CoAccessCount } from '../domain/data-plane/ports.ts';
-import type { ForecastModel } from '../domain/forecasting/forecast-model.ts';
-import type { ScoreRepository } from '../domain/scoring/score-record.ts';
-import type { MetricName } from '../lambda/metric-names.ts';
+import type { CellRecord } from '../data-plane/cell-record.ts';
+import type { PartitionRecord } from '../data-plane/partition-record.ts';
+import type { AccessCount, CoAccessCount } from '../data-plane/ports.ts';
 
 /**
- * The profiler's ports. The use case (profiler.ts) sees only these; functions/profiler/handler.ts binds them to
- * DynamoDB, CloudWatch, Step Functions and Lambda, and the tests and the benchmark to dynalite or memory.
+ * The profiler's ports. The use case (src/profiler) sees only these and the shared ones (scores, forecast model,
+ * metrics); src/lambda/aws-profiler-deps.ts binds them to DynamoDB, CloudWatch, Step Functions and Lambda
+ * (src/adapters), and the tests and the benchmark to dynalite or memory.
  */
 
 /** Measured load of one cell over the metrics window (per second), from CloudWatch. */
@@ -136,37 +134,4 @@ export interface ScaleOutRequest {
 /** Starts ScaleCluster. `name` is deterministic per cycle and region; a second start with it is a no-op. */
 export interface ScaleOutStarter {
   start(name: string, input: ScaleOutRequest): Promise<{ readonly started: boolean }>;
-}
-
-export type MetricUnit = 'Count' | 'None' | 'Percent';
-
-export interface MetricsSink {
-  add(name: MetricName, unit: MetricUnit, value: number, dimensions?: Readonly<Record<string, string>>): void;
-}
-
-export interface ProfilerLog {
-  info(message: string, details?: Record<string, unknown>): void;
-  warn(message: string, details?: Record<string, unknown>): void;
-}
-
-export interface ProfilerDeps {
-  readonly partitions: PartitionSource;
-  readonly cells: CellSource;
-  readonly accessStats: AccessHistorySource;
-  readonly scores: ScoreRepository;
-  /**
-   * Both present: each shard measures the sizes of a bounded number of its partitions that have none or a stale
-   * one (ProfilerOptions.sizeProbesPerShard). Absent: scores carry the sizes the records already have.
-   */
-  readonly sizeProbe?: PartitionSizeProbe;
-  readonly sizeStore?: PartitionSizeStore;
-  readonly cycles: ProfilerCycleRepository;
-  readonly cellMetrics: CellMetricsSource;
-  readonly model: ForecastModel;
-  readonly invoker: AsyncInvoker;
-  /** Absent when no ScaleCluster is deployed: shortfalls are then only logged. */
-  readonly scaleOut?: ScaleOutStarter;
-  readonly metrics: MetricsSink;
-  readonly log: ProfilerLog;
-  readonly now: () => number;
 }

@@ -2,25 +2,25 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
+import { documentClient } from '../../../../src/adapters/dynamodb/dynamodb-client.ts';
+import {
+  DynamoMigrationSlots,
+  MIGRATION_LIMITS_KEY,
+  MIGRATION_SLOTS_KEY,
+} from '../../../../src/adapters/dynamodb/migration-slots.ts';
 import {
   coordinationTableDefinition,
   ensureTable,
-} from '../../../src/adapters/dynamodb/table-definitions.ts';
-import {
-  countPerCell,
-  MIGRATION_LIMITS_KEY,
-  MIGRATION_SLOTS_KEY,
-  MigrationSlots,
-} from '../../../src/execute-plan/migration-slots.ts';
-import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
-import { localDynamo } from '../../support/local-tables.ts';
-import { assertProperty } from '../../support/property.ts';
+} from '../../../../src/adapters/dynamodb/table-definitions.ts';
+import { countPerCell } from '../../../../src/domain/planning/migration-slots.ts';
+import type { LocalDynamo } from '../../../../src/local/dynalite-server.ts';
+import { localDynamo } from '../../../support/local-tables.ts';
+import { assertProperty } from '../../../support/property.ts';
 
-describe('MigrationSlots on dynalite', () => {
+describe('DynamoMigrationSlots on dynalite', () => {
   let dynamo: LocalDynamo;
   let client: DynamoDBClient;
-  let slots: MigrationSlots;
+  let slots: DynamoMigrationSlots;
   let table = 0;
   const now = 1_000_000;
 
@@ -34,7 +34,7 @@ describe('MigrationSlots on dynalite', () => {
   beforeEach(async () => {
     table++;
     await ensureTable(client, coordinationTableDefinition(`coordination-${table}`));
-    slots = new MigrationSlots(documentClient(client), `coordination-${table}`, {
+    slots = new DynamoMigrationSlots(documentClient(client), `coordination-${table}`, {
       maxConcurrentMovesPerCell: 2,
     });
   });
@@ -128,7 +128,7 @@ describe('MigrationSlots on dynalite', () => {
         async (limit, movers) => {
           table++;
           await ensureTable(client, coordinationTableDefinition(`coordination-${table}`));
-          const fresh = new MigrationSlots(documentClient(client), `coordination-${table}`, {
+          const fresh = new DynamoMigrationSlots(documentClient(client), `coordination-${table}`, {
             maxConcurrentMovesPerCell: 9,
           });
           const results = await Promise.all(

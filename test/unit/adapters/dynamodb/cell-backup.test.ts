@@ -7,19 +7,21 @@ import {
   type DynamoDBClient,
   RestoreTableFromBackupCommand,
   ScanCommand,
+  TagResourceCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AwsCellBackup,
+  type BackupCopyFailure,
   BackupFailedError,
   BackupNotFoundError,
   LocalCellBackup,
-} from '../../../src/adapters/dynamodb/cell-backup.ts';
-import { createDynamoClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
-import { cellDataTableDefinition, ensureTable } from '../../../src/adapters/dynamodb/table-definitions.ts';
-import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
-import { localDynamo } from '../../support/local-tables.ts';
+} from '../../../../src/adapters/dynamodb/cell-backup.ts';
+import { createDynamoClient } from '../../../../src/adapters/dynamodb/dynamodb-client.ts';
+import { cellDataTableDefinition, ensureTable } from '../../../../src/adapters/dynamodb/table-definitions.ts';
+import type { LocalDynamo } from '../../../../src/local/dynalite-server.ts';
+import { localDynamo } from '../../../support/local-tables.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -123,6 +125,46 @@ describe('LocalCellBackup (dynalite: a copy into a backup table)', () => {
       await expect(other.restore(created.backupArn, 'nope')).rejects.toBeInstanceOf(BackupFailedError);
     await other.settled();
     expect((await other.describe(created.backupArn)).status).toBe('AVAILABLE');
+  });
+
+  /** The dynalite client, with the calls `refuse` picks failing as a broken copy would. */
+  function failing(refuse: (command: object) => boolean): DynamoDBClient {
+    return {
+      send: (command: object) =>
+        refuse(command) ? Promise.reject(new Error('refused by the test')) : client.send(command as never),
+    } as unknown as DynamoDBClient;
+  }
+
+  it('marks a backup whose copy failed DELETED, and counts and reports the failure', async () => {
+    const reported: BackupCopyFailure[] = [];
+    const broken = new LocalCellBackup(
+      failing((command) => command instanceof ScanCommand),
+      { region: 'us-east-1', pollMs: 5, onCopyFailure: (failure) => reported.push(failure) },
+    );
+    const created = await broken.create(table, 'scan-fails');
+    await broken.settled();
+    expect((await backups.describe(created.backupArn)).status).toBe('DELETED');
+    expect(broken.copyFailures).toHaveLength(1);
+    expect(broken.copyFailures[0]).toMatchObject({ backupArn: created.backupArn, statusRecorded: true });
+    expect((broken.copyFailures[0].error as Error).message).toBe('refused by the test');
+    expect(reported).toEqual(broken.copyFailures);
+    await expect(broken.restore(created.backupArn, 'never')).rejects.toBeInstanceOf(BackupFailedError);
+  });
+
+  it('says so when even the DELETED status could not be written (the backup stays CREATING)', async () => {
+    const reported: BackupCopyFailure[] = [];
+    const deletedTag = (command: object) =>
+      command instanceof TagResourceCommand && command.input.Tags?.some((tag) => tag.Value === 'DELETED');
+    const broken = new LocalCellBackup(
+      failing((command) => command instanceof ScanCommand || deletedTag(command) === true),
+      { region: 'us-east-1', pollMs: 5, onCopyFailure: (failure) => reported.push(failure) },
+    );
+    const created = await broken.create(table, 'tag-fails');
+    await broken.settled();
+    expect((await backups.describe(created.backupArn)).status).toBe('CREATING');
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({ backupArn: created.backupArn, statusRecorded: false });
+    expect((reported[0].statusError as Error).message).toBe('refused by the test');
   });
 });
 

@@ -1,4 +1,4 @@
-import { PrestageError } from '../domain/errors.ts';
+import { PrestageError } from '../errors.ts';
 
 /**
  * Named errors of ScaleCluster. Step Functions Catch matches on these names, and the Fail states carry them to

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
+import { documentClient } from '../../../../src/adapters/dynamodb/dynamodb-client.ts';
+import { DynamoScalingCoordination } from '../../../../src/adapters/dynamodb/scaling-coordination.ts';
 import {
   coordinationTableDefinition,
   ensureTable,
-} from '../../../src/adapters/dynamodb/table-definitions.ts';
-import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
-import { ScalingCoordination } from '../../../src/scaling/scaling-coordination.ts';
-import { ScalingInProgressError } from '../../../src/scaling/scaling-errors.ts';
-import { localDynamo } from '../../support/local-tables.ts';
+} from '../../../../src/adapters/dynamodb/table-definitions.ts';
+import { ScalingInProgressError } from '../../../../src/domain/scaling/scaling-errors.ts';
+import type { LocalDynamo } from '../../../../src/local/dynalite-server.ts';
+import { localDynamo } from '../../../support/local-tables.ts';
 
-describe('ScalingCoordination (lock and cooldown in the Coordination table, on dynalite)', () => {
+describe('DynamoScalingCoordination (lock and cooldown in the Coordination table, on dynalite)', () => {
   let dynamo: LocalDynamo;
-  let coordination: ScalingCoordination;
+  let coordination: DynamoScalingCoordination;
   const T0 = Date.parse('2025-01-01T00:00:00Z');
   let region = 0;
   const nextRegion = () => `test-region-${++region}`;
@@ -20,7 +20,7 @@ describe('ScalingCoordination (lock and cooldown in the Coordination table, on d
     const local = await localDynamo();
     dynamo = local.dynamo;
     await ensureTable(local.client, coordinationTableDefinition('coordination'));
-    coordination = new ScalingCoordination(documentClient(local.client), 'coordination');
+    coordination = new DynamoScalingCoordination(documentClient(local.client), 'coordination');
   });
   afterAll(async () => {
     await dynamo.close();
@@ -30,7 +30,7 @@ describe('ScalingCoordination (lock and cooldown in the Coordination table, on d
     r: string,
     owner: string,
     nowMs = T0,
-    extra: Partial<Parameters<ScalingCoordination['acquire']>[0]> = {},
+    extra: Partial<Parameters<DynamoScalingCoordination['acquire']>[0]> = {},
   ) =>
     coordination.acquire({
       region: r,

@@ -4,10 +4,10 @@ import { createDynamoClient, documentClient } from '../adapters/dynamodb/dynamod
 import { DynamoPartitionRepository } from '../adapters/dynamodb/partition-repository.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
-import type { ControlPlaneConfig } from '../lambda/control-plane-env.ts';
-import type { DataPlaneConfig } from '../lambda/data-plane-config.ts';
-import type { PlannerServiceConfig, PlannerServiceDeps } from './planner-service.ts';
-import { SfnPlanExecutionStarter } from './sfn-plan-execution-starter.ts';
+import { SfnPlanExecutionStarter } from '../adapters/stepfunctions/plan-execution-starter.ts';
+import type { PlannerServiceConfig, PlannerServiceDeps } from '../planner-service/planner-service.ts';
+import type { ControlPlaneConfig } from './control-plane-env.ts';
+import type { DataPlaneConfig } from './data-plane-config.ts';
 
 /** The planner's configuration from the control-plane and data-plane environment. */
 export function plannerConfig(control: ControlPlaneConfig, data: DataPlaneConfig): PlannerServiceConfig {

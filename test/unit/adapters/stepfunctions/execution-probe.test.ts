@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { executionProbe } from '../../../src/scaling/aws-scale-cluster-deps.ts';
+import { executionProbe } from '../../../../src/adapters/stepfunctions/execution-probe.ts';
 
 describe('executionProbe (is a lock holder still running?)', () => {
   it('answers from DescribeExecution, and keeps the lock when it cannot tell', async () => {

@@ -1,5 +1,5 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { PlanExecutionStarter } from './planner-service.ts';
+import type { PlanExecutionStarter } from '../../domain/planning/ports.ts';
 
 /**
  * Starts ExecutePlan with `{planId, approval}` under a deterministic execution name. Step Functions refuses a

@@ -1,6 +1,14 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../adapters/dynamodb/dynamodb-errors.ts';
-import { ScalingInProgressError } from './scaling-errors.ts';
+import type {
+  AcquireLockOptions,
+  ScalingCoordination,
+  ScalingLock,
+} from '../../domain/scaling/scaling-coordination.ts';
+import { ScalingInProgressError } from '../../domain/scaling/scaling-errors.ts';
+import { isConditionalCheckFailed } from './dynamodb-errors.ts';
+
+export const scalingLockKey = (region: string) => `scaling-lock#${region}`;
+export const scalingCooldownKey = (region: string) => `scaling-cooldown#${region}`;
 
 /**
  * The scaling lock and cooldown, in the Coordination table (`pk` string, TTL `expiresAt` in epoch seconds):
@@ -10,36 +18,7 @@ import { ScalingInProgressError } from './scaling-errors.ts';
  * - `scaling-cooldown#<region>`: {untilMs, setBy, expiresAt}: no scaling of the region starts before `untilMs`
  *   unless forced.
  */
-
-export const scalingLockKey = (region: string) => `scaling-lock#${region}`;
-export const scalingCooldownKey = (region: string) => `scaling-cooldown#${region}`;
-
-export interface ScalingLock {
-  readonly owner: string;
-  readonly ownerArn?: string;
-  readonly action: string;
-  readonly acquiredAtMs: number;
-  readonly expiresAt: number;
-}
-
-export interface AcquireLockOptions {
-  readonly region: string;
-  /** Execution name of the ScaleCluster run taking the lock. */
-  readonly owner: string;
-  /** Execution ARN, so a later run can check whether a holder is still alive. */
-  readonly ownerArn?: string;
-  readonly action: string;
-  readonly nowMs: number;
-  /** Lock lifetime; keep it above the state machine's timeout. */
-  readonly ttlSeconds: number;
-  /**
-   * Whether a holder's execution is still running. A lock left by an execution someone stopped in the console
-   * (no Catch runs on a stop) is taken over at once instead of waiting for its TTL. Unknown → assume running.
-   */
-  readonly isRunning?: (executionArn: string) => Promise<boolean>;
-}
-
-export class ScalingCoordination {
+export class DynamoScalingCoordination implements ScalingCoordination {
   private readonly documents: DynamoDBDocumentClient;
   private readonly table: string;
 

@@ -5,10 +5,8 @@ import {
 } from '../adapters/sagemaker/forecast-model-factory.ts';
 import type { ForecastFallbackInfo } from '../adapters/sagemaker/sagemaker-forecast-model.ts';
 import type { ForecastModel } from '../domain/forecasting/forecast-model.ts';
-import { METRIC } from '../lambda/metric-names.ts';
-import type { MetricsSink, ProfilerLog } from './profiler-ports.ts';
-
-export type { ForecastFallbackInfo, ForecastModelSelection };
+import type { ProfilerLog } from '../profiler/profiler-deps.ts';
+import { METRIC, type MetricsSink } from '../support/metrics.ts';
 
 /**
  * The profiler's ForecastModel: the embedded model, or the SageMaker endpoint (DeepAR or Chronos contract) with

@@ -1,7 +1,7 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedForecastModel } from '../../../src/domain/forecasting/embedded-forecaster.ts';
-import { profilerForecastModel } from '../../../src/profiler/forecast-model-factory.ts';
+import { profilerForecastModel } from '../../../src/lambda/profiler-forecast-model.ts';
 
 const observers = () => {
   const metrics: { name: string; value: number }[] = [];

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { ApprovalNotifier } from './execute-plan-deps.ts';
+import type { ApprovalNotifier } from '../../domain/planning/ports.ts';
 
 /** Approval requests to an SNS topic (email, chat and paging subscribers). */
 export class SnsApprovalNotifier implements ApprovalNotifier {

@@ -1,35 +1,20 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed, isThrottle } from '../adapters/dynamodb/dynamodb-errors.ts';
-import { StorageThrottledError } from '../domain/data-plane/data-plane-errors.ts';
+import { StorageThrottledError } from '../../domain/data-plane/data-plane-errors.ts';
+import {
+  countPerCell,
+  decideReservation,
+  type MigrationLimits,
+  type MigrationSlots,
+  type ReserveOptions,
+  type ReserveResult,
+  type SlotHolder,
+} from '../../domain/planning/migration-slots.ts';
+import { isConditionalCheckFailed, translateThrottle } from './dynamodb-errors.ts';
 
 /** Coordination item with the run-time migration limits (operators change it while plans run). */
 export const MIGRATION_LIMITS_KEY = 'limits#migration';
 /** Coordination item with the moves holding a slot, shared by every ExecutePlan execution. */
 export const MIGRATION_SLOTS_KEY = 'slots#migration';
-
-export interface MigrationLimits {
-  /** Moves touching one cell (as source or target) at once; 0 pauses: no new move starts. */
-  readonly maxConcurrentMovesPerCell: number;
-  /** Moves in flight across all plans; unlimited when absent. */
-  readonly maxConcurrency?: number;
-}
-
-export interface SlotHolder {
-  readonly from: string;
-  readonly to: string;
-  /** A holder whose execution died without releasing is ignored after this time. */
-  readonly expiresAtMs: number;
-}
-
-export type ReserveResult =
-  | { readonly reserved: true; readonly inFlight: number; readonly perCell: Record<string, number> }
-  | {
-      readonly reserved: false;
-      readonly inFlight: number;
-      readonly perCell: Record<string, number>;
-      /** The limit that held the move back. */
-      readonly blockedBy: 'maxConcurrentMovesPerCell' | 'maxConcurrency';
-    };
 
 const MAX_CAS_ATTEMPTS = 25;
 
@@ -38,25 +23,12 @@ function nonNegativeInt(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Moves per cell among live holders. */
-export function countPerCell(holders: Readonly<Record<string, SlotHolder>>, nowMs: number) {
-  const perCell: Record<string, number> = {};
-  let inFlight = 0;
-  for (const holder of Object.values(holders)) {
-    if (holder.expiresAtMs <= nowMs) continue;
-    inFlight++;
-    perCell[holder.from] = (perCell[holder.from] ?? 0) + 1;
-    if (holder.to !== holder.from) perCell[holder.to] = (perCell[holder.to] ?? 0) + 1;
-  }
-  return { perCell, inFlight };
-}
-
 /**
  * Per-cell migration slots in the Coordination table. All holders live in one item, so reserving a slot on both
  * cells of a move is one compare-and-set (no transactions needed, and dynalite has none). Limits are read from
  * `limits#migration` on every reservation, so a change applies to the next move of every running plan.
  */
-export class MigrationSlots {
+export class DynamoMigrationSlots implements MigrationSlots {
   private readonly documents: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly defaults: MigrationLimits;
@@ -69,7 +41,7 @@ export class MigrationSlots {
 
   /** The limits in force now: the Coordination item's valid fields over the deployment's defaults. */
   async readLimits(): Promise<MigrationLimits> {
-    const result = await guard(() =>
+    const result = await translateThrottle(() =>
       this.documents.send(
         new GetCommand({ TableName: this.table, Key: { pk: MIGRATION_LIMITS_KEY }, ConsistentRead: true }),
       ),
@@ -84,7 +56,7 @@ export class MigrationSlots {
 
   /** Set the run-time limits (what an operator does from the console or the CLI). */
   async writeLimits(limits: MigrationLimits): Promise<void> {
-    await guard(() =>
+    await translateThrottle(() =>
       this.documents.send(
         new PutCommand({ TableName: this.table, Item: { pk: MIGRATION_LIMITS_KEY, ...limits } }),
       ),
@@ -92,7 +64,7 @@ export class MigrationSlots {
   }
 
   async holders(): Promise<{ holders: Record<string, SlotHolder>; version: number | undefined }> {
-    const result = await guard(() =>
+    const result = await translateThrottle(() =>
       this.documents.send(
         new GetCommand({ TableName: this.table, Key: { pk: MIGRATION_SLOTS_KEY }, ConsistentRead: true }),
       ),
@@ -104,39 +76,30 @@ export class MigrationSlots {
   }
 
   /**
-   * Take a slot on both cells of a move if the limits allow it. Idempotent: a move that already holds its slot
-   * gets it again (a redelivered step). Expired holders are dropped on the way.
+   * Take a slot on both cells of a move if the limits allow it (decideReservation), as a compare-and-set on the
+   * holders item; a lost race reads again. Expired holders are dropped on the way.
    */
   async reserve(
     moveId: string,
     move: { from: string; to: string },
-    options: { limits: MigrationLimits; nowMs: number; leaseMs: number },
+    options: ReserveOptions,
   ): Promise<ReserveResult> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const { holders, version } = await this.holders();
-      const live: Record<string, SlotHolder> = {};
-      for (const [id, holder] of Object.entries(holders))
-        if (holder.expiresAtMs > options.nowMs) live[id] = holder;
-      const { perCell, inFlight } = countPerCell(live, options.nowMs);
-      if (live[moveId]) return { reserved: true, inFlight, perCell };
-      const limit = options.limits.maxConcurrentMovesPerCell;
-      if ((perCell[move.from] ?? 0) >= limit || (perCell[move.to] ?? 0) >= limit)
-        return { reserved: false, inFlight, perCell, blockedBy: 'maxConcurrentMovesPerCell' };
-      if (options.limits.maxConcurrency !== undefined && inFlight >= options.limits.maxConcurrency)
-        return { reserved: false, inFlight, perCell, blockedBy: 'maxConcurrency' };
-      live[moveId] = { from: move.from, to: move.to, expiresAtMs: options.nowMs + options.leaseMs };
+      const decision = decideReservation(holders, moveId, move, options);
+      if (!decision.holders) return decision.result;
       try {
-        await guard(() =>
+        await translateThrottle(() =>
           this.documents.send(
             new PutCommand({
               TableName: this.table,
-              Item: { pk: MIGRATION_SLOTS_KEY, holders: live, version: (version ?? 0) + 1 },
+              Item: { pk: MIGRATION_SLOTS_KEY, holders: decision.holders, version: (version ?? 0) + 1 },
               ConditionExpression: version === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
               ExpressionAttributeValues: version === undefined ? undefined : { ':expected': version },
             }),
           ),
         );
-        return { reserved: true, ...countPerCell(live, options.nowMs) };
+        return decision.result;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
@@ -148,7 +111,7 @@ export class MigrationSlots {
   /** Give a move's slot back (a no-op when it holds none). Returns the moves still in flight. */
   async release(moveId: string, nowMs: number): Promise<number> {
     try {
-      const result = await guard(() =>
+      const result = await translateThrottle(() =>
         this.documents.send(
           new UpdateCommand({
             TableName: this.table,
@@ -167,14 +130,5 @@ export class MigrationSlots {
       const { holders } = await this.holders();
       return countPerCell(holders, nowMs).inFlight;
     }
-  }
-}
-
-async function guard<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (isThrottle(error)) throw new StorageThrottledError(undefined, { cause: error });
-    throw error;
   }
 }
