@@ -17,7 +17,7 @@ const BAD_EVENT: DataResponse = {
 
 /**
  * The interceptor Lambda handler (Function URL / HTTP API v2) on middy: validate the event, serve it through the
- * data API, and flush access counts when their interval is due. Validation and unexpected errors become JSON
+ * data API, and start a flush of the access counts when their interval is due (not awaited). Validation and unexpected errors become JSON
  * error bodies; nothing internal reaches the caller.
  */
 export function createInterceptorHandler(deps: InterceptorHandlerDeps) {
@@ -29,8 +29,12 @@ export function createInterceptorHandler(deps: InterceptorHandlerDeps) {
         request.event = parsed.data;
         return undefined;
       },
-      after: async () => {
-        await deps.recorder?.flushIfDue().catch((error) => deps.logError?.(error));
+      after: () => {
+        // Off the request path: the flush is started, never awaited. If the sandbox freezes first, the flush
+        // resumes when it thaws (the next invocation); if Lambda reclaims the environment instead, the counts of
+        // at most one flush interval are lost, which a 15-minute demand bucket barely notices. A failed flush
+        // keeps its counts for the next one (AccessRecorder).
+        void deps.recorder?.flushIfDue().catch((error) => deps.logError?.(error));
       },
       onError: (request) => {
         deps.logError?.(request.error);

@@ -8,6 +8,7 @@ import { CellDirectory } from '../adapters/dynamodb/cell-directory.ts';
 import { DynamoCellRepository } from '../adapters/dynamodb/cell-repository.ts';
 import { createDynamoClient, documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPartitionRepository } from '../adapters/dynamodb/partition-repository.ts';
+import { RegionalCells, RegionalPartitions } from '../data-plane/regional-metadata.ts';
 import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { DEFAULT_TUNING, type MigrationDeps } from '../migration/migration-deps.ts';
 
@@ -20,6 +21,7 @@ export const DATA_PLANE_ENV = {
   cellsTable: 'PRESTAGE_CELLS_TABLE',
   accessStatsTable: 'PRESTAGE_ACCESS_STATS_TABLE',
   homeRegion: 'PRESTAGE_HOME_REGION',
+  replicaRegions: 'PRESTAGE_REPLICA_REGIONS',
   region: 'AWS_REGION',
   leaseTtlMs: 'PRESTAGE_LEASE_TTL_MS',
   maxRequestMs: 'PRESTAGE_MAX_REQUEST_MS',
@@ -36,6 +38,15 @@ const envSchema = z.object({
   [DATA_PLANE_ENV.cellsTable]: z.string().min(3),
   [DATA_PLANE_ENV.accessStatsTable]: z.string().min(3),
   [DATA_PLANE_ENV.homeRegion]: z.string().min(1),
+  [DATA_PLANE_ENV.replicaRegions]: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    ),
   [DATA_PLANE_ENV.region]: z.string().min(1),
   [DATA_PLANE_ENV.leaseTtlMs]: ms(DEFAULT_ROUTING_LEASE.leaseTtlMs),
   [DATA_PLANE_ENV.maxRequestMs]: ms(DEFAULT_ROUTING_LEASE.maxRequestMs),
@@ -50,6 +61,8 @@ export interface DataPlaneConfig {
   readonly cellsTable: string;
   readonly accessStatsTable: string;
   readonly homeRegion: string;
+  /** Regions besides the home region with a replica of the partitions and cells tables. */
+  readonly replicaRegions: readonly string[];
   readonly region: string;
   readonly lease: RoutingLeaseConfig;
   readonly shardsPerPartition: number;
@@ -71,6 +84,7 @@ export function readDataPlaneConfig(
     cellsTable: e[DATA_PLANE_ENV.cellsTable],
     accessStatsTable: e[DATA_PLANE_ENV.accessStatsTable],
     homeRegion: e[DATA_PLANE_ENV.homeRegion],
+    replicaRegions: e[DATA_PLANE_ENV.replicaRegions].filter((r) => r !== e[DATA_PLANE_ENV.homeRegion]),
     region: e[DATA_PLANE_ENV.region],
     lease: {
       ...DEFAULT_ROUTING_LEASE,
@@ -96,12 +110,29 @@ export function awsDataPlane(config: DataPlaneConfig) {
     return client;
   };
   const home = documentClient(clientFor(config.homeRegion));
-  const partitions = new DynamoPartitionRepository(home, config.partitionsTable);
-  const cells = new DynamoCellRepository(home, config.cellsTable);
+  const homePartitions = new DynamoPartitionRepository(home, config.partitionsTable);
+  const homeCells = new DynamoCellRepository(home, config.cellsTable);
+  // Routing is read in this Lambda's region when a replica is there, and always written in the home region.
+  const local = documentClient(clientFor(config.region));
+  const hasReplica = config.replicaRegions.includes(config.region);
+  const partitions = hasReplica
+    ? new RegionalPartitions(new DynamoPartitionRepository(local, config.partitionsTable), homePartitions)
+    : homePartitions;
+  const cells = hasReplica
+    ? new RegionalCells(new DynamoCellRepository(local, config.cellsTable), homeCells)
+    : homeCells;
   const directory = new CellDirectory(cells, clientFor);
   const stores = new DynamoCellDataStores((cellId) => directory.resolve(cellId));
-  const accessStats = new DynamoAccessStatsRepository(home, config.accessStatsTable);
-  return { partitions, cells, directory, stores, accessStats };
+  // Counts are recorded in the region the requests arrived in (the profiler reads every region's table).
+  const accessStats = new DynamoAccessStatsRepository(hasReplica ? local : home, config.accessStatsTable);
+  // The replicas a migration confirms routing changes in.
+  const replicas = new Map(
+    config.replicaRegions.map((region) => [
+      region,
+      new DynamoPartitionRepository(documentClient(clientFor(region)), config.partitionsTable),
+    ]),
+  );
+  return { partitions, homePartitions, cells, directory, stores, accessStats, replicas };
 }
 
 /** A CloudWatch client per region, built on first use. */
@@ -124,7 +155,8 @@ export function awsMigrationDeps(config: DataPlaneConfig): MigrationDeps & { dir
   const plane = awsDataPlane(config);
   const cloudwatchIn = cloudWatchClients();
   return {
-    partitions: plane.partitions,
+    partitions: plane.homePartitions,
+    replicas: plane.replicas,
     cells: plane.cells,
     stores: plane.stores,
     directory: plane.directory,

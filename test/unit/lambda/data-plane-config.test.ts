@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCellRepository } from '../../../src/adapters/dynamodb/cell-repository.ts';
 import { documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
 import { cellsTableDefinition, ensureTable } from '../../../src/adapters/dynamodb/table-definitions.ts';
+import { RegionalCells, RegionalPartitions } from '../../../src/data-plane/regional-metadata.ts';
 import {
+  awsDataPlane,
   awsMigrationDeps,
   cloudWatchClients,
   readDataPlaneConfig,
@@ -91,5 +93,37 @@ describe('awsMigrationDeps: the canary health check', () => {
     expect(clientIn('eu-west-1')).toBe(clientIn('eu-west-1'));
     expect(clientIn('us-east-1')).not.toBe(clientIn('eu-west-1'));
     expect(created).toEqual(['eu-west-1', 'us-east-1']);
+  });
+});
+
+describe('readDataPlaneConfig and awsDataPlane: routing replicas', () => {
+  const env = (extra: Record<string, string>) => ({
+    PRESTAGE_PARTITIONS_TABLE: 'prestage-partitions',
+    PRESTAGE_CELLS_TABLE: 'prestage-cells',
+    PRESTAGE_ACCESS_STATS_TABLE: 'prestage-access-stats',
+    PRESTAGE_HOME_REGION: 'us-east-1',
+    ...extra,
+  });
+
+  it('reads routing from the replica in the Lambda’s region and writes it in the home region', () => {
+    const config = readDataPlaneConfig(
+      env({ AWS_REGION: 'eu-west-1', PRESTAGE_REPLICA_REGIONS: 'eu-west-1, ap-northeast-1,us-east-1' }),
+    );
+    // The home region is never its own replica.
+    expect(config.replicaRegions).toEqual(['eu-west-1', 'ap-northeast-1']);
+    const plane = awsDataPlane(config);
+    expect(plane.partitions).toBeInstanceOf(RegionalPartitions);
+    expect(plane.cells).toBeInstanceOf(RegionalCells);
+    expect([...plane.replicas.keys()]).toEqual(['eu-west-1', 'ap-northeast-1']);
+    const deps = awsMigrationDeps(config);
+    // Migrations write the home table and confirm in every replica.
+    expect(deps.partitions).not.toBeInstanceOf(RegionalPartitions);
+    expect([...(deps.replicas?.keys() ?? [])]).toEqual(['eu-west-1', 'ap-northeast-1']);
+  });
+
+  it('without replicas (a single-region deployment) reads and writes the home table', () => {
+    const plane = awsDataPlane(readDataPlaneConfig(env({ AWS_REGION: 'us-east-1' })));
+    expect(plane.partitions).toBe(plane.homePartitions);
+    expect(plane.replicas.size).toBe(0);
   });
 });
