@@ -20,9 +20,9 @@ const RETARGET_ALTERNATIVES = 3;
 
 /**
  * Local search on one plan: move a partition to another candidate cell or back (drop its move), alone or
- * while dropping or re-targeting one planned move that blocks it (two on large enough inputs, one on each
- * saturated side); move related pairs together. Partitions whose cells did not change since they were
- * last examined are skipped (don't-look marks).
+ * while dropping or re-targeting one planned move that blocks it (or two, one on each side, when both its
+ * cells are saturated; not on large inputs); move related pairs together. Partitions whose cells did not
+ * change since they were last examined are skipped (don't-look marks).
  */
 export class LocalSearch {
   /** Large inputs: fewer held-back partitions, no double swaps, fewer alternatives. */
