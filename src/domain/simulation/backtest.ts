@@ -1,7 +1,8 @@
 import { InfeasiblePlacementError, InputValidationError } from '../errors.ts';
-import { ClusterSimulator, planningBuckets } from './cluster-simulator.ts';
+import { ClusterSimulator } from './cluster-simulator.ts';
 import { PlannerPolicy } from './planner-policy.ts';
 import { NO_DECISION, type PolicyDriver } from './policy-driver.ts';
+import { planningBuckets } from './replay-context.ts';
 import {
   DEFAULT_SIMULATION_OPTIONS,
   POLICY_NAMES,
