@@ -218,7 +218,13 @@ export class LocalServer {
     const cluster = await EmbeddedCluster.start({
       regions: options.regions,
       cellsPerRegion: options.cellsPerRegion,
-      ...(chaos ? { nemesis: chaos.nemesis } : {}),
+      ...(chaos
+        ? {
+            nemesis: chaos.nemesis,
+            // The usual few tens of milliseconds, plus what the nemesis adds (`replicationLagMs`).
+            replicationLagMs: () => 5 + Math.random() * 45 + chaos.nemesis.replicationDelayMs(),
+          }
+        : {}),
     });
     let server: LocalServer;
     try {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import {
   type AttributeValue,
   DeleteItemCommand,
@@ -56,6 +57,11 @@ export class TableReplicator {
   private readonly options: TableReplicatorOptions;
   private readonly tables: ReadonlyMap<string, ReplicatedTable>;
   private readonly chains = new Map<string, Promise<void>>();
+  /**
+   * Replication is DynamoDB's work, not the writer's: copies run in the context the replicator was created in,
+   * never in the async context of the request that wrote (a Lambda invocation the step freezer may freeze).
+   */
+  private readonly scope = new AsyncResource('prestage-table-replication');
   private closed = false;
 
   constructor(options: TableReplicatorOptions) {
@@ -140,6 +146,10 @@ export class TableReplicator {
   }
 
   private schedule(region: string, table: string, key: Key, writtenAt: number, lagMs: number): void {
+    this.scope.runInAsyncScope(() => this.enqueue(region, table, key, writtenAt, lagMs));
+  }
+
+  private enqueue(region: string, table: string, key: Key, writtenAt: number, lagMs: number): void {
     const id = `${region}\u0000${table}\u0000${JSON.stringify(key)}`;
     const previous = this.chains.get(id) ?? Promise.resolve();
     const next = previous.then(async () => {

@@ -24,7 +24,8 @@ are placed there, and calls to another region's cells wait the inter-region roun
   POST /v1/admin/nemesis {settings}                       with --faults only: AWS-like storage faults and
                                                           frozen step work. Settings (omitted ones are off):
                                                           throttleRate, lostResponseRate, latencySpikeRate,
-                                                          freezeRate (0-1), indexLagMs, latencySpikeMs (ms)
+                                                          freezeRate (0-1), indexLagMs, latencySpikeMs,
+                                                          replicationLagMs (ms)
   GET|DELETE /v1/admin/nemesis                            settings and counts; DELETE turns everything off
 
 Options:

@@ -25,6 +25,7 @@ const ZERO_SETTINGS = {
   latencySpikeRate: 0,
   latencySpikeMs: 0,
   freezeRate: 0,
+  replicationLagMs: 0,
 };
 const ZERO_COUNTS = {
   attempts: 0,

@@ -60,7 +60,7 @@ describe('runBlackBoxNemesis against prestage serve --embedded --faults', () => 
       settings: Record<string, number>;
     };
     expect(Object.values(after.settings).every((value) => value === 0)).toBe(true);
-  }, 25_000);
+  }, 60_000);
 
   it('classifies write answers as the data-plane doc promises', () => {
     const answer = (status: number, code?: string) => ({ status, code, body: {} });

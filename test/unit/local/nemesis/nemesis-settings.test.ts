@@ -36,6 +36,7 @@ describe('parseNemesisSettings', () => {
       latencySpikeRate: 0.5,
       latencySpikeMs: 0,
       freezeRate: 1,
+      replicationLagMs: 600_000,
     };
     expect(parseNemesisSettings(full)).toEqual(full);
     expect(isNemesisOff(parseNemesisSettings(full))).toBe(false);
