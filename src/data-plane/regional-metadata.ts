@@ -9,7 +9,7 @@ import type { CellRepository, PartitionRepository } from '../domain/data-plane/p
  * only a conditional write against one table decides that (a global table resolves concurrent writes in
  * different regions by last writer wins, which would let both creators write their own cell).
  *
- * In the home region `replica` and `home` are the same table.
+ * In the home region the clients use the home table directly.
  */
 export class RegionalPartitions implements PartitionRepository {
   private readonly replica: PartitionRepository;
@@ -20,8 +20,14 @@ export class RegionalPartitions implements PartitionRepository {
     this.home = home;
   }
 
-  get(partition: string): Promise<PartitionRecord | undefined> {
-    return this.replica.get(partition);
+  /**
+   * The replica's record; if the replica has none, the home region's. A partition created a moment ago in
+   * another region may not have reached this replica yet, and answering "no such partition" then would be a
+   * stale read of an acknowledged write. Only misses pay the cross-region read (new or unknown partitions); a
+   * record, once replicated, is always read locally, and only moves forward.
+   */
+  async get(partition: string): Promise<PartitionRecord | undefined> {
+    return (await this.replica.get(partition)) ?? this.home.get(partition);
   }
 
   createIfAbsent(record: PartitionRecord): Promise<PartitionRecord> {

@@ -63,6 +63,8 @@ export class TableReplicator {
    */
   private readonly scope = new AsyncResource('prestage-table-replication');
   private closed = false;
+  /** Wake-ups of copies waiting out their lag, so close() does not leave timers behind. */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(options: TableReplicatorOptions) {
     this.options = options;
@@ -94,6 +96,19 @@ export class TableReplicator {
   /** Stop replicating (queued copies are dropped); for shutting the cluster down. */
   close(): void {
     this.closed = true;
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   private noteWrite(command: string, input: Record<string, unknown>): void {
@@ -154,7 +169,7 @@ export class TableReplicator {
     const previous = this.chains.get(id) ?? Promise.resolve();
     const next = previous.then(async () => {
       const wait = writtenAt + lagMs - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await this.sleep(wait);
       await this.copyWithRetry(region, table, key);
       this.counts.maxLagMs = Math.max(this.counts.maxLagMs, performance.now() - writtenAt);
     });
@@ -184,7 +199,7 @@ export class TableReplicator {
         }
         // Replication never gives up on a write (a throttle, a lost response, a replica busy): try again.
         this.counts.retries += 1;
-        await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 20));
+        await this.sleep(this.options.retryMs ?? 20);
       }
     }
   }
