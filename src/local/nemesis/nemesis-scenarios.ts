@@ -117,16 +117,15 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   },
   {
     protection: 'leases are timed on the wall clock too (a suspended host does not trust an expired lease)',
-    // One partition, always moving, and three hosts that sleep through whole migrations with a fresh entry.
+    // One partition, always moving, and six hosts (three per region) that sleep through whole migrations with a
+    // fresh entry.
     attack: {
       partitions: 1,
       keysPerPartition: 3,
       canaryPlans: [[]],
-      faultyClients: [
-        { suspend: { everyMs: 300, forMs: 3_000 } },
-        { suspend: { everyMs: 400, forMs: 3_000 } },
-        { suspend: { everyMs: 500, forMs: 3_000 } },
-      ],
+      faultyClients: [300, 350, 400, 450, 500, 550].map((everyMs) => ({
+        suspend: { everyMs, forMs: 3_000 },
+      })),
     },
     unsafe: { client: { monotonicClockOnly: true } },
     expect: ['lost', 'staleRead'],
