@@ -1,4 +1,5 @@
 import { PrestageError } from '../domain/errors.ts';
+import { inputFileError } from '../io/input-file.ts';
 import type { CliCommand, CliIo } from './command.ts';
 
 /** Registered subcommands, in the order `prestage --help` lists them. */
@@ -39,17 +40,16 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
   }
   try {
     return await command.run(rest, io);
-  } catch (error) {
+  } catch (thrown) {
+    const err = thrown as NodeJS.ErrnoException;
+    // An fs error that reaches here came from a path the user gave (an output file, mostly); the input
+    // readers already turn theirs into InputValidationErrors.
+    const error = err?.path ? inputFileError(err, err.path) : thrown;
     if (error instanceof PrestageError) {
       io.stderr.write(`prestage ${name}: ${error.name}: ${error.message}\n`);
       return 2;
     }
-    const err = error as NodeJS.ErrnoException;
-    if (err?.code === 'ENOENT' && err.path) {
-      io.stderr.write(`prestage ${name}: file not found: ${err.path}\n`);
-      return 2;
-    }
-    io.stderr.write(`prestage ${name}: internal error: ${err?.message ?? String(error)}\n`);
+    io.stderr.write(`prestage ${name}: internal error: ${err?.message ?? String(thrown)}\n`);
     if (process.env.PRESTAGE_DEBUG) io.stderr.write(`${err?.stack}\n`);
     return 1;
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseDuration } from '../../domain/duration.ts';
 import { InputValidationError } from '../../domain/errors.ts';
@@ -62,6 +62,12 @@ export interface BacktestRun {
 
 /** Load, replay with a progress bar, print the table and targets, write the JSON and HTML. */
 export async function executeBacktest(run: BacktestRun, io: CliIo): Promise<BacktestResult> {
+  // A directory given as an output file would otherwise fail only after the whole replay.
+  for (const path of [run.jsonPath, run.htmlPath]) {
+    if (path !== undefined && statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new InputValidationError({ file: path }, 'is a directory; expected a file to write');
+    }
+  }
   const { input, provenance } = readBacktestInput(run.files);
   const policies = run.options.policies ?? POLICY_NAMES;
   const bar = new ProgressBar(io.stderr, 'backtest');

@@ -111,7 +111,7 @@ describe('prestage backtest', () => {
     [[...inputs(), '--interval', '10m'], 'multiple of the trace'],
     [[...inputs(), '--warmup', '30d'], 'warm-up'],
     [[...inputs(), '--quantile', '2'], "field '--quantile'"],
-    [[...inputs(), '--frobnicate'], "Unknown option '--frobnicate'"],
+    [[...inputs(), '--frobnicate'], "field '--frobnicate': unknown option"],
     [
       [
         '--trace',
@@ -121,7 +121,7 @@ describe('prestage backtest', () => {
         '--topology',
         join(FIXTURE, 'topology.json'),
       ],
-      'file not found: missing.csv',
+      'missing.csv: file not found',
     ],
   ])('rejects %j with exit 2', async (argv, message) => {
     const c = captureCliIo();
