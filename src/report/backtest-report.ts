@@ -1,5 +1,6 @@
 import type { BacktestResult } from '../domain/simulation/backtest.ts';
 import { evaluateTargets } from '../domain/simulation/backtest-targets.ts';
+import type { DemandTrace } from '../domain/simulation/demand-trace.ts';
 import type { LatencyShare, PolicyName, PolicySeries } from '../domain/simulation/simulation-options.ts';
 import { latencyBetween, type Topology } from '../domain/topology.ts';
 import type { ReportContext } from './backtest-json.ts';
@@ -26,7 +27,42 @@ export interface HtmlReportContext extends ReportContext {
   readonly markers?: readonly ChartMarker[];
   /** Which region pairs each latency belongs to, for the latency panel (see `routeLabels`). */
   readonly routes?: ReadonlyMap<number, string>;
+  /** Demand by client region, drawn with the total (see `regionalDemand`). */
+  readonly regionalDemand?: readonly RegionDemand[];
 }
+
+export interface RegionDemand {
+  readonly region: string;
+  /** Mean ops/s per hour from the trace's start. */
+  readonly hourly: Float64Array;
+}
+
+/** Hourly mean demand (reads + writes, ops/s) per client region: the regional peaks the policies chase. */
+export function regionalDemand(trace: DemandTrace): RegionDemand[] {
+  const perHour = Math.max(1, Math.round(HOUR_MS / trace.bucketMs));
+  const hours = Math.ceil(trace.bucketCount / perHour);
+  const P = trace.partitions.length;
+  const R = trace.regions.length;
+  return trace.regions.map((region, r) => {
+    const hourly = new Float64Array(hours);
+    for (let h = 0; h < hours; h++) {
+      const first = h * perHour;
+      const last = Math.min(trace.bucketCount, first + perHour);
+      let sum = 0;
+      for (let t = first; t < last; t++) {
+        for (let p = 0; p < P; p++) {
+          const i = (t * P + p) * R + r;
+          sum += trace.reads[i] + trace.writes[i];
+        }
+      }
+      hourly[h] = sum / (last - first);
+    }
+    return { region, hourly };
+  });
+}
+
+/** Region lines on the demand chart: Tableau 10 hues, apart from the policies' colours. */
+const REGION_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1'];
 
 interface PolicyStyle {
   readonly color: string;
@@ -89,18 +125,27 @@ export function renderBacktestReport(result: BacktestResult, context: HtmlReport
     ),
     overloadChart(result),
   ].filter((c) => c !== undefined);
+  const regions = context.regionalDemand ?? [];
   const demand = lineChart({
-    title: 'Total demand, all partitions and regions (hourly mean)',
+    title: regions.length
+      ? 'Demand, in total and by client region (hourly mean)'
+      : 'Total demand, all partitions and regions (hourly mean)',
     unit: 'ops/s',
     startMs: first.startMs,
     stepMs: HOUR_MS,
     series: [
       {
-        name: 'demand',
+        name: 'total',
         color: '#37474f',
         values: resample(first.demandOpsPerSec, first, 1, 'mean').values,
-        strokeWidth: 1.4,
+        strokeWidth: 1.8,
       },
+      ...regions.map((r, i) => ({
+        name: r.region,
+        color: REGION_COLORS[i % REGION_COLORS.length],
+        values: r.hourly,
+        strokeWidth: 1.2,
+      })),
     ],
     shadeUntilMs: result.evaluationStartMs,
     markers: context.markers,

@@ -14,7 +14,7 @@ import {
 import type { Topology } from '../../domain/topology.ts';
 import { type BacktestFiles, readBacktestInput } from '../../io/backtest-input.ts';
 import { backtestJson, type ReportContext } from '../../report/backtest-json.ts';
-import { renderBacktestReport, routeLabels } from '../../report/backtest-report.ts';
+import { regionalDemand, renderBacktestReport, routeLabels } from '../../report/backtest-report.ts';
 import { formatComparisonTable, formatTargets } from '../../report/comparison-table.ts';
 import { type CliCommand, type CliIo, parseOptions, requireOption } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
@@ -109,6 +109,7 @@ export async function executeBacktest(run: BacktestRun, io: CliIo): Promise<Back
         ...context,
         markers: markersOf(input.topology),
         routes: routeLabels(input.topology, result.options.localLatencyMs),
+        regionalDemand: regionalDemand(input.trace),
       }),
     );
     io.stdout.write(`${run.jsonPath ? '' : '\n'}Report: ${run.htmlPath}\n`);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../../src/domain/simulation/backtest.ts';
 import { productionDependencies } from '../../../src/domain/simulation/default-dependencies.ts';
 import { parseTopology } from '../../../src/domain/topology.ts';
-import { renderBacktestReport, routeLabels } from '../../../src/report/backtest-report.ts';
+import { regionalDemand, renderBacktestReport, routeLabels } from '../../../src/report/backtest-report.ts';
 import { buildInput, HOUR, MIN } from '../domain/simulation/simulation-fixtures.ts';
 
 // The report in headless Chromium: it loads from a file:// URL with no console error and no request, hover
@@ -108,6 +108,7 @@ function reportFixture(): string {
     provenance: { name: 'three regions, four days (browser test fixture)' },
     generatedAt: '2024-01-05T00:00:00.000Z',
     routes: routeLabels(topology, result.options.localLatencyMs),
+    regionalDemand: regionalDemand(input.trace),
   });
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../../src/domain/simulation/backtest.ts';
 import { evaluateTargets } from '../../../src/domain/simulation/backtest-targets.ts';
 import { backtestJson } from '../../../src/report/backtest-json.ts';
-import { renderBacktestReport, routeLabels } from '../../../src/report/backtest-report.ts';
+import { regionalDemand, renderBacktestReport, routeLabels } from '../../../src/report/backtest-report.ts';
 import { formatComparisonTable, formatTargets } from '../../../src/report/comparison-table.ts';
 import {
   buildInput,
@@ -112,6 +112,19 @@ describe('backtest report', () => {
       expect(html).toContain(`$${metrics.transferCostUsd.toFixed(2)}`);
     }
     expect(html).toMatch(/data-tip="predictive \(prestage\): [\d.]+ GiB of remote requests"/);
+  });
+
+  it('draws the demand of each client region with the total', () => {
+    const byRegion = regionalDemand(input.trace);
+    // The toy trace: 11 ops/s from west (10 reads, 1 write), 1 from east, for three hours.
+    expect(byRegion.map((r) => [r.region, [...r.hourly]])).toEqual([
+      ['east', [1, 1, 1]],
+      ['west', [11, 11, 11]],
+    ]);
+    const html = renderBacktestReport(result, { ...context, regionalDemand: byRegion });
+    const demand = JSON.parse(unescapeXml(/data-chart="([^"]+)"/.exec(html)![1]));
+    expect(demand.series.map((s: { name: string }) => s.name)).toEqual(['total', 'east', 'west']);
+    expect(demand.series[0].values).toEqual([12, 12, 12]);
   });
 
   it('says nothing about semi-synthetic data for a trace without provenance', () => {
