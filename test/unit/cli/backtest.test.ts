@@ -85,7 +85,9 @@ describe('prestage backtest', () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg');
     expect(html).toContain('predictive (prestage)');
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    // Self-contained: the inline hover script only, nothing fetched from anywhere.
+    expect(html).not.toMatch(/<script [^>]*src=|https?:\/\/(?!www\.w3\.org)/);
+    expect(html).toContain('Demand, in total and by client region');
   });
 
   it('names the file, line and field of a bad trace row, exits 2, and prints no stack trace', async () => {
