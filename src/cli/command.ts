@@ -31,11 +31,75 @@ export function parseOptions<T extends OptionSpec>(argv: readonly string[], opti
       allowPositionals: false,
     });
   } catch (error) {
-    throw new InputValidationError(
-      { field: command },
-      `${(error as Error).message}; see 'prestage ${command} --help'`,
+    throw optionParseError(error, options, command);
+  }
+}
+
+/**
+ * node:util parseArgs's error, reworded to name the flag as the field (`field '--forcast': unknown option;
+ * expected one of --series, --horizon, …`) instead of the command, with the closest known flag when the
+ * flag looks like a typo.
+ */
+export function optionParseError(error: unknown, options: OptionSpec, command: string): InputValidationError {
+  const see = `see 'prestage ${command} --help'`;
+  const message = (error as Error).message ?? String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  const flag = quoted.replace(/ <value>$/, '');
+  const known = Object.entries(options).map(([name, spec]) => ({
+    name: `--${name}`,
+    short: spec.short ? `-${spec.short}` : undefined,
+  }));
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const closest = closestFlag(
+      flag,
+      known.map((k) => k.name),
+    );
+    const hint = closest ? `did you mean ${closest}? ` : '';
+    return new InputValidationError(
+      { field: flag },
+      `unknown option; ${hint}${command} takes ${known.map((k) => k.name).join(', ')}; ${see}`,
     );
   }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const problem = /argument missing/.test(message) ? 'expects a value' : 'takes no value';
+    const long = known.find((k) => k.short === flag)?.name ?? flag;
+    return new InputValidationError({ field: long }, `${problem}; ${see}`);
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return new InputValidationError(
+      {},
+      `unexpected argument '${flag}'; ${command} takes only --options (a value goes after its flag); ${see}`,
+    );
+  }
+  return new InputValidationError({}, `${message}; ${see}`);
+}
+
+/** The known flag within edit distance 2 of a mistyped one, if exactly one is that close. */
+function closestFlag(flag: string, known: readonly string[]): string | undefined {
+  const scored = known
+    .map((name) => ({ name, distance: editDistance(flag.replace(/^-+/, ''), name.slice(2)) }))
+    .filter((k) => k.distance <= 2)
+    .sort((a, b) => a.distance - b.distance);
+  if (scored.length === 0 || (scored.length > 1 && scored[1].distance === scored[0].distance))
+    return undefined;
+  return scored[0].name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /** A required string option, or an error naming the flag. */

@@ -17,6 +17,7 @@ export interface CsvTable {
  * Every row must have as many cells as the header; the error names the line.
  */
 export function parseCsv(text: string, file: string): CsvTable {
+  rejectJsonAsCsv(text, file);
   const records = splitRecords(text, file);
   if (records.length === 0)
     throw new InputValidationError({ file, line: 1 }, 'file is empty; expected a header row');
@@ -33,6 +34,19 @@ export function parseCsv(text: string, file: string): CsvTable {
     rows.push(record);
   }
   return { file, header, rows };
+}
+
+/**
+ * A JSON document given where a CSV file belongs (a topology passed as `--trace`, say) would otherwise fail
+ * on a field count that makes no sense to the user. A CSV header never starts with `{` or `[`.
+ */
+export function rejectJsonAsCsv(text: string, file: string, expectedHeader?: string): void {
+  const first = /^\uFEFF?\s*([{[])/.exec(text.slice(0, 4096));
+  if (!first) return;
+  throw new InputValidationError(
+    { file, line: 1 },
+    `this is JSON, not CSV; expected a CSV file${expectedHeader ? ` with the header '${expectedHeader}'` : ' with a header row'}`,
+  );
 }
 
 function splitRecords(text: string, file: string): CsvRow[] {

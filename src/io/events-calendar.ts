@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputValidationError } from '../domain/errors.ts';
 import type { KnownEvent } from '../domain/forecasting/forecast-model.ts';
 import { raiseSchemaError } from '../domain/topology.ts';
+import { readInputText } from './input-file.ts';
 import { parseJsonDocument } from './json-document.ts';
 
 const eventSchema = z.strictObject({
@@ -38,6 +38,6 @@ export function parseEventsCalendar(input: unknown, file = 'events'): KnownEvent
 
 /** Read a known-events calendar file; malformed JSON is an error naming the file and line. */
 export async function readEventsCalendar(path: string): Promise<KnownEvent[]> {
-  const text = await readFile(path, 'utf8');
+  const text = await readInputText(path);
   return parseEventsCalendar(parseJsonDocument(text, path), path);
 }

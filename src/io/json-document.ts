@@ -8,6 +8,7 @@ export function parseJsonDocument(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    rejectCsvAsJson(text, file);
     const message = (error as Error).message;
     const position = /position (\d+)/.exec(message);
     const offset = position ? Number(position[1]) : jsonErrorOffset(text);
@@ -15,6 +16,19 @@ export function parseJsonDocument(text: string, file: string): unknown {
     const brief = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/, ".*$/s, '');
     throw new InputValidationError(line === undefined ? { file } : { file, line }, `invalid JSON: ${brief}`);
   }
+}
+
+/**
+ * A CSV file given where a JSON document belongs (a partitions file passed as `--topology`, say) says so,
+ * rather than reporting V8's `Unexpected token` at the first letter of its header.
+ */
+function rejectCsvAsJson(text: string, file: string): void {
+  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0];
+  if (/^\s*[{["]/.test(firstLine) || !firstLine.includes(',')) return;
+  throw new InputValidationError(
+    { file, line: 1 },
+    `this looks like CSV (header '${firstLine.slice(0, 80)}'), not JSON; expected a JSON document`,
+  );
 }
 
 function lineAt(text: string, position: number): number {

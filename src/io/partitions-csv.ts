@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { InputValidationError } from '../domain/errors.ts';
 import type { PartitionSpec } from '../domain/simulation/demand-trace.ts';
 import { parseCsv, parseNonNegative, requireColumn } from './csv.ts';
+import { readInputTextSync } from './input-file.ts';
 
 /**
  * Partitions CSV: `partition,sizeBytes,cell`, the initial placement. `cells` are the cell ids that exist
@@ -45,5 +45,5 @@ export function parsePartitionsCsv(text: string, file: string, cells: readonly s
 }
 
 export function readPartitionsCsv(path: string, cells: readonly string[]): PartitionSpec[] {
-  return parsePartitionsCsv(readFileSync(path, 'utf8'), path, cells);
+  return parsePartitionsCsv(readInputTextSync(path), path, cells);
 }

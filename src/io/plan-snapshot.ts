@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { formatLocation, InputValidationError } from '../domain/errors.ts';
 import type { CellStatus, PlannerInput, PlannerPartition } from '../domain/planning/movement-plan.ts';
 import { parseTopology, raiseSchemaError, type Topology } from '../domain/topology.ts';
+import { readInputText } from './input-file.ts';
 import { parseJsonDocument } from './json-document.ts';
 
 /**
@@ -70,7 +70,7 @@ export interface PlanSnapshotOptions {
 }
 
 export async function readPlanSnapshot(path: string, options?: PlanSnapshotOptions): Promise<PlannerInput> {
-  return parsePlanSnapshot(await readFile(path, 'utf8'), path, options);
+  return parsePlanSnapshot(await readInputText(path), path, options);
 }
 
 /** Parse and validate a snapshot document into a PlannerInput. */

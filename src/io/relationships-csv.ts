@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { InputValidationError } from '../domain/errors.ts';
 import type { Relationship } from '../domain/planning/movement-plan.ts';
 import { parseCsv, parseNonNegative, requireColumn } from './csv.ts';
+import { readInputTextSync } from './input-file.ts';
 
 /** Relationships CSV: `a,b,coAccessPerSec`, co-accessed partition pairs; both must be known partitions. */
 export function parseRelationshipsCsv(
@@ -38,5 +38,5 @@ export function parseRelationshipsCsv(
 }
 
 export function readRelationshipsCsv(path: string, partitions: readonly string[]): Relationship[] {
-  return parseRelationshipsCsv(readFileSync(path, 'utf8'), path, partitions);
+  return parseRelationshipsCsv(readInputTextSync(path), path, partitions);
 }

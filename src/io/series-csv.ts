@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { InputValidationError } from '../domain/errors.ts';
 import type { DemandSeries } from '../domain/forecasting/forecast-model.ts';
 import { parseCsv, parseNonNegative, parseTimestamp, requireColumn } from './csv.ts';
+import { readInputText } from './input-file.ts';
 
 /**
  * What to do when two rows fall into the same grid bucket (the same timestamp, or timestamps jittered
@@ -115,6 +115,6 @@ export function inferIntervalMs(times: Float64Array, order: readonly number[], f
 
 /** Read and parse a series CSV file; the file name appears in every error. */
 export async function readSeriesCsv(path: string, options: SeriesCsvOptions = {}): Promise<DemandSeries> {
-  const text = await readFile(path, 'utf8');
+  const text = await readInputText(path);
   return parseSeriesCsv(text, path, options);
 }

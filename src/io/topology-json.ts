@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseTopology, type Topology } from '../domain/topology.ts';
+import { readInputTextSync } from './input-file.ts';
 import { parseJsonDocument } from './json-document.ts';
 
 export { jsonErrorOffset } from './json-document.ts';
@@ -10,5 +10,5 @@ export function parseTopologyJson(text: string, file: string): Topology {
 }
 
 export function readTopologyJson(path: string): Topology {
-  return parseTopologyJson(readFileSync(path, 'utf8'), path);
+  return parseTopologyJson(readInputTextSync(path), path);
 }

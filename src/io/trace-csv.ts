@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { InputValidationError } from '../domain/errors.ts';
 import { type DemandTrace, emptyTrace } from '../domain/simulation/demand-trace.ts';
-import { parseCsv } from './csv.ts';
+import { parseCsv, rejectJsonAsCsv } from './csv.ts';
+import { readInputTextSync } from './input-file.ts';
 
 /**
  * Trace CSV: `timestamp,partition,region,reads,writes`, one row per partition, region and bucket.
@@ -20,9 +19,7 @@ export interface TraceReadOptions {
 
 /** Read a trace file (`.csv`, or gzip-compressed `.csv.gz`); errors name the file, line and field. */
 export function readTraceCsv(path: string, options: TraceReadOptions): DemandTrace {
-  const raw = readFileSync(path);
-  const text = path.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-  return parseTraceCsv(text, path, options);
+  return parseTraceCsv(readInputTextSync(path), path, options);
 }
 
 type RowVisitor = (line: number, cells: readonly string[]) => void;
@@ -37,6 +34,7 @@ function forEachRow(
   onHeader: (header: readonly string[]) => void,
   visit: RowVisitor,
 ): void {
+  rejectJsonAsCsv(text, file, TRACE_COLUMNS.join(','));
   if (text.includes('"')) {
     const table = parseCsv(text, file);
     onHeader(table.header);

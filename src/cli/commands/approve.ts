@@ -7,7 +7,7 @@ import { InputValidationError, PrestageError } from '../../domain/errors.ts';
 import type { PlanRepository, TaskTokenSender } from '../../domain/planning/ports.ts';
 import { approvePlan } from '../../execute-plan/plan-approval.ts';
 import { CONTROL_PLANE_ENV } from '../../lambda/control-plane-env.ts';
-import type { CliCommand, CliIo } from '../command.ts';
+import { type CliCommand, type CliIo, optionParseError } from '../command.ts';
 
 const HELP = `Usage: prestage approve PLAN [--reject] [--reason TEXT] [--table NAME] [--region R] [--endpoint URL]
 
@@ -81,10 +81,7 @@ export function createApproveCommand(clients: ApproveClients = AWS_CLIENTS, env 
       try {
         parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
       } catch (error) {
-        throw new InputValidationError(
-          { field: 'approve' },
-          `${(error as Error).message}; see 'prestage approve --help'`,
-        );
+        throw optionParseError(error, OPTIONS, 'approve');
       }
       const { values, positionals } = parsed;
       if (positionals.length !== 1)

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseDuration } from '../../domain/duration.ts';
 import { InputValidationError } from '../../domain/errors.ts';
@@ -14,7 +14,7 @@ import {
 import type { Topology } from '../../domain/topology.ts';
 import { type BacktestFiles, readBacktestInput } from '../../io/backtest-input.ts';
 import { backtestJson, type ReportContext } from '../../report/backtest-json.ts';
-import { renderBacktestReport } from '../../report/backtest-report.ts';
+import { regionalDemand, renderBacktestReport, routeLabels } from '../../report/backtest-report.ts';
 import { formatComparisonTable, formatTargets } from '../../report/comparison-table.ts';
 import { type CliCommand, type CliIo, parseOptions, requireOption } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
@@ -62,6 +62,12 @@ export interface BacktestRun {
 
 /** Load, replay with a progress bar, print the table and targets, write the JSON and HTML. */
 export async function executeBacktest(run: BacktestRun, io: CliIo): Promise<BacktestResult> {
+  // A directory given as an output file would otherwise fail only after the whole replay.
+  for (const path of [run.jsonPath, run.htmlPath]) {
+    if (path !== undefined && statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new InputValidationError({ file: path }, 'is a directory; expected a file to write');
+    }
+  }
   const { input, provenance } = readBacktestInput(run.files);
   const policies = run.options.policies ?? POLICY_NAMES;
   const bar = new ProgressBar(io.stderr, 'backtest');
@@ -99,7 +105,12 @@ export async function executeBacktest(run: BacktestRun, io: CliIo): Promise<Back
   if (run.htmlPath) {
     writeOutput(
       run.htmlPath,
-      renderBacktestReport(result, { ...context, markers: markersOf(input.topology) }),
+      renderBacktestReport(result, {
+        ...context,
+        markers: markersOf(input.topology),
+        routes: routeLabels(input.topology, result.options.localLatencyMs),
+        regionalDemand: regionalDemand(input.trace),
+      }),
     );
     io.stdout.write(`${run.jsonPath ? '' : '\n'}Report: ${run.htmlPath}\n`);
   }

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputValidationError } from '../../domain/errors.ts';
 import type { CliCommand, CliIo } from '../command.ts';
 import { parseOptions } from '../command.ts';
+import { projectRoot } from '../project-root.ts';
 import { backtestOptionsFrom, executeBacktest } from './backtest.ts';
 
 /** The traces bundled with the repository (built by scripts/make-traces.ts). */
-export const BUNDLED_TRACES_DIR = fileURLToPath(new URL('../../../data/traces/', import.meta.url));
+export const BUNDLED_TRACES_DIR = join(projectRoot(), 'data', 'traces');
 export const DEFAULT_DEMO_TRACE = 'tweets-3region';
 
 const HELP = `Usage: prestage demo [--out DIR] [--trace NAME] [--policies LIST]

@@ -51,4 +51,16 @@ export class LatencyHistogram {
     }
     return (this.weights.length - 1) * this.binMs;
   }
+
+  /** The non-empty bins as shares of the weight, ascending; empty with no requests. */
+  distribution(): { latencyMs: number; share: number }[] {
+    if (this.total <= 1e-9) return [];
+    const shares: { latencyMs: number; share: number }[] = [];
+    for (let i = 0; i < this.weights.length; i++) {
+      // Float residue from add/remove pairs leaves bins at ~1e-12 of the total: not a route in use.
+      if (this.weights[i] > 1e-9 * this.total)
+        shares.push({ latencyMs: i * this.binMs, share: this.weights[i] / this.total });
+    }
+    return shares;
+  }
 }

@@ -257,6 +257,8 @@ export class MetricsAccumulator {
       cellsRetired: this.cellsRetired,
       cellsAddedInWarmup: this.cellsAddedInWarmup,
       cellsInServiceAvg: this.evalMs > 0 ? this.cellMs / this.evalMs : 0,
+      cellHours: this.cellMs / HOUR_MS,
+      latencyDistribution: this.histogram.distribution(),
       plannerCalls: driver.plannerCalls,
       plannerMs: driver.plannerMs,
       simulationMs,

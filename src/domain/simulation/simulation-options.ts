@@ -152,9 +152,23 @@ export interface PolicyDetails {
   readonly cellsAddedInWarmup: number;
   /** Mean number of cells in service (ACTIVE or DRAINING) over the measured window: the capacity paid for. */
   readonly cellsInServiceAvg: number;
+  /** Cell-hours in service (ACTIVE or DRAINING) over the measured window. */
+  readonly cellHours: number;
+  /**
+   * Share of the measured window's requests at each latency, ascending. The latency model is the route's
+   * round trip plus the local latency, with no queueing, so there is one entry per route in use; this is
+   * why p99 sits on the slowest route's value whenever more than 1% of requests take it.
+   */
+  readonly latencyDistribution: readonly LatencyShare[];
   readonly plannerCalls: number;
   readonly plannerMs: number;
   readonly simulationMs: number;
+}
+
+export interface LatencyShare {
+  readonly latencyMs: number;
+  /** Fraction of requests, 0 to 1. */
+  readonly share: number;
 }
 
 /** Per-slot time series for the report; slot i covers [startMs + i*stepMs, +stepMs). */

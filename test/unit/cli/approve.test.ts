@@ -138,7 +138,7 @@ describe('prestage approve', () => {
         ['approve', 'p', '--table', 't', '--region', 'r', '--endpoint', 'localhost'],
         /--endpoint.*expected a URL/,
       ],
-      [['approve', 'p', '--bogus'], /Unknown option '--bogus'/],
+      [['approve', 'p', '--bogus'], /field '--bogus': unknown option/],
     ];
     const command = createApproveCommand(undefined, {});
     for (const [argv, message] of cases) {

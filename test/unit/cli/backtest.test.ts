@@ -85,7 +85,9 @@ describe('prestage backtest', () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg');
     expect(html).toContain('predictive (prestage)');
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    // Self-contained: the inline hover script only, nothing fetched from anywhere.
+    expect(html).not.toMatch(/<script [^>]*src=|https?:\/\/(?!www\.w3\.org)/);
+    expect(html).toContain('Demand, in total and by client region');
   });
 
   it('names the file, line and field of a bad trace row, exits 2, and prints no stack trace', async () => {
@@ -111,7 +113,7 @@ describe('prestage backtest', () => {
     [[...inputs(), '--interval', '10m'], 'multiple of the trace'],
     [[...inputs(), '--warmup', '30d'], 'warm-up'],
     [[...inputs(), '--quantile', '2'], "field '--quantile'"],
-    [[...inputs(), '--frobnicate'], "Unknown option '--frobnicate'"],
+    [[...inputs(), '--frobnicate'], "field '--frobnicate': unknown option"],
     [
       [
         '--trace',
@@ -121,7 +123,7 @@ describe('prestage backtest', () => {
         '--topology',
         join(FIXTURE, 'topology.json'),
       ],
-      'file not found: missing.csv',
+      'missing.csv: file not found',
     ],
   ])('rejects %j with exit 2', async (argv, message) => {
     const c = captureCliIo();

@@ -93,6 +93,6 @@ describe('prestage plan', () => {
     expect(c.err()).toContain('--snapshot');
     const d = captureCliIo();
     expect(await runCli(['plan', '--snapshot', 'no/such/file.json'], d.io)).toBe(2);
-    expect(d.err()).toContain('file not found: no/such/file.json');
+    expect(d.err()).toContain('no/such/file.json: file not found');
   });
 });

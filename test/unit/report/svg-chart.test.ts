@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeXml, lineChart, niceTicks } from '../../../src/report/svg-chart.ts';
+import { barChart, escapeXml, lineChart, niceTicks } from '../../../src/report/svg-chart.ts';
 import { assertProperty } from '../../support/property.ts';
 
 describe('niceTicks', () => {
@@ -68,7 +68,66 @@ describe('lineChart', () => {
     expect(ys[2]).toBe(ys[1]);
   });
 
+  it('draws a step series flat across each slot', () => {
+    const svg = lineChart({
+      ...base,
+      series: [{ name: 'cells', color: '#111', values: [2, 3], step: true }],
+    });
+    const d = /<path d="([^"]+)"/.exec(svg)![1];
+    const points = [...d.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(points).toHaveLength(4);
+    expect(points[0][1]).toBe(points[1][1]);
+    expect(points[2][1]).toBe(points[3][1]);
+    expect(points[1][0]).toBe(points[2][0]);
+  });
+
+  it('carries the values for the hover and makes each legend entry a toggle', () => {
+    const svg = lineChart({
+      ...base,
+      series: [
+        { name: 'a', color: '#111', values: [1.23456, Number.NaN], symbol: 'diamond' },
+        { name: 'b', color: '#222', values: [2, 3] },
+      ],
+    });
+    const data = JSON.parse(
+      /data-chart="([^"]+)"/.exec(svg)![1].replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))),
+    );
+    expect(data.t).toEqual([base.startMs, base.stepMs]);
+    expect(data.series[0]).toMatchObject({ name: 'a', symbol: 'diamond', values: [1.235, null] });
+    expect(svg.match(/class="legend-item" data-toggle="\d"/g)).toHaveLength(2);
+  });
+
   it('escapes every XML special character', () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).not.toMatch(/[<>"']/);
+  });
+});
+
+describe('barChart', () => {
+  it('stacks the segments of each row and puts the hover text on each', () => {
+    const svg = barChart({
+      title: 'cost',
+      unit: 'GiB',
+      rows: [
+        {
+          label: 'a',
+          note: '$1',
+          segments: [
+            { value: 3, color: '#111', tip: 'a: 3 GiB copied' },
+            { value: 1, color: '#222', tip: 'a: 1 GiB <remote>' },
+          ],
+        },
+        { label: 'b', segments: [{ value: 0, color: '#111', tip: 'nothing' }] },
+      ],
+    });
+    const rects = [
+      ...svg.matchAll(
+        /<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*class="segment" data-tip="([^"]*)"/g,
+      ),
+    ];
+    expect(rects.map((r) => r[3])).toEqual(['a: 3 GiB copied', 'a: 1 GiB &#60;remote&#62;']);
+    expect(Number(rects[0][1]) + Number(rects[0][2])).toBeCloseTo(Number(rects[1][1]), 1);
+    expect(Number(rects[0][2])).toBeCloseTo(3 * Number(rects[1][2]), 0);
+    expect(svg).toContain('>$1</text>');
+    expect(svg).not.toContain('nothing');
   });
 });
