@@ -30,6 +30,11 @@ import {
 } from '../src/domain/migration/migration-tasks.ts';
 import { observedStateMachine, requireSteps } from './observed-state-machine.ts';
 
+/** Entry file of each MigratePartition step Lambda, relative to the repository root. */
+export const MIGRATION_STEP_ENTRIES = Object.fromEntries(
+  MIGRATION_TASK_NAMES.map((name) => [name, `functions/migrate-partition/${MIGRATION_TASKS[name].file}.ts`]),
+) as Record<MigrationTaskName, string>;
+
 /** One Lambda per MigratePartition Task state (see MIGRATION_TASKS for what each does). */
 export type MigrationStepFunctions = Readonly<Record<MigrationTaskName, IFunction>>;
 

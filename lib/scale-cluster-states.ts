@@ -144,7 +144,7 @@ export class ScalingFailurePath {
   }
 }
 
-export interface ScalingStepsProps {
+export interface ScalingLambdaTasksProps {
   readonly steps: Readonly<Record<ScaleClusterTaskName, IFunction>>;
   readonly planner: IFunction;
   readonly executePlan: IStateMachine;
@@ -153,11 +153,11 @@ export interface ScalingStepsProps {
 }
 
 /** The Task states that call ScaleCluster's step Lambdas, the planner and ExecutePlan. */
-export class ScalingSteps {
+export class ScalingLambdaTasks {
   private readonly scope: Construct;
-  private readonly props: ScalingStepsProps;
+  private readonly props: ScalingLambdaTasksProps;
 
-  constructor(scope: Construct, props: ScalingStepsProps) {
+  constructor(scope: Construct, props: ScalingLambdaTasksProps) {
     this.scope = scope;
     this.props = props;
   }

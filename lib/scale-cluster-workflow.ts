@@ -32,7 +32,7 @@ import {
   CellSdkCalls,
   dynamoErrors,
   ScalingFailurePath,
-  ScalingSteps,
+  ScalingLambdaTasks,
   sdkErrors,
 } from './scale-cluster-states.ts';
 
@@ -146,9 +146,9 @@ export class ScaleClusterWorkflow extends Construct {
   private readonly props: ScaleClusterWorkflowProps;
   /** The home region first, then the other data regions: the branches of the region Choices, in this order. */
   private readonly regions: readonly string[];
-  private readonly failure: ScalingFailurePath;
-  private readonly steps: ScalingSteps;
-  private readonly sdk: CellSdkCalls;
+  private readonly failurePath: ScalingFailurePath;
+  private readonly lambdaTasks: ScalingLambdaTasks;
+  private readonly cellSdkCalls: CellSdkCalls;
 
   constructor(scope: Construct, id: string, props: ScaleClusterWorkflowProps) {
     super(scope, id);
@@ -156,15 +156,15 @@ export class ScaleClusterWorkflow extends Construct {
     this.props = props;
     this.regions = [props.homeRegion, ...props.dataRegions.filter((r) => r !== props.homeRegion)];
     const stepTimeout = Timeout.duration(props.stepTimeout ?? DEFAULTS.stepTimeout);
-    this.failure = new ScalingFailurePath(this, props.steps.AbortScaling, stepTimeout);
-    this.steps = new ScalingSteps(this, {
+    this.failurePath = new ScalingFailurePath(this, props.steps.AbortScaling, stepTimeout);
+    this.lambdaTasks = new ScalingLambdaTasks(this, {
       steps: props.steps,
       planner: props.planner,
       executePlan: props.executePlan,
       stepTimeout,
       plannerTimeout: Timeout.duration(props.plannerTimeout ?? DEFAULTS.plannerTimeout),
     });
-    this.sdk = new CellSdkCalls(this, {
+    this.cellSdkCalls = new CellSdkCalls(this, {
       homeRegion: props.homeRegion,
       cellTablePrefix: props.cellTablePrefix,
       cellKeyAlias: props.cellKeyAlias ?? DEFAULTS.cellKeyAlias,
@@ -249,13 +249,13 @@ export class ScaleClusterWorkflow extends Construct {
         },
       },
     });
-    const parse = this.steps
+    const parse = this.lambdaTasks
       .step('ParseRequest', 'ParseRequest', '$.request')
       .addCatch(new Fail(this, 'InvalidInput', { error: 'InvalidInputError', causePath: '$.error.Cause' }), {
         errors: ['InvalidScalingRequestError', 'InvalidEventError'],
         resultPath: '$.error',
       });
-    const acquire = this.steps
+    const acquire = this.lambdaTasks
       .step('AcquireLock', 'AcquireLock', '$.guard')
       .addCatch(
         new Fail(this, 'ScalingInProgress', { error: 'ScalingInProgressError', causePath: '$.error.Cause' }),
@@ -277,19 +277,19 @@ export class ScaleClusterWorkflow extends Construct {
    * plan) → CompleteScaleOut.
    */
   private buildScaleOut(): IChainable {
-    const { failure, steps } = this;
+    const { failurePath, lambdaTasks } = this;
     const provisionTables = this.buildProvisionTables();
-    const completeOut = failure
-      .guard(steps.step('CompleteScaleOut', 'CompleteScaling', '$.summary'), 'complete')
+    const completeOut = failurePath
+      .guard(lambdaTasks.step('CompleteScaleOut', 'CompleteScaling', '$.summary'), 'complete')
       .next(new Succeed(this, 'ScaledOut'));
     // Cells turn ACTIVE before the plan runs: MigratePartition only moves into ACTIVE cells. The planner still
     // plans them as PROVISIONING (the request names them), so they are filled first.
-    const runOut = failure.guard(steps.runPlan('RunScaleOutPlan'), 'run-plan').next(completeOut);
-    return failure
-      .guard(steps.step('RegisterCells', 'RegisterCells', JsonPath.DISCARD), 'register')
-      .next(failure.guard(provisionTables, 'provision'))
-      .next(failure.guard(steps.setStatus('MarkCellsActive', 'ACTIVE'), 'activate'))
-      .next(failure.guard(steps.plan('PlanScaleOut', 'scale-out', 1), 'plan'))
+    const runOut = failurePath.guard(lambdaTasks.runPlan('RunScaleOutPlan'), 'run-plan').next(completeOut);
+    return failurePath
+      .guard(lambdaTasks.step('RegisterCells', 'RegisterCells', JsonPath.DISCARD), 'register')
+      .next(failurePath.guard(provisionTables, 'provision'))
+      .next(failurePath.guard(lambdaTasks.setStatus('MarkCellsActive', 'ACTIVE'), 'activate'))
+      .next(failurePath.guard(lambdaTasks.plan('PlanScaleOut', 'scale-out', 1), 'plan'))
       .next(
         new Choice(this, 'ScaleOutHasMoves?')
           .when(Condition.numberGreaterThan('$.plan.moveCount', 0), runOut)
@@ -330,13 +330,13 @@ export class ScaleClusterWorkflow extends Construct {
    * after maxTableWaits), point-in-time recovery, TTL, then the cell's two alarms.
    */
   private provisionChain(region: string, tableReady: Succeed): TaskStateBase {
-    const { sdk } = this;
+    const { cellSdkCalls } = this;
     const where = ` ${region}`;
     const maxTableWaits = this.props.maxTableWaits ?? DEFAULTS.maxTableWaits;
     const waitTable = new Wait(this, `TableWait${where}`, {
       time: WaitTime.duration(this.props.tableWait ?? DEFAULTS.tableWait),
     });
-    const create = sdk.call(
+    const create = cellSdkCalls.call(
       `CreateTable${where}`,
       region,
       'createTable',
@@ -349,20 +349,20 @@ export class ScaleClusterWorkflow extends Construct {
           KMSMasterKeyId: this.props.cellKeyAlias ?? DEFAULTS.cellKeyAlias,
         },
       },
-      { resources: [sdk.tableArn(region)], kms: true },
+      { resources: [cellSdkCalls.tableArn(region)], kms: true },
     );
     // A retried or re-run CreateTable finds its table: go on and wait for it.
     create.addCatch(waitTable, {
       errors: dynamoErrors('ResourceInUseException'),
       resultPath: JsonPath.DISCARD,
     });
-    const describe = sdk.call(
+    const describe = cellSdkCalls.call(
       `DescribeTable${where}`,
       region,
       'describeTable',
       { TableName: JsonPath.stringAt('$.table') },
       {
-        resources: [sdk.tableArn(region)],
+        resources: [cellSdkCalls.tableArn(region)],
         resultSelector: {
           status: JsonPath.stringAt('$.Table.TableStatus'),
           indexes: JsonPath.listAt('$.Table.GlobalSecondaryIndexes[*].IndexStatus'),
@@ -374,7 +374,7 @@ export class ScaleClusterWorkflow extends Construct {
       parameters: { value: JsonPath.mathAdd(JsonPath.numberAt('$.waits.value'), 1) },
       resultPath: '$.waits',
     });
-    const enablePitr = sdk
+    const enablePitr = cellSdkCalls
       .call(
         `EnablePointInTimeRecovery${where}`,
         region,
@@ -383,7 +383,7 @@ export class ScaleClusterWorkflow extends Construct {
           TableName: JsonPath.stringAt('$.table'),
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         },
-        { resources: [sdk.tableArn(region)] },
+        { resources: [cellSdkCalls.tableArn(region)] },
       )
       .addRetry({
         // PITR cannot be enabled for a few moments after the table is created.
@@ -392,7 +392,7 @@ export class ScaleClusterWorkflow extends Construct {
         backoffRate: 1.5,
         maxAttempts: 10,
       });
-    const enableTtl = sdk.call(
+    const enableTtl = cellSdkCalls.call(
       `EnableTimeToLive${where}`,
       region,
       'updateTimeToLive',
@@ -400,7 +400,7 @@ export class ScaleClusterWorkflow extends Construct {
         TableName: JsonPath.stringAt('$.table'),
         TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
       },
-      { resources: [sdk.tableArn(region)] },
+      { resources: [cellSdkCalls.tableArn(region)] },
     );
     const active = Condition.and(
       Condition.stringEquals('$.describe.status', 'ACTIVE'),
@@ -438,7 +438,7 @@ export class ScaleClusterWorkflow extends Construct {
    */
   private putCellAlarm(region: string, kind: 'capacity' | 'canary'): TaskStateBase {
     const prefix = kind === 'capacity' ? this.props.capacityAlarmPrefix : this.props.canaryAlarmPrefix;
-    return this.sdk.call(
+    return this.cellSdkCalls.call(
       `Put${kind === 'capacity' ? 'Capacity' : 'Canary'}Alarm ${region}`,
       region,
       'putMetricAlarm',
@@ -446,7 +446,7 @@ export class ScaleClusterWorkflow extends Construct {
       {
         service: 'cloudwatch',
         iamAction: 'cloudwatch:PutMetricAlarm',
-        resources: [this.sdk.alarmArn(region, prefix)],
+        resources: [this.cellSdkCalls.alarmArn(region, prefix)],
       },
     );
   }
@@ -456,11 +456,13 @@ export class ScaleClusterWorkflow extends Construct {
    * DeleteTable, DeleteAlarms → MarkRetired → CompleteScaleIn.
    */
   private buildScaleIn(): IChainable {
-    const { failure, steps } = this;
-    const completeIn = failure
-      .guard(steps.step('CompleteScaleIn', 'CompleteScaling', '$.summary'), 'complete')
+    const { failurePath, lambdaTasks } = this;
+    const completeIn = failurePath
+      .guard(lambdaTasks.step('CompleteScaleIn', 'CompleteScaling', '$.summary'), 'complete')
       .next(new Succeed(this, 'ScaledIn'));
-    const markRetired = failure.guard(steps.setStatus('MarkRetired', 'RETIRED'), 'retire').next(completeIn);
+    const markRetired = failurePath
+      .guard(lambdaTasks.setStatus('MarkRetired', 'RETIRED'), 'retire')
+      .next(completeIn);
     const backupRegion = new Choice(this, 'BackupRegion?');
     for (const region of this.regions)
       backupRegion.when(
@@ -468,7 +470,7 @@ export class ScaleClusterWorkflow extends Construct {
         this.retireTableChain(region, markRetired),
       );
     backupRegion.otherwise(
-      failure.raise(
+      failurePath.raise(
         'UnknownBackupRegion',
         'backup',
         'UnknownRegionError',
@@ -476,12 +478,15 @@ export class ScaleClusterWorkflow extends Construct {
       ),
     );
 
-    const verifyDrained = failure.guard(steps.step('VerifyDrained', 'VerifyDrained', '$.drain'), 'verify');
-    const planIn = failure.guard(
-      steps.plan('PlanScaleIn', 'scale-in', JsonPath.numberAt('$.drain.round')),
+    const verifyDrained = failurePath.guard(
+      lambdaTasks.step('VerifyDrained', 'VerifyDrained', '$.drain'),
+      'verify',
+    );
+    const planIn = failurePath.guard(
+      lambdaTasks.plan('PlanScaleIn', 'scale-in', JsonPath.numberAt('$.drain.round')),
       'plan',
     );
-    const runIn = failure.guard(steps.runPlan('RunScaleInPlan'), 'run-plan').next(verifyDrained);
+    const runIn = failurePath.guard(lambdaTasks.runPlan('RunScaleInPlan'), 'run-plan').next(verifyDrained);
     planIn.next(
       new Choice(this, 'ScaleInHasMoves?')
         .when(Condition.numberGreaterThan('$.plan.moveCount', 0), runIn)
@@ -492,8 +497,8 @@ export class ScaleClusterWorkflow extends Construct {
         .when(Condition.booleanEquals('$.drain.drained', true), backupRegion)
         .otherwise(planIn),
     );
-    return failure
-      .guard(steps.setStatus('MarkDraining', 'DRAINING'), 'drain-mark')
+    return failurePath
+      .guard(lambdaTasks.setStatus('MarkDraining', 'DRAINING'), 'drain-mark')
       .next(new Pass(this, 'StartDrain', { result: Result.fromObject({ round: 1 }), resultPath: '$.drain' }))
       .next(planIn);
   }
@@ -503,11 +508,11 @@ export class ScaleClusterWorkflow extends Construct {
    * backup is deleted or does not become AVAILABLE in maxBackupWaits checks), DeleteTable, then DeleteAlarms.
    */
   private retireTableChain(region: string, markRetired: IChainable): TaskStateBase {
-    const { failure, sdk } = this;
+    const { failurePath, cellSdkCalls } = this;
     const where = ` ${region}`;
     const maxBackupWaits = this.props.maxBackupWaits ?? DEFAULTS.maxBackupWaits;
-    const createBackup = failure.guard(
-      sdk
+    const createBackup = failurePath.guard(
+      cellSdkCalls
         .call(
           `CreateBackup${where}`,
           region,
@@ -517,7 +522,7 @@ export class ScaleClusterWorkflow extends Construct {
             BackupName: JsonPath.stringAt('$.request.backupName'),
           },
           {
-            resources: [sdk.tableArn(region)],
+            resources: [cellSdkCalls.tableArn(region)],
             resultSelector: {
               arn: JsonPath.stringAt('$.BackupDetails.BackupArn'),
               status: JsonPath.stringAt('$.BackupDetails.BackupStatus'),
@@ -537,14 +542,14 @@ export class ScaleClusterWorkflow extends Construct {
     const backupWait = new Wait(this, `BackupWait${where}`, {
       time: WaitTime.duration(this.props.backupWait ?? DEFAULTS.backupWait),
     });
-    const describeBackup = failure.guard(
-      sdk.call(
+    const describeBackup = failurePath.guard(
+      cellSdkCalls.call(
         `DescribeBackup${where}`,
         region,
         'describeBackup',
         { BackupArn: JsonPath.stringAt('$.backup.arn') },
         {
-          resources: [sdk.backupArn(region)],
+          resources: [cellSdkCalls.backupArn(region)],
           resultSelector: { status: JsonPath.stringAt('$.BackupDescription.BackupDetails.BackupStatus') },
           resultPath: '$.describedBackup',
         },
@@ -560,14 +565,14 @@ export class ScaleClusterWorkflow extends Construct {
     });
     const deleteAlarms = this.deleteCellAlarms(region, markRetired);
     // Deleted already (a re-run after the table went): nothing left to delete but the alarms.
-    const deleteTable = failure.guard(
-      sdk
+    const deleteTable = failurePath.guard(
+      cellSdkCalls
         .call(
           `DeleteTable${where}`,
           region,
           'deleteTable',
           { TableName: JsonPath.stringAt('$.request.table') },
-          { resources: [sdk.tableArn(region)] },
+          { resources: [cellSdkCalls.tableArn(region)] },
         )
         .addCatch(deleteAlarms, {
           errors: dynamoErrors('ResourceNotFoundException'),
@@ -581,7 +586,7 @@ export class ScaleClusterWorkflow extends Construct {
         .when(Condition.stringEquals('$.describedBackup.status', 'AVAILABLE'), deleteTable.next(deleteAlarms))
         .when(
           Condition.stringEquals('$.describedBackup.status', 'DELETED'),
-          failure.raise(
+          failurePath.raise(
             `BackupDeleted${where}`,
             'backup',
             'BackupFailedError',
@@ -590,7 +595,7 @@ export class ScaleClusterWorkflow extends Construct {
         )
         .when(
           Condition.numberGreaterThanEquals('$.backup.waits', maxBackupWaits),
-          failure.raise(
+          failurePath.raise(
             `BackupTimedOut${where}`,
             'backup',
             'BackupTimeoutError',
@@ -608,8 +613,8 @@ export class ScaleClusterWorkflow extends Construct {
    * goes before the stage's States.ALL catch.)
    */
   private deleteCellAlarms(region: string, markRetired: IChainable): TaskStateBase {
-    const deleteAlarms = this.failure.guard(
-      this.sdk
+    const deleteAlarms = this.failurePath.guard(
+      this.cellSdkCalls
         .call(
           `DeleteAlarms ${region}`,
           region,
@@ -619,8 +624,8 @@ export class ScaleClusterWorkflow extends Construct {
             service: 'cloudwatch',
             iamAction: 'cloudwatch:DeleteAlarms',
             resources: [
-              this.sdk.alarmArn(region, this.props.capacityAlarmPrefix),
-              this.sdk.alarmArn(region, this.props.canaryAlarmPrefix),
+              this.cellSdkCalls.alarmArn(region, this.props.capacityAlarmPrefix),
+              this.cellSdkCalls.alarmArn(region, this.props.canaryAlarmPrefix),
             ],
           },
         )
