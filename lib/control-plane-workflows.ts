@@ -63,7 +63,7 @@ interface WorkflowStepsSpec<Name extends string> {
   readonly entries: Readonly<Record<Name, string>>;
   readonly environment: Readonly<Record<string, string>>;
   readonly timeout: Duration;
-  /** @default PrestageFunction's default */
+  /** @default 512, PrestageFunction's */
   readonly memorySize?: number;
   /** Grants one step exactly what its handler's `Permissions:` comment lists. */
   readonly grant: (fn: PrestageFunction, name: Name) => void;
