@@ -58,6 +58,9 @@ export interface MigratePartitionWorkflowProps {
   readonly tracingEnabled?: boolean;
 }
 
+/** Time limit of one step invocation when taskTimeout is not given. */
+const DEFAULT_TASK_TIMEOUT = Duration.minutes(2);
+
 const THROTTLE_RETRY: RetryProps = {
   errors: [...RETRYABLE_THROTTLE_ERRORS],
   interval: Duration.seconds(1),
@@ -96,10 +99,8 @@ export class MigratePartitionWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: MigratePartitionWorkflowProps) {
     super(scope, id);
-    requireSteps('MigratePartitionWorkflow', MIGRATION_TASK_NAMES, props.steps);
-    const taskTimeout = props.taskTimeout ?? Duration.minutes(2);
-    if (taskTimeout.toSeconds() < 1)
-      throw new Error('MigratePartitionWorkflow: taskTimeout must be at least 1 second');
+    this.validateProps(props);
+    const taskTimeout = props.taskTimeout ?? DEFAULT_TASK_TIMEOUT;
 
     const task = (name: MigrationTaskName, resultPath: string) =>
       new LambdaInvoke(this, name, {
@@ -228,5 +229,12 @@ export class MigratePartitionWorkflow extends Construct {
       logGroup: props.logGroup,
       tracingEnabled: props.tracingEnabled,
     });
+  }
+
+  /** Fail at synth, naming the prop, rather than deploy a workflow that cannot run. */
+  private validateProps(props: MigratePartitionWorkflowProps): void {
+    requireSteps('MigratePartitionWorkflow', MIGRATION_TASK_NAMES, props.steps);
+    if ((props.taskTimeout ?? DEFAULT_TASK_TIMEOUT).toSeconds() < 1)
+      throw new Error('MigratePartitionWorkflow: taskTimeout must be at least 1 second');
   }
 }
