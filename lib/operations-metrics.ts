@@ -7,7 +7,7 @@ import { type CellConfig, cellTableName, type PrestageConfig } from './prestage-
  * The metrics of the operations dashboard, and only the metrics: each factory returns CloudWatch metrics for
  * one concern, and OperationsDashboard decides which get alarms and how they are drawn (the split of
  * cdk-monitoring-constructs' metric factories and monitorings). prestage's own metrics are those the handlers
- * publish through Powertools, by the names in src/lambda/metric-names.ts.
+ * publish through Powertools, by the names in src/support/metrics.ts.
  */
 
 /** Powertools adds the service as a dimension to every metric (instrumented-handler's serviceName). */
