@@ -82,7 +82,7 @@ function createStepFunctions<Name extends string>(
       serviceName: spec.serviceName,
       environment: spec.environment,
       timeout: spec.timeout,
-      ...(spec.memorySize !== undefined ? { memorySize: spec.memorySize } : {}),
+      memorySize: spec.memorySize,
     });
     spec.grant(step, name);
     steps[name] = step;
