@@ -5,102 +5,34 @@ import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  MIGRATION_TASK_NAMES,
-  MIGRATION_TASKS,
-  type MigrationTaskName,
-} from '../src/domain/migration/migration-tasks.ts';
-import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../src/execute-plan/execute-plan-tasks.ts';
 import { CONTROL_PLANE_ENV } from '../src/lambda/control-plane-env.ts';
 import { DATA_PLANE_ENV } from '../src/lambda/data-plane-config.ts';
-import { SCALE_CLUSTER_TASK_NAMES, type ScaleClusterTaskName } from '../src/scaling/scale-cluster-tasks.ts';
 import { capacityAlarmPattern } from './cell-data-stack.ts';
 import { CellRegistration } from './cell-registration.ts';
 import { type ControlPlaneTableName, ControlPlaneTables } from './control-plane-tables.ts';
-import { DeepArEndpoint, type IForecastEndpoint } from './deepar-endpoint.ts';
-import { EXECUTE_PLAN_STEP_ENTRIES, ExecutePlanWorkflow } from './execute-plan-workflow.ts';
-import { MigratePartitionWorkflow } from './migrate-partition-workflow.ts';
 import {
-  acknowledgeCellTableCalls,
-  acknowledgeChildExecutions,
-  acknowledgeCustomResourceProvider,
-  acknowledgeStateMachineRole,
-  nagAccount,
-} from './nag-acknowledgements.ts';
+  ExecutePlanService,
+  MigratePartitionService,
+  ScaleClusterService,
+  type WorkflowHost,
+} from './control-plane-workflows.ts';
+import { DeepArEndpoint, type IForecastEndpoint } from './deepar-endpoint.ts';
+import { acknowledgeCustomResourceProvider } from './nag-acknowledgements.ts';
 import { OperationsDashboard } from './operations-dashboard.ts';
 import type { PrestageConfig } from './prestage-config.ts';
 import { PrestageFunction, type PrestageFunctionProps } from './prestage-function.ts';
 import {
   type DynamoAction,
   grantCellTables,
-  grantDescribeCanaryAlarms,
   grantGetMetricData,
   grantTable,
+  type TableGrants,
 } from './prestage-grants.ts';
-import { PLANNER_ENTRY, SCALE_CLUSTER_STEP_ENTRIES, ScaleClusterWorkflow } from './scale-cluster-workflow.ts';
-
-/** DynamoDB actions per control-plane table. */
-type TableGrants = Partial<Record<ControlPlaneTableName, readonly DynamoAction[]>>;
-
-interface StepGrants extends TableGrants {
-  readonly publishApproval?: boolean;
-}
-
-/** What each ExecutePlan step handler's `Permissions:` comment lists (functions/execute-plan/*.ts). */
-const EXECUTE_PLAN_GRANTS: Record<ExecutePlanTaskName, StepGrants> = {
-  ValidateInput: { plans: ['GetItem'] },
-  RequestApproval: { plans: ['GetItem', 'UpdateItem'], publishApproval: true },
-  CloseUnapproved: { plans: ['GetItem', 'UpdateItem'] },
-  StartRun: { plans: ['GetItem', 'UpdateItem'] },
-  PageMoves: { plans: ['Query'] },
-  ReserveSlot: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'PutItem'] },
-  RecordOutcome: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'UpdateItem'] },
-  FinishPlan: { plans: ['Query', 'GetItem', 'UpdateItem'] },
-  AbortPlan: { plans: ['GetItem', 'UpdateItem'] },
-};
-
-/** What each ScaleCluster step handler's `Permissions:` comment lists (functions/scale-cluster/*.ts). */
-const SCALE_CLUSTER_GRANTS: Record<ScaleClusterTaskName, TableGrants> = {
-  ParseRequest: { cells: ['Scan'] },
-  AcquireLock: { coordination: ['GetItem', 'PutItem'] },
-  RegisterCells: { cells: ['PutItem', 'GetItem'] },
-  SetCellStatus: { cells: ['UpdateItem'] },
-  VerifyDrained: { partitions: ['Scan', 'GetItem', 'PutItem'] },
-  CompleteScaling: { coordination: ['PutItem', 'DeleteItem'] },
-  AbortScaling: { cells: ['GetItem', 'UpdateItem'], coordination: ['DeleteItem'] },
-};
-
-interface MigrationStepGrants extends TableGrants {
-  /** The cell data store's calls on the cell tables (and their `changes` index). */
-  readonly cellTables?: boolean;
-  /** cloudwatch:DescribeAlarms on the canary alarms. */
-  readonly canaryAlarms?: boolean;
-}
-
-const FENCE: readonly DynamoAction[] = ['GetItem', 'PutItem'];
-
-/**
- * What each MigratePartition step handler's `Permissions:` comment lists (functions/migrate-partition/*.ts). Every
- * step refreshes the cell directory (cells Scan) first.
- */
-const MIGRATION_GRANTS: Record<MigrationTaskName, MigrationStepGrants> = {
-  Acquire: { partitions: FENCE, cells: ['Scan', 'GetItem'] },
-  CreateReplica: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  Copy: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  CatchUp: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  Verify: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  ShiftReads: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  CanaryHealth: { cells: ['Scan'], canaryAlarms: true },
-  CutoverFence: { partitions: FENCE, cells: ['Scan'] },
-  CutoverSwitch: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  RemoveSource: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  Commit: { partitions: FENCE, cells: ['Scan'] },
-  Rollback: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-};
+import { PLANNER_ENTRY } from './scale-cluster-workflow.ts';
 
 /** functions/planner/handler.ts `Permissions:`. */
 const PLANNER_GRANTS: TableGrants = {
@@ -131,7 +63,7 @@ export interface ControlPlaneStackProps extends StackProps {
  * dead-letter queues, and the registration of the configured cells in the cells table. Cell tables in other
  * regions are addressed by name (`<cellTablePrefix><cellId>`), never by cross-stack reference.
  */
-export class ControlPlaneStack extends Stack {
+export class ControlPlaneStack extends Stack implements WorkflowHost {
   readonly config: PrestageConfig;
   readonly tables: ControlPlaneTables;
   /** Encrypts the topics and the dead-letter queues. */
@@ -139,13 +71,10 @@ export class ControlPlaneStack extends Stack {
   readonly approvalTopic: Topic;
   readonly alarmTopic: Topic;
   readonly interceptor: PrestageFunction;
-  readonly migrationSteps = {} as Record<MigrationTaskName, PrestageFunction>;
-  readonly migratePartition: MigratePartitionWorkflow;
-  readonly executePlanSteps = {} as Record<ExecutePlanTaskName, PrestageFunction>;
-  readonly executePlan: ExecutePlanWorkflow;
+  readonly migratePartition: MigratePartitionService;
+  readonly executePlan: ExecutePlanService;
   readonly planner: PrestageFunction;
-  readonly scaleClusterSteps = {} as Record<ScaleClusterTaskName, PrestageFunction>;
-  readonly scaleCluster: ScaleClusterWorkflow;
+  readonly scaleCluster: ScaleClusterService;
   readonly profiler: PrestageFunction;
   /** The SageMaker endpoint the profiler scores through, if the forecast model is hosted. */
   readonly forecastEndpoint?: IForecastEndpoint;
@@ -209,61 +138,11 @@ export class ControlPlaneStack extends Stack {
       description: 'Data API (SigV4, service lambda)',
     });
 
-    for (const name of MIGRATION_TASK_NAMES) {
-      const step = this.addFunction(`Migrate${name}`, {
-        entry: `functions/migrate-partition/${MIGRATION_TASKS[name].file}.ts`,
-        description: `prestage MigratePartition step ${name}`,
-        serviceName: 'prestage-migrate-partition',
-        environment: this.dataPlaneEnvironment(),
-        timeout: Duration.seconds(90),
-        memorySize: 1024,
-      });
-      this.grantMigrationStep(step, MIGRATION_GRANTS[name]);
-      this.migrationSteps[name] = step;
-    }
-    const migrationStepFunctions = {} as Record<MigrationTaskName, IFunction>;
-    for (const name of MIGRATION_TASK_NAMES) migrationStepFunctions[name] = this.migrationSteps[name].fn;
-    this.migratePartition = new MigratePartitionWorkflow(this, 'MigratePartition', {
-      steps: migrationStepFunctions,
-      taskTimeout: Duration.seconds(120),
-      stateMachineName: `${this.stackName}-MigratePartition`,
-    });
-
-    acknowledgeStateMachineRole(
-      this.migratePartition.stateMachine,
-      MIGRATION_TASK_NAMES.map((name) => this.migrationSteps[name].fn),
-    );
-
-    const executePlanFunctions = {} as Record<ExecutePlanTaskName, IFunction>;
-    for (const name of EXECUTE_PLAN_TASK_NAMES) {
-      const step = this.addFunction(`ExecutePlan${name}`, {
-        entry: EXECUTE_PLAN_STEP_ENTRIES[name],
-        description: `prestage ExecutePlan step ${name}`,
-        serviceName: 'prestage-execute-plan',
-        environment: {
-          ...this.controlPlaneEnvironment(),
-          [CONTROL_PLANE_ENV.approvalTopicArn]: this.approvalTopic.topicArn,
-        },
-        timeout: Duration.seconds(30),
-      });
-      this.grantExecutePlanStep(step, EXECUTE_PLAN_GRANTS[name]);
-      this.executePlanSteps[name] = step;
-      executePlanFunctions[name] = step.fn;
-    }
-    const executePlanName = `${this.stackName}-ExecutePlan`;
-    this.executePlan = new ExecutePlanWorkflow(this, 'ExecutePlan', {
-      steps: executePlanFunctions,
+    this.migratePartition = new MigratePartitionService(this, 'MigratePartition', { host: this });
+    this.executePlan = new ExecutePlanService(this, 'ExecutePlan', {
+      host: this,
+      approvalTopic: this.approvalTopic,
       migratePartition: this.migratePartition.stateMachine,
-      maxConcurrency: config.migration.maxConcurrency,
-      stateMachineName: executePlanName,
-    });
-    acknowledgeStateMachineRole(this.executePlan.stateMachine, Object.values(executePlanFunctions));
-    acknowledgeChildExecutions(this.executePlan.stateMachine, this.migratePartition.stateMachine);
-    // A long plan continues in executions of ExecutePlan itself (by name, so no reference cycle).
-    Validations.of(this.executePlan.stateMachine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${nagAccount(this)}:execution:${executePlanName}*]`,
-      reason:
-        'ExecutePlan continues a long plan in child executions of itself (startExecution.sync:2), named at run time',
     });
 
     // Planner: async from the profiler (DLQ, idempotent on the cycle), sync from ScaleCluster.
@@ -290,57 +169,11 @@ export class ControlPlaneStack extends Stack {
     );
 
     // ScaleCluster: alarm-, profiler- or console-started; its steps, the planner and ExecutePlan.
-    const scaleClusterName = `${this.stackName}-ScaleCluster`;
-    const scaleClusterFunctions = {} as Record<ScaleClusterTaskName, IFunction>;
-    for (const name of SCALE_CLUSTER_TASK_NAMES) {
-      const step = this.addFunction(`ScaleCluster${name}`, {
-        entry: SCALE_CLUSTER_STEP_ENTRIES[name],
-        description: `prestage ScaleCluster step ${name}`,
-        serviceName: 'prestage-scale-cluster',
-        environment: this.controlPlaneEnvironment(),
-        timeout: Duration.seconds(90),
-      });
-      this.grantTables(step, SCALE_CLUSTER_GRANTS[name]);
-      this.scaleClusterSteps[name] = step;
-      scaleClusterFunctions[name] = step.fn;
-    }
-    // AcquireLock frees the lock of an execution stopped by hand (named, so no reference cycle).
-    this.scaleClusterSteps.AcquireLock.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['states:DescribeExecution'],
-        resources: [
-          this.formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${scaleClusterName}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    Validations.of(this.scaleClusterSteps.AcquireLock.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${nagAccount(this)}:execution:${scaleClusterName}:*]`,
-      reason:
-        "ScaleCluster's own executions (their names are chosen at start); read only, to free a stopped run's lock",
-    });
-    this.scaleCluster = new ScaleClusterWorkflow(this, 'ScaleCluster', {
-      steps: scaleClusterFunctions,
+    this.scaleCluster = new ScaleClusterService(this, 'ScaleCluster', {
+      host: this,
       planner: this.planner.fn,
       executePlan: this.executePlan.stateMachine,
-      homeRegion: config.homeRegion,
-      dataRegions: config.dataRegions,
-      cellTablePrefix: config.names.cellTablePrefix,
-      capacityAlarmPrefix: config.names.capacityAlarmPrefix,
-      canaryAlarmPrefix: config.names.canaryAlarmPrefix,
-      cellKeyAlias: config.names.cellKeyAlias,
-      stateMachineName: scaleClusterName,
     });
-    acknowledgeStateMachineRole(this.scaleCluster.stateMachine, [
-      ...Object.values(scaleClusterFunctions),
-      this.planner.fn,
-    ]);
-    acknowledgeChildExecutions(this.scaleCluster.stateMachine, this.executePlan.stateMachine);
-    acknowledgeCellTableCalls(this.scaleCluster.stateMachine, config);
     this.scaleOnAlarm = new Rule(this, 'ScaleOnCapacityAlarm', {
       description: 'A cell capacity alarm (this region or forwarded from a data region) starts ScaleCluster',
       eventPattern: capacityAlarmPattern(config),
@@ -444,7 +277,7 @@ export class ControlPlaneStack extends Stack {
   }
 
   /** A Lambda with the stack's log retention, registered for the dashboard and the checks. */
-  protected addFunction(id: string, props: Omit<PrestageFunctionProps, 'logRetention'>): PrestageFunction {
+  addFunction(id: string, props: Omit<PrestageFunctionProps, 'logRetention'>): PrestageFunction {
     const fn = new PrestageFunction(this, id, {
       ...props,
       logRetention: this.config.logRetentionDays as RetentionDays,
@@ -530,36 +363,8 @@ export class ControlPlaneStack extends Stack {
     grantCellTables(fn.role, fn.role, this.config, ['GetItem', 'UpdateItem', 'PutItem']);
   }
 
-  /**
-   * MigratePartition steps: exactly the control-plane tables and actions of each handler's `Permissions:` comment;
-   * the cell data store's GetItem/BatchGetItem/PutItem/DeleteItem/BatchWriteItem/Query on the cell tables (copy,
-   * catch-up on the `changes` index, verify, repair, remove) for the steps that move data; CanaryHealth reads the
-   * canary alarms.
-   */
-  private grantMigrationStep(fn: PrestageFunction, grants: MigrationStepGrants): void {
-    const { cellTables, canaryAlarms, ...tables } = grants;
-    this.grantTables(fn, tables);
-    if (cellTables) {
-      grantCellTables(fn.role, fn.role, this.config, [
-        'GetItem',
-        'BatchGetItem',
-        'PutItem',
-        'DeleteItem',
-        'BatchWriteItem',
-        'Query',
-      ]);
-    }
-    if (canaryAlarms) grantDescribeCanaryAlarms(fn.role, fn.role, this.config);
-  }
-
-  /** ExecutePlan steps: exactly the tables, actions and topic of each handler's `Permissions:` comment. */
-  private grantExecutePlanStep(fn: PrestageFunction, grants: StepGrants): void {
-    this.grantTables(fn, grants);
-    if (grants.publishApproval) this.grantPublish(fn, this.approvalTopic);
-  }
-
   /** Exactly these DynamoDB actions on these control-plane tables (and the tables' key). */
-  protected grantTables(fn: PrestageFunction, grants: TableGrants): void {
+  grantTables(fn: PrestageFunction, grants: TableGrants): void {
     for (const [name, actions] of Object.entries(grants) as [
       ControlPlaneTableName,
       readonly DynamoAction[],
@@ -569,7 +374,7 @@ export class ControlPlaneStack extends Stack {
   }
 
   /** sns:Publish on the topic, and the use of its key (SNS encrypts with the publisher's permission). */
-  protected grantPublish(fn: PrestageFunction, topic: Topic): void {
+  grantPublish(fn: PrestageFunction, topic: ITopic): void {
     fn.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
     );

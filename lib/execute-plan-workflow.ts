@@ -84,6 +84,15 @@ export function executionHistoryBound(options: {
   return 40 + options.pagesPerExecution * (13 + 20 * options.pageSize) + 9 * options.slotWaits;
 }
 
+/** Values of the optional props when they are not given (each documented on its prop). */
+const DEFAULTS = {
+  maxConcurrency: 10,
+  pageSize: 100,
+  pagesPerExecution: DEFAULT_PAGES_PER_EXECUTION,
+  approvalTimeout: Duration.hours(24),
+  taskTimeout: Duration.minutes(1),
+} as const;
+
 /** Errors the Lambda service or a table throttle raise: retried with exponential backoff and jitter. */
 const THROTTLE_RETRY: RetryProps = {
   errors: ['Lambda.TooManyRequestsException', 'StorageThrottledError'],
@@ -132,30 +141,12 @@ export class ExecutePlanWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: ExecutePlanWorkflowProps) {
     super(scope, id);
-    requireSteps('ExecutePlanWorkflow', EXECUTE_PLAN_TASK_NAMES, props.steps);
-    const maxConcurrency = props.maxConcurrency ?? 10;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000)
-      throw new Error(
-        `ExecutePlanWorkflow: maxConcurrency must be an integer from 1 to 1000, got ${maxConcurrency}`,
-      );
-    const pageSize = props.pageSize ?? 100;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
-      throw new Error(`ExecutePlanWorkflow: pageSize must be an integer from 1 to 1000, got ${pageSize}`);
-    const pagesPerExecution = props.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
-    if (!Number.isInteger(pagesPerExecution) || pagesPerExecution < 1 || pagesPerExecution > 1000)
-      throw new Error(
-        `ExecutePlanWorkflow: pagesPerExecution must be an integer from 1 to 1000, got ${pagesPerExecution}`,
-      );
-    const movesBound = executionHistoryBound({ pagesPerExecution, pageSize, slotWaits: 0 });
-    if (movesBound > HISTORY_EVENT_LIMIT / 2)
-      throw new Error(
-        `ExecutePlanWorkflow: ${pagesPerExecution} pages of ${pageSize} moves take ~${movesBound} history events ` +
-          `before any slot wait, over half the ${HISTORY_EVENT_LIMIT} an execution holds; lower pagesPerExecution or pageSize`,
-      );
-    const approvalTimeout = props.approvalTimeout ?? Duration.hours(24);
-    if (approvalTimeout.toSeconds() < 1 || approvalTimeout.toSeconds() > 365 * 86_400)
-      throw new Error('ExecutePlanWorkflow: approvalTimeout must be between 1 second and 1 year');
-    const taskTimeout = Timeout.duration(props.taskTimeout ?? Duration.minutes(1));
+    this.validateProps(props);
+    const maxConcurrency = props.maxConcurrency ?? DEFAULTS.maxConcurrency;
+    const pageSize = props.pageSize ?? DEFAULTS.pageSize;
+    const pagesPerExecution = props.pagesPerExecution ?? DEFAULTS.pagesPerExecution;
+    const approvalTimeout = props.approvalTimeout ?? DEFAULTS.approvalTimeout;
+    const taskTimeout = Timeout.duration(props.taskTimeout ?? DEFAULTS.taskTimeout);
 
     const step = (
       stateName: string,
@@ -412,5 +403,32 @@ export class ExecutePlanWorkflow extends Construct {
       logGroup: props.logGroup,
       tracingEnabled: props.tracingEnabled,
     });
+  }
+
+  /** Fail at synth, naming the prop and its bounds, rather than deploy a workflow that cannot run a plan. */
+  private validateProps(props: ExecutePlanWorkflowProps): void {
+    requireSteps('ExecutePlanWorkflow', EXECUTE_PLAN_TASK_NAMES, props.steps);
+    const maxConcurrency = props.maxConcurrency ?? DEFAULTS.maxConcurrency;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 1000)
+      throw new Error(
+        `ExecutePlanWorkflow: maxConcurrency must be an integer from 1 to 1000, got ${maxConcurrency}`,
+      );
+    const pageSize = props.pageSize ?? DEFAULTS.pageSize;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+      throw new Error(`ExecutePlanWorkflow: pageSize must be an integer from 1 to 1000, got ${pageSize}`);
+    const pagesPerExecution = props.pagesPerExecution ?? DEFAULTS.pagesPerExecution;
+    if (!Number.isInteger(pagesPerExecution) || pagesPerExecution < 1 || pagesPerExecution > 1000)
+      throw new Error(
+        `ExecutePlanWorkflow: pagesPerExecution must be an integer from 1 to 1000, got ${pagesPerExecution}`,
+      );
+    const movesBound = executionHistoryBound({ pagesPerExecution, pageSize, slotWaits: 0 });
+    if (movesBound > HISTORY_EVENT_LIMIT / 2)
+      throw new Error(
+        `ExecutePlanWorkflow: ${pagesPerExecution} pages of ${pageSize} moves take ~${movesBound} history events ` +
+          `before any slot wait, over half the ${HISTORY_EVENT_LIMIT} an execution holds; lower pagesPerExecution or pageSize`,
+      );
+    const approvalTimeout = (props.approvalTimeout ?? DEFAULTS.approvalTimeout).toSeconds();
+    if (approvalTimeout < 1 || approvalTimeout > 365 * 86_400)
+      throw new Error('ExecutePlanWorkflow: approvalTimeout must be between 1 second and 1 year');
   }
 }

@@ -30,6 +30,11 @@ import {
 } from '../src/domain/migration/migration-tasks.ts';
 import { observedStateMachine, requireSteps } from './observed-state-machine.ts';
 
+/** Entry file of each MigratePartition step Lambda, relative to the repository root. */
+export const MIGRATION_STEP_ENTRIES = Object.fromEntries(
+  MIGRATION_TASK_NAMES.map((name) => [name, `functions/migrate-partition/${MIGRATION_TASKS[name].file}.ts`]),
+) as Record<MigrationTaskName, string>;
+
 /** One Lambda per MigratePartition Task state (see MIGRATION_TASKS for what each does). */
 export type MigrationStepFunctions = Readonly<Record<MigrationTaskName, IFunction>>;
 
@@ -52,6 +57,9 @@ export interface MigratePartitionWorkflowProps {
   /** @default true */
   readonly tracingEnabled?: boolean;
 }
+
+/** Time limit of one step invocation when taskTimeout is not given. */
+const DEFAULT_TASK_TIMEOUT = Duration.minutes(2);
 
 const THROTTLE_RETRY: RetryProps = {
   errors: [...RETRYABLE_THROTTLE_ERRORS],
@@ -91,10 +99,8 @@ export class MigratePartitionWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: MigratePartitionWorkflowProps) {
     super(scope, id);
-    requireSteps('MigratePartitionWorkflow', MIGRATION_TASK_NAMES, props.steps);
-    const taskTimeout = props.taskTimeout ?? Duration.minutes(2);
-    if (taskTimeout.toSeconds() < 1)
-      throw new Error('MigratePartitionWorkflow: taskTimeout must be at least 1 second');
+    this.validateProps(props);
+    const taskTimeout = props.taskTimeout ?? DEFAULT_TASK_TIMEOUT;
 
     const task = (name: MigrationTaskName, resultPath: string) =>
       new LambdaInvoke(this, name, {
@@ -223,5 +229,12 @@ export class MigratePartitionWorkflow extends Construct {
       logGroup: props.logGroup,
       tracingEnabled: props.tracingEnabled,
     });
+  }
+
+  /** Fail at synth, naming the prop, rather than deploy a workflow that cannot run. */
+  private validateProps(props: MigratePartitionWorkflowProps): void {
+    requireSteps('MigratePartitionWorkflow', MIGRATION_TASK_NAMES, props.steps);
+    if ((props.taskTimeout ?? DEFAULT_TASK_TIMEOUT).toSeconds() < 1)
+      throw new Error('MigratePartitionWorkflow: taskTimeout must be at least 1 second');
   }
 }

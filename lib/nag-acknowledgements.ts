@@ -1,6 +1,6 @@
 import { type CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import type { PrestageConfig } from './prestage-config.ts';
 
@@ -68,7 +68,7 @@ export function acknowledgeCustomResourceProvider(scope: IConstruct): void {
  * A parent state machine running children with `startExecution.sync:2`: CDK grants describe/stop on the child's
  * executions (`execution:<child name>:*`) and the managed EventBridge rule Step Functions uses to watch them.
  */
-export function acknowledgeChildExecutions(parent: StateMachine, child: StateMachine): void {
+export function acknowledgeChildExecutions(parent: StateMachine, child: IStateMachine): void {
   const stack = Stack.of(parent);
   // CDK takes the child's name from its ARN (`Fn::Select 6 of Fn::Split ':'`); cdk-nag prints it as JSON.
   const name = JSON.stringify({

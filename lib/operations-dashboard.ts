@@ -1,31 +1,41 @@
-import { Duration } from 'aws-cdk-lib';
-import { ComparisonOperator, MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import {
   type AlarmWithAnnotation,
+  type CustomMetricWithAlarm,
+  type CustomThreshold,
   DefaultDashboardFactory,
+  type ErrorCountThreshold,
+  type MaxMessageCountThreshold,
   MonitoringFacade,
   notifySns,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../src/support/metrics.ts';
-import { allCells, cellTableName, type PrestageConfig } from './prestage-config.ts';
-
-/** Powertools adds the service as a dimension to every metric (instrumented-handler's serviceName). */
-export const POWERTOOLS_DIMENSIONS = { service: 'prestage' } as const;
+import {
+  CellMetricFactory,
+  ForecastMetricFactory,
+  InterceptorMetricFactory,
+  METRIC_PERIOD,
+  MigrationMetricFactory,
+} from './operations-metrics.ts';
+import { allCells, type PrestageConfig } from './prestage-config.ts';
 
 export interface OperationsDashboardProps {
   readonly config: PrestageConfig;
   /** Every alarm notifies this topic. */
   readonly alarmTopic: ITopic;
   readonly migratePartition: IStateMachine;
+  /** @default not monitored */
   readonly executePlan?: IStateMachine;
+  /** @default not monitored */
   readonly scaleCluster?: IStateMachine;
   readonly interceptor: IFunction;
+  /** @default not monitored */
   readonly profiler?: IFunction;
+  /** @default not monitored */
   readonly planner?: IFunction;
   /** Dead-letter queues; any message in one raises an alarm. */
   readonly deadLetterQueues: readonly { readonly name: string; readonly queue: IQueue }[];
@@ -33,21 +43,48 @@ export interface OperationsDashboardProps {
   readonly dashboardName?: string;
 }
 
+/** The one alarm severity: every alarm notifies `alarmTopic`. */
 const CRITICAL = 'Critical';
+
+/**
+ * The alarms, apart from the metrics they watch and the widgets they are drawn on. Each goes off on the first
+ * bad datapoint (one period of five minutes), because each means something an operator must look at.
+ */
+const ALARMS = {
+  /** A failed MigratePartition, as ExecutePlan records it. */
+  anyFailedMigration: {
+    [CRITICAL]: {
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      alarmDescriptionOverride:
+        'A migration failed (ExecutePlan recorded a FAILED move): open the ExecutePlan execution, then the child MigratePartition execution',
+    },
+  } satisfies Record<string, CustomThreshold>,
+  /** A failed execution of a workflow. */
+  anyFailedExecution: { [CRITICAL]: { maxErrorCount: 0 } } satisfies Record<string, ErrorCountThreshold>,
+  /** An error of a scheduled Lambda (profiler, planner), whose failures nobody else sees. */
+  anyFault: { [CRITICAL]: { maxErrorCount: 0 } } satisfies Record<string, ErrorCountThreshold>,
+  /** Any message in a dead-letter queue: an asynchronous invocation or event delivery that gave up. */
+  anyDeadLetter: { [CRITICAL]: { maxMessageCount: 0 } } satisfies Record<string, MaxMessageCountThreshold>,
+} as const;
 
 /**
  * The operations dashboard and the alarms, on cdk-monitoring-constructs: migrations in flight, succeeded, failed
  * and rolled back, bytes moved, plan sizes, forecast error, interceptor latency and local share, cell
- * utilization, and each workflow, function and dead-letter queue. Alarms (all to `alarmTopic`): failed
- * ExecutePlan and MigratePartition executions, MigrationsFailed, profiler errors, and any message in a DLQ.
- * Metric names come from src/lambda/metric-names.ts, the constants the handlers publish with.
+ * utilization, and each workflow, function and dead-letter queue. Alarms (all to `alarmTopic`): a failed
+ * execution of any workflow, MigrationsFailed, profiler and planner faults, and any message in a DLQ.
+ *
+ * The metrics come from the factories in operations-metrics.ts, the alarm thresholds from ALARMS; each
+ * `monitorX` method lays out one part of the dashboard, in the order the dashboard shows them.
  */
 export class OperationsDashboard extends Construct {
   readonly monitoring: MonitoringFacade;
 
+  private readonly props: OperationsDashboardProps;
+
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
-    const { config } = props;
+    this.props = props;
     this.monitoring = new MonitoringFacade(this, 'Monitoring', {
       alarmFactoryDefaults: {
         alarmNamePrefix: 'prestage',
@@ -56,7 +93,7 @@ export class OperationsDashboard extends Construct {
         datapointsToAlarm: 1,
         evaluationPeriods: 1,
       },
-      metricFactoryDefaults: { period: Duration.minutes(5) },
+      metricFactoryDefaults: { period: METRIC_PERIOD },
       dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
         dashboardNamePrefix: props.dashboardName ?? 'prestage',
         createDashboard: true,
@@ -64,203 +101,145 @@ export class OperationsDashboard extends Construct {
         createAlarmDashboard: false,
       }),
     });
-    const m = this.monitoring;
-    const prestage = (name: MetricName, statistic: string, label: string) =>
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensionsMap: POWERTOOLS_DIMENSIONS,
-        statistic,
-        label,
-        period: Duration.minutes(5),
-      });
-    const failed = prestage(METRIC.migrationsFailed, 'Sum', 'failed');
-
-    m.addLargeHeader('prestage: migrations');
-    m.monitorCustom({
-      alarmFriendlyName: 'Migrations',
-      humanReadableName: 'Migrations',
-      metricGroups: [
-        {
-          title: 'Migrations in flight',
-          metrics: [prestage(METRIC.migrationsInFlight, 'Maximum', 'in flight')],
-        },
-        {
-          title: 'Migrations by outcome',
-          metrics: [
-            prestage(METRIC.migrationsSucceeded, 'Sum', 'succeeded'),
-            {
-              metric: failed,
-              alarmFriendlyName: 'MigrationsFailed',
-              addAlarm: {
-                [CRITICAL]: {
-                  threshold: 0,
-                  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-                  alarmDescriptionOverride:
-                    'A migration failed (ExecutePlan recorded a FAILED move): open the ExecutePlan execution, then the child MigratePartition execution',
-                },
-              },
-            },
-            prestage(METRIC.migrationsRolledBack, 'Sum', 'rolled back'),
-          ],
-        },
-        { title: 'Bytes moved', metrics: [prestage(METRIC.bytesMoved, 'Sum', 'bytes moved')] },
-        {
-          title: 'Plan sizes (moves per plan)',
-          metrics: [
-            prestage(METRIC.planMoves, 'Maximum', 'largest plan'),
-            prestage(METRIC.planMoves, 'Average', 'average plan'),
-          ],
-        },
-      ],
-    });
-
-    const workflow = (stateMachine: IStateMachine, name: string, alarmOnFailure: boolean) =>
-      m.monitorStepFunction({
-        stateMachine,
-        humanReadableName: name,
-        alarmFriendlyName: name,
-        ...(alarmOnFailure ? { addFailedExecutionCountAlarm: { [CRITICAL]: { maxErrorCount: 0 } } } : {}),
-      });
-    if (props.executePlan) workflow(props.executePlan, 'ExecutePlan', true);
-    workflow(props.migratePartition, 'MigratePartition', true);
-    if (props.scaleCluster) workflow(props.scaleCluster, 'ScaleCluster', true);
-
-    m.addLargeHeader('prestage: forecasts and routing');
-    m.monitorCustom({
-      alarmFriendlyName: 'Forecast',
-      humanReadableName: 'Forecast',
-      metricGroups: [
-        {
-          title: 'Online forecast error',
-          metrics: [
-            prestage(METRIC.forecastMase, 'Average', 'MASE'),
-            prestage(METRIC.forecastMape, 'Average', 'MAPE'),
-          ],
-        },
-        {
-          title: 'Scoring',
-          metrics: [
-            prestage(METRIC.partitionsScored, 'Sum', 'partitions scored'),
-            prestage(METRIC.forecastFallbacks, 'Sum', 'embedded fallbacks'),
-            prestage(METRIC.predictiveScaleOuts, 'Sum', 'predictive scale-outs'),
-          ],
-        },
-      ],
-    });
-    const local = prestage(METRIC.interceptorLocalRequests, 'Sum', 'local');
-    const remote = prestage(METRIC.interceptorRemoteRequests, 'Sum', 'remote');
-    m.monitorCustom({
-      alarmFriendlyName: 'Interceptor',
-      humanReadableName: 'Interceptor',
-      metricGroups: [
-        {
-          title: 'Interceptor latency (ms)',
-          metrics: [
-            prestage(METRIC.interceptorLatency, 'p50', 'p50'),
-            prestage(METRIC.interceptorLatency, 'p99', 'p99'),
-          ],
-        },
-        {
-          title: 'Requests served from the caller’s region (%)',
-          metrics: [
-            new MathExpression({
-              expression: '100 * local / (local + remote)',
-              usingMetrics: { local, remote },
-              label: 'local share',
-              period: Duration.minutes(5),
-            }),
-          ],
-        },
-      ],
-    });
-
-    m.addLargeHeader('prestage: cells');
-    m.monitorCustom({
-      alarmFriendlyName: 'Cells',
-      humanReadableName: 'Cells',
-      metricGroups: [
-        {
-          title: 'Cell utilization, profiler view (%)',
-          metrics: allCells(config).map(
-            ({ cell }) =>
-              new Metric({
-                namespace: METRICS_NAMESPACE,
-                metricName: METRIC.cellUtilization,
-                dimensionsMap: { ...POWERTOOLS_DIMENSIONS, CellId: cell.id },
-                statistic: 'Maximum',
-                label: cell.id,
-                period: Duration.minutes(5),
-              }),
-          ),
-        },
-        {
-          title: 'Cell consumed capacity vs capacity (%)',
-          metrics: allCells(config).map(({ region, cell }, i) => {
-            const consumed = (metricName: string) =>
-              new Metric({
-                namespace: 'AWS/DynamoDB',
-                metricName,
-                dimensionsMap: { TableName: cellTableName(config, cell.id) },
-                statistic: 'Sum',
-                region,
-                period: Duration.minutes(5),
-              });
-            return new MathExpression({
-              expression: `100 * (r${i} + w${i}) / PERIOD(r${i}) / ${cell.capacityOpsPerSec}`,
-              usingMetrics: {
-                [`r${i}`]: consumed('ConsumedReadCapacityUnits'),
-                [`w${i}`]: consumed('ConsumedWriteCapacityUnits'),
-              },
-              label: `${cell.id} (${region})`,
-              period: Duration.minutes(5),
-            });
-          }),
-        },
-        {
-          title: 'Scaling',
-          metrics: [
-            prestage(METRIC.scaleOuts, 'Sum', 'scale-outs'),
-            prestage(METRIC.scaleIns, 'Sum', 'scale-ins'),
-          ],
-        },
-      ],
-    });
-
-    m.addLargeHeader('prestage: functions and queues');
-    if (props.profiler) {
-      m.monitorLambdaFunction({
-        lambdaFunction: props.profiler,
-        humanReadableName: 'Profiler',
-        alarmFriendlyName: 'Profiler',
-        addFaultCountAlarm: { [CRITICAL]: { maxErrorCount: 0 } },
-      });
-    }
-    if (props.planner) {
-      m.monitorLambdaFunction({
-        lambdaFunction: props.planner,
-        humanReadableName: 'Planner',
-        alarmFriendlyName: 'Planner',
-        addFaultCountAlarm: { [CRITICAL]: { maxErrorCount: 0 } },
-      });
-    }
-    m.monitorLambdaFunction({
-      lambdaFunction: props.interceptor,
-      humanReadableName: 'Interceptor function',
-      alarmFriendlyName: 'InterceptorFunction',
-    });
-    for (const { name, queue } of props.deadLetterQueues) {
-      m.monitorSqsQueue({
-        queue,
-        humanReadableName: `${name} dead letters`,
-        alarmFriendlyName: `${name}DeadLetters`,
-        addQueueMaxSizeAlarm: { [CRITICAL]: { maxMessageCount: 0 } },
-      });
-    }
+    this.monitoring.addLargeHeader('prestage: migrations');
+    this.monitorMigrations(new MigrationMetricFactory());
+    this.monitorWorkflows();
+    this.monitoring.addLargeHeader('prestage: forecasts and routing');
+    this.monitorForecasts(new ForecastMetricFactory());
+    this.monitorInterceptor(new InterceptorMetricFactory());
+    this.monitoring.addLargeHeader('prestage: cells');
+    this.monitorCells(new CellMetricFactory(props.config));
+    this.monitoring.addLargeHeader('prestage: functions and queues');
+    this.monitorFunctionsAndQueues();
   }
 
   /** Every alarm created, with its name (for tests and docs). */
   alarms(): AlarmWithAnnotation[] {
     return this.monitoring.createdAlarms();
+  }
+
+  private monitorMigrations(metrics: MigrationMetricFactory): void {
+    const failed: CustomMetricWithAlarm = {
+      metric: metrics.metricFailed(),
+      alarmFriendlyName: 'MigrationsFailed',
+      addAlarm: ALARMS.anyFailedMigration,
+    };
+    this.monitoring.monitorCustom({
+      alarmFriendlyName: 'Migrations',
+      humanReadableName: 'Migrations',
+      metricGroups: [
+        { title: 'Migrations in flight', metrics: [metrics.metricInFlight()] },
+        {
+          title: 'Migrations by outcome',
+          metrics: [metrics.metricSucceeded(), failed, metrics.metricRolledBack()],
+        },
+        { title: 'Bytes moved', metrics: [metrics.metricBytesMoved()] },
+        {
+          title: 'Plan sizes (moves per plan)',
+          metrics: [metrics.metricPlanMoves('Maximum'), metrics.metricPlanMoves('Average')],
+        },
+      ],
+    });
+  }
+
+  /** Each workflow's executions, alarmed on any failed one. */
+  private monitorWorkflows(): void {
+    const { executePlan, migratePartition, scaleCluster } = this.props;
+    const workflow = (stateMachine: IStateMachine, name: string) =>
+      this.monitoring.monitorStepFunction({
+        stateMachine,
+        humanReadableName: name,
+        alarmFriendlyName: name,
+        addFailedExecutionCountAlarm: ALARMS.anyFailedExecution,
+      });
+    if (executePlan) workflow(executePlan, 'ExecutePlan');
+    workflow(migratePartition, 'MigratePartition');
+    if (scaleCluster) workflow(scaleCluster, 'ScaleCluster');
+  }
+
+  private monitorForecasts(metrics: ForecastMetricFactory): void {
+    this.monitoring.monitorCustom({
+      alarmFriendlyName: 'Forecast',
+      humanReadableName: 'Forecast',
+      metricGroups: [
+        { title: 'Online forecast error', metrics: [metrics.metricMase(), metrics.metricMape()] },
+        {
+          title: 'Scoring',
+          metrics: [
+            metrics.metricPartitionsScored(),
+            metrics.metricEmbeddedFallbacks(),
+            metrics.metricPredictiveScaleOuts(),
+          ],
+        },
+      ],
+    });
+  }
+
+  private monitorInterceptor(metrics: InterceptorMetricFactory): void {
+    this.monitoring.monitorCustom({
+      alarmFriendlyName: 'Interceptor',
+      humanReadableName: 'Interceptor',
+      metricGroups: [
+        {
+          title: 'Interceptor latency (ms)',
+          metrics: [metrics.metricLatency('p50'), metrics.metricLatency('p99')],
+        },
+        { title: 'Requests served from the caller’s region (%)', metrics: [metrics.metricLocalShare()] },
+      ],
+    });
+  }
+
+  /** Every configured cell on one graph per view; cells ScaleCluster adds at run time are not drawn. */
+  private monitorCells(metrics: CellMetricFactory): void {
+    const cells = allCells(this.props.config);
+    this.monitoring.monitorCustom({
+      alarmFriendlyName: 'Cells',
+      humanReadableName: 'Cells',
+      metricGroups: [
+        {
+          title: 'Cell utilization, profiler view (%)',
+          metrics: cells.map(({ cell }) => metrics.metricUtilization(cell.id)),
+        },
+        {
+          title: 'Cell consumed capacity vs capacity (%)',
+          metrics: cells.map(({ region, cell }, i) => metrics.metricConsumedCapacityShare(region, cell, i)),
+        },
+        { title: 'Scaling', metrics: [metrics.metricScaleOuts(), metrics.metricScaleIns()] },
+      ],
+    });
+  }
+
+  /** The scheduled Lambdas (alarmed on any fault), the interceptor, and every dead-letter queue (alarmed). */
+  private monitorFunctionsAndQueues(): void {
+    const { profiler, planner, interceptor, deadLetterQueues } = this.props;
+    if (profiler) {
+      this.monitoring.monitorLambdaFunction({
+        lambdaFunction: profiler,
+        humanReadableName: 'Profiler',
+        alarmFriendlyName: 'Profiler',
+        addFaultCountAlarm: ALARMS.anyFault,
+      });
+    }
+    if (planner) {
+      this.monitoring.monitorLambdaFunction({
+        lambdaFunction: planner,
+        humanReadableName: 'Planner',
+        alarmFriendlyName: 'Planner',
+        addFaultCountAlarm: ALARMS.anyFault,
+      });
+    }
+    this.monitoring.monitorLambdaFunction({
+      lambdaFunction: interceptor,
+      humanReadableName: 'Interceptor function',
+      alarmFriendlyName: 'InterceptorFunction',
+    });
+    for (const { name, queue } of deadLetterQueues) {
+      this.monitoring.monitorSqsQueue({
+        queue,
+        humanReadableName: `${name} dead letters`,
+        alarmFriendlyName: `${name}DeadLetters`,
+        addQueueMaxSizeAlarm: ALARMS.anyDeadLetter,
+      });
+    }
   }
 }

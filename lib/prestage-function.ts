@@ -62,17 +62,28 @@ export interface PrestageFunctionProps {
   /** Exported handler name. @default 'handler' */
   readonly handler?: string;
   readonly description: string;
-  /** A physical name, where a policy must name the function without referencing it (its own role). */
+  /**
+   * A physical name, where a policy must name the function without referencing it (its own role).
+   * @default a name CloudFormation generates
+   */
   readonly functionName?: string;
   /** Powertools service name, e.g. `prestage-planner`. */
   readonly serviceName: string;
+  /**
+   * Environment variables, besides the Powertools service name and metrics namespace every function gets.
+   * @default only those two
+   */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /** Concurrency set aside for this function, which is also its cap. @default none (the account's shared pool) */
   readonly reservedConcurrentExecutions?: number;
-  /** Dead-letter queue for asynchronous invocations (profiler, planner). */
+  /**
+   * Dead-letter queue for asynchronous invocations (profiler, planner).
+   * @default none, for a function that is only invoked synchronously (its cdk-nag DLQ findings say so)
+   */
   readonly deadLetterQueue?: IQueue;
   readonly logRetention: RetentionDays;
 }

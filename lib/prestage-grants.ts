@@ -3,6 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
+import type { ControlPlaneTableName } from './control-plane-tables.ts';
 import type { PrestageConfig } from './prestage-config.ts';
 
 /** DynamoDB actions by name (without the `dynamodb:` prefix), as the handlers' `Permissions:` comments list them. */
@@ -19,6 +20,9 @@ export type DynamoAction =
   | 'TransactWriteItems'
   | 'TransactGetItems'
   | 'DescribeTable';
+
+/** DynamoDB actions per control-plane table, as a handler's `Permissions:` comment lists them. */
+export type TableGrants = Partial<Record<ControlPlaneTableName, readonly DynamoAction[]>>;
 
 const WRITES: ReadonlySet<DynamoAction> = new Set([
   'PutItem',

@@ -1,42 +1,40 @@
-import { Aws, Duration } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
   Fail,
-  IntegrationPattern,
+  type IChainable,
   type IStateMachine,
   JsonPath,
   Map as MapState,
   Pass,
   Result,
-  type RetryProps,
   type StateMachine,
   Succeed,
-  TaskInput,
   type TaskStateBase,
   Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import {
-  CallAwsService,
-  CallAwsServiceCrossRegion,
-  LambdaInvoke,
-  StepFunctionsStartExecution,
-} from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { cellDataTableDefinition, TTL_ATTRIBUTE } from '../src/adapters/dynamodb/table-definitions.ts';
+import { isRegionName } from '../src/domain/region-name.ts';
 import { METRIC_ALARM_FIELDS } from '../src/scaling/cell-alarm-definitions.ts';
 import {
   SCALE_CLUSTER_TASK_NAMES,
   SCALE_CLUSTER_TASKS,
   type ScaleClusterTaskName,
-  type ScalingStage,
 } from '../src/scaling/scale-cluster-tasks.ts';
 import { observedStateMachine, requireSteps } from './observed-state-machine.ts';
+import {
+  CellSdkCalls,
+  dynamoErrors,
+  ScalingFailurePath,
+  ScalingLambdaTasks,
+  sdkErrors,
+} from './scale-cluster-states.ts';
 
 /** Entry file of each ScaleCluster step Lambda, relative to the repository root. */
 export const SCALE_CLUSTER_STEP_ENTRIES: Readonly<Record<ScaleClusterTaskName, string>> = Object.fromEntries(
@@ -101,65 +99,25 @@ export interface ScaleClusterWorkflowProps {
   readonly tracingEnabled?: boolean;
 }
 
-const DEFAULT_CELL_KEY_ALIAS = 'alias/prestage-cell-data';
+/** Values of the optional props when they are not given (each documented on its prop). */
+const DEFAULTS = {
+  cellKeyAlias: 'alias/prestage-cell-data',
+  timeout: Duration.hours(24),
+  tableWait: Duration.seconds(10),
+  maxTableWaits: 90,
+  backupWait: Duration.seconds(30),
+  maxBackupWaits: 240,
+  stepTimeout: Duration.minutes(2),
+  plannerTimeout: Duration.minutes(6),
+} as const;
 
-/** Errors a step Lambda may throw that a retry fixes. */
-const STEP_RETRY: RetryProps = {
-  errors: [
-    'StorageThrottledError',
-    'ThrottlingException',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-    'Lambda.TooManyRequestsException',
-  ],
-  interval: Duration.seconds(1),
-  backoffRate: 2,
-  maxAttempts: 6,
-  maxDelay: Duration.seconds(30),
-};
-const TIMEOUT_RETRY: RetryProps = {
-  errors: ['States.Timeout'],
-  interval: Duration.seconds(2),
-  maxAttempts: 2,
-};
+/** A cell table as CreateTable takes it, but for its name (each cell's own, from the request). */
+const { TableName: _placeholder, ...CELL_TABLE_SHAPE } = cellDataTableDefinition('placeholder');
 
-type SdkService = 'dynamodb' | 'cloudwatch';
-
-/** How Step Functions prefixes a service's errors in the direct SDK integration. */
-const SDK_ERROR_PREFIX: Record<SdkService, string> = { dynamodb: 'DynamoDb', cloudwatch: 'CloudWatch' };
-
-/** An SDK error by both of its names: `DynamoDb.X` (direct integration) and `X` (the cross-region Lambda). */
-const sdkErrors = (service: SdkService, ...names: string[]) =>
-  names.flatMap((n) => [`${SDK_ERROR_PREFIX[service]}.${n}`, n]);
-const dynamoErrors = (...names: string[]) => sdkErrors('dynamodb', ...names);
-
-const SDK_RETRY: Record<SdkService, RetryProps> = {
-  dynamodb: {
-    errors: dynamoErrors(
-      'LimitExceededException',
-      'ThrottlingException',
-      'InternalServerError',
-      'RequestLimitExceeded',
-    ),
-    interval: Duration.seconds(5),
-    backoffRate: 2,
-    maxAttempts: 6,
-    maxDelay: Duration.minutes(1),
-  },
-  cloudwatch: {
-    errors: sdkErrors(
-      'cloudwatch',
-      'Throttling',
-      'ThrottlingException',
-      'InternalServiceFault',
-      'InternalServiceException',
-    ),
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 6,
-    maxDelay: Duration.seconds(30),
-  },
-};
+/** A cell table name starts with the prefix: DynamoDB's table name characters, with room for the cell id. */
+const CELL_TABLE_PREFIX = /^[A-Za-z0-9_.-]{1,200}$/;
+/** An alarm name starts with the prefix, and IAM is scoped to `alarm:<prefix>*`: no wildcard or space in it. */
+const ALARM_PREFIX = /^[A-Za-z0-9_.:/-]{1,200}$/;
 
 /**
  * ScaleCluster: add cells to a region (scale-out) or remove one (scale-in), safely and one region at a time.
@@ -185,16 +143,65 @@ const SDK_RETRY: Record<SdkService, RetryProps> = {
 export class ScaleClusterWorkflow extends Construct {
   readonly stateMachine: StateMachine;
 
+  private readonly props: ScaleClusterWorkflowProps;
+  /** The home region first, then the other data regions: the branches of the region Choices, in this order. */
+  private readonly regions: readonly string[];
+  private readonly failurePath: ScalingFailurePath;
+  private readonly lambdaTasks: ScalingLambdaTasks;
+  private readonly cellSdkCalls: CellSdkCalls;
+
   constructor(scope: Construct, id: string, props: ScaleClusterWorkflowProps) {
     super(scope, id);
+    this.validateProps(props);
+    this.props = props;
+    this.regions = [props.homeRegion, ...props.dataRegions.filter((r) => r !== props.homeRegion)];
+    const stepTimeout = Timeout.duration(props.stepTimeout ?? DEFAULTS.stepTimeout);
+    this.failurePath = new ScalingFailurePath(this, props.steps.AbortScaling, stepTimeout);
+    this.lambdaTasks = new ScalingLambdaTasks(this, {
+      steps: props.steps,
+      planner: props.planner,
+      executePlan: props.executePlan,
+      stepTimeout,
+      plannerTimeout: Timeout.duration(props.plannerTimeout ?? DEFAULTS.plannerTimeout),
+    });
+    this.cellSdkCalls = new CellSdkCalls(this, {
+      homeRegion: props.homeRegion,
+      cellTablePrefix: props.cellTablePrefix,
+      cellKeyAlias: props.cellKeyAlias ?? DEFAULTS.cellKeyAlias,
+    });
+    // Scale-out before scale-in: CDK adds each cross-region call's IAM statement to one shared Lambda's role in
+    // the order the calls are built, so this order keeps the synthesized policy what it has always been.
+    const scaleOut = this.buildScaleOut();
+    const scaleIn = this.buildScaleIn();
+    this.stateMachine = observedStateMachine(this, {
+      definition: this.buildEntry(scaleOut, scaleIn),
+      stateMachineName: props.stateMachineName,
+      timeout: props.timeout ?? DEFAULTS.timeout,
+      logGroup: props.logGroup,
+      tracingEnabled: props.tracingEnabled,
+    });
+  }
+
+  /** Fail at synth, naming the prop and what it must be, rather than deploy a workflow that cannot work. */
+  private validateProps(props: ScaleClusterWorkflowProps): void {
     requireSteps('ScaleClusterWorkflow', SCALE_CLUSTER_TASK_NAMES, props.steps);
-    if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(props.homeRegion))
+    this.validateRegions(props);
+    this.validateNamePrefixes(props);
+    this.validateWaitLimits(props);
+  }
+
+  private validateRegions(props: ScaleClusterWorkflowProps): void {
+    if (!isRegionName(props.homeRegion))
       throw new Error(`ScaleClusterWorkflow: homeRegion '${props.homeRegion}' is not an AWS region name`);
     for (const region of props.dataRegions) {
-      if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region))
+      if (!isRegionName(region))
         throw new Error(`ScaleClusterWorkflow: dataRegions has '${region}', which is not an AWS region name`);
     }
-    if (!/^[A-Za-z0-9_.-]{1,200}$/.test(props.cellTablePrefix))
+  }
+
+  /** The prefixes name resources created at run time, and IAM is scoped to them. */
+  private validateNamePrefixes(props: ScaleClusterWorkflowProps): void {
+    if (!CELL_TABLE_PREFIX.test(props.cellTablePrefix))
       throw new Error(
         `ScaleClusterWorkflow: cellTablePrefix '${props.cellTablePrefix}' must be 1–200 of [A-Za-z0-9_.-] (it starts DynamoDB table names)`,
       );
@@ -202,7 +209,7 @@ export class ScaleClusterWorkflow extends Construct {
       ['capacityAlarmPrefix', props.capacityAlarmPrefix],
       ['canaryAlarmPrefix', props.canaryAlarmPrefix],
     ] as const) {
-      if (!/^[A-Za-z0-9_.:/-]{1,200}$/.test(prefix))
+      if (!ALARM_PREFIX.test(prefix))
         throw new Error(
           `ScaleClusterWorkflow: ${name} '${prefix}' must be 1–200 of [A-Za-z0-9_.:/-] (it starts alarm names, and IAM is scoped to it)`,
         );
@@ -214,8 +221,11 @@ export class ScaleClusterWorkflow extends Construct {
       throw new Error(
         `ScaleClusterWorkflow: capacityAlarmPrefix '${props.capacityAlarmPrefix}' and canaryAlarmPrefix '${props.canaryAlarmPrefix}' must not be prefixes of each other (capacity alarms start ScaleCluster by prefix)`,
       );
-    const maxTableWaits = props.maxTableWaits ?? 90;
-    const maxBackupWaits = props.maxBackupWaits ?? 240;
+  }
+
+  private validateWaitLimits(props: ScaleClusterWorkflowProps): void {
+    const maxTableWaits = props.maxTableWaits ?? DEFAULTS.maxTableWaits;
+    const maxBackupWaits = props.maxBackupWaits ?? DEFAULTS.maxBackupWaits;
     if (
       !(
         Number.isInteger(maxTableWaits) &&
@@ -225,262 +235,78 @@ export class ScaleClusterWorkflow extends Construct {
       )
     )
       throw new Error('ScaleClusterWorkflow: maxTableWaits and maxBackupWaits must be integers >= 1');
-    const regions = [props.homeRegion, ...props.dataRegions.filter((r) => r !== props.homeRegion)];
-    const keyAlias = props.cellKeyAlias ?? DEFAULT_CELL_KEY_ALIAS;
-    const stepTimeout = Timeout.duration(props.stepTimeout ?? Duration.minutes(2));
+  }
 
-    // ---- failure path: stage → AbortScaling → Fail with the original error name -------------------------
-    const failed = new Fail(this, 'ScalingFailed', {
-      errorPath: '$.error.Error',
-      causePath: '$.error.Cause',
-    });
-    const abort = new LambdaInvoke(this, 'AbortScaling', {
-      lambdaFunction: props.steps.AbortScaling,
-      payloadResponseOnly: true,
-      resultPath: '$.abort',
-      taskTimeout: stepTimeout,
-    })
-      .addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 })
-      .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.abortError' });
-    abort.next(failed);
-    const stagePasses = new Map<ScalingStage, Pass>();
-    const failedAt = (stage: ScalingStage) => {
-      let pass = stagePasses.get(stage);
-      if (!pass) {
-        pass = new Pass(this, `Failed:${stage}`, {
-          result: Result.fromString(stage),
-          resultPath: '$.failedStage',
-        });
-        pass.next(abort);
-        stagePasses.set(stage, pass);
-      }
-      return pass;
-    };
-    /** A Choice branch that fails with a named error (routed like a caught one). */
-    const raise = (id: string, stage: ScalingStage, error: string, cause: string) =>
-      new Pass(this, id, {
-        result: Result.fromObject({ Error: error, Cause: cause }),
-        resultPath: '$.error',
-      }).next(failedAt(stage));
-    const guarded = <T extends TaskStateBase | MapState>(state: T, stage: ScalingStage): T => {
-      state.addCatch(failedAt(stage), { errors: ['States.ALL'], resultPath: '$.error' });
-      return state;
-    };
-
-    // ---- Lambda steps --------------------------------------------------------------------------------------
-    const step = (stateId: string, name: ScaleClusterTaskName, resultPath: string, payload?: TaskInput) =>
-      new LambdaInvoke(this, stateId, {
-        lambdaFunction: props.steps[name],
-        payloadResponseOnly: true,
-        resultPath,
-        taskTimeout: stepTimeout,
-        ...(payload ? { payload } : {}),
-      })
-        .addRetry(STEP_RETRY)
-        .addRetry(TIMEOUT_RETRY);
-    const setStatus = (stateId: string, status: string) =>
-      step(
-        stateId,
-        'SetCellStatus',
-        JsonPath.DISCARD,
-        TaskInput.fromObject({ cellIds: JsonPath.listAt('$.request.cellIds'), status }),
-      );
-    const plannerCall = (stateId: string, action: 'scale-out' | 'scale-in', round: unknown) =>
-      new LambdaInvoke(this, stateId, {
-        lambdaFunction: props.planner,
-        payloadResponseOnly: true,
-        resultPath: '$.plan',
-        taskTimeout: Timeout.duration(props.plannerTimeout ?? Duration.minutes(6)),
-        payload: TaskInput.fromObject({
-          trigger: 'scaling',
-          action,
-          region: JsonPath.stringAt('$.request.region'),
-          cellIds: JsonPath.listAt('$.request.cellIds'),
-          requestId: JsonPath.stringAt('$.execution.name'),
-          round,
-        }),
-      })
-        .addRetry(STEP_RETRY)
-        .addRetry(TIMEOUT_RETRY);
-    const runPlan = (stateId: string) =>
-      new StepFunctionsStartExecution(this, stateId, {
-        stateMachine: props.executePlan,
-        integrationPattern: IntegrationPattern.RUN_JOB,
-        name: JsonPath.stringAt('$.plan.planId'),
-        input: TaskInput.fromObject({ planId: JsonPath.stringAt('$.plan.planId'), approval: false }),
-        resultSelector: { status: JsonPath.stringAt('$.Status'), output: JsonPath.objectAt('$.Output') },
-        resultPath: '$.run',
-      }).addRetry({
-        errors: ['StepFunctions.ExecutionLimitExceededException', 'StepFunctions.SdkClientException'],
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 5,
-      });
-
-    // ---- SDK calls on cell tables, per region --------------------------------------------------------------
-    const account = Aws.ACCOUNT_ID;
-    const partition = Aws.PARTITION;
-    const tableArn = (region: string) =>
-      `arn:${partition}:dynamodb:${region}:${account}:table/${props.cellTablePrefix}*`;
-    // What CreateTable with a customer-managed key asks of the caller (no wildcard action).
-    const kmsStatement = (region: string) =>
-      new PolicyStatement({
-        actions: ['kms:DescribeKey', 'kms:CreateGrant', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
-        conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAlias } },
-      });
-    const alarmArn = (region: string, prefix: string) =>
-      `arn:${partition}:cloudwatch:${region}:${account}:alarm:${prefix}*`;
-    const sdkCall = (
-      stateId: string,
-      region: string,
-      action: string,
-      parameters: Record<string, unknown>,
-      options: {
-        resources: string[];
-        service?: SdkService;
-        /** The IAM action, when it is not `<service>:<action>` as written. */
-        iamAction?: string;
-        kms?: boolean;
-        resultSelector?: Record<string, unknown>;
-        resultPath?: string;
+  /** Prepare → ParseRequest → AcquireLock → by action (or SkippedCooldown). */
+  private buildEntry(scaleOut: IChainable, scaleIn: IChainable): IChainable {
+    const prepare = new Pass(this, 'Prepare', {
+      parameters: {
+        input: JsonPath.entirePayload,
+        execution: {
+          name: JsonPath.stringAt('$$.Execution.Name'),
+          id: JsonPath.stringAt('$$.Execution.Id'),
+          startTime: JsonPath.stringAt('$$.Execution.StartTime'),
+        },
       },
-    ): TaskStateBase => {
-      const service = options.service ?? 'dynamodb';
-      const common = {
-        service,
-        action,
-        parameters,
-        iamResources: options.resources,
-        ...(options.iamAction ? { iamAction: options.iamAction } : {}),
-        additionalIamStatements: options.kms ? [kmsStatement(region)] : [],
-        resultPath: options.resultPath ?? JsonPath.DISCARD,
-        ...(options.resultSelector ? { resultSelector: options.resultSelector } : {}),
-      };
-      const task =
-        region === props.homeRegion
-          ? new CallAwsService(this, stateId, common)
-          : new CallAwsServiceCrossRegion(this, stateId, { ...common, region });
-      return task.addRetry(SDK_RETRY[service]);
-    };
+    });
+    const parse = this.lambdaTasks
+      .step('ParseRequest', 'ParseRequest', '$.request')
+      .addCatch(new Fail(this, 'InvalidInput', { error: 'InvalidInputError', causePath: '$.error.Cause' }), {
+        errors: ['InvalidScalingRequestError', 'InvalidEventError'],
+        resultPath: '$.error',
+      });
+    const acquire = this.lambdaTasks
+      .step('AcquireLock', 'AcquireLock', '$.guard')
+      .addCatch(
+        new Fail(this, 'ScalingInProgress', { error: 'ScalingInProgressError', causePath: '$.error.Cause' }),
+        { errors: ['ScalingInProgressError'], resultPath: '$.error' },
+      );
+    return prepare
+      .next(parse)
+      .next(acquire)
+      .next(
+        new Choice(this, 'Action?')
+          .when(Condition.booleanEquals('$.guard.acquired', false), new Succeed(this, 'SkippedCooldown'))
+          .when(Condition.stringEquals('$.request.action', 'scale-out'), scaleOut)
+          .otherwise(scaleIn),
+      );
+  }
 
-    const { TableName: _placeholder, ...tableShape } = cellDataTableDefinition('placeholder');
+  /**
+   * RegisterCells → ProvisionTables → MarkCellsActive → PlanScaleOut → RunScaleOutPlan (skipped for an empty
+   * plan) → CompleteScaleOut.
+   */
+  private buildScaleOut(): IChainable {
+    const { failurePath, lambdaTasks } = this;
+    const provisionTables = this.buildProvisionTables();
+    const completeOut = failurePath
+      .guard(lambdaTasks.step('CompleteScaleOut', 'CompleteScaling', '$.summary'), 'complete')
+      .next(new Succeed(this, 'ScaledOut'));
+    // Cells turn ACTIVE before the plan runs: MigratePartition only moves into ACTIVE cells. The planner still
+    // plans them as PROVISIONING (the request names them), so they are filled first.
+    const runOut = failurePath.guard(lambdaTasks.runPlan('RunScaleOutPlan'), 'run-plan').next(completeOut);
+    return failurePath
+      .guard(lambdaTasks.step('RegisterCells', 'RegisterCells', JsonPath.DISCARD), 'register')
+      .next(failurePath.guard(provisionTables, 'provision'))
+      .next(failurePath.guard(lambdaTasks.setStatus('MarkCellsActive', 'ACTIVE'), 'activate'))
+      .next(failurePath.guard(lambdaTasks.plan('PlanScaleOut', 'scale-out', 1), 'plan'))
+      .next(
+        new Choice(this, 'ScaleOutHasMoves?')
+          .when(Condition.numberGreaterThan('$.plan.moveCount', 0), runOut)
+          .otherwise(completeOut),
+      );
+  }
+
+  /** A Map over the new cells, each provisioned by the chain of its region (at most 5 at once). */
+  private buildProvisionTables(): MapState {
     const tableReady = new Succeed(this, 'TableReady');
-    const provisionChain = (region: string) => {
-      const where = ` ${region}`;
-      const waitTable = new Wait(this, `TableWait${where}`, {
-        time: WaitTime.duration(props.tableWait ?? Duration.seconds(10)),
-      });
-      const create = sdkCall(
-        `CreateTable${where}`,
-        region,
-        'createTable',
-        {
-          ...tableShape,
-          TableName: JsonPath.stringAt('$.table'),
-          SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: keyAlias },
-        },
-        { resources: [tableArn(region)], kms: true },
-      );
-      // A retried or re-run CreateTable finds its table: go on and wait for it.
-      create.addCatch(waitTable, {
-        errors: dynamoErrors('ResourceInUseException'),
-        resultPath: JsonPath.DISCARD,
-      });
-      const describe = sdkCall(
-        `DescribeTable${where}`,
-        region,
-        'describeTable',
-        { TableName: JsonPath.stringAt('$.table') },
-        {
-          resources: [tableArn(region)],
-          resultSelector: {
-            status: JsonPath.stringAt('$.Table.TableStatus'),
-            indexes: JsonPath.listAt('$.Table.GlobalSecondaryIndexes[*].IndexStatus'),
-          },
-          resultPath: '$.describe',
-        },
-      );
-      const countWait = new Pass(this, `CountTableWait${where}`, {
-        parameters: { value: JsonPath.mathAdd(JsonPath.numberAt('$.waits.value'), 1) },
-        resultPath: '$.waits',
-      });
-      const enablePitr = sdkCall(
-        `EnablePointInTimeRecovery${where}`,
-        region,
-        'updateContinuousBackups',
-        {
-          TableName: JsonPath.stringAt('$.table'),
-          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        },
-        { resources: [tableArn(region)] },
-      ).addRetry({
-        // PITR cannot be enabled for a few moments after the table is created.
-        errors: dynamoErrors('ContinuousBackupsUnavailableException'),
-        interval: Duration.seconds(10),
-        backoffRate: 1.5,
-        maxAttempts: 10,
-      });
-      const enableTtl = sdkCall(
-        `EnableTimeToLive${where}`,
-        region,
-        'updateTimeToLive',
-        {
-          TableName: JsonPath.stringAt('$.table'),
-          TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-        },
-        { resources: [tableArn(region)] },
-      );
-      // The cell's two alarms (definitions from ParseRequest, the data stack's own), before the cell is ACTIVE.
-      // PutMetricAlarm overwrites: a retried or re-run step is harmless.
-      const putAlarm = (kind: 'capacity' | 'canary', prefix: string) =>
-        sdkCall(
-          `Put${kind === 'capacity' ? 'Capacity' : 'Canary'}Alarm${where}`,
-          region,
-          'putMetricAlarm',
-          Object.fromEntries(METRIC_ALARM_FIELDS.map((f) => [f, JsonPath.stringAt(`$.alarms.${kind}.${f}`)])),
-          {
-            service: 'cloudwatch',
-            iamAction: 'cloudwatch:PutMetricAlarm',
-            resources: [alarmArn(region, prefix)],
-          },
-        );
-      const active = Condition.and(
-        Condition.stringEquals('$.describe.status', 'ACTIVE'),
-        ...(tableShape.GlobalSecondaryIndexes ?? []).map((_, i) =>
-          Condition.stringEquals(`$.describe.indexes[${i}]`, 'ACTIVE'),
-        ),
-      );
-      create.next(waitTable);
-      waitTable.next(describe);
-      describe.next(
-        new Choice(this, `TableActive?${where}`)
-          .when(
-            active,
-            enablePitr
-              .next(enableTtl)
-              .next(putAlarm('capacity', props.capacityAlarmPrefix))
-              .next(putAlarm('canary', props.canaryAlarmPrefix))
-              .next(tableReady),
-          )
-          .when(
-            Condition.numberGreaterThanEquals('$.waits.value', maxTableWaits),
-            new Fail(this, `TableCreationTimeout${where}`, {
-              error: 'TableCreationTimeoutError',
-              cause: `the cell table did not become ACTIVE after ${maxTableWaits} checks`,
-            }),
-          )
-          .otherwise(countWait.next(waitTable)),
-      );
-      return create;
-    };
     const cellRegion = new Choice(this, 'CellRegion?');
-    for (const region of regions)
-      cellRegion.when(Condition.stringEquals('$.region', region), provisionChain(region));
+    for (const region of this.regions)
+      cellRegion.when(Condition.stringEquals('$.region', region), this.provisionChain(region, tableReady));
     cellRegion.otherwise(
       new Fail(this, 'UnknownCellRegion', {
         error: 'UnknownRegionError',
-        cause: `the cell's region is none of ${regions.join(', ')}`,
+        cause: `the cell's region is none of ${this.regions.join(', ')}`,
       }),
     );
     const provisionTables = new MapState(this, 'ProvisionTables', {
@@ -496,167 +322,171 @@ export class ScaleClusterWorkflow extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     provisionTables.itemProcessor(cellRegion);
+    return provisionTables;
+  }
 
-    // ---- scale-out -------------------------------------------------------------------------------------------
-    const completeOut = guarded(step('CompleteScaleOut', 'CompleteScaling', '$.summary'), 'complete').next(
-      new Succeed(this, 'ScaledOut'),
-    );
-    // Cells turn ACTIVE before the plan runs: MigratePartition only moves into ACTIVE cells. The planner still
-    // plans them as PROVISIONING (the request names them), so they are filled first.
-    const runOut = guarded(runPlan('RunScaleOutPlan'), 'run-plan').next(completeOut);
-    const scaleOut = guarded(step('RegisterCells', 'RegisterCells', JsonPath.DISCARD), 'register')
-      .next(guarded(provisionTables, 'provision'))
-      .next(guarded(setStatus('MarkCellsActive', 'ACTIVE'), 'activate'))
-      .next(guarded(plannerCall('PlanScaleOut', 'scale-out', 1), 'plan'))
-      .next(
-        new Choice(this, 'ScaleOutHasMoves?')
-          .when(Condition.numberGreaterThan('$.plan.moveCount', 0), runOut)
-          .otherwise(completeOut),
-      );
-
-    // ---- scale-in --------------------------------------------------------------------------------------------
-    const completeIn = guarded(step('CompleteScaleIn', 'CompleteScaling', '$.summary'), 'complete').next(
-      new Succeed(this, 'ScaledIn'),
-    );
-    const markRetired = guarded(setStatus('MarkRetired', 'RETIRED'), 'retire').next(completeIn);
-    const backupChain = (region: string) => {
-      const where = ` ${region}`;
-      const backupArns = `arn:${partition}:dynamodb:${region}:${account}:table/${props.cellTablePrefix}*/backup/*`;
-      const createBackup = guarded(
-        sdkCall(
-          `CreateBackup${where}`,
-          region,
-          'createBackup',
-          {
-            TableName: JsonPath.stringAt('$.request.table'),
-            BackupName: JsonPath.stringAt('$.request.backupName'),
-          },
-          {
-            resources: [tableArn(region)],
-            resultSelector: {
-              arn: JsonPath.stringAt('$.BackupDetails.BackupArn'),
-              status: JsonPath.stringAt('$.BackupDetails.BackupStatus'),
-              waits: 0,
-            },
-            resultPath: '$.backup',
-          },
-        ).addRetry({
-          errors: dynamoErrors('TableInUseException', 'BackupInUseException'),
-          interval: Duration.seconds(10),
-          backoffRate: 2,
-          maxAttempts: 6,
-        }),
-        'backup',
-      );
-      const backupWait = new Wait(this, `BackupWait${where}`, {
-        time: WaitTime.duration(props.backupWait ?? Duration.seconds(30)),
-      });
-      const describeBackup = guarded(
-        sdkCall(
-          `DescribeBackup${where}`,
-          region,
-          'describeBackup',
-          { BackupArn: JsonPath.stringAt('$.backup.arn') },
-          {
-            resources: [backupArns],
-            resultSelector: { status: JsonPath.stringAt('$.BackupDescription.BackupDetails.BackupStatus') },
-            resultPath: '$.describedBackup',
-          },
-        ),
-        'backup',
-      );
-      const countBackupWait = new Pass(this, `CountBackupWait${where}`, {
-        parameters: {
-          arn: JsonPath.stringAt('$.backup.arn'),
-          waits: JsonPath.mathAdd(JsonPath.numberAt('$.backup.waits'), 1),
+  /**
+   * One cell in `region`: CreateTable, DescribeTable until it and its indexes are ACTIVE (TableCreationTimeout
+   * after maxTableWaits), point-in-time recovery, TTL, then the cell's two alarms.
+   */
+  private provisionChain(region: string, tableReady: Succeed): TaskStateBase {
+    const { cellSdkCalls } = this;
+    const where = ` ${region}`;
+    const maxTableWaits = this.props.maxTableWaits ?? DEFAULTS.maxTableWaits;
+    const waitTable = new Wait(this, `TableWait${where}`, {
+      time: WaitTime.duration(this.props.tableWait ?? DEFAULTS.tableWait),
+    });
+    const create = cellSdkCalls.call(
+      `CreateTable${where}`,
+      region,
+      'createTable',
+      {
+        ...CELL_TABLE_SHAPE,
+        TableName: JsonPath.stringAt('$.table'),
+        SSESpecification: {
+          Enabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: this.props.cellKeyAlias ?? DEFAULTS.cellKeyAlias,
         },
-        resultPath: '$.backup',
+      },
+      { resources: [cellSdkCalls.tableArn(region)], kms: true },
+    );
+    // A retried or re-run CreateTable finds its table: go on and wait for it.
+    create.addCatch(waitTable, {
+      errors: dynamoErrors('ResourceInUseException'),
+      resultPath: JsonPath.DISCARD,
+    });
+    const describe = cellSdkCalls.call(
+      `DescribeTable${where}`,
+      region,
+      'describeTable',
+      { TableName: JsonPath.stringAt('$.table') },
+      {
+        resources: [cellSdkCalls.tableArn(region)],
+        resultSelector: {
+          status: JsonPath.stringAt('$.Table.TableStatus'),
+          indexes: JsonPath.listAt('$.Table.GlobalSecondaryIndexes[*].IndexStatus'),
+        },
+        resultPath: '$.describe',
+      },
+    );
+    const countWait = new Pass(this, `CountTableWait${where}`, {
+      parameters: { value: JsonPath.mathAdd(JsonPath.numberAt('$.waits.value'), 1) },
+      resultPath: '$.waits',
+    });
+    const enablePitr = cellSdkCalls
+      .call(
+        `EnablePointInTimeRecovery${where}`,
+        region,
+        'updateContinuousBackups',
+        {
+          TableName: JsonPath.stringAt('$.table'),
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        },
+        { resources: [cellSdkCalls.tableArn(region)] },
+      )
+      .addRetry({
+        // PITR cannot be enabled for a few moments after the table is created.
+        errors: dynamoErrors('ContinuousBackupsUnavailableException'),
+        interval: Duration.seconds(10),
+        backoffRate: 1.5,
+        maxAttempts: 10,
       });
-      // The cell's alarms go after its table. Already gone (a re-run, or a cell that never had them): nothing
-      // left to delete; CloudWatch still deletes the names that exist. (Specific catches go before the stage's
-      // States.ALL catch.)
-      const deleteAlarms = guarded(
-        sdkCall(
-          `DeleteAlarms${where}`,
-          region,
-          'deleteAlarms',
-          { AlarmNames: JsonPath.listAt('$.request.alarmNames') },
-          {
-            service: 'cloudwatch',
-            iamAction: 'cloudwatch:DeleteAlarms',
-            resources: [
-              alarmArn(region, props.capacityAlarmPrefix),
-              alarmArn(region, props.canaryAlarmPrefix),
-            ],
-          },
-        ).addCatch(markRetired, {
-          errors: sdkErrors('cloudwatch', 'ResourceNotFound', 'ResourceNotFoundException'),
-          resultPath: JsonPath.DISCARD,
-        }),
-        'delete-alarms',
-      );
-      deleteAlarms.next(markRetired);
-      // Deleted already (a re-run after the table went): nothing left to delete but the alarms.
-      const deleteTable = guarded(
-        sdkCall(
-          `DeleteTable${where}`,
-          region,
-          'deleteTable',
-          { TableName: JsonPath.stringAt('$.request.table') },
-          { resources: [tableArn(region)] },
-        ).addCatch(deleteAlarms, {
-          errors: dynamoErrors('ResourceNotFoundException'),
-          resultPath: JsonPath.DISCARD,
-        }),
-        'delete',
-      );
-      createBackup.next(backupWait).next(describeBackup);
-      describeBackup.next(
-        new Choice(this, `BackupAvailable?${where}`)
-          .when(
-            Condition.stringEquals('$.describedBackup.status', 'AVAILABLE'),
-            deleteTable.next(deleteAlarms),
-          )
-          .when(
-            Condition.stringEquals('$.describedBackup.status', 'DELETED'),
-            raise(
-              `BackupDeleted${where}`,
-              'backup',
-              'BackupFailedError',
-              'the backup was deleted before it became AVAILABLE; the table is kept',
-            ),
-          )
-          .when(
-            Condition.numberGreaterThanEquals('$.backup.waits', maxBackupWaits),
-            raise(
-              `BackupTimedOut${where}`,
-              'backup',
-              'BackupTimeoutError',
-              `the backup was not AVAILABLE after ${maxBackupWaits} checks; the table is kept`,
-            ),
-          )
-          .otherwise(countBackupWait.next(backupWait)),
-      );
-      return createBackup;
-    };
+    const enableTtl = cellSdkCalls.call(
+      `EnableTimeToLive${where}`,
+      region,
+      'updateTimeToLive',
+      {
+        TableName: JsonPath.stringAt('$.table'),
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      },
+      { resources: [cellSdkCalls.tableArn(region)] },
+    );
+    const active = Condition.and(
+      Condition.stringEquals('$.describe.status', 'ACTIVE'),
+      ...(CELL_TABLE_SHAPE.GlobalSecondaryIndexes ?? []).map((_, i) =>
+        Condition.stringEquals(`$.describe.indexes[${i}]`, 'ACTIVE'),
+      ),
+    );
+    create.next(waitTable);
+    waitTable.next(describe);
+    describe.next(
+      new Choice(this, `TableActive?${where}`)
+        .when(
+          active,
+          enablePitr
+            .next(enableTtl)
+            .next(this.putCellAlarm(region, 'capacity'))
+            .next(this.putCellAlarm(region, 'canary'))
+            .next(tableReady),
+        )
+        .when(
+          Condition.numberGreaterThanEquals('$.waits.value', maxTableWaits),
+          new Fail(this, `TableCreationTimeout${where}`, {
+            error: 'TableCreationTimeoutError',
+            cause: `the cell table did not become ACTIVE after ${maxTableWaits} checks`,
+          }),
+        )
+        .otherwise(countWait.next(waitTable)),
+    );
+    return create;
+  }
+
+  /**
+   * PutMetricAlarm for one of the new cell's alarms (its definition from ParseRequest, the data stack's own),
+   * before the cell is ACTIVE. PutMetricAlarm overwrites: a retried or re-run step is harmless.
+   */
+  private putCellAlarm(region: string, kind: 'capacity' | 'canary'): TaskStateBase {
+    const prefix = kind === 'capacity' ? this.props.capacityAlarmPrefix : this.props.canaryAlarmPrefix;
+    return this.cellSdkCalls.call(
+      `Put${kind === 'capacity' ? 'Capacity' : 'Canary'}Alarm ${region}`,
+      region,
+      'putMetricAlarm',
+      Object.fromEntries(METRIC_ALARM_FIELDS.map((f) => [f, JsonPath.stringAt(`$.alarms.${kind}.${f}`)])),
+      {
+        service: 'cloudwatch',
+        iamAction: 'cloudwatch:PutMetricAlarm',
+        resources: [this.cellSdkCalls.alarmArn(region, prefix)],
+      },
+    );
+  }
+
+  /**
+   * MarkDraining → rounds of PlanScaleIn → RunScaleInPlan → VerifyDrained until drained → by region: backup,
+   * DeleteTable, DeleteAlarms → MarkRetired → CompleteScaleIn.
+   */
+  private buildScaleIn(): IChainable {
+    const { failurePath, lambdaTasks } = this;
+    const completeIn = failurePath
+      .guard(lambdaTasks.step('CompleteScaleIn', 'CompleteScaling', '$.summary'), 'complete')
+      .next(new Succeed(this, 'ScaledIn'));
+    const markRetired = failurePath
+      .guard(lambdaTasks.setStatus('MarkRetired', 'RETIRED'), 'retire')
+      .next(completeIn);
     const backupRegion = new Choice(this, 'BackupRegion?');
-    for (const region of regions)
-      backupRegion.when(Condition.stringEquals('$.request.region', region), backupChain(region));
+    for (const region of this.regions)
+      backupRegion.when(
+        Condition.stringEquals('$.request.region', region),
+        this.retireTableChain(region, markRetired),
+      );
     backupRegion.otherwise(
-      raise(
+      failurePath.raise(
         'UnknownBackupRegion',
         'backup',
         'UnknownRegionError',
-        `the cell's region is none of ${regions.join(', ')}`,
+        `the cell's region is none of ${this.regions.join(', ')}`,
       ),
     );
 
-    const verifyDrained = guarded(step('VerifyDrained', 'VerifyDrained', '$.drain'), 'verify');
-    const planIn = guarded(
-      plannerCall('PlanScaleIn', 'scale-in', JsonPath.numberAt('$.drain.round')),
+    const verifyDrained = failurePath.guard(
+      lambdaTasks.step('VerifyDrained', 'VerifyDrained', '$.drain'),
+      'verify',
+    );
+    const planIn = failurePath.guard(
+      lambdaTasks.plan('PlanScaleIn', 'scale-in', JsonPath.numberAt('$.drain.round')),
       'plan',
     );
-    const runIn = guarded(runPlan('RunScaleInPlan'), 'run-plan').next(verifyDrained);
+    const runIn = failurePath.guard(lambdaTasks.runPlan('RunScaleInPlan'), 'run-plan').next(verifyDrained);
     planIn.next(
       new Choice(this, 'ScaleInHasMoves?')
         .when(Condition.numberGreaterThan('$.plan.moveCount', 0), runIn)
@@ -667,45 +497,145 @@ export class ScaleClusterWorkflow extends Construct {
         .when(Condition.booleanEquals('$.drain.drained', true), backupRegion)
         .otherwise(planIn),
     );
-    const scaleIn = guarded(setStatus('MarkDraining', 'DRAINING'), 'drain-mark')
+    return failurePath
+      .guard(lambdaTasks.setStatus('MarkDraining', 'DRAINING'), 'drain-mark')
       .next(new Pass(this, 'StartDrain', { result: Result.fromObject({ round: 1 }), resultPath: '$.drain' }))
       .next(planIn);
+  }
 
-    // ---- entry: input, guards, action --------------------------------------------------------------------------
-    const prepare = new Pass(this, 'Prepare', {
-      parameters: {
-        input: JsonPath.entirePayload,
-        execution: {
-          name: JsonPath.stringAt('$$.Execution.Name'),
-          id: JsonPath.stringAt('$$.Execution.Id'),
-          startTime: JsonPath.stringAt('$$.Execution.StartTime'),
+  /**
+   * The drained cell's table in `region`: CreateBackup, DescribeBackup until AVAILABLE (the table is kept if the
+   * backup is deleted or does not become AVAILABLE in maxBackupWaits checks), DeleteTable, then DeleteAlarms.
+   */
+  private retireTableChain(region: string, markRetired: IChainable): TaskStateBase {
+    const { failurePath, cellSdkCalls } = this;
+    const where = ` ${region}`;
+    const maxBackupWaits = this.props.maxBackupWaits ?? DEFAULTS.maxBackupWaits;
+    const createBackup = failurePath.guard(
+      cellSdkCalls
+        .call(
+          `CreateBackup${where}`,
+          region,
+          'createBackup',
+          {
+            TableName: JsonPath.stringAt('$.request.table'),
+            BackupName: JsonPath.stringAt('$.request.backupName'),
+          },
+          {
+            resources: [cellSdkCalls.tableArn(region)],
+            resultSelector: {
+              arn: JsonPath.stringAt('$.BackupDetails.BackupArn'),
+              status: JsonPath.stringAt('$.BackupDetails.BackupStatus'),
+              waits: 0,
+            },
+            resultPath: '$.backup',
+          },
+        )
+        .addRetry({
+          errors: dynamoErrors('TableInUseException', 'BackupInUseException'),
+          interval: Duration.seconds(10),
+          backoffRate: 2,
+          maxAttempts: 6,
+        }),
+      'backup',
+    );
+    const backupWait = new Wait(this, `BackupWait${where}`, {
+      time: WaitTime.duration(this.props.backupWait ?? DEFAULTS.backupWait),
+    });
+    const describeBackup = failurePath.guard(
+      cellSdkCalls.call(
+        `DescribeBackup${where}`,
+        region,
+        'describeBackup',
+        { BackupArn: JsonPath.stringAt('$.backup.arn') },
+        {
+          resources: [cellSdkCalls.backupArn(region)],
+          resultSelector: { status: JsonPath.stringAt('$.BackupDescription.BackupDetails.BackupStatus') },
+          resultPath: '$.describedBackup',
         },
+      ),
+      'backup',
+    );
+    const countBackupWait = new Pass(this, `CountBackupWait${where}`, {
+      parameters: {
+        arn: JsonPath.stringAt('$.backup.arn'),
+        waits: JsonPath.mathAdd(JsonPath.numberAt('$.backup.waits'), 1),
       },
+      resultPath: '$.backup',
     });
-    const parse = step('ParseRequest', 'ParseRequest', '$.request').addCatch(
-      new Fail(this, 'InvalidInput', { error: 'InvalidInputError', causePath: '$.error.Cause' }),
-      { errors: ['InvalidScalingRequestError', 'InvalidEventError'], resultPath: '$.error' },
+    const deleteAlarms = this.deleteCellAlarms(region, markRetired);
+    // Deleted already (a re-run after the table went): nothing left to delete but the alarms.
+    const deleteTable = failurePath.guard(
+      cellSdkCalls
+        .call(
+          `DeleteTable${where}`,
+          region,
+          'deleteTable',
+          { TableName: JsonPath.stringAt('$.request.table') },
+          { resources: [cellSdkCalls.tableArn(region)] },
+        )
+        .addCatch(deleteAlarms, {
+          errors: dynamoErrors('ResourceNotFoundException'),
+          resultPath: JsonPath.DISCARD,
+        }),
+      'delete',
     );
-    const acquire = step('AcquireLock', 'AcquireLock', '$.guard').addCatch(
-      new Fail(this, 'ScalingInProgress', { error: 'ScalingInProgressError', causePath: '$.error.Cause' }),
-      { errors: ['ScalingInProgressError'], resultPath: '$.error' },
+    createBackup.next(backupWait).next(describeBackup);
+    describeBackup.next(
+      new Choice(this, `BackupAvailable?${where}`)
+        .when(Condition.stringEquals('$.describedBackup.status', 'AVAILABLE'), deleteTable.next(deleteAlarms))
+        .when(
+          Condition.stringEquals('$.describedBackup.status', 'DELETED'),
+          failurePath.raise(
+            `BackupDeleted${where}`,
+            'backup',
+            'BackupFailedError',
+            'the backup was deleted before it became AVAILABLE; the table is kept',
+          ),
+        )
+        .when(
+          Condition.numberGreaterThanEquals('$.backup.waits', maxBackupWaits),
+          failurePath.raise(
+            `BackupTimedOut${where}`,
+            'backup',
+            'BackupTimeoutError',
+            `the backup was not AVAILABLE after ${maxBackupWaits} checks; the table is kept`,
+          ),
+        )
+        .otherwise(countBackupWait.next(backupWait)),
     );
-    const definition = prepare
-      .next(parse)
-      .next(acquire)
-      .next(
-        new Choice(this, 'Action?')
-          .when(Condition.booleanEquals('$.guard.acquired', false), new Succeed(this, 'SkippedCooldown'))
-          .when(Condition.stringEquals('$.request.action', 'scale-out'), scaleOut)
-          .otherwise(scaleIn),
-      );
+    return createBackup;
+  }
 
-    this.stateMachine = observedStateMachine(this, {
-      definition,
-      stateMachineName: props.stateMachineName,
-      timeout: props.timeout ?? Duration.hours(24),
-      logGroup: props.logGroup,
-      tracingEnabled: props.tracingEnabled,
-    });
+  /**
+   * DeleteAlarms for the retired cell's two alarms, after its table. Already gone (a re-run, or a cell that
+   * never had them): nothing left to delete; CloudWatch still deletes the names that exist. (The specific catch
+   * goes before the stage's States.ALL catch.)
+   */
+  private deleteCellAlarms(region: string, markRetired: IChainable): TaskStateBase {
+    const deleteAlarms = this.failurePath.guard(
+      this.cellSdkCalls
+        .call(
+          `DeleteAlarms ${region}`,
+          region,
+          'deleteAlarms',
+          { AlarmNames: JsonPath.listAt('$.request.alarmNames') },
+          {
+            service: 'cloudwatch',
+            iamAction: 'cloudwatch:DeleteAlarms',
+            resources: [
+              this.cellSdkCalls.alarmArn(region, this.props.capacityAlarmPrefix),
+              this.cellSdkCalls.alarmArn(region, this.props.canaryAlarmPrefix),
+            ],
+          },
+        )
+        .addCatch(markRetired, {
+          errors: sdkErrors('cloudwatch', 'ResourceNotFound', 'ResourceNotFoundException'),
+          resultPath: JsonPath.DISCARD,
+        }),
+      'delete-alarms',
+    );
+    deleteAlarms.next(markRetired);
+    return deleteAlarms;
   }
 }

@@ -3,12 +3,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Duration } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine as CdkStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { ExecutePlanWorkflow } from '../../lib/execute-plan-workflow.ts';
 import { DynamoMigrationSlots } from '../adapters/dynamodb/migration-slots.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import type { PlanMoveRecord } from '../domain/planning/plan-record.ts';
-import type { ApprovalNotifier, TaskTokenSender } from '../domain/planning/ports.ts';
+import type { ApprovalNotifier } from '../domain/planning/ports.ts';
 import {
   DEFAULT_EXECUTE_PLAN_SETTINGS,
   type ExecutePlanDeps,
@@ -16,9 +15,17 @@ import {
 } from '../execute-plan/execute-plan-deps.ts';
 import { createExecutePlanHandler } from '../execute-plan/execute-plan-handlers.ts';
 import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../execute-plan/execute-plan-tasks.ts';
-import type { LambdaHandler } from '../lambda/instrumented-handler.ts';
 import type { MetricName, MetricsSink, MetricUnit } from '../support/metrics.ts';
 import type { LocalMigrationRunner } from './local-migration-runner.ts';
+import {
+  bindTaskStates,
+  executionFailure,
+  type LocalExecutionOutcome,
+  LocalTaskTokens,
+  localRunOverrides,
+  localStateMachine,
+  namedError,
+} from './local-step-functions.ts';
 import {
   type AslDefinition,
   localExecutionArn,
@@ -78,199 +85,6 @@ export function synthesizeExecutePlanAsl(options: ExecutePlanAslOptions = {}): A
     aslCache.set(key, asl);
   }
   return asl;
-}
-
-/** A named error, as Step Functions Retry/Catch match on `name`. */
-function namedError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
-
-/**
- * Task tokens of locally running executions: a `.waitForTaskToken` step waits here until someone calls
- * sendTaskSuccess/sendTaskFailure, exactly as `prestage approve` does against Step Functions.
- */
-export class LocalTaskTokens implements TaskTokenSender {
-  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  /** Wait for the token's outcome (the waiting Task's result, or its error). */
-  register(taskToken: string): Promise<unknown> {
-    return new Promise((resolve, reject) => this.waiting.set(taskToken, { resolve, reject }));
-  }
-
-  isWaiting(taskToken: string): boolean {
-    return this.waiting.has(taskToken);
-  }
-
-  /** Forget a token whose Task gave up (timed out). */
-  cancel(taskToken: string): void {
-    this.waiting.delete(taskToken);
-  }
-
-  async sendTaskSuccess(taskToken: string, output: string): Promise<void> {
-    const waiter = this.take(taskToken);
-    waiter.resolve(JSON.parse(output));
-  }
-
-  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    this.take(taskToken).reject(namedError(error, cause));
-  }
-
-  private take(taskToken: string) {
-    const waiter = this.waiting.get(taskToken);
-    if (!waiter) throw namedError('TaskDoesNotExist', 'Task does not exist anymore');
-    this.waiting.delete(taskToken);
-    return waiter;
-  }
-}
-
-/** How a local child execution ended (LocalMigrationRunner's, or runExecutePlanLocally's). */
-export interface LocalExecutionOutcome {
-  readonly status: string;
-  readonly output?: unknown;
-  readonly error?: { readonly name: string; readonly cause: string };
-}
-
-/**
- * What `startExecution.sync:2` returns for a local child: the DescribeExecution shape (Output parsed, since
- * `.sync:2`) on success; on failure it throws `States.TaskFailed` with the DescribeExecution JSON as the cause,
- * which carries the child's own Error and Cause, exactly as Step Functions reports a failed child.
- */
-export function syncExecutionResult(
-  request: { stateMachineArn: string; name: string; input: unknown; startedAtMs: number },
-  outcome: LocalExecutionOutcome,
-): Record<string, unknown> {
-  const described = {
-    ExecutionArn: localExecutionArn(request.stateMachineArn, request.name),
-    StateMachineArn: request.stateMachineArn,
-    Name: request.name,
-    StartDate: request.startedAtMs,
-    StopDate: Date.now(),
-    Input: request.input,
-  };
-  if (outcome.status === 'SUCCEEDED')
-    return { ...described, Status: 'SUCCEEDED', Output: outcome.output ?? null };
-  throw namedError(
-    'States.TaskFailed',
-    JSON.stringify({
-      ...described,
-      Input: JSON.stringify(request.input),
-      Status: 'FAILED',
-      Error: outcome.error?.name ?? 'States.Runtime',
-      Cause: outcome.error?.cause ?? '',
-    }),
-  );
-}
-
-type TaskHandler = (input: unknown) => Promise<unknown>;
-
-export interface TaskBindings {
-  /** Lambda steps by function name (the last part of their local ARN). */
-  readonly functions: Readonly<Record<string, LambdaHandler>>;
-  /** `startExecution.sync:2` targets by state machine ARN: run the child, return how it ended. */
-  readonly stateMachines?: Readonly<
-    Record<string, (input: unknown, name: string) => Promise<LocalExecutionOutcome>>
-  >;
-  readonly taskTokens?: LocalTaskTokens;
-  /** Extra handlers by Task state name (SDK integrations), taking precedence. */
-  readonly states?: Readonly<Record<string, TaskHandler>>;
-}
-
-function taskStates(asl: AslDefinition): [string, Record<string, unknown>][] {
-  const out: [string, Record<string, unknown>][] = [];
-  const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') out.push([name, state]);
-      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-      if (processor) visit(processor.States);
-      for (const branch of (state.Branches ?? []) as AslDefinition[]) visit(branch.States);
-    }
-  };
-  visit(asl.States);
-  return out;
-}
-
-function functionName(arn: unknown): string {
-  const name = String(arn).split(':function:')[1]?.split(':')[0];
-  if (!name) throw new Error(`cannot bind a Task to '${String(arn)}': not a Lambda function ARN`);
-  return name;
-}
-
-/**
- * Bind every Task state of a definition to local code: Lambda ARNs (direct, `lambda:invoke`,
- * `lambda:invoke.waitForTaskToken`) to the real handlers, `startExecution.sync:2` to local child runs.
- * A Task left unbound is an error here rather than an attempt to call AWS.
- */
-export function bindTaskStates(asl: AslDefinition, bindings: TaskBindings): Record<string, TaskHandler> {
-  const handlers: Record<string, TaskHandler> = {};
-  const handlerOf = (name: string) => {
-    const handler = bindings.functions[name];
-    if (!handler) throw new Error(`no local handler for the Lambda '${name}'`);
-    return handler;
-  };
-  for (const [stateName, state] of taskStates(asl)) {
-    if (bindings.states?.[stateName]) {
-      handlers[stateName] = bindings.states[stateName];
-      continue;
-    }
-    const resource = String(state.Resource);
-    const parameters = (state.Parameters ?? {}) as Record<string, unknown>;
-    if (resource.includes(':function:')) {
-      const handler = handlerOf(functionName(resource));
-      handlers[stateName] = (input) => handler(input);
-    } else if (resource === 'arn:aws:states:::lambda:invoke') {
-      const handler = handlerOf(functionName(parameters.FunctionName));
-      handlers[stateName] = async (input) => ({
-        StatusCode: 200,
-        Payload: await handler((input as { Payload: unknown }).Payload),
-      });
-    } else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-      const handler = handlerOf(functionName(parameters.FunctionName));
-      const tokens = bindings.taskTokens;
-      if (!tokens) throw new Error(`Task '${stateName}' waits for a task token: pass taskTokens`);
-      const timeoutMs = Number(state.TimeoutSeconds ?? 0) * 1000;
-      handlers[stateName] = async (input) => {
-        const payload = (input as { Payload: Record<string, unknown> }).Payload;
-        const token = String(payload.taskToken ?? '');
-        const outcome = tokens.register(token);
-        // Once the Task has timed out, its token is dead (Step Functions answers TaskTimedOut).
-        const expiry = timeoutMs > 0 ? setTimeout(() => tokens.cancel(token), timeoutMs) : undefined;
-        try {
-          await handler(payload);
-          return await outcome;
-        } catch (error) {
-          tokens.cancel(token);
-          throw error;
-        } finally {
-          clearTimeout(expiry);
-        }
-      };
-    } else if (resource === 'arn:aws:states:::states:startExecution.sync:2') {
-      handlers[stateName] = async (input) => {
-        const { StateMachineArn, Input, Name } = input as {
-          StateMachineArn: string;
-          Input: unknown;
-          Name?: string;
-        };
-        const run = bindings.stateMachines?.[StateMachineArn];
-        if (!run)
-          throw new Error(`Task '${stateName}' starts '${StateMachineArn}', which has no local runner`);
-        const name = Name ?? randomUUID();
-        const startedAtMs = Date.now();
-        const outcome = await run(Input, name);
-        return syncExecutionResult(
-          { stateMachineArn: StateMachineArn, name, input: Input, startedAtMs },
-          outcome,
-        );
-      };
-    } else {
-      throw new Error(
-        `Task '${stateName}' uses '${resource}', which has no local binding: pass it in states`,
-      );
-    }
-  }
-  return handlers;
 }
 
 export interface LocalExecutePlanDepsOptions {
@@ -353,7 +167,7 @@ export interface RunExecutePlanLocallyOptions {
   /** A definition synthesized earlier; @default synthesizeExecutePlanAsl(aslOptions) */
   readonly asl?: AslDefinition;
   readonly aslOptions?: ExecutePlanAslOptions;
-  /** WaitForSlot waits this long instead of its seconds. @default 20 */
+  /** Wait states (WaitForSlot) wait this long instead of their seconds. @default 20 */
   readonly waitOverrideMs?: number;
   /** Pause before a Retry instead of the definition's backoff. @default 5 */
   readonly retryIntervalMs?: number;
@@ -395,8 +209,6 @@ export interface LocalPlanExecution {
   error?: { name: string; cause: string };
 }
 
-const validated = new WeakSet<AslDefinition>();
-
 /**
  * Run ExecutePlan from its synthesized ASL with aws-local-stepfunctions: every Lambda Task bound to the real
  * step handler (the same middy handler the Lambda runs), the approval step waiting on `taskTokens`, each
@@ -408,10 +220,7 @@ export async function runExecutePlanLocally(
   options: RunExecutePlanLocallyOptions,
 ): Promise<ExecutePlanLocalResult> {
   const asl = options.asl ?? synthesizeExecutePlanAsl(options.aslOptions);
-  const machine = new StateMachine(asl as never, {
-    validationOptions: validated.has(asl) ? { noValidate: true } : { checkPaths: true, checkArn: true },
-  });
-  validated.add(asl);
+  const machine = localStateMachine(asl);
   const executionName = options.executionName ?? `${options.planId}-${randomUUID().slice(0, 8)}`;
   const tokens = options.taskTokens ?? new LocalTaskTokens();
 
@@ -487,7 +296,6 @@ export async function runExecutePlanLocally(
     }
   };
 
-  const retryIntervalMs = options.retryIntervalMs ?? 5;
   /** One ExecutePlan execution; its continuations run through here too (names are unique, as in AWS). */
   const runExecution = async (input: unknown, name: string): Promise<LocalPlanExecution> => {
     const self: LocalPlanExecution = { name, input, migrations: [] };
@@ -514,11 +322,10 @@ export async function runExecutePlanLocally(
       taskTokens: tokens,
     });
     const execution = machine.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        waitTimeOverrides: { WaitForSlot: options.waitOverrideMs ?? 20 },
-        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((s) => [s, retryIntervalMs])),
-      },
+      overrides: localRunOverrides(asl, handlers, {
+        waitMs: options.waitOverrideMs ?? 20,
+        retryIntervalMs: options.retryIntervalMs ?? 5,
+      }),
       context: {
         Execution: { Id: executionArn, Name: name },
         Task: { Token: `${executionArn}#approval` },
@@ -528,9 +335,8 @@ export async function runExecutePlanLocally(
       self.output = await execution.result;
       self.status = 'SUCCEEDED';
     } catch (error) {
-      const cause = ((error as Error).cause as Error | undefined) ?? (error as Error);
       self.status = 'FAILED';
-      self.error = { name: cause.name, cause: cause.message };
+      self.error = executionFailure(error);
     }
     return self;
   };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachine } from 'aws-local-stepfunctions';
 import { InvalidRequestError } from '../domain/data-plane/data-plane-errors.ts';
 import type { FenceStage, MigrationStatus } from '../domain/migration/migration-stage.ts';
 import { migrationInputSchema } from '../domain/migration/migration-state.ts';
@@ -11,9 +11,8 @@ import {
 import type { MigrationDeps } from '../migration/migration-deps.ts';
 import { createStepHandler } from '../migration/step-handlers.ts';
 import { type FaultInjector, faultError } from './fault-injector.ts';
+import { bindTaskStates, localRunOverrides, localStateMachine } from './local-step-functions.ts';
 import { type AslDefinition, synthesizeMigrationAsl } from './migration-asl.ts';
-
-const VALIDATED = new WeakSet<AslDefinition>();
 
 export interface LocalMigrationRunnerOptions {
   readonly deps: MigrationDeps;
@@ -99,13 +98,7 @@ export class LocalMigrationRunner {
   constructor(options: LocalMigrationRunnerOptions) {
     this.options = options;
     this.asl = options.asl ?? synthesizeMigrationAsl({ taskTimeoutSeconds: options.taskTimeoutSeconds });
-    // Validation takes most of a second; a definition validated once is not validated again.
-    this.machine = new StateMachine(this.asl as never, {
-      validationOptions: VALIDATED.has(this.asl)
-        ? { noValidate: true }
-        : { checkPaths: true, checkArn: true },
-    });
-    VALIDATED.add(this.asl);
+    this.machine = localStateMachine(this.asl);
     this.handlers = Object.fromEntries(
       MIGRATION_TASK_NAMES.map((name) => [name, createStepHandler(name, options.deps)]),
     ) as Record<MigrationTaskName, (event: unknown) => Promise<unknown>>;
@@ -133,26 +126,15 @@ export class LocalMigrationRunner {
       invocations: 0,
       progress: {},
     };
-    const waits = ['CanaryWait', 'LeaseWait', 'RollbackWait', 'RolledBackLeaseWait'];
+    // Each step's Lambda is named after its task in the synthesized definition (see localStepArn).
+    const steps = Object.fromEntries(
+      MIGRATION_TASK_NAMES.map((name) => [name, (event: unknown) => this.invoke(execution, name, event)]),
+    );
     const run = this.machine.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(
-          MIGRATION_TASK_NAMES.map((name) => [
-            name,
-            (event: unknown) => this.invoke(execution, name, event) as Promise<never>,
-          ]),
-        ),
-        ...(this.options.waitOverrideMs !== undefined
-          ? { waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, this.options.waitOverrideMs!])) }
-          : {}),
-        ...(this.options.retryIntervalMs !== undefined
-          ? {
-              retryIntervalOverrides: Object.fromEntries(
-                MIGRATION_TASK_NAMES.map((name) => [name, this.options.retryIntervalMs!]),
-              ),
-            }
-          : {}),
-      },
+      overrides: localRunOverrides(this.asl, bindTaskStates(this.asl, { functions: steps }), {
+        waitMs: this.options.waitOverrideMs,
+        retryIntervalMs: this.options.retryIntervalMs,
+      }),
       context: { Execution: { Name: migrationId } },
     });
     const done = run.result.then(

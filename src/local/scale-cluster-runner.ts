@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine as CdkStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachine } from 'aws-local-stepfunctions';
 import { ScaleClusterWorkflow, type ScaleClusterWorkflowProps } from '../../lib/scale-cluster-workflow.ts';
 import type { LambdaHandler } from '../lambda/instrumented-handler.ts';
 import { createScaleClusterStepHandler } from '../scaling/scale-cluster-handlers.ts';
 import type { ScaleClusterDeps } from '../scaling/scale-cluster-steps.ts';
 import { SCALE_CLUSTER_TASK_NAMES, type ScaleClusterTaskName } from '../scaling/scale-cluster-tasks.ts';
+import { LOCAL_EXECUTE_PLAN_ARN } from './execute-plan-runner.ts';
 import {
   bindTaskStates,
-  LOCAL_EXECUTE_PLAN_ARN,
-  type LocalExecutionOutcome,
+  everyState,
+  executionFailure,
+  localRunOverrides,
+  localStateMachine,
+  type RunChildExecution,
   type TaskBindings,
-} from './execute-plan-runner.ts';
+  type TaskHandler,
+} from './local-step-functions.ts';
 import { isSdkService, type SdkIntegrationBindings } from './sdk-integration-bindings.ts';
 import {
   type AslDefinition,
@@ -60,14 +65,12 @@ export function synthesizeScaleClusterAsl(options: ScaleClusterAslOptions): AslD
   return machine.asl;
 }
 
-/** Runs ExecutePlan locally for `startExecution.sync:2` (e.g. with runExecutePlanLocally). */
-export type RunChildExecution = (input: unknown, name: string) => Promise<LocalExecutionOutcome>;
-
 export interface ScaleClusterRunnerOptions extends ScaleClusterAslOptions {
   /** Dependencies of the real step handlers. */
   readonly deps: ScaleClusterDeps;
   /** The real planner handler (createPlannerHandler). */
   readonly planner: LambdaHandler;
+  /** Runs ExecutePlan for `startExecution.sync:2` (e.g. with runExecutePlanLocally). */
   readonly runChild: RunChildExecution;
   readonly sdk: SdkIntegrationBindings;
   /** Wait states run this long. @default 0 */
@@ -109,9 +112,7 @@ export class ScaleClusterRunner {
   constructor(options: ScaleClusterRunnerOptions) {
     this.options = options;
     this.asl = options.asl ?? synthesizeScaleClusterAsl(options);
-    this.machine = new StateMachine(this.asl as never, {
-      validationOptions: { checkPaths: true, checkArn: true },
-    });
+    this.machine = localStateMachine(this.asl);
     this.steps = Object.fromEntries(
       SCALE_CLUSTER_TASK_NAMES.map((name) => [name, createScaleClusterStepHandler(name, options.deps)]),
     ) as Record<ScaleClusterTaskName, LambdaHandler>;
@@ -121,34 +122,14 @@ export class ScaleClusterRunner {
   async run(input: unknown, executionName = `scale-${randomUUID()}`): Promise<ScaleClusterExecution> {
     const execution: ScaleClusterExecution = { executionName, status: 'RUNNING', calls: [] };
     const bound = bindTaskStates(this.asl, this.bindings());
-    const tasks = Object.keys(bound);
     const handlers = Object.fromEntries(
-      tasks.map((name) => [
-        name,
-        async (taskInput: unknown) => {
-          const call: TaskCall = { state: name, input: taskInput };
-          execution.calls.push(call);
-          try {
-            call.output = await bound[name](taskInput);
-            return call.output as never;
-          } catch (error) {
-            call.error = (error as Error).name;
-            throw error;
-          }
-        },
-      ]),
+      Object.entries(bound).map(([name, handler]) => [name, recordedCall(execution, name, handler)]),
     );
-    const waits = everyState(this.asl.States)
-      .filter(([, state]) => state.Type === 'Wait')
-      .map(([name]) => name);
     const run = this.machine.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, this.options.waitOverrideMs ?? 0])),
-        retryIntervalOverrides: Object.fromEntries(
-          tasks.map((name) => [name, this.options.retryIntervalMs ?? 5]),
-        ),
-      },
+      overrides: localRunOverrides(this.asl, handlers, {
+        waitMs: this.options.waitOverrideMs ?? 0,
+        retryIntervalMs: this.options.retryIntervalMs ?? 5,
+      }),
       context: {
         Execution: {
           Id: localExecutionArn(LOCAL_SCALE_CLUSTER_ARN, executionName),
@@ -162,9 +143,8 @@ export class ScaleClusterRunner {
       execution.output = await run.result;
       execution.status = 'SUCCEEDED';
     } catch (error) {
-      const cause = ((error as Error).cause as Error | undefined) ?? (error as Error);
       execution.status = 'FAILED';
-      execution.error = { name: cause.name, cause: cause.message };
+      execution.error = executionFailure(error);
     }
     return execution;
   }
@@ -181,7 +161,7 @@ export class ScaleClusterRunner {
       Planner: (event) => this.options.planner(event, {}),
     };
     const states: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, state] of everyState(this.asl.States)) {
+    for (const [name, state] of everyState(this.asl)) {
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
       const parameters = (state.Parameters ?? {}) as Record<string, unknown>;
@@ -222,16 +202,17 @@ export class ScaleClusterRunner {
   }
 }
 
-/** Every state of a definition, Map and Parallel states' inner ones included. */
-function everyState(
-  states: Record<string, Record<string, unknown>>,
-  out: [string, Record<string, unknown>][] = [],
-): [string, Record<string, unknown>][] {
-  for (const [name, state] of Object.entries(states)) {
-    out.push([name, state]);
-    const inner = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
-    if (inner) everyState(inner.States, out);
-    for (const branch of (state.Branches ?? []) as AslDefinition[]) everyState(branch.States, out);
-  }
-  return out;
+/** A Task handler that records each call of the state (what it got, and what it returned or threw). */
+function recordedCall(execution: ScaleClusterExecution, state: string, handler: TaskHandler): TaskHandler {
+  return async (taskInput) => {
+    const call: TaskCall = { state, input: taskInput };
+    execution.calls.push(call);
+    try {
+      call.output = await handler(taskInput);
+      return call.output;
+    } catch (error) {
+      call.error = (error as Error).name;
+      throw error;
+    }
+  };
 }

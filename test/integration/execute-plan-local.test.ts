@@ -16,7 +16,6 @@ import { cellIdFor, type EmbeddedCluster } from '../../src/local/embedded-cluste
 import {
   type ExecutePlanLocalDeps,
   type ExecutePlanLocalResult,
-  LocalTaskTokens,
   localExecutePlanDeps,
   RecordingMetrics,
   RecordingNotifier,
@@ -24,6 +23,7 @@ import {
   runExecutePlanLocally,
 } from '../../src/local/execute-plan-runner.ts';
 import { FaultInjector } from '../../src/local/fault-injector.ts';
+import { LocalTaskTokens } from '../../src/local/local-step-functions.ts';
 import { METRIC } from '../../src/support/metrics.ts';
 import { migrationRunner } from '../support/migration-harness.ts';
 import { clientOn, startTestCluster } from '../support/test-cluster.ts';

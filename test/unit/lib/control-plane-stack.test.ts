@@ -316,7 +316,7 @@ describe('ControlPlaneStack', () => {
     ];
     const movers: string[] = [];
     for (const name of MIGRATION_TASK_NAMES) {
-      const fn = stacks.controlPlane.migrationSteps[name];
+      const fn = stacks.controlPlane.migratePartition.steps[name];
       const listsCellTables = /on the cell tables/.test(readFileSync(fn.entry, 'utf8'));
       const statements = statementsOf(`Migrate${name}`);
       const cellGrants = dynamoGrants(statements)['prestage-cell-*'];
