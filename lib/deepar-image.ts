@@ -37,5 +37,3 @@ export function deepArImageUri(region: string): string | undefined {
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `${account}.dkr.ecr.${region}.${domain}/forecasting-deepar:1`;
 }
-
-export const DEEPAR_REGIONS = Object.keys(DEEPAR_REGISTRY_ACCOUNTS);

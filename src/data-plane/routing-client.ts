@@ -125,6 +125,8 @@ export class RoutingClient {
   /** Mirror writes (to a migration target) that failed; those writes were answered 503, not acknowledged. */
   mirrorFailures = 0;
   readRepairs = 0;
+  /** Read repairs that failed (the read itself succeeded). */
+  readRepairFailures = 0;
   /** Reads answered after their routing lease ran out, and sent again. */
   lateReads = 0;
 
@@ -162,7 +164,11 @@ export class RoutingClient {
         if (route.repair && item && item !== peer && (peer === undefined || peer.hlc < item.hlc)) {
           // Read repair: bring the migration target's older copy forward (a conditional, forward-only write).
           this.readRepairs += 1;
-          await this.onCell(route.cells[1], (store) => store.putIfNewer(item!)).catch(() => undefined);
+          await this.onCell(route.cells[1], (store) => store.putIfNewer(item!)).catch(() => {
+            // Best effort: the read already returns the newer copy, and the migration's verify repairs the
+            // target for certain. Counted, so a cell that refuses repairs shows up.
+            this.readRepairFailures += 1;
+          });
         }
       }
       // A read is only as good as the routing it was sent under: one answered after that routing's lease ran

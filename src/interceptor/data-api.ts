@@ -9,6 +9,7 @@ import {
   VersionConflictError,
 } from '../domain/data-plane/data-plane-errors.ts';
 import { checkValueSize } from '../domain/data-plane/item-rules.ts';
+import { isRegionName } from '../domain/region-name.ts';
 
 /** A data API request, independent of its transport (Function URL event or the local HTTP server). */
 export interface DataRequest {
@@ -29,7 +30,6 @@ export interface DataResponse {
 }
 
 const ITEM_PATH = /^\/v1\/partitions\/([^/]+)\/items\/([^/]+)$/;
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function errorBody(code: string, message: string): string {
@@ -59,7 +59,7 @@ function parseIfMatch(value: string | undefined): number | undefined {
 function parseRegion(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const region = value.trim();
-  if (!REGION_PATTERN.test(region)) {
+  if (!isRegionName(region)) {
     throw new InvalidRequestError(
       'INVALID_REGION',
       'x-prestage-region must be an AWS region name, such as eu-west-1',

@@ -42,6 +42,7 @@ const POWERTOOLS_UNITS: Record<PrestageMetricUnit, (typeof MetricUnit)[keyof typ
   Bytes: MetricUnit.Bytes,
   None: MetricUnit.NoUnit,
   Percent: MetricUnit.Percent,
+  Milliseconds: MetricUnit.Milliseconds,
 };
 
 /**

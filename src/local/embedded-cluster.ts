@@ -17,6 +17,7 @@ import { RegionalCells, RegionalPartitions } from '../data-plane/regional-metada
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
 import { InputValidationError } from '../domain/errors.ts';
+import { isRegionName } from '../domain/region-name.ts';
 import type { RoutingReplicas } from '../migration/migration-deps.ts';
 import { type LocalDynamo, startDynalite, startDynaliteInWorker } from './dynalite-server.ts';
 import { TableReplicator } from './table-replicator.ts';
@@ -131,7 +132,7 @@ export class EmbeddedCluster {
       throw new InputValidationError({ field: '--regions' }, 'regions must be distinct');
     }
     for (const region of options.regions) {
-      if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) {
+      if (!isRegionName(region)) {
         throw new InputValidationError({ field: '--regions' }, `'${region}' is not an AWS region name`);
       }
     }

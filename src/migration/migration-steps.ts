@@ -54,6 +54,7 @@ import {
   record,
   releaseLease,
   repairFromFrozen,
+  requireStage,
   transition,
   visibleEverywhereAt,
   waitForWriterLeases,
@@ -112,7 +113,7 @@ export async function acquire(deps: MigrationDeps, state: MigrationState) {
  * change window). The decision is stored with the replica, so a second run decides the same.
  */
 export async function createReplica(deps: MigrationDeps, state: MigrationState) {
-  const { targetCell } = state.acquire!;
+  const { targetCell } = requireStage(state, 'acquire');
   await enter(deps, state, 'createReplica');
   // The cell's table must answer before anything is written to it.
   await deps.stores.forCell(targetCell).queryShard(state.input.partition, 0, { limit: 1 });
@@ -200,7 +201,9 @@ export async function copy(deps: MigrationDeps, state: MigrationState): Promise<
           try {
             await pair.to.batchPut(page.items, { signal: abort.signal, canSend });
           } catch (error) {
-            await nextPage?.catch(() => undefined);
+            // The read-ahead is settled before leaving (no request outlives the step); its own error, if any, is
+            // superseded by the write's, which is what this step reports.
+            await nextPage?.catch(() => {});
             // The window closed while unprocessed items were being retried: the page is written again by
             // the next invocation (the cursor stays before it).
             if (error instanceof SendingWindowClosedError) {
@@ -234,7 +237,7 @@ export async function catchUp(deps: MigrationDeps, state: MigrationState): Promi
   const r = await enter(deps, state, 'catchUp');
   // The copy stage is closed now (no new copy leases); wait out the ones registered before.
   await waitForWriterLeases(deps, r);
-  const previous = state.catchUp ?? initialCatchUp(state.replica!.sinceHlc);
+  const previous = state.catchUp ?? initialCatchUp(requireStage(state, 'replica').sinceHlc);
   return catchUpRound(deps, forward(deps, state), previous, {
     items: deps.tuning.catchUpItemsPerInvocation,
     deadlineMono: deadline(deps),
@@ -347,7 +350,10 @@ export async function shiftReads(deps: MigrationDeps, state: MigrationState): Pr
 
 /** Health check after a read shift; an unhealthy target rolls the migration back. */
 export async function canaryHealth(deps: MigrationDeps, state: MigrationState) {
-  const result = await deps.health.check(state.acquire!.targetCell, state.shift?.shiftedAtMs ?? 0);
+  const result = await deps.health.check(
+    requireStage(state, 'acquire').targetCell,
+    state.shift?.shiftedAtMs ?? 0,
+  );
   if (!result.healthy) throw new CanaryUnhealthyError(result.reason ?? 'the target cell is unhealthy');
   return { healthy: true, requests: result.requests, failures: result.failures };
 }
@@ -384,15 +390,14 @@ export async function cutoverFence(deps: MigrationDeps, state: MigrationState): 
 export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState): Promise<CutoverResult> {
   const current = await record(deps, state);
   const fence = ownedFence(current, state.migrationId);
-  const previous = state.cutover!;
+  const previous = requireStage(state, 'cutover');
   if (current.routing.phase === 'switched' && current.cell === fence.targetCell) {
     return { ...previous, switched: true, switchedAtMs: fence.switchedAtMs ?? null };
   }
   if (current.routing.phase !== 'fenced') {
     throw new MigrationStateError(`cannot switch from phase '${current.routing.phase}'`);
   }
-  const readyAt =
-    Math.max(current.routing.fencedAtMs!, state.cutover!.fencedAtMs) + cutoverWaitMs(deps.lease);
+  const readyAt = Math.max(current.routing.fencedAtMs!, previous.fencedAtMs) + cutoverWaitMs(deps.lease);
   await waitUntil(deps, readyAt, (remaining) => new CutoverNotReadyError(remaining));
   // One budget for the catch-up and the verify: whatever is left is done by the next invocation.
   const stopAt = deadline(deps);
@@ -447,7 +452,7 @@ export async function cutoverSwitch(deps: MigrationDeps, state: MigrationState):
  * back to the source, which restores any ranges already removed.
  */
 export async function removeSource(deps: MigrationDeps, state: MigrationState): Promise<RemoveResult> {
-  const { sourceCell } = state.acquire!;
+  const { sourceCell, shards } = requireStage(state, 'acquire');
   const previousRemoved = state.remove?.itemsRemoved ?? 0;
   const entered = await enter(deps, state, 'removeSource');
   // The cutover stage is closed now; a repair worker of its exact verify may still hold a lease.
@@ -475,7 +480,7 @@ export async function removeSource(deps: MigrationDeps, state: MigrationState): 
   const source: CellDataStore = deps.stores.forCell(sourceCell);
   let removed = 0;
   const done = await mapBounded(
-    Array.from({ length: state.acquire!.shards }, (_, shard) => shard),
+    Array.from({ length: shards }, (_, shard) => shard),
     deps.tuning.shardConcurrency,
     async (shard) => {
       while (removed < deps.tuning.removeItemsPerInvocation && deps.monoNow() < stopAt) {

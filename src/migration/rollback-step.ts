@@ -25,6 +25,7 @@ import {
   enter,
   pairFor,
   repairFromFrozen,
+  requireStage,
   transition,
   visibleEverywhereAt,
   waitForWriterLeases,
@@ -144,7 +145,7 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
     waitSeconds: 0,
     failedStage,
     reason,
-    fencedAtMs: state.rollback!.fencedAtMs,
+    fencedAtMs: requireStage(state, 'rollback').fencedAtMs,
     reverse: progress,
   });
   // One complete catch-up round that started after the lease wait (the target is frozen, so one is enough).

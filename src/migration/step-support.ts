@@ -50,14 +50,15 @@ export function enter(
 export function pairFor(deps: MigrationDeps, state: MigrationState, from: string, to: string): SyncPair {
   return {
     partition: state.input.partition,
-    shards: state.acquire!.shards,
+    shards: requireStage(state, 'acquire').shards,
     from: deps.stores.forCell(from),
     to: deps.stores.forCell(to),
   };
 }
 
 export function forward(deps: MigrationDeps, state: MigrationState): SyncPair {
-  return pairFor(deps, state, state.acquire!.sourceCell, state.acquire!.targetCell);
+  const { sourceCell, targetCell } = requireStage(state, 'acquire');
+  return pairFor(deps, state, sourceCell, targetCell);
 }
 
 /** Wait for a wall-clock instant: inside the step when short, otherwise ask the state machine to retry. */
@@ -86,7 +87,27 @@ export async function releaseLease(
 ): Promise<void> {
   await transition(deps, state, (r) =>
     releaseWriterLease(r, state.migrationId, leaseId, deps.wallNow()),
-  ).catch(() => undefined);
+  ).catch(() => {
+    // Safe to drop: a lease that is not released ends by itself at its `until`, and the next stage's
+    // waitForWriterLeases waits for it. A failed release costs at most one step budget of waiting, never safety.
+  });
+}
+
+/**
+ * The result a stage stored in the execution state, which later steps depend on (the definition runs them in
+ * order, so a missing one means a step ran out of order or the state was edited by hand).
+ */
+export function requireStage<K extends 'acquire' | 'replica' | 'cutover' | 'rollback'>(
+  state: MigrationState,
+  stage: K,
+): NonNullable<MigrationState[K]> {
+  const result = state[stage];
+  if (result == null) {
+    throw new MigrationStateError(
+      `the execution state has no '${stage}' result: a step ran before that stage`,
+    );
+  }
+  return result as NonNullable<MigrationState[K]>;
 }
 
 export function deadline(deps: MigrationDeps): number {
@@ -228,7 +249,7 @@ export function initialFrozenRepair(): FrozenRepair {
 
 /** The most recent catch-up progress: the read-shift steps continue the catch-up stage's rounds. */
 export function latestCatchUp(state: MigrationState): CatchUpResult {
-  return state.shift?.catchUp ?? state.catchUp ?? initialCatchUp(state.replica!.sinceHlc);
+  return state.shift?.catchUp ?? state.catchUp ?? initialCatchUp(requireStage(state, 'replica').sinceHlc);
 }
 
 /**

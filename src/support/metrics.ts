@@ -39,7 +39,7 @@ export const METRIC = {
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** The units prestage publishes with (CloudWatch's Count, Bytes, None and Percent). */
-export type MetricUnit = 'Count' | 'Bytes' | 'None' | 'Percent';
+export type MetricUnit = 'Count' | 'Bytes' | 'None' | 'Percent' | 'Milliseconds';
 
 /** Where use cases publish their metrics: Powertools EMF in Lambda (src/lambda), a recorder in tests and local runs. */
 export interface MetricsSink {
