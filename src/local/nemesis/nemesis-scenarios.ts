@@ -9,7 +9,7 @@ export const FULL_STORAGE_NEMESIS = {
   latencySpikeRate: 0.02,
   latencySpikeMs: 300,
   freezeRate: 0.2,
-  replicationLagMs: 1_000,
+  replicationLagMs: 600,
 } as const;
 
 /** The client faults: skew beyond the budget, a host suspended longer than a lease, a longer-lease config. */
@@ -145,16 +145,17 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   {
     protection:
       'lease waits count from when every region can read the routing change (replica confirmation), not its commit',
-    // Clients in both regions read routing from their own region's replica; replication falls seconds behind,
+    // Clients in both regions read routing from their own region's replica; replication falls 2 to 4 s behind,
     // longer than the cutover's wait, so a client in the lagging region still fetches the unfenced routing
     // after the wait and writes to the source after the switch.
     attack: {
       partitions: 2,
       keysPerPartition: 3,
-      writers: 6,
-      readers: 4,
+      writers: 8,
+      readers: 6,
       canaryPlans: [[1]],
-      storage: { replicationLagMs: 2_500 },
+      canaryWaitMs: 800,
+      storage: { replicationLagMs: 4_000 },
     },
     unsafe: { skipReplicaConfirmation: true },
     expect: ['lost', 'staleRead'],

@@ -17,8 +17,8 @@ export interface NemesisSettings {
   /** Lambda invocations whose pending work is frozen until the function's next invocation. */
   readonly freezeRate: number;
   /**
-   * Routing writes reach each other region's replica up to this much later than usual (uniform per write and
-   * region): a global table's replication falling behind.
+   * Routing writes reach each other region's replica between half of this and this much later than usual (drawn
+   * per write and region): a global table's replication falling behind.
    */
   readonly replicationLagMs: number;
 }

@@ -326,10 +326,14 @@ export class StorageNemesis {
     return this.current;
   }
 
-  /** Extra replication delay of one routing write to one region (see NemesisSettings.replicationLagMs). */
+  /**
+   * Extra replication delay of one routing write to one region (see NemesisSettings.replicationLagMs): between
+   * half and all of the setting, since a replica that falls behind stays behind for a while rather than drawing a
+   * fresh lag for every write.
+   */
   replicationDelayMs(): number {
     const max = this.current.replicationLagMs;
-    return max > 0 ? this.random() * max : 0;
+    return max > 0 ? max * (0.5 + this.random() / 2) : 0;
   }
 
   /** Replace the settings (omitted fields are off); throws InvalidRequestError('INVALID_NEMESIS') if invalid. */
