@@ -587,6 +587,12 @@ describe('ControlPlaneStack', () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain('InterceptorLocalRequests');
+    // One interceptor section per data region, its metrics read in that region (EMF and AWS/Lambda by name).
+    for (const region of config.dataRegions) {
+      expect(body).toContain(`Interceptor latency in ${region} (ms)`);
+      expect(body).toContain(`PrestageEdge-${region}-interceptor`);
+      expect(body).toMatch(new RegExp(`InterceptorLatency[^\\]]*region[^\\]]*${region}`));
+    }
     expect(body).toContain('prestage-cell-euw1-a');
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThanOrEqual(2);
