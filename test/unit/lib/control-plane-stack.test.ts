@@ -321,6 +321,16 @@ describe('ControlPlaneStack', () => {
     }
     // visibleEverywhereAt runs in verify (mirroring), cutoverFence (the fence) and rollback (unshift, reverse fence).
     expect(confirming.sort()).toEqual(['CutoverFence', 'Rollback', 'Verify']);
+    // Every step bundles awsMigrationDeps, which reads the replica regions at cold start: all of them get the list.
+    for (const name of MIGRATION_TASK_NAMES) {
+      const step = stacks.controlPlane.migratePartition.steps[name];
+      const logicalId = stacks.controlPlane.resolve(
+        stacks.controlPlane.getLogicalId(step.fn.node.defaultChild as CfnResource),
+      ) as string;
+      const env = (resources[logicalId].Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(env[DATA_PLANE_ENV.replicaRegions], name).toBe(replicaRegions.join(','));
+    }
   });
 
   it('uses the routing tables’ key by its alias only, so tables adopted after a redeploy keep working', () => {
