@@ -129,13 +129,16 @@ describe('RegionalEdgeStack (one per data region)', () => {
         lease: config.routingLease,
       });
     }
-    // The entry builds its data API without the in-process testing switch that honours `x-prestage-region`, and
-    // its RoutingClient serves the configuration's region (AWS_REGION).
-    const source = readFileSync(join(REPO_ROOT, INTERCEPTOR_ENTRY), 'utf8');
+    // The entry wires the interceptor from the environment alone, and the wiring builds its data API without the
+    // in-process testing switch that honours `x-prestage-region`; its RoutingClient serves the configuration's
+    // region (AWS_REGION).
+    const entry = readFileSync(join(REPO_ROOT, INTERCEPTOR_ENTRY), 'utf8');
+    expect(entry).toMatch(/export const handler = createInterceptorLambda\(readDataPlaneConfig\(\)\);/);
+    const wiring = readFileSync(join(REPO_ROOT, 'src/lambda/interceptor-lambda.ts'), 'utf8');
     expect(DATA_PLANE_ENV.region).toBe('AWS_REGION');
-    expect(source).not.toMatch(/honourRegionHeader/);
-    expect(source).toMatch(/new DataApi\(client, \{ logError \}\)/);
-    expect(source).toMatch(/region: config\.region,/);
+    for (const source of [entry, wiring]) expect(source).not.toMatch(/honourRegionHeader/);
+    expect(wiring).toMatch(/new DataApi\(client, \{ logError \}\)/);
+    expect(wiring).toMatch(/region: config\.region,/);
   });
 
   it('grants exactly the routing reads in its own region, routing writes in the home region, counts in its own region, and the cell tables', () => {
