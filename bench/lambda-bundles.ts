@@ -1,6 +1,6 @@
 /**
  * Lambda bundles: size (target ≤ 1 MB) and module initialization time (target ≤ 150 ms) of every function the
- * control-plane stack deploys.
+ * control-plane stack deploys, and of the interceptor the edge stacks deploy.
  *
  * Each entry is bundled exactly as PrestageFunction bundles it (esbuildOptionsFor: the same esbuild options as
  * LAMBDA_BUNDLING, ESM, minified, @aws-sdk/* left to the runtime), into out/lambda-bundles/ so the external SDK
@@ -18,11 +18,11 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { App, type CfnResource, Token } from 'aws-cdk-lib';
+import { App, type CfnResource, type Stack, Token } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { buildPrestageApp } from '../lib/prestage-app.ts';
 import { parsePrestageConfig } from '../lib/prestage-config.ts';
-import { esbuildOptionsFor, REPO_ROOT } from '../lib/prestage-function.ts';
+import { esbuildOptionsFor, type PrestageFunction, REPO_ROOT } from '../lib/prestage-function.ts';
 
 const RUNS = 7;
 const SIZE_TARGET_BYTES = 1024 * 1024;
@@ -42,16 +42,26 @@ interface BundleFigure {
   readonly initCpuMedianMs: number;
 }
 
-/** The functions the stack deploys, with their environment (tokens → placeholders). */
+/**
+ * The functions the stacks deploy, with their environment (tokens → placeholders): the control plane's, and the
+ * interceptor of the first data region's edge stack (every region's is the same bundle).
+ */
 function deployedFunctions() {
   const context = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const { controlPlane } = buildPrestageApp(app, parsePrestageConfig(context), '123456789012');
-  return [...controlPlane.functions].map(([id, fn]) => {
+  const { controlPlane, edgeStacks } = buildPrestageApp(app, parsePrestageConfig(context), '123456789012');
+  const [edge] = edgeStacks.values();
+  const functions: [string, PrestageFunction, Stack][] = [
+    ...[...controlPlane.functions].map(([id, fn]): [string, PrestageFunction, Stack] => [
+      id,
+      fn,
+      controlPlane,
+    ]),
+    ['Interceptor', edge.interceptor, edge],
+  ];
+  return functions.map(([id, fn, stack]) => {
     const cfn = fn.fn.node.defaultChild as CfnResource & { environment?: unknown };
-    const resolved = controlPlane.resolve(cfn.environment) as
-      | { variables?: Record<string, unknown> }
-      | undefined;
+    const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
     const variables = resolved?.variables ?? {};
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries(variables)) {

@@ -3,10 +3,14 @@ import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Alias, type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { cellDataTableDefinition, TTL_ATTRIBUTE } from '../src/adapters/dynamodb/table-definitions.ts';
+import {
+  accessStatsTableDefinition,
+  cellDataTableDefinition,
+  TTL_ATTRIBUTE,
+} from '../src/adapters/dynamodb/table-definitions.ts';
 import {
   type CellAlarmSettings,
   cellAlarmDefinitions,
@@ -77,31 +81,63 @@ export function capacityAlarmPattern(config: PrestageConfig) {
 
 /**
  * One data region: a DynamoDB table per configured cell (the key schema of cellDataTableDefinition, with the
- * `changes` index and the tombstone TTL), encrypted with this region's customer-managed key (alias
- * `names.cellKeyAlias`, which the control plane's grants name), with point-in-time recovery. Per cell, a capacity
- * alarm `<capacityAlarmPrefix><cellId>` (triggers ScaleCluster) and a canary alarm `<canaryAlarmPrefix><cellId>`
- * (read by MigratePartition's canary health check). Outside the home region, capacity alarm state changes are
- * forwarded to the home region's default event bus, addressed by an ARN built from the account and region.
+ * `changes` index and the tombstone TTL) and the region's access-stats table, encrypted with this region's
+ * customer-managed key (alias `names.cellKeyAlias`, which the grants, ScaleCluster and the routing replicas in
+ * this region name), with point-in-time recovery. Per cell, a capacity alarm `<capacityAlarmPrefix><cellId>`
+ * (triggers ScaleCluster) and a canary alarm `<canaryAlarmPrefix><cellId>` (read by MigratePartition's canary
+ * health check). Outside the home region, capacity alarm state changes are forwarded to the home region's default
+ * event bus, addressed by an ARN built from the account and region.
+ *
+ * After `cdk destroy`, the cell tables, the key and its alias stay (RETAIN): they hold the data. Every table here
+ * names its key by the alias, so a redeploy with `--import-existing-resources` adopts the tables and the alias
+ * together, and the alias still names the retained key that encrypts them (docs/deployment.md). The access-stats
+ * table holds only expiring counts and is deleted with the stack, so it never blocks a redeploy.
  */
 export class CellDataStack extends Stack {
   readonly key: Key;
+  /** `names.cellKeyAlias`, naming `key`; retained with it. */
+  readonly keyAlias: Alias;
   readonly tables = new Map<string, Table>();
+  /** Access counts of the requests that arrive in this region (`names.accessStatsTable`). */
+  readonly accessStats: Table;
   readonly capacityAlarms = new Map<string, CfnAlarm>();
   readonly canaryAlarms = new Map<string, CfnAlarm>();
 
+  private readonly keyByAlias: IKey;
+
   constructor(scope: Construct, id: string, props: CellDataStackProps) {
     super(scope, id, props);
+    this.validateProps(props);
     const { config, region } = props;
-    if (props.env?.region && props.env.region !== region) {
-      throw new Error(`CellDataStack: env.region ${props.env.region} differs from region ${region}`);
-    }
     this.key = new Key(this, 'CellKey', {
       enableKeyRotation: true,
       alias: config.names.cellKeyAlias,
       description: `prestage cell tables in ${region}`,
     });
+    // The alias Key creates (`CellKey/Alias`, so deployed stacks keep its logical id), retained with the key.
+    this.keyAlias = this.key.node.findChild('Alias') as Alias;
+    this.keyAlias.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.keyByAlias = Alias.fromAliasName(this, 'CellKeyByAlias', config.names.cellKeyAlias);
     for (const cell of config.cells[region] ?? []) this.addCell(config, cell);
+    this.accessStats = this.addAccessStats(config);
     if (region !== config.homeRegion) this.forwardCapacityAlarms(config);
+  }
+
+  private validateProps(props: CellDataStackProps): void {
+    const { config, region } = props;
+    if (props.env?.region && props.env.region !== region) {
+      throw new Error(`CellDataStack: env.region ${props.env.region} differs from region ${region}`);
+    }
+    if (!config.dataRegions.includes(region)) {
+      throw new Error(
+        `CellDataStack: ${region} is not one of the data regions ${config.dataRegions.join(', ')}`,
+      );
+    }
+    if (config.names.accessStatsTable.startsWith(config.names.cellTablePrefix)) {
+      throw new Error(
+        `CellDataStack: access-stats table name ${config.names.accessStatsTable} starts with the cell table prefix ${config.names.cellTablePrefix}; the cell-table grants would cover it`,
+      );
+    }
   }
 
   private addCell(config: PrestageConfig, cell: CellConfig): void {
@@ -113,12 +149,14 @@ export class CellDataStack extends Stack {
       sortKey: schema.sortKey,
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
+      encryptionKey: this.keyByAlias,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of schema.globalSecondaryIndexes) table.addGlobalSecondaryIndex(index);
+    // The table names its key by the alias ARN, which is no reference: create the alias first.
+    table.node.addDependency(this.keyAlias);
     this.tables.set(cell.id, table);
 
     // The same definitions ScaleCluster puts for the cells it creates (src/scaling/cell-alarm-definitions.ts).
@@ -128,6 +166,29 @@ export class CellDataStack extends Stack {
     );
     this.capacityAlarms.set(cell.id, alarmFrom(this, `Capacity-${cell.id}`, alarms.capacity));
     this.canaryAlarms.set(cell.id, alarmFrom(this, `Canary-${cell.id}`, alarms.canary));
+  }
+
+  /**
+   * The region's access-stats table, written by this region's interceptors and read by the profiler. Counts
+   * expire (TTL), so the table is deleted with the stack (DESTROY) rather than left behind to collide with the
+   * fixed name on the next deploy.
+   */
+  private addAccessStats(config: PrestageConfig): Table {
+    const schema = tableSchemaOf(accessStatsTableDefinition(config.names.accessStatsTable));
+    const table = new Table(this, 'AccessStats', {
+      tableName: config.names.accessStatsTable,
+      partitionKey: schema.partitionKey,
+      sortKey: schema.sortKey,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.keyByAlias,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    for (const index of schema.globalSecondaryIndexes) table.addGlobalSecondaryIndex(index);
+    table.node.addDependency(this.keyAlias);
+    return table;
   }
 
   private forwardCapacityAlarms(config: PrestageConfig): void {

@@ -1,7 +1,6 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   AwsCustomResource,
   AwsCustomResourcePolicy,
@@ -10,12 +9,17 @@ import {
 } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { allCells, cellTableName, type PrestageConfig } from './prestage-config.ts';
+import { keyUseByAliasStatement } from './prestage-grants.ts';
 
 export interface CellRegistrationProps {
   readonly config: PrestageConfig;
-  /** The cells table (topology). */
+  /** The cells table (topology), in this stack's region. */
   readonly table: ITable;
-  readonly key: IKey;
+  /**
+   * Alias of the key that encrypts the table. The key is used by alias: a table adopted after a redeploy is
+   * encrypted with the retained key the alias names, not with the stack's new key.
+   */
+  readonly keyAlias: string;
 }
 
 /**
@@ -27,13 +31,10 @@ export interface CellRegistrationProps {
 export class CellRegistration extends Construct {
   constructor(scope: Construct, id: string, props: CellRegistrationProps) {
     super(scope, id);
-    const { config, table, key } = props;
+    const { config, table, keyAlias } = props;
     const policy = AwsCustomResourcePolicy.fromStatements([
       new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [table.tableArn] }),
-      new PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-        resources: [key.keyArn],
-      }),
+      keyUseByAliasStatement(this, Stack.of(this).region, keyAlias, ['UpdateItem']),
     ]);
     for (const { region, cell } of allCells(config)) {
       const call: AwsSdkCall = {

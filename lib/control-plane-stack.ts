@@ -3,7 +3,7 @@ import { EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-eve
 import { LambdaFunction as LambdaFunctionTarget, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -29,9 +29,10 @@ import {
   type DynamoAction,
   grantCellTables,
   grantGetMetricData,
-  grantTable,
+  grantNamedTable,
   type TableGrants,
 } from './prestage-grants.ts';
+import { dataPlaneEnvironment } from './regional-edge-stack.ts';
 import { PLANNER_ENTRY } from './scale-cluster-workflow.ts';
 
 /** functions/planner/handler.ts `Permissions:`. */
@@ -43,11 +44,10 @@ const PLANNER_GRANTS: TableGrants = {
   idempotency: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
 };
 
-/** functions/profiler/handler.ts `Permissions:`. */
+/** functions/profiler/handler.ts `Permissions:` on the control-plane tables (access stats: see grantProfiler). */
 const PROFILER_GRANTS: TableGrants = {
   partitions: ['Scan', 'UpdateItem'],
   cells: ['Scan'],
-  accessStats: ['Query'],
   scores: ['BatchWriteItem', 'BatchGetItem', 'GetItem', 'Scan'],
   coordination: ['GetItem', 'PutItem', 'UpdateItem'],
   idempotency: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
@@ -58,10 +58,12 @@ export interface ControlPlaneStackProps extends StackProps {
 }
 
 /**
- * The control plane in the home region: the control-plane tables, every Lambda (interceptor with an IAM-auth
- * Function URL, the MigratePartition steps, …), the state machines, the approval and alarm topics, the
- * dead-letter queues, and the registration of the configured cells in the cells table. Cell tables in other
- * regions are addressed by name (`<cellTablePrefix><cellId>`), never by cross-stack reference.
+ * The control plane in the home region: the control-plane tables (the routing tables as global tables with a
+ * replica in every other data region), every control-plane Lambda (profiler, planner, the workflows' steps), the
+ * state machines, the approval and alarm topics, the dead-letter queues, and the registration of the configured
+ * cells in the cells table. The interceptors are the regional edge stacks' (lib/regional-edge-stack.ts). Tables
+ * of other stacks (cell tables, each region's access-stats table, routing replicas) are addressed by name, never
+ * by cross-stack reference.
  */
 export class ControlPlaneStack extends Stack implements WorkflowHost {
   readonly config: PrestageConfig;
@@ -70,7 +72,6 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
   readonly messagingKey: Key;
   readonly approvalTopic: Topic;
   readonly alarmTopic: Topic;
-  readonly interceptor: PrestageFunction;
   readonly migratePartition: MigratePartitionService;
   readonly executePlan: ExecutePlanService;
   readonly planner: PrestageFunction;
@@ -90,7 +91,7 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
-    this.tables = new ControlPlaneTables(this, 'Tables');
+    this.tables = new ControlPlaneTables(this, 'Tables', { config });
 
     this.messagingKey = new Key(this, 'MessagingKey', {
       enableKeyRotation: true,
@@ -122,21 +123,6 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     if (config.alarmEmail) {
       this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
     }
-
-    this.interceptor = this.addFunction('Interceptor', {
-      entry: 'functions/interceptor/handler.ts',
-      description: 'prestage request interceptor: routes the data API to the cell holding each partition',
-      serviceName: 'prestage-interceptor',
-      environment: this.dataPlaneEnvironment(),
-      timeout: Duration.seconds(10),
-      memorySize: 1024,
-    });
-    this.grantInterceptor(this.interceptor);
-    const url = this.interceptor.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
-    new CfnOutput(this, 'InterceptorUrl', {
-      value: url.url,
-      description: 'Data API (SigV4, service lambda)',
-    });
 
     this.migratePartition = new MigratePartitionService(this, 'MigratePartition', { host: this });
     this.executePlan = new ExecutePlanService(this, 'ExecutePlan', {
@@ -219,6 +205,15 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       reservedConcurrentExecutions: config.reserveConcurrency ? config.profiler.shards + 1 : undefined,
     });
     this.grantTables(this.profiler, PROFILER_GRANTS);
+    // Access counts are recorded where requests arrive: the profiler reads every data region's table.
+    for (const region of config.dataRegions) {
+      grantNamedTable(
+        this.profiler.role,
+        this.profiler.role,
+        { tableName: config.names.accessStatsTable, region, keyAlias: config.names.cellKeyAlias },
+        ['Query'],
+      );
+    }
     // The partition size probe counts a partition's items in its cell table (docs/profiler.md).
     grantCellTables(this.profiler.role, this.profiler.role, this.config, ['Query']);
     grantGetMetricData(this.profiler.role, this.profiler.role);
@@ -260,7 +255,11 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     new CfnOutput(this, 'MigratePartitionArn', { value: this.migratePartition.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ApprovalTopicArn', { value: this.approvalTopic.topicArn });
 
-    new CellRegistration(this, 'Cells', { config, table: this.tables.cells, key: this.tables.encryptionKey });
+    new CellRegistration(this, 'Cells', {
+      config,
+      table: this.tables.cells,
+      keyAlias: config.names.controlPlaneKeyAlias,
+    });
     acknowledgeCustomResourceProvider(this);
 
     this.dashboard = new OperationsDashboard(this, 'Operations', {
@@ -271,7 +270,6 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       scaleCluster: this.scaleCluster.stateMachine,
       profiler: this.profiler.fn,
       planner: this.planner.fn,
-      interceptor: this.interceptor.fn,
       deadLetterQueues: this.deadLetterQueues,
     });
   }
@@ -288,18 +286,16 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     return fn;
   }
 
-  /** Environment of the data-plane Lambdas (DATA_PLANE_ENV). AWS_REGION is set by Lambda itself. */
+  /**
+   * Environment of the data-plane Lambdas (DATA_PLANE_ENV), as every region's interceptors get it, with the
+   * routing tables by reference (the same names; the reference orders the Lambdas after the tables). AWS_REGION
+   * is set by Lambda itself.
+   */
   dataPlaneEnvironment(): Record<string, string> {
     return {
+      ...dataPlaneEnvironment(this.config),
       [DATA_PLANE_ENV.partitionsTable]: this.tables.partitions.tableName,
       [DATA_PLANE_ENV.cellsTable]: this.tables.cells.tableName,
-      [DATA_PLANE_ENV.accessStatsTable]: this.tables.accessStats.tableName,
-      [DATA_PLANE_ENV.homeRegion]: this.config.homeRegion,
-      [DATA_PLANE_ENV.canaryAlarmPrefix]: this.config.names.canaryAlarmPrefix,
-      [DATA_PLANE_ENV.leaseTtlMs]: String(this.config.routingLease.leaseTtlMs),
-      [DATA_PLANE_ENV.maxRequestMs]: String(this.config.routingLease.maxRequestMs),
-      [DATA_PLANE_ENV.maxClockSkewMs]: String(this.config.routingLease.maxClockSkewMs),
-      [DATA_PLANE_ENV.indexLagMs]: String(this.config.routingLease.indexLagMs),
     };
   }
 
@@ -351,25 +347,20 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     return queue;
   }
 
-  /**
-   * Interceptor: partitions GetItem/PutItem (routing, first-write placement), cells Scan/GetItem (directory),
-   * access stats UpdateItem (counts), cell tables GetItem/UpdateItem/PutItem (reads, writes, mirror/read repair).
-   */
-  private grantInterceptor(fn: PrestageFunction): void {
-    const { partitions, cells, accessStats, encryptionKey } = this.tables;
-    grantTable(fn.role, partitions, encryptionKey, ['GetItem', 'PutItem']);
-    grantTable(fn.role, cells, encryptionKey, ['Scan', 'GetItem']);
-    grantTable(fn.role, accessStats, encryptionKey, ['UpdateItem']);
-    grantCellTables(fn.role, fn.role, this.config, ['GetItem', 'UpdateItem', 'PutItem']);
-  }
-
-  /** Exactly these DynamoDB actions on these control-plane tables (and the tables' key). */
+  /** Exactly these DynamoDB actions on these control-plane tables (and the tables' keys). */
   grantTables(fn: PrestageFunction, grants: TableGrants): void {
     for (const [name, actions] of Object.entries(grants) as [
       ControlPlaneTableName,
       readonly DynamoAction[],
     ][]) {
-      if (actions.length > 0) grantTable(fn.role, this.tables[name], this.tables.encryptionKey, actions);
+      if (actions.length > 0) this.tables.grant(fn.role, fn.role, name, actions);
+    }
+  }
+
+  /** Exactly these DynamoDB actions on the partitions table's replica in every replica region (by name). */
+  grantPartitionReplicas(fn: PrestageFunction, actions: readonly DynamoAction[]): void {
+    for (const region of this.tables.replicaRegions) {
+      this.tables.grantReplica(fn.role, fn.role, 'partitions', region, actions);
     }
   }
 

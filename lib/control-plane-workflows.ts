@@ -43,6 +43,8 @@ export interface WorkflowHost {
   addFunction(id: string, props: Omit<PrestageFunctionProps, 'logRetention'>): PrestageFunction;
   /** Exactly these DynamoDB actions on these control-plane tables (and the tables' key). */
   grantTables(fn: PrestageFunction, grants: TableGrants): void;
+  /** Exactly these DynamoDB actions on the partitions table's replica in every replica region. */
+  grantPartitionReplicas(fn: PrestageFunction, actions: readonly DynamoAction[]): void;
   /** sns:Publish on the topic, and the use of its key. */
   grantPublish(fn: PrestageFunction, topic: ITopic): void;
   /** Environment of the data-plane Lambdas. */
@@ -104,27 +106,33 @@ interface MigrationStepGrants extends TableGrants {
   readonly cellTables?: boolean;
   /** cloudwatch:DescribeAlarms on the canary alarms. */
   readonly canaryAlarms?: boolean;
+  /**
+   * Consistent GetItem on the partitions replica of every replica region: the steps that confirm a routing
+   * change is visible everywhere before a lease wait counts from it (`visibleEverywhereAt`).
+   */
+  readonly partitionReplicas?: boolean;
 }
 
 const FENCE: readonly DynamoAction[] = ['GetItem', 'PutItem'];
 
 /**
  * What each MigratePartition step handler's `Permissions:` comment lists (functions/migrate-partition/*.ts). Every
- * step refreshes the cell directory (cells Scan) first.
+ * step refreshes the cell directory (cells Scan) first. Verify (mirroring), CutoverFence (the fence) and Rollback
+ * (the unshift and the reverse fence) confirm their routing change in every replica region.
  */
 const MIGRATION_GRANTS: Record<MigrationTaskName, MigrationStepGrants> = {
   Acquire: { partitions: FENCE, cells: ['Scan', 'GetItem'] },
   CreateReplica: { partitions: FENCE, cells: ['Scan'], cellTables: true },
   Copy: { partitions: FENCE, cells: ['Scan'], cellTables: true },
   CatchUp: { partitions: FENCE, cells: ['Scan'], cellTables: true },
-  Verify: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  Verify: { partitions: FENCE, cells: ['Scan'], cellTables: true, partitionReplicas: true },
   ShiftReads: { partitions: FENCE, cells: ['Scan'], cellTables: true },
   CanaryHealth: { cells: ['Scan'], canaryAlarms: true },
-  CutoverFence: { partitions: FENCE, cells: ['Scan'] },
+  CutoverFence: { partitions: FENCE, cells: ['Scan'], partitionReplicas: true },
   CutoverSwitch: { partitions: FENCE, cells: ['Scan'], cellTables: true },
   RemoveSource: { partitions: FENCE, cells: ['Scan'], cellTables: true },
   Commit: { partitions: FENCE, cells: ['Scan'] },
-  Rollback: { partitions: FENCE, cells: ['Scan'], cellTables: true },
+  Rollback: { partitions: FENCE, cells: ['Scan'], cellTables: true, partitionReplicas: true },
 };
 
 /** What the cell data store calls on the cell tables: copy, catch-up on the `changes` index, verify, repair, remove. */
@@ -173,11 +181,13 @@ export class MigratePartitionService extends MigratePartitionWorkflow {
 
   /**
    * Exactly the control-plane tables and actions of the handler's `Permissions:` comment; the cell data store's
-   * calls on the cell tables for the steps that move data; CanaryHealth reads the canary alarms.
+   * calls on the cell tables for the steps that move data; CanaryHealth reads the canary alarms; the confirming
+   * steps read the partitions replicas.
    */
   private static grantStep(host: WorkflowHost, fn: PrestageFunction, grants: MigrationStepGrants): void {
-    const { cellTables, canaryAlarms, ...tables } = grants;
+    const { cellTables, canaryAlarms, partitionReplicas, ...tables } = grants;
     host.grantTables(fn, tables);
+    if (partitionReplicas) host.grantPartitionReplicas(fn, ['GetItem']);
     if (cellTables) grantCellTables(fn.role, fn.role, host.config, CELL_DATA_STORE_ACTIONS);
     if (canaryAlarms) grantDescribeCanaryAlarms(fn.role, fn.role, host.config);
   }

@@ -32,7 +32,6 @@ export interface OperationsDashboardProps {
   readonly executePlan?: IStateMachine;
   /** @default not monitored */
   readonly scaleCluster?: IStateMachine;
-  readonly interceptor: IFunction;
   /** @default not monitored */
   readonly profiler?: IFunction;
   /** @default not monitored */
@@ -70,8 +69,9 @@ const ALARMS = {
 
 /**
  * The operations dashboard and the alarms, on cdk-monitoring-constructs: migrations in flight, succeeded, failed
- * and rolled back, bytes moved, plan sizes, forecast error, interceptor latency and local share, cell
- * utilization, and each workflow, function and dead-letter queue. Alarms (all to `alarmTopic`): a failed
+ * and rolled back, bytes moved, plan sizes, forecast error, each data region's interceptor (latency, local share,
+ * invocations, errors, throttles, read across regions), cell utilization, and each workflow, the scheduled
+ * functions and every dead-letter queue. Alarms (all to `alarmTopic`): a failed
  * execution of any workflow, MigrationsFailed, profiler and planner faults, and any message in a DLQ.
  *
  * The metrics come from the factories in operations-metrics.ts, the alarm thresholds from ALARMS; each
@@ -106,7 +106,8 @@ export class OperationsDashboard extends Construct {
     this.monitorWorkflows();
     this.monitoring.addLargeHeader('prestage: forecasts and routing');
     this.monitorForecasts(new ForecastMetricFactory());
-    this.monitorInterceptor(new InterceptorMetricFactory());
+    for (const region of props.config.dataRegions)
+      this.monitorInterceptor(new InterceptorMetricFactory(region));
     this.monitoring.addLargeHeader('prestage: cells');
     this.monitorCells(new CellMetricFactory(props.config));
     this.monitoring.addLargeHeader('prestage: functions and queues');
@@ -175,16 +176,29 @@ export class OperationsDashboard extends Construct {
     });
   }
 
+  /** One region's interceptor (each region's edge stack deploys one; its metrics are in that region). */
   private monitorInterceptor(metrics: InterceptorMetricFactory): void {
+    const { region } = metrics;
     this.monitoring.monitorCustom({
-      alarmFriendlyName: 'Interceptor',
-      humanReadableName: 'Interceptor',
+      alarmFriendlyName: `Interceptor-${region}`,
+      humanReadableName: `Interceptor ${region}`,
       metricGroups: [
         {
-          title: 'Interceptor latency (ms)',
+          title: `Interceptor latency in ${region} (ms)`,
           metrics: [metrics.metricLatency('p50'), metrics.metricLatency('p99')],
         },
-        { title: 'Requests served from the caller’s region (%)', metrics: [metrics.metricLocalShare()] },
+        {
+          title: `Requests served in ${region}, their region of arrival (%)`,
+          metrics: [metrics.metricLocalShare()],
+        },
+        {
+          title: `Interceptor function in ${region}`,
+          metrics: [
+            metrics.metricFunction('Invocations'),
+            metrics.metricFunction('Errors'),
+            metrics.metricFunction('Throttles'),
+          ],
+        },
       ],
     });
   }
@@ -209,9 +223,9 @@ export class OperationsDashboard extends Construct {
     });
   }
 
-  /** The scheduled Lambdas (alarmed on any fault), the interceptor, and every dead-letter queue (alarmed). */
+  /** The scheduled Lambdas (alarmed on any fault) and every dead-letter queue (alarmed). */
   private monitorFunctionsAndQueues(): void {
-    const { profiler, planner, interceptor, deadLetterQueues } = this.props;
+    const { profiler, planner, deadLetterQueues } = this.props;
     if (profiler) {
       this.monitoring.monitorLambdaFunction({
         lambdaFunction: profiler,
@@ -228,11 +242,6 @@ export class OperationsDashboard extends Construct {
         addFaultCountAlarm: ALARMS.anyFault,
       });
     }
-    this.monitoring.monitorLambdaFunction({
-      lambdaFunction: interceptor,
-      humanReadableName: 'Interceptor function',
-      alarmFriendlyName: 'InterceptorFunction',
-    });
     for (const { name, queue } of deadLetterQueues) {
       this.monitoring.monitorSqsQueue({
         queue,

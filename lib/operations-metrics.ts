@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { METRIC, METRICS_NAMESPACE, type MetricName } from '../src/support/metrics.ts';
 import { type CellConfig, cellTableName, type PrestageConfig } from './prestage-config.ts';
+import { interceptorFunctionName } from './regional-edge-stack.ts';
 
 /**
  * The metrics of the operations dashboard, and only the metrics: each factory returns CloudWatch metrics for
@@ -84,22 +85,57 @@ export class ForecastMetricFactory {
   }
 }
 
-/** The interceptor's routing: latency, and how much of the traffic its own region serves. */
+/**
+ * One region's interceptor: latency, how much of the traffic that arrived in the region a cell of the region
+ * served, and its Lambda invocations, errors and throttles. Each interceptor publishes its EMF metrics in its own
+ * region, so every metric carries the region (the dashboard, in the home region, reads them across regions).
+ */
 export class InterceptorMetricFactory {
-  metricLatency(percentile: 'p50' | 'p99'): Metric {
-    return prestageMetric(METRIC.interceptorLatency, percentile, percentile);
+  readonly region: string;
+
+  constructor(region: string) {
+    this.region = region;
   }
 
-  /** Requests served from the caller's region, in percent of all requests. */
+  private emf(name: MetricName, statistic: string, label: string): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: POWERTOOLS_DIMENSIONS,
+      statistic,
+      label,
+      period: METRIC_PERIOD,
+      region: this.region,
+    });
+  }
+
+  metricLatency(percentile: 'p50' | 'p99'): Metric {
+    return this.emf(METRIC.interceptorLatency, percentile, `${percentile} ${this.region}`);
+  }
+
+  /** Requests served by a cell in the region they arrived in, in percent of all requests that arrived there. */
   metricLocalShare(): MathExpression {
     return new MathExpression({
       expression: '100 * local / (local + remote)',
       usingMetrics: {
-        local: prestageMetric(METRIC.interceptorLocalRequests, 'Sum', 'local'),
-        remote: prestageMetric(METRIC.interceptorRemoteRequests, 'Sum', 'remote'),
+        local: this.emf(METRIC.interceptorLocalRequests, 'Sum', 'local'),
+        remote: this.emf(METRIC.interceptorRemoteRequests, 'Sum', 'remote'),
       },
-      label: 'local share',
+      label: `local share ${this.region}`,
       period: METRIC_PERIOD,
+    });
+  }
+
+  /** The interceptor function's own AWS/Lambda metric (`Invocations`, `Errors`, `Throttles`), by its name. */
+  metricFunction(metricName: 'Invocations' | 'Errors' | 'Throttles'): Metric {
+    return new Metric({
+      namespace: 'AWS/Lambda',
+      metricName,
+      dimensionsMap: { FunctionName: interceptorFunctionName(this.region) },
+      statistic: 'Sum',
+      label: `${metricName} ${this.region}`,
+      period: METRIC_PERIOD,
+      region: this.region,
     });
   }
 }

@@ -65,17 +65,37 @@ export interface PrestageConfig {
    * never runs two). Correctness does not rest on it: records carry their lease terms (docs/migration.md).
    */
   readonly routingLease: Omit<RoutingLeaseConfig, 'clockDriftRate'>;
-  /** Reserve concurrency for the planner (1) and the profiler (its shard count). */
+  /**
+   * Reserve concurrency for the planner (2) and the profiler (its shard count + 1). Off by default: an account
+   * whose Lambda concurrency quota is still 10 cannot reserve any (docs/configuration.md).
+   */
   readonly reserveConcurrency: boolean;
   /** Physical names shared with the handlers (the defaults of the handlers' environment schemas). */
   readonly names: PrestageNames;
 }
 
 export interface PrestageNames {
+  /**
+   * The routing tables (global tables: the home region's table and a replica in every other data region) and
+   * each data region's access-stats table. Fixed names, so that a stack in any region can name them without a
+   * cross-region reference, and so that a redeploy can adopt retained tables (docs/deployment.md).
+   */
+  readonly partitionsTable: string;
+  readonly cellsTable: string;
+  readonly accessStatsTable: string;
+  /**
+   * KMS alias of the control-plane key in the home region. The home region's routing tables are encrypted with
+   * the key it names, and the grants name the alias, so a routing table adopted after `cdk destroy` keeps
+   * working with the retained key that encrypts it.
+   */
+  readonly controlPlaneKeyAlias: string;
   readonly cellTablePrefix: string;
   readonly capacityAlarmPrefix: string;
   readonly canaryAlarmPrefix: string;
-  /** KMS alias of each data region's cell-table key (scale-out encrypts new cells with it too). */
+  /**
+   * KMS alias of each data region's cell-table key. Cell tables, the region's access-stats table and the
+   * region's routing replicas are encrypted with the key it names (scale-out encrypts new cells with it too).
+   */
   readonly cellKeyAlias: string;
 }
 
@@ -85,7 +105,8 @@ const controlDefaults = readControlPlaneConfig({
   [CONTROL_PLANE_ENV.plansTable]: 'unused',
   [CONTROL_PLANE_ENV.coordinationTable]: 'unused',
 });
-const dataDefaults = readDataPlaneConfig({
+/** The data-plane handlers' own defaults (the stacks set the same values explicitly). */
+export const DATA_PLANE_DEFAULTS = readDataPlaneConfig({
   PRESTAGE_PARTITIONS_TABLE: 'unused',
   PRESTAGE_CELLS_TABLE: 'unused',
   PRESTAGE_ACCESS_STATS_TABLE: 'unused',
@@ -94,9 +115,13 @@ const dataDefaults = readDataPlaneConfig({
 });
 
 export const PRESTAGE_NAMES: PrestageNames = {
+  partitionsTable: 'prestage-partitions',
+  cellsTable: 'prestage-cells',
+  accessStatsTable: 'prestage-access-stats',
+  controlPlaneKeyAlias: 'alias/prestage-control-plane',
   cellTablePrefix: controlDefaults.cellTablePrefix,
   capacityAlarmPrefix: controlDefaults.capacityAlarmPrefix,
-  canaryAlarmPrefix: dataDefaults.canaryAlarmPrefix,
+  canaryAlarmPrefix: DATA_PLANE_DEFAULTS.canaryAlarmPrefix,
   cellKeyAlias: 'alias/prestage-cells',
 };
 
@@ -268,7 +293,7 @@ const contextSchema = z.strictObject({
       error: `CloudWatch Logs accepts ${LOG_RETENTION_DAYS.join(', ')} days; e.g. 30`,
     })
     .default(30),
-  reserveConcurrency: z.boolean({ error: 'expected true or false' }).default(true),
+  reserveConcurrency: z.boolean({ error: 'expected true or false' }).default(false),
   routingLease: z
     .strictObject({
       leaseTtlMs: millis(100, 600_000, DEFAULT_ROUTING_LEASE.leaseTtlMs),
@@ -436,6 +461,14 @@ export function readPrestageConfig(node: Node): PrestageConfig {
 /** Name of a cell's data table. */
 export function cellTableName(config: PrestageConfig, cellId: string): string {
   return `${config.names.cellTablePrefix}${cellId}`;
+}
+
+/**
+ * The data regions that hold a replica of the routing tables: every data region but the home region, whose table
+ * is the one routing is written to.
+ */
+export function replicaRegions(config: PrestageConfig): string[] {
+  return config.dataRegions.filter((region) => region !== config.homeRegion);
 }
 
 /** Every configured cell with its region. */

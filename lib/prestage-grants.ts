@@ -52,6 +52,74 @@ export function grantTable(
 }
 
 /**
+ * The use of the key that `alias` names in `region`, through DynamoDB only: what a DynamoDB caller needs for
+ * `actions` on a table encrypted with that key. The key is found by its alias (`kms:ResourceAliases`), never by
+ * its id, because it is another stack's resource or, after a redeploy that adopted retained tables, a retained
+ * key the alias still names. The `key/*` resource is acknowledged on `scope`.
+ */
+export function grantKeyUseByAlias(
+  scope: IConstruct,
+  grantee: IGrantable,
+  region: string,
+  alias: string,
+  actions: readonly DynamoAction[],
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(keyUseByAliasStatement(scope, region, alias, actions));
+}
+
+/** The statement of grantKeyUseByAlias, for policies built from statements; acknowledged on `scope`. */
+export function keyUseByAliasStatement(
+  scope: IConstruct,
+  region: string,
+  alias: string,
+  actions: readonly DynamoAction[],
+): PolicyStatement {
+  Validations.of(scope).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${region}:<AWS::AccountId>:key/*]`,
+    reason: `Keys are named by alias (another stack's key, or a retained key a redeploy adopted): the statement is limited to the key with the alias ${alias} used through DynamoDB in ${region} (kms:ResourceAliases and kms:ViaService conditions)`,
+  });
+  return new PolicyStatement({
+    actions: kmsActionsFor(actions),
+    resources: [`arn:${Aws.PARTITION}:kms:${region}:${Aws.ACCOUNT_ID}:key/*`],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` },
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] },
+    },
+  });
+}
+
+/** A table found by its fixed name in one region, and the alias of the key that encrypts it there. */
+export interface NamedTable {
+  readonly tableName: string;
+  readonly region: string;
+  readonly keyAlias: string;
+}
+
+/** The ARN of a table by name in a region of this account. */
+export function tableArnOf(tableName: string, region: string): string {
+  return `arn:${Aws.PARTITION}:dynamodb:${region}:${Aws.ACCOUNT_ID}:table/${tableName}`;
+}
+
+/**
+ * Exactly `actions` on one table named by its fixed name in a region (a routing replica, another stack's table),
+ * and the use of its key there through DynamoDB. The tables granted this way have no indexes.
+ */
+export function grantNamedTable(
+  scope: IConstruct,
+  grantee: IGrantable,
+  table: NamedTable,
+  actions: readonly DynamoAction[],
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: actions.map((a) => `dynamodb:${a}`),
+      resources: [tableArnOf(table.tableName, table.region)],
+    }),
+  );
+  grantKeyUseByAlias(scope, grantee, table.region, table.keyAlias, actions);
+}
+
+/**
  * Exactly `actions` on every cell data table (`<cellTablePrefix>*`, including cells that ScaleCluster creates
  * at run time) in every data region, and the use of each region's cell key through DynamoDB only, identified by
  * its alias. The wildcards are acknowledged on `scope`.
@@ -62,26 +130,15 @@ export function grantCellTables(
   config: PrestageConfig,
   actions: readonly DynamoAction[],
 ): void {
-  const partition = Aws.PARTITION;
-  const account = Aws.ACCOUNT_ID;
   const tableArns = config.dataRegions.flatMap((region) => {
-    const table = `arn:${partition}:dynamodb:${region}:${account}:table/${config.names.cellTablePrefix}*`;
+    const table = tableArnOf(`${config.names.cellTablePrefix}*`, region);
     return actions.includes('Query') ? [table, `${table}/index/*`] : [table];
   });
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: tableArns }),
   );
   for (const region of config.dataRegions) {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: kmsActionsFor(actions),
-        resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` },
-          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [config.names.cellKeyAlias] },
-        },
-      }),
-    );
+    grantKeyUseByAlias(scope, grantee, region, config.names.cellKeyAlias, actions);
   }
   acknowledgeWildcard(
     scope,
@@ -99,12 +156,6 @@ export function grantCellTables(
       "Incremental catch-up queries each cell table's `changes` index",
     );
   }
-  acknowledgeWildcard(
-    scope,
-    config,
-    (region) => `arn:<AWS::Partition>:kms:${region}:<AWS::AccountId>:key/*`,
-    `A cell key is another stack's (another region's) resource; the statement is limited to the key with alias ${config.names.cellKeyAlias} used through DynamoDB (kms:ResourceAliases and kms:ViaService conditions)`,
-  );
 }
 
 /** Read each data region's canary alarms (`<canaryAlarmPrefix>*`) for the MigratePartition health check. */

@@ -3,11 +3,14 @@
  * - dynamodb:Scan on PRESTAGE_PARTITIONS_TABLE and PRESTAGE_CELLS_TABLE (placement and topology);
  * - dynamodb:UpdateItem on PRESTAGE_PARTITIONS_TABLE (measured partition sizes, the size fields only);
  * - dynamodb:Query on the cell tables (by name prefix) in every data region (the partition size probe);
- * - dynamodb:Query on PRESTAGE_ACCESS_STATS_TABLE (access counters and co-access pairs);
+ * - dynamodb:Query on PRESTAGE_ACCESS_STATS_TABLE in every region of PRESTAGE_DATA_REGIONS (each region's access
+ *   counters, reads and writes apart, and co-access pairs, recorded in the region the requests arrived in);
  * - dynamodb:BatchWriteItem, dynamodb:BatchGetItem, dynamodb:GetItem, dynamodb:Scan on PRESTAGE_SCORES_TABLE;
  * - dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem on PRESTAGE_COORDINATION_TABLE (keys `cycle#*`);
  * - dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem on PRESTAGE_IDEMPOTENCY_TABLE;
- * - kms:Decrypt, kms:Encrypt, kms:GenerateDataKey on the tables' key;
+ * - kms:Decrypt, kms:DescribeKey (and kms:Encrypt, kms:GenerateDataKey for writes) on the tables' keys: the
+ *   control-plane key, by its alias for the routing tables, and each data region's cell key by its alias, through
+ *   DynamoDB only (cell tables, access-stats tables);
  * - cloudwatch:GetMetricData on `*` (the action has no resource type), in the home region and every data region;
  * - lambda:InvokeFunction on PRESTAGE_PROFILER_FUNCTION (this function: one async invocation per shard) and on
  *   PRESTAGE_PLANNER_FUNCTION;

@@ -7,16 +7,17 @@ import type { ClientSource } from '../adapters/client-source.ts';
 import { CloudWatchMetricsReader } from '../adapters/cloudwatch/metric-data-reader.ts';
 import { DynamoAccessStatsRepository } from '../adapters/dynamodb/access-stats-repository.ts';
 import { DynamoCellRepository } from '../adapters/dynamodb/cell-repository.ts';
-import { createDynamoClient } from '../adapters/dynamodb/dynamodb-client.ts';
+import { createDynamoClient, documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPartitionRepository } from '../adapters/dynamodb/partition-repository.ts';
 import { DynamoPartitionSizeProbe } from '../adapters/dynamodb/partition-size-probe.ts';
 import { DynamoProfilerCycleRepository } from '../adapters/dynamodb/profiler-cycle-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
 import { LambdaAsyncInvoker } from '../adapters/lambda/async-invoker.ts';
 import { StepFunctionsScaleOutStarter } from '../adapters/stepfunctions/scale-out-starter.ts';
+import { MultiRegionAccessStats } from '../data-plane/multi-region-access-stats.ts';
 import type { ProfilerOptions } from '../profiler/profiler.ts';
 import type { ProfilerDeps } from '../profiler/profiler-deps.ts';
-import type { ControlPlaneConfig } from './control-plane-env.ts';
+import { CONTROL_PLANE_ENV, type ControlPlaneConfig } from './control-plane-env.ts';
 import type { DataPlaneConfig } from './data-plane-config.ts';
 import { powertoolsLog, powertoolsMetricsSink } from './instrumented-handler.ts';
 import { profilerForecastModel } from './profiler-forecast-model.ts';
@@ -30,7 +31,10 @@ export interface AwsProfilerClients {
   readonly sfn?: ClientSource<SFNClient>;
   /** CloudWatch client per region, built on first use. @default new CloudWatchClient({ region }) */
   readonly cloudwatchFor?: (region: string) => CloudWatchClient;
-  /** DynamoDB client per region, for the size probe's reads of cell tables. @default createDynamoClient({ region }) */
+  /**
+   * DynamoDB client per region: the size probe's reads of cell tables and the reads of each data region's
+   * access-stats table. @default createDynamoClient({ region })
+   */
   readonly dynamoFor?: (region: string) => DynamoDBClient;
 }
 
@@ -58,6 +62,32 @@ export function profilerConfig(control: ControlPlaneConfig): ProfilerOptions {
 }
 
 /**
+ * The access counts of every data region, read where they were recorded: each region's interceptors write the
+ * table named `data.accessStatsTable` in their own region. The profiler only reads; the writer MultiRegionAccessStats
+ * needs is the home region's table where the home region has cells, else the first data region's.
+ */
+export function regionalAccessStats(
+  control: ControlPlaneConfig,
+  data: DataPlaneConfig,
+  documentsIn: (region: string) => DynamoDBDocumentClient,
+): MultiRegionAccessStats {
+  const regions = control.dataRegions;
+  if (regions.length === 0) {
+    throw new Error(
+      `configuration: environment variable ${CONTROL_PLANE_ENV.dataRegions}: required by the profiler, which reads the access-stats table of every data region; list them, e.g. us-east-1,eu-west-1`,
+    );
+  }
+  const byRegion = new Map(
+    regions.map((region) => [
+      region,
+      new DynamoAccessStatsRepository(documentsIn(region), data.accessStatsTable),
+    ]),
+  );
+  const writer = byRegion.get(data.homeRegion) ?? byRegion.get(regions[0])!;
+  return new MultiRegionAccessStats(writer, byRegion);
+}
+
+/**
  * Bind the profiler's ports to AWS: DynamoDB repositories, CloudWatch, Lambda and Step Functions adapters, the
  * configured forecast model, and the shared Powertools metrics and logger.
  */
@@ -73,6 +103,7 @@ export function awsProfilerDeps(
     clients.lambda ?? (async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({}));
   const sfn = clients.sfn ?? (async () => new (await import('@aws-sdk/client-sfn')).SFNClient({}));
   const { documents } = clients;
+  const documentsIn = perKey((region) => documentClient(dynamoFor(region)));
   const partitions = new DynamoPartitionRepository(documents, data.partitionsTable);
   const observers = { metrics: powertoolsMetricsSink, log: powertoolsLog };
   return {
@@ -81,7 +112,8 @@ export function awsProfilerDeps(
     sizeProbe: new DynamoPartitionSizeProbe(dynamoFor),
     sizeStore: partitions,
     cells: new DynamoCellRepository(documents, data.cellsTable),
-    accessStats: new DynamoAccessStatsRepository(documents, data.accessStatsTable),
+    // Counts live in the region the requests arrived in: every data region's table, merged.
+    accessStats: regionalAccessStats(control, data, documentsIn),
     scores: new DynamoScoreRepository(documents, control.scoresTable),
     cycles: new DynamoProfilerCycleRepository(documents, control.coordinationTable),
     cellMetrics: new CloudWatchMetricsReader({ clientFor: cloudwatchFor, homeRegion: data.homeRegion }),

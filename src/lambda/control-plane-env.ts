@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRegionName } from '../domain/region-name.ts';
 
 /**
  * Environment of the control-plane Lambdas (profiler, planner, ExecutePlan and ScaleCluster steps). The names
@@ -40,7 +41,10 @@ export const CONTROL_PLANE_ENV = {
   capacityAlarmPrefix: 'PRESTAGE_CAPACITY_ALARM_PREFIX',
   /** Share of a cell's ops/s capacity above which its capacity alarm fires (ScaleCluster alarms new cells). */
   capacityAlarmThreshold: 'PRESTAGE_CAPACITY_ALARM_THRESHOLD',
-  /** Comma-separated data regions. */
+  /**
+   * Comma-separated data regions: where cells are, and where interceptors record access counts (the profiler
+   * reads each region's access-stats table).
+   */
   dataRegions: 'PRESTAGE_DATA_REGIONS',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
@@ -80,7 +84,18 @@ const controlPlaneEnvSchema = z.object({
   [CONTROL_PLANE_ENV.dataRegions]: z
     .string()
     .default('')
-    .transform((s) => s.split(',').filter((r) => r.length > 0)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r.length > 0),
+    )
+    .refine((regions) => regions.every(isRegionName), {
+      error: 'expected comma-separated AWS region names, e.g. us-east-1,eu-west-1',
+    })
+    .refine((regions) => new Set(regions).size === regions.length, {
+      error: 'lists a region twice; list each data region once',
+    }),
   [CONTROL_PLANE_ENV.metricsNamespace]: z.string().default('Prestage'),
 });
 

@@ -100,6 +100,8 @@ describe('profiler Lambda entry', () => {
       [CONTROL_PLANE_ENV.scaleClusterArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:ScaleCluster',
       [CONTROL_PLANE_ENV.profilerShards]: '2',
       [CONTROL_PLANE_ENV.intervalSeconds]: '300',
+      // The regions whose access-stats tables the profiler reads (here the one dynalite).
+      [CONTROL_PLANE_ENV.dataRegions]: 'us-east-1',
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ACCESS_KEY_ID: 'local',

@@ -8,7 +8,10 @@ import { CANARY_ERRORS_PER_MINUTE, CellDataStack, cellAlarmSettings } from '../.
 import { dataStackName } from '../../../lib/prestage-app.ts';
 import { parsePrestageConfig } from '../../../lib/prestage-config.ts';
 import { addSecurityChecks } from '../../../lib/security-checks.ts';
-import { cellDataTableDefinition } from '../../../src/adapters/dynamodb/table-definitions.ts';
+import {
+  accessStatsTableDefinition,
+  cellDataTableDefinition,
+} from '../../../src/adapters/dynamodb/table-definitions.ts';
 import { cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
 import { CDK_CONTEXT } from './prestage-synth.ts';
 
@@ -37,7 +40,18 @@ function synthesizeDataStacks() {
   return { config, stacks: { dataStacks: stacks }, dataStacks };
 }
 
-type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string[];
+};
+
+/** A key by its alias ARN in a region of the test account, as the templates spell it. */
+const aliasArn = (region: string, alias: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:${region}:123456789012:${alias}`]],
+});
 
 describe('CellDataStack (one per data region)', () => {
   const { dataStacks, config, stacks } = synthesizeDataStacks();
@@ -53,7 +67,8 @@ describe('CellDataStack (one per data region)', () => {
     for (const region of config.dataRegions) {
       const template = dataStacks.get(region)!;
       const cells = config.cells[region];
-      template.resourceCountIs('AWS::DynamoDB::Table', cells.length);
+      // The cells and the region's access-stats table.
+      template.resourceCountIs('AWS::DynamoDB::Table', cells.length + 1);
       for (const cell of cells) {
         const definition = cellDataTableDefinition(`prestage-cell-${cell.id}`);
         template.hasResource('AWS::DynamoDB::Table', {
@@ -75,13 +90,77 @@ describe('CellDataStack (one per data region)', () => {
             SSESpecification: {
               SSEEnabled: true,
               SSEType: 'KMS',
-              KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CellKey'), 'Arn'] },
+              // By alias, as ScaleCluster's cells and the grants name it (see the destroy/redeploy test).
+              KMSMasterKeyId: aliasArn(region, 'alias/prestage-cells'),
             },
           },
         });
       }
-      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/prestage-cells' });
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/prestage-cells',
+        TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CellKey'), 'Arn'] },
+      });
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    }
+  });
+
+  it("gives each data region its own access-stats table: fixed name, TTL, PITR, the region's cell key, deleted with the stack", () => {
+    for (const region of config.dataRegions) {
+      const definition = accessStatsTableDefinition(config.names.accessStatsTable);
+      const template = dataStacks.get(region)!;
+      const tables = resourcesOf(region).filter(
+        (r) => r.Type === 'AWS::DynamoDB::Table' && r.Properties.TableName === definition.TableName,
+      );
+      expect(tables, region).toHaveLength(1);
+      expect(tables[0].Properties).toMatchObject({
+        KeySchema: definition.KeySchema,
+        AttributeDefinitions: definition.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: aliasArn(region, 'alias/prestage-cells'),
+        },
+      });
+      // Counts expire: the table goes with the stack instead of blocking the next deploy under its fixed name.
+      expect(tables[0].DeletionPolicy).toBe('Delete');
+      expect(template.toJSON().Outputs ?? {}).toEqual({});
+    }
+  });
+
+  it('survives cdk destroy + redeploy: the retained tables and their key alias are adoptable, and find their key by alias', () => {
+    for (const region of config.dataRegions) {
+      const all = Object.entries(dataStacks.get(region)!.toJSON().Resources as Record<string, Resource>);
+      const retained = all.filter(([, r]) => r.DeletionPolicy === 'Retain');
+      const [aliasId] = all.find(([, r]) => r.Type === 'AWS::KMS::Alias')!;
+      const cellTables = all.filter(
+        ([, r]) =>
+          r.Type === 'AWS::DynamoDB::Table' &&
+          String(r.Properties.TableName).startsWith(config.names.cellTablePrefix),
+      );
+      expect(cellTables).toHaveLength(config.cells[region].length);
+      // What stays after `cdk destroy`: the cell tables (the data), the key and its alias; nothing else.
+      expect(retained.map(([, r]) => r.Type).sort(), region).toEqual(
+        [...cellTables.map(() => 'AWS::DynamoDB::Table'), 'AWS::KMS::Alias', 'AWS::KMS::Key'].sort(),
+      );
+      for (const [id, resource] of retained) {
+        expect(resource.UpdateReplacePolicy, id).toBe('Retain');
+        if (resource.Type === 'AWS::KMS::Key') continue; // no name: a redeploy creates a new, unused key
+        // `cdk deploy --import-existing-resources` adopts a resource with a static name and DeletionPolicy
+        // Retain; a name built with Ref or Fn::Join would be created anew and collide.
+        const name = resource.Properties.TableName ?? resource.Properties.AliasName;
+        expect(typeof name, id).toBe('string');
+      }
+      for (const [id, table] of cellTables) {
+        // An adopted table stays encrypted with the retained key, which only the adopted alias still names: the
+        // table names its key by the alias (and the grants do too), never by the new stack key's ARN.
+        expect((table.Properties.SSESpecification as { KMSMasterKeyId: unknown }).KMSMasterKeyId, id).toEqual(
+          aliasArn(region, config.names.cellKeyAlias),
+        );
+        expect(table.DependsOn, id).toContain(aliasId);
+      }
     }
   });
 

@@ -6,9 +6,10 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { cellAlarmSettings } from '../../../lib/cell-data-stack.ts';
+import { buildPrestageApp } from '../../../lib/prestage-app.ts';
+import { parsePrestageConfig } from '../../../lib/prestage-config.ts';
 import { addSecurityChecks } from '../../../lib/security-checks.ts';
 import {
-  accessStatsTableDefinition,
   cellsTableDefinition,
   coordinationTableDefinition,
   idempotencyTableDefinition,
@@ -22,7 +23,7 @@ import { CONTROL_PLANE_ENV, readControlPlaneConfig } from '../../../src/lambda/c
 import { DATA_PLANE_ENV } from '../../../src/lambda/data-plane-config.ts';
 import { SCALE_CLUSTER_TASK_NAMES } from '../../../src/scaling/scale-cluster-tasks.ts';
 import { permissionsOf } from './handler-permissions.ts';
-import { synthesizePrestage } from './prestage-synth.ts';
+import { CDK_CONTEXT, synthesizePrestage } from './prestage-synth.ts';
 
 type Statement = {
   Action: string | string[];
@@ -30,7 +31,13 @@ type Statement = {
   Condition?: Record<string, Record<string, unknown>>;
   Effect: string;
 };
-type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string[];
+};
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
@@ -68,8 +75,9 @@ describe('ControlPlaneStack', () => {
 
   it('passes the cdk-nag AwsSolutions and Serverless packs with zero unacknowledged findings', () => {
     // synthesizePrestage throws, listing every finding, if any is left.
+    // profiler, planner and the workflows' steps (the interceptors are the edge stacks')
     expect(functions).toHaveLength(
-      3 + MIGRATION_TASK_NAMES.length + EXECUTE_PLAN_TASK_NAMES.length + SCALE_CLUSTER_TASK_NAMES.length,
+      2 + MIGRATION_TASK_NAMES.length + EXECUTE_PLAN_TASK_NAMES.length + SCALE_CLUSTER_TASK_NAMES.length,
     );
     // Besides prestage's own: only CDK's singleton providers (cell registration, cross-region SDK calls).
     const others = ofType('AWS::Lambda::Function').filter(([id]) => !prestageFunctionIds.has(id));
@@ -95,46 +103,111 @@ describe('ControlPlaneStack', () => {
     }
   });
 
-  it('gives the data-plane Lambdas the DATA_PLANE_ENV names of the tables and the home region', () => {
+  it('gives the data-plane Lambdas the DATA_PLANE_ENV names of the tables, the home and replica regions', () => {
     const env = new Capture();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('request interceptor'),
+      Description: 'prestage MigratePartition step CutoverFence',
       Environment: { Variables: env },
     });
     expect(env.asObject()).toMatchObject({
-      [DATA_PLANE_ENV.partitionsTable]: { Ref: expect.stringMatching(/^TablesPartitions/) },
-      [DATA_PLANE_ENV.cellsTable]: { Ref: expect.stringMatching(/^TablesCells/) },
-      [DATA_PLANE_ENV.accessStatsTable]: { Ref: expect.stringMatching(/^TablesAccessStats/) },
+      // The routing tables by reference (their fixed names), the regional access-stats table by its name.
+      [DATA_PLANE_ENV.partitionsTable]: { Ref: expect.stringMatching(/^TablesRoutingPartitions/) },
+      [DATA_PLANE_ENV.cellsTable]: { Ref: expect.stringMatching(/^TablesRoutingCells/) },
+      [DATA_PLANE_ENV.accessStatsTable]: config.names.accessStatsTable,
       [DATA_PLANE_ENV.homeRegion]: config.homeRegion,
+      // Every MigratePartition step shares awsMigrationDeps, which builds a replica reader per region listed.
+      [DATA_PLANE_ENV.replicaRegions]: config.dataRegions.filter((r) => r !== config.homeRegion).join(','),
       [DATA_PLANE_ENV.canaryAlarmPrefix]: 'prestage-cell-errors-',
       // The lease settings are set explicitly, from one configuration key, never left to code defaults.
       [DATA_PLANE_ENV.leaseTtlMs]: String(config.routingLease.leaseTtlMs),
       [DATA_PLANE_ENV.maxRequestMs]: String(config.routingLease.maxRequestMs),
       [DATA_PLANE_ENV.maxClockSkewMs]: String(config.routingLease.maxClockSkewMs),
       [DATA_PLANE_ENV.indexLagMs]: String(config.routingLease.indexLagMs),
+      [DATA_PLANE_ENV.shardsPerPartition]: '8',
       POWERTOOLS_METRICS_NAMESPACE: 'Prestage',
     });
+    const tableNames = template.toJSON().Resources as Record<string, Resource>;
+    const named = (prefix: string) =>
+      Object.entries(tableNames).find(([id]) => id.startsWith(prefix))![1].Properties.TableName;
+    expect(named('TablesRoutingPartitions')).toBe(config.names.partitionsTable);
+    expect(named('TablesRoutingCells')).toBe(config.names.cellsTable);
   });
 
-  it('serves the interceptor through a Function URL with AWS_IAM auth', () => {
-    template.resourceCountIs('AWS::Lambda::Url', 1);
-    template.hasResourceProperties('AWS::Lambda::Url', {
-      AuthType: 'AWS_IAM',
-      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InterceptorFunction'), 'Arn'] },
+  it('has no interceptor and no Function URL: each data region’s edge stack serves the data API', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    expect(
+      functions.filter(([, fn]) => String(fn.Properties.Description).includes('request interceptor')),
+    ).toEqual([]);
+    expect(Object.keys(template.toJSON().Outputs ?? {})).not.toContain('InterceptorUrl');
+  });
+
+  it('makes the routing tables global tables: a replica with PITR in every other data region, each encrypted with its region’s key by alias, retained', () => {
+    const replicaRegions = config.dataRegions.filter((r) => r !== config.homeRegion);
+    expect(replicaRegions.length).toBeGreaterThan(0);
+    const globals = ofType('AWS::DynamoDB::GlobalTable');
+    expect(globals.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'TablesRoutingCells',
+      'TablesRoutingPartitions',
+    ]);
+    const alias = (region: string, name: string) =>
+      JSON.stringify({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:${region}:123456789012:${name}`]],
+      });
+    for (const [name, definition] of [
+      ['TablesRoutingPartitions', partitionsTableDefinition(config.names.partitionsTable)],
+      ['TablesRoutingCells', cellsTableDefinition(config.names.cellsTable)],
+    ] as const) {
+      const [id, table] = globals.find(([tableId]) => tableId.startsWith(name))!;
+      expect(table.Properties, id).toMatchObject({
+        TableName: definition.TableName,
+        KeySchema: definition.KeySchema,
+        AttributeDefinitions: definition.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      });
+      // Source of truth: kept when the stack goes, and adoptable by a redeploy (static name, Retain).
+      expect(table.DeletionPolicy, id).toBe('Retain');
+      expect(table.UpdateReplacePolicy, id).toBe('Retain');
+      expect(typeof table.Properties.TableName, id).toBe('string');
+      const replicas = table.Properties.Replicas as {
+        Region: string;
+        PointInTimeRecoverySpecification?: { PointInTimeRecoveryEnabled: boolean };
+        SSESpecification?: { KMSMasterKeyId: unknown };
+      }[];
+      expect(replicas.map((r) => r.Region).sort(), id).toEqual(config.dataRegions.toSorted());
+      for (const replica of replicas) {
+        expect(replica.PointInTimeRecoverySpecification, `${id} ${replica.Region}`).toEqual({
+          PointInTimeRecoveryEnabled: true,
+        });
+        // The home table: the control-plane key's alias; a replica: its region's cell key alias (cell stack).
+        const expectedAlias =
+          replica.Region === config.homeRegion
+            ? config.names.controlPlaneKeyAlias
+            : config.names.cellKeyAlias;
+        expect(JSON.stringify(replica.SSESpecification?.KMSMasterKeyId), `${id} ${replica.Region}`).toBe(
+          alias(replica.Region, expectedAlias),
+        );
+      }
+      // The alias is named, not referenced: the table waits for it explicitly.
+      expect(table.DependsOn, id).toEqual([expect.stringMatching(/^TablesKeyAlias/)]);
+    }
+    const [, keyAlias] = ofType('AWS::KMS::Alias').find(([id]) => id.startsWith('TablesKeyAlias'))!;
+    expect(keyAlias.Properties.AliasName).toBe(config.names.controlPlaneKeyAlias);
+    expect(keyAlias.Properties.TargetKeyId).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^TablesKey/), 'Arn'],
     });
+    expect(keyAlias.DeletionPolicy).toBe('Retain');
   });
 
-  it('builds every control-plane table from its table definition, with a customer-managed key, PITR and TTL', () => {
+  it('builds every other control-plane table from its table definition, with a customer-managed key, PITR and TTL', () => {
     const expected = [
-      ['Partitions', partitionsTableDefinition('t'), undefined],
-      ['Cells', cellsTableDefinition('t'), undefined],
-      ['AccessStats', accessStatsTableDefinition('t'), 'expiresAt'],
       ['Scores', scoresTableDefinition('t'), 'expiresAt'],
       ['Plans', plansTableDefinition('t'), 'expiresAt'],
       ['Coordination', coordinationTableDefinition('t'), 'expiresAt'],
       ['Idempotency', idempotencyTableDefinition('t'), 'expiration'],
     ] as const;
     const tables = ofType('AWS::DynamoDB::Table');
+    // No AccessStats table here: every data region's cell stack has its own.
     expect(tables).toHaveLength(expected.length);
     for (const [name, definition, ttl] of expected) {
       const [id, table] = tables.find(([tableId]) => tableId.startsWith(`Tables${name}`))!;
@@ -142,12 +215,14 @@ describe('ControlPlaneStack', () => {
         KeySchema: definition.KeySchema,
         AttributeDefinitions: definition.AttributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
-        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: expect.anything() },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^TablesKey/), 'Arn'] },
+        },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
-      expect(table.Properties.TimeToLiveSpecification, id).toEqual(
-        ttl ? { AttributeName: ttl, Enabled: true } : undefined,
-      );
+      expect(table.Properties.TimeToLiveSpecification, id).toEqual({ AttributeName: ttl, Enabled: true });
       expect(table.DeletionPolicy, id).toBe('Retain');
     }
   });
@@ -201,26 +276,82 @@ describe('ControlPlaneStack', () => {
     }
   });
 
-  it('grants the interceptor exactly its handler’s DynamoDB actions, per table', () => {
-    const statements = statementsOf('Interceptor');
-    expect(dynamoGrants(statements)).toEqual({
-      TablesPartitions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-      TablesCells: ['dynamodb:GetItem', 'dynamodb:Scan'],
-      TablesAccessStats: ['dynamodb:UpdateItem'],
-      'prestage-cell-*': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    });
-    // Cell keys in other regions: only through DynamoDB, only the key with the cell alias.
-    const kms = statements.filter(
-      (s) => actionsOf(s).includes('kms:Decrypt') && s.Condition?.StringEquals?.['kms:ViaService'],
-    );
-    expect(kms.map((s) => s.Condition!.StringEquals['kms:ViaService']).sort()).toEqual(
-      config.dataRegions.map((r) => `dynamodb.${r}.amazonaws.com`).sort(),
-    );
-    for (const s of kms) {
-      expect(s.Condition!['ForAnyValue:StringEquals']['kms:ResourceAliases']).toEqual([
-        'alias/prestage-cells',
-      ]);
+  it('lets exactly the MigratePartition steps that confirm a routing change read the partitions replica in every replica region', () => {
+    const replicaRegions = config.dataRegions.filter((r) => r !== config.homeRegion);
+    const confirming: string[] = [];
+    for (const name of MIGRATION_TASK_NAMES) {
+      const statements = statementsOf(`Migrate${name}`);
+      const replicaReads = statements.filter((s) =>
+        JSON.stringify(s.Resource).includes(`:table/${config.names.partitionsTable}"`),
+      );
+      if (replicaReads.length === 0) continue;
+      confirming.push(name);
+      expect(replicaReads.flatMap(actionsOf), name).toEqual(replicaRegions.map(() => 'dynamodb:GetItem'));
+      expect(replicaReads.map((s) => JSON.stringify(s.Resource)).sort(), name).toEqual(
+        replicaRegions
+          .map((r) =>
+            JSON.stringify({
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  `:dynamodb:${r}:`,
+                  { Ref: 'AWS::AccountId' },
+                  `:table/${config.names.partitionsTable}`,
+                ],
+              ],
+            }),
+          )
+          .sort(),
+      );
+      // Consistent reads decrypt with the replica's key: the region's cell key, by alias, through DynamoDB.
+      for (const region of replicaRegions) {
+        const key = statements.find(
+          (s) =>
+            s.Condition?.StringEquals?.['kms:ViaService'] === `dynamodb.${region}.amazonaws.com` &&
+            (s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases'] as string[]).includes(
+              config.names.cellKeyAlias,
+            ),
+        );
+        expect(key && actionsOf(key), `${name} ${region}`).toEqual(
+          expect.arrayContaining(['kms:Decrypt', 'kms:DescribeKey']),
+        );
+      }
     }
+    // visibleEverywhereAt runs in verify (mirroring), cutoverFence (the fence) and rollback (unshift, reverse fence).
+    expect(confirming.sort()).toEqual(['CutoverFence', 'Rollback', 'Verify']);
+    // Every step bundles awsMigrationDeps, which reads the replica regions at cold start: all of them get the list.
+    for (const name of MIGRATION_TASK_NAMES) {
+      const step = stacks.controlPlane.migratePartition.steps[name];
+      const logicalId = stacks.controlPlane.resolve(
+        stacks.controlPlane.getLogicalId(step.fn.node.defaultChild as CfnResource),
+      ) as string;
+      const env = (resources[logicalId].Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(env[DATA_PLANE_ENV.replicaRegions], name).toBe(replicaRegions.join(','));
+    }
+  });
+
+  it('uses the routing tables’ key by its alias only, so tables adopted after a redeploy keep working', () => {
+    for (const id of ['Profiler', 'MigrateAcquire', 'Planner']) {
+      const statements = statementsOf(id);
+      const home = statements.filter(
+        (s) =>
+          s.Condition?.StringEquals?.['kms:ViaService'] === `dynamodb.${config.homeRegion}.amazonaws.com` &&
+          (s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases'] as string[]).includes(
+            config.names.controlPlaneKeyAlias,
+          ),
+      );
+      expect(home.length, id).toBeGreaterThan(0);
+      expect(home.flatMap(actionsOf), id).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:DescribeKey']));
+    }
+    // The cells registration at deploy time too (an adopted cells table is encrypted with the retained key).
+    const registration = ofType('AWS::IAM::Policy').find(([id]) => id.startsWith('CellsRegister'));
+    const statements = (registration![1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(
+      statements.find((s) => actionsOf(s).includes('kms:Encrypt'))?.Condition?.['ForAnyValue:StringEquals'],
+    ).toEqual({ 'kms:ResourceAliases': [config.names.controlPlaneKeyAlias] });
   });
 
   it("grants each function exactly the actions its handler's `Permissions:` comment lists, per resource", () => {
@@ -273,8 +404,8 @@ describe('ControlPlaneStack', () => {
       checked++;
     }
     expect(checked).toBe(
-      // interceptor, profiler, planner, and the steps of the three workflows
-      1 + 2 + MIGRATION_TASK_NAMES.length + EXECUTE_PLAN_TASK_NAMES.length + SCALE_CLUSTER_TASK_NAMES.length,
+      // profiler, planner, and the steps of the three workflows
+      2 + MIGRATION_TASK_NAMES.length + EXECUTE_PLAN_TASK_NAMES.length + SCALE_CLUSTER_TASK_NAMES.length,
     );
   });
 
@@ -290,7 +421,7 @@ describe('ControlPlaneStack', () => {
       for (const region of config.dataRegions) {
         expect(JSON.stringify(alarmReads[0].Resource)).toContain(`:cloudwatch:${region}:`);
       }
-      expect(dynamoGrants(statements)).toEqual({ TablesCells: ['dynamodb:Scan'] });
+      expect(dynamoGrants(statements)).toEqual({ TablesRoutingCells: ['dynamodb:Scan'] });
     }
   });
 
@@ -298,11 +429,38 @@ describe('ControlPlaneStack', () => {
     const statements = statementsOf('Profiler');
     const grants = dynamoGrants(statements);
     expect(grants['prestage-cell-*']).toEqual(['dynamodb:Query']);
-    expect(grants.TablesPartitions).toEqual(['dynamodb:Scan', 'dynamodb:UpdateItem']);
+    expect(grants.TablesRoutingPartitions).toEqual(['dynamodb:Scan', 'dynamodb:UpdateItem']);
     const cellStatement = JSON.stringify(
       statements.filter((s) => JSON.stringify(s.Resource).includes('table/prestage-cell-*')),
     );
     for (const region of config.dataRegions) expect(cellStatement).toContain(`:dynamodb:${region}:`);
+  });
+
+  it("lets the profiler Query every data region's access-stats table, and nothing else on it", () => {
+    const statements = statementsOf('Profiler');
+    const onStats = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes(`:table/${config.names.accessStatsTable}"`),
+    );
+    expect(onStats.flatMap(actionsOf)).toEqual(config.dataRegions.map(() => 'dynamodb:Query'));
+    const regionsOf = (s: Statement) => /:dynamodb:([a-z0-9-]+):/.exec(JSON.stringify(s.Resource))?.[1];
+    expect(onStats.map(regionsOf).sort()).toEqual(config.dataRegions.toSorted());
+    // Each table's key (its region's cell key) by alias through DynamoDB, read only.
+    for (const region of config.dataRegions) {
+      const key = statements.filter(
+        (s) =>
+          s.Condition?.StringEquals?.['kms:ViaService'] === `dynamodb.${region}.amazonaws.com` &&
+          (s.Condition['ForAnyValue:StringEquals']['kms:ResourceAliases'] as string[]).includes(
+            config.names.cellKeyAlias,
+          ),
+      );
+      expect(key.flatMap(actionsOf).sort(), region).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    }
+    // The profiler is told which regions to read, and which table name to read there.
+    const env = functions.find(([id]) => id.startsWith('ProfilerFunction'))![1].Properties.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(env.Variables[CONTROL_PLANE_ENV.dataRegions]).toBe(config.dataRegions.join(','));
+    expect(env.Variables[DATA_PLANE_ENV.accessStatsTable]).toBe(config.names.accessStatsTable);
   });
 
   it('grants the cell tables to exactly the MigratePartition steps whose comment lists them, in every data region', () => {
@@ -439,6 +597,12 @@ describe('ControlPlaneStack', () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain('InterceptorLocalRequests');
+    // One interceptor section per data region, its metrics read in that region (EMF and AWS/Lambda by name).
+    for (const region of config.dataRegions) {
+      expect(body).toContain(`Interceptor latency in ${region} (ms)`);
+      expect(body).toContain(`PrestageEdge-${region}-interceptor`);
+      expect(body).toMatch(new RegExp(`InterceptorLatency[^\\]]*region[^\\]]*${region}`));
+    }
     expect(body).toContain('prestage-cell-euw1-a');
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThanOrEqual(2);
@@ -522,11 +686,23 @@ describe('ControlPlaneStack', () => {
         ),
       ).toBe(true);
     }
-    const reserved = (id: string) =>
-      functions.find(([fnId]) => fnId.startsWith(`${id}Function`))![1].Properties
-        .ReservedConcurrentExecutions;
-    expect(reserved('Profiler')).toBe(config.profiler.shards + 1);
-    expect(reserved('Planner')).toBe(2);
+  });
+
+  it('reserves no concurrency by default (a new account’s quota of 10 allows none), and reserves it when asked', () => {
+    const reserved = (fns: [string, Resource][], id: string) =>
+      fns.find(([fnId]) => fnId.startsWith(`${id}Function`))![1].Properties.ReservedConcurrentExecutions;
+    expect(config.reserveConcurrency).toBe(false);
+    expect(reserved(functions, 'Profiler')).toBeUndefined();
+    expect(reserved(functions, 'Planner')).toBeUndefined();
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const reserving = parsePrestageConfig({ ...CDK_CONTEXT, reserveConcurrency: true });
+    const { controlPlane } = buildPrestageApp(app, reserving, '123456789012');
+    const synthesized = app.synth().getStackByName(controlPlane.stackName).template as {
+      Resources: Record<string, Resource>;
+    };
+    const all = Object.entries(synthesized.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    expect(reserved(all, 'Profiler')).toBe(reserving.profiler.shards + 1);
+    expect(reserved(all, 'Planner')).toBe(2);
   });
 
   it('lets the profiler invoke only itself and the planner, start only ScaleCluster, and read metrics', () => {

@@ -60,11 +60,25 @@ describe('prestage configuration (CDK context)', () => {
       canarySteps: [0.1, 0.5, 1],
     });
     expect(config.names).toEqual({
+      partitionsTable: 'prestage-partitions',
+      cellsTable: 'prestage-cells',
+      accessStatsTable: 'prestage-access-stats',
+      controlPlaneKeyAlias: 'alias/prestage-control-plane',
       cellTablePrefix: 'prestage-cell-',
       capacityAlarmPrefix: 'prestage-cell-capacity-',
       canaryAlarmPrefix: 'prestage-cell-errors-',
       cellKeyAlias: 'alias/prestage-cells',
     });
+    // What deploys in a new account, whose Lambda concurrency quota of 10 leaves nothing to reserve.
+    expect(config.reserveConcurrency).toBe(false);
+    expect(parsePrestageConfig({ ...minimal, reserveConcurrency: true }).reserveConcurrency).toBe(true);
+  });
+
+  it('names the routing and access-stats tables outside the cell-table prefix the cell grants cover', () => {
+    const { names } = parsePrestageConfig(minimal);
+    for (const name of [names.partitionsTable, names.cellsTable, names.accessStatsTable]) {
+      expect(name.startsWith(names.cellTablePrefix), name).toBe(false);
+    }
   });
 
   it('gives every data-plane Lambda one routing-lease setting, validated with the key and the limit', () => {

@@ -14,6 +14,8 @@ export interface SynthesizedPrestage {
   readonly stacks: PrestageStacks;
   readonly controlPlane: Template;
   readonly dataStacks: ReadonlyMap<string, Template>;
+  /** Each data region's edge stack (its interceptor), by region. */
+  readonly edgeStacks: ReadonlyMap<string, Template>;
 }
 
 /**
@@ -56,5 +58,6 @@ export function synthesizePrestage(context: Record<string, unknown> = CDK_CONTEX
     stacks,
     controlPlane: template(stacks.controlPlane.stackName),
     dataStacks: new Map([...stacks.dataStacks].map(([region, stack]) => [region, template(stack.stackName)])),
+    edgeStacks: new Map([...stacks.edgeStacks].map(([region, stack]) => [region, template(stack.stackName)])),
   };
 }
