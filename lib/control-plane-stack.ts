@@ -93,12 +93,59 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     this.config = config;
     this.tables = new ControlPlaneTables(this, 'Tables', { config });
 
-    this.messagingKey = new Key(this, 'MessagingKey', {
+    ({
+      messagingKey: this.messagingKey,
+      approvalTopic: this.approvalTopic,
+      alarmTopic: this.alarmTopic,
+    } = this.buildMessaging(config));
+
+    this.migratePartition = new MigratePartitionService(this, 'MigratePartition', { host: this });
+    this.executePlan = new ExecutePlanService(this, 'ExecutePlan', {
+      host: this,
+      approvalTopic: this.approvalTopic,
+      migratePartition: this.migratePartition.stateMachine,
+    });
+
+    this.planner = this.buildPlanner(config);
+
+    // ScaleCluster: alarm-, profiler- or console-started; its steps, the planner and ExecutePlan.
+    this.scaleCluster = new ScaleClusterService(this, 'ScaleCluster', {
+      host: this,
+      planner: this.planner.fn,
+      executePlan: this.executePlan.stateMachine,
+    });
+    this.scaleOnAlarm = this.buildScaleOnAlarm(config);
+    this.forecastEndpoint = this.buildForecastEndpoint(config);
+    ({ profiler: this.profiler, schedule: this.profilerSchedule } = this.buildProfiler(config));
+    this.addOutputs();
+
+    new CellRegistration(this, 'Cells', {
+      config,
+      table: this.tables.cells,
+      keyAlias: config.names.controlPlaneKeyAlias,
+    });
+    acknowledgeCustomResourceProvider(this);
+
+    this.dashboard = new OperationsDashboard(this, 'Operations', {
+      config,
+      alarmTopic: this.alarmTopic,
+      migratePartition: this.migratePartition.stateMachine,
+      executePlan: this.executePlan.stateMachine,
+      scaleCluster: this.scaleCluster.stateMachine,
+      profiler: this.profiler.fn,
+      planner: this.planner.fn,
+      deadLetterQueues: this.deadLetterQueues,
+    });
+  }
+
+  /** The messaging key (topics and dead-letter queues), the approval topic and the alarm topic. */
+  private buildMessaging(config: PrestageConfig) {
+    const messagingKey = new Key(this, 'MessagingKey', {
       enableKeyRotation: true,
       description: 'prestage topics and dead-letter queues',
     });
     // CloudWatch alarms publish to the encrypted alarm topic.
-    this.messagingKey.addToResourcePolicy(
+    messagingKey.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         principals: [
@@ -110,29 +157,26 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    this.approvalTopic = new Topic(this, 'ApprovalTopic', {
+    const approvalTopic = new Topic(this, 'ApprovalTopic', {
       displayName: 'prestage plans waiting for approval',
-      masterKey: this.messagingKey,
+      masterKey: messagingKey,
       enforceSSL: true,
     });
-    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+    const alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: 'prestage alarms',
-      masterKey: this.messagingKey,
+      masterKey: messagingKey,
       enforceSSL: true,
     });
     if (config.alarmEmail) {
-      this.alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
+      alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
     }
+    return { messagingKey, approvalTopic, alarmTopic };
+  }
 
-    this.migratePartition = new MigratePartitionService(this, 'MigratePartition', { host: this });
-    this.executePlan = new ExecutePlanService(this, 'ExecutePlan', {
-      host: this,
-      approvalTopic: this.approvalTopic,
-      migratePartition: this.migratePartition.stateMachine,
-    });
-
+  /** The planner Lambda: writes movement plans and starts ExecutePlan. */
+  private buildPlanner(config: PrestageConfig): PrestageFunction {
     // Planner: async from the profiler (DLQ, idempotent on the cycle), sync from ScaleCluster.
-    this.planner = this.addFunction('Planner', {
+    const planner = this.addFunction('Planner', {
       entry: PLANNER_ENTRY,
       description: 'prestage planner: writes movement plans and starts ExecutePlan',
       serviceName: 'prestage-planner',
@@ -146,21 +190,19 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       // One scheduled and one scaling plan at a time: plans never race each other for the same partitions.
       reservedConcurrentExecutions: config.reserveConcurrency ? 2 : undefined,
     });
-    this.grantTables(this.planner, PLANNER_GRANTS);
-    this.planner.role.addToPrincipalPolicy(
+    this.grantTables(planner, PLANNER_GRANTS);
+    planner.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['states:StartExecution'],
         resources: [this.executePlan.stateMachine.stateMachineArn],
       }),
     );
+    return planner;
+  }
 
-    // ScaleCluster: alarm-, profiler- or console-started; its steps, the planner and ExecutePlan.
-    this.scaleCluster = new ScaleClusterService(this, 'ScaleCluster', {
-      host: this,
-      planner: this.planner.fn,
-      executePlan: this.executePlan.stateMachine,
-    });
-    this.scaleOnAlarm = new Rule(this, 'ScaleOnCapacityAlarm', {
+  /** A cell capacity alarm starts ScaleCluster. */
+  private buildScaleOnAlarm(config: PrestageConfig): Rule {
+    return new Rule(this, 'ScaleOnCapacityAlarm', {
       description: 'A cell capacity alarm (this region or forwarded from a data region) starts ScaleCluster',
       eventPattern: capacityAlarmPattern(config),
       targets: [
@@ -170,20 +212,17 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
         }),
       ],
     });
+  }
 
+  /**
+   * The profiler: its Lambda (coordinator and shards), the forecast endpoint it calls, its grants (access counts
+   * in every data region, cell tables for the size probe, metrics, its own shards, the planner, ScaleCluster),
+   * and its schedule.
+   */
+  private buildProfiler(config: PrestageConfig): { profiler: PrestageFunction; schedule: Rule } {
     // Profiler: the schedule invokes the coordinator, which invokes one shard per `shards` asynchronously.
     const profilerName = `${this.stackName}-profiler`;
-    const model = config.forecastModel;
-    if (model.kind === 'sagemaker') {
-      this.forecastEndpoint = DeepArEndpoint.fromEndpointName(this, 'ForecastEndpoint', model.endpointName);
-    } else if (model.kind === 'deepar-endpoint') {
-      this.forecastEndpoint = new DeepArEndpoint(this, 'ForecastEndpoint', {
-        modelDataUrl: model.modelDataUrl,
-        instanceType: model.instanceType,
-        instanceCount: model.instanceCount,
-      });
-    }
-    this.profiler = this.addFunction('Profiler', {
+    const profiler = this.addFunction('Profiler', {
       entry: 'functions/profiler/handler.ts',
       functionName: profilerName,
       description: 'prestage profiler: scores partitions, writes forecasts, plans predictive scale-outs',
@@ -204,20 +243,20 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       // The coordinator and its shards; a cycle never takes more of the account's concurrency.
       reservedConcurrentExecutions: config.reserveConcurrency ? config.profiler.shards + 1 : undefined,
     });
-    this.grantTables(this.profiler, PROFILER_GRANTS);
+    this.grantTables(profiler, PROFILER_GRANTS);
     // Access counts are recorded where requests arrive: the profiler reads every data region's table.
     for (const region of config.dataRegions) {
       grantNamedTable(
-        this.profiler.role,
-        this.profiler.role,
+        profiler.role,
+        profiler.role,
         { tableName: config.names.accessStatsTable, region, keyAlias: config.names.cellKeyAlias },
         ['Query'],
       );
     }
     // The partition size probe counts a partition's items in its cell table (docs/profiler.md).
-    grantCellTables(this.profiler.role, this.profiler.role, this.config, ['Query']);
-    grantGetMetricData(this.profiler.role, this.profiler.role);
-    this.profiler.role.addToPrincipalPolicy(
+    grantCellTables(profiler.role, profiler.role, this.config, ['Query']);
+    grantGetMetricData(profiler.role, profiler.role);
+    profiler.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['lambda:InvokeFunction'],
         resources: [
@@ -231,18 +270,18 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
         ],
       }),
     );
-    this.profiler.role.addToPrincipalPolicy(
+    profiler.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['states:StartExecution'],
         resources: [this.scaleCluster.stateMachine.stateMachineArn],
       }),
     );
-    this.forecastEndpoint?.grantInvoke(this.profiler.role);
-    this.profilerSchedule = new Rule(this, 'ProfilerSchedule', {
+    this.forecastEndpoint?.grantInvoke(profiler.role);
+    const schedule = new Rule(this, 'ProfilerSchedule', {
       description: `prestage profiler cycle every ${config.profiler.rate}`,
       schedule: Schedule.rate(config.profiler.interval),
       targets: [
-        new LambdaFunctionTarget(this.profiler.fn, {
+        new LambdaFunctionTarget(profiler.fn, {
           // The schedule time names the cycle, so a retried delivery joins the same cycle.
           event: RuleTargetInput.fromObject({ time: EventField.time }),
           deadLetterQueue: this.deadLetterQueue('ProfilerScheduleRule'),
@@ -250,28 +289,31 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
         }),
       ],
     });
+    return { profiler, schedule };
+  }
+
+  /** The forecast model the profiler calls, when it is a SageMaker endpoint (imported or created here). */
+  private buildForecastEndpoint(config: PrestageConfig): IForecastEndpoint | undefined {
+    const model = config.forecastModel;
+    if (model.kind === 'sagemaker') {
+      return DeepArEndpoint.fromEndpointName(this, 'ForecastEndpoint', model.endpointName);
+    }
+    if (model.kind === 'deepar-endpoint') {
+      return new DeepArEndpoint(this, 'ForecastEndpoint', {
+        modelDataUrl: model.modelDataUrl,
+        instanceType: model.instanceType,
+        instanceCount: model.instanceCount,
+      });
+    }
+    return undefined;
+  }
+
+  /** The ARNs an operator starts or subscribes to. */
+  private addOutputs(): void {
     new CfnOutput(this, 'ExecutePlanArn', { value: this.executePlan.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ScaleClusterArn', { value: this.scaleCluster.stateMachine.stateMachineArn });
     new CfnOutput(this, 'MigratePartitionArn', { value: this.migratePartition.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ApprovalTopicArn', { value: this.approvalTopic.topicArn });
-
-    new CellRegistration(this, 'Cells', {
-      config,
-      table: this.tables.cells,
-      keyAlias: config.names.controlPlaneKeyAlias,
-    });
-    acknowledgeCustomResourceProvider(this);
-
-    this.dashboard = new OperationsDashboard(this, 'Operations', {
-      config,
-      alarmTopic: this.alarmTopic,
-      migratePartition: this.migratePartition.stateMachine,
-      executePlan: this.executePlan.stateMachine,
-      scaleCluster: this.scaleCluster.stateMachine,
-      profiler: this.profiler.fn,
-      planner: this.planner.fn,
-      deadLetterQueues: this.deadLetterQueues,
-    });
   }
 
   /** A Lambda with the stack's log retention, registered for the dashboard and the checks. */
