@@ -310,6 +310,7 @@ export class LocalServer {
       return json(200, {
         status: 'ok',
         region: listener.region,
+        listeners: Object.fromEntries(this.urls),
         regions: this.cluster.regionNames(),
         cells: this.cluster.cellIds().length,
       });

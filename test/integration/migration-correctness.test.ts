@@ -52,13 +52,18 @@ describe('migration correctness under concurrent traffic and faults', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster(['us-east-1', 'eu-west-1'], 2);
-    // Interceptors with clocks up to the assumed skew apart, each with its own leased routing cache.
-    clients = [-15, -5, 0, 8, 15].map((skew, i) =>
-      clientOn(cluster, {
+    // Interceptors with clocks up to the assumed skew apart, each with its own leased routing cache, spread over
+    // both regions: each reads routing from its own region's replica (replicated from us-east-1 with a lag).
+    clients = [-15, -5, 0, 8, 15].map((skew, i) => {
+      const region = i % 2 === 0 ? 'us-east-1' : 'eu-west-1';
+      return clientOn(cluster, {
         clock: new HybridLogicalClock(`w${i}`, () => Date.now() + skew),
         readRepairRate: 0.2,
-      }),
-    );
+        region,
+        partitions: cluster.partitionsIn(region),
+        cells: cluster.cellsIn(region),
+      });
+    });
   });
 
   afterAll(async () => {

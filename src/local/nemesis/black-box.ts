@@ -130,8 +130,8 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
       },
       adminTimeoutMs,
     );
-  const itemUrl = (partition: string, key: string) =>
-    `${server}/v1/partitions/${encodeURIComponent(partition)}/items/${encodeURIComponent(key)}`;
+  const itemUrl = (partition: string, key: string, base = server) =>
+    `${base}/v1/partitions/${encodeURIComponent(partition)}/items/${encodeURIComponent(key)}`;
 
   // Preflight: a clear error for the wrong URL or a server without what the options ask for.
   const health = await admin('GET', '/healthz');
@@ -142,6 +142,11 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
         "'prestage serve --embedded --faults'",
     );
   }
+  // Clients spread over every region's listener (a request's region is the listener it arrives on), each
+  // reading routing from its own region's replica; a server that names none is one listener.
+  const listeners = Object.values((health.body.listeners ?? {}) as Record<string, string>);
+  if (listeners.length === 0) listeners.push(server);
+  const listenerOf = (name: string) => listeners[Number(name.slice(1)) % listeners.length];
   const cellsAnswer = await admin('GET', '/v1/admin/cells');
   const cells = ((cellsAnswer?.body.cells ?? []) as { id: string; status: string }[])
     .filter((cell) => cell.status === 'ACTIVE')
@@ -218,7 +223,7 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
       const element = `${name}-${elementSeq++}`;
       const startMs = performance.now();
       const read = await send(
-        itemUrl(partition, key),
+        itemUrl(partition, key, listenerOf(name)),
         { method: 'GET', headers: { 'x-prestage-client': name } },
         timeoutMs,
       );
@@ -236,7 +241,7 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
         continue;
       }
       const answer = await send(
-        itemUrl(partition, key),
+        itemUrl(partition, key, listenerOf(name)),
         {
           method: 'PUT',
           headers: {
@@ -268,7 +273,7 @@ export async function runBlackBoxNemesis(options: BlackBoxOptions): Promise<Blac
       const { partition, key } = pick(keys);
       const startMs = performance.now();
       const read = await send(
-        itemUrl(partition, key),
+        itemUrl(partition, key, listenerOf(name)),
         { method: 'GET', headers: { 'x-prestage-client': name } },
         timeoutMs,
       );

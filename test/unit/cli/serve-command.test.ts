@@ -29,7 +29,13 @@ describe('prestage serve', () => {
     expect(text).toMatch(/cross-region calls: estimated RTT × 1/);
     for (const [region, url] of Object.entries(urls)) {
       const health = await (await fetch(`${url}/healthz`)).json();
-      expect(health).toEqual({ status: 'ok', region, regions: ['us-east-1', 'ap-northeast-1'], cells: 2 });
+      expect(health).toEqual({
+        status: 'ok',
+        region,
+        listeners: urls,
+        regions: ['us-east-1', 'ap-northeast-1'],
+        cells: 2,
+      });
     }
     const url = urls['us-east-1'];
     const fault = await fetch(`${url}/v1/admin/faults`, {
