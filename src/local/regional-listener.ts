@@ -30,6 +30,8 @@ export class RegionalListener {
   readonly client: RoutingClient;
   readonly api: DataApi;
   readonly recorder: AccessRecorder;
+  /** The cells as this region reaches them (counts the calls that crossed regions). */
+  readonly stores: WanDelayedStores;
   private server: Server | undefined;
   url = '';
 
@@ -37,12 +39,13 @@ export class RegionalListener {
     const { cluster, region } = options;
     this.region = region;
     this.recorder = new AccessRecorder(cluster.accessStatsIn(region), { flushIntervalMs: 5_000 });
+    this.stores = new WanDelayedStores(cluster.stores, (cellId) =>
+      wanRoundTripMs(options.wanLatency, region, cluster.regionOfCell(cellId)),
+    );
     this.client = new RoutingClient({
       partitions: cluster.partitionsIn(region),
       cells: cluster.cellsIn(region),
-      stores: new WanDelayedStores(cluster.stores, (cellId) =>
-        wanRoundTripMs(options.wanLatency, region, cluster.regionOfCell(cellId)),
-      ),
+      stores: this.stores,
       // HLC node ids are short alphanumerics: the region without dashes (`useast1`).
       clock: new HybridLogicalClock(region.replace(/[^a-z0-9]/g, '').slice(0, 16)),
       lease: options.lease,

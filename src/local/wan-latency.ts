@@ -29,6 +29,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * so a client measures locality in its own latency, and a write's outcome is decided mid-trip as it is in AWS.
  */
 export class WanDelayedStores implements CellDataStores {
+  /** Calls that crossed regions (each paid one round trip). */
+  crossRegionCalls = 0;
   private readonly inner: CellDataStores;
   private readonly delayed = new Map<string, CellDataStore>();
   private readonly roundTripMs: (cellId: string) => number;
@@ -44,18 +46,21 @@ export class WanDelayedStores implements CellDataStores {
     if (rtt <= 0) return store;
     let delayed = this.delayed.get(cellId);
     if (!delayed) {
-      delayed = delayStore(store, rtt);
+      delayed = delayStore(store, rtt, () => {
+        this.crossRegionCalls += 1;
+      });
       this.delayed.set(cellId, delayed);
     }
     return delayed;
   }
 }
 
-function delayStore(store: CellDataStore, rttMs: number): CellDataStore {
+function delayStore(store: CellDataStore, rttMs: number, onTrip: () => void): CellDataStore {
   const half = rttMs / 2;
   const trip =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
+      onTrip();
       await sleep(half);
       const result = await call(...args);
       await sleep(half);
