@@ -45,6 +45,8 @@ export interface MigrationExecution {
   readonly input: unknown;
   status: MigrationStatus;
   stage: FenceStage;
+  /** Every stage entered, in order (a stage that ends between two polls is still reported). */
+  readonly stages: FenceStage[];
   readonly startedAt: string;
   endedAt?: string;
   error?: { name: string; cause: string };
@@ -122,6 +124,7 @@ export class LocalMigrationRunner {
       input,
       status: 'RUNNING',
       stage: 'acquire',
+      stages: ['acquire'],
       startedAt: new Date().toISOString(),
       invocations: 0,
       progress: {},
@@ -182,6 +185,7 @@ export class LocalMigrationRunner {
     event: unknown,
   ): Promise<unknown> {
     const { stage } = MIGRATION_TASKS[task];
+    if (execution.stage !== stage) execution.stages.push(stage);
     execution.stage = stage;
     execution.invocations += 1;
     const fault = task === 'Rollback' ? undefined : this.options.faults?.take(stage);

@@ -132,6 +132,7 @@ function describeExecution(execution: MigrationExecution) {
     migrationId: execution.migrationId,
     status: execution.status,
     stage: execution.stage,
+    stages: execution.stages,
     partition: input.partition,
     targetCell: input.targetCell,
     progress: execution.progress,
@@ -339,13 +340,21 @@ export class LocalServer {
       const input = parseJson(body);
       const partition = (input as { partition?: unknown }).partition;
       const targetCell = (input as { targetCell?: unknown }).targetCell;
-      if (typeof partition === 'string' && !(await this.cluster.partitions.get(partition))) {
-        throw new PartitionNotFoundError(partition);
-      }
+      // Refused before a workflow starts: a request that cannot run gets its reason at once, not as a failed
+      // execution.
+      const current =
+        typeof partition === 'string' ? await this.cluster.partitions.get(partition) : undefined;
+      if (typeof partition === 'string' && !current) throw new PartitionNotFoundError(partition);
       if (typeof targetCell === 'string' && !(await this.cluster.cells.get(targetCell))) {
         throw new InvalidRequestError(
           'UNKNOWN_CELL',
           `unknown cell '${targetCell}'; see GET /v1/admin/cells`,
+        );
+      }
+      if (current && current.cell === targetCell) {
+        throw new InvalidRequestError(
+          'ALREADY_IN_TARGET',
+          `partition '${partition}' is already in cell '${targetCell}'; choose another target cell`,
         );
       }
       const execution = this.runner.start(input);

@@ -16,13 +16,15 @@ Options:
   --wait-seconds <n>    wait between canary steps (default 60; the local server shortens Wait states)
   --retain-source       keep the source as a cold copy, so a move back ships only the delta
 
-Example:
-  prestage migrate --partition orders --to eu-west-1-c1 --canary 0.5,1 --retain-source
+Example (after docs/data-plane.md's first PUT, which creates 'orders' in eu-west-1):
+  prestage migrate --partition orders --to us-east-1-c1 --canary 0.5,1 --retain-source
 `;
 
 interface MigrationStatusBody {
   status: string;
   stage: string;
+  /** Every stage entered so far, in order. */
+  stages?: string[];
   progress?: Record<string, number | undefined> & { failedStage?: string };
   error?: { code: string; message: string };
 }
@@ -95,6 +97,7 @@ export async function runMigrate(argv: readonly string[], io: CliIo, pollMs = 25
   io.stdout.write(`migration ${migrationId}: ${partition} → ${targetCell}\n`);
   const t0 = Date.now();
   let last = '';
+  let stagesShown = 0;
   for (;;) {
     const { status, body } = await callLocalServer(
       `${server}/v1/admin/migrations/${encodeURIComponent(migrationId)}`,
@@ -104,11 +107,17 @@ export async function runMigrate(argv: readonly string[], io: CliIo, pollMs = 25
       return 1;
     }
     const state = body as unknown as MigrationStatusBody;
+    const elapsed = `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
+    // Every stage entered, including those that began and ended between two polls (copy and verify of a small
+    // partition); then the current stage again whenever its progress changes.
+    const stages = state.stages ?? [state.stage];
     const line = describeProgress(state.stage, state.progress);
-    if (line !== last && state.status === 'RUNNING') {
-      io.stdout.write(`  [${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
+    for (let i = stagesShown; i < stages.length - 1; i++) io.stdout.write(`  ${elapsed} ${stages[i]}\n`);
+    if (stagesShown < stages.length || line !== last) {
+      io.stdout.write(`  ${elapsed} ${line}\n`);
       last = line;
     }
+    stagesShown = stages.length;
     if (state.status !== 'RUNNING') {
       const seconds = ((Date.now() - t0) / 1000).toFixed(1);
       if (state.status === 'SUCCEEDED') {

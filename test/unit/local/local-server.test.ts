@@ -185,6 +185,23 @@ describe('prestage serve --embedded (LocalServer)', () => {
       ),
     ).toBe(0);
     expect(ok.out()).toMatch(/SUCCEEDED in/);
+    // Every stage is shown, in order, even those that end between two polls.
+    const shown = [...ok.out().matchAll(/\] (\w+)/g)].map((m) => m[1]);
+    const firstOf = (stage: string) => shown.indexOf(stage);
+    for (const stage of ['acquire', 'copy', 'verify', 'shiftReads', 'cutover', 'removeSource', 'commit']) {
+      expect(firstOf(stage), `${stage} in:\n${ok.out()}`).toBeGreaterThanOrEqual(0);
+    }
+    expect(firstOf('copy')).toBeLessThan(firstOf('verify'));
+    expect(firstOf('cutover')).toBeLessThan(firstOf('commit'));
+
+    // A migration to the cell the partition is already in is refused before any workflow starts.
+    const before = (await req('GET', '/v1/admin/migrations')).body.migrations.length as number;
+    const same = captureCliIo();
+    expect(
+      await runMigrate(['--partition', 'fragile', '--to', to, '--server', server.url], same.io, 20),
+    ).toBe(2);
+    expect(same.err()).toMatch(/ALREADY_IN_TARGET: partition 'fragile' is already in cell/);
+    expect((await req('GET', '/v1/admin/migrations')).body.migrations).toHaveLength(before);
   });
 
   it('prestage migrate names an unreachable server and bad options', async () => {
