@@ -1,3 +1,4 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -142,21 +143,7 @@ export class CellDataStack extends Stack {
 
   private addCell(config: PrestageConfig, cell: CellConfig): void {
     const name = cellTableName(config, cell.id);
-    const schema = tableSchemaOf(cellDataTableDefinition(name));
-    const table = new Table(this, `Cell-${cell.id}`, {
-      tableName: name,
-      partitionKey: schema.partitionKey,
-      sortKey: schema.sortKey,
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.keyByAlias,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    for (const index of schema.globalSecondaryIndexes) table.addGlobalSecondaryIndex(index);
-    // The table names its key by the alias ARN, which is no reference: create the alias first.
-    table.node.addDependency(this.keyAlias);
+    const table = this.regionalTable(`Cell-${cell.id}`, cellDataTableDefinition(name), RemovalPolicy.RETAIN);
     this.tables.set(cell.id, table);
 
     // The same definitions ScaleCluster puts for the cells it creates (src/scaling/cell-alarm-definitions.ts).
@@ -174,9 +161,25 @@ export class CellDataStack extends Stack {
    * fixed name on the next deploy.
    */
   private addAccessStats(config: PrestageConfig): Table {
-    const schema = tableSchemaOf(accessStatsTableDefinition(config.names.accessStatsTable));
-    const table = new Table(this, 'AccessStats', {
-      tableName: config.names.accessStatsTable,
+    return this.regionalTable(
+      'AccessStats',
+      accessStatsTableDefinition(config.names.accessStatsTable),
+      RemovalPolicy.DESTROY,
+    );
+  }
+
+  /**
+   * A table of this region with the key schema of `definition` (from src/adapters/dynamodb/table-definitions.ts),
+   * on demand, encrypted with the region's cell key, with PITR and the tombstone/counter TTL.
+   */
+  private regionalTable(
+    id: string,
+    definition: CreateTableCommandInput,
+    removalPolicy: RemovalPolicy,
+  ): Table {
+    const schema = tableSchemaOf(definition);
+    const table = new Table(this, id, {
+      tableName: definition.TableName,
       partitionKey: schema.partitionKey,
       sortKey: schema.sortKey,
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -184,9 +187,10 @@ export class CellDataStack extends Stack {
       encryptionKey: this.keyByAlias,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy,
     });
     for (const index of schema.globalSecondaryIndexes) table.addGlobalSecondaryIndex(index);
+    // The table names its key by the alias ARN, which is no reference: create the alias first.
     table.node.addDependency(this.keyAlias);
     return table;
   }
