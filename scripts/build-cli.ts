@@ -6,6 +6,8 @@
  *   leveldb, HiGHS) load as they do from the sources.
  * - Code splitting keeps each command's module in its own chunk, loaded by the command registry's dynamic
  *   imports, so `prestage --help` loads neither the AWS SDK nor dynalite nor the CDK.
+ * - The live dashboard's browser script is bundled on its own and carried as a string constant
+ *   (src/live/dashboard/client-bundler.ts), so the compiled CLI serves it without esbuild or the sources.
  * - dist/cli/inputs.json lists the source files the bundle was built from; the launcher falls back to the
  *   sources (through tsx) when any of them is newer than the bundle, so an edit is never run stale.
  *
@@ -15,6 +17,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { inlineDashboardClientPlugin } from '../src/live/dashboard/client-bundler.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_OUTDIR = join(REPO_ROOT, 'dist', 'cli');
@@ -30,6 +33,7 @@ export interface BuildManifest {
 export async function buildCli(outdir: string = CLI_OUTDIR): Promise<BuildManifest> {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
+  const dashboardClient = inlineDashboardClientPlugin();
   const result = await build({
     absWorkingDir: REPO_ROOT,
     entryPoints: { prestage: 'bin/prestage.ts' },
@@ -44,10 +48,14 @@ export async function buildCli(outdir: string = CLI_OUTDIR): Promise<BuildManife
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
+    plugins: [dashboardClient.plugin],
   });
-  const inputs = Object.keys(result.metafile.inputs)
-    .map((input) => relative(REPO_ROOT, resolve(REPO_ROOT, input)))
-    .sort();
+  const inputs = [
+    ...new Set([
+      ...Object.keys(result.metafile.inputs).map((input) => relative(REPO_ROOT, resolve(REPO_ROOT, input))),
+      ...dashboardClient.inputs.map((input) => relative(REPO_ROOT, input)),
+    ]),
+  ].sort();
   const manifest: BuildManifest = { inputs };
   writeFileSync(join(outdir, INPUTS_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
   return manifest;

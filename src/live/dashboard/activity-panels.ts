@@ -35,14 +35,15 @@ function stagePipeline(stage: string): string {
   return `<span class="pipeline${rollingBack ? ' rollback' : ''}" data-tip="${escapeXml(`stages: ${MIGRATION_STAGES.join(' → ')}`)}">${segments}</span><span class="stage-name">${label}</span>`;
 }
 
-function migrationRow(snapshot: LiveSnapshot, m: LiveMigration): string {
+/** One migration as three short lines (it must fit a narrow column): partition and age, route, stage. */
+function migrationItem(snapshot: LiveSnapshot, m: LiveMigration): string {
   return [
-    `<tr data-partition="${escapeXml(m.partition)}">`,
-    `<td class="mono">${escapeXml(m.partition)}</td>`,
-    `<td class="route">${cellRef(snapshot, m.from)}<span class="arrow">→</span>${cellRef(snapshot, m.to)}</td>`,
-    `<td class="stage">${stagePipeline(m.stage)}</td>`,
-    `<td class="num" data-tip="${escapeXml(`started ${dayTime(m.startedTraceMs)} UTC (trace time)`)}">${durationLabel(snapshot.trace.nowMs - m.startedTraceMs)}</td>`,
-    '</tr>',
+    `<li class="migration" data-partition="${escapeXml(m.partition)}">`,
+    `<div class="migration-head"><span class="mono strong">${escapeXml(m.partition)}</span>`,
+    `<span class="muted" data-tip="${escapeXml(`started ${dayTime(m.startedTraceMs)} UTC (trace time)`)}">for ${durationLabel(snapshot.trace.nowMs - m.startedTraceMs)}</span></div>`,
+    `<div class="route">${cellRef(snapshot, m.from)}<span class="arrow">→</span>${cellRef(snapshot, m.to)}</div>`,
+    `<div class="stage">${stagePipeline(m.stage)}</div>`,
+    '</li>',
   ].join('');
 }
 
@@ -51,11 +52,11 @@ export function migrationsPanel(snapshot: LiveSnapshot): string {
   if (snapshot.migrations.length === 0) {
     return `${title}<p class="empty-note">${snapshot.loop === 'off' ? 'The loop is off: nothing moves.' : 'No migration in flight.'}</p>`;
   }
-  const rows = [...snapshot.migrations]
+  const items = [...snapshot.migrations]
     .sort((a, b) => a.startedTraceMs - b.startedTraceMs || a.partition.localeCompare(b.partition))
-    .map((m) => migrationRow(snapshot, m))
+    .map((m) => migrationItem(snapshot, m))
     .join('');
-  return `${title}<div class="scroll"><table class="list"><thead><tr><th>partition</th><th>from → to</th><th>stage</th><th class="num">for</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return `${title}<div class="scroll"><ul class="migrations">${items}</ul></div>`;
 }
 
 export function planPanel(snapshot: LiveSnapshot): string {
@@ -95,7 +96,7 @@ export function cellsPanel(snapshot: LiveSnapshot): string {
     .sort((a, b) => b.traceMs - a.traceMs)
     .map(
       (e) =>
-        `<tr><td class="num">${dayTime(e.traceMs)}</td><td><span class="event event-${e.kind}">${e.kind === 'added' ? '+ added' : '− removed'}</span></td><td>${cellRef(snapshot, e.cell)}</td><td class="muted">${escapeXml(e.region)}</td></tr>`,
+        `<tr><td class="num">${dayTime(e.traceMs)}</td><td><span class="event event-${e.kind}">${e.kind === 'added' ? '+ added' : '− removed'}</span></td><td>${cellRef(snapshot, e.cell)}</td></tr>`,
     )
     .join('');
   return `${title}${summary}<div class="scroll"><table class="list"><tbody>${rows}</tbody></table></div>`;

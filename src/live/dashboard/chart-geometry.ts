@@ -94,3 +94,30 @@ export function durationLabel(ms: number): string {
   const days = Math.floor(hours / 24);
   return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
 }
+
+/**
+ * How wide a chart's bins are: the trace's bucket, or a whole number of buckets when the window holds more than
+ * `maxBins` of them (a line has no use for more points than its chart has pixels, and the page stays light).
+ */
+export function binWidthMs(startMs: number, endMs: number, bucketMs: number, maxBins: number): number {
+  if (!(bucketMs > 0)) return Math.max(1, endMs - startMs);
+  const buckets = Math.ceil(Math.max(0, endMs - startMs) / bucketMs);
+  return Math.max(1, Math.ceil(buckets / maxBins)) * bucketMs;
+}
+
+/** Items grouped into bins of `widthMs` from `startMs`, in time order; empty bins are left out. */
+export function binByTime<T>(
+  items: readonly T[],
+  timeOf: (item: T) => number,
+  startMs: number,
+  widthMs: number,
+): { readonly startMs: number; readonly items: T[] }[] {
+  const bins = new Map<number, T[]>();
+  for (const item of items) {
+    const at = startMs + Math.floor((timeOf(item) - startMs) / widthMs) * widthMs;
+    const bin = bins.get(at);
+    if (bin) bin.push(item);
+    else bins.set(at, [item]);
+  }
+  return [...bins].sort((a, b) => a[0] - b[0]).map(([at, binItems]) => ({ startMs: at, items: binItems }));
+}

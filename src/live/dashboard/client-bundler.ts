@@ -44,11 +44,10 @@ export async function bundleDashboardClient(): Promise<DashboardClientBundle> {
  * For the CLI build: replaces client-script.ts with the bundled script as a constant. `inputs` collects the
  * client's source files, so the build can list them with its own (the launcher rebuilds when one is newer).
  */
-export function inlineDashboardClientPlugin(): Plugin & { readonly inputs: string[] } {
+export function inlineDashboardClientPlugin(): { readonly plugin: Plugin; readonly inputs: string[] } {
   const inputs: string[] = [];
-  return {
+  const plugin: Plugin = {
     name: 'inline-dashboard-client',
-    inputs,
     setup(esbuild) {
       esbuild.onLoad({ filter: /[\\/]live[\\/]dashboard[\\/]client-script\.ts$/ }, async () => {
         const bundle = await bundleDashboardClient();
@@ -61,4 +60,5 @@ export function inlineDashboardClientPlugin(): Plugin & { readonly inputs: strin
       });
     },
   };
+  return { plugin, inputs };
 }

@@ -2,9 +2,9 @@
  * A snapshot as the page's panels: one HTML string per panel id. The server renders the first page with it, and
  * the browser (dashboard-client.ts) re-renders on every poll and replaces only the panels whose HTML changed.
  */
-import type { LiveSnapshot } from '../live-snapshot.ts';
+import type { LiveErrorPoint, LiveLatencyPoint, LiveSnapshot } from '../live-snapshot.ts';
 import { cellsPanel, migrationsPanel, planPanel } from './activity-panels.ts';
-import { dayTime } from './chart-geometry.ts';
+import { binByTime, binWidthMs, dayTime, durationLabel } from './chart-geometry.ts';
 import { headerPanel } from './header-panel.ts';
 import { ACTUAL_COLOR, FORECAST_COLOR, HTTP_503_COLOR, regionStyle, WRITE_ERROR_COLOR } from './palette.ts';
 import { placementPanel } from './placement-panel.ts';
@@ -42,23 +42,70 @@ export function cellMarkers(snapshot: LiveSnapshot): TimeMarker[] {
   }));
 }
 
-/** One line per region of a latency measure; a bucket with no request is a gap. */
-export function regionSeries(
-  snapshot: LiveSnapshot,
-  value: (point: LiveSnapshot['latency'][number]) => number,
-): TimeSeries[] {
+/** At most this many points per line: about one per two pixels of a chart at its usual size. */
+export const MAX_POINTS_PER_LINE = 200;
+
+/** How a latency measure combines over the buckets of one bin. */
+export type LatencyMeasure = 'p50' | 'p99' | 'localShare';
+
+/**
+ * One bin's value of a measure: p50 and local share as request-weighted means of the buckets', p99 as their
+ * largest (a tail must not be averaged away). null when the bin saw no request.
+ */
+export function combineLatency(points: readonly LiveLatencyPoint[], measure: LatencyMeasure): number | null {
+  const requests = points.reduce((sum, p) => sum + p.requests, 0);
+  if (requests <= 0) return null;
+  if (measure === 'p99') return Math.max(...points.filter((p) => p.requests > 0).map((p) => p.p99Ms));
+  const value = (p: LiveLatencyPoint) => (measure === 'p50' ? p.p50Ms : p.localShare * 100);
+  return points.reduce((sum, p) => sum + value(p) * p.requests, 0) / requests;
+}
+
+function chartBinMs(snapshot: LiveSnapshot): number {
+  const { startMs, endMs, bucketMs } = snapshot.trace;
+  return binWidthMs(startMs, endMs, bucketMs, MAX_POINTS_PER_LINE);
+}
+
+/** One line per region of a latency measure, binned to at most MAX_POINTS_PER_LINE; no request is a gap. */
+export function regionSeries(snapshot: LiveSnapshot, measure: LatencyMeasure): TimeSeries[] {
+  const binMs = chartBinMs(snapshot);
   return snapshot.regions.map((region) => {
     const style = regionStyle(snapshot.regions, region);
+    const bins = binByTime(
+      snapshot.latency.filter((p) => p.region === region),
+      (p) => p.traceMs,
+      snapshot.trace.startMs,
+      binMs,
+    );
     return {
       name: region,
       color: style.color,
       symbol: style.symbol,
       dash: style.dash,
-      points: snapshot.latency
-        .filter((p) => p.region === region)
-        .map((p) => ({ t: p.traceMs, v: p.requests > 0 ? value(p) : null })),
+      points: bins.map((bin) => ({ t: bin.startMs, v: combineLatency(bin.items, measure) })),
     };
   });
+}
+
+/** Write errors and 503s summed per bin. */
+export function errorSeries(snapshot: LiveSnapshot): TimeSeries[] {
+  const bins = binByTime(snapshot.errors, (e) => e.traceMs, snapshot.trace.startMs, chartBinMs(snapshot));
+  const sum = (items: readonly LiveErrorPoint[], key: 'writeErrors' | 'http503') =>
+    items.reduce((total, e) => total + e[key], 0);
+  return [
+    {
+      name: 'write errors',
+      color: WRITE_ERROR_COLOR,
+      symbol: 'triangle',
+      points: bins.map((bin) => ({ t: bin.startMs, v: sum(bin.items, 'writeErrors') })),
+    },
+    {
+      name: '503s',
+      color: HTTP_503_COLOR,
+      symbol: 'square',
+      dash: '6 3',
+      points: bins.map((bin) => ({ t: bin.startMs, v: sum(bin.items, 'http503') })),
+    },
+  ];
 }
 
 function chartsWindow(snapshot: LiveSnapshot) {
@@ -127,7 +174,7 @@ export function renderPanels(
       unit: 'ms',
       ...window,
       hidden: view.hidden.get('p50'),
-      series: regionSeries(snapshot, (p) => p.p50Ms),
+      series: regionSeries(snapshot, 'p50'),
       emptyText: empty,
     }),
     p99: timeChart({
@@ -136,7 +183,7 @@ export function renderPanels(
       unit: 'ms',
       ...window,
       hidden: view.hidden.get('p99'),
-      series: regionSeries(snapshot, (p) => p.p99Ms),
+      series: regionSeries(snapshot, 'p99'),
       emptyText: empty,
     }),
     'local-share': timeChart({
@@ -145,7 +192,7 @@ export function renderPanels(
       unit: '%',
       ...window,
       hidden: view.hidden.get('local-share'),
-      series: regionSeries(snapshot, (p) => p.localShare * 100),
+      series: regionSeries(snapshot, 'localShare'),
       yRange: [0, 100],
       emptyText: empty,
     }),
@@ -155,25 +202,12 @@ export function renderPanels(
     plan: planPanel(snapshot),
     errors: timeChart({
       id: 'errors',
-      title: 'Write errors and 503s per bucket',
+      title: `Write errors and 503s per ${durationLabel(chartBinMs(snapshot))}`,
       unit: 'responses',
       ...window,
       hidden: view.hidden.get('errors'),
-      series: [
-        {
-          name: 'write errors',
-          color: WRITE_ERROR_COLOR,
-          symbol: 'triangle',
-          points: snapshot.errors.map((e) => ({ t: e.traceMs, v: e.writeErrors })),
-        },
-        {
-          name: '503s',
-          color: HTTP_503_COLOR,
-          symbol: 'square',
-          dash: '6 3',
-          points: snapshot.errors.map((e) => ({ t: e.traceMs, v: e.http503 })),
-        },
-      ],
+      series: errorSeries(snapshot),
+      integer: true,
       emptyText: empty,
     }),
     cells: cellsPanel(snapshot),

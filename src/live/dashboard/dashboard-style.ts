@@ -98,7 +98,11 @@ table.list{border-collapse:collapse;width:100%}
 table.list th{font-size:11px;font-weight:600;color:#66727e;text-align:left;padding:2px 6px;border-bottom:1px solid #dde3e9;position:sticky;top:0;background:#fff}
 table.list td{padding:4px 6px;border-bottom:1px solid #eef1f4;vertical-align:middle}
 .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-.route{white-space:nowrap}
+.strong{font-weight:650}
+ul.migrations{list-style:none;margin:0;padding:0}
+li.migration{padding:5px 0;border-bottom:1px solid #eef1f4;display:grid;gap:3px}
+.migration-head{display:flex;justify-content:space-between;gap:8px}
+.route{display:flex;flex-wrap:wrap;align-items:center}
 .cell-ref{display:inline-flex;align-items:center;gap:4px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:11.5px}
 .dot{width:8px;height:8px;border-radius:50%;background:var(--c)}
 .arrow{color:#66727e;margin:0 5px}

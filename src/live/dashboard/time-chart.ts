@@ -47,6 +47,8 @@ export interface TimeChartSpec {
   readonly hidden?: ReadonlySet<string>;
   /** Fix the y axis (for shares); otherwise it starts at 0 and ends at a round number above the data. */
   readonly yRange?: readonly [number, number];
+  /** Counts: ticks on whole numbers (the axis reaches at least 4). */
+  readonly integer?: boolean;
   readonly format?: (value: number) => string;
   /** Written in the plot while no series has a point. */
   readonly emptyText?: string;
@@ -116,11 +118,12 @@ export function linePath(
 export function valueDomain(
   series: readonly TimeSeries[],
   fixed?: readonly [number, number],
+  integer = false,
 ): { domain: [number, number]; ticks: number[] } {
   if (fixed) return { domain: [fixed[0], fixed[1]], ticks: niceTicks(fixed[0], fixed[1], 4) };
   let hi = 0;
   for (const s of series) for (const p of s.points) if (p.v !== null && p.v > hi) hi = p.v;
-  const ticks = niceTicks(0, hi > 0 ? hi : 1, 4);
+  const ticks = niceTicks(0, integer ? Math.max(4, hi) : hi > 0 ? hi : 1, 4);
   return { domain: [ticks[0], ticks[ticks.length - 1]], ticks };
 }
 
@@ -181,7 +184,7 @@ export function timeChart(spec: TimeChartSpec): string {
     bottom: height - PAD.bottom - legend.rows * LEGEND_ROW,
   };
   const xDomain: [number, number] = [spec.startMs, Math.max(spec.endMs, spec.startMs + 1)];
-  const { domain: yDomain, ticks } = valueDomain(spec.series, spec.yRange);
+  const { domain: yDomain, ticks } = valueDomain(spec.series, spec.yRange, spec.integer);
   const { x, y } = scales(box, xDomain, yDomain);
   const aligned = alignSeries(spec.series);
   const digits = spec.hoverDigits ?? 3;
@@ -223,9 +226,11 @@ export function timeChart(spec: TimeChartSpec): string {
     Math.max(2, Math.floor((box.right - box.left) / 62)),
   )) {
     const tx = f1(x(tick.atMs));
+    // A label centred on either end of the axis would stick out of the chart: align it inwards.
+    const anchor = x(tick.atMs) > box.right - 16 ? 'end' : x(tick.atMs) < box.left + 16 ? 'start' : 'middle';
     parts.push(
       `<line x1="${tx}" x2="${tx}" y1="${box.bottom}" y2="${box.bottom + 4}" class="axis"/>`,
-      `<text x="${tx}" y="${box.bottom + 14}" text-anchor="middle" class="tick${tick.major ? ' major' : ''}">${escapeXml(tick.label)}</text>`,
+      `<text x="${tx}" y="${box.bottom + 14}" text-anchor="${anchor}" class="tick${tick.major ? ' major' : ''}">${escapeXml(tick.label)}</text>`,
     );
   }
   parts.push(`<line x1="${box.left}" x2="${box.right}" y1="${box.bottom}" y2="${box.bottom}" class="axis"/>`);

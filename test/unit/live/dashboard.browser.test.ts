@@ -154,7 +154,7 @@ describe.skipIf(skipReason !== undefined)('live dashboard in headless Chromium',
     expect(await page.locator('#placement .tile[data-partition]').count()).toBe(
       snapshot.cells.reduce((n, c) => n + c.partitions.length, 0),
     );
-    expect(await page.locator('#migrations tbody tr').count()).toBe(snapshot.migrations.length);
+    expect(await page.locator('#migrations li.migration').count()).toBe(snapshot.migrations.length);
     expect(await page.locator('#plan ol.moves > li').count()).toBe(snapshot.plan!.moves.length);
     expect(await page.locator('#plan ul.reasons li').first().innerText()).toBe(
       snapshot.plan!.moves[0].reasons[0],
@@ -263,7 +263,10 @@ describe.skipIf(skipReason !== undefined)('live dashboard in headless Chromium',
     const p50 = (await page.locator('#p50').boundingBox())!;
     const p99 = (await page.locator('#p99').boundingBox())!;
     expect(p99.y).toBeGreaterThanOrEqual(p50.y + p50.height);
-    await page.screenshot({ path: join(screenshots, 'dashboard-narrow.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'dashboard-narrow.png') });
+    await page.screenshot({ path: join(screenshots, 'dashboard-narrow-full.png'), fullPage: true });
+    await page.locator('#placement').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(screenshots, 'dashboard-narrow-placement.png') });
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(problems).toEqual([]);
   });
