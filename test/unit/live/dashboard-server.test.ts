@@ -31,7 +31,7 @@ describe('startDashboard', () => {
     const page = await response.text();
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toMatch(/<style>[^<]+<\/style>/);
-    expect(page).toMatch(/<script>[^]+<\/script>/);
+    expect(page).toMatch(/<script>[\s\S]+<\/script>/);
     expect(page).not.toMatch(/\b(src|href)=/);
     for (const id of PANEL_IDS) expect(page).toContain(`id="${id}"`);
   });
