@@ -213,12 +213,16 @@ export function timeChart(spec: TimeChartSpec): string {
       `<rect x="${f1(from)}" y="${box.top}" width="${f1(box.right - from)}" height="${box.bottom - box.top}" class="future"/>`,
     );
   }
+  // With nothing to draw, the value axis has no scale yet: grid lines only, no numbers.
+  const hasData = spec.series.some((s) => s.points.some((p) => p.v !== null && Number.isFinite(p.v)));
   for (const tick of ticks) {
     const ty = f1(y(tick));
-    parts.push(
-      `<line x1="${box.left}" x2="${box.right}" y1="${ty}" y2="${ty}" class="grid"/>`,
-      `<text x="${box.left - 5}" y="${ty}" dy="0.32em" text-anchor="end" class="tick">${escapeXml(format(tick))}</text>`,
-    );
+    parts.push(`<line x1="${box.left}" x2="${box.right}" y1="${ty}" y2="${ty}" class="grid"/>`);
+    if (hasData || spec.yRange) {
+      parts.push(
+        `<text x="${box.left - 5}" y="${ty}" dy="0.32em" text-anchor="end" class="tick">${escapeXml(format(tick))}</text>`,
+      );
+    }
   }
   for (const tick of timeTicks(
     xDomain[0],

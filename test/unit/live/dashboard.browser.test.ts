@@ -209,6 +209,7 @@ describe.skipIf(skipReason !== undefined)('live dashboard in headless Chromium',
     expect(text).toMatch(/^Apr \d\d \d\d:\d\d UTC/);
     expect(text).toMatch(/\d ms/);
     expect(await chart.locator('.crosshair').count()).toBe(1);
+    await page.screenshot({ path: join(screenshots, 'dashboard-hover-chart.png') });
 
     const legend = chart.locator('[data-toggle="eu-west-1"]');
     await legend.click();
