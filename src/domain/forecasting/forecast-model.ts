@@ -11,13 +11,18 @@ export interface DemandSeries {
   readonly values: Float64Array;
 }
 
-/** An operator-supplied known future event: demand in `region` is multiplied by `multiplier` in [startMs, endMs). */
+/**
+ * An operator-supplied known future event: demand in `region` (`*`: every region) is multiplied by `multiplier`
+ * in [startMs, endMs); with `partition`, only that partition's demand.
+ */
 export interface KnownEvent {
   readonly name: string;
   readonly region: string;
   readonly startMs: number;
   readonly endMs: number;
   readonly multiplier: number;
+  /** Only this partition's demand; absent: every partition's demand in `region`. */
+  readonly partition?: string;
 }
 
 export interface ForecastRequest {
@@ -28,7 +33,10 @@ export interface ForecastRequest {
   readonly horizon: number;
   /** Quantile levels in (0, 1), for example [0.1, 0.5, 0.9]. */
   readonly quantileLevels: readonly number[];
-  /** Known events for this series' region (past ones de-bias the history, future ones scale the forecast). */
+  /**
+   * Known events of this series (its region's, or `*`, and for its partition or every partition: see
+   * eventsForSeries); past ones de-bias the history, future ones scale the forecast.
+   */
   readonly events?: readonly KnownEvent[];
 }
 

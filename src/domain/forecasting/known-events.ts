@@ -37,3 +37,26 @@ export function eventMultipliersFor(
   }
   return result;
 }
+
+/**
+ * The events that apply to one partition × region series: those of `region` or of every region (`*`), and of
+ * `partition` or of every partition. The feature a hosted model gets (DeepAR's `dynamic_feat`, Chronos'
+ * `event_multiplier` covariate) is eventMultipliersFor over exactly these events, so an event scoped to one
+ * partition changes that partition's series and no other.
+ */
+export function eventsForSeries(
+  events: readonly KnownEvent[],
+  region: string,
+  partition: string,
+): KnownEvent[] {
+  return events.filter(
+    (e) =>
+      (e.region === region || e.region === ANY_REGION) &&
+      (e.partition === undefined || e.partition === partition),
+  );
+}
+
+/** Events that overlap [fromMs, toMs): what a forecast from a history starting at fromMs to a horizon ending at toMs can use. */
+export function eventsOverlapping(events: readonly KnownEvent[], fromMs: number, toMs: number): KnownEvent[] {
+  return events.filter((e) => e.endMs > fromMs && e.startMs < toMs);
+}
