@@ -1,4 +1,5 @@
 import type { ForecastModel } from '../domain/forecasting/forecast-model.ts';
+import type { KnownEventSource } from '../domain/forecasting/known-event-store.ts';
 import type {
   AccessHistorySource,
   AsyncInvoker,
@@ -37,6 +38,11 @@ export interface ProfilerDeps {
   readonly cycles: ProfilerCycleRepository;
   readonly cellMetrics: CellMetricsSource;
   readonly model: ForecastModel;
+  /**
+   * The operators' known events (launches, holidays): each series' forecast gets those of its region and partition
+   * that overlap its history and horizon. Absent (no events table configured): forecasts without events.
+   */
+  readonly events?: KnownEventSource;
   readonly invoker: AsyncInvoker;
   /** Absent when no ScaleCluster is deployed: shortfalls are then only logged. */
   readonly scaleOut?: ScaleOutStarter;

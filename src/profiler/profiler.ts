@@ -1,6 +1,7 @@
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { PrestageError } from '../domain/errors.ts';
-import type { ForecastRequest } from '../domain/forecasting/forecast-model.ts';
+import type { ForecastRequest, KnownEvent } from '../domain/forecasting/forecast-model.ts';
+import { eventsForSeries } from '../domain/forecasting/known-events.ts';
 import type { Relationship } from '../domain/planning/movement-plan.ts';
 import type { CellMetrics, CellSnapshot, ProfilerCycle } from '../domain/profiling/ports.ts';
 import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
@@ -20,6 +21,7 @@ import type { ScoreRecord } from '../domain/scoring/score-record.ts';
 import { mapBounded } from '../support/bounded-parallel.ts';
 import { METRIC } from '../support/metrics.ts';
 import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
+import { eventsForCycle } from './cycle-events.ts';
 import {
   buildDemandHistory,
   type DemandHistory,
@@ -119,6 +121,8 @@ export interface ShardResult {
   readonly partitions: number;
   /** Partition × region series forecast, and how many came from each model. */
   readonly series: number;
+  /** Known events passed to the model with at least one series, by name. */
+  readonly events: readonly string[];
   readonly models: Readonly<Record<string, number>>;
   /** MASE and MAPE are absent when nothing could be compared (results are stored as JSON: no NaN). */
   readonly onlineError: {
@@ -279,10 +283,20 @@ export class Profiler {
     const errors = new OnlineErrorAccumulator();
     const models: Record<string, number> = {};
     const scored: Scored[] = [];
+    const events = await eventsForCycle(
+      this.deps.events,
+      {
+        historyStartMs: cycle.seriesEndMs - this.o.lookbackMs,
+        horizonEndMs: cycle.seriesEndMs + this.o.horizonSteps * this.intervalMs,
+      },
+      this.deps.log,
+      cycleId,
+    );
+    const eventsUsed = new Set<string>();
     let series = 0;
     for (let i = 0; i < mine.length; i += this.o.chunkSize) {
       const chunk = mine.slice(i, i + this.o.chunkSize);
-      const out = await this.profileChunk(chunk, cycle, errors);
+      const out = await this.profileChunk(chunk, cycle, errors, events, eventsUsed);
       for (const s of out) {
         scored.push(s);
         for (const region in s.forecast.regions) {
@@ -320,12 +334,14 @@ export class Profiler {
       shards: completion.shards,
       onlineError,
       sizes,
+      events: [...eventsUsed],
     });
     return {
       cycleId,
       shard,
       partitions: records.length,
       series,
+      events: [...eventsUsed].sort(),
       models,
       onlineError,
       sizes,
@@ -391,6 +407,8 @@ export class Profiler {
     chunk: readonly PartitionRecord[],
     cycle: ProfilerCycle,
     errors: OnlineErrorAccumulator,
+    events: readonly KnownEvent[],
+    eventsUsed: Set<string>,
   ): Promise<Scored[]> {
     const sinceMs = cycle.seriesEndMs - this.o.lookbackMs;
     const window = {
@@ -419,11 +437,14 @@ export class Profiler {
     const owners: { p: number; region: string }[] = [];
     histories.forEach(({ history }, p) => {
       for (const [region, values] of history.regions) {
+        const own = events.length > 0 ? eventsForSeries(events, region, chunk[p].partition) : [];
+        for (const e of own) eventsUsed.add(e.name);
         requests.push({
           itemId: `${chunk[p].partition}#${region}`,
           series: { startMs: history.startMs, intervalMs: this.intervalMs, values },
           horizon: this.o.horizonSteps,
           quantileLevels: QUANTILE_LEVELS,
+          ...(own.length > 0 && { events: own }),
         });
         owners.push({ p, region });
       }
