@@ -8,6 +8,7 @@ import { CloudWatchMetricsReader } from '../adapters/cloudwatch/metric-data-read
 import { DynamoAccessStatsRepository } from '../adapters/dynamodb/access-stats-repository.ts';
 import { DynamoCellRepository } from '../adapters/dynamodb/cell-repository.ts';
 import { createDynamoClient, documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
+import { DynamoEventRepository } from '../adapters/dynamodb/event-repository.ts';
 import { DynamoPartitionRepository } from '../adapters/dynamodb/partition-repository.ts';
 import { DynamoPartitionSizeProbe } from '../adapters/dynamodb/partition-size-probe.ts';
 import { DynamoProfilerCycleRepository } from '../adapters/dynamodb/profiler-cycle-repository.ts';
@@ -126,6 +127,8 @@ export function awsProfilerDeps(
       scaleOut: new StepFunctionsScaleOutStarter(sfn, control.scaleClusterArn),
     }),
     model: profilerForecastModel(control, observers),
+    // Known events: Scan of the events table (home region) once per shard; none without the table.
+    ...(control.eventsTable && { events: new DynamoEventRepository(documents, control.eventsTable) }),
     ...observers,
     now: Date.now,
   };

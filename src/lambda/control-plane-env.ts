@@ -24,6 +24,13 @@ export const CONTROL_PLANE_ENV = {
   sagemakerEndpoint: 'PRESTAGE_SAGEMAKER_ENDPOINT',
   /** `deepar` or `chronos`. */
   forecastContract: 'PRESTAGE_FORECAST_CONTRACT',
+  /**
+   * `true`: send known events to a DeepAR endpoint as its one `dynamic_feat` (only for a model trained with that
+   * feature: DeepAR refuses one it was not trained with). Chronos gets them as covariates regardless. @default false
+   */
+  forecastEventFeature: 'PRESTAGE_FORECAST_EVENT_FEATURE',
+  /** The known-events table (`name` key), read by the profiler; unset: forecasts without events. */
+  eventsTable: 'PRESTAGE_EVENTS_TABLE',
   /** Profiler bucket and planning step, seconds. */
   intervalSeconds: 'PRESTAGE_INTERVAL_SECONDS',
   horizonSteps: 'PRESTAGE_HORIZON_STEPS',
@@ -65,6 +72,11 @@ const controlPlaneEnvSchema = z.object({
   [CONTROL_PLANE_ENV.forecastModel]: z.enum(['embedded', 'sagemaker']).default('embedded'),
   [CONTROL_PLANE_ENV.sagemakerEndpoint]: z.string().optional(),
   [CONTROL_PLANE_ENV.forecastContract]: z.enum(['deepar', 'chronos']).default('deepar'),
+  [CONTROL_PLANE_ENV.forecastEventFeature]: z
+    .enum(['true', 'false'], { error: "expected 'true' or 'false'" })
+    .default('false')
+    .transform((v) => v === 'true'),
+  [CONTROL_PLANE_ENV.eventsTable]: z.string().min(3).optional(),
   [CONTROL_PLANE_ENV.intervalSeconds]: positiveInt(900),
   [CONTROL_PLANE_ENV.horizonSteps]: positiveInt(8),
   [CONTROL_PLANE_ENV.profilerShards]: positiveInt(1),
@@ -113,6 +125,8 @@ export interface ControlPlaneConfig {
   readonly forecastModel: 'embedded' | 'sagemaker';
   readonly sagemakerEndpoint?: string;
   readonly forecastContract: 'deepar' | 'chronos';
+  readonly forecastEventFeature: boolean;
+  readonly eventsTable?: string;
   readonly intervalSeconds: number;
   readonly horizonSteps: number;
   readonly profilerShards: number;
@@ -153,6 +167,8 @@ export function readControlPlaneConfig(
     forecastModel: e[CONTROL_PLANE_ENV.forecastModel],
     sagemakerEndpoint: e[CONTROL_PLANE_ENV.sagemakerEndpoint],
     forecastContract: e[CONTROL_PLANE_ENV.forecastContract],
+    forecastEventFeature: e[CONTROL_PLANE_ENV.forecastEventFeature],
+    eventsTable: e[CONTROL_PLANE_ENV.eventsTable],
     intervalSeconds: e[CONTROL_PLANE_ENV.intervalSeconds],
     horizonSteps: e[CONTROL_PLANE_ENV.horizonSteps],
     profilerShards: e[CONTROL_PLANE_ENV.profilerShards],

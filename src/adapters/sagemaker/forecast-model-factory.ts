@@ -13,6 +13,8 @@ export interface ForecastModelSelection {
   readonly forecastModel: 'embedded' | 'sagemaker';
   readonly sagemakerEndpoint?: string;
   readonly forecastContract: ForecastContract;
+  /** DeepAR: send known events as the one `dynamic_feat` (a model trained with it). @default false */
+  readonly forecastEventFeature?: boolean;
 }
 
 export type ForecastModelDeps = Partial<
@@ -36,5 +38,8 @@ export function createForecastModel(
     client: deps.client ?? createSageMakerRuntimeClient(),
     endpointName: selection.sagemakerEndpoint,
     contract: selection.forecastContract,
+    ...(selection.forecastEventFeature && {
+      deepar: { ...deps.deepar, eventFeature: true },
+    }),
   });
 }

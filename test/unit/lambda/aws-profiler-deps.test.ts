@@ -2,6 +2,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAccessStatsRepository } from '../../../src/adapters/dynamodb/access-stats-repository.ts';
 import { createDynamoClient, documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
+import {
+  DynamoEventRepository,
+  eventsTableDefinition,
+} from '../../../src/adapters/dynamodb/event-repository.ts';
 import { accessStatsTableDefinition, ensureTable } from '../../../src/adapters/dynamodb/table-definitions.ts';
 import { awsProfilerDeps, regionalAccessStats } from '../../../src/lambda/aws-profiler-deps.ts';
 import {
@@ -16,12 +20,13 @@ const TABLE = 'stats';
 const T = Date.UTC(2024, 2, 5, 12, 0);
 const REGIONS = ['us-east-1', 'eu-west-1'] as const;
 
-const control = (dataRegions: string): ControlPlaneConfig =>
+const control = (dataRegions: string, extra: Record<string, string> = {}): ControlPlaneConfig =>
   readControlPlaneConfig({
     [CONTROL_PLANE_ENV.scoresTable]: 'scores',
     [CONTROL_PLANE_ENV.plansTable]: 'plans',
     [CONTROL_PLANE_ENV.coordinationTable]: 'coordination',
     [CONTROL_PLANE_ENV.dataRegions]: dataRegions,
+    ...extra,
   });
 const data: DataPlaneConfig = readDataPlaneConfig({
   PRESTAGE_PARTITIONS_TABLE: 'partitions',
@@ -100,5 +105,33 @@ describe('awsProfilerDeps: access counts of every data region', () => {
       /^configuration: environment variable PRESTAGE_DATA_REGIONS: expected comma-separated AWS region names/,
     );
     expect(() => control('eu-west-1,eu-west-1')).toThrow(/PRESTAGE_DATA_REGIONS: lists a region twice/);
+  });
+
+  it('reads known events from PRESTAGE_EVENTS_TABLE in the home region, and has no events source without it', async () => {
+    const home = clients.get('us-east-1')!;
+    await ensureTable(home, eventsTableDefinition('events'));
+    const launch = { name: 'launch', region: 'eu-west-1', startMs: T, endMs: T + 3_600_000, multiplier: 3 };
+    await new DynamoEventRepository(documentClient(home), 'events').putEvents([launch], { replace: true });
+    const withEvents = awsProfilerDeps(
+      control(REGIONS.join(','), { [CONTROL_PLANE_ENV.eventsTable]: 'events' }),
+      data,
+      {
+        documents: documentClient(home),
+        dynamoFor: (region) => clients.get(region)!,
+      },
+    );
+    expect(await withEvents.events?.listEvents()).toEqual({ events: [launch], rejected: [] });
+    const without = awsProfilerDeps(control(REGIONS.join(',')), data, { documents: documentClient(home) });
+    expect(without.events).toBeUndefined();
+  });
+
+  it('validates PRESTAGE_FORECAST_EVENT_FEATURE as true or false (default false)', () => {
+    expect(control('us-east-1').forecastEventFeature).toBe(false);
+    expect(
+      control('us-east-1', { [CONTROL_PLANE_ENV.forecastEventFeature]: 'true' }).forecastEventFeature,
+    ).toBe(true);
+    expect(() => control('us-east-1', { [CONTROL_PLANE_ENV.forecastEventFeature]: 'yes' })).toThrow(
+      /^configuration: environment variable PRESTAGE_FORECAST_EVENT_FEATURE: expected 'true' or 'false'/,
+    );
   });
 });
