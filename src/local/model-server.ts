@@ -29,6 +29,12 @@ export interface ModelServerOptions {
   readonly predictionLength?: number;
   /** Bucket length of the series, like DeepAR's time_freq. @default 900000 (15 minutes, the profiler's default) */
   readonly intervalMs?: number;
+  /**
+   * How the "model" was trained with respect to the known-event feature, as DeepAR checks it: `required` (trained
+   * with one dynamic feature: every instance must send it), `refused` (trained without: none may), `optional`
+   * (accepts both, instance by instance). @default 'optional'
+   */
+  readonly dynamicFeat?: DynamicFeatMode;
   /** Endpoint names served; any other name answers ValidationError like a missing endpoint. @default any name */
   readonly endpointNames?: readonly string[];
   /** One line per invocation. */
@@ -79,9 +85,13 @@ const DEFAULT_QUANTILES = ['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8
 const OUTPUT_TYPES = new Set(['mean', 'quantiles', 'samples']);
 const INVOCATION_PATH = /^\/endpoints\/([^/]+)\/invocations$/;
 
+export type DynamicFeatMode = 'optional' | 'required' | 'refused';
+
 export interface DeepArServingConfig {
   readonly predictionLength: number;
   readonly intervalMs: number;
+  /** @default 'optional' */
+  readonly dynamicFeat?: DynamicFeatMode;
 }
 
 interface ParsedInstance {
@@ -105,6 +115,7 @@ export function answerDeepArRequest(
   }
   const P = config.predictionLength;
   const instances = request.instances.map((raw, i) => parseInstance(raw, `instances[${i}]`, P));
+  checkDynamicFeat(instances, config.dynamicFeat ?? 'optional');
   const predictions = instances.map(({ target, feature }) => {
     const forecaster = createEmbeddedForecaster(config.intervalMs, { maxHorizon: Math.max(24, P) });
     const n = target.length;
@@ -221,6 +232,23 @@ function parseInstance(value: unknown, field: string, predictionLength: number):
   return { target, feature };
 }
 
+/**
+ * What a trained DeepAR model checks of the instances' dynamic features: a model trained with the feature needs it
+ * in every instance, one trained without refuses it. `optional` (a stand-in for either) accepts both.
+ */
+function checkDynamicFeat(instances: readonly ParsedInstance[], mode: DynamicFeatMode): void {
+  instances.forEach((instance, i) => {
+    const field = `instances[${i}].dynamic_feat`;
+    if (instance.feature === undefined && mode === 'required')
+      throw bad(
+        field,
+        'the model was trained with one dynamic feature (the known-event multiplier); send it',
+      );
+    if (instance.feature !== undefined && mode === 'refused')
+      throw bad(field, 'the model was trained without dynamic features; send none');
+  });
+}
+
 /** `YYYY-MM-DD[ hh:mm[:ss]]` (a `T` also accepted) as UTC milliseconds; NaN when it is not a valid date. */
 function parseDeepArStart(text: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
@@ -295,6 +323,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   const config: DeepArServingConfig = {
     predictionLength: options.predictionLength ?? 8,
     intervalMs: options.intervalMs ?? 900_000,
+    dynamicFeat: options.dynamicFeat ?? 'optional',
   };
   if (!Number.isInteger(config.predictionLength) || config.predictionLength < 1) {
     throw new RangeError(`predictionLength must be a positive integer, got ${config.predictionLength}`);

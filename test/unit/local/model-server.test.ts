@@ -2,6 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { InputValidationError } from '../../../src/domain/errors.ts';
 import { EmbeddedForecastModel } from '../../../src/domain/forecasting/embedded-forecaster.ts';
 import type { ForecastRequest, KnownEvent } from '../../../src/domain/forecasting/forecast-model.ts';
 import { eventMultipliersFor } from '../../../src/domain/forecasting/known-events.ts';
@@ -117,6 +118,30 @@ describe('local model server (DeepAR contract, embedded model)', () => {
     expect(json.predictions[1].mean[2]).toBe(json.predictions[0].mean[2]);
     expect(json.predictions[2].mean[0]).not.toBeCloseTo(json.predictions[0].mean[0], 3);
     expect(server.stats).toMatchObject({ invocations: 1, seriesForecast: 3, inFlight: 0 });
+  });
+
+  it('checks dynamic_feat against how the model was trained, as DeepAR does: required, or refused', async () => {
+    const good = { start: '2024-01-01 00:00:00', target: [1, 2, 3] };
+    const withFeature = { ...good, dynamic_feat: [Array(3 + 8).fill(1)] };
+    const config = { predictionLength: 8, intervalMs: HALF_HOUR };
+    const fieldOf = (body: unknown, dynamicFeat: 'required' | 'refused' | 'optional') => {
+      try {
+        answerDeepArRequest(body, { ...config, dynamicFeat });
+        return undefined;
+      } catch (error) {
+        return (error as InputValidationError).location.field;
+      }
+    };
+    expect(fieldOf({ instances: [withFeature, good] }, 'required')).toBe('instances[1].dynamic_feat');
+    expect(fieldOf({ instances: [good, withFeature] }, 'refused')).toBe('instances[1].dynamic_feat');
+    expect(fieldOf({ instances: [withFeature] }, 'required')).toBeUndefined();
+    expect(fieldOf({ instances: [good] }, 'refused')).toBeUndefined();
+    expect(fieldOf({ instances: [good, withFeature] }, 'optional')).toBeUndefined();
+    // Over HTTP: the SDK's ModelError, 400, naming the field.
+    server = await startModelServer({ port: 0, dynamicFeat: 'required' });
+    const { status, json } = await post(server.url, { instances: [good] });
+    expect(status).toBe(400);
+    expect(json.field).toBe('instances[0].dynamic_feat');
   });
 
   it('returns only the output types asked for, and DeepAR default quantiles when none are given', async () => {
