@@ -34,6 +34,9 @@ import { TTL_ATTRIBUTE } from './table-definitions.ts';
  */
 export const EVENTS_TABLE_KEY = 'name';
 
+/** The events table's fixed name in a deployment (lib/prestage-config.ts PRESTAGE_NAMES), the CLI's default. */
+export const DEFAULT_EVENTS_TABLE = 'prestage-events';
+
 /** How long after its end an event stays: longer than the profiler's 8-day lookback, which it de-biases. */
 export const EVENT_RETENTION_AFTER_END_MS = 14 * 86_400_000;
 

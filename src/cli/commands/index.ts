@@ -51,6 +51,11 @@ export function registerAllCommands(): void {
     load: async () => (await import('./approve.ts')).approveCommand,
   });
   registerCommand({
+    name: 'events',
+    summary: 'add, list or remove the known events (launches, holidays) the profiler forecasts with',
+    load: async () => (await import('./events.ts')).eventsCommand,
+  });
+  registerCommand({
     name: 'model-server',
     summary: 'Serve a local SageMaker DeepAR endpoint backed by the embedded model',
     load: async () => (await import('./model-server.ts')).modelServerCommand,
