@@ -51,6 +51,8 @@ const PROFILER_GRANTS: TableGrants = {
   scores: ['BatchWriteItem', 'BatchGetItem', 'GetItem', 'Scan'],
   coordination: ['GetItem', 'PutItem', 'UpdateItem'],
   idempotency: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+  // Reads only: operators write events with `prestage events` (their own credentials), never a Lambda.
+  events: ['Scan'],
 };
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -231,6 +233,7 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
         ...this.controlPlaneEnvironment(),
         [CONTROL_PLANE_ENV.profilerFunction]: profilerName,
         [CONTROL_PLANE_ENV.plannerFunction]: this.planner.fn.functionName,
+        [CONTROL_PLANE_ENV.eventsTable]: this.tables.events.tableName,
         [CONTROL_PLANE_ENV.scaleClusterArn]: this.scaleCluster.stateMachine.stateMachineArn,
         ...(this.forecastEndpoint
           ? { [CONTROL_PLANE_ENV.sagemakerEndpoint]: this.forecastEndpoint.endpointName }
@@ -314,6 +317,10 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
     new CfnOutput(this, 'ScaleClusterArn', { value: this.scaleCluster.stateMachine.stateMachineArn });
     new CfnOutput(this, 'MigratePartitionArn', { value: this.migratePartition.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ApprovalTopicArn', { value: this.approvalTopic.topicArn });
+    new CfnOutput(this, 'EventsTableName', {
+      value: this.tables.events.tableName,
+      description: 'known events: prestage events add|list|remove --table <this> (docs/events.md)',
+    });
   }
 
   /** A Lambda with the stack's log retention, registered for the dashboard and the checks. */
@@ -354,6 +361,9 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       [CONTROL_PLANE_ENV.approvalMode]: c.approvalMode,
       [CONTROL_PLANE_ENV.forecastModel]: model.kind === 'embedded' ? 'embedded' : 'sagemaker',
       [CONTROL_PLANE_ENV.forecastContract]: model.kind === 'sagemaker' ? model.contract : 'deepar',
+      [CONTROL_PLANE_ENV.forecastEventFeature]: String(
+        model.kind !== 'embedded' && model.eventFeature === true,
+      ),
       [CONTROL_PLANE_ENV.intervalSeconds]: String(c.profiler.interval.toSeconds()),
       [CONTROL_PLANE_ENV.horizonSteps]: String(c.profiler.horizonSteps),
       [CONTROL_PLANE_ENV.profilerShards]: String(c.profiler.shards),

@@ -12,6 +12,7 @@ import {
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Alias, type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Construct, type IConstruct } from 'constructs';
+import { eventsTableDefinition } from '../src/adapters/dynamodb/event-repository.ts';
 import {
   cellsTableDefinition,
   coordinationTableDefinition,
@@ -43,12 +44,18 @@ export type ControlPlaneTableName =
   | 'scores'
   | 'plans'
   | 'coordination'
-  | 'idempotency';
+  | 'idempotency'
+  | 'events';
 
 /** The routing tables: global tables, written in the home region and read in every data region's replica. */
 export type RoutingTableName = 'partitions' | 'cells';
 
-const ROUTING_TABLES: ReadonlySet<ControlPlaneTableName> = new Set<RoutingTableName>(['partitions', 'cells']);
+/** Tables with a fixed name that a redeploy adopts: their key is named (and granted) by the control-plane alias. */
+const KEY_BY_ALIAS_TABLES: ReadonlySet<ControlPlaneTableName> = new Set<ControlPlaneTableName>([
+  'partitions',
+  'cells',
+  'events',
+]);
 
 /** Powertools idempotency records expire on `expiration` (the library's attribute name). */
 const IDEMPOTENCY_TTL_ATTRIBUTE = 'expiration';
@@ -78,6 +85,12 @@ export class ControlPlaneTables extends Construct {
   readonly plans: ITable;
   readonly coordination: ITable;
   readonly idempotency: ITable;
+  /**
+   * The operators' known events (`prestage events`), read by the profiler: fixed name `names.eventsTable`, home
+   * region only, encrypted with the control-plane key by its alias, PITR, TTL `expiresAt`, always retained (operator
+   * input nothing can rebuild; a redeploy adopts it like the routing tables).
+   */
+  readonly events: TableV2;
   /** Regions with a replica of the routing tables: every data region but the home region. */
   readonly replicaRegions: readonly string[];
 
@@ -105,6 +118,7 @@ export class ControlPlaneTables extends Construct {
       partitionsTableDefinition(config.names.partitionsTable),
     );
     this.cells = this.routingTable('RoutingCells', cellsTableDefinition(config.names.cellsTable));
+    this.events = this.eventsTable(eventsTableDefinition(config.names.eventsTable));
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const table = (name: string, definition: CreateTableCommandInput, ttl: string) => {
@@ -140,17 +154,19 @@ export class ControlPlaneTables extends Construct {
         `ControlPlaneTables: the routing tables are written in the home region ${config.homeRegion}; put the construct in a stack whose env.region is ${config.homeRegion} (found ${Token.isUnresolved(region) ? 'a region-agnostic stack' : region})`,
       );
     }
-    const { partitionsTable, cellsTable, cellTablePrefix } = config.names;
-    if (partitionsTable === cellsTable) {
+    const { partitionsTable, cellsTable, eventsTable, cellTablePrefix } = config.names;
+    const fixed = [partitionsTable, cellsTable, eventsTable];
+    const shared = fixed.find((name, i) => fixed.indexOf(name) !== i);
+    if (shared !== undefined) {
       throw new Error(
-        `ControlPlaneTables: the partitions and cells tables share the name ${partitionsTable}`,
+        `ControlPlaneTables: the partitions, cells and events tables need three names; ${shared} is used twice`,
       );
     }
-    for (const name of [partitionsTable, cellsTable]) {
+    for (const name of fixed) {
       // Cell-table grants cover `<cellTablePrefix>*`: a routing table under that prefix would be granted too.
       if (name.startsWith(cellTablePrefix)) {
         throw new Error(
-          `ControlPlaneTables: routing table name ${name} starts with the cell table prefix ${cellTablePrefix}; the cell-table grants would cover it`,
+          `ControlPlaneTables: table name ${name} starts with the cell table prefix ${cellTablePrefix}; the cell-table grants would cover it`,
         );
       }
     }
@@ -193,6 +209,25 @@ export class ControlPlaneTables extends Construct {
     return table;
   }
 
+  /**
+   * The events table: a single-region table (TableV2 with no replica) under its fixed name, keyed by the key's
+   * alias like the routing tables, so a redeploy that adopts it keeps using the retained key.
+   */
+  private eventsTable(definition: CreateTableCommandInput): TableV2 {
+    const schema = tableSchemaOf(definition);
+    const table = new TableV2(this, 'Events', {
+      tableName: definition.TableName,
+      partitionKey: schema.partitionKey,
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.customerManagedKey(this.routingKeyByAlias()),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    table.node.addDependency(this.encryptionKeyAlias);
+    return table;
+  }
+
   /** The home region's routing key as the tables name it: by its alias ARN (see the class comment). */
   private routingKeyByAlias(): IKey {
     const existing = this.node.tryFindChild('RoutingKeyByAlias') as IKey | undefined;
@@ -211,8 +246,8 @@ export class ControlPlaneTables extends Construct {
   }
 
   /**
-   * Exactly `actions` on one home-region table and the use of its key. The routing tables' key is granted by
-   * alias through DynamoDB (acknowledged on `scope`), the other tables' by the key's ARN.
+   * Exactly `actions` on one home-region table and the use of its key. The key of the routing tables and the events
+   * table is granted by alias through DynamoDB (acknowledged on `scope`), the other tables' by the key's ARN.
    */
   grant(
     scope: IConstruct,
@@ -220,7 +255,7 @@ export class ControlPlaneTables extends Construct {
     name: ControlPlaneTableName,
     actions: readonly DynamoAction[],
   ): void {
-    if (!ROUTING_TABLES.has(name)) {
+    if (!KEY_BY_ALIAS_TABLES.has(name)) {
       grantTable(grantee, this[name], this.encryptionKey, actions);
       return;
     }

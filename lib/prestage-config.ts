@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { DEFAULT_EVENTS_TABLE } from '../src/adapters/dynamodb/event-repository.ts';
 import { PrestageError } from '../src/domain/errors.ts';
 import { DEFAULT_ROUTING_LEASE, type RoutingLeaseConfig } from '../src/domain/migration/routing-lease.ts';
 import { CONTROL_PLANE_ENV, readControlPlaneConfig } from '../src/lambda/control-plane-env.ts';
@@ -20,13 +21,21 @@ export interface CellConfig {
 
 export type ForecastModelConfig =
   | { readonly kind: 'embedded' }
-  | { readonly kind: 'sagemaker'; readonly endpointName: string; readonly contract: 'deepar' | 'chronos' }
+  | {
+      readonly kind: 'sagemaker';
+      readonly endpointName: string;
+      readonly contract: 'deepar' | 'chronos';
+      /** DeepAR: the model was trained with the known-event multiplier as its one dynamic_feat. @default false */
+      readonly eventFeature?: boolean;
+    }
   | {
       readonly kind: 'deepar-endpoint';
       /** `s3://bucket/key/model.tar.gz`, the artifact of a DeepAR training job. */
       readonly modelDataUrl: string;
       readonly instanceType: string;
       readonly instanceCount: number;
+      /** The model was trained with the known-event multiplier as its one dynamic_feat. @default false */
+      readonly eventFeature?: boolean;
     };
 
 export interface PrestageConfig {
@@ -82,6 +91,11 @@ export interface PrestageNames {
    */
   readonly partitionsTable: string;
   readonly cellsTable: string;
+  /**
+   * The known-events table in the home region: operator input that nothing can rebuild, so, like the routing
+   * tables, fixed (`prestage events` finds it without a stack output; a redeploy adopts it) and retained.
+   */
+  readonly eventsTable: string;
   readonly accessStatsTable: string;
   /**
    * KMS alias of the control-plane key in the home region. The home region's routing tables are encrypted with
@@ -116,6 +130,7 @@ export const DATA_PLANE_DEFAULTS = readDataPlaneConfig({
 
 export const PRESTAGE_NAMES: PrestageNames = {
   partitionsTable: 'prestage-partitions',
+  eventsTable: DEFAULT_EVENTS_TABLE,
   cellsTable: 'prestage-cells',
   accessStatsTable: 'prestage-access-stats',
   controlPlaneKeyAlias: 'alias/prestage-control-plane',
@@ -194,6 +209,14 @@ const fraction = z
   .gt(0, { error: 'must be greater than 0 and at most 1, e.g. 0.5' })
   .lte(1, { error: 'must be greater than 0 and at most 1, e.g. 0.5' });
 
+/** DeepAR refuses a dynamic_feat it was not trained with and requires one it was: the operator says which. */
+const eventFeatureSchema = z
+  .boolean({
+    error:
+      'expected true (the DeepAR model was trained with the known-event multiplier as its one dynamic_feat) or false',
+  })
+  .default(false);
+
 const forecastModelSchema = z.discriminatedUnion(
   'kind',
   [
@@ -207,6 +230,7 @@ const forecastModelSchema = z.discriminatedUnion(
             `'${String(issue.input)}' is not a SageMaker endpoint name; use 1-63 letters, digits and '-', e.g. prestage-deepar`,
         }),
       contract: z.enum(['deepar', 'chronos'], { error: "expected 'deepar' or 'chronos'" }),
+      eventFeature: eventFeatureSchema,
     }),
     z.strictObject({
       kind: z.literal('deepar-endpoint'),
@@ -223,6 +247,7 @@ const forecastModelSchema = z.discriminatedUnion(
         })
         .default('ml.c5.large'),
       instanceCount: positiveInt(1).default(1),
+      eventFeature: eventFeatureSchema,
     }),
   ],
   {
@@ -385,6 +410,15 @@ function crossCheck(config: z.output<typeof contextSchema>): string[] {
   const interval = parseRate(config.profiler.rate);
   if (interval && interval.toSeconds() % 60 !== 0) {
     problems.push(problem('profiler.rate', 'must be a whole number of minutes'));
+  }
+  const model = config.forecastModel;
+  if (model.kind === 'sagemaker' && model.contract === 'chronos' && model.eventFeature) {
+    problems.push(
+      problem(
+        'forecastModel.eventFeature',
+        'is for a DeepAR model; Chronos gets known events as covariates without it: remove eventFeature',
+      ),
+    );
   }
   if (config.forecastModel.kind === 'deepar-endpoint' && !deepArImageUri(config.homeRegion)) {
     problems.push(

@@ -7,10 +7,11 @@
  *   counters, reads and writes apart, and co-access pairs, recorded in the region the requests arrived in);
  * - dynamodb:BatchWriteItem, dynamodb:BatchGetItem, dynamodb:GetItem, dynamodb:Scan on PRESTAGE_SCORES_TABLE;
  * - dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem on PRESTAGE_COORDINATION_TABLE (keys `cycle#*`);
+ * - dynamodb:Scan on PRESTAGE_EVENTS_TABLE (the known events, once per shard; written only by operators);
  * - dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem on PRESTAGE_IDEMPOTENCY_TABLE;
  * - kms:Decrypt, kms:DescribeKey (and kms:Encrypt, kms:GenerateDataKey for writes) on the tables' keys: the
- *   control-plane key, by its alias for the routing tables, and each data region's cell key by its alias, through
- *   DynamoDB only (cell tables, access-stats tables);
+ *   control-plane key, by its alias for the routing tables and the events table, and each data region's cell key
+ *   by its alias, through DynamoDB only (cell tables, access-stats tables);
  * - cloudwatch:GetMetricData on `*` (the action has no resource type), in the home region and every data region;
  * - lambda:InvokeFunction on PRESTAGE_PROFILER_FUNCTION (this function: one async invocation per shard) and on
  *   PRESTAGE_PLANNER_FUNCTION;
