@@ -4,6 +4,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import { documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
+import { DEFAULT_EVENTS_TABLE, eventsTableDefinition } from '../../src/adapters/dynamodb/event-repository.ts';
 import { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../../src/adapters/dynamodb/score-repository.ts';
 import {
@@ -64,7 +65,16 @@ const ASYNC_RETRIES = 2;
 export interface ControlLoopOptions {
   /** `down`: the endpoint URL the profiler is configured with answers nothing (the server was stopped). */
   readonly modelServer: 'up' | 'down';
+  /**
+   * Deploy the known-events table (empty; `prestage events add --endpoint` fills it), name it to the profiler, and
+   * make the DeepAR "model" one trained with the event feature: the profiler sends `dynamic_feat`
+   * (PRESTAGE_FORECAST_EVENT_FEATURE) and the model server requires it. @default false
+   */
+  readonly knownEvents?: boolean;
 }
+
+/** The events table's name when `knownEvents` is on (the deployment's fixed name). */
+export const EVENTS_TABLE = DEFAULT_EVENTS_TABLE;
 
 export interface AsyncInvocation {
   readonly functionName: string;
@@ -126,6 +136,8 @@ export async function startControlLoop(options: ControlLoopOptions): Promise<Con
   await ensureTable(home, plansTableDefinition(CONTROL.plans));
   await ensureTable(home, coordinationTableDefinition(CONTROL.coordination));
   await ensureTable(home, idempotencyTableDefinition(CONTROL.idempotency));
+  if (options.knownEvents)
+    await ensureTable(home, eventsTableDefinition(EVENTS_TABLE), { ttlAttribute: 'expiresAt' });
   const documents = documentClient(home);
 
   // One DeepAR "model" trained for the deployment's interval and horizon, as the endpoint must be.
@@ -134,6 +146,7 @@ export async function startControlLoop(options: ControlLoopOptions): Promise<Con
     predictionLength: HORIZON_STEPS,
     intervalMs: INTERVAL_SECONDS * 1000,
     endpointNames: [ENDPOINT_NAME],
+    ...(options.knownEvents && { dynamicFeat: 'required' as const }),
   });
   if (options.modelServer === 'down') await modelServer.close();
 
@@ -159,6 +172,10 @@ export async function startControlLoop(options: ControlLoopOptions): Promise<Con
     [CONTROL_PLANE_ENV.profilerShards]: String(PROFILER_SHARDS),
     [CONTROL_PLANE_ENV.maxConcurrentMovesPerCell]: '2',
     [CONTROL_PLANE_ENV.dataRegions]: `${HOME},${EU}`,
+    ...(options.knownEvents && {
+      [CONTROL_PLANE_ENV.eventsTable]: EVENTS_TABLE,
+      [CONTROL_PLANE_ENV.forecastEventFeature]: 'true',
+    }),
     AWS_REGION: HOME,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

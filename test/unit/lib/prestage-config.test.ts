@@ -62,6 +62,7 @@ describe('prestage configuration (CDK context)', () => {
     expect(config.names).toEqual({
       partitionsTable: 'prestage-partitions',
       cellsTable: 'prestage-cells',
+      eventsTable: 'prestage-events',
       accessStatsTable: 'prestage-access-stats',
       controlPlaneKeyAlias: 'alias/prestage-control-plane',
       cellTablePrefix: 'prestage-cell-',
@@ -74,9 +75,9 @@ describe('prestage configuration (CDK context)', () => {
     expect(parsePrestageConfig({ ...minimal, reserveConcurrency: true }).reserveConcurrency).toBe(true);
   });
 
-  it('names the routing and access-stats tables outside the cell-table prefix the cell grants cover', () => {
+  it('names the routing, events and access-stats tables outside the cell-table prefix the cell grants cover', () => {
     const { names } = parsePrestageConfig(minimal);
-    for (const name of [names.partitionsTable, names.cellsTable, names.accessStatsTable]) {
+    for (const name of [names.partitionsTable, names.cellsTable, names.eventsTable, names.accessStatsTable]) {
       expect(name.startsWith(names.cellTablePrefix), name).toBe(false);
     }
   });
@@ -184,7 +185,12 @@ describe('prestage configuration (CDK context)', () => {
         ...minimal,
         forecastModel: { kind: 'sagemaker', endpointName: 'prestage-deepar', contract: 'chronos' },
       }).forecastModel,
-    ).toEqual({ kind: 'sagemaker', endpointName: 'prestage-deepar', contract: 'chronos' });
+    ).toEqual({
+      kind: 'sagemaker',
+      endpointName: 'prestage-deepar',
+      contract: 'chronos',
+      eventFeature: false,
+    });
     expect(
       problemsOf({ ...minimal, forecastModel: { kind: 'sagemaker', endpointName: 'x', contract: 'arima' } }),
     ).toEqual(["prestage: context 'forecastModel.contract': expected 'deepar' or 'chronos'"]);
@@ -209,6 +215,7 @@ describe('prestage configuration (CDK context)', () => {
       modelDataUrl: 's3://models-bucket/deepar/model.tar.gz',
       instanceType: 'ml.c5.large',
       instanceCount: 1,
+      eventFeature: false,
     });
     expect(
       problemsOf({
