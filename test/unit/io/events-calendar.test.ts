@@ -54,6 +54,25 @@ describe('parseEventsCalendar', () => {
     expect(fieldOf([{ ...launch, name: undefined }])).toBe('[0].name');
     expect(fieldOf([{ ...launch, colour: 'red' }])).toBe('[0]');
     expect(fieldOf([{ ...launch, end: '2024-06-01T07:00:00Z' }])).toBe('[0].end');
+    // A region that could never match a series, and an empty partition, are errors rather than silent no-ops.
+    expect(fieldOf([{ ...launch, region: 'europe' }])).toBe('[0].region');
+    expect(fieldOf([{ ...launch, partition: '' }])).toBe('[0].partition');
+    expect(fieldOf([{ ...launch, name: ' launch' }])).toBe('[0].name');
+  });
+});
+
+describe('parseEventsCalendar: the written form shared with the events table', () => {
+  it('scopes an event to one partition when it names one', () => {
+    expect(parseEventsCalendar([{ ...launch, partition: 'orders-fr' }], 'events.json')[0]).toMatchObject({
+      partition: 'orders-fr',
+    });
+  });
+
+  it('refuses a name used twice when names must be unique (they key the events table)', () => {
+    expect(parseEventsCalendar([launch, launch], 'events.json')).toHaveLength(2);
+    expect(() => parseEventsCalendar([launch, launch], 'events.json', { uniqueNames: true })).toThrow(
+      "events.json, field '[1].name': event name 'launch' is used by [0] too",
+    );
   });
 });
 

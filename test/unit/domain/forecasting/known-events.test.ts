@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KnownEvent } from '../../../../src/domain/forecasting/forecast-model.ts';
-import { eventMultipliersFor } from '../../../../src/domain/forecasting/known-events.ts';
+import {
+  eventMultipliersFor,
+  eventsForSeries,
+  eventsOverlapping,
+} from '../../../../src/domain/forecasting/known-events.ts';
 import { assertProperty } from '../../../support/property.ts';
 
 const T0 = Date.UTC(2024, 5, 1);
@@ -76,6 +80,46 @@ describe('eventMultipliersFor', () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe('eventsForSeries and eventsOverlapping', () => {
+  const at = (
+    name: string,
+    region: string,
+    startMs: number,
+    endMs: number,
+    partition?: string,
+  ): KnownEvent => ({
+    name,
+    region,
+    startMs,
+    endMs,
+    multiplier: 2,
+    ...(partition !== undefined && { partition }),
+  });
+  const regional = at('regional', 'eu-west-1', 10, 20);
+  const everywhere = at('everywhere', '*', 10, 20);
+  const onePartition = at('one', 'eu-west-1', 10, 20, 'orders-fr');
+  const otherRegion = at('other', 'us-east-1', 10, 20);
+  const all = [regional, everywhere, onePartition, otherRegion];
+
+  it("selects a series' events: its region's or every region's, for its partition or every partition", () => {
+    expect(eventsForSeries(all, 'eu-west-1', 'orders-fr')).toEqual([regional, everywhere, onePartition]);
+    expect(eventsForSeries(all, 'eu-west-1', 'orders-de')).toEqual([regional, everywhere]);
+    expect(eventsForSeries(all, 'us-east-1', 'orders-fr')).toEqual([everywhere, otherRegion]);
+    expect(eventsForSeries(all, 'ap-south-1', 'orders-fr')).toEqual([everywhere]);
+  });
+
+  it('keeps the events that overlap [from, to), end exclusive', () => {
+    expect(
+      eventsOverlapping([at('a', '*', 0, 10), at('b', '*', 10, 15), at('c', '*', 20, 30)], 10, 20).map(
+        (e) => e.name,
+      ),
+    ).toEqual(['b']);
+    expect(eventsOverlapping([at('a', '*', 0, 11), at('c', '*', 19, 30)], 10, 20).map((e) => e.name)).toEqual(
+      ['a', 'c'],
     );
   });
 });
