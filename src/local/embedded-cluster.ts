@@ -25,6 +25,11 @@ import { TableReplicator } from './table-replicator.ts';
 export interface EmbeddedClusterOptions {
   readonly regions: readonly string[];
   readonly cellsPerRegion: number;
+  /**
+   * The cells to create instead of `cellsPerRegion` numbered ones per region (a topology's named cells, as
+   * `prestage up` lays them out). Each cell's region must be one of `regions`.
+   */
+  readonly cells?: readonly EmbeddedCellSpec[];
   /** Region of the control-plane tables. @default the first region */
   readonly homeRegion?: string;
   readonly cellCapacityOpsPerSec?: number;
@@ -40,6 +45,14 @@ export interface EmbeddedClusterOptions {
    * per write and region (ms). @default uniform 5 to 50 ms, like a global table within a continent
    */
   readonly replicationLagMs?: () => number;
+}
+
+/** A named cell of the embedded data plane, with its capacities. */
+export interface EmbeddedCellSpec {
+  readonly id: string;
+  readonly region: string;
+  readonly capacityOpsPerSec: number;
+  readonly capacityBytes: number;
 }
 
 /** A few to a few tens of milliseconds; the nemesis adds seconds. */
@@ -161,22 +174,35 @@ export class EmbeddedCluster {
       unsafeTrustRetriedRefusals: options.unsafeTrustRetriedRefusals,
       replicationLagMs: options.replicationLagMs,
     });
-    for (const region of options.regions) {
-      for (let i = 1; i <= options.cellsPerRegion; i++) {
-        await cluster.addCell({
-          id: cellIdFor(region, i),
-          region,
-          table: dataTableFor(cellIdFor(region, i)),
-          capacityOpsPerSec: options.cellCapacityOpsPerSec ?? 1_000,
-          capacityBytes: options.cellCapacityBytes ?? 10 * 2 ** 30,
-          status: 'ACTIVE',
-          version: 1,
-        });
-      }
+    for (const cell of EmbeddedCluster.cellSpecs(options)) {
+      await cluster.addCell({ ...cell, table: dataTableFor(cell.id), status: 'ACTIVE', version: 1 });
     }
     // Start with every replica in step, as a deployment that has been running for a while.
     await cluster.replicator?.drain();
     return cluster;
+  }
+
+  /** The cells to create: the named ones given, or `cellsPerRegion` numbered ones in every region. */
+  private static cellSpecs(options: EmbeddedClusterOptions): EmbeddedCellSpec[] {
+    if (options.cells) {
+      for (const cell of options.cells) {
+        if (!options.regions.includes(cell.region)) {
+          throw new InputValidationError(
+            { field: `cells.${cell.id}.region` },
+            `cell '${cell.id}' is in '${cell.region}', which has no listener; regions: ${options.regions.join(', ')}`,
+          );
+        }
+      }
+      return [...options.cells];
+    }
+    return options.regions.flatMap((region) =>
+      Array.from({ length: options.cellsPerRegion }, (_, i) => ({
+        id: cellIdFor(region, i + 1),
+        region,
+        capacityOpsPerSec: options.cellCapacityOpsPerSec ?? 1_000,
+        capacityBytes: options.cellCapacityBytes ?? 10 * 2 ** 30,
+      })),
+    );
   }
 
   /** Create a cell's data table and register it (idempotent). */

@@ -14,14 +14,14 @@ import { seededRandom } from '../domain/seeded-random.ts';
 import type { DataResponse } from '../interceptor/data-api.ts';
 import { DEFAULT_TUNING, type MigrationDeps, type MigrationTuning } from '../migration/migration-deps.ts';
 import { recoverMigration } from '../migration/recover-migration.ts';
-import { EmbeddedCluster } from './embedded-cluster.ts';
+import { EmbeddedCluster, type EmbeddedClusterOptions } from './embedded-cluster.ts';
 import { FaultInjector, parseFaultSpec } from './fault-injector.ts';
 import { localMigrationDeps } from './local-migration-deps.ts';
 import { LocalMigrationRunner, type MigrationExecution } from './local-migration-runner.ts';
 import { type NemesisSettings, parseNemesisSettings } from './nemesis/nemesis-settings.ts';
 import { StepFreezer, type StepFreezerCounts } from './nemesis/step-freezer.ts';
 import { StorageNemesis, type StorageNemesisCounts } from './nemesis/storage-nemesis.ts';
-import { RegionalListener } from './regional-listener.ts';
+import { RegionalListener, type RegionalListenerOptions } from './regional-listener.ts';
 import type { WanLatency } from './wan-latency.ts';
 
 export interface LocalServerOptions {
@@ -51,6 +51,14 @@ export interface LocalServerOptions {
   readonly waitOverrideMs?: number;
   readonly shardsPerPartition?: number;
   readonly log?: (line: string) => void;
+  /** Each region's embedded DynamoDB on its own thread, off the listeners' event loop. @default false */
+  readonly dynaliteThread?: boolean;
+  /** Round trips between regions from a matrix (a topology's `latencyMs`), overriding `wanLatency`. */
+  readonly wanRoundTripMs?: RegionalListenerOptions['wanRoundTripMs'];
+  /** Named cells instead of `cellsPerRegion` numbered ones (see EmbeddedClusterOptions.cells). */
+  readonly cells?: EmbeddedClusterOptions['cells'];
+  /** The access recorders' clock and buckets (see RegionalListenerOptions.accessCounting). */
+  readonly accessCounting?: RegionalListenerOptions['accessCounting'];
 }
 
 /** Local leases: short, so cutovers take a moment (no GSI lag on dynalite, one clock for every "host"). */
@@ -186,6 +194,8 @@ export class LocalServer {
           wanLatency: options.wanLatency ?? { kind: 'off' },
           shardsPerPartition: options.shardsPerPartition ?? 8,
           log: this.log,
+          ...(options.accessCounting ? { accessCounting: options.accessCounting } : {}),
+          ...(options.wanRoundTripMs ? { wanRoundTripMs: options.wanRoundTripMs } : {}),
         }),
     );
     this.faults = options.faults ? new FaultInjector() : undefined;
@@ -219,6 +229,8 @@ export class LocalServer {
     const cluster = await EmbeddedCluster.start({
       regions: options.regions,
       cellsPerRegion: options.cellsPerRegion,
+      ...(options.cells ? { cells: options.cells } : {}),
+      ...(options.dynaliteThread ? { dynaliteThread: true } : {}),
       ...(chaos
         ? {
             nemesis: chaos.nemesis,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessRecorder } from '../data-plane/access-recorder.ts';
@@ -15,9 +16,24 @@ export interface RegionalListenerOptions {
   readonly lease: RoutingLeaseConfig;
   readonly health: CellHealth;
   readonly wanLatency: WanLatency;
+  /** Round trips between regions from a matrix (a topology's `latencyMs`) instead of `wanLatency`'s estimates. */
+  readonly wanRoundTripMs?: (from: string, to: string) => number;
   readonly shardsPerPartition: number;
   readonly log: (line: string) => void;
+  /**
+   * The access recorder's clock, bucket width and flush interval (ms on that clock). `prestage up` counts on its
+   * trace clock, in the profiler's buckets. @default the wall clock, 5-minute buckets, a flush every 5 s
+   */
+  readonly accessCounting?: {
+    readonly now: () => number;
+    readonly bucketMs: number;
+    readonly flushIntervalMs: number;
+  };
 }
+
+/** Response headers naming the cell that served a data request and its region (what "local" is judged on). */
+export const SERVED_BY_HEADER = 'x-prestage-served-by';
+export const SERVED_REGION_HEADER = 'x-prestage-served-region';
 
 /**
  * One region's interceptor on this machine, as the deployment has one per data region: a RoutingClient that
@@ -33,15 +49,28 @@ export class RegionalListener {
   /** The cells as this region reaches them (counts the calls that crossed regions). */
   readonly stores: WanDelayedStores;
   private server: Server | undefined;
+  /** The cell that served the request of the current async context (set by the routing client's onServed). */
+  private readonly servedBy = new AsyncLocalStorage<{ cell?: string }>();
+  private readonly cluster: EmbeddedCluster;
   url = '';
 
   constructor(options: RegionalListenerOptions) {
     const { cluster, region } = options;
     this.region = region;
-    this.recorder = new AccessRecorder(cluster.accessStatsIn(region), { flushIntervalMs: 5_000 });
-    this.stores = new WanDelayedStores(cluster.stores, (cellId) =>
-      wanRoundTripMs(options.wanLatency, region, cluster.regionOfCell(cellId)),
+    this.cluster = cluster;
+    const counting = options.accessCounting;
+    this.recorder = new AccessRecorder(
+      cluster.accessStatsIn(region),
+      counting
+        ? { wallNow: counting.now, bucketMs: counting.bucketMs, flushIntervalMs: counting.flushIntervalMs }
+        : { flushIntervalMs: 5_000 },
     );
+    const matrix = options.wanRoundTripMs;
+    this.stores = new WanDelayedStores(cluster.stores, (cellId) => {
+      const cellRegion = cluster.regionOfCell(cellId);
+      if (!matrix) return wanRoundTripMs(options.wanLatency, region, cellRegion);
+      return cellRegion === region ? 0 : matrix(region, cellRegion);
+    });
     this.client = new RoutingClient({
       partitions: cluster.partitionsIn(region),
       cells: cluster.cellsIn(region),
@@ -52,6 +81,10 @@ export class RegionalListener {
       region,
       shardsPerPartition: options.shardsPerPartition,
       accessRecorder: this.recorder,
+      onServed: (served) => {
+        const store = this.servedBy.getStore();
+        if (store) store.cell = served.cell;
+      },
       health: options.health,
       cellsTtlMs: 1_000,
     });
@@ -83,8 +116,19 @@ export class RegionalListener {
     return this.url;
   }
 
-  handleData(request: DataRequest): Promise<DataResponse> {
-    return this.api.handle(request);
+  /** Serve one data request; the response names the cell that served it and that cell's region. */
+  async handleData(request: DataRequest): Promise<DataResponse> {
+    const store: { cell?: string } = {};
+    const response = await this.servedBy.run(store, () => this.api.handle(request));
+    if (store.cell === undefined) return response;
+    return {
+      ...response,
+      headers: {
+        ...response.headers,
+        [SERVED_BY_HEADER]: store.cell,
+        [SERVED_REGION_HEADER]: this.cluster.regionOfCell(store.cell),
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,11 @@ export function registerAllCommands(): void {
     load: async () => (await import('./backtest.ts')).backtestCommand,
   });
   registerCommand({
+    name: 'up',
+    summary: 'Run the whole control loop live on this machine against a trace (npm start)',
+    load: async () => (await import('./up.ts')).upCommand,
+  });
+  registerCommand({
     name: 'demo',
     summary: 'backtest the bundled semi-synthetic trace and write an HTML report (npm start)',
     load: async () => (await import('./demo.ts')).demoCommand,

@@ -1,0 +1,74 @@
+/**
+ * The clock port of the control loop: what "now" is for the demand, the access recorder's buckets, the
+ * profiler's cycles and forecasts, the planner's plans and ExecutePlan's deadlines. In AWS it is the wall clock
+ * (`WALL_CLOCK`, what the handlers default to with `Date.now`); under `prestage up` it is a `TraceClock` that
+ * replays a recorded trace faster than real time. The data plane's safety timing (routing leases, HLCs, cutover
+ * waits) never reads this port: it stays on the wall clock, because its guarantees are about real elapsed time.
+ */
+export interface Clock {
+  /** Epoch milliseconds. */
+  nowMs(): number;
+}
+
+export const WALL_CLOCK: Clock = { nowMs: () => Date.now() };
+
+/**
+ * A compressed clock over a trace: `speed` trace milliseconds pass per wall millisecond while it runs. It can be
+ * held at one instant (the warm-up, while the loop places data before the measured window) and then run from
+ * there. Reading it never goes backwards.
+ */
+export class TraceClock implements Clock {
+  readonly speed: number;
+  private readonly wallNow: () => number;
+  private originTraceMs: number;
+  private originWallMs: number;
+  private running = false;
+  private last = Number.NEGATIVE_INFINITY;
+
+  constructor(startTraceMs: number, speed: number, wallNow: () => number = Date.now) {
+    TraceClock.validateSpeed(speed);
+    this.speed = speed;
+    this.wallNow = wallNow;
+    this.originTraceMs = startTraceMs;
+    this.originWallMs = wallNow();
+  }
+
+  private static validateSpeed(speed: number): void {
+    if (!(Number.isFinite(speed) && speed > 0)) {
+      throw new RangeError(`the trace clock's speed must be a positive number, got ${speed}`);
+    }
+  }
+
+  nowMs(): number {
+    const now = this.running
+      ? this.originTraceMs + (this.wallNow() - this.originWallMs) * this.speed
+      : this.originTraceMs;
+    // Float rounding across a hold/run switch must not step back.
+    this.last = Math.max(this.last, Math.floor(now));
+    return this.last;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Stop at `traceMs` (at least where the clock already is) until `run`. */
+  holdAt(traceMs: number): void {
+    this.originTraceMs = Math.max(traceMs, this.nowMs());
+    this.running = false;
+  }
+
+  /** Run from where the clock is held (or keep running). */
+  run(): void {
+    if (this.running) return;
+    this.originWallMs = this.wallNow();
+    this.running = true;
+  }
+
+  /** Wall milliseconds until the clock reaches `traceMs` (0 if it has, Infinity while held before it). */
+  wallMsUntil(traceMs: number): number {
+    const ahead = traceMs - this.nowMs();
+    if (ahead <= 0) return 0;
+    return this.running ? ahead / this.speed : Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,102 @@
+import { runBacktest } from '../domain/simulation/backtest.ts';
+import { productionDependencies } from '../domain/simulation/default-dependencies.ts';
+import type { PolicyResult, SimulationInput } from '../domain/simulation/simulation-options.ts';
+
+/** What the backtest of the live run's trace and window reports, per policy. */
+export interface BacktestFigures {
+  readonly remoteShare: number;
+  readonly meanLatencyMs: number;
+  readonly p50LatencyMs: number;
+  readonly p99LatencyMs: number;
+  readonly bytesMoved: number;
+  readonly moves: number;
+  readonly cellsInServiceAvg: number;
+  readonly overloadCellMinutes: number;
+}
+
+export interface LiveBacktest {
+  readonly static: BacktestFigures;
+  /** prestage's policy with the topology's migration bandwidth. */
+  readonly predictive: BacktestFigures;
+  /**
+   * prestage's policy with moves as slow, in trace time, as the live run's were (present when the live run
+   * moved anything): a move of the median partition takes the live run's median move duration.
+   */
+  readonly predictivePaced?: BacktestFigures;
+  /** The bandwidth the paced run copied at, bytes per trace second. */
+  readonly pacedBandwidthBytesPerSec?: number;
+}
+
+export interface LiveBacktestOptions {
+  readonly warmupMs: number;
+  /** The live run's profiler interval: the backtest plans as often. */
+  readonly planningIntervalMs: number;
+  readonly horizonMs: number;
+  /** The live run's median move duration, trace ms (paces `predictivePaced`). */
+  readonly medianMoveTraceMs?: number;
+}
+
+function quantileOf(result: PolicyResult, q: number): number {
+  let cumulative = 0;
+  for (const bin of result.details.latencyDistribution) {
+    cumulative += bin.share;
+    if (cumulative >= q - 1e-9) return bin.latencyMs;
+  }
+  return Number.NaN;
+}
+
+function figuresOf(result: PolicyResult): BacktestFigures {
+  const m = result.metrics;
+  return {
+    remoteShare: m.remoteShare,
+    meanLatencyMs: m.meanLatencyMs,
+    p50LatencyMs: quantileOf(result, 0.5),
+    p99LatencyMs: m.p99LatencyMs,
+    bytesMoved: m.bytesMoved,
+    moves: m.moves,
+    cellsInServiceAvg: result.details.cellsInServiceAvg,
+    overloadCellMinutes: m.overloadCellMinutes,
+  };
+}
+
+/**
+ * The live run's cluster as the simulator sees it: the topology's cells, fixed. The live run has no alarm or
+ * scheduled scaling (ScaleCluster is not started by `prestage up`), so neither has the backtest it is compared to.
+ */
+export function fixedCellsInput(input: SimulationInput): SimulationInput {
+  const { alarmScaling: _alarm, ...topology } = input.topology;
+  return { ...input, topology: { ...topology, scalingEvents: [] } };
+}
+
+/**
+ * The backtest the live run is compared with: the same trace, window (the same warm-up), planning interval and
+ * horizon, fixed cells; static and predictive, and predictive once more paced to the live run's move duration.
+ */
+export function backtestForLive(input: SimulationInput, options: LiveBacktestOptions): LiveBacktest {
+  const fixed = fixedCellsInput(input);
+  const common = {
+    warmupMs: options.warmupMs,
+    planningIntervalMs: options.planningIntervalMs,
+    horizonMs: options.horizonMs,
+  };
+  const deps = productionDependencies();
+  const base = runBacktest(fixed, deps, { ...common, policies: ['static', 'predictive'] });
+  const result: LiveBacktest = {
+    static: figuresOf(base.policies.static!),
+    predictive: figuresOf(base.policies.predictive!),
+  };
+  const moveMs = options.medianMoveTraceMs;
+  if (moveMs === undefined || !(moveMs > 0)) return result;
+  const sizes = input.partitions.map((p) => p.sizeBytes).sort((a, b) => a - b);
+  const bandwidth = sizes[Math.floor(sizes.length / 2)] / (moveMs / 1000);
+  const paced = runBacktest(
+    { ...fixed, topology: { ...fixed.topology, migrationBandwidthBytesPerSec: bandwidth } },
+    deps,
+    { ...common, policies: ['predictive'] },
+  );
+  return {
+    ...result,
+    predictivePaced: figuresOf(paced.policies.predictive!),
+    pacedBandwidthBytesPerSec: bandwidth,
+  };
+}

@@ -1,0 +1,151 @@
+import { LatencyHistogram } from '../domain/simulation/latency-histogram.ts';
+import type { LiveErrorPoint, LiveLatencyPoint } from './live-snapshot.ts';
+
+/** How one request the load generator sent ended. */
+export interface RequestOutcome {
+  readonly region: string;
+  readonly kind: 'read' | 'write';
+  /** Trace instant it was due. */
+  readonly atTraceMs: number;
+  /** Wall milliseconds from sending to the whole response. */
+  readonly latencyMs: number;
+  /** HTTP status, or 0 when no response came (connection error, timeout). */
+  readonly status: number;
+  /** Served by a cell in the region it arrived in (the interceptor's local-share definition). */
+  readonly local: boolean;
+}
+
+interface PointAccumulator {
+  readonly latencies: number[];
+  local: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Per-region figures of the measured window. */
+export interface RegionFigures {
+  readonly requests: number;
+  readonly localShare: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly meanMs: number;
+}
+
+/**
+ * What the load generator measured: latency per region (whole window, and per point of `pointMs` trace time for
+ * the charts), local share, and the errors. Only successful requests (2xx) count in latency and locality.
+ */
+export class LiveMeasurements {
+  readonly regions: readonly string[];
+  readonly pointMs: number;
+  requests = 0;
+  served = 0;
+  local = 0;
+  writesAcked = 0;
+  writeErrors = 0;
+  readErrors = 0;
+  http503 = 0;
+  private readonly byRegion = new Map<string, { histogram: LatencyHistogram; local: number }>();
+  private readonly overall = new LatencyHistogram(10_000, 0.5);
+  private readonly points = new Map<number, Map<string, PointAccumulator>>();
+  private readonly errorPoints = new Map<number, { writeErrors: number; http503: number }>();
+  private readonly latencyPoints: LiveLatencyPoint[] = [];
+  private closedUpTo = Number.NEGATIVE_INFINITY;
+
+  constructor(regions: readonly string[], pointMs: number) {
+    this.regions = regions;
+    this.pointMs = pointMs;
+    for (const region of regions) {
+      this.byRegion.set(region, { histogram: new LatencyHistogram(10_000, 0.5), local: 0 });
+    }
+  }
+
+  record(outcome: RequestOutcome): void {
+    this.requests += 1;
+    const point = outcome.atTraceMs - (outcome.atTraceMs % this.pointMs);
+    const ok = outcome.status >= 200 && outcome.status < 300;
+    if (outcome.status === 503) this.http503 += 1;
+    if (outcome.kind === 'write') {
+      if (ok) this.writesAcked += 1;
+      else if (outcome.status !== 503) this.writeErrors += 1;
+    } else if (!ok && outcome.status !== 503) this.readErrors += 1;
+    if (!ok) {
+      const errors = this.errorPoints.get(point) ?? { writeErrors: 0, http503: 0 };
+      if (outcome.status === 503) errors.http503 += 1;
+      else if (outcome.kind === 'write') errors.writeErrors += 1;
+      this.errorPoints.set(point, errors);
+      return;
+    }
+    this.served += 1;
+    if (outcome.local) this.local += 1;
+    const region = this.byRegion.get(outcome.region)!;
+    region.histogram.add(outcome.latencyMs, 1);
+    if (outcome.local) region.local += 1;
+    this.overall.add(outcome.latencyMs, 1);
+    let byRegion = this.points.get(point);
+    if (!byRegion) {
+      byRegion = new Map();
+      this.points.set(point, byRegion);
+    }
+    const acc = byRegion.get(outcome.region) ?? { latencies: [], local: 0 };
+    acc.latencies.push(outcome.latencyMs);
+    if (outcome.local) acc.local += 1;
+    byRegion.set(outcome.region, acc);
+  }
+
+  /** Fold the points that ended before `traceMs` into the chart series (their raw latencies are dropped). */
+  closePointsBefore(traceMs: number): void {
+    for (const [point, byRegion] of [...this.points].sort((a, b) => a[0] - b[0])) {
+      if (point + this.pointMs > traceMs) break;
+      for (const [region, acc] of byRegion) {
+        const sorted = acc.latencies.sort((a, b) => a - b);
+        this.latencyPoints.push({
+          traceMs: point,
+          region,
+          requests: sorted.length,
+          p50Ms: quantile(sorted, 0.5),
+          p99Ms: quantile(sorted, 0.99),
+          localShare: acc.local / sorted.length,
+        });
+      }
+      this.points.delete(point);
+      this.closedUpTo = Math.max(this.closedUpTo, point + this.pointMs);
+    }
+  }
+
+  latencySeries(): readonly LiveLatencyPoint[] {
+    return this.latencyPoints;
+  }
+
+  errorSeries(): LiveErrorPoint[] {
+    return [...this.errorPoints]
+      .sort((a, b) => a[0] - b[0])
+      .map(([traceMs, e]) => ({ traceMs, writeErrors: e.writeErrors, http503: e.http503 }));
+  }
+
+  get remoteShare(): number {
+    return this.served > 0 ? 1 - this.local / this.served : Number.NaN;
+  }
+
+  get meanLatencyMs(): number {
+    return this.overall.mean();
+  }
+
+  get p99LatencyMs(): number {
+    return this.overall.quantile(0.99);
+  }
+
+  region(region: string): RegionFigures {
+    const r = this.byRegion.get(region)!;
+    return {
+      requests: r.histogram.total,
+      localShare: r.histogram.total > 0 ? r.local / r.histogram.total : Number.NaN,
+      p50Ms: r.histogram.quantile(0.5),
+      p99Ms: r.histogram.quantile(0.99),
+      meanMs: r.histogram.mean(),
+    };
+  }
+}

@@ -1,0 +1,515 @@
+import { CellHealth } from '../data-plane/cell-health.ts';
+import { RoutingClient } from '../data-plane/routing-client.ts';
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { newPartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { HybridLogicalClock } from '../domain/migration/hlc.ts';
+import { seededRandom } from '../domain/seeded-random.ts';
+import { latencyBetween } from '../domain/topology.ts';
+import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
+import { METRIC } from '../support/metrics.ts';
+import { TraceClock } from './clock.ts';
+import type { LiveInput, LiveWindow } from './live-input.ts';
+import { LiveMeasurements } from './live-measurements.ts';
+import type { LiveCell, LiveMigration, LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
+import { LoadGenerator, readKey, type WriteCheck } from './load-generator.ts';
+import { LocalControlPlane } from './local-control-plane.ts';
+import { RequestSampler } from './request-sampler.ts';
+
+export interface LiveRunOptions {
+  readonly input: LiveInput;
+  readonly window: LiveWindow;
+  /** `off`: the same traffic with no control loop (the static baseline). */
+  readonly loop: 'on' | 'off';
+  /** First listener's port (region i listens on port + i); 0 picks free ports. */
+  readonly port: number;
+  /** The profiler's interval and the schedule's period, trace ms. @default 1 hour */
+  readonly intervalMs?: number;
+  /** The forecast horizon, trace ms. @default 2 hours (the backtest's) */
+  readonly horizonMs?: number;
+  /** Real items per partition for a partition of the trace's median size (scaled by size, 4 to 48). @default 12 */
+  readonly itemsPerMedianPartition?: number;
+  /** Scheduled cycles run before the window, with the clock held, to place data as the backtest's warm-up does. */
+  readonly warmupCycles?: number;
+  readonly maxInFlight?: number;
+  /** Progress lines (stderr). */
+  readonly progress: (line: string) => void;
+  /** Diagnostics of the data plane and the loop (errors of steps, …). */
+  readonly log: (line: string) => void;
+  readonly maxConcurrentMovesPerCell?: number;
+}
+
+/** What the live run measured, in the shape of the summary and `--json`'s `live`. */
+export interface LiveFigures {
+  readonly remoteShare: number;
+  readonly meanLatencyMs: number;
+  readonly p50LatencyMsByRegion: Record<string, number>;
+  readonly p99LatencyMsByRegion: Record<string, number>;
+  readonly localShareByRegion: Record<string, number>;
+  readonly requests: number;
+  readonly bytesMoved: number;
+  readonly moves: number;
+  readonly movesFailed: number;
+  readonly warmupMoves: number;
+  readonly cellsInServiceAvg: number;
+  readonly writesAcked: number;
+  readonly writesLost: number;
+  readonly writeErrors: number;
+  readonly errors5xx: number;
+  readonly http503: number;
+  readonly cycles: number;
+  readonly skippedTicks: number;
+  /** Trace time a move took, from its MigratePartition start to its end (median over the window's moves). */
+  readonly medianMoveTraceMs: number;
+  readonly medianMoveWallMs: number;
+  readonly lateRequests: number;
+}
+
+export interface LiveResult {
+  readonly status: LiveRunStatus;
+  readonly figures: LiveFigures;
+  readonly writeCheck: WriteCheck;
+  readonly wallMs: number;
+}
+
+const HOUR = 3_600_000;
+
+/** A seed write, retried while its outcome is unknown (a slow machine): writing the same value again is harmless. */
+async function putWithRetries(
+  writer: RoutingClient,
+  partition: string,
+  key: string,
+  json: string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await writer.put(partition, key, json, { isJsonText: true });
+      return;
+    } catch (error) {
+      if (attempt >= 5 || (error as Error).name !== 'WriteOutcomeUnknownError') throw error;
+    }
+  }
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * `prestage up`'s run: the embedded data plane laid out as the topology, seeded with scaled-down data; the
+ * trace's history before the window written as the access recorders would have counted it; the control loop
+ * (profiler on its schedule, planner, ExecutePlan, MigratePartition) on the trace clock; and the load generator
+ * replaying the window as real HTTP requests through each region's listener. See docs/live.md.
+ */
+export class LiveRun {
+  readonly clock: TraceClock;
+  readonly measurements: LiveMeasurements;
+  private readonly options: LiveRunOptions;
+  private readonly intervalMs: number;
+  private readonly wallStart = Date.now();
+  private status: LiveRunStatus = 'starting';
+  private server: LocalServer | undefined;
+  private control: LocalControlPlane | undefined;
+  private generator: LoadGenerator | undefined;
+  private stopRequested = false;
+  private placement = new Map<string, PartitionRecord>();
+  private latestPlan: LivePlan | null = null;
+  private readonly itemsOf = new Map<string, number>();
+  private warmupMoves = 0;
+
+  constructor(options: LiveRunOptions) {
+    this.options = options;
+    this.intervalMs = options.intervalMs ?? HOUR;
+    LiveRun.validateInterval(this.intervalMs, options.input.input.trace.bucketMs);
+    this.clock = new TraceClock(options.window.startMs, options.window.speed);
+    this.measurements = new LiveMeasurements(
+      Object.keys(options.input.input.topology.regions),
+      this.intervalMs,
+    );
+  }
+
+  private static validateInterval(intervalMs: number, bucketMs: number): void {
+    if (!(intervalMs >= bucketMs && intervalMs % bucketMs === 0)) {
+      throw new RangeError(
+        `the profiler interval (${intervalMs} ms) must be a multiple of the trace's bucket`,
+      );
+    }
+  }
+
+  /** Ask the run to stop (Ctrl-C): it stops sending, waits for what is in flight, checks writes, and ends. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  async run(): Promise<LiveResult> {
+    const { input, window } = this.options;
+    const topology = input.input.topology;
+    const regions = Object.keys(topology.regions);
+    this.server = await LocalServer.start({
+      port: this.options.port,
+      regions,
+      cellsPerRegion: 0,
+      cells: topology.cells,
+      // The DynamoDB work off the event loop that serves the requests and runs the loop.
+      dynaliteThread: true,
+      wanRoundTripMs: (a, b) => latencyBetween(topology, a, b),
+      accessCounting: {
+        now: () => this.clock.nowMs(),
+        bucketMs: this.intervalMs,
+        // About a second of wall time, on the trace clock.
+        flushIntervalMs: Math.max(1, Math.round(window.speed * 1000)),
+      },
+      log: this.options.log,
+    });
+    try {
+      return await this.runOn(this.server);
+    } catch (error) {
+      this.status = 'failed';
+      throw error;
+    } finally {
+      await this.control?.drain().catch(() => undefined);
+      await this.server.close();
+    }
+  }
+
+  private async runOn(server: LocalServer): Promise<LiveResult> {
+    const { input, window } = this.options;
+    const trace = input.input.trace;
+    this.options.progress(
+      `listeners: ${[...server.urls].map(([region, url]) => `${region} ${url}`).join(', ')}`,
+    );
+    this.status = 'warming-up';
+    await this.seedData(server);
+    const sampler = new RequestSampler(trace, window.requestScale);
+    await this.writeHistory(server, sampler);
+    const horizonMs = this.options.horizonMs ?? 2 * HOUR;
+    if (this.options.loop === 'on') {
+      this.control = await LocalControlPlane.start({
+        server,
+        clock: this.clock,
+        intervalSeconds: this.intervalMs / 1000,
+        horizonSteps: Math.max(1, Math.round(horizonMs / this.intervalMs)),
+        shards: 2,
+        lookbackMs: 4 * 86_400_000,
+        requestScale: window.requestScale,
+        maxConcurrentMovesPerCell: this.options.maxConcurrentMovesPerCell ?? 2,
+        maxBytesPerCycle: 50 * 1024 ** 3,
+        log: this.options.log,
+      });
+      await this.warmUpPlacement(this.control);
+    }
+    await this.refreshPlacement(server);
+
+    this.status = 'running';
+    const generator = new LoadGenerator({
+      urls: server.urls,
+      readKeysOf: (p) => this.itemsOf.get(p) ?? 1,
+      measurements: this.measurements,
+      maxInFlight: this.options.maxInFlight ?? 48,
+      random: seededRandom(0x10ad),
+    });
+    this.generator = generator;
+    await this.replayWindow(server, sampler, generator);
+    generator.dropQueued();
+    await generator.whenIdle();
+    this.measurements.closePointsBefore(Number.POSITIVE_INFINITY);
+    this.options.progress('checking every acknowledged write…');
+    // Moves still running end first, so the read-back sees settled routing (it would be correct either way).
+    await this.control?.drain();
+    const home = server.cluster.homeRegion;
+    const writeCheck = await generator.checkWrites(() => server.urls.get(home)!);
+    this.status = this.stopRequested ? 'stopped' : 'finished';
+    return {
+      status: this.status,
+      figures: this.figures(writeCheck),
+      writeCheck,
+      wallMs: Date.now() - this.wallStart,
+    };
+  }
+
+  /** Partition records at their initial cells with the trace's sizes, and a few real items each. */
+  private async seedData(server: LocalServer): Promise<void> {
+    const { partitions } = this.options.input.input;
+    const sizes = partitions.map((p) => p.sizeBytes).sort((a, b) => a - b);
+    const medianSize = sizes[Math.floor(sizes.length / 2)] || 1;
+    const perMedian = this.options.itemsPerMedianPartition ?? 12;
+    const createdAtMs = this.options.input.input.trace.startMs;
+    for (const p of partitions) {
+      await server.cluster.partitions.createIfAbsent({
+        ...newPartitionRecord(p.id, p.cell, 4, createdAtMs),
+        // The planner weighs the trace's sizes; the items below are a scaled-down stand-in for them.
+        sizeBytes: p.sizeBytes,
+        sizeMeasuredAtMs: this.options.window.startMs,
+      });
+      this.itemsOf.set(p.id, Math.min(48, Math.max(4, Math.round((perMedian * p.sizeBytes) / medianSize))));
+    }
+    await server.cluster.replicator?.drain();
+    // Seeded without counting: the access counts are the trace's alone.
+    const writer = new RoutingClient({
+      partitions: server.cluster.partitions,
+      cells: server.cluster.cells,
+      stores: server.cluster.stores,
+      clock: new HybridLogicalClock('seed'),
+      lease: LOCAL_LEASE,
+      region: server.cluster.homeRegion,
+      shardsPerPartition: 4,
+      health: new CellHealth(),
+    });
+    const puts: (() => Promise<unknown>)[] = [];
+    for (const p of partitions) {
+      for (let k = 0; k < this.itemsOf.get(p.id)!; k++) {
+        const value = JSON.stringify({ partition: p.id, k, pad: 'x'.repeat(900) });
+        puts.push(() => putWithRetries(writer, p.id, readKey(k), value));
+      }
+    }
+    for (let i = 0; i < puts.length; i += 8) await Promise.all(puts.slice(i, i + 8).map((put) => put()));
+    const items = [...this.itemsOf.values()].reduce((a, b) => a + b, 0);
+    this.options.progress(
+      `seeded ${partitions.length} partitions at their initial cells: ${items} items of ~1 KiB (about ${perMedian} for a partition of the median size; the planner weighs the trace's sizes)`,
+    );
+  }
+
+  /**
+   * The warm-up's demand, written through each region's access-stats port as the interceptors' recorders would
+   * have counted the load generator's requests (the same sampler, so history and live counts are one series).
+   */
+  private async writeHistory(server: LocalServer, sampler: RequestSampler): Promise<void> {
+    const { window } = this.options;
+    const counts = sampler.countsOver(0, window.startBucket, this.intervalMs);
+    const keepFrom = window.startMs - 4 * 86_400_000 - this.intervalMs;
+    let written = 0;
+    for (const [region, list] of counts) {
+      const recent = list.filter((c) => c.bucketStartMs >= keepFrom);
+      await server.cluster.accessStatsIn(region).add(recent, []);
+      written += recent.length;
+    }
+    this.options.progress(
+      `warm-up: ${window.warmupMs / 86_400_000} days of history, the last 4 days written as ${written} access counters (what the recorders would have counted)`,
+    );
+  }
+
+  /**
+   * The backtest's policies act during the warm-up; here the clock holds at the last intervals before the window
+   * while a few scheduled cycles run and their plans execute, so the window starts from a placed cluster.
+   */
+  private async warmUpPlacement(control: LocalControlPlane): Promise<void> {
+    const cycles = this.options.warmupCycles ?? 3;
+    for (let i = cycles - 1; i >= 0 && !this.stopRequested; i--) {
+      const at = this.options.window.startMs - i * this.intervalMs;
+      this.clock.holdAt(at);
+      const started = Date.now();
+      await control.tick(at);
+      await control.drain();
+      const moved = this.succeededMoves(control).length;
+      this.options.progress(
+        `warm-up cycle at ${new Date(at).toISOString()}: ${moved - this.warmupMoves} moves (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+      this.warmupMoves = moved;
+    }
+  }
+
+  private succeededMoves(control: LocalControlPlane) {
+    return control.executions.flatMap((e) =>
+      (e.result?.children ?? []).filter((c) => c.status === 'SUCCEEDED'),
+    );
+  }
+
+  private async replayWindow(
+    server: LocalServer,
+    sampler: RequestSampler,
+    generator: LoadGenerator,
+  ): Promise<void> {
+    const { window } = this.options;
+    const trace = this.options.input.input.trace;
+    this.clock.holdAt(window.startMs);
+    this.clock.run();
+    let nextBucket = window.startBucket;
+    let nextTick = window.startMs + this.intervalMs;
+    let lastProgress = 0;
+    let lastRefresh = 0;
+    while (!this.stopRequested) {
+      const now = this.clock.nowMs();
+      // Queue each bucket's requests a little before it starts.
+      while (
+        nextBucket < window.endBucket &&
+        trace.startMs + nextBucket * trace.bucketMs <= now + trace.bucketMs
+      ) {
+        generator.enqueue(sampler.requestsOf(nextBucket));
+        nextBucket += 1;
+      }
+      generator.dispatchDue(Math.min(now, window.endMs));
+      if (this.control && now >= nextTick) {
+        // The recorders' counts reach the table before the cycle reads them (in AWS the flush interval is seconds).
+        await Promise.all(server.listeners.map((l) => l.recorder.flush().catch(() => undefined)));
+        void this.control
+          .tick(nextTick)
+          ?.catch((error) => this.options.log(`profiler cycle failed: ${(error as Error).message}`));
+        nextTick += this.intervalMs;
+        while (nextTick <= now) {
+          this.control.skippedTicks += 1;
+          nextTick += this.intervalMs;
+        }
+      }
+      const wall = Date.now();
+      if (wall - lastRefresh >= 1000) {
+        lastRefresh = wall;
+        this.measurements.closePointsBefore(now);
+        void this.refreshPlacement(server).catch(() => undefined);
+      }
+      if (wall - lastProgress >= 2000) {
+        lastProgress = wall;
+        this.options.progress(this.progressLine(now));
+      }
+      if (now >= window.endMs && generator.queued === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  private progressLine(nowMs: number): string {
+    const { window } = this.options;
+    const day = Math.floor((nowMs - window.startMs) / 86_400_000) + 1;
+    const days = Math.ceil((window.endMs - window.startMs) / 86_400_000);
+    const m = this.measurements;
+    const local = m.served > 0 ? ((m.local / m.served) * 100).toFixed(1) : '–';
+    const moving = this.server?.runner.list().filter((e) => e.status === 'RUNNING').length ?? 0;
+    const moves = this.control ? this.succeededMoves(this.control).length - this.warmupMoves : 0;
+    return (
+      `day ${day}/${days} ${new Date(nowMs).toISOString().slice(0, 16).replace('T', ' ')}  ` +
+      `requests ${m.requests}  local ${local}%  moves ${moves} (${moving} in flight)  ` +
+      `cycles ${this.control?.cycles ?? 0}  503s ${m.http503}  in flight ${this.generator?.inFlight ?? 0}`
+    );
+  }
+
+  private async refreshPlacement(server: LocalServer): Promise<void> {
+    const records = await server.cluster.partitions.list();
+    this.placement = new Map(records.map((r) => [r.partition, r]));
+    const latest = this.control?.executions.at(-1);
+    if (latest && latest.planId !== this.latestPlan?.id && this.control) {
+      const moves = await this.control.plans.allMoves(latest.planId);
+      this.latestPlan = {
+        id: latest.planId,
+        createdTraceMs: latest.startedTraceMs,
+        moves: moves.map((m) => ({
+          partition: m.partition,
+          from: m.from,
+          to: m.to,
+          reasons: Object.entries(m.reasons).map(([term, value]) => `${term} ${Number(value).toFixed(3)}`),
+        })),
+      };
+    }
+  }
+
+  private figures(writeCheck: WriteCheck): LiveFigures {
+    const m = this.measurements;
+    const regions = m.regions;
+    const control = this.control;
+    const windowMoves = control ? control.executions.flatMap((e) => e.result?.children ?? []) : [];
+    // Moves that started after the warm-up (the warm-up's ExecutePlans are the first ones).
+    const duringWindow = control
+      ? control.executions
+          .filter(
+            (e) => e.startedTraceMs >= this.options.window.startMs && (e.result?.children.length ?? 0) > 0,
+          )
+          .flatMap((e) => e.result!.children)
+      : [];
+    const succeeded = duringWindow.filter((c) => c.status === 'SUCCEEDED');
+    const bytesPerPartition = new Map(this.options.input.input.partitions.map((p) => [p.id, p.sizeBytes]));
+    const wallDurations = succeeded.map((c) => (c.endedAtMs ?? c.startedAtMs) - c.startedAtMs);
+    return {
+      remoteShare: m.remoteShare,
+      meanLatencyMs: m.meanLatencyMs,
+      p50LatencyMsByRegion: Object.fromEntries(regions.map((r) => [r, m.region(r).p50Ms])),
+      p99LatencyMsByRegion: Object.fromEntries(regions.map((r) => [r, m.region(r).p99Ms])),
+      localShareByRegion: Object.fromEntries(regions.map((r) => [r, m.region(r).localShare])),
+      requests: m.requests,
+      bytesMoved: succeeded.reduce((sum, c) => sum + (bytesPerPartition.get(c.partition) ?? 0), 0),
+      moves: succeeded.length,
+      movesFailed: duringWindow.length - succeeded.length,
+      warmupMoves: windowMoves.length - duringWindow.length,
+      cellsInServiceAvg: this.options.input.input.topology.cells.length,
+      writesAcked: m.writesAcked,
+      writesLost: writeCheck.writesLost,
+      writeErrors: m.writeErrors,
+      errors5xx: m.http503 + (control ? 0 : 0),
+      http503: m.http503,
+      cycles: control?.cycles ?? 0,
+      skippedTicks: control?.skippedTicks ?? 0,
+      medianMoveTraceMs: median(wallDurations) * this.options.window.speed,
+      medianMoveWallMs: median(wallDurations),
+      lateRequests: this.generator?.late ?? 0,
+      ...(control ? { executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0 } : {}),
+    };
+  }
+
+  /** What the dashboard shows (see live-snapshot.ts). */
+  snapshot(): LiveSnapshot {
+    const { window, input } = this.options;
+    const topology = input.input.topology;
+    const m = this.measurements;
+    const byCell = new Map<string, PartitionRecord[]>();
+    for (const record of this.placement.values()) {
+      const list = byCell.get(record.cell) ?? [];
+      list.push(record);
+      byCell.set(record.cell, list);
+    }
+    const cells: LiveCell[] = topology.cells.map((c) => ({
+      id: c.id,
+      region: c.region,
+      status: 'active',
+      partitions: (byCell.get(c.id) ?? []).map((r) => ({
+        id: r.partition,
+        predictedRegion: null,
+        opsPerSec: 0,
+      })),
+    }));
+    const migrations: LiveMigration[] = (this.server?.runner.list() ?? [])
+      .filter((e) => e.status === 'RUNNING')
+      .map((e) => {
+        const i = e.input as { partition?: string; targetCell?: string };
+        return {
+          partition: i.partition ?? '',
+          from: this.placement.get(i.partition ?? '')?.cell ?? '',
+          to: i.targetCell ?? '',
+          stage: e.stage,
+          startedTraceMs: this.clock.nowMs(),
+        };
+      });
+    const control = this.control;
+    const moves = control
+      ? control.executions.flatMap((e) => e.result?.children ?? []).filter((c) => c.status === 'SUCCEEDED')
+          .length
+      : 0;
+    return {
+      status: this.status,
+      loop: this.options.loop,
+      wallElapsedMs: Date.now() - this.wallStart,
+      trace: {
+        name: input.name,
+        startMs: window.startMs,
+        endMs: window.endMs,
+        nowMs: this.clock.nowMs(),
+        speed: window.speed,
+        requestScale: window.requestScale,
+        bucketMs: input.input.trace.bucketMs,
+      },
+      regions: m.regions,
+      latency: m.latencySeries(),
+      cells,
+      migrations,
+      plan: this.latestPlan,
+      forecasts: [],
+      cellEvents: [],
+      errors: m.errorSeries(),
+      totals: {
+        requests: m.requests,
+        writesAcked: m.writesAcked,
+        writeErrors: m.writeErrors,
+        http503: m.http503,
+        bytesMoved: control?.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0,
+        moves,
+        cellsInService: topology.cells.length,
+      },
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import type { LiveBacktest } from './live-backtest.ts';
+import type { LiveWindow } from './live-input.ts';
+import type { LiveFigures, LiveResult } from './live-run.ts';
+
+/** The `--json` document: at least the issue's shape, plus what explains it. */
+export interface LiveJson {
+  readonly trace: {
+    readonly name: string;
+    readonly windowStart: string;
+    readonly windowEnd: string;
+    readonly speed: number;
+    readonly requestScale: number;
+  };
+  readonly status: string;
+  readonly loop: 'on' | 'off';
+  readonly live: LiveFigures;
+  readonly backtest?: LiveBacktest;
+  readonly writeCheck: { readonly keysChecked: number; readonly problems: readonly string[] };
+  readonly wallSeconds: number;
+}
+
+export function liveJson(
+  name: string,
+  window: LiveWindow,
+  loop: 'on' | 'off',
+  result: LiveResult,
+  backtest: LiveBacktest | undefined,
+): LiveJson {
+  return {
+    trace: {
+      name,
+      windowStart: new Date(window.startMs).toISOString(),
+      windowEnd: new Date(window.endMs).toISOString(),
+      speed: window.speed,
+      requestScale: window.requestScale,
+    },
+    status: result.status,
+    loop,
+    live: result.figures,
+    ...(backtest ? { backtest } : {}),
+    writeCheck: {
+      keysChecked: result.writeCheck.keysChecked,
+      problems: result.writeCheck.problems.slice(0, 20),
+    },
+    wallSeconds: result.wallMs / 1000,
+  };
+}
+
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)}` : '–');
+const gib = (v: number) => (Number.isFinite(v) ? (v / 2 ** 30).toFixed(1) : '–');
+
+/** The end-of-run table: live against the backtest of the same trace and window, and the write check. */
+export function formatLiveSummary(json: LiveJson, regions: readonly string[]): string {
+  const live = json.live;
+  const bt = json.backtest;
+  const columns: { name: string; cells: string[] }[] = [];
+  const row = (label: string, values: string[]) =>
+    `  ${label.padEnd(26)}${values.map((v) => v.padStart(14)).join('')}`;
+  const liveName = json.loop === 'on' ? 'live (loop)' : 'live (no loop)';
+  const names = [
+    liveName,
+    ...(bt ? ['static', 'predictive', ...(bt.predictivePaced ? ['pred. paced'] : [])] : []),
+  ];
+  const policies = bt ? [bt.static, bt.predictive, ...(bt.predictivePaced ? [bt.predictivePaced] : [])] : [];
+  const lines = [
+    '',
+    `${json.trace.name}: window ${json.trace.windowStart.slice(0, 16)} → ${json.trace.windowEnd.slice(0, 16)} UTC, ` +
+      `${json.trace.speed.toFixed(0)}× real time, 1 request sent per ${(1 / json.trace.requestScale).toFixed(0)} in the trace` +
+      (json.status === 'stopped' ? ' (stopped early: figures so far)' : ''),
+    '',
+    row('', names),
+    row('remote share', [pct(live.remoteShare), ...policies.map((p) => pct(p.remoteShare))]),
+    row('mean latency ms', [ms(live.meanLatencyMs), ...policies.map((p) => ms(p.meanLatencyMs))]),
+    row('p50 latency ms', ['', ...policies.map((p) => ms(p.p50LatencyMs))]),
+    ...regions.map((r) => row(`  p50 ${r}`, [ms(live.p50LatencyMsByRegion[r]), ...policies.map(() => '')])),
+    row('p99 latency ms', ['', ...policies.map((p) => ms(p.p99LatencyMs))]),
+    ...regions.map((r) => row(`  p99 ${r}`, [ms(live.p99LatencyMsByRegion[r]), ...policies.map(() => '')])),
+    row('bytes moved GiB (trace)', [gib(live.bytesMoved), ...policies.map((p) => gib(p.bytesMoved))]),
+    row('moves', [String(live.moves), ...policies.map((p) => String(p.moves))]),
+    row('cells (avg)', [
+      live.cellsInServiceAvg.toFixed(1),
+      ...policies.map((p) => p.cellsInServiceAvg.toFixed(1)),
+    ]),
+    row('overload cell-minutes', ['n/m', ...policies.map((p) => p.overloadCellMinutes.toFixed(0))]),
+    '',
+    `  requests ${live.requests}; writes acknowledged ${live.writesAcked}, writes lost ${live.writesLost}; ` +
+      `write errors ${live.writeErrors}; 503s ${live.http503}; requests sent late ${live.lateRequests}`,
+    json.loop === 'on'
+      ? `  loop: ${live.cycles} profiler cycles, ${live.skippedTicks} ticks skipped (a cycle still running); ` +
+        `${live.warmupMoves} moves in the warm-up; ${live.moves} moves in the window (${live.movesFailed} not completed), ` +
+        `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each`
+      : '  loop: off (the static baseline: same traffic, no profiler, planner or migrations)',
+  ];
+  if (bt?.pacedBandwidthBytesPerSec) {
+    lines.push(
+      `  pred. paced: the backtest with moves as slow in trace time as the live ones (${(bt.pacedBandwidthBytesPerSec / 2 ** 20).toFixed(2)} MiB per trace second)`,
+    );
+  }
+  if (columns.length > 0) lines.push('');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,263 @@
+import { performance } from 'node:perf_hooks';
+import { SERVED_REGION_HEADER } from '../local/regional-listener.ts';
+import type { LiveMeasurements } from './live-measurements.ts';
+import type { SampledRequest } from './request-sampler.ts';
+
+/** Keys every partition is seeded with and that reads ask for (`k0`, `k1`, …). */
+export function readKey(index: number): string {
+  return `k${index}`;
+}
+
+/** Keys the load generator's writes go to, a few per partition, written one write at a time each. */
+export const WRITE_KEYS_PER_PARTITION = 4;
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+interface WriteKeyState {
+  busy: Promise<void> | undefined;
+  /** The last acknowledged write: its sequence number and the version the server gave it. */
+  acked?: { seq: number; version: number };
+  /** Writes after the last acknowledged one whose outcome is unknown (no answer, or a 5xx other than a fence). */
+  readonly ambiguous: Set<number>;
+  /** Acknowledged versions went backwards or repeated: an acknowledged write was overwritten by an older one. */
+  regressions: number;
+}
+
+export interface WriteCheck {
+  readonly keysChecked: number;
+  readonly writesAcked: number;
+  /** Acknowledged writes whose effect is gone (the key reads an older state, or versions went back). */
+  readonly writesLost: number;
+  readonly problems: readonly string[];
+}
+
+export interface LoadGeneratorOptions {
+  /** Each region's listener URL: a request from region r goes to r's listener. */
+  readonly urls: ReadonlyMap<string, string>;
+  /** Seeded read keys per partition. */
+  readonly readKeysOf: (partition: string) => number;
+  readonly measurements: LiveMeasurements;
+  /** Requests in flight at most; beyond it requests wait their turn (and their lateness is counted). */
+  readonly maxInFlight: number;
+  readonly random: () => number;
+}
+
+/**
+ * Sends the sampled requests as real HTTP requests through each region's listener and measures them: wall
+ * latency from send to the whole response, and whether the cell that served it was in the region the request
+ * arrived in (the listener's `x-prestage-served-region` header). Writes go to a few keys per partition, one
+ * write at a time per key, so every acknowledged write can be checked at the end: its key must read the last
+ * acknowledged value and version (or a later write whose outcome was unknown), and acknowledged versions must
+ * only grow.
+ */
+export class LoadGenerator {
+  inFlight = 0;
+  /** Requests sent later than due because `maxInFlight` were already in flight. */
+  late = 0;
+  private readonly options: LoadGeneratorOptions;
+  private readonly queue: SampledRequest[] = [];
+  private queueHead = 0;
+  private readonly writeKeys = new Map<string, WriteKeyState>();
+  private readonly idle = new Set<() => void>();
+  private seq = 0;
+  private writeCursor = 0;
+
+  constructor(options: LoadGeneratorOptions) {
+    this.options = options;
+  }
+
+  /** Queue requests (sorted by due time, after those already queued). */
+  enqueue(requests: readonly SampledRequest[]): void {
+    this.queue.push(...requests);
+  }
+
+  /** Requests queued and not sent yet. */
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Send every queued request due at or before `traceMs`, as far as the in-flight limit allows. */
+  dispatchDue(traceMs: number): void {
+    while (this.queueHead < this.queue.length && this.inFlight < this.options.maxInFlight) {
+      const next = this.queue[this.queueHead];
+      if (next.atTraceMs > traceMs) break;
+      this.queueHead += 1;
+      this.send(next);
+    }
+    if (this.queueHead < this.queue.length && this.queue[this.queueHead].atTraceMs <= traceMs) this.late += 1;
+    if (this.queueHead > 4096) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Drop what is queued (a stop); requests in flight finish. */
+  dropQueued(): number {
+    const dropped = this.queued;
+    this.queue.length = 0;
+    this.queueHead = 0;
+    return dropped;
+  }
+
+  /** Resolves when no request is in flight. */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private send(request: SampledRequest): void {
+    this.inFlight += 1;
+    const work = request.kind === 'read' ? this.read(request) : this.write(request);
+    void work.finally(() => {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const wake of [...this.idle]) wake();
+      this.idle.clear();
+    });
+  }
+
+  private urlOf(region: string, partition: string, key: string): string {
+    return `${this.options.urls.get(region)}/v1/partitions/${encodeURIComponent(partition)}/items/${encodeURIComponent(key)}`;
+  }
+
+  private async read(request: SampledRequest): Promise<void> {
+    const keys = this.options.readKeysOf(request.partition);
+    const key = readKey(Math.floor(this.options.random() * keys));
+    const started = performance.now();
+    const { status, servedRegion } = await this.http(this.urlOf(request.region, request.partition, key), {
+      method: 'GET',
+      headers: { 'x-prestage-client': `lg-${request.region}` },
+    });
+    this.options.measurements.record({
+      region: request.region,
+      kind: 'read',
+      atTraceMs: request.atTraceMs,
+      latencyMs: performance.now() - started,
+      status,
+      local: servedRegion === request.region,
+    });
+  }
+
+  private writeKeyState(partition: string, index: number): WriteKeyState {
+    const id = `${partition}\u0000${index}`;
+    let state = this.writeKeys.get(id);
+    if (!state) {
+      state = { busy: undefined, ambiguous: new Set(), regressions: 0 };
+      this.writeKeys.set(id, state);
+    }
+    return state;
+  }
+
+  private async write(request: SampledRequest): Promise<void> {
+    // The first free key of the partition, starting from a rotating index; all busy: wait for one.
+    this.writeCursor = (this.writeCursor + 1) % WRITE_KEYS_PER_PARTITION;
+    let index = this.writeCursor;
+    for (let i = 0; i < WRITE_KEYS_PER_PARTITION; i++) {
+      const candidate = (this.writeCursor + i) % WRITE_KEYS_PER_PARTITION;
+      if (!this.writeKeyState(request.partition, candidate).busy) {
+        index = candidate;
+        break;
+      }
+    }
+    const state = this.writeKeyState(request.partition, index);
+    while (state.busy) await state.busy;
+    let release: () => void = () => undefined;
+    state.busy = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await this.writeOnce(request, index, state);
+    } finally {
+      state.busy = undefined;
+      release();
+    }
+  }
+
+  private async writeOnce(request: SampledRequest, index: number, state: WriteKeyState): Promise<void> {
+    const seq = ++this.seq;
+    const started = performance.now();
+    const { status, servedRegion, body } = await this.http(
+      this.urlOf(request.region, request.partition, `w${index}`),
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-prestage-client': `lg-${request.region}` },
+        body: JSON.stringify({ seq, partition: request.partition, region: request.region }),
+      },
+    );
+    const latencyMs = performance.now() - started;
+    if (status === 200) {
+      const version = Number((JSON.parse(body) as { version: number }).version);
+      if (state.acked && version <= state.acked.version) state.regressions += 1;
+      state.acked = { seq, version };
+      state.ambiguous.clear();
+    } else if (status === 0 || (status >= 500 && !/PARTITION_FENCED/.test(body))) {
+      // No answer, or a failure that may have applied: the key may read this write later.
+      state.ambiguous.add(seq);
+    }
+    this.options.measurements.record({
+      region: request.region,
+      kind: 'write',
+      atTraceMs: request.atTraceMs,
+      latencyMs,
+      status,
+      local: servedRegion === request.region,
+    });
+  }
+
+  private async http(
+    url: string,
+    init: RequestInit,
+  ): Promise<{ status: number; servedRegion: string | null; body: string }> {
+    try {
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const body = await response.text();
+      return { status: response.status, servedRegion: response.headers.get(SERVED_REGION_HEADER), body };
+    } catch {
+      return { status: 0, servedRegion: null, body: '' };
+    }
+  }
+
+  /** Read back every key written and check it holds what was acknowledged (see the class comment). */
+  async checkWrites(readUrl: (partition: string) => string): Promise<WriteCheck> {
+    const problems: string[] = [];
+    let lost = 0;
+    let acked = 0;
+    const entries = [...this.writeKeys].filter(([, s]) => s.acked);
+    const concurrency = 16;
+    for (let i = 0; i < entries.length; i += concurrency) {
+      await Promise.all(
+        entries.slice(i, i + concurrency).map(async ([id, state]) => {
+          const [partition, index] = id.split('\u0000');
+          const expected = state.acked!;
+          acked += 1;
+          lost += state.regressions;
+          if (state.regressions > 0) problems.push(`${partition}/w${index}: acknowledged versions went back`);
+          const { status, body } = await this.http(
+            `${readUrl(partition)}/v1/partitions/${encodeURIComponent(partition)}/items/w${index}`,
+            { method: 'GET' },
+          );
+          if (status !== 200) {
+            lost += 1;
+            problems.push(
+              `${partition}/w${index}: read back ${status}, expected version ${expected.version}`,
+            );
+            return;
+          }
+          const read = JSON.parse(body) as { value: { seq: number }; version: number };
+          const same = read.version === expected.version && read.value.seq === expected.seq;
+          const later = read.version > expected.version && state.ambiguous.has(read.value.seq);
+          if (!same && !later) {
+            lost += 1;
+            problems.push(
+              `${partition}/w${index}: reads seq ${read.value.seq} v${read.version}, acknowledged seq ${expected.seq} v${expected.version}`,
+            );
+          }
+        }),
+      );
+    }
+    return {
+      keysChecked: acked,
+      writesAcked: this.options.measurements.writesAcked,
+      writesLost: lost,
+      problems,
+    };
+  }
+}

@@ -1,0 +1,285 @@
+import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
+import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
+import { DynamoProfilerCycleRepository } from '../adapters/dynamodb/profiler-cycle-repository.ts';
+import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
+import {
+  coordinationTableDefinition,
+  ensureTable,
+  plansTableDefinition,
+  scoresTableDefinition,
+} from '../adapters/dynamodb/table-definitions.ts';
+import type { AccessCount, CoAccessCount } from '../domain/data-plane/ports.ts';
+import { EmbeddedForecastModel } from '../domain/forecasting/embedded-forecaster.ts';
+import type { PlanExecutionStarter } from '../domain/planning/ports.ts';
+import type { AccessHistorySource, AsyncInvoker, CellMetricsSource } from '../domain/profiling/ports.ts';
+import { powertoolsLog } from '../lambda/instrumented-handler.ts';
+import {
+  type ExecutePlanLocalResult,
+  localExecutePlanDeps,
+  RecordingMetrics,
+  runExecutePlanLocally,
+  synthesizeExecutePlanAsl,
+} from '../local/execute-plan-runner.ts';
+import type { LocalServer } from '../local/local-server.ts';
+import { createPlannerHandler } from '../planner-service/planner-handler.ts';
+import { createProfilerHandler } from '../profiler/profiler-handler.ts';
+import type { Clock } from './clock.ts';
+import { InProcessLambda } from './in-process-lambda.ts';
+
+/** The control-plane tables, created in the home region's embedded DynamoDB. */
+export const LIVE_CONTROL_TABLES = {
+  scores: 'prestage-scores',
+  plans: 'prestage-plans',
+  coordination: 'prestage-coordination',
+} as const;
+
+export const PROFILER_FUNCTION = 'prestage-profiler';
+export const PLANNER_FUNCTION = 'prestage-planner';
+
+export interface LocalControlPlaneOptions {
+  readonly server: LocalServer;
+  /** The control loop's clock (the trace clock under `prestage up`). */
+  readonly clock: Clock;
+  /** The profiler's interval (its bucket and forecast step) and the schedule's period. */
+  readonly intervalSeconds: number;
+  readonly horizonSteps: number;
+  readonly shards: number;
+  /** History the profiler reads per partition. */
+  readonly lookbackMs: number;
+  /**
+   * Requests the load generator sends per request of the trace: the profiler's view of the access counts is
+   * divided by it, so it forecasts (and the planner weighs against cell capacities) demand in the trace's units.
+   */
+  readonly requestScale: number;
+  readonly maxConcurrentMovesPerCell: number;
+  readonly maxBytesPerCycle: number;
+  readonly log: (line: string) => void;
+}
+
+/** One ExecutePlan execution started by the planner, and how it ended. */
+export interface LivePlanExecution {
+  readonly name: string;
+  readonly planId: string;
+  readonly startedTraceMs: number;
+  result?: ExecutePlanLocalResult;
+}
+
+/**
+ * The access counts as the profiler reads them under `prestage up`: what the interceptors counted, divided by
+ * the load generator's request scale, so one request sent counts for the trace requests it stands for.
+ */
+export class ScaledAccessHistory implements AccessHistorySource {
+  constructor(
+    private readonly inner: AccessHistorySource,
+    private readonly requestScale: number,
+  ) {}
+
+  async countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]> {
+    return (await this.inner.countsFor(partition, sinceMs)).map((c) => ({
+      ...c,
+      count: c.count / this.requestScale,
+      ...(c.writes !== undefined ? { writes: c.writes / this.requestScale } : {}),
+    }));
+  }
+
+  async coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]> {
+    return (await this.inner.coAccessFor(partition, sinceMs)).map((c) => ({
+      ...c,
+      count: c.count / this.requestScale,
+    }));
+  }
+}
+
+/**
+ * No CloudWatch on this machine: the cells' consumed capacity is not measured, and the profiler scores without
+ * cell pressure (it does the same in AWS when GetMetricData returns no datapoints).
+ */
+export const NO_CELL_METRICS: CellMetricsSource = { read: async () => new Map() };
+
+/**
+ * The control plane of the deployment, on this machine: the real profiler and planner handlers (the handler
+ * factories the Lambda entries export, with the same ports) bound to the embedded DynamoDB; Lambda's
+ * asynchronous Invoke bound to an in-process Lambda with its retry semantics; Step Functions' StartExecution of
+ * ExecutePlan bound to a run of its synthesized ASL, whose MigratePartition children are the local server's
+ * migration runner. The loop's clock is injected where the handlers take `now`; the migrations' safety timing
+ * (leases, cutover waits, ExecutePlan's slot leases) stays on the wall clock.
+ */
+export class LocalControlPlane {
+  readonly lambda: InProcessLambda;
+  readonly executions: LivePlanExecution[] = [];
+  readonly executePlanMetrics = new RecordingMetrics();
+  readonly plans: DynamoPlanRepository;
+  readonly scores: DynamoScoreRepository;
+  /** Schedule ticks run, and skipped because the previous cycle had not ended. */
+  cycles = 0;
+  skippedTicks = 0;
+  private readonly options: LocalControlPlaneOptions;
+  private readonly running = new Set<Promise<void>>();
+  private cycle: Promise<unknown> | undefined;
+
+  private constructor(options: LocalControlPlaneOptions) {
+    this.options = options;
+    const { server, clock } = options;
+    const home = server.cluster.homeRegion;
+    const documents = documentClient(server.cluster.clientFor(home));
+    this.plans = new DynamoPlanRepository(documents, LIVE_CONTROL_TABLES.plans);
+    this.scores = new DynamoScoreRepository(documents, LIVE_CONTROL_TABLES.scores);
+    this.lambda = new InProcessLambda({ region: home });
+    const dataRegions = server.cluster.regionNames();
+
+    const invoker: AsyncInvoker = {
+      invokeShard: async (event) => this.lambda.invokeAsync(PROFILER_FUNCTION, event),
+      invokePlanner: async (event) => this.lambda.invokeAsync(PLANNER_FUNCTION, event),
+    };
+    this.lambda.register(
+      PROFILER_FUNCTION,
+      createProfilerHandler(
+        {
+          partitions: server.cluster.partitions,
+          cells: server.cluster.cells,
+          accessStats: new ScaledAccessHistory(server.cluster.accessStats, options.requestScale),
+          scores: this.scores,
+          cycles: new DynamoProfilerCycleRepository(documents, LIVE_CONTROL_TABLES.coordination),
+          cellMetrics: NO_CELL_METRICS,
+          model: new EmbeddedForecastModel(),
+          invoker,
+          metrics: { add: () => undefined },
+          log: powertoolsLog,
+          now: () => clock.nowMs(),
+        },
+        {
+          intervalSeconds: options.intervalSeconds,
+          horizonSteps: options.horizonSteps,
+          shards: options.shards,
+          scaleOutBufferMinutes: 30,
+          lookbackMs: options.lookbackMs,
+          accessBucketMs: options.intervalSeconds * 1000,
+          // Sizes are the trace's (on the partition records); the items on this machine are a scaled-down stand-in.
+          sizeProbesPerShard: 0,
+        },
+      ),
+    );
+
+    const executeDeps = localExecutePlanDeps({
+      documents,
+      plansTable: LIVE_CONTROL_TABLES.plans,
+      coordinationTable: LIVE_CONTROL_TABLES.coordination,
+      migrations: server.runner,
+      maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
+      metrics: this.executePlanMetrics,
+    });
+    const asl = synthesizeExecutePlanAsl();
+    const executions: PlanExecutionStarter = {
+      start: async ({ planId, approval, name }) => {
+        const arn = `arn:aws:states:${home}:000000000000:execution:ExecutePlan:${name}`;
+        if (this.executions.some((e) => e.name === name)) return { executionArn: arn, alreadyStarted: true };
+        const execution: LivePlanExecution = { name, planId, startedTraceMs: clock.nowMs() };
+        this.executions.push(execution);
+        this.track(
+          runExecutePlanLocally({
+            deps: executeDeps,
+            planId,
+            input: { planId, approval },
+            executionName: name,
+            asl,
+            waitOverrideMs: 100,
+            retryIntervalMs: 20,
+          }).then((result) => {
+            execution.result = result;
+            if (result.error) options.log(`ExecutePlan ${name}: ${result.error.name}: ${result.error.cause}`);
+          }),
+        );
+        return { executionArn: arn, alreadyStarted: false };
+      },
+    };
+    this.lambda.register(
+      PLANNER_FUNCTION,
+      createPlannerHandler(
+        {
+          scores: this.scores,
+          partitions: server.cluster.partitions,
+          cells: server.cluster.cells,
+          plans: this.plans,
+          executions,
+          now: () => clock.nowMs(),
+        },
+        {
+          stepSeconds: options.intervalSeconds,
+          horizonSteps: options.horizonSteps,
+          homeRegion: home,
+          dataRegions,
+          maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
+          maxBytesPerCycle: options.maxBytesPerCycle,
+          planTtlDays: 30,
+          approvalMode: 'auto',
+        },
+      ),
+    );
+  }
+
+  /** Create the control-plane tables and bind the handlers. */
+  static async start(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
+    const client = options.server.cluster.clientFor(options.server.cluster.homeRegion);
+    await ensureTable(client, scoresTableDefinition(LIVE_CONTROL_TABLES.scores));
+    await ensureTable(client, plansTableDefinition(LIVE_CONTROL_TABLES.plans));
+    await ensureTable(client, coordinationTableDefinition(LIVE_CONTROL_TABLES.coordination));
+    return new LocalControlPlane(options);
+  }
+
+  /** Whether the last scheduled cycle (coordinator, shards, planner) is still running. */
+  get cycleRunning(): boolean {
+    return this.cycle !== undefined;
+  }
+
+  /**
+   * The EventBridge schedule fires at `traceMs`: run the coordinator, which invokes the shards, whose last
+   * invokes the planner, which starts ExecutePlan. A tick that comes while the previous cycle has not ended is
+   * skipped (counted), so cycles never pile up when one takes longer than the interval in wall time.
+   * Resolves when the cycle's profiler and planner have ended (ExecutePlan runs on in the background).
+   */
+  tick(traceMs: number): Promise<unknown> | undefined {
+    if (this.cycle) {
+      this.skippedTicks += 1;
+      return undefined;
+    }
+    this.cycles += 1;
+    const event = {
+      version: '0',
+      id: `schedule-${traceMs}`,
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: new Date(traceMs).toISOString(),
+      region: this.options.server.cluster.homeRegion,
+      resources: [],
+      detail: {},
+    };
+    const cycle = (async () => {
+      try {
+        return await this.lambda.invoke(PROFILER_FUNCTION, event);
+      } finally {
+        await this.lambda.settle();
+      }
+    })();
+    this.cycle = cycle.finally(() => {
+      this.cycle = undefined;
+    });
+    return this.cycle;
+  }
+
+  /** ExecutePlan executions still running. */
+  get executionsRunning(): number {
+    return this.executions.filter((e) => e.result === undefined).length;
+  }
+
+  /** Wait for the running cycle and every ExecutePlan execution to end. */
+  async drain(): Promise<void> {
+    await this.cycle?.catch(() => undefined);
+    await this.lambda.settle();
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+}
