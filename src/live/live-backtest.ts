@@ -20,11 +20,11 @@ export interface LiveBacktest {
   readonly predictive: BacktestFigures;
   /**
    * prestage's policy with moves as slow, in trace time, as the live run's were (present when the live run
-   * moved anything): a move of the median partition takes the live run's median move duration.
+   * moved anything): no move cuts over sooner than the live run's median move duration after it started.
    */
   readonly predictivePaced?: BacktestFigures;
-  /** The bandwidth the paced run copied at, bytes per trace second. */
-  readonly pacedBandwidthBytesPerSec?: number;
+  /** The shortest move of the paced run, trace ms (the live run's median move). */
+  readonly moveFloorMs?: number;
 }
 
 export interface LiveBacktestOptions {
@@ -87,16 +87,6 @@ export function backtestForLive(input: SimulationInput, options: LiveBacktestOpt
   };
   const moveMs = options.medianMoveTraceMs;
   if (moveMs === undefined || !(moveMs > 0)) return result;
-  const sizes = input.partitions.map((p) => p.sizeBytes).sort((a, b) => a - b);
-  const bandwidth = sizes[Math.floor(sizes.length / 2)] / (moveMs / 1000);
-  const paced = runBacktest(
-    { ...fixed, topology: { ...fixed.topology, migrationBandwidthBytesPerSec: bandwidth } },
-    deps,
-    { ...common, policies: ['predictive'] },
-  );
-  return {
-    ...result,
-    predictivePaced: figuresOf(paced.policies.predictive!),
-    pacedBandwidthBytesPerSec: bandwidth,
-  };
+  const paced = runBacktest(fixed, deps, { ...common, moveFloorMs: moveMs, policies: ['predictive'] });
+  return { ...result, predictivePaced: figuresOf(paced.policies.predictive!), moveFloorMs: moveMs };
 }

@@ -62,6 +62,10 @@ export interface LiveFigures {
   readonly medianMoveTraceMs: number;
   readonly medianMoveWallMs: number;
   readonly lateRequests: number;
+  /** Requests due in the window that were never sent: the machine fell behind and the window ended first. */
+  readonly requestsNotSent: number;
+  /** Each partition's cell at the end of the run. */
+  readonly finalPlacement: Record<string, string>;
 }
 
 export interface LiveResult {
@@ -117,6 +121,10 @@ export class LiveRun {
   private latestPlan: LivePlan | null = null;
   private readonly itemsOf = new Map<string, number>();
   private warmupMoves = 0;
+  /** ExecutePlan executions started before the window (with the clock held): the warm-up's. */
+  private warmupExecutions = 0;
+  /** Requests still queued when the window ended (the machine could not keep up with the rate). */
+  private notSent = 0;
 
   constructor(options: LiveRunOptions) {
     this.options = options;
@@ -151,8 +159,6 @@ export class LiveRun {
       regions,
       cellsPerRegion: 0,
       cells: topology.cells,
-      // The DynamoDB work off the event loop that serves the requests and runs the loop.
-      dynaliteThread: true,
       wanRoundTripMs: (a, b) => latencyBetween(topology, a, b),
       accessCounting: {
         now: () => this.clock.nowMs(),
@@ -198,6 +204,7 @@ export class LiveRun {
         log: this.options.log,
       });
       await this.warmUpPlacement(this.control);
+      this.warmupExecutions = this.control.executions.length;
     }
     await this.refreshPlacement(server);
 
@@ -208,10 +215,11 @@ export class LiveRun {
       measurements: this.measurements,
       maxInFlight: this.options.maxInFlight ?? 48,
       random: seededRandom(0x10ad),
+      lateAfterTraceMs: this.options.input.input.trace.bucketMs,
     });
     this.generator = generator;
     await this.replayWindow(server, sampler, generator);
-    generator.dropQueued();
+    this.notSent = generator.dropQueued();
     await generator.whenIdle();
     this.measurements.closePointsBefore(Number.POSITIVE_INFINITY);
     this.options.progress('checking every acknowledged write…');
@@ -219,6 +227,7 @@ export class LiveRun {
     await this.control?.drain();
     const home = server.cluster.homeRegion;
     const writeCheck = await generator.checkWrites(() => server.urls.get(home)!);
+    await this.refreshPlacement(server);
     this.status = this.stopRequested ? 'stopped' : 'finished';
     return {
       status: this.status,
@@ -361,14 +370,17 @@ export class LiveRun {
         lastProgress = wall;
         this.options.progress(this.progressLine(now));
       }
-      if (now >= window.endMs && generator.queued === 0) break;
+      if (now >= window.endMs) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
   private progressLine(nowMs: number): string {
     const { window } = this.options;
-    const day = Math.floor((nowMs - window.startMs) / 86_400_000) + 1;
+    const day = Math.min(
+      Math.floor((nowMs - window.startMs) / 86_400_000) + 1,
+      Math.ceil((window.endMs - window.startMs) / 86_400_000),
+    );
     const days = Math.ceil((window.endMs - window.startMs) / 86_400_000);
     const m = this.measurements;
     const local = m.served > 0 ? ((m.local / m.served) * 100).toFixed(1) : '–';
@@ -438,6 +450,8 @@ export class LiveRun {
       medianMoveTraceMs: median(wallDurations) * this.options.window.speed,
       medianMoveWallMs: median(wallDurations),
       lateRequests: this.generator?.late ?? 0,
+      requestsNotSent: this.notSent,
+      finalPlacement: Object.fromEntries([...this.placement].map(([id, r]) => [id, r.cell])),
       ...(control ? { executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0 } : {}),
     };
   }

@@ -85,16 +85,16 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
     row('overload cell-minutes', ['n/m', ...policies.map((p) => p.overloadCellMinutes.toFixed(0))]),
     '',
     `  requests ${live.requests}; writes acknowledged ${live.writesAcked}, writes lost ${live.writesLost}; ` +
-      `write errors ${live.writeErrors}; 503s ${live.http503}; requests sent late ${live.lateRequests}`,
+      `write errors ${live.writeErrors}; 503s ${live.http503}; requests sent late ${live.lateRequests}, not sent ${live.requestsNotSent}`,
     json.loop === 'on'
       ? `  loop: ${live.cycles} profiler cycles, ${live.skippedTicks} ticks skipped (a cycle still running); ` +
         `${live.warmupMoves} moves in the warm-up; ${live.moves} moves in the window (${live.movesFailed} not completed), ` +
         `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each`
       : '  loop: off (the static baseline: same traffic, no profiler, planner or migrations)',
   ];
-  if (bt?.pacedBandwidthBytesPerSec) {
+  if (bt?.moveFloorMs) {
     lines.push(
-      `  pred. paced: the backtest with moves as slow in trace time as the live ones (${(bt.pacedBandwidthBytesPerSec / 2 ** 20).toFixed(2)} MiB per trace second)`,
+      `  pred. paced: the backtest with no move shorter than the live median (${(bt.moveFloorMs / 60_000).toFixed(0)} trace minutes)`,
     );
   }
   if (columns.length > 0) lines.push('');

@@ -40,6 +40,8 @@ export interface LoadGeneratorOptions {
   /** Requests in flight at most; beyond it requests wait their turn (and their lateness is counted). */
   readonly maxInFlight: number;
   readonly random: () => number;
+  /** A request sent more than this long (trace ms) after it was due counts as late. */
+  readonly lateAfterTraceMs: number;
 }
 
 /**
@@ -82,9 +84,9 @@ export class LoadGenerator {
       const next = this.queue[this.queueHead];
       if (next.atTraceMs > traceMs) break;
       this.queueHead += 1;
+      if (traceMs - next.atTraceMs > this.options.lateAfterTraceMs) this.late += 1;
       this.send(next);
     }
-    if (this.queueHead < this.queue.length && this.queue[this.queueHead].atTraceMs <= traceMs) this.late += 1;
     if (this.queueHead > 4096) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
@@ -109,8 +111,10 @@ export class LoadGenerator {
     const work = request.kind === 'read' ? this.read(request) : this.write(request);
     void work.finally(() => {
       this.inFlight -= 1;
-      if (this.inFlight === 0) for (const wake of [...this.idle]) wake();
+      if (this.inFlight > 0) return;
+      const waiting = [...this.idle];
       this.idle.clear();
+      for (const wake of waiting) wake();
     });
   }
 

@@ -144,9 +144,13 @@ export class MoveEngine {
         to.requestLoad > threshold * to.spec.capacityOpsPerSec;
       this.metrics.addCopied(nowMs, copied, hot, from.region !== to.region);
       if (move.remaining <= 1e-6) {
-        const atMs = nowMs + (move.rate > 0 ? (copied / move.rate) * 1000 : 0);
-        this.cutover(move, atMs);
-        finished = true;
+        const copiedAtMs = nowMs + (move.rate > 0 ? (copied / move.rate) * 1000 : 0);
+        // A move no shorter than the floor (a live run's real-time migration on a compressed clock).
+        const readyAtMs = move.startedMs + (this.context.options.moveFloorMs ?? 0);
+        if (readyAtMs <= nowMs + dtMs) {
+          this.cutover(move, Math.max(copiedAtMs, readyAtMs));
+          finished = true;
+        }
       }
     }
     if (finished) this.moves = this.moves.filter((m) => !m.done);

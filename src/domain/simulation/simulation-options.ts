@@ -92,6 +92,12 @@ export interface SimulationOptions {
    * false plans on the last observation alone. @default DEFAULT_BURST_GROWTH
    */
   readonly burstGrowth: BurstGrowth | false;
+  /**
+   * Shortest time from a move's start to its cutover, whatever its bytes: `prestage up` sets it to what its
+   * migrations take in trace time (real seconds of leases and cutover waits on a compressed clock), so the
+   * backtest it is compared with models its moves. @default 0 (the copy time alone)
+   */
+  readonly moveFloorMs?: number;
   /** Planner limits (concurrency, bytes per cycle, hysteresis, cooldown, headroom). */
   readonly plannerLimits?: Partial<PlannerLimits>;
   readonly onProgress?: (progress: SimulationProgress) => void;
