@@ -60,12 +60,30 @@ function figuresOf(result: PolicyResult): BacktestFigures {
 }
 
 /**
- * The live run's cluster as the simulator sees it: the topology's cells, fixed. The live run has no alarm or
- * scheduled scaling (ScaleCluster is not started by `prestage up`), so neither has the backtest it is compared to.
+ * The live run's cluster as the simulator sees it: the topology's cells, fixed. `prestage up` starts no
+ * ScaleCluster (no alarm, scheduled or forecast scale-out), so the backtest it is compared with adds no cell either:
+ * no scheduled events, and alarm scaling capped at one cell per region (no region ever has fewer, so neither the
+ * alarms nor the predictive scale-outs, which share the cap, can add one).
  */
 export function fixedCellsInput(input: SimulationInput): SimulationInput {
-  const { alarmScaling: _alarm, ...topology } = input.topology;
-  return { ...input, topology: { ...topology, scalingEvents: [] } };
+  const { topology } = input;
+  const template = topology.cells[0];
+  return {
+    ...input,
+    topology: {
+      ...topology,
+      scalingEvents: [],
+      alarmScaling: {
+        utilizationThreshold: 1,
+        sustainMinutes: 10,
+        provisionMinutes: 5,
+        cooldownMinutes: 0,
+        maxCellsPerRegion: 1,
+        cellCapacityOpsPerSec: template.capacityOpsPerSec,
+        cellCapacityBytes: template.capacityBytes,
+      },
+    },
+  };
 }
 
 /**

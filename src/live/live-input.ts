@@ -54,7 +54,7 @@ export interface WindowChoice {
   readonly speed?: number;
   /** @default 240 s */
   readonly targetWallMs?: number;
-  /** Requests per wall second the load generator aims at. @default 80 */
+  /** Requests per wall second the load generator aims at. @default 30 */
   readonly requestsPerSecond?: number;
 }
 
@@ -81,7 +81,7 @@ export function chooseWindow(input: SimulationInput, choice: WindowChoice = {}):
     throw new InputValidationError({ field: 'trace' }, 'the trace has no requests in the window to replay');
   }
   const wallSeconds = windowMs / speed / 1000;
-  const requestScale = ((choice.requestsPerSecond ?? 80) * wallSeconds) / requests;
+  const requestScale = ((choice.requestsPerSecond ?? 30) * wallSeconds) / requests;
   return {
     warmupMs: startBucket * trace.bucketMs,
     startBucket,

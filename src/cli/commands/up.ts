@@ -25,7 +25,7 @@ Options:
   --loop on|off         off: the same traffic with no control loop, the static baseline (default on)
   --speed X             trace seconds per wall second (default: the window in --duration)
   --duration DURATION   wall time to replay the window in, when --speed is not given (default 4m)
-  --rate N              requests per wall second the load generator aims at (default 80)
+  --rate N              requests per wall second the load generator aims at (default 30)
   --interval DURATION   the profiler's schedule and bucket, a multiple of the trace's bucket (default 1h)
   --warmup DURATION     the part of the trace before the window (default 7d, as the backtest)
   --port N              first listener's port; region i listens on port + i (default 8080; 0: any free)
