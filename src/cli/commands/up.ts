@@ -28,10 +28,11 @@ Options:
   --rate N              requests per wall second the load generator aims at (default 30)
   --interval DURATION   the profiler's schedule and bucket, a multiple of the trace's bucket (default 1h)
   --warmup DURATION     the part of the trace before the window (default 7d, as the backtest)
-  --port N              first listener's port; region i listens on port + i (default 8080; 0: any free)
+  --port N              first listener's port; region i listens on port + i, the dashboard after the
+                        last region (default 8080; 0: any free)
   --json FILE           write the summary as JSON
   --no-backtest         skip the backtest comparison
-  --no-dashboard        do not serve the web dashboard
+  --no-dashboard        do not serve the web dashboard (its URL is printed at the start)
 
 Ctrl-C stops everything it started and prints the summary so far.
 
@@ -87,8 +88,11 @@ class DiagnosticLog {
   }
 }
 
-/** The dashboard is wired here when src/live/dashboard/ provides it; until then `up` runs without one. */
-const DASHBOARD: LiveDashboard | undefined = undefined;
+/** The web dashboard (src/live/dashboard/), loaded only when it is served. */
+const DASHBOARD: LiveDashboard = {
+  start: async (options) =>
+    (await import('../../live/dashboard/dashboard-server.ts')).startDashboard(options),
+};
 
 export async function runUp(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOptions(
@@ -200,12 +204,26 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   process.on('SIGTERM', onSignal);
   let dashboard: Awaited<ReturnType<LiveDashboard['start']>> | undefined;
   try {
-    if (DASHBOARD && !values['no-dashboard']) {
-      dashboard = await DASHBOARD.start({
-        port: port === 0 ? 0 : port + Object.keys(input.input.topology.regions).length,
-        snapshot: () => run.snapshot(),
-        log: progress,
-      });
+    if (!values['no-dashboard']) {
+      const dashboardPort = port === 0 ? 0 : port + Object.keys(input.input.topology.regions).length;
+      try {
+        dashboard = await DASHBOARD.start({
+          port: dashboardPort,
+          snapshot: () => run.snapshot(),
+          log: progress,
+        });
+      } catch (error) {
+        if (
+          (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ||
+          /in use/.test((error as Error).message)
+        ) {
+          throw new InputValidationError(
+            { field: '--port' },
+            `port ${dashboardPort} (the dashboard) is already in use; choose another with --port`,
+          );
+        }
+        throw error;
+      }
       progress(`dashboard: ${dashboard.url}`);
     }
     let result: Awaited<ReturnType<typeof run.run>>;
