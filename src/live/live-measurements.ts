@@ -48,6 +48,8 @@ export class LiveMeasurements {
   writeErrors = 0;
   readErrors = 0;
   http503 = 0;
+  /** Responses with a 5xx status (the 503s included). */
+  http5xx = 0;
   private readonly byRegion = new Map<string, { histogram: LatencyHistogram; local: number }>();
   private readonly overall = new LatencyHistogram(10_000, 0.5);
   private readonly points = new Map<number, Map<string, PointAccumulator>>();
@@ -68,6 +70,7 @@ export class LiveMeasurements {
     const point = outcome.atTraceMs - (outcome.atTraceMs % this.pointMs);
     const ok = outcome.status >= 200 && outcome.status < 300;
     if (outcome.status === 503) this.http503 += 1;
+    if (outcome.status >= 500) this.http5xx += 1;
     if (outcome.kind === 'write') {
       if (ok) this.writesAcked += 1;
       else if (outcome.status !== 503) this.writeErrors += 1;

@@ -417,13 +417,9 @@ export class LiveRun {
     const regions = m.regions;
     const control = this.control;
     const windowMoves = control ? control.executions.flatMap((e) => e.result?.children ?? []) : [];
-    // Moves that started after the warm-up (the warm-up's ExecutePlans are the first ones).
+    // Moves of the plans made after the warm-up (the warm-up's ExecutePlans are the first ones).
     const duringWindow = control
-      ? control.executions
-          .filter(
-            (e) => e.startedTraceMs >= this.options.window.startMs && (e.result?.children.length ?? 0) > 0,
-          )
-          .flatMap((e) => e.result!.children)
+      ? control.executions.slice(this.warmupExecutions).flatMap((e) => e.result?.children ?? [])
       : [];
     const succeeded = duringWindow.filter((c) => c.status === 'SUCCEEDED');
     const bytesPerPartition = new Map(this.options.input.input.partitions.map((p) => [p.id, p.sizeBytes]));
@@ -443,7 +439,7 @@ export class LiveRun {
       writesAcked: m.writesAcked,
       writesLost: writeCheck.writesLost,
       writeErrors: m.writeErrors,
-      errors5xx: m.http503 + (control ? 0 : 0),
+      errors5xx: m.http5xx,
       http503: m.http503,
       cycles: control?.cycles ?? 0,
       skippedTicks: control?.skippedTicks ?? 0,
