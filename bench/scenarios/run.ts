@@ -74,12 +74,20 @@ function gitCommit(): string {
   }
 }
 
+/** CPU seconds of this process (user + system): on a shared machine, wall time measures the neighbours. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 function runScenario(spec: ScenarioSpec): {
   figures: ScenarioFigures;
   seconds: number;
+  cpuSeconds: number;
   facts: Record<string, unknown>;
 } {
   const started = performance.now();
+  const cpuStarted = cpuSeconds();
   const log = (text: string) =>
     process.stderr.write(
       `  ${spec.name}: ${text} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
