@@ -163,7 +163,8 @@ function main(): void {
 
   let referenceScenarios = reference?.scenarios ?? {};
   if (values['write-reference']) {
-    referenceScenarios = { ...referenceScenarios };
+    // Re-read: another half may have recorded its scenarios while this one ran.
+    referenceScenarios = { ...readReference()?.scenarios };
     for (const run of runs) {
       referenceScenarios[run.spec.name] = {
         bytesMoved: run.figures.predictive.metrics.bytesMoved,
