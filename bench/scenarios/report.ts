@@ -37,8 +37,9 @@ function verdict(pass: boolean | undefined): string {
   return pass === undefined ? '' : pass ? ' ✓' : ' ✗';
 }
 
+/** `°` marks a vacuous pass: the baseline has none of it, so the scenario does not test the target. */
 function cell(figure: TargetFigure): string {
-  return `${formatValue(figure)}${verdict(figure.pass)}`;
+  return `${formatValue(figure)}${verdict(figure.pass)}${figure.vacuous ? '°' : ''}`;
 }
 
 function row(cells: readonly string[]): string {
@@ -66,6 +67,10 @@ export function formatSuiteTable(rows: readonly ScenarioRow[], summary: HalfSumm
       ...summary.worst.map((w) => `${cell(w)} (${w.scenario})`),
       '',
     ]),
+  );
+  lines.push(
+    '',
+    '° vacuous: reactive has none of it (no overload, or no bytes moved under load) on that scenario.',
   );
   return `${lines.join('\n')}\n`;
 }
@@ -115,7 +120,7 @@ export function formatFailures(summary: HalfSummary): string {
             : w.failing.length === 0
               ? 'passes on every scenario'
               : `fails on ${w.failing.length} (${w.failing.join(', ')})`
-        }; pooled ${formatValue(summary.pooled.find((p) => p.id === w.id)!)}${verdict(summary.pooled.find((p) => p.id === w.id)!.pass)}`,
+        }${w.vacuousOn.length > 0 ? `, vacuous on ${w.vacuousOn.length} (${w.vacuousOn.join(', ')})` : ''}; pooled ${formatValue(summary.pooled.find((p) => p.id === w.id)!)}${verdict(summary.pooled.find((p) => p.id === w.id)!.pass)}`,
     )
     .join('\n')
     .concat('\n');

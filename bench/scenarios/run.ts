@@ -7,6 +7,7 @@
  *   npm run bench -- scenarios --only tight,roomy   # named scenarios, whatever their half
  *   npm run bench -- scenarios --large              # the half including the 2,000-partition scenario
  *   npm run bench -- scenarios --write-reference    # also record today's predictive in reference.json
+ *   npx tsx bench/scenarios/run.ts --render bench/results/scenarios-reporting.json   # re-judge a recorded run
  *
  * Progress goes to stderr; the markdown tables to stdout; the JSON result to
  * bench/results/scenarios-<half>[-quick|-only].json. The bytes-moved target compares against
@@ -138,6 +139,7 @@ function main(): void {
       quick: { type: 'boolean', default: false },
       large: { type: 'boolean', default: false },
       'write-reference': { type: 'boolean', default: false },
+      render: { type: 'string' },
     },
   });
   if (values.half !== 'tuning' && values.half !== 'reporting') {
@@ -154,12 +156,26 @@ function main(): void {
     cpuSeconds: number;
     facts: Record<string, unknown>;
   }[] = [];
-  selected.forEach((spec, i) => {
-    process.stderr.write(
-      `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
-    );
-    runs.push({ spec, ...runScenario(spec) });
-  });
+  if (values.render) {
+    // Re-judge and re-print a recorded run (no replay): the figures are kept, the targets recomputed.
+    const recorded = JSON.parse(readFileSync(values.render, 'utf8')) as {
+      scenarios: {
+        spec: ScenarioSpec;
+        policies: ScenarioFigures;
+        seconds: number;
+        cpuSeconds: number;
+        facts: Record<string, unknown>;
+      }[];
+    };
+    for (const s of recorded.scenarios) runs.push({ ...s, figures: s.policies });
+  } else {
+    selected.forEach((spec, i) => {
+      process.stderr.write(
+        `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
+      );
+      runs.push({ spec, ...runScenario(spec) });
+    });
+  }
 
   let referenceScenarios = reference?.scenarios ?? {};
   if (values['write-reference']) {
@@ -201,7 +217,11 @@ function main(): void {
     seconds: run.seconds,
     cpuSeconds: run.cpuSeconds,
   }));
-  const label = values.only ? 'selected scenarios' : `${half} half${values.quick ? ' (quick)' : ''}`;
+  const label = values.render
+    ? `re-rendered from ${values.render}`
+    : values.only
+      ? 'selected scenarios'
+      : `${half} half${values.quick ? ' (quick)' : ''}`;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const totalSeconds = (performance.now() - suiteStarted) / 1000;
   const totalCpuSeconds = runs.reduce((sum, run) => sum + run.cpuSeconds, 0);
@@ -212,6 +232,7 @@ function main(): void {
   process.stdout.write(formatSuiteTable(rows, summary));
   process.stdout.write(`\n${formatFailures(summary)}\n`);
   process.stdout.write(formatPolicyFigures(rows));
+  if (values.render) return;
 
   const suffix = values.only ? '-only' : values.quick ? '-quick' : '';
   const out = join('bench', 'results', `scenarios-${half}${suffix}.json`);

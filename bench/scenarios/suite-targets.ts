@@ -45,6 +45,11 @@ export interface TargetFigure {
   readonly value: number;
   /** undefined: not evaluable here (no reference, or a figure without a denominator). */
   readonly pass: boolean | undefined;
+  /**
+   * The baseline it is judged against has none of it (reactive never overloads, or never moves under load):
+   * a pass here is not evidence, the scenario does not exercise the target.
+   */
+  readonly vacuous: boolean;
   readonly detail: string;
 }
 
@@ -59,6 +64,8 @@ interface TargetDefinition {
   /** A second condition besides the threshold (bytes moved: at equal or better locality). */
   alsoRequires?(parts: readonly number[]): boolean;
   detail(parts: readonly number[]): string;
+  /** True when the baseline in `parts` is zero, so any pass is vacuous. */
+  vacuous?(parts: readonly number[]): boolean;
   /** The detail of the pooled figure, when some parts (shares, averages) do not add up meaningfully. */
   pooledDetail?(parts: readonly number[], scenarios: number): string;
 }
@@ -106,6 +113,7 @@ export const SUITE_TARGETS: readonly TargetDefinition[] = [
       f.oracle.metrics.overloadCellMinutes,
     ],
     value: ([p, r, o]) => ratio(p, overloadAllowance(r, o)),
+    vacuous: ([, r, o]) => overloadAllowance(r, o) === 0,
     detail: ([p, r, o]) =>
       `predictive ${p.toFixed(0)}, reactive ${r.toFixed(0)}, oracle ${o.toFixed(0)} cell-min; allowance ${overloadAllowance(r, o).toFixed(0)}`,
   },
@@ -169,6 +177,7 @@ export const SUITE_TARGETS: readonly TargetDefinition[] = [
     threshold: 0.5,
     parts: (f) => [f.predictive.metrics.bytesMovedUnderLoad, f.reactive.metrics.bytesMovedUnderLoad],
     value: ([p, r]) => ratio(p, r),
+    vacuous: ([, r]) => r === 0,
     detail: ([p, r]) => `${gib(p)} vs ${gib(r)}${r === 0 ? ' (reactive moves none under load)' : ''}`,
   },
   {
@@ -200,7 +209,13 @@ function judge(target: TargetDefinition, parts: readonly number[]): TargetFigure
         ? value <= target.threshold
         : value < target.threshold;
   const pass = Number.isNaN(value) ? undefined : withinThreshold && (target.alsoRequires?.(parts) ?? true);
-  return { id: target.id, value, pass, detail: target.detail(parts) };
+  return {
+    id: target.id,
+    value,
+    pass,
+    vacuous: target.vacuous?.(parts) ?? false,
+    detail: target.detail(parts),
+  };
 }
 
 /** Every target on one scenario. */
@@ -211,7 +226,13 @@ export function evaluateScenario(
   return SUITE_TARGETS.map((target) => {
     const parts = target.parts(figures, reference);
     if (!parts)
-      return { id: target.id, value: Number.NaN, pass: undefined, detail: 'no reference for this scenario' };
+      return {
+        id: target.id,
+        value: Number.NaN,
+        pass: undefined,
+        vacuous: false,
+        detail: 'no reference for this scenario',
+      };
     return judge(target, parts);
   });
 }
@@ -220,7 +241,12 @@ export interface HalfSummary {
   /** The targets on the parts summed over the scenarios. */
   readonly pooled: TargetFigure[];
   /** Per target: the scenario with the worst figure, and whether every scenario passes. */
-  readonly worst: (TargetFigure & { readonly scenario: string; readonly failing: readonly string[] })[];
+  readonly worst: (TargetFigure & {
+    readonly scenario: string;
+    readonly failing: readonly string[];
+    /** Scenarios where the target is vacuous (see TargetFigure.vacuous). */
+    readonly vacuousOn: readonly string[];
+  })[];
 }
 
 export function summarizeHalf(
@@ -236,6 +262,7 @@ export function summarizeHalf(
     let sums: number[] | undefined;
     let worstRun: { name: string; figure: TargetFigure } | undefined;
     const failing: string[] = [];
+    const vacuousOn: string[] = [];
     let evaluable = 0;
     for (const run of runs) {
       const parts = target.parts(run.figures, run.reference);
@@ -245,6 +272,7 @@ export function summarizeHalf(
       if (figure.pass === undefined) continue;
       evaluable++;
       if (!figure.pass) failing.push(run.name);
+      if (figure.vacuous) vacuousOn.push(run.name);
       const worse =
         !worstRun ||
         (target.comparator === '>='
@@ -263,19 +291,22 @@ export function summarizeHalf(
         id: target.id,
         value: Number.NaN,
         pass: undefined,
+        vacuous: false,
         detail: 'not evaluable on any scenario',
       });
     }
     worst.push(
       worstRun
-        ? { ...worstRun.figure, pass: failing.length === 0, scenario: worstRun.name, failing }
+        ? { ...worstRun.figure, pass: failing.length === 0, scenario: worstRun.name, failing, vacuousOn }
         : {
             id: target.id,
             value: Number.NaN,
             pass: undefined,
+            vacuous: false,
             detail: `evaluable on ${evaluable} scenarios`,
             scenario: '-',
             failing,
+            vacuousOn,
           },
     );
   }

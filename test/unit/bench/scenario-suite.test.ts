@@ -167,6 +167,20 @@ describe('suite targets', () => {
     const worseLocality = evaluateScenario(figures({ bytesMoved: 10, remoteShare: 0.2 }), reference);
     expect(worseLocality.find((t) => t.id === 'bytes-moved')!.pass).toBe(false);
     expect(evaluateScenario(good, undefined).find((t) => t.id === 'bytes-moved')!.pass).toBeUndefined();
+    expect(passing.filter((t) => t.vacuous)).toEqual([]);
+  });
+
+  it('marks a pass as vacuous when reactive has no overload or no bytes moved under load', () => {
+    const quiet = figures({});
+    const calm: ScenarioFigures = {
+      ...quiet,
+      reactive: policy({}),
+      oracle: policy({ remoteShare: 0.1 }, 8.4),
+    };
+    const byId = new Map(evaluateScenario(calm, undefined).map((t) => [t.id, t]));
+    expect(byId.get('overload')).toMatchObject({ pass: true, vacuous: true });
+    expect(byId.get('moved-under-load')).toMatchObject({ pass: true, vacuous: true });
+    expect(byId.get('storage')!.vacuous).toBe(false);
   });
 
   it('pools by summing the parts and names the worst scenario', () => {
@@ -181,6 +195,7 @@ describe('suite targets', () => {
     expect(pooledOverload.pass).toBe(true);
     const worstOverload = summary.worst.find((t) => t.id === 'overload')!;
     expect(worstOverload).toMatchObject({ scenario: 'b', pass: false, failing: ['b'] });
+    expect(worstOverload.vacuousOn).toEqual([]);
     const pooledStorage = summary.pooled.find((t) => t.id === 'storage')!;
     expect(pooledStorage.value).toBeCloseTo(360 / 600, 10);
   });
