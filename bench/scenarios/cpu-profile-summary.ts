@@ -36,9 +36,10 @@ function main(): void {
     const parent = new Map<number, number>();
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const selfMs = new Map<number, number>();
-    profile.samples.forEach((id, i) =>
-      selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000),
-    );
+    for (let i = 0; i < profile.samples.length; i++) {
+      const id = profile.samples[i];
+      selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    }
     const total = [...selfMs.values()].reduce((a, b) => a + b, 0);
     const byFunction = new Map<string, number>();
     const byFile = new Map<string, number>();
