@@ -13,9 +13,17 @@ const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'run-all.ts')
   .map((f) => f.replace(/\.ts$/, ''))
   .sort();
+/** Benchmarks that live in a folder of their own, by name: `npm run bench -- scenarios`. */
+const IN_FOLDERS: Record<string, string> = { scenarios: 'scenarios/run' };
+available.push(...Object.keys(IN_FOLDERS));
 /** Short names: `npm run bench -- cutover`. */
 const ALIASES: Record<string, string> = { cutover: 'cutover-unavailability' };
-const requested = process.argv.slice(2).map((name) => ALIASES[name] ?? name);
+// Names first, then options passed to every selected benchmark: `npm run bench -- scenarios --half tuning`.
+const firstOption = process.argv.findIndex((arg, i) => i >= 2 && arg.startsWith('--'));
+const passedOptions = firstOption >= 0 ? process.argv.slice(firstOption) : [];
+const requested = process.argv
+  .slice(2, firstOption >= 0 ? firstOption : undefined)
+  .map((name) => ALIASES[name] ?? name);
 const unknown = requested.filter((name) => !available.includes(name));
 if (unknown.length > 0) {
   process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
@@ -28,9 +36,10 @@ process.stdout.write(
 );
 let failed = 0;
 for (const name of selected) {
-  process.stdout.write(`## ${name}  (npx tsx bench/${name}.ts)\n`);
+  const file = `${IN_FOLDERS[name] ?? name}.ts`;
+  process.stdout.write(`## ${name}  (npx tsx bench/${file}${passedOptions.map((o) => ` ${o}`).join('')})\n`);
   const started = Date.now();
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.ts`)], {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, file), ...passedOptions], {
     stdio: 'inherit',
   });
   process.stdout.write(

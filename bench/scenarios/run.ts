@@ -1,0 +1,273 @@
+/**
+ * The held-out scenario suite (issue 12): every policy on every scenario of one half, judged on every target.
+ *
+ *   npm run bench -- scenarios                      # the reporting half (the large scenario excluded)
+ *   npm run bench -- scenarios --half tuning        # the half constants may be tuned on
+ *   npm run bench -- scenarios --quick              # three small scenarios of the half, for development
+ *   npm run bench -- scenarios --only tight,roomy   # named scenarios, whatever their half
+ *   npm run bench -- scenarios --large              # the half including the 2,000-partition scenario
+ *   npm run bench -- scenarios --write-reference    # also record today's predictive in reference.json
+ *   npx tsx bench/scenarios/run.ts --render bench/results/scenarios-reporting.json   # re-judge a recorded run
+ *
+ * Progress goes to stderr; the markdown tables to stdout; the JSON result to
+ * bench/results/scenarios-<half>[-quick|-only].json. The bytes-moved target compares against
+ * bench/scenarios/reference.json (today's predictive, per scenario); a scenario without a reference has
+ * that target unevaluated.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBacktest } from '../../src/domain/simulation/backtest.ts';
+import { productionDependencies } from '../../src/domain/simulation/default-dependencies.ts';
+import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
+import { type Half, halfOf, LARGE_SCENARIOS, scenarioNamed, scenariosOf } from './catalog.ts';
+import { generateScenario } from './generate-scenario.ts';
+import { formatFailures, formatPolicyFigures, formatSuiteTable, type ScenarioRow } from './report.ts';
+import type { ScenarioSpec } from './scenario-spec.ts';
+import {
+  evaluateScenario,
+  localityGapClosed,
+  type PredictiveReference,
+  policyFigures,
+  type ScenarioFigures,
+  summarizeHalf,
+} from './suite-targets.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const REFERENCE_PATH = join(here, 'reference.json');
+/** How many scenarios `--quick` runs: the cheapest of the half (partitions × regions × days). */
+const QUICK_COUNT = 3;
+
+interface ReferenceFile {
+  readonly description: string;
+  readonly commit: string;
+  readonly recordedAt: string;
+  readonly scenarios: Record<string, PredictiveReference>;
+}
+
+function selectScenarios(options: {
+  half: Half;
+  only?: string;
+  quick: boolean;
+  large: boolean;
+}): ScenarioSpec[] {
+  if (options.only) return options.only.split(',').map((name) => scenarioNamed(name.trim()));
+  const half = scenariosOf(options.half).filter((s) => options.large || !LARGE_SCENARIOS.has(s.name));
+  if (!options.quick) return half;
+  const cost = (s: ScenarioSpec) => s.partitions * s.regions * s.days;
+  return [...half].sort((a, b) => cost(a) - cost(b) || a.name.localeCompare(b.name)).slice(0, QUICK_COUNT);
+}
+
+function readReference(): ReferenceFile | undefined {
+  return existsSync(REFERENCE_PATH)
+    ? (JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as ReferenceFile)
+    : undefined;
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** CPU seconds of this process (user + system): on a shared machine, wall time measures the neighbours. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+function runScenario(spec: ScenarioSpec): {
+  figures: ScenarioFigures;
+  seconds: number;
+  cpuSeconds: number;
+  facts: Record<string, unknown>;
+} {
+  const started = performance.now();
+  const cpuStarted = cpuSeconds();
+  const log = (text: string) =>
+    process.stderr.write(
+      `  ${spec.name}: ${text} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
+    );
+  const generated = generateScenario(spec);
+  const { facts, input } = generated;
+  log(
+    `${spec.partitions} partitions × ${spec.regions} regions × ${spec.days} days, ${input.topology.cells.length} cells ` +
+      `at ${facts.capacityOpsPerSec} ops/s, ${facts.bursts.length} bursts, generated`,
+  );
+  let lastTenth = -1;
+  const result = runBacktest(input, productionDependencies(), {
+    onProgress: (p) => {
+      const tenth = Math.floor((10 * p.bucket) / p.buckets);
+      if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
+        lastTenth = tenth;
+        if (tenth === 10) log(`${p.policy} done`);
+        else if (tenth > 0 && p.buckets > 2000) log(`${p.policy} ${tenth * 10}%`);
+      }
+    },
+  });
+  const figures = Object.fromEntries(
+    POLICY_NAMES.map((name) => [name, policyFigures(result.policies[name]!)]),
+  ) as Record<PolicyName, ReturnType<typeof policyFigures>>;
+  return {
+    figures,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSeconds() - cpuStarted,
+    facts: {
+      cells: input.topology.cells.length,
+      cellsPerRegion: Object.fromEntries(facts.regions.map((r, i) => [r.name, facts.cellsPerRegion[i]])),
+      capacityOpsPerSec: facts.capacityOpsPerSec,
+      fairSharePeakOpsPerSec: facts.fairSharePeakOpsPerSec,
+      bursts: facts.bursts.length,
+      misplaced: facts.misplaced,
+      clampedPartitions: facts.clampedPartitions,
+      peakDemandOpsPerSec: result.trace.peakDemandOpsPerSec,
+      meanDemandOpsPerSec: result.trace.meanDemandOpsPerSec,
+    },
+  };
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      half: { type: 'string', default: 'reporting' },
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      large: { type: 'boolean', default: false },
+      'write-reference': { type: 'boolean', default: false },
+      render: { type: 'string' },
+    },
+  });
+  if (values.half !== 'tuning' && values.half !== 'reporting') {
+    throw new RangeError(`--half is tuning or reporting, not ${values.half}`);
+  }
+  const half = values.half as Half;
+  const selected = selectScenarios({ half, only: values.only, quick: values.quick, large: values.large });
+  const reference = readReference();
+  const suiteStarted = performance.now();
+  const runs: {
+    spec: ScenarioSpec;
+    figures: ScenarioFigures;
+    seconds: number;
+    cpuSeconds: number;
+    facts: Record<string, unknown>;
+  }[] = [];
+  if (values.render) {
+    // Re-judge and re-print a recorded run (no replay): the figures are kept, the targets recomputed.
+    const recorded = JSON.parse(readFileSync(values.render, 'utf8')) as {
+      scenarios: {
+        spec: ScenarioSpec;
+        policies: ScenarioFigures;
+        seconds: number;
+        cpuSeconds: number;
+        facts: Record<string, unknown>;
+      }[];
+    };
+    for (const s of recorded.scenarios) runs.push({ ...s, figures: s.policies });
+  } else {
+    selected.forEach((spec, i) => {
+      process.stderr.write(
+        `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
+      );
+      runs.push({ spec, ...runScenario(spec) });
+    });
+  }
+
+  let referenceScenarios = reference?.scenarios ?? {};
+  if (values['write-reference']) {
+    // Re-read: another half may have recorded its scenarios while this one ran.
+    referenceScenarios = { ...readReference()?.scenarios };
+    for (const run of runs) {
+      referenceScenarios[run.spec.name] = {
+        bytesMoved: run.figures.predictive.metrics.bytesMoved,
+        remoteShare: run.figures.predictive.metrics.remoteShare,
+        localityGapClosed: localityGapClosed(run.figures),
+      };
+    }
+    const file: ReferenceFile = {
+      description:
+        "Today's predictive policy per scenario (bytes moved, remote share, locality gap closed): the reference of " +
+        "the bytes-moved target of issue 12 ('at most 0.5 × what today's predictive moves, at equal or better locality').",
+      commit: gitCommit(),
+      recordedAt: new Date().toISOString(),
+      scenarios: Object.fromEntries(
+        Object.entries(referenceScenarios).sort(([a], [b]) => a.localeCompare(b)),
+      ),
+    };
+    writeFileSync(REFERENCE_PATH, `${JSON.stringify(file, null, 2)}\n`);
+    process.stderr.write(`wrote ${REFERENCE_PATH}\n`);
+  }
+
+  const evaluated = runs.map((run) => {
+    const ref = referenceScenarios[run.spec.name];
+    return { ...run, reference: ref, targets: evaluateScenario(run.figures, ref) };
+  });
+  const summary = summarizeHalf(
+    evaluated.map((run) => ({ name: run.spec.name, figures: run.figures, reference: run.reference })),
+  );
+  const rows: ScenarioRow[] = evaluated.map((run) => ({
+    name: run.spec.name,
+    shape: `${run.spec.partitions}p × ${run.spec.regions}r × ${run.spec.days}d`,
+    figures: run.figures,
+    targets: run.targets,
+    seconds: run.seconds,
+    cpuSeconds: run.cpuSeconds,
+  }));
+  const label = values.render
+    ? `re-rendered from ${values.render}`
+    : values.only
+      ? 'selected scenarios'
+      : `${half} half${values.quick ? ' (quick)' : ''}`;
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  const totalSeconds = (performance.now() - suiteStarted) / 1000;
+  const totalCpuSeconds = runs.reduce((sum, run) => sum + run.cpuSeconds, 0);
+  process.stdout.write(
+    `### scenario suite: ${label}, ${runs.length} scenarios, ${totalCpuSeconds.toFixed(0)} CPU s (${totalSeconds.toFixed(0)} s wall)\n` +
+      `machine: ${machine}\n\n`,
+  );
+  process.stdout.write(formatSuiteTable(rows, summary));
+  process.stdout.write(`\n${formatFailures(summary)}\n`);
+  process.stdout.write(formatPolicyFigures(rows));
+  if (values.render) return;
+
+  const suffix = values.only ? '-only' : values.quick ? '-quick' : '';
+  const out = join('bench', 'results', `scenarios-${half}${suffix}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        half: values.only ? undefined : half,
+        selection: label,
+        command: `npm run bench -- scenarios ${process.argv.slice(2).join(' ')}`.trim(),
+        machine,
+        commit: gitCommit(),
+        totalSeconds,
+        totalCpuSeconds,
+        referenceCommit: reference?.commit,
+        scenarios: evaluated.map((run) => ({
+          name: run.spec.name,
+          half: halfOf(run.spec),
+          spec: run.spec,
+          facts: run.facts,
+          seconds: run.seconds,
+          cpuSeconds: run.cpuSeconds,
+          policies: run.figures,
+          reference: run.reference,
+          targets: run.targets,
+        })),
+        pooled: summary.pooled,
+        worst: summary.worst,
+      },
+      (_, value) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value),
+      2,
+    )}\n`,
+  );
+  process.stdout.write(`\nwrote ${out}\n`);
+}
+
+main();

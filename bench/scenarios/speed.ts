@@ -1,0 +1,130 @@
+/**
+ * Speed of the backtest on the suite's 2,000-partition, 30-day scenario (issue 12's target: all five
+ * policies in at most 10 minutes on this machine).
+ *
+ *   npx tsx bench/scenarios/speed.ts                        # every policy to the end
+ *   npx tsx bench/scenarios/speed.ts --budget-minutes 4     # each policy for at most 4 CPU-minutes, then projected
+ *   node_modules/.bin/node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/scenarios/speed.ts --budget-minutes 3
+ *
+ * Each policy replays on its own; with a budget, a policy is stopped once its replay has used that much CPU
+ * time and its full time is projected from the share of buckets done (planning cost per cycle is about
+ * constant over a replay, so the projection is linear). Times are CPU seconds of this process (user +
+ * system), not wall time: the machine is shared, and wall time measures the neighbours.
+ * Writes bench/results/scenarios-speed.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runBacktest } from '../../src/domain/simulation/backtest.ts';
+import { productionDependencies } from '../../src/domain/simulation/default-dependencies.ts';
+import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
+import { scenarioNamed } from './catalog.ts';
+import { generateScenario } from './generate-scenario.ts';
+
+/** Thrown from the progress callback to stop a policy at its budget. */
+class BudgetSpent extends Error {
+  constructor(readonly bucket: number) {
+    super(`budget spent at bucket ${bucket}`);
+  }
+}
+
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+interface PolicySpeed {
+  readonly policy: PolicyName;
+  readonly cpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly bucketsDone: number;
+  readonly buckets: number;
+  /** cpuSeconds scaled to every bucket (equal to cpuSeconds when the policy ran to the end). */
+  readonly projectedCpuSeconds: number;
+  readonly plannerSeconds?: number;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'large-2000' },
+      'budget-minutes': { type: 'string' },
+      policies: { type: 'string' },
+    },
+  });
+  const budgetSeconds = values['budget-minutes']
+    ? 60 * Number(values['budget-minutes'])
+    : Number.POSITIVE_INFINITY;
+  const policies = (values.policies?.split(',') ?? POLICY_NAMES) as PolicyName[];
+  const spec = scenarioNamed(values.scenario);
+  let cpu = cpuSeconds();
+  let wall = performance.now();
+  const { input, facts } = generateScenario(spec);
+  const generation = { cpuSeconds: cpuSeconds() - cpu, wallSeconds: (performance.now() - wall) / 1000 };
+  process.stderr.write(
+    `${spec.name}: ${spec.partitions} partitions × ${spec.regions} regions × ${spec.days} days, ` +
+      `${input.topology.cells.length} cells, generated in ${generation.cpuSeconds.toFixed(1)} CPU s\n`,
+  );
+  const results: PolicySpeed[] = [];
+  for (const policy of policies) {
+    cpu = cpuSeconds();
+    wall = performance.now();
+    let bucketsDone = input.trace.bucketCount;
+    let plannerSeconds: number | undefined;
+    let lastReport = cpu;
+    try {
+      const result = runBacktest(input, productionDependencies(), {
+        policies: [policy],
+        onProgress: (p) => {
+          const used = cpuSeconds() - cpu;
+          if (cpuSeconds() - lastReport > 30) {
+            lastReport = cpuSeconds();
+            process.stderr.write(`  ${policy}: bucket ${p.bucket}/${p.buckets}, ${used.toFixed(0)} CPU s\n`);
+          }
+          if (used > budgetSeconds && p.bucket < p.buckets) throw new BudgetSpent(p.bucket);
+        },
+      });
+      plannerSeconds = result.policies[policy]!.details.plannerMs / 1000;
+    } catch (error) {
+      if (!(error instanceof BudgetSpent)) throw error;
+      bucketsDone = error.bucket;
+    }
+    const used = cpuSeconds() - cpu;
+    const entry: PolicySpeed = {
+      policy,
+      cpuSeconds: used,
+      wallSeconds: (performance.now() - wall) / 1000,
+      bucketsDone,
+      buckets: input.trace.bucketCount,
+      projectedCpuSeconds: (used * input.trace.bucketCount) / Math.max(1, bucketsDone),
+      plannerSeconds,
+    };
+    results.push(entry);
+    process.stderr.write(
+      `  ${policy}: ${bucketsDone}/${entry.buckets} buckets in ${used.toFixed(0)} CPU s ` +
+        `(${entry.wallSeconds.toFixed(0)} s wall) → ${entry.projectedCpuSeconds.toFixed(0)} CPU s for the whole trace\n`,
+    );
+  }
+  const projected = results.reduce((sum, r) => sum + r.projectedCpuSeconds, 0) + generation.cpuSeconds;
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  process.stdout.write(
+    `### speed: ${spec.name} (${spec.partitions} partitions × ${spec.regions} regions × ${spec.days} days, ` +
+      `${input.topology.cells.length} cells, capacity ${facts.capacityOpsPerSec} ops/s)\nmachine: ${machine}\n\n` +
+      '| policy | buckets replayed | CPU s | projected CPU s, whole trace |\n|---|---:|---:|---:|\n' +
+      results
+        .map(
+          (r) =>
+            `| ${r.policy} | ${r.bucketsDone} / ${r.buckets} | ${r.cpuSeconds.toFixed(0)} | ${r.projectedCpuSeconds.toFixed(0)} |`,
+        )
+        .join('\n') +
+      `\n\ngeneration ${generation.cpuSeconds.toFixed(1)} CPU s; all five policies, projected: ${(projected / 60).toFixed(1)} CPU minutes (target ≤ 10)\n`,
+  );
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/scenarios-speed.json',
+    `${JSON.stringify({ scenario: spec.name, machine, budgetSeconds: String(budgetSeconds), generation, policies: results, projectedCpuSeconds: projected }, null, 2)}\n`,
+  );
+  process.stdout.write('wrote bench/results/scenarios-speed.json\n');
+}
+
+main();
