@@ -28,7 +28,15 @@ const USE_CASE_FOLDERS = [
   'src/data-plane/',
   'src/interceptor/',
 ];
-const TOOL_FOLDERS = ['src/local/', 'src/live/', 'src/cli/', 'src/io/', 'src/report/', 'src/verification/', 'src/types/'];
+const TOOL_FOLDERS = [
+  'src/local/',
+  'src/live/',
+  'src/cli/',
+  'src/io/',
+  'src/report/',
+  'src/verification/',
+  'src/types/',
+];
 
 /**
  * The layer of a path relative to the repository root (forward slashes): src/ and functions/ by folder, and the
