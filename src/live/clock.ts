@@ -12,6 +12,14 @@ export interface Clock {
 
 export const WALL_CLOCK: Clock = { nowMs: () => Date.now() };
 
+/** A trace clock's origin and state, as sent to another thread. */
+export interface TraceClockState {
+  readonly originTraceMs: number;
+  readonly originWallMs: number;
+  readonly speed: number;
+  readonly running: boolean;
+}
+
 /**
  * A compressed clock over a trace: `speed` trace milliseconds pass per wall millisecond while it runs. It can be
  * held at one instant (the warm-up, while the loop places data before the measured window) and then run from
@@ -46,6 +54,24 @@ export class TraceClock implements Clock {
     // Float rounding across a hold/run switch must not step back.
     this.last = Math.max(this.last, Math.floor(now));
     return this.last;
+  }
+
+  /** What another thread needs to read the same clock (the wall clock is the machine's, shared by threads). */
+  state(): TraceClockState {
+    return {
+      originTraceMs: this.originTraceMs,
+      originWallMs: this.originWallMs,
+      speed: this.speed,
+      running: this.running,
+    };
+  }
+
+  /** A clock on another thread that reads as `state`'s owner does (until the owner holds or runs again). */
+  static following(state: TraceClockState, wallNow: () => number = Date.now): TraceClock {
+    const clock = new TraceClock(state.originTraceMs, state.speed, wallNow);
+    clock.originWallMs = state.originWallMs;
+    clock.running = state.running;
+    return clock;
   }
 
   get isRunning(): boolean {

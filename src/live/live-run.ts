@@ -1,9 +1,9 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CellHealth } from '../data-plane/cell-health.ts';
 import { RoutingClient } from '../data-plane/routing-client.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { newPartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
-import { seededRandom } from '../domain/seeded-random.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
 import { METRIC } from '../support/metrics.ts';
@@ -11,7 +11,8 @@ import { TraceClock } from './clock.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
 import { LiveMeasurements } from './live-measurements.ts';
 import type { LiveCell, LiveMigration, LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
-import { LoadGenerator, readKey, type WriteCheck } from './load-generator.ts';
+import { readKey, type WriteCheck } from './load-generator.ts';
+import { LoadGeneratorThread, type LoopDelay } from './load-generator-thread.ts';
 import { LocalControlPlane } from './local-control-plane.ts';
 import { RequestSampler } from './request-sampler.ts';
 
@@ -66,6 +67,13 @@ export interface LiveFigures {
   readonly requestsNotSent: number;
   /** Each partition's cell at the end of the run. */
   readonly finalPlacement: Record<string, string>;
+  /**
+   * How late timers ran during the window (ms), per event loop: the run's (listeners, data plane, control plane)
+   * and the load generator's thread. A request arriving during a stall of the loop that serves it waits it out.
+   */
+  readonly eventLoopDelayMs: { readonly run: LoopDelay; readonly loadGenerator: LoopDelay | null };
+  /** Wall time of the window's profiler cycles (coordinator, shards, planner), median and longest. */
+  readonly cycleWallMs: { readonly median: number; readonly max: number };
 }
 
 export interface LiveResult {
@@ -115,7 +123,8 @@ export class LiveRun {
   private status: LiveRunStatus = 'starting';
   private server: LocalServer | undefined;
   private control: LocalControlPlane | undefined;
-  private generator: LoadGenerator | undefined;
+  private generator: LoadGeneratorThread | undefined;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private stopRequested = false;
   private placement = new Map<string, PartitionRecord>();
   private latestPlan: LivePlan | null = null;
@@ -123,6 +132,7 @@ export class LiveRun {
   private warmupMoves = 0;
   /** ExecutePlan executions started before the window (with the clock held): the warm-up's. */
   private warmupExecutions = 0;
+  private warmupCycleCount = 0;
   /** Requests still queued when the window ended (the machine could not keep up with the rate). */
   private notSent = 0;
 
@@ -174,6 +184,8 @@ export class LiveRun {
       this.status = 'failed';
       throw error;
     } finally {
+      this.loopDelay.disable();
+      await this.generator?.close();
       await this.control?.drain().catch(() => undefined);
       await this.server.close();
     }
@@ -205,28 +217,32 @@ export class LiveRun {
       });
       await this.warmUpPlacement(this.control);
       this.warmupExecutions = this.control.executions.length;
+      this.warmupCycleCount = this.control.cycleWallMs.length;
     }
     await this.refreshPlacement(server);
 
     this.status = 'running';
-    const generator = new LoadGenerator({
-      urls: server.urls,
-      readKeysOf: (p) => this.itemsOf.get(p) ?? 1,
-      measurements: this.measurements,
-      maxInFlight: this.options.maxInFlight ?? 48,
-      random: seededRandom(0x10ad),
-      lateAfterTraceMs: this.options.input.input.trace.bucketMs,
-    });
+    const generator = await LoadGeneratorThread.start(
+      {
+        urls: Object.fromEntries(server.urls),
+        readKeysPerPartition: Object.fromEntries(this.itemsOf),
+        maxInFlight: this.options.maxInFlight ?? 48,
+        seed: 0x10ad,
+        lateAfterTraceMs: this.options.input.input.trace.bucketMs,
+      },
+      this.measurements,
+    );
     this.generator = generator;
+    this.loopDelay.enable();
     await this.replayWindow(server, sampler, generator);
-    this.notSent = generator.dropQueued();
-    await generator.whenIdle();
+    this.notSent = await generator.finish();
+    this.loopDelay.disable();
     this.measurements.closePointsBefore(Number.POSITIVE_INFINITY);
     this.options.progress('checking every acknowledged write…');
     // Moves still running end first, so the read-back sees settled routing (it would be correct either way).
     await this.control?.drain();
     const home = server.cluster.homeRegion;
-    const writeCheck = await generator.checkWrites(() => server.urls.get(home)!);
+    const writeCheck = await generator.checkWrites(server.urls.get(home)!);
     await this.refreshPlacement(server);
     this.status = this.stopRequested ? 'stopped' : 'finished';
     return {
@@ -327,12 +343,13 @@ export class LiveRun {
   private async replayWindow(
     server: LocalServer,
     sampler: RequestSampler,
-    generator: LoadGenerator,
+    generator: LoadGeneratorThread,
   ): Promise<void> {
     const { window } = this.options;
     const trace = this.options.input.input.trace;
     this.clock.holdAt(window.startMs);
     this.clock.run();
+    generator.followClock(this.clock.state(), window.endMs);
     let nextBucket = window.startBucket;
     let nextTick = window.startMs + this.intervalMs;
     let lastProgress = 0;
@@ -347,7 +364,6 @@ export class LiveRun {
         generator.enqueue(sampler.requestsOf(nextBucket));
         nextBucket += 1;
       }
-      generator.dispatchDue(Math.min(now, window.endMs));
       if (this.control && now >= nextTick) {
         // The recorders' counts reach the table before the cycle reads them (in AWS the flush interval is seconds).
         await Promise.all(server.listeners.map((l) => l.recorder.flush().catch(() => undefined)));
@@ -448,6 +464,18 @@ export class LiveRun {
       lateRequests: this.generator?.late ?? 0,
       requestsNotSent: this.notSent,
       finalPlacement: Object.fromEntries([...this.placement].map(([id, r]) => [id, r.cell])),
+      eventLoopDelayMs: {
+        run: {
+          p50: this.loopDelay.percentile(50) / 1e6,
+          p99: this.loopDelay.percentile(99) / 1e6,
+          max: this.loopDelay.max / 1e6,
+        },
+        loadGenerator: this.generator?.loopDelayMs ?? null,
+      },
+      cycleWallMs: {
+        median: median(control?.cycleWallMs.slice(this.warmupCycleCount) ?? []),
+        max: Math.max(Number.NaN, ...(control?.cycleWallMs.slice(this.warmupCycleCount) ?? [])),
+      },
       ...(control ? { executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0 } : {}),
     };
   }

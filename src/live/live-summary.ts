@@ -48,6 +48,8 @@ export function liveJson(
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)}` : '–');
+const loopDelay = (d: { p50: number; p99: number; max: number }) =>
+  `${d.p50.toFixed(0)}/${d.p99.toFixed(0)}/${d.max.toFixed(0)}`;
 const gib = (v: number) => (Number.isFinite(v) ? (v / 2 ** 30).toFixed(1) : '–');
 
 /** The end-of-run table: live against the backtest of the same trace and window, and the write check. */
@@ -91,6 +93,11 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
         `${live.warmupMoves} moves in the warm-up; ${live.moves} moves in the window (${live.movesFailed} not completed), ` +
         `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each`
       : '  loop: off (the static baseline: same traffic, no profiler, planner or migrations)',
+    `  event-loop delay p50/p99/max ms: run (listeners, data plane, control plane) ${loopDelay(live.eventLoopDelayMs.run)}; ` +
+      `load generator ${live.eventLoopDelayMs.loadGenerator ? loopDelay(live.eventLoopDelayMs.loadGenerator) : '–'}` +
+      (json.loop === 'on'
+        ? `; profiler cycle wall s median ${(live.cycleWallMs.median / 1000).toFixed(1)}, max ${(live.cycleWallMs.max / 1000).toFixed(1)}`
+        : ''),
   ];
   if (bt?.moveFloorMs) {
     lines.push(

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { SERVED_REGION_HEADER } from '../local/regional-listener.ts';
-import type { LiveMeasurements } from './live-measurements.ts';
+import type { RequestOutcome } from './live-measurements.ts';
 import type { SampledRequest } from './request-sampler.ts';
 
 /** Keys every partition is seeded with and that reads ask for (`k0`, `k1`, …). */
@@ -31,12 +31,19 @@ export interface WriteCheck {
   readonly problems: readonly string[];
 }
 
+/** Where the load generator reports each request's outcome (the live measurements, or a thread's outbox). */
+export interface OutcomeRecorder {
+  record(outcome: RequestOutcome): void;
+  /** Writes answered 2xx so far. */
+  readonly writesAcked: number;
+}
+
 export interface LoadGeneratorOptions {
   /** Each region's listener URL: a request from region r goes to r's listener. */
   readonly urls: ReadonlyMap<string, string>;
   /** Seeded read keys per partition. */
   readonly readKeysOf: (partition: string) => number;
-  readonly measurements: LiveMeasurements;
+  readonly measurements: OutcomeRecorder;
   /** Requests in flight at most; beyond it requests wait their turn (and their lateness is counted). */
   readonly maxInFlight: number;
   readonly random: () => number;

@@ -113,6 +113,8 @@ export class LocalControlPlane {
   /** Schedule ticks run, and skipped because the previous cycle had not ended. */
   cycles = 0;
   skippedTicks = 0;
+  /** Wall milliseconds each cycle took, from the schedule's tick to the planner's end (in order). */
+  readonly cycleWallMs: number[] = [];
   private readonly options: LocalControlPlaneOptions;
   private readonly running = new Set<Promise<void>>();
   private cycle: Promise<unknown> | undefined;
@@ -253,6 +255,7 @@ export class LocalControlPlane {
       resources: [],
       detail: {},
     };
+    const startedWallMs = Date.now();
     const cycle = (async () => {
       try {
         return await this.lambda.invoke(PROFILER_FUNCTION, event);
@@ -261,6 +264,7 @@ export class LocalControlPlane {
       }
     })();
     this.cycle = cycle.finally(() => {
+      this.cycleWallMs.push(Date.now() - startedWallMs);
       this.cycle = undefined;
     });
     return this.cycle;
