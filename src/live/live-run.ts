@@ -72,6 +72,11 @@ export interface LiveFigures {
    * and the load generator's thread. A request arriving during a stall of the loop that serves it waits it out.
    */
   readonly eventLoopDelayMs: { readonly run: LoopDelay; readonly loadGenerator: LoopDelay | null };
+  /**
+   * Median wall ms the window's completed moves spent in each stage of MigratePartition (entered to next stage or
+   * end): which waits a move's duration is made of.
+   */
+  readonly moveStageWallMs: Record<string, number>;
   /** Wall time of the window's profiler cycles (coordinator, shards, planner), median and longest. */
   readonly cycleWallMs: { readonly median: number; readonly max: number };
 }
@@ -472,12 +477,28 @@ export class LiveRun {
         },
         loadGenerator: this.generator?.loopDelayMs ?? null,
       },
+      moveStageWallMs: this.moveStageWallMs(succeeded.map((c) => c.name)),
       cycleWallMs: {
         median: median(control?.cycleWallMs.slice(this.warmupCycleCount) ?? []),
         max: Math.max(Number.NaN, ...(control?.cycleWallMs.slice(this.warmupCycleCount) ?? [])),
       },
       ...(control ? { executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0 } : {}),
     };
+  }
+
+  private moveStageWallMs(names: readonly string[]): Record<string, number> {
+    const byStage = new Map<string, number[]>();
+    for (const name of names) {
+      const execution = this.server?.runner.get(name);
+      if (!execution?.endedAt) continue;
+      const ends = [...execution.stageEnteredAtMs.slice(1), Date.parse(execution.endedAt)];
+      execution.stages.forEach((stage, i) => {
+        const list = byStage.get(stage) ?? [];
+        list.push(ends[i] - execution.stageEnteredAtMs[i]);
+        byStage.set(stage, list);
+      });
+    }
+    return Object.fromEntries([...byStage].map(([stage, list]) => [stage, median(list)]));
   }
 
   /** What the dashboard shows (see live-snapshot.ts). */

@@ -98,6 +98,13 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
       (json.loop === 'on'
         ? `; profiler cycle wall s median ${(live.cycleWallMs.median / 1000).toFixed(1)}, max ${(live.cycleWallMs.max / 1000).toFixed(1)}`
         : ''),
+    ...(json.loop === 'on' && Object.keys(live.moveStageWallMs).length > 0
+      ? [
+          `  median move stage wall s: ${Object.entries(live.moveStageWallMs)
+            .map(([stage, wallMs]) => `${stage} ${(wallMs / 1000).toFixed(1)}`)
+            .join(', ')}`,
+        ]
+      : []),
   ];
   if (bt?.moveFloorMs) {
     lines.push(

@@ -47,6 +47,8 @@ export interface MigrationExecution {
   stage: FenceStage;
   /** Every stage entered, in order (a stage that ends between two polls is still reported). */
   readonly stages: FenceStage[];
+  /** Wall instant (epoch ms) each of `stages` was entered: where a migration's time goes. */
+  readonly stageEnteredAtMs: number[];
   readonly startedAt: string;
   endedAt?: string;
   error?: { name: string; cause: string };
@@ -125,6 +127,7 @@ export class LocalMigrationRunner {
       status: 'RUNNING',
       stage: 'acquire',
       stages: ['acquire'],
+      stageEnteredAtMs: [Date.now()],
       startedAt: new Date().toISOString(),
       invocations: 0,
       progress: {},
@@ -185,7 +188,10 @@ export class LocalMigrationRunner {
     event: unknown,
   ): Promise<unknown> {
     const { stage } = MIGRATION_TASKS[task];
-    if (execution.stage !== stage) execution.stages.push(stage);
+    if (execution.stage !== stage) {
+      execution.stages.push(stage);
+      execution.stageEnteredAtMs.push(Date.now());
+    }
     execution.stage = stage;
     execution.invocations += 1;
     const fault = task === 'Rollback' ? undefined : this.options.faults?.take(stage);
