@@ -1,4 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
+import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { CellHealth } from '../data-plane/cell-health.ts';
 import { RoutingClient } from '../data-plane/routing-client.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
@@ -6,14 +8,14 @@ import { newPartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
-import { METRIC } from '../support/metrics.ts';
 import { TraceClock } from './clock.ts';
+import { ControlPlaneThread } from './control-plane-thread.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
 import { LiveMeasurements } from './live-measurements.ts';
 import type { LiveCell, LiveMigration, LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
 import { readKey, type WriteCheck } from './load-generator.ts';
 import { LoadGeneratorThread, type LoopDelay } from './load-generator-thread.ts';
-import { LocalControlPlane } from './local-control-plane.ts';
+import { LIVE_CONTROL_TABLES } from './local-control-plane.ts';
 import { RequestSampler } from './request-sampler.ts';
 
 export interface LiveRunOptions {
@@ -127,7 +129,7 @@ export class LiveRun {
   private readonly wallStart = Date.now();
   private status: LiveRunStatus = 'starting';
   private server: LocalServer | undefined;
-  private control: LocalControlPlane | undefined;
+  private control: ControlPlaneThread | undefined;
   private generator: LoadGeneratorThread | undefined;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private stopRequested = false;
@@ -138,6 +140,8 @@ export class LiveRun {
   /** ExecutePlan executions started before the window (with the clock held): the warm-up's. */
   private warmupExecutions = 0;
   private warmupCycleCount = 0;
+  /** The plans table, read for the dashboard's latest plan. */
+  private plans: DynamoPlanRepository | undefined;
   /** Requests still queued when the window ended (the machine could not keep up with the rate). */
   private notSent = 0;
 
@@ -175,6 +179,8 @@ export class LiveRun {
       cellsPerRegion: 0,
       cells: topology.cells,
       wanRoundTripMs: (a, b) => latencyBetween(topology, a, b),
+      // Each region's DynamoDB serves on its own thread, as DynamoDB is not in the caller's process.
+      dynaliteThread: true,
       accessCounting: {
         now: () => this.clock.nowMs(),
         bucketMs: this.intervalMs,
@@ -192,6 +198,7 @@ export class LiveRun {
       this.loopDelay.disable();
       await this.generator?.close();
       await this.control?.drain().catch(() => undefined);
+      await this.control?.close();
       await this.server.close();
     }
   }
@@ -208,18 +215,28 @@ export class LiveRun {
     await this.writeHistory(server, sampler);
     const horizonMs = this.options.horizonMs ?? 2 * HOUR;
     if (this.options.loop === 'on') {
-      this.control = await LocalControlPlane.start({
-        server,
-        clock: this.clock,
-        intervalSeconds: this.intervalMs / 1000,
-        horizonSteps: Math.max(1, Math.round(horizonMs / this.intervalMs)),
-        shards: 2,
-        lookbackMs: 4 * 86_400_000,
-        requestScale: window.requestScale,
-        maxConcurrentMovesPerCell: this.options.maxConcurrentMovesPerCell ?? 2,
-        maxBytesPerCycle: 50 * 1024 ** 3,
-        log: this.options.log,
-      });
+      const cluster = server.cluster;
+      this.control = await ControlPlaneThread.start(
+        {
+          endpoints: Object.fromEntries(cluster.regionNames().map((r) => [r, cluster.endpointFor(r)])),
+          homeRegion: cluster.homeRegion,
+          clock: this.clock.state(),
+          lease: LOCAL_LEASE,
+          stepTimeoutSeconds: 60,
+          waitOverrideMs: 200,
+          control: {
+            intervalSeconds: this.intervalMs / 1000,
+            horizonSteps: Math.max(1, Math.round(horizonMs / this.intervalMs)),
+            shards: 2,
+            lookbackMs: 4 * 86_400_000,
+            requestScale: window.requestScale,
+            maxConcurrentMovesPerCell: this.options.maxConcurrentMovesPerCell ?? 2,
+            maxBytesPerCycle: 50 * 1024 ** 3,
+          },
+        },
+        server.health,
+        this.options.log,
+      );
       await this.warmUpPlacement(this.control);
       this.warmupExecutions = this.control.executions.length;
       this.warmupCycleCount = this.control.cycleWallMs.length;
@@ -323,11 +340,12 @@ export class LiveRun {
    * The backtest's policies act during the warm-up; here the clock holds at the last intervals before the window
    * while a few scheduled cycles run and their plans execute, so the window starts from a placed cluster.
    */
-  private async warmUpPlacement(control: LocalControlPlane): Promise<void> {
+  private async warmUpPlacement(control: ControlPlaneThread): Promise<void> {
     const cycles = this.options.warmupCycles ?? 3;
     for (let i = cycles - 1; i >= 0 && !this.stopRequested; i--) {
       const at = this.options.window.startMs - i * this.intervalMs;
       this.clock.holdAt(at);
+      control.followClock(this.clock.state());
       const started = Date.now();
       await control.tick(at);
       await control.drain();
@@ -339,7 +357,7 @@ export class LiveRun {
     }
   }
 
-  private succeededMoves(control: LocalControlPlane) {
+  private succeededMoves(control: ControlPlaneThread) {
     return control.executions.flatMap((e) =>
       (e.result?.children ?? []).filter((c) => c.status === 'SUCCEEDED'),
     );
@@ -355,6 +373,7 @@ export class LiveRun {
     this.clock.holdAt(window.startMs);
     this.clock.run();
     generator.followClock(this.clock.state(), window.endMs);
+    this.control?.followClock(this.clock.state());
     let nextBucket = window.startBucket;
     let nextTick = window.startMs + this.intervalMs;
     let lastProgress = 0;
@@ -405,7 +424,7 @@ export class LiveRun {
     const days = Math.ceil((window.endMs - window.startMs) / 86_400_000);
     const m = this.measurements;
     const local = m.served > 0 ? ((m.local / m.served) * 100).toFixed(1) : '–';
-    const moving = this.server?.runner.list().filter((e) => e.status === 'RUNNING').length ?? 0;
+    const moving = this.control?.migrations.filter((e) => e.status === 'RUNNING').length ?? 0;
     const moves = this.control ? this.succeededMoves(this.control).length - this.warmupMoves : 0;
     return (
       `day ${day}/${days} ${new Date(nowMs).toISOString().slice(0, 16).replace('T', ' ')}  ` +
@@ -414,12 +433,18 @@ export class LiveRun {
     );
   }
 
+  private plansOf(server: LocalServer): DynamoPlanRepository {
+    const home = server.cluster.clientFor(server.cluster.homeRegion);
+    this.plans ??= new DynamoPlanRepository(documentClient(home), LIVE_CONTROL_TABLES.plans);
+    return this.plans;
+  }
+
   private async refreshPlacement(server: LocalServer): Promise<void> {
     const records = await server.cluster.partitions.list();
     this.placement = new Map(records.map((r) => [r.partition, r]));
     const latest = this.control?.executions.at(-1);
     if (latest && latest.planId !== this.latestPlan?.id && this.control) {
-      const moves = await this.control.plans.allMoves(latest.planId);
+      const moves = await this.plansOf(server).allMoves(latest.planId);
       this.latestPlan = {
         id: latest.planId,
         createdTraceMs: latest.startedTraceMs,
@@ -444,6 +469,7 @@ export class LiveRun {
       : [];
     const succeeded = duringWindow.filter((c) => c.status === 'SUCCEEDED');
     const bytesPerPartition = new Map(this.options.input.input.partitions.map((p) => [p.id, p.sizeBytes]));
+    const windowCycles = control?.cycleWallMs.slice(this.warmupCycleCount) ?? [];
     const wallDurations = succeeded.map((c) => (c.endedAtMs ?? c.startedAtMs) - c.startedAtMs);
     return {
       remoteShare: m.remoteShare,
@@ -479,17 +505,18 @@ export class LiveRun {
       },
       moveStageWallMs: this.moveStageWallMs(succeeded.map((c) => c.name)),
       cycleWallMs: {
-        median: median(control?.cycleWallMs.slice(this.warmupCycleCount) ?? []),
-        max: Math.max(Number.NaN, ...(control?.cycleWallMs.slice(this.warmupCycleCount) ?? [])),
+        median: median(windowCycles),
+        max: windowCycles.length > 0 ? Math.max(...windowCycles) : Number.NaN,
       },
-      ...(control ? { executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0 } : {}),
+      ...(control ? { executePlanBytes: control.executePlanBytes } : {}),
     };
   }
 
   private moveStageWallMs(names: readonly string[]): Record<string, number> {
     const byStage = new Map<string, number[]>();
+    const migrations = new Map((this.control?.migrations ?? []).map((m) => [m.name, m]));
     for (const name of names) {
-      const execution = this.server?.runner.get(name);
+      const execution = migrations.get(name);
       if (!execution?.endedAt) continue;
       const ends = [...execution.stageEnteredAtMs.slice(1), Date.parse(execution.endedAt)];
       execution.stages.forEach((stage, i) => {
@@ -522,7 +549,7 @@ export class LiveRun {
         opsPerSec: 0,
       })),
     }));
-    const migrations: LiveMigration[] = (this.server?.runner.list() ?? [])
+    const migrations: LiveMigration[] = (this.control?.migrations ?? [])
       .filter((e) => e.status === 'RUNNING')
       .map((e) => {
         const i = e.input as { partition?: string; targetCell?: string };
@@ -565,7 +592,7 @@ export class LiveRun {
         writesAcked: m.writesAcked,
         writeErrors: m.writeErrors,
         http503: m.http503,
-        bytesMoved: control?.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0,
+        bytesMoved: control?.executePlanBytes ?? 0,
         moves,
         cellsInService: topology.cells.length,
       },

@@ -13,6 +13,7 @@ import { EmbeddedForecastModel } from '../domain/forecasting/embedded-forecaster
 import type { PlanExecutionStarter } from '../domain/planning/ports.ts';
 import type { AccessHistorySource, AsyncInvoker, CellMetricsSource } from '../domain/profiling/ports.ts';
 import { powertoolsLog } from '../lambda/instrumented-handler.ts';
+import type { EmbeddedCluster } from '../local/embedded-cluster.ts';
 import {
   type ExecutePlanLocalResult,
   localExecutePlanDeps,
@@ -20,7 +21,7 @@ import {
   runExecutePlanLocally,
   synthesizeExecutePlanAsl,
 } from '../local/execute-plan-runner.ts';
-import type { LocalServer } from '../local/local-server.ts';
+import type { LocalMigrationRunner } from '../local/local-migration-runner.ts';
 import { createPlannerHandler } from '../planner-service/planner-handler.ts';
 import { createProfilerHandler } from '../profiler/profiler-handler.ts';
 import type { Clock } from './clock.ts';
@@ -37,7 +38,10 @@ export const PROFILER_FUNCTION = 'prestage-profiler';
 export const PLANNER_FUNCTION = 'prestage-planner';
 
 export interface LocalControlPlaneOptions {
-  readonly server: LocalServer;
+  /** The data plane's tables, as this control plane's clients reach them. */
+  readonly cluster: EmbeddedCluster;
+  /** Where ExecutePlan starts its MigratePartition children. */
+  readonly migrations: LocalMigrationRunner;
   /** The control loop's clock (the trace clock under `prestage up`). */
   readonly clock: Clock;
   /** The profiler's interval (its bucket and forecast step) and the schedule's period. */
@@ -121,13 +125,13 @@ export class LocalControlPlane {
 
   private constructor(options: LocalControlPlaneOptions) {
     this.options = options;
-    const { server, clock } = options;
-    const home = server.cluster.homeRegion;
-    const documents = documentClient(server.cluster.clientFor(home));
+    const { cluster, clock } = options;
+    const home = cluster.homeRegion;
+    const documents = documentClient(cluster.clientFor(home));
     this.plans = new DynamoPlanRepository(documents, LIVE_CONTROL_TABLES.plans);
     this.scores = new DynamoScoreRepository(documents, LIVE_CONTROL_TABLES.scores);
     this.lambda = new InProcessLambda({ region: home });
-    const dataRegions = server.cluster.regionNames();
+    const dataRegions = cluster.regionNames();
 
     const invoker: AsyncInvoker = {
       invokeShard: async (event) => this.lambda.invokeAsync(PROFILER_FUNCTION, event),
@@ -137,9 +141,9 @@ export class LocalControlPlane {
       PROFILER_FUNCTION,
       createProfilerHandler(
         {
-          partitions: server.cluster.partitions,
-          cells: server.cluster.cells,
-          accessStats: new ScaledAccessHistory(server.cluster.accessStats, options.requestScale),
+          partitions: cluster.partitions,
+          cells: cluster.cells,
+          accessStats: new ScaledAccessHistory(cluster.accessStats, options.requestScale),
           scores: this.scores,
           cycles: new DynamoProfilerCycleRepository(documents, LIVE_CONTROL_TABLES.coordination),
           cellMetrics: NO_CELL_METRICS,
@@ -166,7 +170,7 @@ export class LocalControlPlane {
       documents,
       plansTable: LIVE_CONTROL_TABLES.plans,
       coordinationTable: LIVE_CONTROL_TABLES.coordination,
-      migrations: server.runner,
+      migrations: options.migrations,
       maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
       metrics: this.executePlanMetrics,
     });
@@ -199,8 +203,8 @@ export class LocalControlPlane {
       createPlannerHandler(
         {
           scores: this.scores,
-          partitions: server.cluster.partitions,
-          cells: server.cluster.cells,
+          partitions: cluster.partitions,
+          cells: cluster.cells,
           plans: this.plans,
           executions,
           now: () => clock.nowMs(),
@@ -221,7 +225,7 @@ export class LocalControlPlane {
 
   /** Create the control-plane tables and bind the handlers. */
   static async start(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
-    const client = options.server.cluster.clientFor(options.server.cluster.homeRegion);
+    const client = options.cluster.clientFor(options.cluster.homeRegion);
     await ensureTable(client, scoresTableDefinition(LIVE_CONTROL_TABLES.scores));
     await ensureTable(client, plansTableDefinition(LIVE_CONTROL_TABLES.plans));
     await ensureTable(client, coordinationTableDefinition(LIVE_CONTROL_TABLES.coordination));
@@ -251,7 +255,7 @@ export class LocalControlPlane {
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       time: new Date(traceMs).toISOString(),
-      region: this.options.server.cluster.homeRegion,
+      region: this.options.cluster.homeRegion,
       resources: [],
       detail: {},
     };

@@ -47,6 +47,12 @@ export interface EmbeddedClusterOptions {
   readonly replicationLagMs?: () => number;
 }
 
+/** Where a running cluster's regional DynamoDB endpoints are (see `EmbeddedCluster.attach`). */
+export interface AttachedClusterOptions {
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly homeRegion: string;
+}
+
 /** A named cell of the embedded data plane, with its capacities. */
 export interface EmbeddedCellSpec {
   readonly id: string;
@@ -179,6 +185,30 @@ export class EmbeddedCluster {
     }
     // Start with every replica in step, as a deployment that has been running for a while.
     await cluster.replicator?.drain();
+    return cluster;
+  }
+
+  /**
+   * A second view of a running cluster, from another thread (`prestage up`'s control plane): clients of the same
+   * regional DynamoDB endpoints, the registered cells read from the home region, and a replicator of its own for
+   * the routing writes made through it (global-table replication follows every writer, whatever its process).
+   * Closing it closes its clients only; the endpoints belong to the cluster that started them.
+   */
+  static async attach(options: AttachedClusterOptions): Promise<EmbeddedCluster> {
+    const regions = new Map<string, RegionRuntime>();
+    for (const [region, endpoint] of Object.entries(options.endpoints)) {
+      const client = createDynamoClient({ region, endpoint });
+      const documents = documentClient(client);
+      regions.set(region, {
+        dynamo: { endpoint, close: async () => undefined },
+        client,
+        partitions: new DynamoPartitionRepository(documents, LOCAL_TABLES.partitions),
+        cells: new DynamoCellRepository(documents, LOCAL_TABLES.cells),
+        accessStats: new DynamoAccessStatsRepository(documents, LOCAL_TABLES.accessStats),
+      });
+    }
+    const cluster = new EmbeddedCluster(regions, options.homeRegion);
+    for (const cell of await cluster.cells.list()) cluster.cellRecords.set(cell.id, cell);
     return cluster;
   }
 

@@ -74,7 +74,7 @@ export const LOCAL_LEASE: RoutingLeaseConfig = {
  * A step's send budget (a quarter of its task timeout) and inline waits (half): a step that works or waits past
  * its timeout is retried while it still runs, which is safe but slow.
  */
-function stepTimingWithin(timeoutSeconds: number): Partial<MigrationTuning> {
+export function stepTimingWithin(timeoutSeconds: number): Partial<MigrationTuning> {
   if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 1)) {
     throw new RangeError(`stepTimeoutSeconds must be at least 1, got ${timeoutSeconds}`);
   }
