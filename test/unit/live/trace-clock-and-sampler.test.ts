@@ -21,6 +21,20 @@ describe('TraceClock', () => {
     expect(clock.wallMsUntil(6_000_000)).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('reads the same on another thread from its state, held or running', () => {
+    let wall = 1_000;
+    const owner = new TraceClock(5_000_000, 100, () => wall);
+    const held = TraceClock.following(owner.state(), () => wall);
+    wall += 20;
+    expect(held.nowMs()).toBe(owner.nowMs());
+    owner.run();
+    const running = TraceClock.following(owner.state(), () => wall);
+    wall += 30;
+    expect(running.nowMs()).toBe(5_003_000);
+    expect(running.nowMs()).toBe(owner.nowMs());
+    expect(running.isRunning).toBe(true);
+  });
+
   it('refuses a speed that is not a positive number', () => {
     expect(() => new TraceClock(0, 0)).toThrow(/speed/);
     expect(() => new TraceClock(0, Number.NaN)).toThrow(/speed/);
