@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
+import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
 import { CellHealth } from '../data-plane/cell-health.ts';
 import { RoutingClient } from '../data-plane/routing-client.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
@@ -10,6 +11,7 @@ import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
 import { TraceClock } from './clock.ts';
 import { ControlPlaneThread } from './control-plane-thread.ts';
+import { ForecastTracker } from './live-forecasts.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
 import { LiveMeasurements } from './live-measurements.ts';
 import type { LiveCell, LiveMigration, LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
@@ -142,6 +144,9 @@ export class LiveRun {
   private warmupCycleCount = 0;
   /** The plans table, read for the dashboard's latest plan. */
   private plans: DynamoPlanRepository | undefined;
+  private readonly forecasts = new ForecastTracker();
+  /** Cycles ended when the scores were last read for the forecasts. */
+  private cyclesSeenByForecasts = 0;
   /** Requests still queued when the window ended (the machine could not keep up with the rate). */
   private notSent = 0;
 
@@ -442,6 +447,14 @@ export class LiveRun {
   private async refreshPlacement(server: LocalServer): Promise<void> {
     const records = await server.cluster.partitions.list();
     this.placement = new Map(records.map((r) => [r.partition, r]));
+    const cyclesEnded = this.control?.cycleWallMs.length ?? 0;
+    if (cyclesEnded > this.cyclesSeenByForecasts) {
+      this.cyclesSeenByForecasts = cyclesEnded;
+      const home = server.cluster.clientFor(server.cluster.homeRegion);
+      this.forecasts.observe(
+        await new DynamoScoreRepository(documentClient(home), LIVE_CONTROL_TABLES.scores).listAll(),
+      );
+    }
     const latest = this.control?.executions.at(-1);
     if (latest && latest.planId !== this.latestPlan?.id && this.control) {
       const moves = await this.plansOf(server).allMoves(latest.planId);
@@ -584,7 +597,7 @@ export class LiveRun {
       cells,
       migrations,
       plan: this.latestPlan,
-      forecasts: [],
+      forecasts: this.forecasts.series(),
       cellEvents: [],
       errors: m.errorSeries(),
       totals: {
