@@ -2,11 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
-import { CellHealth } from '../data-plane/cell-health.ts';
-import { RoutingClient } from '../data-plane/routing-client.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
-import { newPartitionRecord } from '../domain/data-plane/partition-record.ts';
-import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
 import { TraceClock } from './clock.ts';
@@ -14,8 +10,9 @@ import { ControlPlaneThread } from './control-plane-thread.ts';
 import { ForecastTracker } from './live-forecasts.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
 import { LiveMeasurements } from './live-measurements.ts';
+import { seedPartitions, writeHistory } from './live-seeding.ts';
 import type { LiveCell, LiveMigration, LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
-import { readKey, type WriteCheck } from './load-generator.ts';
+import type { WriteCheck } from './load-generator.ts';
 import { LoadGeneratorThread, type LoopDelay } from './load-generator-thread.ts';
 import { LIVE_CONTROL_TABLES } from './local-control-plane.ts';
 import { RequestSampler } from './request-sampler.ts';
@@ -93,23 +90,6 @@ export interface LiveResult {
 }
 
 const HOUR = 3_600_000;
-
-/** A seed write, retried while its outcome is unknown (a slow machine): writing the same value again is harmless. */
-async function putWithRetries(
-  writer: RoutingClient,
-  partition: string,
-  key: string,
-  json: string,
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await writer.put(partition, key, json, { isJsonText: true });
-      return;
-    } catch (error) {
-      if (attempt >= 5 || (error as Error).name !== 'WriteOutcomeUnknownError') throw error;
-    }
-  }
-}
 
 function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -215,9 +195,10 @@ export class LiveRun {
       `listeners: ${[...server.urls].map(([region, url]) => `${region} ${url}`).join(', ')}`,
     );
     this.status = 'warming-up';
-    await this.seedData(server);
+    for (const [partition, items] of await seedPartitions(server, this.options))
+      this.itemsOf.set(partition, items);
     const sampler = new RequestSampler(trace, window.requestScale);
-    await this.writeHistory(server, sampler);
+    await writeHistory(server, sampler, this.intervalMs, this.options);
     const horizonMs = this.options.horizonMs ?? 2 * HOUR;
     if (this.options.loop === 'on') {
       const cluster = server.cluster;
@@ -278,67 +259,6 @@ export class LiveRun {
       writeCheck,
       wallMs: Date.now() - this.wallStart,
     };
-  }
-
-  /** Partition records at their initial cells with the trace's sizes, and a few real items each. */
-  private async seedData(server: LocalServer): Promise<void> {
-    const { partitions } = this.options.input.input;
-    const sizes = partitions.map((p) => p.sizeBytes).sort((a, b) => a - b);
-    const medianSize = sizes[Math.floor(sizes.length / 2)] || 1;
-    const perMedian = this.options.itemsPerMedianPartition ?? 12;
-    const createdAtMs = this.options.input.input.trace.startMs;
-    for (const p of partitions) {
-      await server.cluster.partitions.createIfAbsent({
-        ...newPartitionRecord(p.id, p.cell, 4, createdAtMs),
-        // The planner weighs the trace's sizes; the items below are a scaled-down stand-in for them.
-        sizeBytes: p.sizeBytes,
-        sizeMeasuredAtMs: this.options.window.startMs,
-      });
-      this.itemsOf.set(p.id, Math.min(48, Math.max(4, Math.round((perMedian * p.sizeBytes) / medianSize))));
-    }
-    await server.cluster.replicator?.drain();
-    // Seeded without counting: the access counts are the trace's alone.
-    const writer = new RoutingClient({
-      partitions: server.cluster.partitions,
-      cells: server.cluster.cells,
-      stores: server.cluster.stores,
-      clock: new HybridLogicalClock('seed'),
-      lease: LOCAL_LEASE,
-      region: server.cluster.homeRegion,
-      shardsPerPartition: 4,
-      health: new CellHealth(),
-    });
-    const puts: (() => Promise<unknown>)[] = [];
-    for (const p of partitions) {
-      for (let k = 0; k < this.itemsOf.get(p.id)!; k++) {
-        const value = JSON.stringify({ partition: p.id, k, pad: 'x'.repeat(900) });
-        puts.push(() => putWithRetries(writer, p.id, readKey(k), value));
-      }
-    }
-    for (let i = 0; i < puts.length; i += 8) await Promise.all(puts.slice(i, i + 8).map((put) => put()));
-    const items = [...this.itemsOf.values()].reduce((a, b) => a + b, 0);
-    this.options.progress(
-      `seeded ${partitions.length} partitions at their initial cells: ${items} items of ~1 KiB (about ${perMedian} for a partition of the median size; the planner weighs the trace's sizes)`,
-    );
-  }
-
-  /**
-   * The warm-up's demand, written through each region's access-stats port as the interceptors' recorders would
-   * have counted the load generator's requests (the same sampler, so history and live counts are one series).
-   */
-  private async writeHistory(server: LocalServer, sampler: RequestSampler): Promise<void> {
-    const { window } = this.options;
-    const counts = sampler.countsOver(0, window.startBucket, this.intervalMs);
-    const keepFrom = window.startMs - 4 * 86_400_000 - this.intervalMs;
-    let written = 0;
-    for (const [region, list] of counts) {
-      const recent = list.filter((c) => c.bucketStartMs >= keepFrom);
-      await server.cluster.accessStatsIn(region).add(recent, []);
-      written += recent.length;
-    }
-    this.options.progress(
-      `warm-up: ${window.warmupMs / 86_400_000} days of history, the last 4 days written as ${written} access counters (what the recorders would have counted)`,
-    );
   }
 
   /**
