@@ -95,6 +95,38 @@ export interface PlannerOptions {
    * under-provisions (see src/domain/simulation/README.md). @default 1
    */
   readonly upperCorrelation?: number;
+  /**
+   * Retained copies: the planner may keep a move's source as a cold copy (`retainSource`) when a move back is
+   * likely enough to pay for the copy's storage (see cold-copies.ts). false: every move removes its source.
+   * @default true
+   */
+  readonly retainColdCopies?: boolean;
+  /**
+   * Storage price in US dollars per GB-month, for a cold copy. Source: DynamoDB Standard table class storage,
+   * us-east-1, $0.25 per GB-month beyond the free 25 GB (https://aws.amazon.com/dynamodb/pricing/on-demand/).
+   * @default 0.25
+   */
+  readonly storageCostPerGBMonth?: number;
+  /**
+   * Bytes one write adds to a cold copy's delta, when the data plane did not measure it: an upper bound, since
+   * writes to one key coalesce into one item. The simulator's `writeBytes`. @default 1024
+   */
+  readonly deltaBytesPerWrite?: number;
+  /**
+   * When a move back is expected, for the retain decision: half a daily cycle, since regional peaks recur daily
+   * and a partition that follows one peak returns with the next (12 h; tuned on taxi-3region, see BENCHMARKS.md).
+   * @default 12 h
+   */
+  readonly coldCopyReturnMs?: number;
+  /** A cold copy older than this is dropped; a copy never used is paid for this long. @default 2 days */
+  readonly coldCopyMaxAgeMs?: number;
+  /** A copy whose delta exceeds this share of its partition is dropped: a move back would ship nearly all. @default 0.5 */
+  readonly coldCopyMaxDeltaShare?: number;
+  /**
+   * Storage budget: cold copies may hold at most this share of the bytes the primaries hold (cluster-wide); the
+   * oldest go first. Each cell also keeps its primaries and copies below the headroom. @default 0.5
+   */
+  readonly coldCopyBudgetShare?: number;
 }
 
 export type ResolvedPlannerOptions = Required<PlannerOptions>;
@@ -134,6 +166,13 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     largeInputPartitions: 5000,
     hotMoveUtilization: Number.POSITIVE_INFINITY,
     upperCorrelation: 1,
+    retainColdCopies: true,
+    storageCostPerGBMonth: 0.25,
+    deltaBytesPerWrite: 1024,
+    coldCopyReturnMs: 12 * 3_600_000,
+    coldCopyMaxAgeMs: 2 * 86_400_000,
+    coldCopyMaxDeltaShare: 0.5,
+    coldCopyBudgetShare: 0.5,
   };
 
 const DEFAULT_PROVISION_MS = 5 * 60_000;
@@ -163,8 +202,26 @@ export function resolvePlannerOptions(
     'drainDollarsPerPartition',
     'drainDollarsPerMillionRequests',
     'minBenefitDollars',
+    'storageCostPerGBMonth',
+    'deltaBytesPerWrite',
+    'coldCopyReturnMs',
+    'coldCopyMaxAgeMs',
+    'coldCopyBudgetShare',
   ] as const) {
     nonNegative(merged[key], `options.${key}`);
+  }
+  const deltaShare = merged.coldCopyMaxDeltaShare;
+  if (!(deltaShare > 0 && deltaShare <= 1)) {
+    throw new InputValidationError(
+      { field: 'options.coldCopyMaxDeltaShare' },
+      `expected (0, 1], found ${deltaShare}`,
+    );
+  }
+  if (typeof merged.retainColdCopies !== 'boolean') {
+    throw new InputValidationError(
+      { field: 'options.retainColdCopies' },
+      `expected true or false, found ${String(merged.retainColdCopies)}`,
+    );
   }
   nonNegative(provisionMs, 'options.provisionMs');
   const rho = merged.upperCorrelation;
