@@ -40,7 +40,7 @@ describe('planMoves: the retain decision', () => {
   });
 
   it('does not keep a copy when a move back is less likely than its storage is dear', () => {
-    // p = 0.2: 0.2 × $0.02 per GB saved against 0.2 × 12 h + 0.8 × 2 days of storage at $0.25 per GB-month.
+    // p = 0.2: 0.2 × $0.02 per GB saved against 0.2 × 12 h + 0.8 × 1 day of storage at $0.25 per GB-month.
     const plan = planMoves(plannerInput([leaving({ 'eu-west-1': 500, 'us-east-1': 100 }, readMostly)]));
     expect(plan.moves[0].retainSource).toBe(false);
     // The same move retains when storage is (nearly) free.
@@ -107,7 +107,7 @@ describe('planMoves: delta-priced moves to a cold copy', () => {
   });
 
   it('a copy too stale to be worth it is priced as a full move, and dropped', () => {
-    // 3 days old: beyond the 2-day maximum age.
+    // 3 days old: beyond the 1-day maximum age.
     const plan = planMoves(
       plannerInput([
         leaving({ 'eu-west-1': 100 }, { coldCopies: [{ cell: 'euw1-b', watermarkMs: NOW - 3 * DAY }] }),
