@@ -26,7 +26,12 @@ describe('dropColdCopy on the local data plane', () => {
     await cluster?.close();
   });
 
-  const deps = () => ({ partitions: cluster.partitions, stores: cluster.stores, nowMs: Date.now, pageItems: 7 });
+  const deps = () => ({
+    partitions: cluster.partitions,
+    stores: cluster.stores,
+    nowMs: Date.now,
+    pageItems: 7,
+  });
 
   async function itemsIn(cell: string, partition: string): Promise<number> {
     const record = await cluster.partitions.get(partition);
@@ -41,7 +46,17 @@ describe('dropColdCopy on the local data plane', () => {
   async function movedWithCopy(partition: string) {
     await cluster.partitions.createIfAbsent(newPartitionRecord(partition, A, 4, Date.now()));
     const client = clientOn(cluster);
-    for (let k = 0; k < KEYS; k++) await client.put(partition, `k${k}`, { k });
+    for (let k = 0; k < KEYS; k++) {
+      // Retried as the client asks when its outcome is unknown: a loaded machine can miss its short deadline.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.put(partition, `k${k}`, { k });
+          break;
+        } catch (error) {
+          if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
+        }
+      }
+    }
     const { runner } = migrationRunner(cluster);
     const execution = runner.start({
       partition,
@@ -69,7 +84,9 @@ describe('dropColdCopy on the local data plane', () => {
     const read = await clientOn(cluster).get('gc-1', 'k3');
     expect(JSON.parse(String(read.json))).toEqual({ k: 3 });
     // Again: nothing left to drop.
-    expect(await dropColdCopy(deps(), { partition: 'gc-1', cell: A }, owner)).toMatchObject({ outcome: 'gone' });
+    expect(await dropColdCopy(deps(), { partition: 'gc-1', cell: A }, owner)).toMatchObject({
+      outcome: 'gone',
+    });
   }, 60_000);
 
   it('a retried drop whose first run died after taking the fence resumes and releases it', async () => {
@@ -101,11 +118,15 @@ describe('dropColdCopy on the local data plane', () => {
       fence: { owner: 'mig-x', sourceCell: B, targetCell: A, acquiredAtMs: Date.now(), stage: 'acquire' },
     }));
     const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-3', cell: A });
-    expect(await dropColdCopy(deps(), { partition: 'gc-3', cell: A }, owner)).toMatchObject({ outcome: 'busy' });
+    expect(await dropColdCopy(deps(), { partition: 'gc-3', cell: A }, owner)).toMatchObject({
+      outcome: 'busy',
+    });
     expect(await itemsIn(A, 'gc-3')).toBe(KEYS);
     expect((await cluster.partitions.get('gc-3'))?.replicas[A]?.state).toBe('cold');
     // The primary's own cell is never a copy to drop.
-    expect(await dropColdCopy(deps(), { partition: 'gc-3', cell: B }, owner)).toMatchObject({ outcome: 'gone' });
+    expect(await dropColdCopy(deps(), { partition: 'gc-3', cell: B }, owner)).toMatchObject({
+      outcome: 'gone',
+    });
     expect(await itemsIn(B, 'gc-3')).toBe(KEYS);
   }, 60_000);
 });
