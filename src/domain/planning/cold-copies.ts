@@ -23,6 +23,11 @@ export interface CompiledColdCopies {
   readonly coldWatermarkMs: Float64Array;
   /** Bytes a move to the copy's cell ships: measured, or estimated from the write rate since the watermark. */
   readonly coldDeltaBytes: Float64Array;
+  /**
+   * 1 when the planner prices a move to the copy as a delta: the copy's cell, with the partition on it, stays
+   * within `coldCopyDiscountUtilization` of its capacity over the horizon (see `markBusyColdCopies`).
+   */
+  readonly coldDiscount: Uint8Array;
 }
 
 /** What the compiler of the model knows when it compiles the copies. */
@@ -109,7 +114,40 @@ export function compileColdCopies(
     coldCell: Int32Array.from(cells),
     coldWatermarkMs: Float64Array.from(watermarks),
     coldDeltaBytes: Float64Array.from(deltas),
+    coldDiscount: new Uint8Array(cells.length).fill(1),
   };
+}
+
+/**
+ * Clear `coldDiscount` of every copy whose cell, with the partition added, goes above
+ * `coldCopyDiscountUtilization` × capacity at some step of the forecast before the plan (`initialLoad`, by cell
+ * and step; `demandTotal`, by partition and step).
+ */
+export function markBusyColdCopies(
+  copies: CompiledColdCopies,
+  load: {
+    readonly steps: number;
+    readonly initialLoad: Float64Array;
+    readonly demandTotal: Float64Array;
+    readonly cellCapOps: Float64Array;
+  },
+  utilization: number,
+): void {
+  if (!Number.isFinite(utilization)) return;
+  const T = load.steps;
+  const P = copies.coldStart.length - 1;
+  for (let p = 0; p < P; p++) {
+    for (let k = copies.coldStart[p]; k < copies.coldStart[p + 1]; k++) {
+      const c = copies.coldCell[k];
+      const limit = utilization * load.cellCapOps[c] * (1 + 1e-9);
+      for (let t = 0; t < T; t++) {
+        if (load.initialLoad[c * T + t] + load.demandTotal[p * T + t] > limit) {
+          copies.coldDiscount[k] = 0;
+          break;
+        }
+      }
+    }
+  }
 }
 
 /** The parts of the placement model the copy rules read. */
@@ -139,8 +177,20 @@ export function coldCopyOn(model: CompiledColdCopies, p: number, c: number): num
   return -1;
 }
 
-/** Bytes a move of p to cell c ships: the delta when c holds a fresh-enough copy of p, else all of p. */
+/**
+ * Bytes the planner counts for a move of p to cell c (its transfer, copy time and byte budget): the delta when c
+ * holds a fresh-enough copy of p on a cell that is not busy (`coldDiscount`), else all of p.
+ */
 export function moveBytes(model: ColdCopyModel, p: number, c: number): number {
+  if (model.coldStart[p] === model.coldStart[p + 1]) return model.bytes[p];
+  const k = coldCopyOn(model, p, c);
+  return k < 0 || model.coldDiscount[k] !== 1 || !isFresh(model, p, k)
+    ? model.bytes[p]
+    : model.coldDeltaBytes[k];
+}
+
+/** Bytes a move of p to cell c actually ships: the delta when c holds a fresh-enough copy of p, busy or not. */
+export function shippedBytes(model: ColdCopyModel, p: number, c: number): number {
   if (model.coldStart[p] === model.coldStart[p + 1]) return model.bytes[p];
   const k = coldCopyOn(model, p, c);
   return k < 0 || !isFresh(model, p, k) ? model.bytes[p] : model.coldDeltaBytes[k];

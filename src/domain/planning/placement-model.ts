@@ -1,6 +1,6 @@
 import { InputValidationError } from '../errors.ts';
 import { latencyBetween } from '../topology.ts';
-import { type CompiledColdCopies, compileColdCopies, moveBytes } from './cold-copies.ts';
+import { type CompiledColdCopies, compileColdCopies, markBusyColdCopies, moveBytes } from './cold-copies.ts';
 import type { CellStatus, PlannerInput, PlannerLimits } from './movement-plan.ts';
 import {
   type PlannerOptions,
@@ -587,6 +587,11 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     writeOpsPerSec,
     options,
   });
+  markBusyColdCopies(
+    coldCopies,
+    { steps: T, initialLoad, demandTotal, cellCapOps },
+    options.coldCopyDiscountUtilization,
+  );
 
   return {
     input,

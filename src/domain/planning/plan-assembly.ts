@@ -1,7 +1,7 @@
 import { InfeasiblePlacementError } from '../errors.ts';
 import type { CandidateMoves } from './candidate-moves.ts';
 import { capacityForecastFor } from './capacity-forecast.ts';
-import { coldCopyOn, decideRetain, moveBytes, planColdCopyDrops } from './cold-copies.ts';
+import { coldCopyOn, decideRetain, moveBytes, planColdCopyDrops, shippedBytes } from './cold-copies.ts';
 import type { BenefitTerm, MovementPlan, PlannedMove } from './movement-plan.ts';
 import {
   moveDurationMs,
@@ -98,7 +98,7 @@ export function assemblePlan(
     let benefit = 0;
     for (const v of Object.values(reasons)) benefit += v;
     const o = model.origin[m.p];
-    const shipped = moveBytes(model, m.p, m.c);
+    const shipped = shippedBytes(model, m.p, m.c);
     const copy = coldCopyOn(model, m.p, m.c);
     const delta = copy >= 0 && shipped < model.bytes[m.p];
     const retain = decideRetain(model, m.p, o, m.c);

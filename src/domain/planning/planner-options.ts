@@ -131,6 +131,16 @@ export interface PlannerOptions {
    * oldest go first. Each cell also keeps its primaries and copies below the headroom. @default 0.5
    */
   readonly coldCopyBudgetShare?: number;
+  /**
+   * A move to a cold copy is priced as a delta (its transfer and its shorter copy time) only while the copy's
+   * cell, with the partition on it, stays at or below this utilization over the horizon (on the forecast before
+   * the plan); above it the move is priced like any other, so that the few cents a copy saves do not pick a busy
+   * cell over a quiet one in the same region, where the load penalty is too flat to weigh a burst (issue 12: on
+   * tweets-3region, partitions leaving a region together came back together to their busy former cell). The data
+   * plane still ships only the delta. Default: the first load-penalty knee, where queueing starts; `Infinity`
+   * prices every fresh copy as a delta. @default 0.5
+   */
+  readonly coldCopyDiscountUtilization?: number;
 }
 
 export type ResolvedPlannerOptions = Required<PlannerOptions>;
@@ -177,6 +187,7 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     coldCopyMaxAgeMs: 86_400_000,
     coldCopyMaxDeltaShare: 0.5,
     coldCopyBudgetShare: 0.5,
+    coldCopyDiscountUtilization: 0.5,
   };
 
 const DEFAULT_PROVISION_MS = 5 * 60_000;
@@ -219,6 +230,12 @@ export function resolvePlannerOptions(
     throw new InputValidationError(
       { field: 'options.coldCopyMaxDeltaShare' },
       `expected (0, 1], found ${deltaShare}`,
+    );
+  }
+  if (!(merged.coldCopyDiscountUtilization >= 0)) {
+    throw new InputValidationError(
+      { field: 'options.coldCopyDiscountUtilization' },
+      `expected a number >= 0 (Infinity: no limit), found ${merged.coldCopyDiscountUtilization}`,
     );
   }
   if (typeof merged.retainColdCopies !== 'boolean') {

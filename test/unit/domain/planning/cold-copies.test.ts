@@ -106,6 +106,21 @@ describe('planMoves: delta-priced moves to a cold copy', () => {
     expect(plan.moves[0].notes).toContain('delta move, ~5.0 MiB');
   });
 
+  it('a copy on a busy cell is priced as a full move: the quiet cell of the region wins (issue 12 overload)', () => {
+    // euw1-b holds the copy but a resident keeps it at 60% (above the 50% first knee); euw1-a is idle.
+    const copy = { coldCopies: [{ cell: 'euw1-b', watermarkMs: NOW - copyAge }] };
+    const busy = partition('resident', 'euw1-b', { 'eu-west-1': 6000 });
+    const plan = planMoves(plannerInput([leaving({ 'eu-west-1': 100 }, copy), busy]));
+    const move = plan.moves.find((m) => m.partition === 'p');
+    expect(move?.to).toBe('euw1-a');
+    expect(move?.bytes).toBe(GiB);
+    // With no limit on the discount the delta's few cents pick the busy cell, as before the rule.
+    const unlimited = planMoves(plannerInput([leaving({ 'eu-west-1': 100 }, copy), busy]), {
+      coldCopyDiscountUtilization: Number.POSITIVE_INFINITY,
+    });
+    expect(unlimited.moves.find((m) => m.partition === 'p')?.to).toBe('euw1-b');
+  });
+
   it('a copy too stale to be worth it is priced as a full move, and dropped', () => {
     // 3 days old: beyond the 1-day maximum age.
     const plan = planMoves(
