@@ -272,6 +272,8 @@ export class ExecutePlanWorkflow extends Construct {
         partition: JsonPath.stringAt('$.move.partition'),
         targetCell: JsonPath.stringAt('$.move.to'),
         canarySteps: JsonPath.listAt('$.move.canarySteps'),
+        // A boolean: a JSONPath reference keeps the value's JSON type.
+        retainSource: JsonPath.stringAt('$.move.retainSource'),
         moveId: JsonPath.stringAt('$.move.moveId'),
       }),
       // Keep the child's output out of the parent's state: only what the record needs.

@@ -200,6 +200,7 @@ export async function pageMoves(deps: ExecutePlanDeps, input: Input<'PageMoves'>
       moveId: moveIdOf(input.planId, m.partition),
       childName: childExecutionName(input.planId, m.partition),
       canarySteps: [...deps.settings.canarySteps],
+      retainSource: m.retainSource === true,
     }),
   );
   // A full page can end exactly at the plan's last move (the store still returns a cursor): look one move

@@ -100,6 +100,12 @@ export const moveItemSchema = z.strictObject({
   moveId: z.string().min(1),
   childName: z.string().min(1).max(80),
   canarySteps: z.array(z.number().gt(0).lte(1)),
+  /**
+   * The planner's decision: keep the source as a cold copy (MigratePartition's `retainSource`), so that a move
+   * back ships only the writes since. A move to a cell holding a copy needs no flag: MigratePartition finds the
+   * copy and ships the delta.
+   */
+  retainSource: z.boolean(),
 });
 export type MoveItem = z.infer<typeof moveItemSchema>;
 

@@ -1,6 +1,8 @@
 import type { CellRecord, CellStatus } from '../domain/data-plane/cell-record.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { hlcWallMs } from '../domain/migration/hlc.ts';
 import type {
+  ColdCopy,
   InFlightMove,
   PlannerInput,
   PlannerLimits,
@@ -161,6 +163,21 @@ export function plannedSizes(
   return { sizes, unmeasured: partitions.length - known.size, defaultSizeBytes };
 }
 
+/**
+ * The partition's retained cold copies the planner may move to (and garbage-collects): the replicas MigratePartition
+ * left `cold` with a watermark (`retainSource`, or a rollback), on cells the plan knows. Building, stale and
+ * watermark-less replicas are no copies to plan with.
+ */
+export function coldCopiesOf(record: PartitionRecord, plannedCells: ReadonlySet<string>): ColdCopy[] {
+  const copies: ColdCopy[] = [];
+  for (const [cell, replica] of Object.entries(record.replicas)) {
+    if (replica.state !== 'cold' || !replica.watermark || cell === record.cell || !plannedCells.has(cell))
+      continue;
+    copies.push({ cell, watermarkMs: hlcWallMs(replica.watermark) });
+  }
+  return copies.sort((a, b) => (a.cell < b.cell ? -1 : 1));
+}
+
 /** In-flight moves: fences first (the truth), then the unfinished moves of RUNNING plans. */
 function movesInFlight(snapshot: ClusterSnapshot, sizeOf: (partition: string) => number): InFlightMove[] {
   const byPartition = new Map<string, InFlightMove>();
@@ -240,16 +257,24 @@ export function buildPlannerInput(
   const partitions: PlannerPartition[] = [];
   const liveScores: ScoreRecord[] = [];
   let unscoredPartitions = 0;
+  const plannedCells = new Set(Object.keys(cellStatus));
   for (const p of placed) {
     const lastMovedAtMs = p.lastMigration?.outcome === 'COMMITTED' ? p.lastMigration.atMs : undefined;
+    const copies = coldCopiesOf(p, plannedCells);
+    const coldCopies = copies.length > 0 ? { coldCopies: copies } : {};
     const score = scores.get(p.partition);
     if (score && horizonOf(score) > 0) {
       const aligned = alignScore(score, options.nowMs, options.stepSeconds, horizon);
       liveScores.push(aligned);
       for (const region of Object.keys(aligned.mean)) regions.add(region);
-      partitions.push(
-        plannerPartitionFromScore(aligned, { cell: p.cell, sizeBytes: sizeOf(p.partition), lastMovedAtMs }),
-      );
+      partitions.push({
+        ...plannerPartitionFromScore(aligned, {
+          cell: p.cell,
+          sizeBytes: sizeOf(p.partition),
+          lastMovedAtMs,
+        }),
+        ...coldCopies,
+      });
     } else {
       unscoredPartitions++;
       partitions.push({
@@ -258,6 +283,7 @@ export function buildPlannerInput(
         sizeBytes: sizeOf(p.partition),
         forecast: { [options.homeRegion]: new Array<number>(horizon).fill(0) },
         ...(lastMovedAtMs !== undefined ? { lastMovedAtMs } : {}),
+        ...coldCopies,
       });
     }
   }

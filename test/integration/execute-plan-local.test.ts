@@ -10,7 +10,9 @@ import {
 import type { RoutingClient } from '../../src/data-plane/routing-client.ts';
 import { shardOf } from '../../src/domain/data-plane/key-hash.ts';
 import { newPartitionRecord } from '../../src/domain/data-plane/partition-record.ts';
-import type { MovementPlan, PlannedMove } from '../../src/domain/planning/movement-plan.ts';
+import type { MovementPlan, PlannedMove, PlannerInput } from '../../src/domain/planning/movement-plan.ts';
+import { planMoves as planMovesByDefault } from '../../src/domain/planning/placement-planner.ts';
+import type { PlannerOptions } from '../../src/domain/planning/planner-options.ts';
 import { approvePlan } from '../../src/execute-plan/plan-approval.ts';
 import { cellIdFor, type EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
 import {
@@ -24,9 +26,15 @@ import {
 } from '../../src/local/execute-plan-runner.ts';
 import { FaultInjector } from '../../src/local/fault-injector.ts';
 import { LocalTaskTokens } from '../../src/local/local-step-functions.ts';
+import { coldCopiesOf } from '../../src/planner-service/planner-input.ts';
 import { METRIC } from '../../src/support/metrics.ts';
 import { migrationRunner } from '../support/migration-harness.ts';
 import { clientOn, startTestCluster } from '../support/test-cluster.ts';
+
+/** Retained copies are off by default (issue 12: on until they pass the scenario suite); these tests turn them on. */
+function planMoves(input: PlannerInput, options: PlannerOptions = {}): MovementPlan {
+  return planMovesByDefault(input, { retainColdCopies: true, ...options });
+}
 
 /**
  * The issue's proof for ExecutePlan: the state machine synthesized from its CDK construct runs under
@@ -562,3 +570,128 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000)
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('ExecutePlan drives retained copies: a planned move keeps its source, the planned move back ships the delta', () => {
+  const [US, EU] = [cellIdFor('us-east-1', 1), cellIdFor('eu-west-1', 1)];
+  const ITEMS = 120;
+  const CHANGED = 4;
+  let cluster: EmbeddedCluster;
+  let plans: DynamoPlanRepository;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster(['us-east-1', 'eu-west-1'], 1);
+    const home = cluster.clientFor('us-east-1');
+    await ensureTable(home, plansTableDefinition('prestage-plans'));
+    await ensureTable(home, coordinationTableDefinition('prestage-coordination'));
+    plans = new DynamoPlanRepository(documentClient(home), 'prestage-plans');
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  /** The planner's input for one 10 GiB, read-mostly partition with this demand (ops/s per region, 12 steps). */
+  function plannerInputFor(cell: string, demand: Record<string, number>, extra = {}): PlannerInput {
+    const GiB = 2 ** 30;
+    return {
+      nowMs: Date.now(),
+      stepSeconds: 300,
+      topology: {
+        regions: { 'us-east-1': { utcOffsetHours: -5 }, 'eu-west-1': { utcOffsetHours: 0 } },
+        latencyMs: { 'us-east-1': { 'eu-west-1': 80 } },
+        transferCostPerGB: 0.02,
+        migrationBandwidthBytesPerSec: 100e6,
+        cells: [US, EU].map((id) => ({
+          id,
+          region: id.startsWith('us') ? 'us-east-1' : 'eu-west-1',
+          capacityOpsPerSec: 10_000,
+          capacityBytes: 100 * GiB,
+        })),
+        scalingEvents: [],
+      },
+      partitions: [
+        {
+          id: 'roundtrip',
+          sizeBytes: 10 * GiB,
+          cell,
+          writeFraction: 0.01,
+          forecast: Object.fromEntries(Object.entries(demand).map(([r, v]) => [r, Array(12).fill(v)])),
+          ...extra,
+        },
+      ],
+    };
+  }
+
+  /** A put, retried as the client asks when its outcome is unknown (a loaded machine can exceed its deadline). */
+  async function put(client: RoutingClient, key: string, value: unknown) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.put('roundtrip', key, value);
+      } catch (error) {
+        if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  async function execute(planId: string, plan: MovementPlan) {
+    await plans.create(plan, { planId, trigger: 'schedule', approval: false });
+    const deps = localExecutePlanDeps({
+      documents: documentClient(cluster.clientFor('us-east-1')),
+      plansTable: 'prestage-plans',
+      coordinationTable: 'prestage-coordination',
+      migrations: migrationRunner(cluster).runner,
+      maxConcurrentMovesPerCell: 2,
+      settings: { canarySteps: [1] },
+    });
+    const result = await runExecutePlanLocally({ deps, planId });
+    expect(result.error).toBeUndefined();
+    expect(result.output).toMatchObject({ status: 'SUCCEEDED', outcomes: { succeeded: 1 } });
+  }
+
+  it('retains on the way out, then moves back to the copy shipping only the changed items', async () => {
+    await cluster.partitions.createIfAbsent(newPartitionRecord('roundtrip', US, 4, Date.now()));
+    const client = clientOn(cluster);
+    for (let k = 0; k < ITEMS; k++) await put(client, `k${k}`, { k, v: 1 });
+
+    // Out: eu-west-1 leads, us-east-1 still sends 80% as much (a daily peak that comes back). Keep a copy.
+    const out = planMoves(plannerInputFor(US, { 'eu-west-1': 500, 'us-east-1': 400 }));
+    expect(out.moves.map((m) => [m.to, m.retainSource])).toEqual([[EU, true]]);
+    const usStore = cluster.stores.forCell(US);
+    const euStore = cluster.stores.forCell(EU);
+    const euBefore = euStore.counters.itemsWritten;
+    await execute('plan-rt-out', out);
+    expect(euStore.counters.itemsWritten - euBefore).toBeGreaterThanOrEqual(ITEMS);
+    const away = await cluster.partitions.get('roundtrip');
+    expect(away?.cell).toBe(EU);
+    expect(away?.replicas[US]).toMatchObject({ state: 'cold' });
+    expect((await plans.allMoves('plan-rt-out'))[0]).toMatchObject({
+      retainSource: true,
+      status: 'SUCCEEDED',
+    });
+
+    for (let k = 0; k < CHANGED; k++) await put(client, `k${k}`, { k, v: 2 });
+
+    // Back: us-east-1 leads again. The planner sees the copy (read from the partition record as the planner
+    // Lambda does), prices the move as the delta and says so; MigratePartition ships only what changed.
+    const coldCopies = coldCopiesOf(away!, new Set([US, EU]));
+    expect(coldCopies.map((c) => c.cell)).toEqual([US]);
+    const back = planMoves(plannerInputFor(EU, { 'us-east-1': 500, 'eu-west-1': 20 }, { coldCopies }));
+    expect(back.moves).toHaveLength(1);
+    expect(back.moves[0]).toMatchObject({ to: US, delta: { sizeBytes: 10 * 2 ** 30 } });
+    expect(back.moves[0].notes?.[0]).toMatch(/^delta move, ~/);
+    expect(back.moves[0].bytes).toBeLessThan(2 ** 20);
+    const usBefore = usStore.counters.itemsWritten;
+    await execute('plan-rt-back', back);
+    const shipped = usStore.counters.itemsWritten - usBefore;
+    expect(shipped).toBeGreaterThanOrEqual(CHANGED);
+    expect(shipped).toBeLessThan(ITEMS / 4);
+    const home = await cluster.partitions.get('roundtrip');
+    expect(home?.cell).toBe(US);
+    expect(home?.fence).toBeUndefined();
+    const fresh = clientOn(cluster);
+    for (let k = 0; k < ITEMS; k++) {
+      const read = await fresh.get('roundtrip', `k${k}`);
+      expect(JSON.parse(String(read.json))).toEqual({ k, v: k < CHANGED ? 2 : 1 });
+    }
+  }, 120_000);
+});

@@ -1,3 +1,4 @@
+import { cheapestTransferCost } from './cold-copies.ts';
 import { loadPenalty, moveDurationMs, type PlacementState, sumTerms, zeroTerms } from './placement-cost.ts';
 import {
   CELL_PROVISIONING,
@@ -97,7 +98,7 @@ export function generateCandidates(
         relMax += model.relWeight[k] * pairPenaltyMs(model, o, state.cellOf[model.relPartner[k]]);
       }
       const here = model.locFull[p * R + model.cellRegion[o]];
-      const slack = relief + relMax - model.transferCost[p] - threshold;
+      const slack = relief + relMax - cheapestTransferCost(model, p) - threshold;
       for (let g = 0; g < R; g++) {
         if (here - model.locFull[p * R + g] + slack < 0) continue;
         for (const c of perRegion[g]) consider(c);

@@ -2,6 +2,7 @@ import type { Highs, ModelData } from 'highs';
 import * as highsModule from 'highs';
 import { PrestageError } from '../errors.ts';
 import { generateCandidates } from './candidate-moves.ts';
+import { moveBytes, moveTransferCost } from './cold-copies.ts';
 import type { MovementPlan, PlannerInput } from './movement-plan.ts';
 import {
   drainCost,
@@ -94,7 +95,7 @@ export async function solveExactDetailed(
       const c = candidates.cell[k];
       const o = model.origin[p];
       if (model.inFlightCount[o] >= L || model.inFlightCount[c] >= L) continue;
-      if (bytesBudget < 0 || model.bytes[p] > bytesBudget) continue;
+      if (bytesBudget < 0 || moveBytes(model, p, c) > bytesBudget) continue;
       const move: Move = { p, o, c, x: -1, z: [], offsets: [] };
       moves.push(move);
       movesOf[p].push(move);
@@ -127,7 +128,12 @@ export async function solveExactDetailed(
   for (const m of moves) {
     const { p, o, c } = m;
     const here = model.locFull[p * model.regionCount + model.cellRegion[o]];
-    m.x = lp.addVar(model.transferCost[p] + drainCost(model, p, c) - drainCost(model, p, o), 0, 1, true);
+    m.x = lp.addVar(
+      moveTransferCost(model, p, c) + drainCost(model, p, c) - drainCost(model, p, o),
+      0,
+      1,
+      true,
+    );
     const lowest = Math.max(model.inFlightCount[o], model.inFlightCount[c]) + 1;
     for (let s = 1; s <= L; s++) {
       const f = moveDurationMs(model, p, s, c);
@@ -146,7 +152,7 @@ export async function solveExactDetailed(
   }
   if (moves.length > 0) {
     lp.addRow(
-      moves.map((m): [number, number] => [m.x, model.bytes[m.p] / 2 ** 30]),
+      moves.map((m): [number, number] => [m.x, moveBytes(model, m.p, m.c) / 2 ** 30]),
       -Infinity,
       Math.max(0, bytesBudget) / 2 ** 30,
     );

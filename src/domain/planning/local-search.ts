@@ -1,3 +1,4 @@
+import { moveBytes } from './cold-copies.ts';
 import { moveDurationMs, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
 import { EPS, type PlanEditor } from './plan-editor.ts';
 import {
@@ -115,7 +116,7 @@ export class LocalSearch {
         const throttled =
           s.moveCount[o] >= limit ||
           s.moveCount[c] >= limit ||
-          s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle;
+          s.bytesMoved + moveBytes(m, p, c) > m.limits.maxBytesPerCycle;
         const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
         const fits = s.evaluateMove(p, c, moveDurationMs(m, p, share, c), this.scratch);
         editor.budget.used++;
@@ -162,7 +163,7 @@ export class LocalSearch {
         }
       }
       // Out of bytes: drop the planned moves worth least per byte until this one fits.
-      const short = s.isMoved(p) ? 0 : s.bytesMoved + m.bytes[p] - m.limits.maxBytesPerCycle;
+      const short = s.isMoved(p) ? 0 : s.bytesMoved + moveBytes(m, p, c) - m.limits.maxBytesPerCycle;
       if (short > 0 && !this.light) {
         const drop = this.cheapestBytes(p, short);
         if (drop.length > 1) consider(dropThenRelocateOp(p, c, drop));
@@ -213,7 +214,7 @@ export class LocalSearch {
     const o = m.origin[p];
     const sourceFull = !s.isMoved(p) && s.moveCount[o] >= limit;
     const targetFull = s.moveCount[c] >= limit;
-    const bytesShort = s.isMoved(p) ? 0 : s.bytesMoved + m.bytes[p] - m.limits.maxBytesPerCycle;
+    const bytesShort = s.isMoved(p) ? 0 : s.bytesMoved + moveBytes(m, p, c) - m.limits.maxBytesPerCycle;
     const source: number[] = [];
     const target: number[] = [];
     const other: number[] = [];
@@ -228,7 +229,7 @@ export class LocalSearch {
       if (onTarget) target.push(q);
       if (!onSource && !onTarget) {
         if (qc === c) other.push(q);
-        else if (bytesShort > 0 && m.bytes[q] >= bytesShort) weak.push(q);
+        else if (bytesShort > 0 && moveBytes(m, q, qc) >= bytesShort) weak.push(q);
       }
     }
     if (weak.length > SWAP_WEAKEST && this.light) {
@@ -272,14 +273,15 @@ export class LocalSearch {
     const planned = this.editor.state
       .movedPartitions()
       .filter((q) => q !== p && Number.isFinite(values.get(q) ?? Number.NaN));
-    const density = (q: number) => (values.get(q) as number) / (m.bytes[q] + 1);
+    const shipped = (q: number) => moveBytes(m, q, this.editor.state.cellOf[q]);
+    const density = (q: number) => (values.get(q) as number) / (shipped(q) + 1);
     planned.sort((x, y) => density(x) - density(y) || x - y);
     const out: number[] = [];
     let freed = 0;
     for (const q of planned) {
       if (freed >= bytes) break;
       out.push(q);
-      freed += m.bytes[q];
+      freed += shipped(q);
     }
     return freed >= bytes ? out : [];
   }

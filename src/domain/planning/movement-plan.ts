@@ -24,6 +24,23 @@ export interface PlannerPartition {
   readonly affinity?: number;
   /** When the partition last finished a move; drives the per-partition cooldown. */
   readonly lastMovedAtMs?: number;
+  /**
+   * Retained cold copies of the partition (former sources kept by MigratePartition's `retainSource`), in cells
+   * other than `cell`. A move to such a cell ships only the writes since the copy's watermark.
+   */
+  readonly coldCopies?: readonly ColdCopy[];
+}
+
+/** A retained copy of a partition in a cell that is not its primary: complete up to its watermark. */
+export interface ColdCopy {
+  readonly cell: string;
+  /** Every write acknowledged before this instant (epoch ms) is in the copy. */
+  readonly watermarkMs: number;
+  /**
+   * Bytes a move back to this cell would ship, when the data plane knows them.
+   * @default estimated: the partition's write rate × time since the watermark × `deltaBytesPerWrite`, at most its size
+   */
+  readonly deltaBytes?: number;
 }
 
 /** Co-access between two partitions observed by the interceptor, in ops/s touching both. */
@@ -91,6 +108,30 @@ export interface PlannedMove {
   /** Net expected benefit over the horizon, the sum of `reasons`. */
   readonly benefit: number;
   readonly reasons: Readonly<Partial<Record<BenefitTerm, number>>>;
+  /**
+   * Keep the source as a cold copy after the cutover (MigratePartition's `retainSource`), so that a move back
+   * ships only the writes since then. Absent on plans written before the planner decided it: false.
+   */
+  readonly retainSource?: boolean;
+  /**
+   * Set when the target holds a cold copy of the partition: the move ships the writes since `watermarkMs`
+   * (`bytes`, an estimate) rather than the whole partition (`sizeBytes`).
+   */
+  readonly delta?: { readonly sizeBytes: number; readonly watermarkMs: number };
+  /** The copy decisions in words, e.g. `delta move, ~12.0 MiB` (reasons hold the dollar terms). */
+  readonly notes?: readonly string[];
+}
+
+/** Why the planner drops a cold copy. */
+export type ColdCopyDropReason = 'age' | 'stale' | 'budget' | 'cellLeaving';
+
+/** A cold copy the plan garbage-collects: its items are deleted from the cell and the partition forgets it. */
+export interface ColdCopyDrop {
+  readonly partition: string;
+  readonly cell: string;
+  /** Stored bytes the drop frees (the partition's size: the copy holds all of it). */
+  readonly bytes: number;
+  readonly reason: ColdCopyDropReason;
 }
 
 /** Where and when a region will run short of capacity, early enough to scale out before the peak. */
@@ -114,4 +155,6 @@ export interface MovementPlan {
   /** Candidate moves held back by a limit, by which limit. */
   readonly deferred: Readonly<Record<string, number>>;
   readonly capacityForecast: readonly CapacityShortfall[];
+  /** Cold copies to garbage-collect, by age, staleness and storage budget (absent: none). */
+  readonly coldCopyDrops?: readonly ColdCopyDrop[];
 }

@@ -1,3 +1,4 @@
+import { moveBytes, moveTransferCost } from './cold-copies.ts';
 import { CELL_DRAINING, type PlacementModel, pairPenaltyMs } from './placement-model.ts';
 
 /**
@@ -9,7 +10,7 @@ import { CELL_DRAINING, type PlacementModel, pairPenaltyMs } from './placement-m
  *   partitions sit on different cells (on the placement after the plan);
  * - loadBalance: per cell and step, a convex piecewise-linear queueing penalty (`loadPenaltyKnees`);
  *   the hard limit (headroom × capacity) is a constraint, not a cost;
- * - transfer: bytes × price per GB + per-move overhead;
+ * - transfer: bytes shipped × price per GB + per-move overhead (to a cell with a cold copy: only the delta);
  * - drain: a large cost for every partition still on a DRAINING/RETIRED cell.
  *
  * Time matters: a move completes `moveSetupMs + bytes × share / bandwidth` after the plan starts
@@ -53,7 +54,7 @@ export function moveDurationMs(model: PlacementModel, p: number, share: number, 
   return (
     model.readyDelayMs[c] +
     model.options.moveSetupMs +
-    (model.bytes[p] * Math.max(1, share) * 1000) / model.input.topology.migrationBandwidthBytesPerSec
+    (moveBytes(model, p, c) * Math.max(1, share) * 1000) / model.input.topology.migrationBandwidthBytesPerSec
   );
 }
 
@@ -269,7 +270,7 @@ export class PlacementState {
     out.loadBalance = dLoad;
     out.locality = localityCost(m, p, cell, offsetMs) - m.locFull[p * m.regionCount + m.cellRegion[o]];
     out.relatedness = this.relatednessDelta(p, o, cell);
-    out.transfer = m.transferCost[p];
+    out.transfer = moveTransferCost(m, p, cell);
     out.drain = drainCost(m, p, cell) - drainCost(m, p, o);
     return feasible;
   }
@@ -299,7 +300,7 @@ export class PlacementState {
       locality - m.locFull[p * m.regionCount + m.cellRegion[o]],
       relatedness,
       loadBalance,
-      m.transferCost[p],
+      moveTransferCost(m, p, cell),
       drainCost(m, p, cell) - drainCost(m, p, o),
       out,
     );
@@ -307,7 +308,7 @@ export class PlacementState {
     this.bytes[cell] += m.bytes[p];
     this.moveCount[o]++;
     if (cell !== o) this.moveCount[cell]++;
-    this.bytesMoved += m.bytes[p];
+    this.bytesMoved += moveBytes(m, p, cell);
     this.cellOf[p] = cell;
     this.offsetMs[p] = offsetMs;
     this.appliedLocality[p] = locality;
@@ -336,7 +337,7 @@ export class PlacementState {
       m.locFull[p * m.regionCount + m.cellRegion[o]] - this.appliedLocality[p],
       relatedness,
       loadBalance,
-      -m.transferCost[p],
+      -moveTransferCost(m, p, cell),
       drainCost(m, p, o) - drainCost(m, p, cell),
       out,
     );
@@ -344,7 +345,7 @@ export class PlacementState {
     this.bytes[cell] -= m.bytes[p];
     this.moveCount[o]--;
     if (cell !== o) this.moveCount[cell]--;
-    this.bytesMoved -= m.bytes[p];
+    this.bytesMoved -= moveBytes(m, p, cell);
     this.offsetMs[p] = Number.NaN;
     this.appliedLocality[p] = 0;
     const at = this.movedList.lastIndexOf(p);

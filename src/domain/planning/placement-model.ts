@@ -1,5 +1,6 @@
 import { InputValidationError } from '../errors.ts';
 import { latencyBetween } from '../topology.ts';
+import { type CompiledColdCopies, compileColdCopies, markBusyColdCopies, moveBytes } from './cold-copies.ts';
 import type { CellStatus, PlannerInput, PlannerLimits } from './movement-plan.ts';
 import {
   type PlannerOptions,
@@ -30,7 +31,7 @@ export const LOCK_NONE = 0;
 export const LOCK_IN_FLIGHT = 1;
 export const LOCK_COOLDOWN = 2;
 
-export interface PlacementModel {
+export interface PlacementModel extends CompiledColdCopies {
   readonly input: PlannerInput;
   readonly options: ResolvedPlannerOptions;
   readonly limits: PlannerLimits;
@@ -76,6 +77,8 @@ export interface PlacementModel {
   readonly demandTotal: Float64Array;
   /** Dollars per (ops/s × latency-ms) over one step, write-weighted, per partition. */
   readonly latencyWeight: Float64Array;
+  /** Mean forecast write ops/s per partition over the horizon (a cold copy's delta grows at this rate). */
+  readonly writeOpsPerSec: Float64Array;
   /** Locality cost of hosting the partition in each region for the whole horizon: `[p * regionCount + g]`. */
   readonly locFull: Float64Array;
   /** Relationships as a symmetric adjacency list (CSR): partners of p at `relStart[p]..relStart[p+1]`. */
@@ -252,6 +255,7 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
   /** Σ over regions of `forecastUpper` per partition × step; NaN row = no upper forecast given. */
   let upperTotal: Float64Array | undefined;
   const latencyWeight = new Float64Array(P);
+  const writeOpsPerSec = new Float64Array(P);
   const dollarsPerMs = options.dollarsPerLatencyMsPerMillionRequests / 1e6;
   const cooldownMs = limits.cooldownMs;
   for (let p = 0; p < P; p++) {
@@ -330,6 +334,11 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
         demandTotal[totalBase + t] += v;
       }
       k++;
+    }
+    if (T > 0) {
+      let meanOps = 0;
+      for (let t = 0; t < T; t++) meanOps += demandTotal[totalBase + t];
+      writeOpsPerSec[p] = (meanOps / T) * wf;
     }
     const upper = part.forecastUpper;
     if (upper !== undefined) {
@@ -569,6 +578,21 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     threshold[p] = limits.minBenefitMargin * current + options.minBenefitDollars;
   }
 
+  const coldCopies = compileColdCopies(partitions, {
+    nowMs: input.nowMs,
+    cellIndex,
+    cellIds,
+    origin,
+    bytes,
+    writeOpsPerSec,
+    options,
+  });
+  markBusyColdCopies(
+    coldCopies,
+    { steps: T, initialLoad, demandTotal, cellCapOps },
+    options.coldCopyDiscountUtilization,
+  );
+
   return {
     input,
     options,
@@ -600,6 +624,8 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     demandSeries,
     demandTotal,
     latencyWeight,
+    writeOpsPerSec,
+    ...coldCopies,
     locFull,
     relStart,
     relPartner,
@@ -634,7 +660,7 @@ export function isHotMove(model: PlacementModel, p: number, c: number): boolean 
   if (model.overloaded[o] === 1 || model.cellState[o] >= CELL_DRAINING) return false;
   const steps = Math.ceil(
     (model.options.moveSetupMs +
-      (model.bytes[p] * 1000) / model.input.topology.migrationBandwidthBytesPerSec) /
+      (moveBytes(model, p, c) * 1000) / model.input.topology.migrationBandwidthBytesPerSec) /
       model.stepMs,
   );
   return model.firstHotStep[o] < steps || model.firstHotStep[c] < steps;

@@ -1,6 +1,7 @@
 import { InfeasiblePlacementError } from '../errors.ts';
 import type { CandidateMoves } from './candidate-moves.ts';
 import { capacityForecastFor } from './capacity-forecast.ts';
+import { coldCopyOn, decideRetain, moveBytes, planColdCopyDrops, shippedBytes } from './cold-copies.ts';
 import type { BenefitTerm, MovementPlan, PlannedMove } from './movement-plan.ts';
 import {
   moveDurationMs,
@@ -18,6 +19,10 @@ import { applyMoveSet, type MoveChoice } from './plan-evaluator.ts';
  * Turn a chosen set of moves (from the heuristic or the ILP) into a MovementPlan, the same way for both:
  * timing (bandwidth shares → durations), deadlines, priorities, per-term reasons, deferred counts and the
  * capacity forecast.
+ *
+ * Copies: a move to a cell holding a fresh cold copy ships the delta (`bytes`, with `delta` and a note), and each
+ * move says whether it keeps its source as a cold copy (`retainSource`, decideRetain); the plan lists the copies
+ * to garbage-collect (`coldCopyDrops`, planColdCopyDrops).
  *
  * Deadline: the predicted peak the move must beat — for a drain, now; for a move driven by load relief,
  * the peak step of the source cell's load; otherwise the peak step of the partition's demand in the
@@ -71,7 +76,7 @@ export function assemblePlan(
       durationMs,
       startByMs,
       hotness,
-      urgency: (gain / (model.bytes[p] + 1)) * (0.5 + affinity),
+      urgency: (gain / (moveBytes(model, p, c) + 1)) * (0.5 + affinity),
     };
   });
   meta.sort(
@@ -92,17 +97,32 @@ export function assemblePlan(
     const reasons = reasonsOf(instant, actual);
     let benefit = 0;
     for (const v of Object.values(reasons)) benefit += v;
+    const o = model.origin[m.p];
+    const shipped = shippedBytes(model, m.p, m.c);
+    const copy = coldCopyOn(model, m.p, m.c);
+    const delta = copy >= 0 && shipped < model.bytes[m.p];
+    const retain = decideRetain(model, m.p, o, m.c);
+    const notes: string[] = [];
+    if (delta) notes.push(`delta move, ~${formatBytes(shipped)}`);
+    if (retain.retain)
+      notes.push(
+        `keeps a cold copy on ${model.cellIds[o]} (move back p≈${retain.returnProbability.toFixed(2)}, ` +
+          `saves ~$${retain.expectedSavingDollars.toFixed(4)} for ~$${retain.expectedStorageDollars.toFixed(4)} of storage)`,
+      );
     return {
       partition: model.partitionIds[m.p],
-      from: model.cellIds[model.origin[m.p]],
+      from: model.cellIds[o],
       to: model.cellIds[m.c],
-      bytes: model.bytes[m.p],
+      bytes: shipped,
       priority: rank + 1,
       startByMs: m.startByMs,
       deadlineMs: m.deadlineMs,
       expectedDurationMs: m.durationMs,
       benefit,
       reasons,
+      retainSource: retain.retain,
+      ...(delta ? { delta: { sizeBytes: model.bytes[m.p], watermarkMs: model.coldWatermarkMs[copy] } } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
     };
   });
   const deferred = countDeferred(model, state, candidates);
@@ -114,6 +134,7 @@ export function assemblePlan(
     costAfter: state.total(),
     deferred,
     capacityForecast: capacityForecastFor(model, state.load, state.cellOf),
+    coldCopyDrops: planColdCopyDrops(model, state.cellOf, state.bytes),
   };
 }
 
@@ -171,7 +192,7 @@ function blockingLimit(
 ): string | undefined {
   const o = model.origin[p];
   if (state.moveCount[o] >= limit || state.moveCount[c] >= limit) return 'maxConcurrentMovesPerCell';
-  if (state.bytesMoved + model.bytes[p] > model.limits.maxBytesPerCycle) return 'maxBytesPerCycle';
+  if (state.bytesMoved + moveBytes(model, p, c) > model.limits.maxBytesPerCycle) return 'maxBytesPerCycle';
   const share = Math.max(state.moveCount[o], state.moveCount[c]) + 1;
   if (!state.evaluateMove(p, c, moveDurationMs(model, p, share, c), terms)) return 'headroom';
   return undefined;
@@ -193,7 +214,10 @@ function checkDrainsPlaced(model: PlacementModel, state: PlacementState): void {
       const share = Math.max(state.moveCount[o], state.moveCount[c]) + 1;
       if (state.evaluateMove(p, c, moveDurationMs(model, p, share, c), terms)) fitsSomewhere = true;
       else if (state.bytes[c] + model.bytes[p] > model.bytesLimit[c]) bytesBlocked = true;
-      if (state.moveCount[c] >= limit || state.bytesMoved + model.bytes[p] > model.limits.maxBytesPerCycle) {
+      if (
+        state.moveCount[c] >= limit ||
+        state.bytesMoved + moveBytes(model, p, c) > model.limits.maxBytesPerCycle
+      ) {
         throttled = true;
       }
     }

@@ -1,5 +1,6 @@
 import { CandidateHeap } from './candidate-heap.ts';
 import type { CandidateMoves } from './candidate-moves.ts';
+import { moveBytes } from './cold-copies.ts';
 import { LocalSearch } from './local-search.ts';
 import type { PlacementState } from './placement-cost.ts';
 import type { PlacementModel } from './placement-model.ts';
@@ -141,7 +142,7 @@ export class PlanBuilder {
       const c = cand.cell[k];
       if (
         this.state.moveCount[c] >= limit ||
-        this.state.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle
+        this.state.bytesMoved + moveBytes(m, p, c) > m.limits.maxBytesPerCycle
       ) {
         next(p, k);
         continue;
@@ -228,7 +229,7 @@ export class PlanBuilder {
       let drop = -1;
       if (s.moveCount[o] >= limit) drop = weakestOn(o);
       else if (s.moveCount[c] >= limit) drop = weakestOn(c);
-      else if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) {
+      else if (s.bytesMoved + moveBytes(m, p, c) > m.limits.maxBytesPerCycle) {
         let weakest = -1;
         for (const q of s.movedPartitions()) {
           if (weakest < 0 || value(q) / (m.bytes[q] + 1) < value(weakest) / (m.bytes[weakest] + 1))

@@ -1,4 +1,5 @@
 import type { CandidateMoves } from './candidate-moves.ts';
+import { moveBytes } from './cold-copies.ts';
 import {
   moveDurationMs,
   type PlacementState,
@@ -186,7 +187,7 @@ export class PlanEditor {
     if (s.isMoved(p) || c === o) return false;
     if (enforce === LimitEnforcement.All) {
       if (s.moveCount[o] >= this.limit || s.moveCount[c] >= this.limit) return false;
-      if (s.bytesMoved + m.bytes[p] > m.limits.maxBytesPerCycle) return false;
+      if (s.bytesMoved + moveBytes(m, p, c) > m.limits.maxBytesPerCycle) return false;
     }
     const share = Math.max(s.moveCount[o], s.moveCount[c]) + 1;
     s.applyMove(p, c, moveDurationMs(m, p, share, c), this.delta);

@@ -95,6 +95,54 @@ export interface PlannerOptions {
    * under-provisions (see src/domain/simulation/README.md). @default 1
    */
   readonly upperCorrelation?: number;
+  /**
+   * Retained copies: the planner may keep a move's source as a cold copy (`retainSource`) when a move back is
+   * likely enough to pay for the copy's storage (see cold-copies.ts). false: every move removes its source.
+   * Off by default: on the bundled trace, copies cut bytes moved to 0.72x but raised predictive's overload from 49
+   * to 62 cell-minutes (BENCHMARKS.md, "Retained copies"); they are turned on once they pass the scenario suite.
+   * @default false
+   */
+  readonly retainColdCopies?: boolean;
+  /**
+   * Storage price in US dollars per GB-month, for a cold copy. Source: DynamoDB Standard table class storage,
+   * us-east-1, $0.25 per GB-month beyond the free 25 GB (https://aws.amazon.com/dynamodb/pricing/on-demand/).
+   * @default 0.25
+   */
+  readonly storageCostPerGBMonth?: number;
+  /**
+   * Bytes one write adds to a cold copy's delta, when the data plane did not measure it: an upper bound, since
+   * writes to one key coalesce into one item. The simulator's `writeBytes`. @default 1024
+   */
+  readonly deltaBytesPerWrite?: number;
+  /**
+   * When a move back is expected, for the retain decision: half a daily cycle, since regional peaks recur daily
+   * and a partition that follows one peak returns with the next.
+   * @default 12 h
+   */
+  readonly coldCopyReturnMs?: number;
+  /**
+   * A cold copy older than this is dropped; a copy never used is paid for this long. One daily cycle: a partition
+   * that follows regional peaks is back within a day, or not coming back. Tuned on taxi-3region (bytes moved
+   * 0.61× of no copies at 2 days, 0.45× at 1 day; BENCHMARKS.md). @default 1 day
+   */
+  readonly coldCopyMaxAgeMs?: number;
+  /** A copy whose delta exceeds this share of its partition is dropped: a move back would ship nearly all. @default 0.5 */
+  readonly coldCopyMaxDeltaShare?: number;
+  /**
+   * Storage budget: cold copies may hold at most this share of the bytes the primaries hold (cluster-wide); the
+   * oldest go first. Each cell also keeps its primaries and copies below the headroom. @default 0.5
+   */
+  readonly coldCopyBudgetShare?: number;
+  /**
+   * A move to a cold copy is priced as a delta (its transfer and its shorter copy time) only while the copy's
+   * cell, with the partition on it, stays at or below this utilization over the horizon (on the forecast before
+   * the plan); above it the move is priced like any other, so that the few cents a copy saves do not pick a busy
+   * cell over a quiet one in the same region, where the load penalty is too flat to weigh a burst (issue 12: on
+   * tweets-3region, partitions leaving a region together came back together to their busy former cell). The data
+   * plane still ships only the delta. Default: the first load-penalty knee, where queueing starts; `Infinity`
+   * prices every fresh copy as a delta. @default 0.5
+   */
+  readonly coldCopyDiscountUtilization?: number;
 }
 
 export type ResolvedPlannerOptions = Required<PlannerOptions>;
@@ -134,6 +182,14 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     largeInputPartitions: 5000,
     hotMoveUtilization: Number.POSITIVE_INFINITY,
     upperCorrelation: 1,
+    retainColdCopies: false,
+    storageCostPerGBMonth: 0.25,
+    deltaBytesPerWrite: 1024,
+    coldCopyReturnMs: 12 * 3_600_000,
+    coldCopyMaxAgeMs: 86_400_000,
+    coldCopyMaxDeltaShare: 0.5,
+    coldCopyBudgetShare: 0.5,
+    coldCopyDiscountUtilization: 0.5,
   };
 
 const DEFAULT_PROVISION_MS = 5 * 60_000;
@@ -163,8 +219,32 @@ export function resolvePlannerOptions(
     'drainDollarsPerPartition',
     'drainDollarsPerMillionRequests',
     'minBenefitDollars',
+    'storageCostPerGBMonth',
+    'deltaBytesPerWrite',
+    'coldCopyReturnMs',
+    'coldCopyMaxAgeMs',
+    'coldCopyBudgetShare',
   ] as const) {
     nonNegative(merged[key], `options.${key}`);
+  }
+  const deltaShare = merged.coldCopyMaxDeltaShare;
+  if (!(deltaShare > 0 && deltaShare <= 1)) {
+    throw new InputValidationError(
+      { field: 'options.coldCopyMaxDeltaShare' },
+      `expected (0, 1], found ${deltaShare}`,
+    );
+  }
+  if (!(merged.coldCopyDiscountUtilization >= 0)) {
+    throw new InputValidationError(
+      { field: 'options.coldCopyDiscountUtilization' },
+      `expected a number >= 0 (Infinity: no limit), found ${merged.coldCopyDiscountUtilization}`,
+    );
+  }
+  if (typeof merged.retainColdCopies !== 'boolean') {
+    throw new InputValidationError(
+      { field: 'options.retainColdCopies' },
+      `expected true or false, found ${String(merged.retainColdCopies)}`,
+    );
   }
   nonNegative(provisionMs, 'options.provisionMs');
   const rho = merged.upperCorrelation;

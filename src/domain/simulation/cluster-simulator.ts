@@ -1,4 +1,5 @@
 import { CellLifecycle } from './cell-lifecycle.ts';
+import { ColdCopyStore } from './cold-copy-store.ts';
 import { MetricsAccumulator } from './metrics-accumulator.ts';
 import { MoveEngine } from './move-engine.ts';
 import { PartitionPlacement } from './partition-placement.ts';
@@ -23,6 +24,7 @@ export class ClusterSimulator {
   private readonly cells: CellLifecycle;
   private readonly placement: PartitionPlacement;
   private readonly moves: MoveEngine;
+  private readonly copies: ColdCopyStore;
 
   constructor(
     input: SimulationInput,
@@ -39,7 +41,8 @@ export class ClusterSimulator {
       this.moves.forceDrain(cell, nowMs),
     );
     this.placement = new PartitionPlacement(this.context, this.clock, this.cells);
-    this.moves = new MoveEngine(this.context, this.cells, this.placement, this.metrics);
+    this.copies = new ColdCopyStore(this.context, this.cells, this.placement);
+    this.moves = new MoveEngine(this.context, this.cells, this.placement, this.metrics, this.copies);
     this.placement.placeInitially();
     this.cells.scheduleTopologyEvents();
   }
@@ -63,6 +66,7 @@ export class ClusterSimulator {
         this.substep(now, substepMs);
       }
       metrics.closeBucket(t, cells.liveCellCount());
+      this.copies.accrueWrites(placement.writeOps, bucketMs);
       this.driver.observe(t);
       if (options.onProgress && ((t + 1) % progressEvery === 0 || t === T - 1)) {
         options.onProgress({ policy, bucket: t + 1, buckets: T });
@@ -81,8 +85,9 @@ export class ClusterSimulator {
   private substep(nowMs: number, dtMs: number): void {
     // Storage is integrated from the start of the sub-step; a cutover inside it takes back the rest.
     this.clock.substepEndMs = nowMs + dtMs;
-    this.metrics.addStorage(nowMs, dtMs, this.placement.totalStoredBytes);
+    this.metrics.addStorage(nowMs, dtMs, this.placement.totalStoredBytes, this.copies.coldBytes);
     this.moves.advance(nowMs, dtMs);
+    this.copies.dropOnRetiredCells();
     this.metrics.addCellTime(nowMs, dtMs, this.cells.cells);
     this.cells.checkAlarms(nowMs, dtMs);
   }
@@ -90,6 +95,8 @@ export class ClusterSimulator {
   /** Drain by force what overstayed its grace period, then let the policy decide. */
   private plan(): void {
     const nowMs = this.clock.bucketStartMs;
+    // A cell retired by this bucket's events took its copies with it: the planner must not see them.
+    this.copies.dropOnRetiredCells();
     for (const cell of this.cells.cells) {
       if (cell.status === 'DRAINING' && nowMs - cell.drainingSinceMs >= this.context.options.drainGraceMs) {
         this.moves.forceDrain(cell, nowMs);
@@ -98,6 +105,9 @@ export class ClusterSimulator {
     const policy = this.context.policy;
     if (policy === 'static' || policy === 'replicate-all') return;
     const decision = this.driver.decide(this.view(nowMs));
+    let dropped = 0;
+    for (const drop of decision.dropCopies ?? []) if (this.copies.drop(drop.partition, drop.cell)) dropped++;
+    this.metrics.countDroppedCopies(nowMs, dropped);
     this.moves.startRequested(decision.moves, nowMs);
     this.cells.scaleOutAhead(decision.scaleOut, nowMs);
   }
@@ -119,6 +129,7 @@ export class ClusterSimulator {
       inFlight: this.moves.inFlight(cellIds),
       lastMovedAtMs: this.moves.lastMovedAtMs,
       cellLoadOpsPerSec: Float64Array.from(cells, (c) => c.requestLoad + c.migrationLoad),
+      coldCopiesOf: (p) => this.copies.plannerView(p, cellIds),
     };
   }
 }

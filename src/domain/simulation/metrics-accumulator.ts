@@ -24,6 +24,9 @@ export class MetricsAccumulator {
   private remoteRequestBytes = 0;
   private replicatedWriteBytes = 0;
   private storedByteMs = 0;
+  private coldCopyByteMs = 0;
+  private deltaMoves = 0;
+  private coldCopiesDropped = 0;
   private evalMs = 0;
   private overloadCellMinutes = 0;
   private completedMoves = 0;
@@ -161,12 +164,26 @@ export class MetricsAccumulator {
     this.slotHistogram.clear();
   }
 
-  /** Storage over a sub-step from its start, at `storedBytes` (a cutover inside it takes back the rest). */
-  addStorage(nowMs: number, dtMs: number, storedBytes: number): void {
+  /**
+   * Storage over a sub-step from its start, at `storedBytes` (a cutover inside it takes back the rest), of which
+   * `coldBytes` are retained cold copies.
+   */
+  addStorage(nowMs: number, dtMs: number, storedBytes: number, coldBytes: number): void {
     if (nowMs >= this.context.evalStartMs) {
       this.storedByteMs += storedBytes * dtMs;
+      this.coldCopyByteMs += coldBytes * dtMs;
       this.evalMs += dtMs;
     }
+  }
+
+  /** A move started into a cell holding a cold copy (it ships the delta). */
+  countDeltaMove(nowMs: number): void {
+    if (nowMs >= this.context.evalStartMs) this.deltaMoves++;
+  }
+
+  /** Cold copies garbage-collected. */
+  countDroppedCopies(nowMs: number, count: number): void {
+    if (nowMs >= this.context.evalStartMs) this.coldCopiesDropped += count;
   }
 
   /** A copy finished at `atMs` inside the sub-step: its source no longer stores the bytes from then on. */
@@ -258,6 +275,9 @@ export class MetricsAccumulator {
       cellsAddedInWarmup: this.cellsAddedInWarmup,
       cellsInServiceAvg: this.evalMs > 0 ? this.cellMs / this.evalMs : 0,
       cellHours: this.cellMs / HOUR_MS,
+      coldCopyBytesAvg: this.evalMs > 0 ? this.coldCopyByteMs / this.evalMs : 0,
+      deltaMoves: this.deltaMoves,
+      coldCopiesDropped: this.coldCopiesDropped,
       latencyDistribution: this.histogram.distribution(),
       plannerCalls: driver.plannerCalls,
       plannerMs: driver.plannerMs,

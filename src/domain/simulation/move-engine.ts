@@ -1,5 +1,6 @@
 import type { InFlightMove } from '../planning/movement-plan.ts';
 import type { CellLifecycle, SimCell } from './cell-lifecycle.ts';
+import type { ColdCopyStore } from './cold-copy-store.ts';
 import type { MetricsAccumulator } from './metrics-accumulator.ts';
 import type { PartitionPlacement } from './partition-placement.ts';
 import type { MoveRequest } from './policy-driver.ts';
@@ -11,7 +12,12 @@ interface SimMove {
   readonly replicaRegion: number;
   readonly from: number;
   readonly to: number;
+  /** Bytes the move copies: the partition, or the delta since the watermark of a cold copy in the target. */
   readonly bytes: number;
+  /** The target holds a cold copy of the partition: the move ships the delta, and the copy becomes the primary. */
+  readonly toCopy: boolean;
+  /** Keep the source as a cold copy at the cutover (the planner's decision). */
+  readonly retainSource: boolean;
   readonly startedMs: number;
   readonly forced: boolean;
   remaining: number;
@@ -24,7 +30,9 @@ interface SimMove {
  * Migrations: starts the moves a policy asks for (one per partition at a time, the fence) and forced
  * drains, copies them at the per-cell migration bandwidth shared by concurrent moves (a move into a
  * PROVISIONING cell waits for it), puts the copy and catch-up load on both ends, and cuts traffic over
- * when a copy ends. Keeps each partition's move history for the cooldown and the thrash count.
+ * when a copy ends. Keeps each partition's move history for the cooldown and the thrash count. A move into a
+ * cell holding a cold copy of the partition copies only the delta; a move told to retain its source leaves a
+ * cold copy there (ColdCopyStore).
  */
 export class MoveEngine {
   /** When each partition last finished a move; NaN if never. */
@@ -42,6 +50,7 @@ export class MoveEngine {
     private readonly cells: CellLifecycle,
     private readonly placement: PartitionPlacement,
     private readonly metrics: MetricsAccumulator,
+    private readonly copies: ColdCopyStore,
   ) {
     const { P } = context;
     this.movingMove = new Array(P).fill(undefined);
@@ -68,7 +77,7 @@ export class MoveEngine {
         this.metrics.countRejectedMove();
         continue;
       }
-      this.startMove(p, -1, cells[cellOf[p]], target, nowMs, false);
+      this.startMove(p, -1, cells[cellOf[p]], target, nowMs, false, request.retainSource === true);
     }
   }
 
@@ -178,14 +187,19 @@ export class MoveEngine {
     to: SimCell,
     nowMs: number,
     forced: boolean,
+    retainSource = false,
   ): void {
-    const bytes = this.context.sizes[p];
+    const size = this.context.sizes[p];
+    const delta = replicaRegion < 0 ? this.copies.deltaBytes(p, to.index) : undefined;
+    const bytes = delta ?? size;
     const move: SimMove = {
       partition: p,
       replicaRegion,
       from: from.index,
       to: to.index,
       bytes,
+      toCopy: delta !== undefined,
+      retainSource: retainSource && replicaRegion < 0,
       startedMs: nowMs,
       forced,
       remaining: bytes,
@@ -197,9 +211,11 @@ export class MoveEngine {
     this.movingMove[p] = move;
     from.pendingMoves++;
     to.pendingMoves++;
-    // The partition's bytes count at both ends until the cutover.
-    to.storedBytes += bytes;
-    this.placement.totalStoredBytes += bytes;
+    // The partition's bytes count at both ends until the cutover (a cold copy in the target counts already).
+    if (!move.toCopy) {
+      to.storedBytes += size;
+      this.placement.totalStoredBytes += size;
+    } else this.metrics.countDeltaMove(nowMs);
     if (forced) this.metrics.countForcedMove(nowMs);
     if (bytes === 0) this.cutover(move, nowMs);
     if (move.done) this.moves.pop();
@@ -212,13 +228,18 @@ export class MoveEngine {
     const from = cells[move.from];
     const to = cells[move.to];
     const p = move.partition;
-    from.storedBytes -= move.bytes;
+    const size = this.context.sizes[p];
+    if (move.retainSource) this.copies.retain(p, from, atMs);
+    else {
+      from.storedBytes -= size;
+      placement.totalStoredBytes -= size;
+      this.metrics.takeBackStorage(size, atMs);
+    }
+    if (move.toCopy) this.copies.promote(p, move.to);
     from.residents--;
     to.residents++;
     from.pendingMoves--;
     to.pendingMoves--;
-    placement.totalStoredBytes -= move.bytes;
-    this.metrics.takeBackStorage(move.bytes, atMs);
     this.movingMove[p] = undefined;
     if (move.replicaRegion >= 0) {
       placement.replica[p * this.context.R + move.replicaRegion] = move.to;

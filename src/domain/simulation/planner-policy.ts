@@ -9,6 +9,7 @@ import type {
 import { persistenceLevel, persistenceSteps } from '../scoring/burst-persistence.ts';
 import type {
   ClusterView,
+  CopyDrop,
   MoveRequest,
   PolicyDecision,
   PolicyDriver,
@@ -221,6 +222,7 @@ export class PlannerPolicy implements PolicyDriver {
       partition.writeFraction = buffers.writeFraction[p];
       const moved = view.lastMovedAtMs[p];
       partition.lastMovedAtMs = Number.isNaN(moved) ? undefined : moved;
+      partition.coldCopies = view.coldCopiesOf(p);
     }
     if (this.scoring) this.applyScores(view);
     const input: PlannerInput = {
@@ -241,7 +243,13 @@ export class PlannerPolicy implements PolicyDriver {
     const moves: MoveRequest[] = [];
     for (const move of plan.moves) {
       const p = this.partitionIndex.get(move.partition);
-      if (p !== undefined) moves.push({ partition: p, from: move.from, to: move.to });
+      if (p !== undefined)
+        moves.push({ partition: p, from: move.from, to: move.to, retainSource: move.retainSource === true });
+    }
+    const dropCopies: CopyDrop[] = [];
+    for (const drop of plan.coldCopyDrops ?? []) {
+      const p = this.partitionIndex.get(drop.partition);
+      if (p !== undefined) dropCopies.push({ partition: p, cell: drop.cell });
     }
     const scaleOut: ScaleOutRequest[] = [];
     if (this.scalesOut && this.source.trusted()) {
@@ -259,7 +267,7 @@ export class PlannerPolicy implements PolicyDriver {
       }
       this.shortfallRegions = seen;
     }
-    return { moves, scaleOut };
+    return { moves, scaleOut, dropCopies };
   }
 
   /** Score the fresh forecasts (the scorer's affinity sets the planner's move priorities). */

@@ -1,4 +1,4 @@
-import type { CellStatus, InFlightMove } from '../planning/movement-plan.ts';
+import type { CellStatus, ColdCopy, InFlightMove } from '../planning/movement-plan.ts';
 import type { Topology } from '../topology.ts';
 
 /** What a policy sees of the simulated cluster when it plans. */
@@ -20,6 +20,8 @@ export interface ClusterView {
   readonly lastMovedAtMs: Float64Array;
   /** Measured load (ops/s, requests and copies) of each cell in the last bucket, by cell index. */
   readonly cellLoadOpsPerSec: Float64Array;
+  /** Retained cold copies of partition p (undefined when none), as the planner takes them. */
+  coldCopiesOf(p: number): readonly ColdCopy[] | undefined;
 }
 
 export interface MoveRequest {
@@ -27,6 +29,14 @@ export interface MoveRequest {
   /** The cell the policy believes the partition is in; a stale belief rejects the move. */
   readonly from?: string;
   readonly to: string;
+  /** Keep the source as a cold copy after the cutover. @default false */
+  readonly retainSource?: boolean;
+}
+
+/** A cold copy to garbage-collect. */
+export interface CopyDrop {
+  readonly partition: number;
+  readonly cell: string;
 }
 
 export interface ScaleOutRequest {
@@ -37,6 +47,8 @@ export interface ScaleOutRequest {
 export interface PolicyDecision {
   readonly moves: readonly MoveRequest[];
   readonly scaleOut: readonly ScaleOutRequest[];
+  /** Cold copies to drop (absent: none). */
+  readonly dropCopies?: readonly CopyDrop[];
 }
 
 /** One placement policy, driven by the simulator bucket by bucket. */

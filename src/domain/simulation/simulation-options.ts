@@ -160,6 +160,12 @@ export interface PolicyDetails {
   readonly cellsInServiceAvg: number;
   /** Cell-hours in service (ACTIVE or DRAINING) over the measured window. */
   readonly cellHours: number;
+  /** Mean bytes held by retained cold copies over the measured window (part of `storedBytesAvg`). */
+  readonly coldCopyBytesAvg: number;
+  /** Moves into a cell holding a cold copy of the partition: they shipped the delta since its watermark. */
+  readonly deltaMoves: number;
+  /** Cold copies the planner garbage-collected (age, staleness, storage budget, a leaving cell). */
+  readonly coldCopiesDropped: number;
   /**
    * Share of the measured window's requests at each latency, ascending. The latency model is the route's
    * round trip plus the local latency, with no queueing, so there is one entry per route in use; this is

@@ -35,6 +35,8 @@ function plan(moves: number): MovementPlan {
       expectedDurationMs: 0,
       benefit: 1,
       reasons: {},
+      // The planner's retain decision on odd moves; the first has none, as plans stored before it existed.
+      ...(i % 2 === 1 ? { retainSource: true } : i > 0 ? { retainSource: false } : {}),
     })),
     costBefore: 5,
     costAfter: 4,
@@ -181,13 +183,17 @@ describe('ExecutePlan step handlers on dynalite', () => {
       moveId: 'plan-pg/p0',
       childName: 'plan-pg-p0',
       canarySteps: [0.25, 1],
+      retainSource: false,
     });
+    // The planner's decision to keep the source as a cold copy reaches the child's input.
+    expect(first.moves[1]).toMatchObject({ partition: 'p1', retainSource: true });
     const rest = (await handler('PageMoves')({
       planId: 'plan-pg',
       after: first.next,
       limit: 10,
     })) as typeof first;
     expect(rest.moves.map((m) => m.priority)).toEqual([3, 4, 5]);
+    expect(rest.moves.map((m) => m.retainSource)).toEqual([false, true, false]);
     expect(rest).toMatchObject({ next: null, hasMore: false });
     // A full page ending exactly at the last move is the last page (no empty page, no empty continuation).
     const exact = (await handler('PageMoves')({

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
 import { newPartitionRecord, type PartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
+import { hlcLowerBound } from '../../../src/domain/migration/hlc.ts';
 import { PlannerRequestError } from '../../../src/planner-service/planner-errors.ts';
 import {
   alignScore,
@@ -282,5 +283,32 @@ describe('buildPlannerInput', () => {
     );
     expect(input.partitions.find((p) => p.id === 'p1')?.lastMovedAtMs).toBe(NOW - 1000);
     expect(input.relationships).toEqual([{ a: 'p1', b: 'p2', coAccessPerSec: 3 }]);
+  });
+
+  it("passes each partition's retained cold copies (cold replicas with a watermark, on planned cells) to the planner", () => {
+    const watermarkMs = NOW - 3_600_000;
+    const retained = partition('p1', 'a', {
+      replicas: {
+        b: { state: 'cold', watermark: hlcLowerBound(watermarkMs), updatedAtMs: NOW },
+        // A copy still being built, a stale one, and one on a retired cell are no copies to plan with.
+        new: { state: 'building', copyMode: 'full', sinceHlc: hlcLowerBound(NOW), updatedAtMs: NOW },
+        old: { state: 'cold', watermark: hlcLowerBound(watermarkMs), updatedAtMs: NOW },
+      },
+    });
+    const stale = partition('p2', 'b', { replicas: { a: { state: 'stale', updatedAtMs: NOW } } });
+    const { input } = buildPlannerInput(
+      snapshot({ partitions: [retained, stale] }),
+      { kind: 'schedule' },
+      options,
+    );
+    expect(input.partitions.find((p) => p.id === 'p1')?.coldCopies).toEqual([{ cell: 'b', watermarkMs }]);
+    expect(input.partitions.find((p) => p.id === 'p2')?.coldCopies).toBeUndefined();
+    const unscored = buildPlannerInput(
+      snapshot({ partitions: [partition('p3', 'a', { replicas: retained.replicas })] }),
+      { kind: 'schedule' },
+      options,
+    );
+    expect(unscored.unscoredPartitions).toBe(1);
+    expect(unscored.input.partitions[0].coldCopies).toEqual([{ cell: 'b', watermarkMs }]);
   });
 });

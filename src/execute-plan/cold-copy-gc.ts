@@ -1,0 +1,98 @@
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import type { CellDataStores, PartitionRepository } from '../domain/data-plane/ports.ts';
+import type { ColdCopyDrop } from '../domain/planning/movement-plan.ts';
+
+/**
+ * Garbage collection of one retained cold copy, as the planner's `coldCopyDrops` ask: the partition record
+ * forgets the copy and the copy's items are deleted from its cell's table.
+ *
+ * Where it runs: after a plan's moves, in ExecutePlan (the planner decides, ExecutePlan acts, as for moves). The
+ * deletion must not race a migration of the same partition (a migration into that cell would copy items the
+ * deletion then removes), so the drop holds the partition's fence while it deletes, under an owner id of its
+ * own that is stable across retries: a retried drop resumes, a migration waits (MigrationInProgressError) and a
+ * drop of a partition being migrated is skipped (`busy`; the next plan asks again). Routing never changes: the
+ * copy serves no request.
+ */
+
+export interface ColdCopyGcDeps {
+  readonly partitions: PartitionRepository;
+  readonly stores: CellDataStores;
+  readonly nowMs: () => number;
+  /** Items per query page and delete batch. @default 100 */
+  readonly pageItems?: number;
+}
+
+export type ColdCopyGcOutcome =
+  /** The copy's items are deleted and the record no longer lists it. */
+  | 'dropped'
+  /** Nothing to do: the record lists no cold copy there (already dropped, or moved onto: it is the primary). */
+  | 'gone'
+  /** A migration holds the partition's fence: try again in a later plan. */
+  | 'busy';
+
+export interface ColdCopyGcResult {
+  readonly partition: string;
+  readonly cell: string;
+  readonly outcome: ColdCopyGcOutcome;
+  readonly itemsDeleted: number;
+}
+
+/** The fence owner of a drop: stable for one drop, distinct from every migration id. */
+export function coldCopyDropOwner(planId: string, drop: Pick<ColdCopyDrop, 'partition' | 'cell'>): string {
+  return `gc:${planId}:${drop.cell}`;
+}
+
+/** Drop one cold copy (idempotent for a given `owner`). */
+export async function dropColdCopy(
+  deps: ColdCopyGcDeps,
+  drop: Pick<ColdCopyDrop, 'partition' | 'cell'>,
+  owner: string,
+): Promise<ColdCopyGcResult> {
+  const { partition, cell } = drop;
+  let outcome: ColdCopyGcOutcome = 'dropped';
+  const fenced = await deps.partitions.update(partition, (current) => {
+    if (current.fence?.owner === owner) return undefined; // a retry: resume the deletion
+    const copy = current.replicas[cell];
+    if (current.cell === cell || copy?.state !== 'cold') {
+      outcome = 'gone';
+      return undefined;
+    }
+    if (current.fence) {
+      outcome = 'busy';
+      return undefined;
+    }
+    const nowMs = deps.nowMs();
+    const { [cell]: _dropped, ...replicas } = current.replicas;
+    return {
+      ...current,
+      status: 'MIGRATING',
+      fence: { owner, sourceCell: current.cell, targetCell: cell, acquiredAtMs: nowMs, stage: 'acquire' },
+      replicas,
+      updatedAtMs: nowMs,
+    };
+  });
+  if (outcome !== 'dropped') return { partition, cell, outcome, itemsDeleted: 0 };
+  const itemsDeleted = await deleteItems(deps, fenced, cell);
+  await deps.partitions.update(partition, (current) => {
+    if (current.fence?.owner !== owner) return undefined;
+    const { fence: _released, ...rest } = current;
+    return { ...rest, status: 'ACTIVE', updatedAtMs: deps.nowMs() };
+  });
+  return { partition, cell, outcome, itemsDeleted };
+}
+
+/** Delete every item of the partition in the cell, shard by shard, page by page. */
+async function deleteItems(deps: ColdCopyGcDeps, record: PartitionRecord, cell: string): Promise<number> {
+  const store = deps.stores.forCell(cell);
+  const limit = deps.pageItems ?? 100;
+  let deleted = 0;
+  for (let shard = 0; shard < record.shards; shard++) {
+    for (;;) {
+      const page = await store.queryShard(record.partition, shard, { limit });
+      if (page.items.length === 0) break;
+      await store.batchDelete(page.items);
+      deleted += page.items.length;
+    }
+  }
+  return deleted;
+}

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
+import { coldCopyDropOwner, dropColdCopy } from '../../../src/execute-plan/cold-copy-gc.ts';
+import { cellIdFor, type EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
+import { migrationRunner } from '../../support/migration-harness.ts';
+import { clientOn, startTestCluster } from '../../support/test-cluster.ts';
+
+/**
+ * Garbage collection of a cold copy on the local data plane (dynalite): a migration with `retainSource` leaves
+ * the source's items and a cold replica entry; dropping it deletes those items from the cell's table and the
+ * record forgets the copy, without touching the primary; a copy of a partition under migration is left alone.
+ */
+
+const REGION = 'us-east-1';
+const [A, B] = [1, 2].map((i) => cellIdFor(REGION, i));
+const KEYS = 30;
+
+describe('dropColdCopy on the local data plane', () => {
+  let cluster: EmbeddedCluster;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster([REGION], 2);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  const deps = () => ({
+    partitions: cluster.partitions,
+    stores: cluster.stores,
+    nowMs: Date.now,
+    pageItems: 7,
+  });
+
+  async function itemsIn(cell: string, partition: string): Promise<number> {
+    const record = await cluster.partitions.get(partition);
+    let n = 0;
+    for (let shard = 0; shard < (record?.shards ?? 0); shard++) {
+      n += (await cluster.stores.forCell(cell).queryShard(partition, shard, { limit: 1000 })).items.length;
+    }
+    return n;
+  }
+
+  /** A partition with KEYS items moved from A to B with its source retained as a cold copy in A. */
+  async function movedWithCopy(partition: string) {
+    await cluster.partitions.createIfAbsent(newPartitionRecord(partition, A, 4, Date.now()));
+    const client = clientOn(cluster);
+    for (let k = 0; k < KEYS; k++) {
+      // Retried as the client asks when its outcome is unknown: a loaded machine can miss its short deadline.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.put(partition, `k${k}`, { k });
+          break;
+        } catch (error) {
+          if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
+        }
+      }
+    }
+    const { runner } = migrationRunner(cluster);
+    const execution = runner.start({
+      partition,
+      targetCell: B,
+      canarySteps: [1],
+      waitSeconds: 0,
+      retainSource: true,
+    });
+    expect((await runner.wait(execution.migrationId)).status).toBe('SUCCEEDED');
+    const record = await cluster.partitions.get(partition);
+    expect(record?.replicas[A]?.state).toBe('cold');
+    expect(await itemsIn(A, partition)).toBe(KEYS);
+  }
+
+  it('deletes the copy’s items from its cell, forgets it in the record, and leaves the primary whole', async () => {
+    await movedWithCopy('gc-1');
+    const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-1', cell: A });
+    const result = await dropColdCopy(deps(), { partition: 'gc-1', cell: A }, owner);
+    expect(result).toEqual({ partition: 'gc-1', cell: A, outcome: 'dropped', itemsDeleted: KEYS });
+    expect(await itemsIn(A, 'gc-1')).toBe(0);
+    const record = await cluster.partitions.get('gc-1');
+    expect(record).toMatchObject({ cell: B, status: 'ACTIVE', replicas: {} });
+    expect(record?.fence).toBeUndefined();
+    expect(await itemsIn(B, 'gc-1')).toBe(KEYS);
+    const read = await clientOn(cluster).get('gc-1', 'k3');
+    expect(JSON.parse(String(read.json))).toEqual({ k: 3 });
+    // Again: nothing left to drop.
+    expect(await dropColdCopy(deps(), { partition: 'gc-1', cell: A }, owner)).toMatchObject({
+      outcome: 'gone',
+    });
+  }, 60_000);
+
+  it('a retried drop whose first run died after taking the fence resumes and releases it', async () => {
+    await movedWithCopy('gc-2');
+    const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-2', cell: A });
+    // The first run took the fence and forgot the copy, then died before deleting.
+    await cluster.partitions.update('gc-2', (r) => {
+      const { [A]: _copy, ...replicas } = r.replicas;
+      return {
+        ...r,
+        status: 'MIGRATING',
+        fence: { owner, sourceCell: B, targetCell: A, acquiredAtMs: Date.now(), stage: 'acquire' },
+        replicas,
+      };
+    });
+    expect(await dropColdCopy(deps(), { partition: 'gc-2', cell: A }, owner)).toMatchObject({
+      outcome: 'dropped',
+      itemsDeleted: KEYS,
+    });
+    expect(await itemsIn(A, 'gc-2')).toBe(0);
+    expect((await cluster.partitions.get('gc-2'))?.fence).toBeUndefined();
+  }, 60_000);
+
+  it('leaves the copy of a partition a migration holds (busy), and one a move landed on (gone)', async () => {
+    await movedWithCopy('gc-3');
+    await cluster.partitions.update('gc-3', (r) => ({
+      ...r,
+      status: 'MIGRATING',
+      fence: { owner: 'mig-x', sourceCell: B, targetCell: A, acquiredAtMs: Date.now(), stage: 'acquire' },
+    }));
+    const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-3', cell: A });
+    expect(await dropColdCopy(deps(), { partition: 'gc-3', cell: A }, owner)).toMatchObject({
+      outcome: 'busy',
+    });
+    expect(await itemsIn(A, 'gc-3')).toBe(KEYS);
+    expect((await cluster.partitions.get('gc-3'))?.replicas[A]?.state).toBe('cold');
+    // The primary's own cell is never a copy to drop.
+    expect(await dropColdCopy(deps(), { partition: 'gc-3', cell: B }, owner)).toMatchObject({
+      outcome: 'gone',
+    });
+    expect(await itemsIn(B, 'gc-3')).toBe(KEYS);
+  }, 60_000);
+});
