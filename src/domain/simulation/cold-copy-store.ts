@@ -50,7 +50,8 @@ export class ColdCopyStore {
 
   /** The cell's former primary of p stays as a cold copy (its stored bytes stay where they are). */
   retain(p: number, cell: SimCell, watermarkMs: number): void {
-    const list = (this.copies[p] ??= []);
+    this.copies[p] ??= [];
+    const list = this.copies[p];
     list.push({ cell: cell.index, watermarkMs, writtenAtWatermark: this.written[p] });
     this.coldBytes += this.context.sizes[p];
     this.count++;
