@@ -42,6 +42,11 @@ export interface MigrationTuning {
    * set in a deployment.
    */
   readonly unsafeSkipReplicaConfirmation?: boolean;
+  /**
+   * Negative controls only: in each piece of a verify pass, read the authoritative side before the copy (a write
+   * landing in between then looks extra on the copy). Never set in a deployment.
+   */
+  readonly unsafeReadSourceFirst?: boolean;
   /** Pause between consistent reads of a replica that does not show a routing change yet. */
   readonly replicaPollMs: number;
 }

@@ -15,6 +15,7 @@ import type {
   CopyResult,
   CutoverResult,
   MigrationState,
+  PassProgress,
   RemoveResult,
   ShiftResult,
   VerifyResult,
@@ -41,7 +42,7 @@ import {
 import { mapBounded } from '../support/bounded-parallel.ts';
 import { catchUpRound, initialCatchUp } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
-import { type RangeSyncReport, verifyAndRepair } from './range-sync.ts';
+import { continuePass, newPass, passComplete } from './range-sync.ts';
 import {
   confirmedPhase,
   deadline,
@@ -247,7 +248,10 @@ export async function catchUp(deps: MigrationDeps, state: MigrationState): Promi
 /**
  * Verify the target against the source with per-range checksums and repair the differing ranges. Clean when no
  * divergence older than the verify itself was found; otherwise the state machine verifies again, and after
- * `maxVerifyRounds` the migration rolls back with VerifyMismatchError.
+ * `maxVerifyRounds` the migration rolls back with VerifyMismatchError. A pass is done in bounded pieces within
+ * the step budget: an invocation that runs out returns `clean: false` with the pass's cursors and partial
+ * checksums in `pass`, and the next one (the state machine loops on `clean`) resumes it, so a shard of any size
+ * is verified, and a step retried after a timeout resumes from the last progress it returned.
  *
  * The first invocation starts mirroring writes to the target, and no pass starts before every client that may
  * still hold the routing from before (`preparing`: source only) has lost its lease and every write it had
@@ -277,38 +281,52 @@ export async function verify(deps: MigrationDeps, state: MigrationState): Promis
     return notYet();
   }
   if (remaining > 0) await deps.sleep(remaining);
-  const rounds = previousRounds + 1;
   if (deps.tuning.unsafeTrustChangesIndex) {
-    return { clean: true, rounds, differingRanges: 0, repairedItems: 0, removedItems: 0, mirroringSinceMs };
+    return {
+      clean: true,
+      rounds: previousRounds + 1,
+      differingRanges: 0,
+      repairedItems: 0,
+      removedItems: 0,
+      mirroringSinceMs,
+    };
   }
+  const pair = forward(deps, state);
   const window = await openRepairWindow(deps, state, 'verify');
-  let report: RangeSyncReport;
+  let pass: PassProgress;
   try {
     // Writes at or above the catch-up bound may legitimately be missing: the next catch-up round (at the latest
     // the cutover's final one) carries them. A difference below it is a real divergence.
-    report = await verifyAndRepair(deps, forward(deps, state), {
+    pass = await continuePass(deps, pair, state.verify?.pass ?? newPass(), {
       ...passBounds(deps),
       youngBoundHlc: latestCatchUp(state).sinceHlc,
       canWrite: window.canWrite,
+      stopAt: deadline(deps),
     });
   } finally {
     await window.close();
   }
+  if (!passComplete(pass, pair.shards)) {
+    // The budget ran out: the state machine calls Verify again, which resumes this pass.
+    return { ...notYet(), differingRanges: pass.differingRanges, pass };
+  }
+  const rounds = previousRounds + 1;
   const clean =
-    report.repairedOld === 0 && report.removed === 0 && report.replacedAhead === 0 && report.leftYoung === 0;
+    pass.repairedOld === 0 && pass.removed === 0 && pass.replacedAhead === 0 && pass.leftYoung === 0;
   if (!clean && rounds >= deps.tuning.maxVerifyRounds) {
     throw new VerifyMismatchError(
-      `checksums of ${report.differingRanges} ranges still differ after ${rounds} rounds (${report.repairedOld} items repaired, ${report.removed} removed, ${report.replacedAhead} replaced, ${report.leftYoung} too young to touch)`,
+      `checksums of ${pass.differingRanges} ranges still differ after ${rounds} rounds (${pass.repairedOld} items repaired, ${pass.removed} removed, ${pass.replacedAhead} replaced, ${pass.leftYoung} too young to touch)`,
     );
   }
   return {
     clean,
     rounds,
-    differingRanges: report.differingRanges,
-    repairedItems: report.repairedOld + report.repairedYoung,
-    removedItems: report.removed,
-    replacedItems: report.replacedAhead,
+    differingRanges: pass.differingRanges,
+    repairedItems: pass.repairedOld + pass.repairedYoung,
+    removedItems: pass.removed,
+    replacedItems: pass.replacedAhead,
     mirroringSinceMs,
+    pass: null,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   confirmedPhase,
   deadline,
   enter,
+  initialFrozenRepair,
   pairFor,
   repairFromFrozen,
   requireStage,
@@ -135,10 +136,7 @@ export async function rollback(deps: MigrationDeps, state: MigrationState): Prom
   const stopAt = deadline(deps);
   let progress: ReverseRepair = state.rollback.reverse ?? {
     catchUp: initialCatchUp(hlcLowerBound(switchedAtMs - changeWindowMs(deps.lease))),
-    verifyRound: 1,
-    nextShard: 0,
-    differingInRound: 0,
-    aheadInRound: 0,
+    ...initialFrozenRepair(),
   };
   const notYet = (): RollbackResult => ({
     done: false,

@@ -19,7 +19,7 @@ import {
 import { writerLeaseEndMs } from '../domain/migration/routing-lease.ts';
 import { initialCatchUp, type SyncPair } from './catch-up.ts';
 import type { MigrationDeps } from './migration-deps.ts';
-import { verifyAndRepair } from './range-sync.ts';
+import { continuePass, newPass, passComplete } from './range-sync.ts';
 
 /**
  * What the MigratePartition steps share: reading and transitioning the partition record, waits on wall-clock
@@ -191,8 +191,8 @@ export function passBounds(deps: MigrationDeps) {
 
 /**
  * Exact verify and repair of `pair.to` against a frozen `pair.from` (no acknowledged write can land on it any
- * more), shard batch by shard batch within the step budget, pass after pass until one finds nothing to do.
- * Returns the progress, with `nextShard` past the end and `differingInRound` 0 once clean.
+ * more), in bounded pieces within the step budget (a shard of any size spans invocations), pass after pass until
+ * one finds nothing to repair. Returns the progress; `clean` once a complete pass found no differing range.
  */
 export async function repairFromFrozen(
   deps: MigrationDeps,
@@ -203,40 +203,31 @@ export async function repairFromFrozen(
   stopAt: number,
 ): Promise<{ progress: FrozenRepair; clean: boolean }> {
   let progress = start;
-  const shards = pair.shards;
   const window = await openRepairWindow(deps, state, stage);
+  // Every invocation advances the pass by at least one piece, even when the work before it (the final catch-up,
+  // the repair window's registration) spent the budget: otherwise a slow store could stall the cutover forever.
+  let advanced = false;
   try {
     for (;;) {
-      if (progress.nextShard >= shards) {
-        if (progress.differingInRound === 0) return { progress, clean: true };
+      if (passComplete(progress.pass, pair.shards)) {
+        if (progress.pass.differingRanges === 0) return { progress, clean: true };
         if (progress.verifyRound >= deps.tuning.maxVerifyRounds + 1) {
           throw new VerifyMismatchError(
             `${pair.to.cellId} still differs from the frozen ${pair.from.cellId} after ${progress.verifyRound} repair passes`,
           );
         }
-        progress = {
-          verifyRound: progress.verifyRound + 1,
-          nextShard: 0,
-          differingInRound: 0,
-          aheadInRound: 0,
-        };
+        progress = { verifyRound: progress.verifyRound + 1, pass: newPass() };
       }
-      if (deps.monoNow() >= stopAt) return { progress, clean: false };
-      const batchEnd = Math.min(shards, progress.nextShard + deps.tuning.shardConcurrency);
-      const batch = Array.from({ length: batchEnd - progress.nextShard }, (_, i) => progress.nextShard + i);
-      const report = await verifyAndRepair(deps, pair, {
+      if (advanced && deps.monoNow() >= stopAt) return { progress, clean: false };
+      advanced = true;
+      const pass = await continuePass(deps, pair, progress.pass, {
         ...passBounds(deps),
         // Every difference is real: the primary is frozen.
         youngBoundHlc: hlcLowerBound(Number.MAX_SAFE_INTEGER),
         canWrite: window.canWrite,
-        shards: batch,
+        stopAt,
       });
-      progress = {
-        ...progress,
-        nextShard: batchEnd,
-        differingInRound: progress.differingInRound + report.differingRanges,
-        aheadInRound: progress.aheadInRound + report.replacedAhead + report.leftYoung,
-      };
+      progress = { ...progress, pass };
     }
   } finally {
     await window.close();
@@ -244,7 +235,7 @@ export async function repairFromFrozen(
 }
 
 export function initialFrozenRepair(): FrozenRepair {
-  return { verifyRound: 1, nextShard: 0, differingInRound: 0, aheadInRound: 0 };
+  return { verifyRound: 1, pass: newPass() };
 }
 
 /** The most recent catch-up progress: the read-shift steps continue the catch-up stage's rounds. */

@@ -75,8 +75,39 @@ export const catchUpResultSchema = z.strictObject({
   caughtUp: z.boolean(),
 });
 
+const count = z.number().int().nonnegative();
+const rangeChecksumSchema = z.strictObject({ count, sum: z.number().nonnegative() });
+
+/**
+ * One shard of a verify pass that an invocation left unfinished (its time budget ran out). The shard is read in
+ * key order, a page of the copy then a page of the authoritative side, so `after` is where both sides are done.
+ */
+export const shardScanSchema = z.strictObject({
+  shard: count,
+  /** Every key up to this one is done on both sides; null: none yet. */
+  after: z.string().nullable(),
+  /** Checksum phase: each side's per-range checksums of its keys up to `after`. */
+  sums: z.strictObject({ to: z.array(rangeChecksumSchema), from: z.array(rangeChecksumSchema) }).nullable(),
+  /** Repair phase: the ranges whose checksums differed, compared and repaired up to `after`. */
+  repair: z.array(count).nullable(),
+});
+
+/** A verify-and-repair pass over every shard, in bounded pieces; the counts are the pass's so far. */
+export const passProgressSchema = z.strictObject({
+  /** Shards below this one were started; those not in `open` are done. */
+  nextShard: count,
+  open: z.array(shardScanSchema),
+  differingRanges: count,
+  repairedOld: count,
+  repairedYoung: count,
+  removed: count,
+  replacedAhead: count,
+  leftYoung: count,
+});
+
 export const verifyResultSchema = z.strictObject({
   clean: z.boolean(),
+  /** Complete verify passes. */
   rounds: z.number().int().nonnegative(),
   differingRanges: z.number().int().nonnegative(),
   repairedItems: z.number().int().nonnegative(),
@@ -85,6 +116,8 @@ export const verifyResultSchema = z.strictObject({
   replacedItems: z.number().int().nonnegative().optional(),
   /** When writes were certainly mirrored by the routing record (the wait before reads shift counts from it). */
   mirroringSinceMs: z.number().optional(),
+  /** The pass in progress, when an invocation's budget ran out before it covered every shard. */
+  pass: passProgressSchema.nullable().optional(),
 });
 
 export const shiftResultSchema = z.strictObject({
@@ -104,10 +137,8 @@ export const shiftResultSchema = z.strictObject({
 export const frozenRepairSchema = z.strictObject({
   /** Verify pass over all shards (1-based); a pass that finds no differing range ends the repair. */
   verifyRound: z.number().int().positive(),
-  /** Next shard to verify and repair in this pass. */
-  nextShard: z.number().int().nonnegative(),
-  differingInRound: z.number().int().nonnegative(),
-  aheadInRound: z.number().int().nonnegative(),
+  /** The pass in progress. */
+  pass: passProgressSchema,
 });
 
 /** Progress of a reverse cutover's repair of the source, bounded per Rollback invocation. */
@@ -181,3 +212,5 @@ export type RemoveResult = z.infer<typeof removeResultSchema>;
 export type RollbackResult = z.infer<typeof rollbackResultSchema>;
 export type ReverseRepair = z.infer<typeof reverseRepairSchema>;
 export type FrozenRepair = z.infer<typeof frozenRepairSchema>;
+export type PassProgress = z.infer<typeof passProgressSchema>;
+export type ShardScan = z.infer<typeof shardScanSchema>;

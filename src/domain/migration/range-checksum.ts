@@ -25,8 +25,14 @@ export function itemDigest(key: string, hlc: string, deleted: boolean): number {
 /** Checksums of one shard: one entry per range bucket. */
 export class ShardChecksums {
   readonly ranges: RangeChecksum[];
-  constructor() {
-    this.ranges = Array.from({ length: RANGE_BUCKETS }, () => ({ count: 0, sum: 0 }));
+  /** Start from partial checksums (a copy of them, e.g. resumed from a step's state), or from empty ones. */
+  constructor(partial?: readonly RangeChecksum[]) {
+    if (partial && partial.length !== RANGE_BUCKETS) {
+      throw new RangeError(`expected ${RANGE_BUCKETS} range checksums, got ${partial.length}`);
+    }
+    this.ranges = partial
+      ? partial.map((r) => ({ count: r.count, sum: r.sum }))
+      : Array.from({ length: RANGE_BUCKETS }, () => ({ count: 0, sum: 0 }));
   }
 
   add(bucket: number, key: string, hlc: string, deleted: boolean): void {

@@ -85,8 +85,13 @@ describe('bounded final catch-up and reverse repair', () => {
     expect(done.error).toBeUndefined();
     expect(done.status).toBe('SUCCEEDED');
     const partial = switchResults.filter((r) => !r.switched);
-    expect(partial.length).toBeGreaterThanOrEqual(2);
-    for (const r of partial) expect(r.finalCatchUp?.resume).not.toBeNull();
+    // The final catch-up round spans invocations; an invocation that finished it may still leave the exact verify
+    // of the frozen source unfinished (its pieces are bounded by the same budget), and the next one resumes it.
+    const catchingUp = partial.filter((r) => r.finalCatchUp?.resume != null);
+    expect(catchingUp.length).toBeGreaterThanOrEqual(2);
+    for (const r of partial.filter((p) => p.finalCatchUp?.resume == null)) {
+      expect(r.frozenVerify).toBeTruthy();
+    }
     expect(phasesWhileNotSwitched.every((phase) => phase === 'fenced')).toBe(true);
     const last = switchResults.at(-1)!;
     expect(last.switched).toBe(true);
