@@ -43,6 +43,12 @@ export interface MigrationTuning {
    */
   readonly unsafeSkipReplicaConfirmation?: boolean;
   /**
+   * Negative controls only: let destructive repairs (removals, replacements of never-acknowledged states) touch
+   * states of any age, not only those older than the invocation (RangeSyncOptions.destructiveBelowHlc). Never
+   * set in a deployment.
+   */
+  readonly unsafeIgnoreRepairYoungBound?: boolean;
+  /**
    * Negative controls only: in each piece of a verify pass, read the authoritative side before the copy (a write
    * landing in between then looks extra on the copy). Never set in a deployment.
    */

@@ -184,7 +184,9 @@ export function passBounds(deps: MigrationDeps) {
   const nowMs = deps.wallNow();
   const drift = 1 + deps.lease.clockDriftRate;
   return {
-    destructiveBelowHlc: hlcLowerBound(nowMs - deps.lease.maxRequestMs * drift - deps.lease.maxClockSkewMs),
+    destructiveBelowHlc: deps.tuning.unsafeIgnoreRepairYoungBound
+      ? hlcLowerBound(Number.MAX_SAFE_INTEGER)
+      : hlcLowerBound(nowMs - deps.lease.maxRequestMs * drift - deps.lease.maxClockSkewMs),
     expiredBeforeSec: Math.floor(nowMs / 1000),
   };
 }

@@ -4,10 +4,14 @@ import {
   ItemNotFoundError,
   PartitionFencedError,
   PartitionNotFoundError,
+  ReadOutcomeLateError,
   VersionConflictError,
+  WriteOutcomeUnknownError,
 } from '../../domain/data-plane/data-plane-errors.ts';
 import { HybridLogicalClock } from '../../domain/migration/hlc.ts';
+import type { FenceStage } from '../../domain/migration/migration-stage.ts';
 import { MIGRATION_STAGES } from '../../domain/migration/migration-stage.ts';
+import type { MigrationTaskName } from '../../domain/migration/migration-tasks.ts';
 import type { RoutingLeaseConfig } from '../../domain/migration/routing-lease.ts';
 import { seededRandom } from '../../domain/seeded-random.ts';
 import type { MigrationTuning } from '../../migration/migration-deps.ts';
@@ -22,11 +26,12 @@ import {
 import { EmbeddedCluster } from '../embedded-cluster.ts';
 import { FAULT_MODES, FaultInjector } from '../fault-injector.ts';
 import { localMigrationDeps } from '../local-migration-deps.ts';
-import { LocalMigrationRunner } from '../local-migration-runner.ts';
+import { LocalMigrationRunner, type MigrationExecution } from '../local-migration-runner.ts';
 import { type AslDefinition, synthesizeMigrationAsl } from '../migration-asl.ts';
+import { type ClientPathFaults, withClientPathFaults } from './client-faults.ts';
 import { NEMESIS_OFF, type NemesisSettings } from './nemesis-settings.ts';
 import { type MigrationSummary, migrationSummary, reportProgress, sleep } from './run-support.ts';
-import { StepFreezer } from './step-freezer.ts';
+import { StepFreezer, type StepStall } from './step-freezer.ts';
 import { StorageNemesis, type StorageNemesisCounts } from './storage-nemesis.ts';
 
 /** Lease settings of the nemesis runs: short, so cutovers take a fraction of a second. */
@@ -57,6 +62,10 @@ export interface ClientFaults {
   readonly suspend?: { readonly everyMs: number; readonly forMs: number };
   /** A client configured with this lease TTL instead of the cluster's (it must honour the record's terms). */
   readonly leaseTtlMs?: number;
+  /** Share of this client's writes to cells in the other region that are dropped before they arrive. */
+  readonly dropRemoteWriteRate?: ClientPathFaults['dropRemoteWriteRate'];
+  /** Share of this client's reads that reach the table late, and how late. */
+  readonly lateReads?: ClientPathFaults['lateReads'];
 }
 
 export interface NemesisRunOptions {
@@ -67,6 +76,10 @@ export interface NemesisRunOptions {
   readonly cellsPerRegion?: number;
   readonly partitions?: number;
   readonly keysPerPartition?: number;
+  /** Share of canary reads that read both copies and repair the older (best effort, not a protection). @default 0.05 */
+  readonly readRepairRate?: number;
+  /** DynamoDB partition keys (shards) per partition. @default 4 */
+  readonly shardsPerPartition?: number;
   readonly writers?: number;
   readonly readers?: number;
   /** Migrations in flight at once; new ones start as others end, until the duration is over. */
@@ -84,8 +97,36 @@ export interface NemesisRunOptions {
   readonly storage?: Partial<NemesisSettings>;
   /** Each entry adds one more client with that fault (on top of `writers`), which appends like the others. */
   readonly faultyClients?: readonly ClientFaults[];
+  /** Each entry adds one more reader with that fault (on top of `readers`). */
+  readonly faultyReaders?: readonly ClientFaults[];
+  /** Whether migrations keep the source as a cold copy. @default drawn per migration (half of them) */
+  readonly retainSource?: boolean;
+  /** Move partitions only to cells in another region than their current one. @default any other cell */
+  readonly crossRegionMoves?: boolean;
+  /**
+   * Keep the workload going past `durationMs` until this many migrations have ended (within the liveness bound),
+   * so an attack on one migration stage sees traffic during that stage however slow the machine is. @default 0
+   */
+  readonly minMigrationsEnded?: number;
   /** Every migration ends within this after the workload stopped, or it counts as never ending. */
   readonly livenessBoundMs?: number;
+  /**
+   * A step that outlives its stage (a process fault of the issue): in every migration, the first invocation of
+   * `task` hangs until the state machine has timed it out and started the retry, then runs alongside the retry
+   * as a zombie, and its sandbox stalls as `stall` says (see StepStall); with `untilStage`, each stall lasts until
+   * the migration has entered that stage, then `forMs` more.
+   */
+  readonly zombie?: {
+    readonly task: MigrationTaskName;
+    readonly stall: Omit<StepStall, 'until'>;
+    readonly untilStage?: FenceStage;
+  };
+  /** Migration tuning on top of the nemesis's small pages and budgets. */
+  readonly tuning?: Partial<MigrationTuning>;
+  /** Task timeout of the definition (a step running longer is retried, and goes on as a zombie). @default 3 */
+  readonly taskTimeoutSeconds?: number;
+  /** Pause before the state machine retries a step (every Retry policy). @default 20 */
+  readonly retryIntervalMs?: number;
   /** Protections turned off (negative controls). */
   readonly unsafe?: {
     readonly client?: RoutingClientUnsafeSwitches;
@@ -93,6 +134,8 @@ export interface NemesisRunOptions {
     readonly trustChangesIndex?: boolean;
     readonly trustRetriedRefusals?: boolean;
     readonly skipReplicaConfirmation?: boolean;
+    readonly ignoreRepairYoungBound?: boolean;
+    readonly readSourceFirst?: boolean;
   };
   readonly onProgress?: (progress: NemesisProgress) => void;
 }
@@ -111,6 +154,8 @@ export interface NemesisRunReport {
     readonly stepFaults: number;
     readonly frozenInvocations: number;
     readonly requestsHeld: number;
+    /** Stalls of step sandboxes (the `zombie` option). */
+    readonly stepStalls: number;
     readonly suspensions: number;
     readonly mirrorFailures: number;
     /** Routing writes copied to other regions' replicas, and the longest a copy took. */
@@ -149,7 +194,36 @@ function outcomeOf(error: unknown): AppendOp['outcome'] {
   return 'unknown';
 }
 
-let cachedAsl: AslDefinition | undefined;
+/**
+ * Write a key's first element, however slow the machine: a write answered after the short nemesis deadline is
+ * in doubt (503), so read back whether it applied before trying again (the item holds only the seed or nothing).
+ */
+async function seed(client: RoutingClient, partition: string, key: string, element: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.put(partition, key, [element], { ifMatch: 0 });
+      return;
+    } catch (error) {
+      // A conflict after an attempt in doubt: that attempt applied after all.
+      const inDoubt =
+        error instanceof WriteOutcomeUnknownError || (attempt > 1 && error instanceof VersionConflictError);
+      if (!inDoubt || attempt >= 20) throw error;
+    }
+    try {
+      await client.get(partition, key);
+      return;
+    } catch (error) {
+      const absentOrSlow =
+        error instanceof ItemNotFoundError ||
+        error instanceof PartitionNotFoundError ||
+        error instanceof ReadOutcomeLateError;
+      if (!absentOrSlow) throw error;
+    }
+  }
+}
+
+/** Synthesized definitions by Task timeout (synthesis takes a second or two). */
+const aslByTaskTimeout = new Map<number, AslDefinition>();
 
 /**
  * A Jepsen-style run against the embedded data plane: clients append unique elements to per-key lists with
@@ -191,14 +265,22 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       client,
     });
   const health = new CellHealth();
-  cachedAsl ??= synthesizeMigrationAsl({ taskTimeoutSeconds: 3 });
+  const taskTimeoutSeconds = options.taskTimeoutSeconds ?? 3;
+  let asl = aslByTaskTimeout.get(taskTimeoutSeconds);
+  if (!asl) {
+    asl = synthesizeMigrationAsl({ taskTimeoutSeconds });
+    aslByTaskTimeout.set(taskTimeoutSeconds, asl);
+  }
   const lease = options.lease ?? NEMESIS_LEASE;
   const deps = localMigrationDeps(cluster, {
     lease,
     health,
     tuning: {
       ...NEMESIS_TUNING,
+      ...options.tuning,
       unsafeSkipMirrorWait: options.unsafe?.skipMirrorWait,
+      unsafeIgnoreRepairYoungBound: options.unsafe?.ignoreRepairYoungBound,
+      unsafeReadSourceFirst: options.unsafe?.readSourceFirst,
       unsafeTrustChangesIndex: options.unsafe?.trustChangesIndex,
       unsafeSkipReplicaConfirmation: options.unsafe?.skipReplicaConfirmation,
       replicaPollMs: 10,
@@ -216,12 +298,18 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
     const client = new RoutingClient({
       partitions: cluster.partitionsIn(region),
       cells: cluster.cellsIn(region),
-      stores: cluster.stores,
+      stores: withClientPathFaults(cluster.stores, {
+        region,
+        regionOfCell: (cell) => cluster.regionOfCell(cell),
+        random: seededRandom(options.seed * 37 + nodes),
+        dropRemoteWriteRate: faults.dropRemoteWriteRate,
+        lateReads: faults.lateReads,
+      }),
       clock: new HybridLogicalClock(`n${nodes}`, wallNow),
       lease: faults.leaseTtlMs ? { ...lease, leaseTtlMs: faults.leaseTtlMs } : lease,
       region,
-      shardsPerPartition: 4,
-      readRepairRate: 0.05,
+      shardsPerPartition: options.shardsPerPartition ?? 4,
+      readRepairRate: options.readRepairRate ?? 0.05,
       health,
       wallNow,
       monoNow: () => performance.now() - (suspendedMs.get(client) ?? 0),
@@ -309,7 +397,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
   for (const { partition, key } of keys) {
     const element = `seed-${partition}-${key}`;
     const startMs = performance.now();
-    await seeder.put(partition, key, [element], { ifMatch: 0 });
+    await seed(seeder, partition, key, element);
     recordAppend(partition, key, element, 'ok', startMs, 'seed');
   }
   nemesis.configure({ ...NEMESIS_OFF, ...options.storage });
@@ -333,7 +421,14 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       try {
         const record = await cluster.partitions.get(partition);
         if (!record || record.fence) continue;
-        const target = pick(cluster.cellIds().filter((c) => c !== record.cell));
+        const sourceRegion = cluster.regionOfCell(record.cell);
+        const target = pick(
+          cluster
+            .cellIds()
+            .filter((c) =>
+              options.crossRegionMoves ? cluster.regionOfCell(c) !== sourceRegion : c !== record.cell,
+            ),
+        );
         const faults = new FaultInjector();
         let fault: string | null = null;
         if (random() < (options.stepFaultRate ?? 0)) {
@@ -341,14 +436,31 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
           faults.arm(spec);
           fault = `${spec.mode}@${spec.step}`;
         }
+        // The execution, for stalls that last until it reaches a stage (assigned before any step runs).
+        let execution!: MigrationExecution;
+        let zombieCalls = 0;
+        let retryStarted!: () => void;
+        const retryStarting = new Promise<void>((resolve) => {
+          retryStarted = resolve;
+        });
         const runner = new LocalMigrationRunner({
           deps,
           faults,
-          asl: cachedAsl,
+          asl,
           // Wait states (canary waits; the safety waits are enforced inside the steps, whatever this says).
           waitOverrideMs: options.canaryWaitMs ?? 100,
-          retryIntervalMs: 20,
-          runInvocation: (task, invoke) => freezer.run(task, invoke),
+          retryIntervalMs: options.retryIntervalMs ?? 20,
+          runInvocation: async (task, invoke) => {
+            const zombie = options.zombie;
+            if (zombie?.task !== task) return freezer.run(task, invoke);
+            zombieCalls += 1;
+            if (zombieCalls === 2) retryStarted();
+            if (zombieCalls !== 1) return freezer.run(task, invoke);
+            await retryStarting;
+            const { untilStage } = zombie;
+            const until = untilStage ? () => execution.stages.includes(untilStage) : undefined;
+            return freezer.run(task, invoke, { stall: { ...zombie.stall, until } });
+          },
         });
         migrationsStarted += 1;
         const startMs = performance.now();
@@ -357,9 +469,9 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
           targetCell: target,
           canarySteps: [...pick(options.canaryPlans ?? [[], [0.5, 1], [1]])],
           waitSeconds: 0,
-          retainSource: random() < 0.5,
+          retainSource: options.retainSource ?? random() < 0.5,
         };
-        const execution = runner.start(input);
+        execution = runner.start(input);
         const entry: MigrationLogEntry = {
           id: execution.migrationId,
           partition,
@@ -406,14 +518,19 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
     ...Array.from({ length: options.writers ?? 4 }, (_, i) => appendLoop(newClient(), `w${i}`)),
     ...Array.from({ length: options.readers ?? 3 }, (_, i) => readLoop(newClient(), `r${i}`)),
     ...(options.faultyClients ?? []).map((faults, i) => appendLoop(newClient(faults), `f${i}`, faults)),
+    ...(options.faultyReaders ?? []).map((faults, i) => readLoop(newClient(faults), `fr${i}`)),
   ];
   const movers = Array.from({ length: options.migrationConcurrency ?? 2 }, () => migrationLoop());
   await sleep(options.durationMs);
+  const bound = options.livenessBoundMs ?? 60_000;
+  const workUntil = performance.now() + bound;
+  while (migrationsEnded < (options.minMigrationsEnded ?? 0) && performance.now() < workUntil) {
+    await sleep(20);
+  }
   stopping = true;
   await Promise.all(workers);
   // Liveness: every migration in flight ends within the bound, faults still on.
   const liveness = Promise.all(movers);
-  const bound = options.livenessBoundMs ?? 60_000;
   await Promise.race([liveness, sleep(bound)]);
   stopProgress();
 
@@ -447,6 +564,7 @@ export async function runNemesis(options: NemesisRunOptions): Promise<NemesisRun
       stepFaults,
       frozenInvocations: freezer.counts.frozenInvocations,
       requestsHeld: freezer.counts.requestsHeld,
+      stepStalls: freezer.counts.stalls,
       suspensions,
       mirrorFailures: clients.reduce((sum, c) => sum + c.mirrorFailures, 0),
       replicatedCopies: cluster.replicator?.counts.copies ?? 0,

@@ -22,6 +22,13 @@ export const FAULTY_CLIENTS: NemesisRunOptions['faultyClients'] = [
 type Scenario = Omit<NemesisRunOptions, 'seed' | 'durationMs'>;
 
 /**
+ * Lease settings for attacks that are not on the lease rules: long enough that a loaded 2-core machine, where a
+ * request can take hundreds of milliseconds, still answers reads within their lease and writes within their
+ * deadline, so the attack sees a busy workload however slow the machine.
+ */
+const SLOW_MACHINE_LEASE = { ...NEMESIS_LEASE, leaseTtlMs: 1_000, maxRequestMs: 1_500 };
+
+/**
  * A protection, the scenario that attacks it, and the switch that turns it off. With the protection on the
  * checker must find nothing; with it off it must report `expect` (the negative control: the suite can fail).
  */
@@ -75,16 +82,27 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   },
   {
     protection: 'a write whose mirror to the migration target failed is not acknowledged',
-    // Many keys and few writers, so a write whose mirror failed is not soon healed by the next (mirrored) write
-    // of its key; many readers, so one reads the key on the target before the migration's repair does.
+    // Partitions move across regions, and every appender's link to the other region drops half of its writes
+    // before they arrive: while writes are mirrored, an appender in the source's region writes the source and
+    // often fails to mirror to the target. The index lags, so the shift's catch-up rounds do not carry such a
+    // write; all reads go to the target for 2.5 s, and appenders, reading there too, cannot overwrite the key
+    // (their If-Match version is behind), so the key stays stale on the target until a sampled read repair or
+    // the cutover's exact verify. Six readers read every key many times in that window, and the workload lasts
+    // until both migrations have ended, however slow the machine.
     attack: {
+      // Long leases and request deadlines (not what is attacked), so a loaded machine still serves reads and
+      // acknowledges writes: with 150 ms leases a slow machine answers most reads after their lease and retries.
+      lease: SLOW_MACHINE_LEASE,
       partitions: 2,
       keysPerPartition: 12,
-      writers: 3,
+      writers: 0,
       readers: 6,
+      faultyClients: Array.from({ length: 6 }, () => ({ dropRemoteWriteRate: 0.5 })),
+      crossRegionMoves: true,
+      minMigrationsEnded: 2,
       canaryPlans: [[1]],
-      canaryWaitMs: 1_500,
-      storage: { indexLagMs: 5_000, latencySpikeRate: 0.3, latencySpikeMs: 600 },
+      canaryWaitMs: 2_500,
+      storage: { indexLagMs: 5_000 },
     },
     unsafe: { client: { acknowledgeUnmirroredWrites: true } },
     expect: ['staleRead', 'lost'],
@@ -100,16 +118,19 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   },
   {
     protection: 'a read answered after its routing lease ran out is sent again',
-    // Heavy throttling: the SDK retries a throttled GetItem after about a second, longer than the cutover's
-    // wait. A read routed to the source just before the fence is then answered after the switch, once the
-    // source's items are being removed.
+    // Half the reads of six readers reach the table 4 to 8 s after they were routed (a GC pause, a throttled
+    // GetItem sent again after the SDK's backoff): longer than a cutover takes from the fence to the removal
+    // of the source's items, even on a loaded machine. A read routed to the source just before the fence then arrives after the source was
+    // emptied and finds nothing. Every migration removes its source, and the workload lasts until two have ended.
     attack: {
       partitions: 1,
       keysPerPartition: 2,
       writers: 3,
-      readers: 8,
+      readers: 2,
+      faultyReaders: Array.from({ length: 6 }, () => ({ lateReads: { rate: 0.5, delayMs: 4_000 } })),
+      retainSource: false,
+      minMigrationsEnded: 2,
       canaryPlans: [[]],
-      storage: { throttleRate: 0.25 },
     },
     unsafe: { client: { trustLateReads: true } },
     expect: ['staleRead', 'lost'],
@@ -126,6 +147,8 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
       faultyClients: [300, 350, 400, 450, 500, 550].map((everyMs) => ({
         suspend: { everyMs, forMs: 3_000 },
       })),
+      // However slow the machine, the workload spans two whole migrations.
+      minMigrationsEnded: 2,
     },
     unsafe: { client: { monotonicClockOnly: true } },
     expect: ['lost', 'staleRead'],
@@ -137,6 +160,7 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
       partitions: 3,
       keysPerPartition: 2,
       faultyClients: [{ leaseTtlMs: 5_000 }, { leaseTtlMs: 5_000 }],
+      minMigrationsEnded: 2,
     },
     unsafe: { client: { ignoreLeaseTerms: true } },
     expect: ['lost', 'staleRead', 'notPrefix'],
@@ -156,9 +180,70 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
       canaryPlans: [[1]],
       canaryWaitMs: 800,
       storage: { replicationLagMs: 4_000 },
+      minMigrationsEnded: 2,
     },
     unsafe: { skipReplicaConfirmation: true },
     expect: ['lost', 'staleRead'],
+    reliableInOneRun: true,
+  },
+  {
+    protection:
+      'destructive repairs touch only states older than the invocation that found them (the young bound)',
+    // The first Verify invocation hangs past its Task timeout and comes back as a zombie once the retry has
+    // started: while the retry starts mirroring and verifies, the zombie enters the stage too (its retry already
+    // looked for repair windows), opens its repair window, and stalls before its first data read until the
+    // migration has switched to the target and begun removing the source. It resumes within its window (a long
+    // budget, as in AWS, where a step may write for 30 s and a cutover takes seconds) and compares the new
+    // primary with the old source, which lacks every write acknowledged since the switch: the primary's newer
+    // states look like never-acknowledged ones. The source's removal waits for that window (retried every 200 ms,
+    // as the state machine would, rather than give up).
+    attack: {
+      partitions: 1,
+      keysPerPartition: 6,
+      writers: 4,
+      readers: 2,
+      canaryPlans: [[]],
+      maxMigrations: 1,
+      minMigrationsEnded: 1,
+      zombie: { task: 'Verify', stall: { atRequests: [1], forMs: 500 }, untilStage: 'removeSource' },
+      tuning: { stepBudgetMs: 20_000, maxInlineWaitMs: 2_000 },
+      retryIntervalMs: 200,
+      // Room for the retry's verify on a loaded machine, where it can take 3 s (its timeout would roll back).
+      taskTimeoutSeconds: 6,
+    },
+    unsafe: { ignoreRepairYoungBound: true },
+    expect: ['lost', 'staleRead', 'notPrefix'],
+    reliableInOneRun: true,
+  },
+  {
+    protection: 'each piece of a verify pass reads the copy before the authoritative side',
+    // Every appender's clock is 10 s behind (beyond the skew budget), so its writes carry HLCs below any
+    // destructive bound. The first Verify invocation hangs past its Task timeout and comes back as a zombie
+    // alongside the retry: it reads the (single) shard of the source and stalls until reads have shifted to the
+    // target; it then reads the target, finds the ranges differ, reads them again from the source and stalls
+    // 0.8 s more before reading the target again. The target now holds the writes mirrored since, which look like
+    // states the source never had, and the zombie replaces them with the older ones, on the copy the canary reads
+    // use, for the rest of the 5 s canary phase.
+    attack: {
+      partitions: 1,
+      keysPerPartition: 4,
+      shardsPerPartition: 1,
+      writers: 0,
+      faultyClients: Array.from({ length: 4 }, () => ({ skewMs: 10_000 })),
+      readers: 4,
+      canaryPlans: [[1]],
+      canaryWaitMs: 5_000,
+      maxMigrations: 1,
+      minMigrationsEnded: 1,
+      zombie: { task: 'Verify', stall: { atRequests: [2, 4], forMs: 800 }, untilStage: 'shiftReads' },
+      tuning: { stepBudgetMs: 20_000, maxInlineWaitMs: 2_000 },
+      retryIntervalMs: 200,
+      taskTimeoutSeconds: 6,
+      // Read repairs would heal the copy within a second; they are an optimisation, not what is checked here.
+      readRepairRate: 0,
+    },
+    unsafe: { readSourceFirst: true },
+    expect: ['staleRead', 'lost'],
     reliableInOneRun: true,
   },
 ];

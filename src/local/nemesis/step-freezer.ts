@@ -6,13 +6,34 @@ import { seededRandom } from '../../domain/seeded-random.ts';
 /** One simulated Lambda invocation, carried by AsyncLocalStorage into every promise it starts. */
 export interface FreezerInvocation {
   readonly functionName: string;
+  /** A sandbox that stalls mid-invocation (see StepStall). */
+  readonly stall?: StepStall;
   /** The handler has returned (or thrown); work it left pending may still run. */
   ended: boolean;
   /** The sandbox is frozen: the invocation's leftover work waits at its next storage request. */
   frozen: boolean;
 }
 
+/**
+ * Stalls of one invocation's sandbox (a long GC pause, a starved CPU): at each of its `atRequests`-th data-table
+ * requests the invocation stops, and every data-table request it makes meanwhile waits too. It resumes mid-work,
+ * with what it read before the stall.
+ */
+export interface StepStall {
+  /** 1-based request numbers, increasing: [1] stalls before the first data-table request. */
+  readonly atRequests: readonly number[];
+  /** How long a stall lasts; with `until`, how long it goes on once `until` holds. */
+  readonly forMs: number;
+  /** A stall lasts until this holds (checked every 10 ms), then `forMs` more, and at most `maxMs` in all. */
+  readonly until?: () => boolean;
+  /** @default 30 s */
+  readonly maxMs?: number;
+}
+
 interface Invocation extends FreezerInvocation {
+  dataRequests: number;
+  /** The stall in progress, if any: the data-table requests of the invocation wait for it. */
+  stalled?: Promise<void>;
   /** The later invocation whose sandbox thawed this one: the leftover work now runs, and freezes, with it. */
   adoptedBy?: Invocation;
   thaw?: { readonly promise: Promise<void>; readonly release: () => void };
@@ -26,6 +47,8 @@ export interface StepFreezerCounts {
   thawed: number;
   /** Storage requests (before sending or after receiving) that had to wait for a thaw. */
   requestsHeld: number;
+  /** Stalls of step sandboxes (StepStall). */
+  stalls: number;
 }
 
 export interface StepFreezerOptions {
@@ -52,7 +75,13 @@ export interface StepFreezerOptions {
  * that function.
  */
 export class StepFreezer {
-  readonly counts: StepFreezerCounts = { invocations: 0, frozenInvocations: 0, thawed: 0, requestsHeld: 0 };
+  readonly counts: StepFreezerCounts = {
+    invocations: 0,
+    frozenInvocations: 0,
+    thawed: 0,
+    requestsHeld: 0,
+    stalls: 0,
+  };
   private readonly storage = new AsyncLocalStorage<Invocation>();
   private readonly frozenByFunction = new Map<string, Invocation[]>();
   private readonly random: () => number;
@@ -87,12 +116,38 @@ export class StepFreezer {
   }
 
   /**
+   * Called before each data-table request: counts the calling invocation's request and waits while its sandbox is
+   * stalled (or while the stall this request starts lasts). Immediate outside `run` or without a stall.
+   */
+  async stallPoint(): Promise<void> {
+    const invocation = this.storage.getStore();
+    const stall = invocation?.stall;
+    if (!invocation || !stall) return;
+    invocation.dataRequests += 1;
+    if (stall.atRequests.includes(invocation.dataRequests)) {
+      this.counts.stalls += 1;
+      const previous = invocation.stalled;
+      invocation.stalled = (async () => {
+        await previous;
+        await stallFor(stall);
+      })();
+    }
+    await invocation.stalled;
+  }
+
+  /**
    * Run one invocation of `functionName`: first thaw the function's frozen invocations (their leftover work
    * resumes alongside this one), then run `fn` in a fresh context; when it settles, freeze that context with
-   * probability freezeRate.
+   * probability freezeRate. With `stall`, the invocation's sandbox stalls (see StepStall).
    */
-  async run<T>(functionName: string, fn: () => Promise<T>): Promise<T> {
-    const invocation: Invocation = { functionName, ended: false, frozen: false };
+  async run<T>(functionName: string, fn: () => Promise<T>, options: { stall?: StepStall } = {}): Promise<T> {
+    const invocation: Invocation = {
+      functionName,
+      ended: false,
+      frozen: false,
+      dataRequests: 0,
+      ...(options.stall ? { stall: options.stall } : {}),
+    };
     this.counts.invocations += 1;
     this.thawFunction(functionName, invocation);
     try {
@@ -165,6 +220,16 @@ export class StepFreezer {
     if (invocation.adoptedBy && invocation.adoptedBy !== owner) invocation.adoptedBy = owner;
     return owner;
   }
+}
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function stallFor(stall: StepStall): Promise<void> {
+  const giveUpAt = performance.now() + (stall.maxMs ?? 30_000);
+  if (stall.until) {
+    while (!stall.until() && performance.now() < giveUpAt) await pause(10);
+  }
+  await pause(Math.max(0, Math.min(stall.forMs, giveUpAt - performance.now())));
 }
 
 export const FREEZE_GATE_MIDDLEWARE = 'prestageFreezeGate';

@@ -366,6 +366,11 @@ export class StorageNemesis {
         | { operation?: string; abortSignal?: AbortSignal }
         | undefined;
       const operation = smithy?.operation ?? context.commandName?.replace(/Command$/, '') ?? '';
+      // A stalled step sandbox: its data-table requests wait out the stall, whatever the settings.
+      if (this.freezer && ITEM_OPERATIONS.has(operation)) {
+        const touched = touchedKeys(operation, args.input as ItemInput);
+        if (touched.some((key) => this.matches(key.table))) await this.freezer.stallPoint();
+      }
       // All off (only the freezer, if any, at work): no bookkeeping, so an idle nemesis costs nothing.
       if (this.idle || !ITEM_OPERATIONS.has(operation)) return next(args);
       const input = args.input as ItemInput;

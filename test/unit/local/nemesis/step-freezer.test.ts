@@ -52,7 +52,13 @@ describe('StepFreezer', () => {
     for (let i = 0; i < 3; i++) await storage.answer();
     await finished.value;
     expect(storage.done).toEqual([1, 2, 3]);
-    expect(freezer.counts).toEqual({ invocations: 1, frozenInvocations: 0, thawed: 0, requestsHeld: 0 });
+    expect(freezer.counts).toEqual({
+      invocations: 1,
+      frozenInvocations: 0,
+      thawed: 0,
+      requestsHeld: 0,
+      stalls: 0,
+    });
   });
 
   it('with freezeRate 1, leftover work stops at its next gate until the same function runs again', async () => {
@@ -237,5 +243,32 @@ describe('attachFreezeGate', () => {
     });
     expect(answered).toBe(true);
     client.destroy();
+  });
+});
+
+describe('StepFreezer stalls', () => {
+  it('stalls an invocation at its n-th data request until the condition holds, and counts it', async () => {
+    const freezer = new StepFreezer();
+    let condition = false;
+    const passed: number[] = [];
+    const run = freezer.run(
+      'Verify',
+      async () => {
+        for (const request of [1, 2, 3]) {
+          await freezer.stallPoint();
+          passed.push(request);
+        }
+      },
+      { stall: { atRequests: [2], forMs: 0, until: () => condition } },
+    );
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 15));
+    expect(passed).toEqual([1]);
+    // Outside a stalled invocation nothing waits.
+    await freezer.stallPoint();
+    await freezer.run('Verify', () => freezer.stallPoint());
+    condition = true;
+    await run;
+    expect(passed).toEqual([1, 2, 3]);
+    expect(freezer.counts.stalls).toBe(1);
   });
 });

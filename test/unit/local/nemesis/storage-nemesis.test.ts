@@ -23,6 +23,7 @@ import { StorageThrottledError } from '../../../../src/domain/data-plane/data-pl
 import { seededRandom } from '../../../../src/domain/seeded-random.ts';
 import { type LocalDynamo, startDynalite } from '../../../../src/local/dynalite-server.ts';
 import { cellIdFor, EmbeddedCluster } from '../../../../src/local/embedded-cluster.ts';
+import { StepFreezer } from '../../../../src/local/nemesis/step-freezer.ts';
 import {
   HotKeyHeat,
   NEMESIS_MIDDLEWARE,
@@ -498,5 +499,36 @@ describe('EmbeddedCluster with a nemesis', () => {
     } finally {
       await cluster.close();
     }
+  });
+});
+
+describe('stalled step sandboxes', () => {
+  it("holds a stalled invocation's data requests from the stall on, and only that invocation's", async () => {
+    const freezer = new StepFreezer();
+    const { client, pk } = setup({ freezer });
+    const get = () => client.send(new GetItemCommand({ TableName: DATA, Key: key(pk, 'a') }));
+    let second: 'pending' | 'done' = 'pending';
+    let otherDoneWhileStalled = false;
+    const stalled = freezer.run(
+      'Verify',
+      async () => {
+        await get(); // request 1: not stalled
+        const started = Date.now();
+        await get(); // request 2 starts the stall
+        second = 'done';
+        return Date.now() - started;
+      },
+      { stall: { atRequests: [2], forMs: 2_000 } },
+    );
+    // Another invocation of the same step, meanwhile, is not held.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await freezer.run('Verify', async () => {
+      await get();
+      otherDoneWhileStalled = second === 'pending';
+    });
+    expect(await stalled).toBeGreaterThanOrEqual(1_990);
+    expect(otherDoneWhileStalled).toBe(true);
+    expect(freezer.counts.stalls).toBe(1);
+    client.destroy();
   });
 });
