@@ -15,7 +15,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type NemesisRunReport, runNemesis } from '../src/local/nemesis/nemesis-run.ts';
+import type { NemesisRunReport } from '../src/local/nemesis/nemesis-options.ts';
+import { runNemesis } from '../src/local/nemesis/nemesis-run.ts';
 import {
   FAULTY_CLIENTS,
   FULL_STORAGE_NEMESIS,

@@ -13,7 +13,7 @@ import {
 } from '../../verification/list-append-checker.ts';
 import { FAULT_MODES } from '../fault-injector.ts';
 import type { NemesisCounts } from '../local-server.ts';
-import type { NemesisProgress } from './nemesis-run.ts';
+import type { NemesisProgress } from './nemesis-options.ts';
 import type { NemesisSettings } from './nemesis-settings.ts';
 import { type MigrationSummary, migrationSummary, reportProgress, sleep } from './run-support.ts';
 

@@ -1,5 +1,4 @@
-import type { NemesisRunOptions } from './nemesis-run.ts';
-import { NEMESIS_LEASE } from './nemesis-run.ts';
+import { NEMESIS_LEASE, type NemesisRunOptions } from './nemesis-options.ts';
 
 /** Every storage fault at once, at rates that still let migrations finish in seconds. */
 export const FULL_STORAGE_NEMESIS = {

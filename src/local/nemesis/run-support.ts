@@ -1,5 +1,14 @@
-import type { MigrationOp } from '../../verification/list-append-checker.ts';
-import type { NemesisProgress } from './nemesis-run.ts';
+import type { RoutingClient } from '../../data-plane/routing-client.ts';
+import {
+  ItemNotFoundError,
+  PartitionFencedError,
+  PartitionNotFoundError,
+  ReadOutcomeLateError,
+  VersionConflictError,
+  WriteOutcomeUnknownError,
+} from '../../domain/data-plane/data-plane-errors.ts';
+import type { AppendOp, MigrationOp } from '../../verification/list-append-checker.ts';
+import type { NemesisProgress } from './nemesis-options.ts';
 
 /** What the in-process and the black-box nemesis runs share, apart from how they reach the data plane. */
 
@@ -36,4 +45,49 @@ export function reportProgress(
   if (!onProgress) return () => undefined;
   const timer = setInterval(() => onProgress(snapshot()), 1_000);
   return () => clearInterval(timer);
+}
+
+/** Write outcomes the checker can rely on: `conflict` only when the write certainly did not apply. */
+export function outcomeOf(error: unknown): AppendOp['outcome'] {
+  if (
+    error instanceof VersionConflictError ||
+    error instanceof ItemNotFoundError ||
+    error instanceof PartitionFencedError
+  ) {
+    return 'conflict';
+  }
+  return 'unknown';
+}
+
+/**
+ * Write a key's first element, however slow the machine: a write answered after the short nemesis deadline is
+ * in doubt (503), so read back whether it applied before trying again (the item holds only the seed or nothing).
+ */
+export async function seed(
+  client: RoutingClient,
+  partition: string,
+  key: string,
+  element: string,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.put(partition, key, [element], { ifMatch: 0 });
+      return;
+    } catch (error) {
+      // A conflict after an attempt in doubt: that attempt applied after all.
+      const inDoubt =
+        error instanceof WriteOutcomeUnknownError || (attempt > 1 && error instanceof VersionConflictError);
+      if (!inDoubt || attempt >= 20) throw error;
+    }
+    try {
+      await client.get(partition, key);
+      return;
+    } catch (error) {
+      const absentOrSlow =
+        error instanceof ItemNotFoundError ||
+        error instanceof PartitionNotFoundError ||
+        error instanceof ReadOutcomeLateError;
+      if (!absentOrSlow) throw error;
+    }
+  }
 }
