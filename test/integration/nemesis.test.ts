@@ -9,6 +9,8 @@ import { formatReport, PROMISED_ANOMALIES } from '../../src/verification/list-ap
 
 // Seeds drive the nemesis's choices (faults, keys, targets); timing still varies run to run, which is the point.
 const SEED = Number(process.env.PRESTAGE_NEMESIS_SEED ?? 20261207);
+// A control's run lasts until its attacked migrations have ended, which a loaded machine can stretch.
+const CONTROL_TIMEOUT_MS = 150_000;
 
 function anomalies(report: Awaited<ReturnType<typeof runNemesis>>): Record<string, number> {
   return Object.fromEntries(
@@ -44,12 +46,16 @@ describe('the data plane under the nemesis (Elle-style list-append checker)', ()
 
   for (const [i, attack] of PROTECTION_ATTACKS.entries()) {
     describe(attack.protection, () => {
-      it('holds under its attack', async () => {
-        const report = await runNemesis({ ...attack.attack, seed: SEED + i, durationMs: 6_000 });
-        console.log(`${attack.protection} (on), seed ${SEED + i}\n${formatReport(report.checker)}`);
-        expect(anomalies(report)).toEqual({});
-        expect(report.migrations.started).toBeGreaterThan(0);
-      });
+      it(
+        'holds under its attack',
+        async () => {
+          const report = await runNemesis({ ...attack.attack, seed: SEED + i, durationMs: 6_000 });
+          console.log(`${attack.protection} (on), seed ${SEED + i}\n${formatReport(report.checker)}`);
+          expect(anomalies(report)).toEqual({});
+          expect(report.migrations.started).toBeGreaterThan(0);
+        },
+        CONTROL_TIMEOUT_MS,
+      );
 
       it.runIf(attack.reliableInOneRun)(
         'is what the checker catches when it is turned off (negative control)',
@@ -64,6 +70,7 @@ describe('the data plane under the nemesis (Elle-style list-append checker)', ()
           const found = Object.keys(anomalies(report));
           expect(found.filter((name) => attack.expect.includes(name))).not.toEqual([]);
         },
+        CONTROL_TIMEOUT_MS,
       );
     });
   }

@@ -38,9 +38,10 @@ export interface ProtectionAttack {
   /** Anomaly classes the checker reports when the protection is off (at least one of them). */
   readonly expect: readonly string[];
   /**
-   * Whether one short run catches the loss every time. A control that needs a rare interleaving (a mirror
-   * failing during the read shift, then a canary read of that key before repair) runs in the bench, over many
-   * seeds, where its detection rate is reported, and not in CI, where a miss would be a flaky failure.
+   * Whether one short run catches the loss every time. A control that needs a rare interleaving runs in the
+   * bench only, over many seeds, where its detection rate is reported, and not in CI, where a miss would be a
+   * flaky failure. Every attack here now forces its interleaving (targeted faults, zombie stalls until a stage,
+   * a workload that lasts until the attacked migrations ended), so all of them run in CI.
    */
   readonly reliableInOneRun: boolean;
 }
@@ -48,16 +49,23 @@ export interface ProtectionAttack {
 export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   {
     protection: 'reads shift only after the leases of source-only writers ran out (mirroring phase wait)',
-    // Clients keep `preparing` for up to a second; the index lags, so catch-up cannot mask the gap.
+    // Clients keep `preparing` (writes to the source alone) for up to 4 s after mirroring starts: longer than a
+    // verify and the read shift take even on a loaded machine, so source-only writes land after the pass has read
+    // their keys and go on after reads shifted, while readers that refreshed their routing read the target.
+    // The index lags, so the shift's catch-up cannot mask the gap.
     attack: {
-      lease: { ...NEMESIS_LEASE, leaseTtlMs: 1_000 },
+      lease: { ...NEMESIS_LEASE, leaseTtlMs: 4_000 },
       partitions: 3,
       keysPerPartition: 2,
       writers: 6,
       readers: 4,
       canaryPlans: [[1]],
-      canaryWaitMs: 400,
-      storage: { indexLagMs: 5_000 },
+      // As long as a lease: every reader refreshes its routing, and reads the target, before the fence.
+      canaryWaitMs: 4_000,
+      storage: { indexLagMs: 15_000 },
+      minMigrationsEnded: 3,
+      // The lease waits (4.4 s) are done inline; a 3 s Task timeout would retry them as zombies.
+      taskTimeoutSeconds: 10,
     },
     unsafe: { skipMirrorWait: true },
     expect: ['staleRead'],
@@ -65,7 +73,7 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   },
   {
     protection: 'no switch and no read shift trusts the changes index: exact verifies against the source',
-    // The index hides every write for 5 s, far beyond `indexLagMs`: catch-up sees none of the writes made
+    // The index hides every write for 15 s, far beyond `indexLagMs`: catch-up sees none of the writes made
     // during the copy. Many keys, so such a write is often not healed by a later mirrored write of its key.
     attack: {
       partitions: 2,
@@ -73,7 +81,9 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
       writers: 6,
       readers: 2,
       canaryPlans: [[]],
-      storage: { indexLagMs: 5_000 },
+      // 15 s: longer than a migration takes from copy to switch even on a loaded machine.
+      storage: { indexLagMs: 15_000 },
+      minMigrationsEnded: 3,
     },
     unsafe: { trustChangesIndex: true },
     expect: ['lost', 'staleRead'],
@@ -105,7 +115,7 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
     },
     unsafe: { client: { acknowledgeUnmirroredWrites: true } },
     expect: ['staleRead', 'lost'],
-    reliableInOneRun: false,
+    reliableInOneRun: true,
   },
   {
     protection:
@@ -133,7 +143,7 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
     },
     unsafe: { client: { trustLateReads: true } },
     expect: ['staleRead', 'lost'],
-    reliableInOneRun: false,
+    reliableInOneRun: true,
   },
   {
     protection: 'leases are timed on the wall clock too (a suspended host does not trust an expired lease)',
@@ -190,22 +200,24 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
       'destructive repairs touch only states older than the invocation that found them (the young bound)',
     // The first Verify invocation hangs past its Task timeout and comes back as a zombie once the retry has
     // started: while the retry starts mirroring and verifies, the zombie enters the stage too (its retry already
-    // looked for repair windows), opens its repair window, and stalls before its first data read until the
-    // migration has switched to the target and begun removing the source. It resumes within its window (a long
+    // looked for repair windows), opens its repair window, and stalls before its first data read until 2 s after
+    // the migration has switched to the target and begun removing the source. It resumes within its window (a long
     // budget, as in AWS, where a step may write for 30 s and a cutover takes seconds) and compares the new
     // primary with the old source, which lacks every write acknowledged since the switch: the primary's newer
     // states look like never-acknowledged ones. The source's removal waits for that window (retried every 200 ms,
     // as the state machine would, rather than give up).
     attack: {
+      // Long leases (not what is attacked), so a loaded machine acknowledges writes after the switch.
+      lease: SLOW_MACHINE_LEASE,
       partitions: 1,
       keysPerPartition: 6,
-      writers: 4,
+      writers: 6,
       readers: 2,
       canaryPlans: [[]],
       maxMigrations: 1,
       minMigrationsEnded: 1,
-      zombie: { task: 'Verify', stall: { atRequests: [1], forMs: 500 }, untilStage: 'removeSource' },
-      tuning: { stepBudgetMs: 20_000, maxInlineWaitMs: 2_000 },
+      zombie: { task: 'Verify', stall: { atRequests: [1], forMs: 2_000 }, untilStage: 'removeSource' },
+      tuning: { stepBudgetMs: 30_000, maxInlineWaitMs: 3_000 },
       retryIntervalMs: 200,
       // Room for the retry's verify on a loaded machine, where it can take 3 s (its timeout would roll back).
       taskTimeoutSeconds: 6,
@@ -220,21 +232,21 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
     // destructive bound. The first Verify invocation hangs past its Task timeout and comes back as a zombie
     // alongside the retry: it reads the (single) shard of the source and stalls until reads have shifted to the
     // target; it then reads the target, finds the ranges differ, reads them again from the source and stalls
-    // 0.8 s more before reading the target again. The target now holds the writes mirrored since, which look like
+    // 1.5 s more before reading the target again. The target now holds the writes mirrored since, which look like
     // states the source never had, and the zombie replaces them with the older ones, on the copy the canary reads
-    // use, for the rest of the 5 s canary phase.
+    // use, for the rest of the 6 s canary phase.
     attack: {
       partitions: 1,
       keysPerPartition: 4,
       shardsPerPartition: 1,
       writers: 0,
-      faultyClients: Array.from({ length: 4 }, () => ({ skewMs: 10_000 })),
+      faultyClients: Array.from({ length: 6 }, () => ({ skewMs: 10_000 })),
       readers: 4,
       canaryPlans: [[1]],
-      canaryWaitMs: 5_000,
+      canaryWaitMs: 6_000,
       maxMigrations: 1,
       minMigrationsEnded: 1,
-      zombie: { task: 'Verify', stall: { atRequests: [2, 4], forMs: 800 }, untilStage: 'shiftReads' },
+      zombie: { task: 'Verify', stall: { atRequests: [2, 4], forMs: 1_500 }, untilStage: 'shiftReads' },
       tuning: { stepBudgetMs: 20_000, maxInlineWaitMs: 2_000 },
       retryIntervalMs: 200,
       taskTimeoutSeconds: 6,
