@@ -10,7 +10,7 @@ import { cyclePlanId } from '../../src/planner-service/planner-service.ts';
 import { cycleIdFor } from '../../src/profiler/profiler-cycle.ts';
 import { METRIC } from '../../src/support/metrics.ts';
 import { type ControlLoop, EU, HOME, INTERVAL_SECONDS, startControlLoop } from '../support/control-loop.ts';
-import { clientOn } from '../support/test-cluster.ts';
+import { clientOn, TEST_LEASE } from '../support/test-cluster.ts';
 
 /**
  * Partition sizes through the whole loop (test/support/control-loop.ts): the profiler Lambda measures each
@@ -53,7 +53,12 @@ async function storedBytes(loop: ControlLoop, cellId: string, partition: string)
 }
 
 async function seed(loop: ControlLoop): Promise<void> {
-  const writer = clientOn(loop.cluster, { accessRecorder: undefined });
+  // Seeding is not under test and no migration runs during it: a deadline a loaded machine meets (TEST_LEASE's
+  // 300 ms was missed under load, answered WRITE_OUTCOME_UNKNOWN).
+  const writer = clientOn(loop.cluster, {
+    accessRecorder: undefined,
+    lease: { ...TEST_LEASE, maxRequestMs: 3_000 },
+  });
   const counts: AccessCount[] = [];
   for (const p of LAYOUT) {
     await loop.cluster.partitions.createIfAbsent(

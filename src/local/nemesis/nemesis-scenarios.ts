@@ -166,10 +166,21 @@ export const PROTECTION_ATTACKS: readonly ProtectionAttack[] = [
   {
     protection: 'clients honour the lease terms on the partition record, whatever their own configuration',
     attack: {
-      partitions: 3,
-      keysPerPartition: 2,
-      faultyClients: [{ leaseTtlMs: 5_000 }, { leaseTtlMs: 5_000 }],
-      minMigrationsEnded: 2,
+      // Two partitions moved twice each: a client's first fetch can land while the first move of its partition is
+      // already mirroring (those writes reach the target too), so the loss comes from the second move, after the
+      // client has cached the routing of the first.
+      partitions: 2,
+      keysPerPartition: 3,
+      // Six clients configured with leases longer than the run: a client that ignores the record's terms keeps the
+      // routing it fetched before the first migration and writes to the source after the switch. With 5 s or 20 s
+      // leases the attack depended on timing: on a loaded machine (load average 9-11) the switch came after the
+      // client's lease had run out and its refetch was already fenced, and the control caught 0/4, then 1/3.
+      faultyClients: Array.from({ length: 6 }, () => ({ leaseTtlMs: 600_000 })),
+      // The source is kept as a cold copy, so a stale client's compare-and-set still finds the items there after
+      // the switch and is acknowledged (a removed source answers its If-Match with a conflict, which loses
+      // nothing, and left the loss to a write landing in the short window before the removal).
+      retainSource: true,
+      minMigrationsEnded: 4,
     },
     unsafe: { client: { ignoreLeaseTerms: true } },
     expect: ['lost', 'staleRead', 'notPrefix'],
