@@ -9,6 +9,7 @@ import {
 } from './placement-cost.ts';
 import type { PlacementModel } from './placement-model.ts';
 import { LimitEnforcement, OperationKind, type Placement, type SearchOperation } from './search-operation.ts';
+import { ThrottleDryRun } from './throttle-dry-run.ts';
 
 /** Cost changes within this many dollars are ties. */
 export const EPS = 1e-9;
@@ -53,6 +54,7 @@ export class PlanEditor {
   /** Concurrent moves allowed per cell. */
   readonly limit: number;
   private readonly delta: TermCosts = zeroTerms();
+  private readonly throttles: ThrottleDryRun;
 
   constructor(
     model: PlacementModel,
@@ -67,6 +69,7 @@ export class PlanEditor {
     this.marks = marks;
     this.budget = budget;
     this.limit = model.limits.maxConcurrentMovesPerCell;
+    this.throttles = new ThrottleDryRun(model, candidates, state, this.limit);
   }
 
   /** The cost change of `op` under the `enforce`d limits, or undefined if it breaks one; never kept. */
@@ -94,6 +97,14 @@ export class PlanEditor {
 
   private run(op: SearchOperation, keep: boolean, enforce: LimitEnforcement): number | undefined {
     this.budget.used++;
+    // Most re-targets tried on a throttled plan hit a throttle in both orders: tell those from the dry run,
+    // without applying and undoing the first relocation.
+    if (
+      enforce === LimitEnforcement.All &&
+      op.kind === OperationKind.RelocateAfter &&
+      !this.throttles.relocateAfterMayPass(op.partition, op.cell, op.first)
+    )
+      return undefined;
     const state = this.state;
     const delta = this.delta;
     this.resetDelta();
