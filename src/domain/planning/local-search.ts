@@ -209,10 +209,24 @@ export class LocalSearch {
     freed: number,
     bound: number,
   ): void {
-    for (const qc of this.placesFor(q, c, alternatives, freed)) {
-      if (this.promising(p, q, qc, bound, 0))
-        this.consider(relocateAfterOp(p, c, [{ partition: q, cell: qc }]));
+    // placesFor(q, c, alternatives, freed), walked in place: this runs for every blocker of every blocked
+    // candidate, and most of the changes it tries are rejected by a throttle before they are built.
+    const { model, candidates: cand, state, limit } = this.editor;
+    const here = state.cellOf[q];
+    this.tryRetarget(p, c, q, model.origin[q], bound);
+    let found = 1;
+    for (let j = cand.start[q]; j < cand.start[q + 1] && found <= alternatives; j++) {
+      const qc = cand.cell[j];
+      if (qc !== here && qc !== c && (state.moveCount[qc] < limit || qc === freed)) {
+        found++;
+        this.tryRetarget(p, c, q, qc, bound);
+      }
     }
+  }
+
+  private tryRetarget(p: number, c: number, q: number, qc: number, bound: number): void {
+    if (!this.promising(p, q, qc, bound, 0) || this.editor.throttlesReject(p, c, q, qc)) return;
+    this.consider(relocateAfterOp(p, c, [{ partition: q, cell: qc }]));
   }
 
   /**

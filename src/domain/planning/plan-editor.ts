@@ -82,6 +82,17 @@ export class PlanEditor {
     return this.run(op, true, LimitEnforcement.All);
   }
 
+  /**
+   * Whether the throttles reject relocating q to qc and then p to c in both orders; when they do, this
+   * counts as the evaluation of that RelocateAfter (whose answer would be undefined), so the search need
+   * not build the change.
+   */
+  throttlesReject(p: number, c: number, q: number, qc: number): boolean {
+    if (this.throttles.mayPass(p, c, q, qc, -1, -1)) return false;
+    this.budget.used++;
+    return true;
+  }
+
   isCandidate(p: number, c: number): boolean {
     const cand = this.candidates;
     for (let k = cand.start[p]; k < cand.start[p + 1]; k++) if (cand.cell[k] === c) return true;

@@ -49,15 +49,21 @@ export class ThrottleDryRun {
     cell: number,
     first: readonly { readonly partition: number; readonly cell: number }[],
   ): boolean {
-    if (first.length > MAX_PARTITIONS - 1) return true;
+    if (first.length === 1) return this.mayPass(partition, cell, first[0].partition, first[0].cell, -1, -1);
+    if (first.length === 2)
+      return this.mayPass(partition, cell, first[0].partition, first[0].cell, first[1].partition, first[1].cell);
+    return true;
+  }
+
+  /**
+   * relocateAfterMayPass for q1 → c1, then q2 → c2 (q2 = -1: none), then p → c, without building the
+   * change (the local search asks this for every blocker it would try).
+   */
+  mayPass(p: number, c: number, q1: number, c1: number, q2: number, c2: number): boolean {
     this.reset();
-    let ok = true;
-    for (let i = 0; ok && i < first.length; i++) ok = this.relocate(first[i].partition, first[i].cell);
-    if (ok && this.relocate(partition, cell)) return true;
+    if (this.relocate(q1, c1) && (q2 < 0 || this.relocate(q2, c2)) && this.relocate(p, c)) return true;
     this.reset();
-    ok = this.relocate(partition, cell);
-    for (let i = first.length - 1; ok && i >= 0; i--) ok = this.relocate(first[i].partition, first[i].cell);
-    return ok;
+    return this.relocate(p, c) && (q2 < 0 || this.relocate(q2, c2)) && this.relocate(q1, c1);
   }
 
   private reset(): void {
