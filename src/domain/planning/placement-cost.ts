@@ -139,11 +139,15 @@ export class PlacementState {
   /** Per cell, the partitions moved by this plan from or to it (a few: the concurrency limit bounds it). */
   private readonly cellMoves: number[][];
 
-  // Journal for begin/commit/rollback: preallocated, stamped with a generation number.
+  // Journal for begin/commit/rollback: preallocated, stamped with a generation number, reset by counters
+  // (no array is cleared or grown per tentative change: the search makes about 100,000 per plan).
   private journaling = false;
   private generation = 1;
-  private readonly journalCells: number[] = [];
-  private readonly journalPartitions: number[] = [];
+  /** Cells and partitions touched since `begin`, the first `journalCellCount` / `journalPartitionCount`. */
+  private readonly journalCells: Int32Array;
+  private journalCellCount = 0;
+  private readonly journalPartitions: Int32Array;
+  private journalPartitionCount = 0;
   private readonly cellStamp: Int32Array;
   private readonly partitionStamp: Int32Array;
   private readonly savedLoad: Float64Array;
@@ -158,12 +162,15 @@ export class PlacementState {
   /** Changes to `movedList` since `begin`: +(p+1) appended, -(p+1) removed at `movedLogIndex`. */
   private readonly movedLog: number[] = [];
   private readonly movedLogIndex: number[] = [];
+  private movedLogCount = 0;
 
   constructor(model: PlacementModel, from?: PlacementState) {
     this.model = model;
     const C = model.cellCount;
     const P = model.partitionCount;
     this.cellStamp = new Int32Array(C);
+    this.journalCells = new Int32Array(C);
+    this.journalPartitions = new Int32Array(P);
     this.partitionStamp = new Int32Array(P);
     this.savedLoad = new Float64Array(C * model.steps);
     this.savedBytes = new Float64Array(C);
@@ -313,10 +320,7 @@ export class PlacementState {
     this.offsetMs[p] = offsetMs;
     this.appliedLocality[p] = locality;
     this.movedList.push(p);
-    if (this.journaling) {
-      this.movedLog.push(p + 1);
-      this.movedLogIndex.push(this.movedList.length - 1);
-    }
+    if (this.journaling) this.logMoved(p + 1, this.movedList.length - 1);
     this.cellMoves[o].push(p);
     if (cell !== o) this.cellMoves[cell].push(p);
   }
@@ -350,10 +354,7 @@ export class PlacementState {
     this.appliedLocality[p] = 0;
     const at = this.movedList.lastIndexOf(p);
     this.movedList.splice(at, 1);
-    if (this.journaling) {
-      this.movedLog.push(-(p + 1));
-      this.movedLogIndex.push(at);
-    }
+    if (this.journaling) this.logMoved(-(p + 1), at);
     removeValue(this.cellMoves[o], p);
     if (cell !== o) removeValue(this.cellMoves[cell], p);
   }
@@ -461,22 +462,21 @@ export class PlacementState {
   begin(): void {
     this.journaling = true;
     this.generation++;
-    this.journalCells.length = 0;
-    this.journalPartitions.length = 0;
+    this.journalCellCount = 0;
+    this.journalPartitionCount = 0;
     this.savedBytesMoved = this.bytesMoved;
-    Object.assign(this.savedCosts, this.costs);
-    this.movedLog.length = 0;
-    this.movedLogIndex.length = 0;
+    copyTerms(this.costs, this.savedCosts);
+    this.movedLogCount = 0;
   }
 
-  /** Cells changed since `begin`. */
-  touchedCells(): readonly number[] {
-    return this.journalCells;
+  /** Cells changed since `begin` (a view, valid until the next change). */
+  touchedCells(): Int32Array {
+    return this.journalCells.subarray(0, this.journalCellCount);
   }
 
-  /** Partitions changed since `begin`. */
-  touchedPartitions(): readonly number[] {
-    return this.journalPartitions;
+  /** Partitions changed since `begin` (a view, valid until the next change). */
+  touchedPartitions(): Int32Array {
+    return this.journalPartitions.subarray(0, this.journalPartitionCount);
   }
 
   commit(): void {
@@ -485,7 +485,8 @@ export class PlacementState {
 
   rollback(): void {
     const T = this.model.steps;
-    for (const c of this.journalCells) {
+    for (let i = 0; i < this.journalCellCount; i++) {
+      const c = this.journalCells[i];
       for (let t = 0; t < T; t++) this.load[c * T + t] = this.savedLoad[c * T + t];
       this.bytes[c] = this.savedBytes[c];
       this.moveCount[c] = this.savedCount[c];
@@ -494,14 +495,15 @@ export class PlacementState {
       list.length = saved.length;
       for (let i = 0; i < saved.length; i++) list[i] = saved[i];
     }
-    for (const p of this.journalPartitions) {
+    for (let i = 0; i < this.journalPartitionCount; i++) {
+      const p = this.journalPartitions[i];
       this.cellOf[p] = this.savedCell[p];
       this.offsetMs[p] = this.savedOffset[p];
       this.appliedLocality[p] = this.savedLocality[p];
     }
     this.bytesMoved = this.savedBytesMoved;
-    Object.assign(this.costs, this.savedCosts);
-    for (let i = this.movedLog.length - 1; i >= 0; i--) {
+    copyTerms(this.savedCosts, this.costs);
+    for (let i = this.movedLogCount - 1; i >= 0; i--) {
       const entry = this.movedLog[i];
       if (entry > 0) this.movedList.pop();
       else this.movedList.splice(this.movedLogIndex[i], 0, -entry - 1);
@@ -520,7 +522,7 @@ export class PlacementState {
     const saved = this.savedCellMoves[c];
     saved.length = list.length;
     for (let i = 0; i < list.length; i++) saved[i] = list[i];
-    this.journalCells.push(c);
+    this.journalCells[this.journalCellCount++] = c;
   }
 
   private touchPartition(p: number): void {
@@ -529,8 +531,27 @@ export class PlacementState {
     this.savedCell[p] = this.cellOf[p];
     this.savedOffset[p] = this.offsetMs[p];
     this.savedLocality[p] = this.appliedLocality[p];
-    this.journalPartitions.push(p);
+    this.journalPartitions[this.journalPartitionCount++] = p;
   }
+
+  private logMoved(entry: number, index: number): void {
+    const i = this.movedLogCount++;
+    if (i < this.movedLog.length) {
+      this.movedLog[i] = entry;
+      this.movedLogIndex[i] = index;
+    } else {
+      this.movedLog.push(entry);
+      this.movedLogIndex.push(index);
+    }
+  }
+}
+
+function copyTerms(from: TermCosts, to: TermCosts): void {
+  to.locality = from.locality;
+  to.relatedness = from.relatedness;
+  to.loadBalance = from.loadBalance;
+  to.transfer = from.transfer;
+  to.drain = from.drain;
 }
 
 function removeValue(list: number[], value: number): void {

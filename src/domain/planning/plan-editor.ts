@@ -131,8 +131,9 @@ export class PlanEditor {
       for (let i = op.first.length - 1; ok && i >= 0; i--) ok = this.relocateTo(op.first[i], enforce);
     }
     if (ok && enforce !== LimitEnforcement.None) {
-      for (const cell of state.touchedCells()) {
-        if (!state.cellWithinLimits(cell)) {
+      const touched = state.touchedCells();
+      for (let i = 0; i < touched.length; i++) {
+        if (!state.cellWithinLimits(touched[i])) {
           ok = false;
           break;
         }
