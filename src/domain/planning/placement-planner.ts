@@ -1,9 +1,9 @@
 import { seededRandom } from '../seeded-random.ts';
 import { generateCandidates } from './candidate-moves.ts';
 import type { MovementPlan, PlannerInput } from './movement-plan.ts';
-import { PlacementState } from './placement-cost.ts';
 import { checkFeasibility } from './placement-feasibility.ts';
 import { compilePlacementModel } from './placement-model.ts';
+import { PlacementState } from './placement-state.ts';
 import { assemblePlan } from './plan-assembly.ts';
 import { type GreedyOrder, PlanBuilder } from './plan-builder.ts';
 import { EPS } from './plan-editor.ts';

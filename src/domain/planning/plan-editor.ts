@@ -1,13 +1,8 @@
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
-import {
-  moveDurationMs,
-  type PlacementState,
-  sumTerms,
-  type TermCosts,
-  zeroTerms,
-} from './placement-cost.ts';
+import { moveDurationMs, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
 import type { PlacementModel } from './placement-model.ts';
+import type { PlacementState } from './placement-state.ts';
 import { LimitEnforcement, OperationKind, type Placement, type SearchOperation } from './search-operation.ts';
 import { ThrottleDryRun } from './throttle-dry-run.ts';
 

@@ -1,7 +1,7 @@
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
-import type { PlacementState } from './placement-cost.ts';
 import type { PlacementModel } from './placement-model.ts';
+import type { PlacementState } from './placement-state.ts';
 
 /** Partitions and cells one dry run may touch: three relocations, each on its origin, old and new cell. */
 const MAX_PARTITIONS = 3;
@@ -51,7 +51,14 @@ export class ThrottleDryRun {
   ): boolean {
     if (first.length === 1) return this.mayPass(partition, cell, first[0].partition, first[0].cell, -1, -1);
     if (first.length === 2)
-      return this.mayPass(partition, cell, first[0].partition, first[0].cell, first[1].partition, first[1].cell);
+      return this.mayPass(
+        partition,
+        cell,
+        first[0].partition,
+        first[0].cell,
+        first[1].partition,
+        first[1].cell,
+      );
     return true;
   }
 
