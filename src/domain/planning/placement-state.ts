@@ -254,7 +254,7 @@ export class PlacementState {
     this.offsetMs[p] = Number.NaN;
     this.appliedLocality[p] = 0;
     const at = this.movedList.lastIndexOf(p);
-    this.movedList.splice(at, 1);
+    removeAt(this.movedList, at);
     if (this.journaling) this.logMoved(-(p + 1), at);
     removeValue(this.cellMoves[o], p);
     if (cell !== o) removeValue(this.cellMoves[cell], p);
@@ -391,10 +391,7 @@ export class PlacementState {
       for (let t = 0; t < T; t++) this.load[c * T + t] = this.savedLoad[c * T + t];
       this.bytes[c] = this.savedBytes[c];
       this.moveCount[c] = this.savedCount[c];
-      const list = this.cellMoves[c];
-      const saved = this.savedCellMoves[c];
-      list.length = saved.length;
-      for (let i = 0; i < saved.length; i++) list[i] = saved[i];
+      copyList(this.savedCellMoves[c], this.cellMoves[c]);
     }
     for (let i = 0; i < this.journalPartitionCount; i++) {
       const p = this.journalPartitions[i];
@@ -407,7 +404,7 @@ export class PlacementState {
     for (let i = this.movedLogCount - 1; i >= 0; i--) {
       const entry = this.movedLog[i];
       if (entry > 0) this.movedList.pop();
-      else this.movedList.splice(this.movedLogIndex[i], 0, -entry - 1);
+      else insertAt(this.movedList, this.movedLogIndex[i], -entry - 1);
     }
     this.journaling = false;
   }
@@ -419,10 +416,7 @@ export class PlacementState {
     for (let t = 0; t < T; t++) this.savedLoad[c * T + t] = this.load[c * T + t];
     this.savedBytes[c] = this.bytes[c];
     this.savedCount[c] = this.moveCount[c];
-    const list = this.cellMoves[c];
-    const saved = this.savedCellMoves[c];
-    saved.length = list.length;
-    for (let i = 0; i < list.length; i++) saved[i] = list[i];
+    copyList(this.cellMoves[c], this.savedCellMoves[c]);
     this.journalCells[this.journalCellCount++] = c;
   }
 
@@ -455,7 +449,30 @@ function copyTerms(from: TermCosts, to: TermCosts): void {
   to.drain = from.drain;
 }
 
+// The lists below hold a few entries (the moves on one cell, the moves of one plan) and change on every
+// tentative change the search makes; shifting by hand with push/pop keeps V8 off the length setter and
+// splice, both far slower than the loops at these sizes.
+
 function removeValue(list: number[], value: number): void {
   const i = list.indexOf(value);
-  if (i >= 0) list.splice(i, 1);
+  if (i >= 0) removeAt(list, i);
+}
+
+function removeAt(list: number[], at: number): void {
+  for (let i = at; i < list.length - 1; i++) list[i] = list[i + 1];
+  list.pop();
+}
+
+function insertAt(list: number[], at: number, value: number): void {
+  list.push(value);
+  for (let i = list.length - 1; i > at; i--) list[i] = list[i - 1];
+  list[at] = value;
+}
+
+/** Make `to` a copy of `from`. */
+function copyList(from: readonly number[], to: number[]): void {
+  const n = from.length;
+  while (to.length > n) to.pop();
+  for (let i = 0; i < to.length; i++) to[i] = from[i];
+  for (let i = to.length; i < n; i++) to.push(from[i]);
 }
