@@ -31,6 +31,8 @@ export class LocalSearch {
   private readonly editor: PlanEditor;
   /** Per origin cell, the partitions with candidates, busiest (peak demand) first. */
   private readonly onCell: readonly number[][];
+  /** The partitions with candidates, best standalone gain first (ties: lower index). */
+  private readonly byGain: readonly number[];
   private readonly scratch: TermCosts = zeroTerms();
   /** The best change bestRelocation found so far, and its cost change. */
   private bestDelta = -EPS;
@@ -42,9 +44,10 @@ export class LocalSearch {
   private byDensityShipped: number[] = [];
   private byDensityAt = -1;
 
-  constructor(editor: PlanEditor, onCell: readonly number[][]) {
+  constructor(editor: PlanEditor, onCell: readonly number[][], byGain: readonly number[]) {
     this.editor = editor;
     this.onCell = onCell;
+    this.byGain = byGain;
   }
 
   /** Local search until no step improves the objective (or `rounds` run out). */
@@ -66,13 +69,12 @@ export class LocalSearch {
 
   /** Planned partitions first, then held-back ones by their best standalone gain (capped on large inputs). */
   private searchOrder(): number[] {
-    const { model: m, candidates: cand, state } = this.editor;
+    const state = this.editor.state;
     const planned = [...state.movedPartitions()];
+    // The partitions with candidates come sorted by their best standalone gain (ties by index, a total
+    // order), so dropping the moved ones gives the order sorting the held-back ones would.
     const held: number[] = [];
-    for (let p = 0; p < m.partitionCount; p++) {
-      if (cand.start[p] < cand.start[p + 1] && !state.isMoved(p)) held.push(p);
-    }
-    held.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
+    for (const p of this.byGain) if (!state.isMoved(p)) held.push(p);
     if (this.light && held.length > LOCAL_SEARCH_CANDIDATES) held.length = LOCAL_SEARCH_CANDIDATES;
     return [...planned, ...held];
   }

@@ -30,6 +30,8 @@ export class PlanBuilder {
   private readonly search: LocalSearch;
   /** Per origin cell, the partitions with candidates, busiest (peak demand) first. */
   private readonly onCell: readonly number[][];
+  /** The partitions with candidates, best standalone gain first (ties: lower index). */
+  private readonly byGain: readonly number[];
 
   constructor(
     model: PlacementModel,
@@ -38,12 +40,14 @@ export class PlanBuilder {
     marks?: SearchMarks,
     onCell?: readonly number[][],
     budget?: SearchBudget,
+    byGain?: readonly number[],
   ) {
     this.budget = budget ?? new SearchBudget();
     this.model = model;
     this.state = state;
     this.candidates = candidates;
     this.onCell = onCell ?? partitionsByCell(model, candidates);
+    this.byGain = byGain ?? partitionsByGain(model, candidates);
     this.editor = new PlanEditor(
       model,
       candidates,
@@ -51,7 +55,7 @@ export class PlanBuilder {
       new SearchMarks(model.cellCount, model.partitionCount, marks),
       this.budget,
     );
-    this.search = new LocalSearch(this.editor, this.onCell);
+    this.search = new LocalSearch(this.editor, this.onCell, this.byGain);
   }
 
   /** Large inputs: a lighter local search (see LocalSearch.light). */
@@ -67,6 +71,7 @@ export class PlanBuilder {
       this.editor.marks,
       this.onCell,
       this.budget,
+      this.byGain,
     );
   }
 
@@ -248,6 +253,16 @@ export class PlanBuilder {
     }
     return false;
   }
+}
+
+/**
+ * The partitions that have candidate moves, best standalone gain first (ties: lower index); sorted once per
+ * plan run, where the local search used to sort its held-back partitions every round.
+ */
+function partitionsByGain(model: PlacementModel, cand: CandidateMoves): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < model.partitionCount; p++) if (cand.start[p] < cand.start[p + 1]) out.push(p);
+  return out.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
 }
 
 /** Per origin cell, the partitions that have candidate moves, highest peak demand first. */
