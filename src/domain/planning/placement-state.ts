@@ -40,46 +40,16 @@ export class PlacementState {
   /** Per cell, the partitions moved by this plan from or to it (a few: the concurrency limit bounds it). */
   private readonly cellMoves: number[][];
 
-  // Journal for begin/commit/rollback: preallocated, stamped with a generation number, reset by counters
-  // (no array is cleared or grown per tentative change: the search makes about 100,000 per plan).
+  /** Whether a tentative change of this state is under way (its journal is `journal`). */
   private journaling = false;
-  private generation = 1;
-  /** Cells and partitions touched since `begin`, the first `journalCellCount` / `journalPartitionCount`. */
-  private readonly journalCells: Int32Array;
-  private journalCellCount = 0;
-  private readonly journalPartitions: Int32Array;
-  private journalPartitionCount = 0;
-  private readonly cellStamp: Int32Array;
-  private readonly partitionStamp: Int32Array;
-  private readonly savedLoad: Float64Array;
-  private readonly savedBytes: Float64Array;
-  private readonly savedCount: Int32Array;
-  private readonly savedCell: Int32Array;
-  private readonly savedOffset: Float64Array;
-  private readonly savedLocality: Float64Array;
-  private readonly savedCosts: TermCosts = zeroTerms();
-  private savedBytesMoved = 0;
-  private readonly savedCellMoves: number[][];
-  /** Changes to `movedList` since `begin`: +(p+1) appended, -(p+1) removed at `movedLogIndex`. */
-  private readonly movedLog: number[] = [];
-  private readonly movedLogIndex: number[] = [];
-  private movedLogCount = 0;
+  /** Shared with the clones of this state (see PlacementJournal). */
+  private readonly journal: PlacementJournal;
 
   constructor(model: PlacementModel, from?: PlacementState) {
     this.model = model;
     const C = model.cellCount;
     const P = model.partitionCount;
-    this.cellStamp = new Int32Array(C);
-    this.journalCells = new Int32Array(C);
-    this.journalPartitions = new Int32Array(P);
-    this.partitionStamp = new Int32Array(P);
-    this.savedLoad = new Float64Array(C * model.steps);
-    this.savedBytes = new Float64Array(C);
-    this.savedCount = new Int32Array(C);
-    this.savedCell = new Int32Array(P);
-    this.savedOffset = new Float64Array(P);
-    this.savedLocality = new Float64Array(P);
-    this.savedCellMoves = Array.from({ length: C }, () => []);
+    this.journal = from ? from.journal : new PlacementJournal(model);
     if (from) {
       this.cellOf = from.cellOf.slice();
       this.offsetMs = from.offsetMs.slice();
@@ -361,82 +331,92 @@ export class PlacementState {
 
   /** Start a tentative change; `rollback` restores the exact previous state. */
   begin(): void {
+    const j = this.journal;
+    if (j.owner !== undefined && j.owner !== this)
+      throw new Error('PlacementState: a clone of this state has a tentative change under way');
+    j.owner = this;
     this.journaling = true;
-    this.generation++;
-    this.journalCellCount = 0;
-    this.journalPartitionCount = 0;
-    this.savedBytesMoved = this.bytesMoved;
-    copyTerms(this.costs, this.savedCosts);
-    this.movedLogCount = 0;
+    j.generation++;
+    j.cellCount = 0;
+    j.partitionCount = 0;
+    j.savedBytesMoved = this.bytesMoved;
+    copyTerms(this.costs, j.savedCosts);
+    j.movedLogCount = 0;
   }
 
   /** Cells changed since `begin` (a view, valid until the next change). */
   touchedCells(): Int32Array {
-    return this.journalCells.subarray(0, this.journalCellCount);
+    return this.journal.cells.subarray(0, this.journal.cellCount);
   }
 
   /** Partitions changed since `begin` (a view, valid until the next change). */
   touchedPartitions(): Int32Array {
-    return this.journalPartitions.subarray(0, this.journalPartitionCount);
+    return this.journal.partitions.subarray(0, this.journal.partitionCount);
   }
 
   commit(): void {
     this.journaling = false;
+    this.journal.owner = undefined;
   }
 
   rollback(): void {
+    const j = this.journal;
     const T = this.model.steps;
-    for (let i = 0; i < this.journalCellCount; i++) {
-      const c = this.journalCells[i];
-      for (let t = 0; t < T; t++) this.load[c * T + t] = this.savedLoad[c * T + t];
-      this.bytes[c] = this.savedBytes[c];
-      this.moveCount[c] = this.savedCount[c];
-      copyList(this.savedCellMoves[c], this.cellMoves[c]);
+    for (let i = 0; i < j.cellCount; i++) {
+      const c = j.cells[i];
+      for (let t = 0; t < T; t++) this.load[c * T + t] = j.savedLoad[c * T + t];
+      this.bytes[c] = j.savedBytes[c];
+      this.moveCount[c] = j.savedCount[c];
+      copyList(j.savedCellMoves[c], this.cellMoves[c]);
     }
-    for (let i = 0; i < this.journalPartitionCount; i++) {
-      const p = this.journalPartitions[i];
-      this.cellOf[p] = this.savedCell[p];
-      this.offsetMs[p] = this.savedOffset[p];
-      this.appliedLocality[p] = this.savedLocality[p];
+    for (let i = 0; i < j.partitionCount; i++) {
+      const p = j.partitions[i];
+      this.cellOf[p] = j.savedCell[p];
+      this.offsetMs[p] = j.savedOffset[p];
+      this.appliedLocality[p] = j.savedLocality[p];
     }
-    this.bytesMoved = this.savedBytesMoved;
-    copyTerms(this.savedCosts, this.costs);
-    for (let i = this.movedLogCount - 1; i >= 0; i--) {
-      const entry = this.movedLog[i];
+    this.bytesMoved = j.savedBytesMoved;
+    copyTerms(j.savedCosts, this.costs);
+    for (let i = j.movedLogCount - 1; i >= 0; i--) {
+      const entry = j.movedLog[i];
       if (entry > 0) this.movedList.pop();
-      else insertAt(this.movedList, this.movedLogIndex[i], -entry - 1);
+      else insertAt(this.movedList, j.movedLogIndex[i], -entry - 1);
     }
     this.journaling = false;
+    j.owner = undefined;
   }
 
   private touchCell(c: number): void {
-    if (!this.journaling || this.cellStamp[c] === this.generation) return;
-    this.cellStamp[c] = this.generation;
+    const j = this.journal;
+    if (!this.journaling || j.cellStamp[c] === j.generation) return;
+    j.cellStamp[c] = j.generation;
     const T = this.model.steps;
-    for (let t = 0; t < T; t++) this.savedLoad[c * T + t] = this.load[c * T + t];
-    this.savedBytes[c] = this.bytes[c];
-    this.savedCount[c] = this.moveCount[c];
-    copyList(this.cellMoves[c], this.savedCellMoves[c]);
-    this.journalCells[this.journalCellCount++] = c;
+    for (let t = 0; t < T; t++) j.savedLoad[c * T + t] = this.load[c * T + t];
+    j.savedBytes[c] = this.bytes[c];
+    j.savedCount[c] = this.moveCount[c];
+    copyList(this.cellMoves[c], j.savedCellMoves[c]);
+    j.cells[j.cellCount++] = c;
   }
 
   private touchPartition(p: number): void {
-    if (!this.journaling || this.partitionStamp[p] === this.generation) return;
-    this.partitionStamp[p] = this.generation;
-    this.savedCell[p] = this.cellOf[p];
-    this.savedOffset[p] = this.offsetMs[p];
-    this.savedLocality[p] = this.appliedLocality[p];
-    this.journalPartitions[this.journalPartitionCount++] = p;
+    const j = this.journal;
+    if (!this.journaling || j.partitionStamp[p] === j.generation) return;
+    j.partitionStamp[p] = j.generation;
+    j.savedCell[p] = this.cellOf[p];
+    j.savedOffset[p] = this.offsetMs[p];
+    j.savedLocality[p] = this.appliedLocality[p];
+    j.partitions[j.partitionCount++] = p;
   }
 
   private logMoved(entry: number, index: number): void {
-    const i = this.movedLogCount++;
-    if (i < this.movedLog.length) {
-      this.movedLog[i] = entry;
-      this.movedLogIndex[i] = index;
+    const j = this.journal;
+    const i = j.movedLogCount++;
+    if (i < j.movedLog.length) {
+      j.movedLog[i] = entry;
+      j.movedLogIndex[i] = index;
     } else {
-      this.movedLog.push(entry);
-      this.movedLogIndex.push(index);
+      j.movedLog.push(entry);
+      j.movedLogIndex.push(index);
     }
   }
 }
@@ -447,6 +427,58 @@ function copyTerms(from: TermCosts, to: TermCosts): void {
   to.loadBalance = from.loadBalance;
   to.transfer = from.transfer;
   to.drain = from.drain;
+}
+
+/**
+ * What a tentative change of a PlacementState needs to be undone exactly: the values of every cell and
+ * partition it touched, saved on first touch (stamped with a generation number), the cost terms, the bytes
+ * moved, and a log of the moved list. Preallocated and reset by counters: the search makes about 100,000
+ * tentative changes per plan.
+ *
+ * A state and its clones share one journal, so a clone allocates none of it (the iterated local search
+ * clones the best plan hundreds of times per plan run). That is safe because only one of them holds a
+ * tentative change at a time: the planner is single-threaded and PlanEditor begins and ends every change
+ * within one call; `begin` refuses a second owner.
+ */
+class PlacementJournal {
+  owner: PlacementState | undefined;
+  generation = 1;
+  /** Cells and partitions touched since `begin`: the first `cellCount` / `partitionCount` entries. */
+  readonly cells: Int32Array;
+  cellCount = 0;
+  readonly partitions: Int32Array;
+  partitionCount = 0;
+  readonly cellStamp: Int32Array;
+  readonly partitionStamp: Int32Array;
+  readonly savedLoad: Float64Array;
+  readonly savedBytes: Float64Array;
+  readonly savedCount: Int32Array;
+  readonly savedCell: Int32Array;
+  readonly savedOffset: Float64Array;
+  readonly savedLocality: Float64Array;
+  readonly savedCosts: TermCosts = zeroTerms();
+  savedBytesMoved = 0;
+  readonly savedCellMoves: number[][];
+  /** Changes to the moved list since `begin`: +(p+1) appended, -(p+1) removed at `movedLogIndex`. */
+  readonly movedLog: number[] = [];
+  readonly movedLogIndex: number[] = [];
+  movedLogCount = 0;
+
+  constructor(model: PlacementModel) {
+    const C = model.cellCount;
+    const P = model.partitionCount;
+    this.cells = new Int32Array(C);
+    this.partitions = new Int32Array(P);
+    this.cellStamp = new Int32Array(C);
+    this.partitionStamp = new Int32Array(P);
+    this.savedLoad = new Float64Array(C * model.steps);
+    this.savedBytes = new Float64Array(C);
+    this.savedCount = new Int32Array(C);
+    this.savedCell = new Int32Array(P);
+    this.savedOffset = new Float64Array(P);
+    this.savedLocality = new Float64Array(P);
+    this.savedCellMoves = Array.from({ length: C }, () => []);
+  }
 }
 
 // The lists below hold a few entries (the moves on one cell, the moves of one plan) and change on every
