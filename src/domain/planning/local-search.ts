@@ -50,6 +50,13 @@ export class LocalSearch {
     this.byGain = byGain;
   }
 
+  /** Forget what was cached for the plan (its placement was replaced wholesale: see PlanBuilder.clone). */
+  forgetPlan(): void {
+    this.lossesAt = -1;
+    this.byDensityAt = -1;
+    this.light = false;
+  }
+
   /** Local search until no step improves the objective (or `rounds` run out). */
   improve(rounds: number): void {
     const budget = this.editor.budget;

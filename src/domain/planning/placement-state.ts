@@ -95,6 +95,25 @@ export class PlacementState {
     return new PlacementState(this.model, this);
   }
 
+  /**
+   * Make this state equal to `from`, a state of the same model and journal, reusing this one's arrays (what
+   * `from.clone()` would give, without allocating: the iterated local search recycles discarded plans).
+   */
+  copyFrom(from: PlacementState): void {
+    if (from.journal !== this.journal || this.journaling || from.journaling)
+      throw new Error('PlacementState.copyFrom: not a clone of the same plan run, or a change under way');
+    this.cellOf.set(from.cellOf);
+    this.offsetMs.set(from.offsetMs);
+    this.appliedLocality.set(from.appliedLocality);
+    this.load.set(from.load);
+    this.bytes.set(from.bytes);
+    this.moveCount.set(from.moveCount);
+    this.bytesMoved = from.bytesMoved;
+    copyTerms(from.costs, this.costs);
+    copyList(from.movedList, this.movedList);
+    for (let c = 0; c < this.cellMoves.length; c++) copyList(from.cellMoves[c], this.cellMoves[c]);
+  }
+
   total(): number {
     return sumTerms(this.costs);
   }

@@ -63,7 +63,18 @@ export class PlanBuilder {
     this.search.light = true;
   }
 
-  clone(): PlanBuilder {
+  /**
+   * A copy of this plan under construction. With `spare` (a builder of the same run no longer in use) the
+   * copy is written into it rather than allocated; its search caches are forgotten, since they are keyed by
+   * the marks' clock, which the copy takes over.
+   */
+  clone(spare?: PlanBuilder): PlanBuilder {
+    if (spare) {
+      spare.state.copyFrom(this.state);
+      spare.editor.marks.copyFrom(this.editor.marks);
+      spare.search.forgetPlan();
+      return spare;
+    }
     return new PlanBuilder(
       this.model,
       this.state.clone(),

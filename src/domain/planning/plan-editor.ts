@@ -32,6 +32,15 @@ export class SearchMarks {
       this.bytesVersion = from.bytesVersion;
     }
   }
+
+  /** Make these marks equal to `from` (same sizes), reusing the arrays. */
+  copyFrom(from: SearchMarks): void {
+    this.cellVersion.set(from.cellVersion);
+    this.partitionVersion.set(from.partitionVersion);
+    this.examinedAt.set(from.examinedAt);
+    this.clock = from.clock;
+    this.bytesVersion = from.bytesVersion;
+  }
 }
 
 /**
