@@ -139,10 +139,18 @@ export class PlanBuilder {
       }
       if (cand.gain[bestK] > 0) heap.push(keyAt(cand.gain[bestK], p, bestK), p, bestK);
     }
+    // The greedy only adds moves, so the bytes moved only grow: a candidate over the bytes budget now will
+    // still be when it is popped, and popping it would only queue the next one. Where keys fall along a
+    // partition's candidates (by gain or density; not with prices), queueing that next one at once pops it
+    // no earlier than the skipped one would have been, so the plan is the same and the heap does less work.
+    const keysFall = order !== 'priced';
+    const maxBytes = m.limits.maxBytesPerCycle;
     const next = (p: number, k: number) => {
       for (let j = k + 1; j < cand.start[p + 1]; j++) {
         if (cand.gain[j] <= 0) return;
-        if (this.state.moveCount[cand.cell[j]] < limit) {
+        const c = cand.cell[j];
+        if (keysFall && this.state.bytesMoved + moveBytes(m, p, c) > maxBytes) continue;
+        if (this.state.moveCount[c] < limit) {
           heap.push(keyAt(cand.gain[j], p, j), p, j);
           return;
         }
