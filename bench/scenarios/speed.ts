@@ -9,11 +9,12 @@
  * Each policy replays on its own; with a budget, a policy is stopped once its replay has used that much CPU
  * time and its full time is projected from the share of buckets done (planning cost per cycle is about
  * constant over a replay, so the projection is linear). Times are CPU seconds of this process (user +
- * system), not wall time: the machine is shared, and wall time measures the neighbours.
+ * system), not wall time: the machine is shared, and wall time measures the neighbours; the load average
+ * at the start and the end is printed with them.
  * Writes bench/results/scenarios-speed.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runBacktest } from '../../src/domain/simulation/backtest.ts';
 import { productionDependencies } from '../../src/domain/simulation/default-dependencies.ts';
@@ -57,6 +58,7 @@ function main(): void {
     : Number.POSITIVE_INFINITY;
   const policies = (values.policies?.split(',') ?? POLICY_NAMES) as PolicyName[];
   const spec = scenarioNamed(values.scenario);
+  const loadAtStart = loadavg();
   let cpu = cpuSeconds();
   let wall = performance.now();
   const { input, facts } = generateScenario(spec);
@@ -107,9 +109,12 @@ function main(): void {
   }
   const projected = results.reduce((sum, r) => sum + r.projectedCpuSeconds, 0) + generation.cpuSeconds;
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  const loadAtEnd = loadavg();
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   process.stdout.write(
     `### speed: ${spec.name} (${spec.partitions} partitions × ${spec.regions} regions × ${spec.days} days, ` +
-      `${input.topology.cells.length} cells, capacity ${facts.capacityOpsPerSec} ops/s)\nmachine: ${machine}\n\n` +
+      `${input.topology.cells.length} cells, capacity ${facts.capacityOpsPerSec} ops/s)\nmachine: ${machine}\n` +
+      `load average (1, 5, 15 min): ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end\n\n` +
       '| policy | buckets replayed | CPU s | projected CPU s, whole trace |\n|---|---:|---:|---:|\n' +
       results
         .map(
@@ -122,7 +127,7 @@ function main(): void {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/scenarios-speed.json',
-    `${JSON.stringify({ scenario: spec.name, machine, budgetSeconds: String(budgetSeconds), generation, policies: results, projectedCpuSeconds: projected }, null, 2)}\n`,
+    `${JSON.stringify({ scenario: spec.name, machine, loadAverage: { start: loadAtStart, end: loadAtEnd }, budgetSeconds: String(budgetSeconds), generation, policies: results, projectedCpuSeconds: projected }, null, 2)}\n`,
   );
   process.stdout.write('wrote bench/results/scenarios-speed.json\n');
 }

@@ -1,5 +1,5 @@
 import { cheapestTransferCost } from './cold-copies.ts';
-import { loadPenalty, moveDurationMs, type PlacementState, sumTerms, zeroTerms } from './placement-cost.ts';
+import { loadPenalty, moveDurationMs, sumTerms, zeroTerms } from './placement-cost.ts';
 import {
   CELL_PROVISIONING,
   isHotMove,
@@ -9,6 +9,7 @@ import {
   type PlacementModel,
   pairPenaltyMs,
 } from './placement-model.ts';
+import type { PlacementState } from './placement-state.ts';
 
 /**
  * Candidate moves and the eligibility rule (hysteresis) shared by the heuristic and the exact ILP.

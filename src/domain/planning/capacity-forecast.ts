@@ -1,6 +1,6 @@
 import type { CapacityShortfall, PlannerInput } from './movement-plan.ts';
-import { PlacementState } from './placement-cost.ts';
 import { CELL_PROVISIONING, compilePlacementModel, type PlacementModel } from './placement-model.ts';
+import { PlacementState } from './placement-state.ts';
 import type { PlannerOptions } from './planner-options.ts';
 
 /**

@@ -4,16 +4,10 @@ import { PrestageError } from '../errors.ts';
 import { generateCandidates } from './candidate-moves.ts';
 import { moveBytes, moveTransferCost } from './cold-copies.ts';
 import type { MovementPlan, PlannerInput } from './movement-plan.ts';
-import {
-  drainCost,
-  loadPenalty,
-  localityCost,
-  moveDurationMs,
-  PlacementState,
-  presenceAt,
-} from './placement-cost.ts';
+import { drainCost, loadPenalty, localityCost, moveDurationMs, presenceAt } from './placement-cost.ts';
 import { checkFeasibility } from './placement-feasibility.ts';
 import { compilePlacementModel, pairPenaltyMs } from './placement-model.ts';
+import { PlacementState } from './placement-state.ts';
 import { assemblePlan } from './plan-assembly.ts';
 import type { MoveChoice } from './plan-evaluator.ts';
 import type { PlannerOptions } from './planner-options.ts';

@@ -31,13 +31,30 @@ export class LocalSearch {
   private readonly editor: PlanEditor;
   /** Per origin cell, the partitions with candidates, busiest (peak demand) first. */
   private readonly onCell: readonly number[][];
+  /** The partitions with candidates, best standalone gain first (ties: lower index). */
+  private readonly byGain: readonly number[];
   private readonly scratch: TermCosts = zeroTerms();
+  /** The best change bestRelocation found so far, and its cost change. */
+  private bestDelta = -EPS;
+  private best: SearchOperation | undefined;
   private losses = new Map<number, number>();
   private lossesAt = -1;
+  /** cheapestBytes' order of the planned moves, for the plan of `byDensityAt` (see sortByDensity). */
+  private byDensity: number[] = [];
+  private byDensityShipped: number[] = [];
+  private byDensityAt = -1;
 
-  constructor(editor: PlanEditor, onCell: readonly number[][]) {
+  constructor(editor: PlanEditor, onCell: readonly number[][], byGain: readonly number[]) {
     this.editor = editor;
     this.onCell = onCell;
+    this.byGain = byGain;
+  }
+
+  /** Forget what was cached for the plan (its placement was replaced wholesale: see PlanBuilder.clone). */
+  forgetPlan(): void {
+    this.lossesAt = -1;
+    this.byDensityAt = -1;
+    this.light = false;
   }
 
   /** Local search until no step improves the objective (or `rounds` run out). */
@@ -59,13 +76,12 @@ export class LocalSearch {
 
   /** Planned partitions first, then held-back ones by their best standalone gain (capped on large inputs). */
   private searchOrder(): number[] {
-    const { model: m, candidates: cand, state } = this.editor;
+    const state = this.editor.state;
     const planned = [...state.movedPartitions()];
+    // The partitions with candidates come sorted by their best standalone gain (ties by index, a total
+    // order), so dropping the moved ones gives the order sorting the held-back ones would.
     const held: number[] = [];
-    for (let p = 0; p < m.partitionCount; p++) {
-      if (cand.start[p] < cand.start[p + 1] && !state.isMoved(p)) held.push(p);
-    }
-    held.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
+    for (const p of this.byGain) if (!state.isMoved(p)) held.push(p);
     if (this.light && held.length > LOCAL_SEARCH_CANDIDATES) held.length = LOCAL_SEARCH_CANDIDATES;
     return [...planned, ...held];
   }
@@ -84,30 +100,24 @@ export class LocalSearch {
   /**
    * The best improving change that puts p somewhere else: on another candidate cell, back on its origin
    * (drop the move), either alone or together with dropping or re-targeting one planned move that blocks it.
+   * (Loops and methods rather than closures and filtered copies: this runs for every dirty partition of
+   * every round, and under tsx each closure also costs a `__name` call.)
    */
   private bestRelocation(p: number): boolean {
     const editor = this.editor;
     const { model: m, candidates: cand, state: s } = editor;
     const limit = editor.limit;
     const current = s.cellOf[p];
-    let bestDelta = -EPS;
-    let best: SearchOperation | undefined;
-    const consider = (op: SearchOperation): boolean => {
-      const delta = editor.evaluate(op);
-      if (delta !== undefined && delta < bestDelta) {
-        bestDelta = delta;
-        best = op;
-      }
-      return delta !== undefined;
-    };
-    if (s.isMoved(p)) consider(removeOp(p));
+    this.bestDelta = -EPS;
+    this.best = undefined;
+    if (s.isMoved(p)) this.consider(removeOp(p));
     const held = !s.isMoved(p);
     for (let k = cand.start[p]; k < cand.start[p + 1]; k++) {
       const c = cand.cell[k];
       if (c === current) continue;
       // A held-back partition's move is worth about its standalone gain (with co-access to its partners
       // where they are now): skip those that cannot win.
-      if (held && this.currentGain(p, k) <= Math.max(EPS, -bestDelta) * 0.5) continue;
+      if (held && this.currentGain(p, k) <= Math.max(EPS, -this.bestDelta) * 0.5) continue;
       let unconstrained: number | undefined;
       let lacksRoom: boolean;
       if (held) {
@@ -123,12 +133,12 @@ export class LocalSearch {
         unconstrained = sumTerms(this.scratch);
         if (!throttled && fits) {
           // Sharing bandwidth only slows the others down: the exact change is no better than this.
-          if (unconstrained < bestDelta) consider(relocateOp(p, c));
+          if (unconstrained < this.bestDelta) this.consider(relocateOp(p, c));
           continue;
         }
         lacksRoom = !fits;
       } else {
-        if (consider(relocateOp(p, c))) continue;
+        if (this.consider(relocateOp(p, c))) continue;
         // Blocked. Freeing room costs the value of what blocks it, so this can only win if the move is
         // worth more than the best change so far even with the throttles and capacity ignored.
         unconstrained = editor.evaluate(relocateOp(p, c), LimitEnforcement.None);
@@ -136,29 +146,25 @@ export class LocalSearch {
       }
       if (unconstrained === undefined) continue;
       // Free what blocks it by dropping one planned move or sending it elsewhere, or, when both its cells
-      // are saturated, one on each side. (A blocker related to p may gain by going along, so it stays.)
+      // are saturated, one on each side. (A blocker related to p may gain by going along, so it stays;
+      // when even the unconstrained change cannot win, only those are kept.)
       const bound = unconstrained;
-      const hopeless = bound >= bestDelta;
-      const keep = (q: number) => !hopeless || this.related(p, q);
+      const hopeless = bound >= this.bestDelta;
       const found = this.blockers(p, c);
-      const source = found.source.filter(keep);
-      const target = found.target.filter(keep);
-      const other = found.other.filter(keep);
-      // Estimated loss of sending blocker q to qc, from standalone gains (halved: only to skip hopeless tries).
-      const promising = (q: number, qc: number, extra = 0) =>
-        this.related(p, q) || bound + 0.5 * (this.estimatedLoss(q, qc) + extra) < bestDelta;
+      const source = hopeless ? this.relatedOnly(p, found.source) : found.source;
+      const target = hopeless ? this.relatedOnly(p, found.target) : found.target;
+      const other = hopeless ? this.relatedOnly(p, found.other) : found.other;
       const freed = s.isMoved(p) ? current : -1;
-      for (const q of [...source, ...target, ...other]) {
-        for (const qc of this.placesFor(q, c, this.light ? 1 : RETARGET_ALTERNATIVES, freed)) {
-          if (promising(q, qc)) consider(relocateAfterOp(p, c, [{ partition: q, cell: qc }]));
-        }
-      }
+      const alternatives = this.light ? 1 : RETARGET_ALTERNATIVES;
+      for (const q of source) this.retargetBlocker(p, c, q, alternatives, freed, bound);
+      for (const q of target) this.retargetBlocker(p, c, q, alternatives, freed, bound);
+      for (const q of other) this.retargetBlocker(p, c, q, alternatives, freed, bound);
       // No room on c: make room by moving one of its held-back partitions out.
       if (lacksRoom) {
         for (const r of this.roomMakers(c, p)) {
           for (const rc of this.placesFor(r, c, 2, freed)) {
-            if (rc !== m.origin[r] && promising(r, rc))
-              consider(relocateAfterOp(p, c, [{ partition: r, cell: rc }]));
+            if (rc !== m.origin[r] && this.promising(p, r, rc, bound, 0))
+              this.consider(relocateAfterOp(p, c, [{ partition: r, cell: rc }]));
           }
         }
       }
@@ -166,7 +172,7 @@ export class LocalSearch {
       const short = s.isMoved(p) ? 0 : s.bytesMoved + moveBytes(m, p, c) - m.limits.maxBytesPerCycle;
       if (short > 0 && !this.light) {
         const drop = this.cheapestBytes(p, short);
-        if (drop.length > 1) consider(dropThenRelocateOp(p, c, drop));
+        if (drop.length > 1) this.consider(dropThenRelocateOp(p, c, drop));
       }
       if (this.light || source.length === 0 || target.length === 0 || cand.gain[k] <= 0) continue;
       for (const q1 of source) {
@@ -175,8 +181,8 @@ export class LocalSearch {
           for (const c1 of this.placesFor(q1, c, 1)) {
             for (const c2 of this.placesFor(q2, c, 1)) {
               if (c1 === c2 && c1 !== m.origin[q1]) continue;
-              if (promising(q2, c2, this.estimatedLoss(q1, c1)))
-                consider(
+              if (this.promising(p, q2, c2, bound, this.estimatedLoss(q1, c1)))
+                this.consider(
                   relocateAfterOp(p, c, [
                     { partition: q1, cell: c1 },
                     { partition: q2, cell: c2 },
@@ -187,9 +193,64 @@ export class LocalSearch {
         }
       }
     }
+    const best = this.best;
     if (best === undefined) return false;
     editor.apply(best);
     return true;
+  }
+
+  /** Evaluate `op` for bestRelocation, keeping it when it beats the best so far; false when it breaks a limit. */
+  private consider(op: SearchOperation): boolean {
+    const delta = this.editor.evaluate(op);
+    if (delta !== undefined && delta < this.bestDelta) {
+      this.bestDelta = delta;
+      this.best = op;
+    }
+    return delta !== undefined;
+  }
+
+  /** Try p → c after sending blocker q to its origin or one of its other candidate cells. */
+  private retargetBlocker(
+    p: number,
+    c: number,
+    q: number,
+    alternatives: number,
+    freed: number,
+    bound: number,
+  ): void {
+    // placesFor(q, c, alternatives, freed), walked in place: this runs for every blocker of every blocked
+    // candidate, and most of the changes it tries are rejected by a throttle before they are built.
+    const { model, candidates: cand, state, limit } = this.editor;
+    const here = state.cellOf[q];
+    this.tryRetarget(p, c, q, model.origin[q], bound);
+    let found = 1;
+    for (let j = cand.start[q]; j < cand.start[q + 1] && found <= alternatives; j++) {
+      const qc = cand.cell[j];
+      if (qc !== here && qc !== c && (state.moveCount[qc] < limit || qc === freed)) {
+        found++;
+        this.tryRetarget(p, c, q, qc, bound);
+      }
+    }
+  }
+
+  private tryRetarget(p: number, c: number, q: number, qc: number, bound: number): void {
+    if (!this.promising(p, q, qc, bound, 0) || this.editor.throttlesReject(p, c, q, qc)) return;
+    this.consider(relocateAfterOp(p, c, [{ partition: q, cell: qc }]));
+  }
+
+  /**
+   * Could moving blocker q to qc (plus `extra` estimated loss) let p's move beat the best change so far?
+   * Estimated from standalone gains (halved: only to skip hopeless tries); a partner of p always could.
+   */
+  private promising(p: number, q: number, qc: number, bound: number, extra: number): boolean {
+    return this.related(p, q) || bound + 0.5 * (this.estimatedLoss(q, qc) + extra) < this.bestDelta;
+  }
+
+  /** The partitions of `list` related to p. */
+  private relatedOnly(p: number, list: readonly number[]): number[] {
+    const out: number[] = [];
+    for (const q of list) if (this.related(p, q)) out.push(q);
+    return out;
   }
 
   /** Where a blocking move q may go instead: back to its origin, or its best other candidate cells. */
@@ -268,22 +329,42 @@ export class LocalSearch {
 
   /** Planned moves (not p's) worth least per byte, until their bytes cover `bytes`. */
   private cheapestBytes(p: number, bytes: number): number[] {
-    const m = this.editor.model;
-    const values = this.removalLosses();
-    const planned = this.editor.state
-      .movedPartitions()
-      .filter((q) => q !== p && Number.isFinite(values.get(q) ?? Number.NaN));
-    const shipped = (q: number) => moveBytes(m, q, this.editor.state.cellOf[q]);
-    const density = (q: number) => (values.get(q) as number) / (shipped(q) + 1);
-    planned.sort((x, y) => density(x) - density(y) || x - y);
+    this.sortByDensity();
+    const order = this.byDensity;
+    const shipped = this.byDensityShipped;
     const out: number[] = [];
     let freed = 0;
-    for (const q of planned) {
+    for (let i = 0; i < order.length; i++) {
+      const q = order[i];
+      if (q === p) continue;
       if (freed >= bytes) break;
       out.push(q);
-      freed += shipped(q);
+      freed += shipped[i];
     }
     return freed >= bytes ? out : [];
+  }
+
+  /**
+   * The planned moves that can be dropped, least removal loss per shipped byte first (ties by partition),
+   * with their shipped bytes; sorted once per plan (with the losses) rather than once per blocked candidate.
+   */
+  private sortByDensity(): void {
+    const losses = this.removalLosses();
+    if (this.byDensityAt === this.lossesAt) return;
+    const m = this.editor.model;
+    const state = this.editor.state;
+    const planned = state.movedPartitions().filter((q) => Number.isFinite(losses.get(q) ?? Number.NaN));
+    const shipped = new Map<number, number>();
+    const density = new Map<number, number>();
+    for (const q of planned) {
+      const bytes = moveBytes(m, q, state.cellOf[q]);
+      shipped.set(q, bytes);
+      density.set(q, (losses.get(q) as number) / (bytes + 1));
+    }
+    planned.sort((x, y) => (density.get(x) as number) - (density.get(y) as number) || x - y);
+    this.byDensity = planned;
+    this.byDensityShipped = planned.map((q) => shipped.get(q) as number);
+    this.byDensityAt = this.lossesAt;
   }
 
   /**

@@ -1,9 +1,9 @@
 import { seededRandom } from '../seeded-random.ts';
 import { generateCandidates } from './candidate-moves.ts';
 import type { MovementPlan, PlannerInput } from './movement-plan.ts';
-import { PlacementState } from './placement-cost.ts';
 import { checkFeasibility } from './placement-feasibility.ts';
 import { compilePlacementModel } from './placement-model.ts';
+import { PlacementState } from './placement-state.ts';
 import { assemblePlan } from './plan-assembly.ts';
 import { type GreedyOrder, PlanBuilder } from './plan-builder.ts';
 import { EPS } from './plan-editor.ts';
@@ -64,12 +64,21 @@ export function planMoves(input: PlannerInput, options?: PlannerOptions): Moveme
     best = best.forceInsertions(model.options.forcedInsertions, model.options.localSearchRounds);
   }
   const random = seededRandom(0x5eed + model.partitionCount);
+  // The plan a restart did not keep (or the one it replaced) is the next restart's copy: hundreds of
+  // restarts per run would otherwise allocate a placement each.
+  let spare: PlanBuilder | undefined;
   for (let i = 0; i < model.options.perturbationRounds && best && budget.used < budget.limit; i++) {
-    const builder = best.clone();
+    const builder = best.clone(spare);
+    spare = undefined;
     if (!builder.perturb(random, i % 2 === 1)) break;
     builder.greedy(ORDERS[i % ORDERS.length], random, prices);
     builder.improve(model.options.localSearchRounds);
-    if (builder.state.total() < best.state.total() - EPS) best = builder;
+    if (builder.state.total() < best.state.total() - EPS) {
+      spare = best;
+      best = builder;
+    } else {
+      spare = builder;
+    }
   }
   const state = (best as PlanBuilder).state;
   const choices = [...state.movedPartitions()].map((p) => ({ partition: p, cell: state.cellOf[p] }));

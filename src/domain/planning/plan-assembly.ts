@@ -3,16 +3,10 @@ import type { CandidateMoves } from './candidate-moves.ts';
 import { capacityForecastFor } from './capacity-forecast.ts';
 import { coldCopyOn, decideRetain, moveBytes, planColdCopyDrops, shippedBytes } from './cold-copies.ts';
 import type { BenefitTerm, MovementPlan, PlannedMove } from './movement-plan.ts';
-import {
-  moveDurationMs,
-  PlacementState,
-  regionDemand,
-  sumTerms,
-  type TermCosts,
-  zeroTerms,
-} from './placement-cost.ts';
+import { moveDurationMs, regionDemand, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
 import { formatBytes } from './placement-feasibility.ts';
 import { isMovable, mustLeave, type PlacementModel } from './placement-model.ts';
+import { PlacementState } from './placement-state.ts';
 import { applyMoveSet, type MoveChoice } from './plan-evaluator.ts';
 
 /**

@@ -2,8 +2,8 @@ import { CandidateHeap } from './candidate-heap.ts';
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
 import { LocalSearch } from './local-search.ts';
-import type { PlacementState } from './placement-cost.ts';
 import type { PlacementModel } from './placement-model.ts';
+import type { PlacementState } from './placement-state.ts';
 import { EPS, PlanEditor, SearchBudget, SearchMarks } from './plan-editor.ts';
 import { addOp, removeOp } from './search-operation.ts';
 import type { ThrottlePrices } from './slot-prices.ts';
@@ -30,6 +30,8 @@ export class PlanBuilder {
   private readonly search: LocalSearch;
   /** Per origin cell, the partitions with candidates, busiest (peak demand) first. */
   private readonly onCell: readonly number[][];
+  /** The partitions with candidates, best standalone gain first (ties: lower index). */
+  private readonly byGain: readonly number[];
 
   constructor(
     model: PlacementModel,
@@ -38,12 +40,14 @@ export class PlanBuilder {
     marks?: SearchMarks,
     onCell?: readonly number[][],
     budget?: SearchBudget,
+    byGain?: readonly number[],
   ) {
     this.budget = budget ?? new SearchBudget();
     this.model = model;
     this.state = state;
     this.candidates = candidates;
     this.onCell = onCell ?? partitionsByCell(model, candidates);
+    this.byGain = byGain ?? partitionsByGain(model, candidates);
     this.editor = new PlanEditor(
       model,
       candidates,
@@ -51,7 +55,7 @@ export class PlanBuilder {
       new SearchMarks(model.cellCount, model.partitionCount, marks),
       this.budget,
     );
-    this.search = new LocalSearch(this.editor, this.onCell);
+    this.search = new LocalSearch(this.editor, this.onCell, this.byGain);
   }
 
   /** Large inputs: a lighter local search (see LocalSearch.light). */
@@ -59,7 +63,18 @@ export class PlanBuilder {
     this.search.light = true;
   }
 
-  clone(): PlanBuilder {
+  /**
+   * A copy of this plan under construction. With `spare` (a builder of the same run no longer in use) the
+   * copy is written into it rather than allocated; its search caches are forgotten, since they are keyed by
+   * the marks' clock, which the copy takes over.
+   */
+  clone(spare?: PlanBuilder): PlanBuilder {
+    if (spare) {
+      spare.state.copyFrom(this.state);
+      spare.editor.marks.copyFrom(this.editor.marks);
+      spare.search.forgetPlan();
+      return spare;
+    }
     return new PlanBuilder(
       this.model,
       this.state.clone(),
@@ -67,6 +82,7 @@ export class PlanBuilder {
       this.editor.marks,
       this.onCell,
       this.budget,
+      this.byGain,
     );
   }
 
@@ -123,10 +139,18 @@ export class PlanBuilder {
       }
       if (cand.gain[bestK] > 0) heap.push(keyAt(cand.gain[bestK], p, bestK), p, bestK);
     }
+    // The greedy only adds moves, so the bytes moved only grow: a candidate over the bytes budget now will
+    // still be when it is popped, and popping it would only queue the next one. Where keys fall along a
+    // partition's candidates (by gain or density; not with prices), queueing that next one at once pops it
+    // no earlier than the skipped one would have been, so the plan is the same and the heap does less work.
+    const keysFall = order !== 'priced';
+    const maxBytes = m.limits.maxBytesPerCycle;
     const next = (p: number, k: number) => {
       for (let j = k + 1; j < cand.start[p + 1]; j++) {
         if (cand.gain[j] <= 0) return;
-        if (this.state.moveCount[cand.cell[j]] < limit) {
+        const c = cand.cell[j];
+        if (keysFall && this.state.bytesMoved + moveBytes(m, p, c) > maxBytes) continue;
+        if (this.state.moveCount[c] < limit) {
           heap.push(keyAt(cand.gain[j], p, j), p, j);
           return;
         }
@@ -248,6 +272,16 @@ export class PlanBuilder {
     }
     return false;
   }
+}
+
+/**
+ * The partitions that have candidate moves, best standalone gain first (ties: lower index); sorted once per
+ * plan run, where the local search used to sort its held-back partitions every round.
+ */
+function partitionsByGain(model: PlacementModel, cand: CandidateMoves): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < model.partitionCount; p++) if (cand.start[p] < cand.start[p + 1]) out.push(p);
+  return out.sort((a, b) => cand.gain[cand.start[b]] - cand.gain[cand.start[a]] || a - b);
 }
 
 /** Per origin cell, the partitions that have candidate moves, highest peak demand first. */

@@ -1,14 +1,10 @@
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
-import {
-  moveDurationMs,
-  type PlacementState,
-  sumTerms,
-  type TermCosts,
-  zeroTerms,
-} from './placement-cost.ts';
+import { moveDurationMs, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
 import type { PlacementModel } from './placement-model.ts';
+import type { PlacementState } from './placement-state.ts';
 import { LimitEnforcement, OperationKind, type Placement, type SearchOperation } from './search-operation.ts';
+import { ThrottleDryRun } from './throttle-dry-run.ts';
 
 /** Cost changes within this many dollars are ties. */
 export const EPS = 1e-9;
@@ -36,6 +32,15 @@ export class SearchMarks {
       this.bytesVersion = from.bytesVersion;
     }
   }
+
+  /** Make these marks equal to `from` (same sizes), reusing the arrays. */
+  copyFrom(from: SearchMarks): void {
+    this.cellVersion.set(from.cellVersion);
+    this.partitionVersion.set(from.partitionVersion);
+    this.examinedAt.set(from.examinedAt);
+    this.clock = from.clock;
+    this.bytesVersion = from.bytesVersion;
+  }
 }
 
 /**
@@ -53,6 +58,7 @@ export class PlanEditor {
   /** Concurrent moves allowed per cell. */
   readonly limit: number;
   private readonly delta: TermCosts = zeroTerms();
+  private readonly throttles: ThrottleDryRun;
 
   constructor(
     model: PlacementModel,
@@ -67,6 +73,7 @@ export class PlanEditor {
     this.marks = marks;
     this.budget = budget;
     this.limit = model.limits.maxConcurrentMovesPerCell;
+    this.throttles = new ThrottleDryRun(model, candidates, state, this.limit);
   }
 
   /** The cost change of `op` under the `enforce`d limits, or undefined if it breaks one; never kept. */
@@ -77,6 +84,17 @@ export class PlanEditor {
   /** Make `op` if it respects every limit; returns its cost change, or undefined (and no change). */
   apply(op: SearchOperation): number | undefined {
     return this.run(op, true, LimitEnforcement.All);
+  }
+
+  /**
+   * Whether the throttles reject relocating q to qc and then p to c in both orders; when they do, this
+   * counts as the evaluation of that RelocateAfter (whose answer would be undefined), so the search need
+   * not build the change.
+   */
+  throttlesReject(p: number, c: number, q: number, qc: number): boolean {
+    if (this.throttles.mayPass(p, c, q, qc, -1, -1)) return false;
+    this.budget.used++;
+    return true;
   }
 
   isCandidate(p: number, c: number): boolean {
@@ -94,6 +112,14 @@ export class PlanEditor {
 
   private run(op: SearchOperation, keep: boolean, enforce: LimitEnforcement): number | undefined {
     this.budget.used++;
+    // Most re-targets tried on a throttled plan hit a throttle in both orders: tell those from the dry run,
+    // without applying and undoing the first relocation.
+    if (
+      enforce === LimitEnforcement.All &&
+      op.kind === OperationKind.RelocateAfter &&
+      !this.throttles.relocateAfterMayPass(op.partition, op.cell, op.first)
+    )
+      return undefined;
     const state = this.state;
     const delta = this.delta;
     this.resetDelta();
@@ -109,8 +135,9 @@ export class PlanEditor {
       for (let i = op.first.length - 1; ok && i >= 0; i--) ok = this.relocateTo(op.first[i], enforce);
     }
     if (ok && enforce !== LimitEnforcement.None) {
-      for (const cell of state.touchedCells()) {
-        if (!state.cellWithinLimits(cell)) {
+      const touched = state.touchedCells();
+      for (let i = 0; i < touched.length; i++) {
+        if (!state.cellWithinLimits(touched[i])) {
           ok = false;
           break;
         }

@@ -1,7 +1,8 @@
 import { InputValidationError } from '../errors.ts';
 import type { PlannerInput } from './movement-plan.ts';
-import { moveDurationMs, PlacementState, type TermCosts } from './placement-cost.ts';
+import { moveDurationMs, type TermCosts } from './placement-cost.ts';
 import { compilePlacementModel, isMovable, type PlacementModel } from './placement-model.ts';
+import { PlacementState } from './placement-state.ts';
 import type { PlannerOptions } from './planner-options.ts';
 
 /** A chosen move by index: partition p goes to cell c. */

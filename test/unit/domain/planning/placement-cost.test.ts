@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   loadPenalty,
   moveDurationMs,
-  PlacementState,
   presenceAt,
   sumTerms,
   zeroTerms,
 } from '../../../../src/domain/planning/placement-cost.ts';
 import { compilePlacementModel } from '../../../../src/domain/planning/placement-model.ts';
+import { PlacementState } from '../../../../src/domain/planning/placement-state.ts';
 import { generatePlannerInstance } from '../../../../src/domain/planning/synthetic-instance.ts';
 import { assertProperty } from '../../../support/property.ts';
 import { GiB, partition, plannerInput } from './planner-fixtures.ts';
