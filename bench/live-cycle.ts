@@ -76,7 +76,7 @@ const control = await LocalControlPlane.start({
   lookbackMs: 4 * 86_400_000,
   requestScale: window.requestScale,
   maxConcurrentMovesPerCell: 2,
-  maxBytesPerCycle: 0,
+  maxBytesPerCycle: 50 * 1024 ** 3,
   log: (line) => console.log(line),
 });
 for (let i = 0; i < cycles; i++) {
@@ -84,7 +84,9 @@ for (let i = 0; i < cycles; i++) {
   clock.holdAt(at);
   const t = performance.now();
   await control.tick(at);
-  console.log(`cycle ${i}: ${(performance.now() - t).toFixed(0)} ms`);
+  const latest = control.executions.at(-1);
+  const planned = latest ? (await control.plans.allMoves(latest.planId)).length : 0;
+  console.log(`cycle ${i}: ${(performance.now() - t).toFixed(0)} ms, ${planned} moves planned`);
 }
 await control.drain();
 cluster.replicator?.close();

@@ -1,3 +1,4 @@
+import type { PlannerLimits } from '../domain/planning/movement-plan.ts';
 import { runBacktest } from '../domain/simulation/backtest.ts';
 import { productionDependencies } from '../domain/simulation/default-dependencies.ts';
 import type { PolicyResult, SimulationInput } from '../domain/simulation/simulation-options.ts';
@@ -34,6 +35,8 @@ export interface LiveBacktestOptions {
   readonly horizonMs: number;
   /** The live run's median move duration, trace ms (paces `predictivePaced`). */
   readonly medianMoveTraceMs?: number;
+  /** The live planner's limits (moves per cell, bytes per cycle): the simulated planner plans under the same. */
+  readonly plannerLimits: Pick<PlannerLimits, 'maxConcurrentMovesPerCell' | 'maxBytesPerCycle'>;
 }
 
 function quantileOf(result: PolicyResult, q: number): number {
@@ -96,6 +99,7 @@ export function backtestForLive(input: SimulationInput, options: LiveBacktestOpt
     warmupMs: options.warmupMs,
     planningIntervalMs: options.planningIntervalMs,
     horizonMs: options.horizonMs,
+    plannerLimits: options.plannerLimits,
   };
   const deps = productionDependencies();
   const base = runBacktest(fixed, deps, { ...common, policies: ['static', 'predictive'] });

@@ -3,6 +3,7 @@ import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
 import { TraceClock } from './clock.ts';
@@ -90,6 +91,16 @@ export interface LiveResult {
 }
 
 const HOUR = 3_600_000;
+
+/**
+ * The live planner's and ExecutePlan's limits, and the simulated planner's in the backtest `up` compares with
+ * (live-backtest.ts): the planner's defaults (5 moves per cell at once, 50 GiB per cycle), so the model and the
+ * loop plan under the same limits. (A deployment's default is 2 per cell, `PRESTAGE_MAX_CONCURRENT_MOVES_PER_CELL`.)
+ */
+export const LIVE_PLANNER_LIMITS = {
+  maxConcurrentMovesPerCell: DEFAULT_LIMITS.maxConcurrentMovesPerCell,
+  maxBytesPerCycle: DEFAULT_LIMITS.maxBytesPerCycle,
+} as const;
 
 function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -216,8 +227,9 @@ export class LiveRun {
             shards: 2,
             lookbackMs: 4 * 86_400_000,
             requestScale: window.requestScale,
-            maxConcurrentMovesPerCell: this.options.maxConcurrentMovesPerCell ?? 2,
-            maxBytesPerCycle: 50 * 1024 ** 3,
+            maxConcurrentMovesPerCell:
+              this.options.maxConcurrentMovesPerCell ?? LIVE_PLANNER_LIMITS.maxConcurrentMovesPerCell,
+            maxBytesPerCycle: LIVE_PLANNER_LIMITS.maxBytesPerCycle,
           },
         },
         server.health,

@@ -166,7 +166,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   // with destroy tracking on every promise of the process. Nothing is traced on this machine, and that hook cost
   // about a third of the run's CPU (garbage collection and destroy hooks in a --cpu-prof of the bundled trace).
   process.env.AWS_XRAY_MANUAL_MODE ??= '1';
-  const { LiveRun } = await import('../../live/live-run.ts');
+  const { LiveRun, LIVE_PLANNER_LIMITS } = await import('../../live/live-run.ts');
   const { backtestForLive } = await import('../../live/live-backtest.ts');
   const { liveJson, formatLiveSummary } = await import('../../live/live-summary.ts');
 
@@ -249,6 +249,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
         warmupMs: window.warmupMs,
         planningIntervalMs: intervalMs,
         horizonMs: 2 * 3_600_000,
+        plannerLimits: LIVE_PLANNER_LIMITS,
         ...(loop === 'on' && f.moves > 0 ? { medianMoveTraceMs: f.medianMoveTraceMs } : {}),
       });
     }
