@@ -243,14 +243,16 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
     let backtest: ReturnType<typeof backtestForLive> | undefined;
     if (!values['no-backtest'] && result.status !== 'stopped') {
       progress(
-        'backtest of the same trace and window (static, predictive, predictive paced as the live moves)…',
+        'backtest of the same trace and window (static, predictive, predictive paced as the live loop moves)…',
       );
       backtest = backtestForLive(input.input, {
         warmupMs: window.warmupMs,
         planningIntervalMs: intervalMs,
         horizonMs: 2 * 3_600_000,
         plannerLimits: LIVE_PLANNER_LIMITS,
-        ...(loop === 'on' && f.moves > 0 ? { medianMoveTraceMs: f.medianMoveTraceMs } : {}),
+        ...(loop === 'on' && f.moves > 0 && Number.isFinite(f.medianPlanToMoveEndTraceMs)
+          ? { medianMoveTraceMs: f.medianPlanToMoveEndTraceMs }
+          : {}),
       });
     }
     const json = liveJson(input.name, window, loop, result, backtest);
