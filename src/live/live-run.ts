@@ -192,6 +192,8 @@ export class LiveRun {
       wanRoundTripMs: (a, b) => latencyBetween(topology, a, b),
       // Each region's DynamoDB serves on its own thread, as DynamoDB is not in the caller's process.
       dynaliteThread: true,
+      // The loop's migrations run on the control plane's thread; this thread never synthesizes their machine.
+      lazyMigrationRunner: true,
       accessCounting: {
         now: () => this.clock.nowMs(),
         bucketMs: this.intervalMs,
