@@ -101,7 +101,9 @@ export class AccessHistoryCache {
       if (!usable) whole.push(partition);
       else {
         const from = entry.openFromMs - this.o.rereadBuckets * bucketMs;
-        incremental.set(from, [...(incremental.get(from) ?? []), partition]);
+        const group = incremental.get(from);
+        if (group) group.push(partition);
+        else incremental.set(from, [partition]);
         read.set(partition, entry);
       }
     }
@@ -112,7 +114,11 @@ export class AccessHistoryCache {
       const found = await this.source.countsInBuckets!(group, buckets);
       this.stats.incrementalReads += group.length;
       const byPartition = new Map<string, AccessCount[]>();
-      for (const c of found) byPartition.set(c.partition, [...(byPartition.get(c.partition) ?? []), c]);
+      for (const c of found) {
+        const list = byPartition.get(c.partition);
+        if (list) list.push(c);
+        else byPartition.set(c.partition, [c]);
+      }
       for (const partition of group) {
         const entry = read.get(partition)!;
         // The buckets read again replace what was kept of them (a counter only grows; a missing one had none).
