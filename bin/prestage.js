@@ -4,7 +4,7 @@
 // npm install and npm ci). Without a build, or when a source file it was built from has changed since, it
 // runs the TypeScript sources through tsx instead (a second slower to start), so an edit never runs stale.
 // PRESTAGE_FROM_SOURCE=1 forces the sources.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,10 +20,19 @@ if (major < 24) {
     );
     process.exit(1);
   }
-  const child = spawnSync(node24, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(node24, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
-  process.exit(child.status ?? 1);
+  // Ctrl-C reaches both processes from the terminal; a signal sent to this one alone (a supervisor, `kill`) is
+  // passed on. Either way this process waits for the CLI to finish (`prestage up` prints its summary on SIGINT)
+  // and exits as it did, instead of dying first and leaving it running behind the shell's prompt.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    });
+  }
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  process.exit(code ?? (signal === 'SIGINT' ? 130 : 1));
 }
 
 /** The compiled CLI's entry point, if a complete build is newer than every source file it was built from. */

@@ -247,13 +247,14 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       reservedConcurrentExecutions: config.reserveConcurrency ? config.profiler.shards + 1 : undefined,
     });
     this.grantTables(profiler, PROFILER_GRANTS);
-    // Access counts are recorded where requests arrive: the profiler reads every data region's table.
+    // Access counts are recorded where requests arrive: the profiler reads every data region's table, whole
+    // histories by Query, the newest buckets of many partitions by BatchGetItem (access-history-cache.ts).
     for (const region of config.dataRegions) {
       grantNamedTable(
         profiler.role,
         profiler.role,
         { tableName: config.names.accessStatsTable, region, keyAlias: config.names.cellKeyAlias },
-        ['Query'],
+        ['Query', 'BatchGetItem'],
       );
     }
     // The partition size probe counts a partition's items in its cell table (docs/profiler.md).

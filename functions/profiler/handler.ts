@@ -3,7 +3,7 @@
  * - dynamodb:Scan on PRESTAGE_PARTITIONS_TABLE and PRESTAGE_CELLS_TABLE (placement and topology);
  * - dynamodb:UpdateItem on PRESTAGE_PARTITIONS_TABLE (measured partition sizes, the size fields only);
  * - dynamodb:Query on the cell tables (by name prefix) in every data region (the partition size probe);
- * - dynamodb:Query on PRESTAGE_ACCESS_STATS_TABLE in every region of PRESTAGE_DATA_REGIONS (each region's access
+ * - dynamodb:Query and dynamodb:BatchGetItem on PRESTAGE_ACCESS_STATS_TABLE in every region of PRESTAGE_DATA_REGIONS (each region's access
  *   counters, reads and writes apart, and co-access pairs, recorded in the region the requests arrived in);
  * - dynamodb:BatchWriteItem, dynamodb:BatchGetItem, dynamodb:GetItem, dynamodb:Scan on PRESTAGE_SCORES_TABLE;
  * - dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem on PRESTAGE_COORDINATION_TABLE (keys `cycle#*`);

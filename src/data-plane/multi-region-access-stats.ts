@@ -10,9 +10,30 @@ export class MultiRegionAccessStats implements AccessStatsRepository {
   private readonly writer: AccessStatsRepository;
   private readonly byRegion: ReadonlyMap<string, AccessStatsRepository>;
 
+  /**
+   * The counters of many partitions in exactly these buckets, every region, by key (present when every regional
+   * table can be read by key). Each region's table is asked for that region's counters; the writer's table for
+   * every region's, since `add` puts any region's counters there.
+   */
+  readonly countsInBuckets?: (
+    partitions: readonly string[],
+    bucketStartsMs: readonly number[],
+  ) => Promise<AccessCount[]>;
+
   constructor(writer: AccessStatsRepository, byRegion: ReadonlyMap<string, AccessStatsRepository>) {
     this.writer = writer;
     this.byRegion = byRegion;
+    const all = [...byRegion.keys()];
+    if ([...byRegion.values()].every((repository) => repository.countsByKey)) {
+      this.countsInBuckets = async (partitions, bucketStartsMs) => {
+        const perRegion = await Promise.all(
+          [...byRegion].map(([region, repository]) =>
+            repository.countsByKey!(partitions, bucketStartsMs, repository === writer ? all : [region]),
+          ),
+        );
+        return perRegion.flat();
+      };
+    }
   }
 
   add(counts: readonly AccessCount[], coAccess: readonly CoAccessCount[]): Promise<void> {

@@ -1,3 +1,4 @@
+import type { PlannerLimits } from '../domain/planning/movement-plan.ts';
 import { runBacktest } from '../domain/simulation/backtest.ts';
 import { productionDependencies } from '../domain/simulation/default-dependencies.ts';
 import type { PolicyResult, SimulationInput } from '../domain/simulation/simulation-options.ts';
@@ -20,7 +21,8 @@ export interface LiveBacktest {
   readonly predictive: BacktestFigures;
   /**
    * prestage's policy with moves as slow, in trace time, as the live run's were (present when the live run
-   * moved anything): no move cuts over sooner than the live run's median move duration after it started.
+   * moved anything): no move cuts over sooner after the planning tick than the live run's moves did (median, from
+   * the tick whose plan held them to their end: the cycle, ExecutePlan and the migration).
    */
   readonly predictivePaced?: BacktestFigures;
   /** The shortest move of the paced run, trace ms (the live run's median move). */
@@ -32,8 +34,10 @@ export interface LiveBacktestOptions {
   /** The live run's profiler interval: the backtest plans as often. */
   readonly planningIntervalMs: number;
   readonly horizonMs: number;
-  /** The live run's median move duration, trace ms (paces `predictivePaced`). */
+  /** The live run's median time from a plan's tick to its moves' end, trace ms (paces `predictivePaced`). */
   readonly medianMoveTraceMs?: number;
+  /** The live planner's limits (moves per cell, bytes per cycle): the simulated planner plans under the same. */
+  readonly plannerLimits: Pick<PlannerLimits, 'maxConcurrentMovesPerCell' | 'maxBytesPerCycle'>;
 }
 
 function quantileOf(result: PolicyResult, q: number): number {
@@ -96,6 +100,7 @@ export function backtestForLive(input: SimulationInput, options: LiveBacktestOpt
     warmupMs: options.warmupMs,
     planningIntervalMs: options.planningIntervalMs,
     horizonMs: options.horizonMs,
+    plannerLimits: options.plannerLimits,
   };
   const deps = productionDependencies();
   const base = runBacktest(fixed, deps, { ...common, policies: ['static', 'predictive'] });

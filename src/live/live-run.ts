@@ -3,8 +3,10 @@ import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
+import { parseCycleId } from '../profiler/profiler-cycle.ts';
 import { TraceClock } from './clock.ts';
 import { ControlPlaneThread } from './control-plane-thread.ts';
 import { ForecastTracker } from './live-forecasts.ts';
@@ -63,6 +65,12 @@ export interface LiveFigures {
   /** Trace time a move took, from its MigratePartition start to its end (median over the window's moves). */
   readonly medianMoveTraceMs: number;
   readonly medianMoveWallMs: number;
+  /**
+   * Trace time from the schedule tick whose plan held a move to that move's end (median over the window's moves):
+   * the cycle's own wall time, ExecutePlan's start and slot waits, and the migration, on the trace clock. The
+   * simulator starts a move at the tick it is planned at, so this is what paces `predictivePaced`.
+   */
+  readonly medianPlanToMoveEndTraceMs: number;
   readonly lateRequests: number;
   /** Requests due in the window that were never sent: the machine fell behind and the window ended first. */
   readonly requestsNotSent: number;
@@ -90,6 +98,22 @@ export interface LiveResult {
 }
 
 const HOUR = 3_600_000;
+
+/**
+ * The live planner's and ExecutePlan's limits, and the simulated planner's in the backtest `up` compares with
+ * (live-backtest.ts): the planner's defaults (5 moves per cell at once, 50 GiB per cycle), so the model and the
+ * loop plan under the same limits. (A deployment's default is 2 per cell, `PRESTAGE_MAX_CONCURRENT_MOVES_PER_CELL`.)
+ */
+export const LIVE_PLANNER_LIMITS = {
+  maxConcurrentMovesPerCell: DEFAULT_LIMITS.maxConcurrentMovesPerCell,
+  maxBytesPerCycle: DEFAULT_LIMITS.maxBytesPerCycle,
+} as const;
+
+/** The schedule tick of a cycle's plan (`cycle-<cycleId>`); NaN for a plan of another origin. */
+function planTickMs(planId: string): number {
+  const match = /^cycle-(\d{8}T\d{6}Z)$/.exec(planId);
+  return match ? parseCycleId(match[1]) : Number.NaN;
+}
 
 function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -129,6 +153,8 @@ export class LiveRun {
   private cyclesSeenByForecasts = 0;
   /** Requests still queued when the window ended (the machine could not keep up with the rate). */
   private notSent = 0;
+  /** Wall time the trace clock started running the window. */
+  private windowStartWallMs: number | undefined;
 
   constructor(options: LiveRunOptions) {
     this.options = options;
@@ -166,6 +192,8 @@ export class LiveRun {
       wanRoundTripMs: (a, b) => latencyBetween(topology, a, b),
       // Each region's DynamoDB serves on its own thread, as DynamoDB is not in the caller's process.
       dynaliteThread: true,
+      // The loop's migrations run on the control plane's thread; this thread never synthesizes their machine.
+      lazyMigrationRunner: true,
       accessCounting: {
         now: () => this.clock.nowMs(),
         bucketMs: this.intervalMs,
@@ -216,8 +244,9 @@ export class LiveRun {
             shards: 2,
             lookbackMs: 4 * 86_400_000,
             requestScale: window.requestScale,
-            maxConcurrentMovesPerCell: this.options.maxConcurrentMovesPerCell ?? 2,
-            maxBytesPerCycle: 50 * 1024 ** 3,
+            maxConcurrentMovesPerCell:
+              this.options.maxConcurrentMovesPerCell ?? LIVE_PLANNER_LIMITS.maxConcurrentMovesPerCell,
+            maxBytesPerCycle: LIVE_PLANNER_LIMITS.maxBytesPerCycle,
           },
         },
         server.health,
@@ -288,6 +317,12 @@ export class LiveRun {
     );
   }
 
+  /** The trace time a wall time of the window maps to (the clock runs linearly from the window's start). */
+  private traceMsAt(wallMs: number): number {
+    if (this.windowStartWallMs === undefined) return Number.NaN;
+    return this.options.window.startMs + (wallMs - this.windowStartWallMs) * this.options.window.speed;
+  }
+
   private async replayWindow(
     server: LocalServer,
     sampler: RequestSampler,
@@ -297,6 +332,7 @@ export class LiveRun {
     const trace = this.options.input.input.trace;
     this.clock.holdAt(window.startMs);
     this.clock.run();
+    this.windowStartWallMs = Date.now();
     generator.followClock(this.clock.state(), window.endMs);
     this.control?.followClock(this.clock.state());
     let nextBucket = window.startBucket;
@@ -424,6 +460,17 @@ export class LiveRun {
       cycles: control?.cycles ?? 0,
       skippedTicks: control?.skippedTicks ?? 0,
       medianMoveTraceMs: median(wallDurations) * this.options.window.speed,
+      medianPlanToMoveEndTraceMs: median(
+        control
+          ? control.executions.slice(this.warmupExecutions).flatMap((e) => {
+              const tickMs = planTickMs(e.planId);
+              return (e.result?.children ?? [])
+                .filter((c) => c.status === 'SUCCEEDED' && c.endedAtMs !== undefined)
+                .map((c) => this.traceMsAt(c.endedAtMs!) - tickMs)
+                .filter((ms) => Number.isFinite(ms));
+            })
+          : [],
+      ),
       medianMoveWallMs: median(wallDurations),
       lateRequests: this.generator?.late ?? 0,
       requestsNotSent: this.notSent,

@@ -91,7 +91,8 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
     json.loop === 'on'
       ? `  loop: ${live.cycles} profiler cycles, ${live.skippedTicks} ticks skipped (a cycle still running); ` +
         `${live.warmupMoves} moves in the warm-up; ${live.moves} moves in the window (${live.movesFailed} not completed), ` +
-        `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each`
+        `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each, ` +
+        `${(live.medianPlanToMoveEndTraceMs / 60_000).toFixed(0)} trace minutes from the planning tick to the move's end`
       : '  loop: off (the static baseline: same traffic, no profiler, planner or migrations)',
     `  event-loop delay p50/p99/max ms: run (listeners, data plane, control plane) ${loopDelay(live.eventLoopDelayMs.run)}; ` +
       `load generator ${live.eventLoopDelayMs.loadGenerator ? loopDelay(live.eventLoopDelayMs.loadGenerator) : '–'}` +
@@ -108,7 +109,7 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
   ];
   if (bt?.moveFloorMs) {
     lines.push(
-      `  pred. paced: the backtest with no move shorter than the live median (${(bt.moveFloorMs / 60_000).toFixed(0)} trace minutes)`,
+      `  pred. paced: the backtest with no move in place sooner after its planning tick than the live median (${(bt.moveFloorMs / 60_000).toFixed(0)} trace minutes: cycle, ExecutePlan, migration)`,
     );
   }
   if (columns.length > 0) lines.push('');

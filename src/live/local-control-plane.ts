@@ -79,17 +79,28 @@ export class ScaledAccessHistory implements AccessHistorySource {
   ) {}
 
   async countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]> {
-    return (await this.inner.countsFor(partition, sinceMs)).map((c) => ({
-      ...c,
-      count: c.count / this.requestScale,
-      ...(c.writes !== undefined ? { writes: c.writes / this.requestScale } : {}),
-    }));
+    return this.scaled(await this.inner.countsFor(partition, sinceMs));
   }
 
   async coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]> {
     return (await this.inner.coAccessFor(partition, sinceMs)).map((c) => ({
       ...c,
       count: c.count / this.requestScale,
+    }));
+  }
+
+  get countsInBuckets(): AccessHistorySource['countsInBuckets'] {
+    const inner = this.inner;
+    if (!inner.countsInBuckets) return undefined;
+    return async (partitions, bucketStartsMs) =>
+      this.scaled(await inner.countsInBuckets!(partitions, bucketStartsMs));
+  }
+
+  private scaled(counts: readonly AccessCount[]): AccessCount[] {
+    return counts.map((c) => ({
+      ...c,
+      count: c.count / this.requestScale,
+      ...(c.writes !== undefined ? { writes: c.writes / this.requestScale } : {}),
     }));
   }
 }

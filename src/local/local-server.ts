@@ -51,6 +51,12 @@ export interface LocalServerOptions {
   readonly waitOverrideMs?: number;
   readonly shardsPerPartition?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Build the admin API's migration runner on its first use rather than at start: synthesizing MigratePartition's
+   * state machine costs seconds of CPU, and `prestage up` runs its migrations on the control plane's thread.
+   * @default false
+   */
+  readonly lazyMigrationRunner?: boolean;
   /** Each region's embedded DynamoDB on its own thread, off the listeners' event loop. @default false */
   readonly dynaliteThread?: boolean;
   /** Round trips between regions from a matrix (a topology's `latencyMs`), overriding `wanLatency`. */
@@ -159,7 +165,8 @@ export class LocalServer {
   readonly cluster: EmbeddedCluster;
   /** One listener per region, in the order of `regions`. */
   readonly listeners: readonly RegionalListener[];
-  readonly runner: LocalMigrationRunner;
+  private migrationRunner: LocalMigrationRunner | undefined;
+  private readonly runnerOptions: ConstructorParameters<typeof LocalMigrationRunner>[0];
   readonly faults: FaultInjector | undefined;
   /** With `faults` only: nothing is attached to the clients or wrapped around the steps without it. */
   readonly nemesis: StorageNemesis | undefined;
@@ -205,14 +212,15 @@ export class LocalServer {
       health: this.health,
       tuning: { ...stepTimingWithin(stepTimeoutSeconds), ...options.tuning },
     });
-    this.runner = new LocalMigrationRunner({
+    this.runnerOptions = {
       deps: this.migrationDeps,
       faults: this.faults,
       ...(chaos ? { runInvocation: (task, invoke) => chaos.freezer.run(task, invoke) } : {}),
       waitOverrideMs: options.waitOverrideMs ?? 200,
       retryIntervalMs: 100,
       taskTimeoutSeconds: stepTimeoutSeconds,
-    });
+    };
+    if (!options.lazyMigrationRunner) this.migrationRunner = new LocalMigrationRunner(this.runnerOptions);
     // Off the request path: requests only count in memory; this timer writes the counts.
     this.flushTimer = setInterval(() => {
       for (const listener of this.listeners) {
@@ -222,6 +230,12 @@ export class LocalServer {
       }
     }, 5_000);
     this.flushTimer.unref();
+  }
+
+  /** The migrations started through the admin API (built at start, or on first use: `lazyMigrationRunner`). */
+  get runner(): LocalMigrationRunner {
+    this.migrationRunner ??= new LocalMigrationRunner(this.runnerOptions);
+    return this.migrationRunner;
   }
 
   static async start(options: LocalServerOptions): Promise<LocalServer> {

@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../src/cli/commands/index.ts';
 import { runCli } from '../../src/cli/main.ts';
@@ -241,4 +243,49 @@ describe('prestage up on a tiny trace', () => {
       expect(run.err.trim().split('\n').at(-1)).toMatch(new RegExp(`field '--port'.*port ${port}`));
     }, 60_000);
   });
+
+  it('Ctrl-C (SIGINT) on the CLI stops everything it started, prints the summary so far, and exits 130', async () => {
+    // The CLI as a user runs it: the launcher (which forwards the signal when it re-executes on Node 24).
+    const child = spawn(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../../bin/prestage.js', import.meta.url)),
+        'up',
+        ...common().slice(0, -1),
+        '--no-backtest',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const windowRunning = new Promise<void>((resolve) =>
+      child.stderr.on('data', (chunk) => {
+        err += chunk;
+        if (/^day \d/m.test(err)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await windowRunning;
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err).toMatch(/stopping: no new requests/);
+    expect(out).toMatch(/remote share/);
+    // Every listener and the dashboard it printed are closed.
+    const urls = [...err.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    for (const port of urls) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.on('error', () => resolve(true));
+      });
+      expect(refused, `port ${port}`).toBe(true);
+    }
+  }, 120_000);
 });

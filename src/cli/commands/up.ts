@@ -166,7 +166,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   // with destroy tracking on every promise of the process. Nothing is traced on this machine, and that hook cost
   // about a third of the run's CPU (garbage collection and destroy hooks in a --cpu-prof of the bundled trace).
   process.env.AWS_XRAY_MANUAL_MODE ??= '1';
-  const { LiveRun } = await import('../../live/live-run.ts');
+  const { LiveRun, LIVE_PLANNER_LIMITS } = await import('../../live/live-run.ts');
   const { backtestForLive } = await import('../../live/live-backtest.ts');
   const { liveJson, formatLiveSummary } = await import('../../live/live-summary.ts');
 
@@ -243,13 +243,16 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
     let backtest: ReturnType<typeof backtestForLive> | undefined;
     if (!values['no-backtest'] && result.status !== 'stopped') {
       progress(
-        'backtest of the same trace and window (static, predictive, predictive paced as the live moves)…',
+        'backtest of the same trace and window (static, predictive, predictive paced as the live loop moves)…',
       );
       backtest = backtestForLive(input.input, {
         warmupMs: window.warmupMs,
         planningIntervalMs: intervalMs,
         horizonMs: 2 * 3_600_000,
-        ...(loop === 'on' && f.moves > 0 ? { medianMoveTraceMs: f.medianMoveTraceMs } : {}),
+        plannerLimits: LIVE_PLANNER_LIMITS,
+        ...(loop === 'on' && f.moves > 0 && Number.isFinite(f.medianPlanToMoveEndTraceMs)
+          ? { medianMoveTraceMs: f.medianPlanToMoveEndTraceMs }
+          : {}),
       });
     }
     const json = liveJson(input.name, window, loop, result, backtest);

@@ -52,6 +52,15 @@ export interface AccessStatsRepository {
   /** Counters of the partition, from `sinceMs` on when given (a ranged read: the profiler needs its lookback only). */
   countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]>;
   coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]>;
+  /**
+   * The counters recorded for `regions` of these partitions in exactly these buckets (a batch read by key); the
+   * counters that do not exist are left out.
+   */
+  countsByKey?(
+    partitions: readonly string[],
+    bucketStartsMs: readonly number[],
+    regions: readonly string[],
+  ): Promise<AccessCount[]>;
 }
 
 /** A write coming from a client, applied under the per-item HLC and version rules. */

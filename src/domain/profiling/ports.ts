@@ -82,6 +82,12 @@ export interface ProfilerCycleRepository {
 export interface AccessHistorySource {
   countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]>;
   coAccessFor(partition: string, sinceMs?: number): Promise<CoAccessCount[]>;
+  /**
+   * The counters of many partitions in exactly these recorder buckets, every region (a batch read by key:
+   * BatchGetItem, 100 keys a call, instead of a Query per partition and region). Absent where the store cannot
+   * read by key; the profiler then reads every history whole.
+   */
+  countsInBuckets?(partitions: readonly string[], bucketStartsMs: readonly number[]): Promise<AccessCount[]>;
 }
 
 export interface PartitionSource {

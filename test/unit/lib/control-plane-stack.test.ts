@@ -437,12 +437,14 @@ describe('ControlPlaneStack', () => {
     for (const region of config.dataRegions) expect(cellStatement).toContain(`:dynamodb:${region}:`);
   });
 
-  it("lets the profiler Query every data region's access-stats table, and nothing else on it", () => {
+  it("lets the profiler Query and BatchGetItem every data region's access-stats table, and nothing else on it", () => {
     const statements = statementsOf('Profiler');
     const onStats = statements.filter((s) =>
       JSON.stringify(s.Resource).includes(`:table/${config.names.accessStatsTable}"`),
     );
-    expect(onStats.flatMap(actionsOf)).toEqual(config.dataRegions.map(() => 'dynamodb:Query'));
+    expect(onStats.flatMap(actionsOf)).toEqual(
+      config.dataRegions.flatMap(() => ['dynamodb:Query', 'dynamodb:BatchGetItem']),
+    );
     const regionsOf = (s: Statement) => /:dynamodb:([a-z0-9-]+):/.exec(JSON.stringify(s.Resource))?.[1];
     expect(onStats.map(regionsOf).sort()).toEqual(config.dataRegions.toSorted());
     // Each table's key (its region's cell key) by alias through DynamoDB, read only.

@@ -53,4 +53,29 @@ describe('DynamoAccessStatsRepository', () => {
     expect(pairs).toHaveLength(8);
     expect(pairs.every((p) => p.b === 'p2' && p.bucketStartMs >= since)).toBe(true);
   });
+
+  it('reads counters by key, many partitions at once, in calls of at most 100 keys', async () => {
+    const buckets = Array.from({ length: 48 }, (_, h) => T0 + h * HOUR);
+    await repo.add(
+      ['q1', 'q2', 'q3'].map((partition) => ({
+        partition,
+        region: 'us-east-1',
+        bucketStartMs: T0 + HOUR,
+        count: 5,
+      })),
+      [],
+    );
+    // 4 partitions × 48 buckets × 2 regions = 384 keys: four BatchGetItem calls.
+    const found = await repo.countsByKey(['p1', 'q1', 'q2', 'q3'], buckets, ['us-east-1', 'eu-west-1']);
+    expect(found.filter((c) => c.partition === 'p1')).toHaveLength(96);
+    expect(found.filter((c) => c.partition !== 'p1').map((c) => [c.partition, c.count])).toEqual(
+      expect.arrayContaining([
+        ['q1', 5],
+        ['q2', 5],
+        ['q3', 5],
+      ]),
+    );
+    const one = await repo.countsByKey(['p1', 'missing'], [T0], ['us-east-1']);
+    expect(one).toEqual([{ partition: 'p1', region: 'us-east-1', bucketStartMs: T0, count: 11, writes: 0 }]);
+  });
 });
