@@ -8,6 +8,11 @@
  *   npm run bench -- scenarios --large              # the half including the 2,000-partition scenario
  *   npm run bench -- scenarios --write-reference    # also record today's predictive in reference.json
  *   npx tsx bench/scenarios/run.ts --render bench/results/scenarios-reporting.json   # re-judge a recorded run
+ *   npm run bench -- scenarios --policies predictive --baseline FILE.json   # replay predictive only; the
+ *       other policies' figures come from a recorded run of the same scenarios (same code for them)
+ *   npm run bench -- scenarios --out FILE.json      # where the JSON result goes
+ *   npm run bench -- scenarios --scale-in off       # predictive without the forecast-driven scale-in (before issue 12's)
+ *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
  *
  * Progress goes to stderr; the markdown tables to stdout; the JSON result to
  * bench/results/scenarios-<half>[-quick|-only].json. The bytes-moved target compares against
@@ -20,6 +25,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
 import { runBacktest } from '../../src/domain/simulation/backtest.ts';
 import { productionDependencies } from '../../src/domain/simulation/default-dependencies.ts';
 import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
@@ -81,7 +87,14 @@ function cpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-function runScenario(spec: ScenarioSpec): {
+type BaselineFile = { scenarios: { name: string; policies: ScenarioFigures }[] };
+
+function runScenario(
+  spec: ScenarioSpec,
+  policies: readonly PolicyName[],
+  baseline: BaselineFile | undefined,
+  scaleIn: ScaleInOptions | false | undefined,
+): {
   figures: ScenarioFigures;
   seconds: number;
   cpuSeconds: number;
@@ -100,7 +113,11 @@ function runScenario(spec: ScenarioSpec): {
       `at ${facts.capacityOpsPerSec} ops/s, ${facts.bursts.length} bursts, generated`,
   );
   let lastTenth = -1;
+  const recorded = baseline?.scenarios.find((s) => s.name === spec.name)?.policies;
+  if (baseline && !recorded) throw new RangeError(`the baseline has no scenario '${spec.name}'`);
   const result = runBacktest(input, productionDependencies(), {
+    policies,
+    ...(scaleIn !== undefined && { scaleIn }),
     onProgress: (p) => {
       const tenth = Math.floor((10 * p.bucket) / p.buckets);
       if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
@@ -111,7 +128,10 @@ function runScenario(spec: ScenarioSpec): {
     },
   });
   const figures = Object.fromEntries(
-    POLICY_NAMES.map((name) => [name, policyFigures(result.policies[name]!)]),
+    POLICY_NAMES.map((name) => [
+      name,
+      result.policies[name] ? policyFigures(result.policies[name]!) : recorded![name],
+    ]),
   ) as Record<PolicyName, ReturnType<typeof policyFigures>>;
   return {
     figures,
@@ -140,12 +160,35 @@ function main(): void {
       large: { type: 'boolean', default: false },
       'write-reference': { type: 'boolean', default: false },
       render: { type: 'string' },
+      policies: { type: 'string' },
+      baseline: { type: 'string' },
+      'scale-in': { type: 'string' },
+      out: { type: 'string' },
     },
   });
   if (values.half !== 'tuning' && values.half !== 'reporting') {
     throw new RangeError(`--half is tuning or reporting, not ${values.half}`);
   }
   const half = values.half as Half;
+  const policies = values.policies
+    ? values.policies.split(',').map((name) => {
+        const policy = name.trim() as PolicyName;
+        if (!POLICY_NAMES.includes(policy)) throw new RangeError(`unknown policy '${name}'`);
+        return policy;
+      })
+    : POLICY_NAMES;
+  const baseline = values.baseline
+    ? (JSON.parse(readFileSync(values.baseline, 'utf8')) as BaselineFile)
+    : undefined;
+  const scaleInArg = values['scale-in'];
+  const scaleIn: ScaleInOptions | false | undefined =
+    scaleInArg === undefined
+      ? undefined
+      : scaleInArg === 'off'
+        ? false
+        : (JSON.parse(scaleInArg) as ScaleInOptions);
+  if (policies.length < POLICY_NAMES.length && !baseline)
+    throw new RangeError('--policies needs --baseline FILE.json for the policies it does not replay');
   const selected = selectScenarios({ half, only: values.only, quick: values.quick, large: values.large });
   const reference = readReference();
   const suiteStarted = performance.now();
@@ -173,7 +216,7 @@ function main(): void {
       process.stderr.write(
         `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
       );
-      runs.push({ spec, ...runScenario(spec) });
+      runs.push({ spec, ...runScenario(spec, policies, baseline, scaleIn) });
     });
   }
 
@@ -234,8 +277,8 @@ function main(): void {
   process.stdout.write(formatPolicyFigures(rows));
   if (values.render) return;
 
-  const suffix = values.only ? '-only' : values.quick ? '-quick' : '';
-  const out = join('bench', 'results', `scenarios-${half}${suffix}.json`);
+  const suffix = (values.only ? '-only' : values.quick ? '-quick' : '') + (values.policies ? '-subset' : '');
+  const out = values.out ?? join('bench', 'results', `scenarios-${half}${suffix}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
