@@ -11,6 +11,7 @@
  *   npm run bench -- scenarios --policies predictive --baseline FILE.json   # replay predictive only; the
  *       other policies' figures come from a recorded run of the same scenarios (same code for them)
  *   npm run bench -- scenarios --out FILE.json      # where the JSON result goes
+ *   npm run bench -- scenarios --policies static,reactive,replicate-all,oracle --out base.json   # record a baseline
  *   npm run bench -- scenarios --scale-in off       # predictive without the forecast-driven scale-in (before issue 12's)
  *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
  *
@@ -128,11 +129,22 @@ function runScenario(
     },
   });
   const figures = Object.fromEntries(
-    POLICY_NAMES.map((name) => [
-      name,
-      result.policies[name] ? policyFigures(result.policies[name]!) : recorded![name],
-    ]),
+    POLICY_NAMES.flatMap((name) => {
+      const own = result.policies[name];
+      if (own) return [[name, policyFigures(own)]];
+      return recorded ? [[name, recorded[name]]] : [];
+    }),
   ) as Record<PolicyName, ReturnType<typeof policyFigures>>;
+  const p = result.policies.predictive;
+  if (p) {
+    const oracle = figures.oracle;
+    log(
+      `predictive: cells ${p.details.cellsInServiceAvg.toFixed(2)}${oracle ? ` (oracle ${oracle.cellsInServiceAvg.toFixed(2)})` : ''}, ` +
+        `overload ${p.metrics.overloadCellMinutes.toFixed(0)} cell-min, remote ${(100 * p.metrics.remoteShare).toFixed(2)}%, ` +
+        `${(p.metrics.bytesMoved / 2 ** 30).toFixed(0)} GiB moved, thrash ${p.metrics.thrashMoves}, ` +
+        `scale-ins ${p.details.cellsScaledIn ?? '-'}, flaps ${p.details.scaleFlaps ?? '-'}`,
+    );
+  }
   return {
     figures,
     seconds: (performance.now() - started) / 1000,
@@ -187,8 +199,9 @@ function main(): void {
       : scaleInArg === 'off'
         ? false
         : (JSON.parse(scaleInArg) as ScaleInOptions);
-  if (policies.length < POLICY_NAMES.length && !baseline)
-    throw new RangeError('--policies needs --baseline FILE.json for the policies it does not replay');
+  // A subset without a baseline only records its policies (for a later --baseline): no targets.
+  const partial = policies.length < POLICY_NAMES.length && !baseline;
+  if (partial && !values.out) throw new RangeError('--policies without --baseline needs --out FILE.json');
   const selected = selectScenarios({ half, only: values.only, quick: values.quick, large: values.large });
   const reference = readReference();
   const suiteStarted = performance.now();
@@ -220,6 +233,22 @@ function main(): void {
     });
   }
 
+  if (partial) {
+    const file = {
+      partial: true,
+      policies,
+      command: `npm run bench -- scenarios ${process.argv.slice(2).join(' ')}`.trim(),
+      commit: gitCommit(),
+      scenarios: runs.map((run) => ({
+        name: run.spec.name,
+        cpuSeconds: run.cpuSeconds,
+        policies: run.figures,
+      })),
+    };
+    writeFileSync(values.out!, `${JSON.stringify(file, null, 2)}\n`);
+    process.stdout.write(`wrote ${values.out} (${policies.join(', ')} only: a baseline for --baseline)\n`);
+    return;
+  }
   let referenceScenarios = reference?.scenarios ?? {};
   if (values['write-reference']) {
     // Re-read: another half may have recorded its scenarios while this one ran.

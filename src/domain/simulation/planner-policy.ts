@@ -480,7 +480,8 @@ class ForecastSource implements DemandSource {
 
   /**
    * A forecaster that has not seen one daily cycle cannot tell a peak from a trend, and its intervals are
-   * wide: cells bought on them would stay (there is no scale-in), so scale-outs wait for a day of history.
+   * wide: cells bought on them would stay until a scale-in (which needs a further day of history: it compares with
+   * the last day), so scale-outs wait for a day of history.
    */
   trusted(): boolean {
     return this.observed >= this.bucketsPerDay;
