@@ -279,7 +279,8 @@ export function normalizeScalingRequest(input: unknown, context: ScalingRequestC
       table: cell.table,
       backupName: finalBackupName(cell.table, context.executionName),
       alarmNames: cellAlarmNames(cell.id, context.alarms),
-      reason: parsed.reason ?? (parsed.source === 'profiler' ? 'predicted-spare-capacity' : 'manual scale-in'),
+      reason:
+        parsed.reason ?? (parsed.source === 'profiler' ? 'predicted-spare-capacity' : 'manual scale-in'),
       source: parsed.source,
       force: parsed.force,
     };
