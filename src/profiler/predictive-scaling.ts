@@ -1,7 +1,12 @@
 import { forecastCapacity } from '../domain/planning/capacity-forecast.ts';
 import { cellHourPriceUsd } from '../domain/planning/cell-price.ts';
 import type { CapacityShortfall, CellStatus, PlannerInput } from '../domain/planning/movement-plan.ts';
-import { decideScaleIns, type ScaleInDecision, type ScaleInOptions } from '../domain/planning/scale-in.ts';
+import {
+  decideScaleIns,
+  homeRegionOf,
+  type ScaleInDecision,
+  type ScaleInOptions,
+} from '../domain/planning/scale-in.ts';
 import type { CellSnapshot } from '../domain/profiling/ports.ts';
 import {
   defaultPartitionSizeBytes,
@@ -125,7 +130,9 @@ export function checkCapacity(
               for (const series of Object.values(p.forecastUpper ?? {}))
                 for (let h = 0; h < steps; h++) upper[h] += series[h] ?? 0;
               const peaks = planned[i].upperPeaks;
+              const home = homeRegionOf(p.forecast);
               return {
+                ...(home !== undefined && { homeRegion: home }),
                 cell: p.cell,
                 sizeBytes: p.sizeBytes,
                 upper,

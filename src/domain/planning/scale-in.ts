@@ -44,6 +44,11 @@ export interface ScaleInPartition {
    * oldest first, ending now (`PeakWindow.values`); undefined, or shorter than the lookback, while its history is.
    */
   readonly recentPeaks: ArrayLike<number> | undefined;
+  /**
+   * The region most of its demand comes from (the planner's locality wants it there). A region keeps the cells its
+   * own partitions need, hosted there or not: shrinking it below that would push them to remote cells.
+   */
+  readonly homeRegion?: string;
 }
 
 export interface ScaleInInput {
@@ -110,6 +115,22 @@ export interface ScaleInDecision {
 
 const GIB = 2 ** 30;
 const HOUR_MS = 3_600_000;
+
+/** The region with the most forecast demand (summed over the horizon); undefined when there is none. */
+export function homeRegionOf(forecast: Readonly<Record<string, ArrayLike<number>>>): string | undefined {
+  let best: string | undefined;
+  let bestSum = 0;
+  for (const region of Object.keys(forecast).sort()) {
+    const series = forecast[region];
+    let sum = 0;
+    for (let h = 0; h < series.length; h++) sum += series[h];
+    if (sum > bestSum) {
+      best = region;
+      bestSum = sum;
+    }
+  }
+  return best;
+}
 
 /** Per-slot peaks of a series up to now: `values[i]` is slot `endSlot − (values.length − 1) + i`. */
 export interface PeakWindow {
@@ -183,8 +204,9 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
   });
   const cellBytes = new Float64Array(input.cells.length);
   const cellPartitions = new Float64Array(input.cells.length);
-  const regionUpper = new Map<string, Float64Array>();
-  const regionRecent = new Map<string, Float64Array>();
+  // Per region, the load of the partitions it hosts and of the partitions homed there: it must carry the larger.
+  const hosted = new RegionLoads(steps, slots);
+  const homed = new RegionLoads(steps, slots);
   const shortHistory = new Set<string>();
   for (const p of input.partitions) {
     const c = cellIndex.get(p.cell);
@@ -192,24 +214,13 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
     const region = input.cells[c].region;
     cellBytes[c] += p.sizeBytes;
     cellPartitions[c]++;
-    let upper = regionUpper.get(region);
-    if (!upper) {
-      upper = new Float64Array(steps);
-      regionUpper.set(region, upper);
-    }
-    for (let t = 0; t < p.upper.length; t++) upper[t] += p.upper[t];
-    let recent = regionRecent.get(region);
-    if (!recent) {
-      recent = new Float64Array(slots);
-      regionRecent.set(region, recent);
-    }
-    const peaks = p.recentPeaks;
-    if (!peaks || peaks.length < slots) {
-      shortHistory.add(region);
-      continue;
-    }
-    const offset = peaks.length - slots;
-    for (let s = 0; s < slots; s++) recent[s] += peaks[offset + s];
+    const complete = p.recentPeaks !== undefined && p.recentPeaks.length >= slots;
+    hosted.add(region, p);
+    if (!complete) shortHistory.add(region);
+    if (p.homeRegion !== undefined && p.homeRegion !== region && regions.has(p.homeRegion)) {
+      homed.add(p.homeRegion, p);
+      if (!complete) shortHistory.add(p.homeRegion);
+    } else homed.add(region, p);
   }
   const out: ScaleInDecision[] = [];
   for (const [region, members] of regions) {
@@ -230,8 +241,8 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
     let capacity = 0;
     for (const c of active) capacity += input.cells[c].capacityOpsPerSec;
     const remaining = capacity - input.cells[candidate].capacityOpsPerSec;
-    const upper = regionUpper.get(region) ?? new Float64Array(steps);
-    const recent = regionRecent.get(region) ?? new Float64Array(slots);
+    const upper = hosted.upperOf(region, homed);
+    const recent = hosted.recentOf(region, homed);
     let peak = 0;
     let loadUsd = 0;
     for (let t = 0; t < steps; t++) {
@@ -264,4 +275,48 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
   }
   const net = (d: ScaleInDecision) => d.savedUsd - d.drainUsd - d.loadUsd;
   return out.sort((a, b) => net(b) - net(a) || a.region.localeCompare(b.region));
+}
+
+/** Per region, the sum of partitions' upper forecasts (per step) and recent peaks (per slot, the last `slots`). */
+class RegionLoads {
+  private readonly upper = new Map<string, Float64Array>();
+  private readonly recent = new Map<string, Float64Array>();
+
+  constructor(
+    private readonly steps: number,
+    private readonly slots: number,
+  ) {}
+
+  add(region: string, p: ScaleInPartition): void {
+    let upper = this.upper.get(region);
+    if (!upper) {
+      upper = new Float64Array(this.steps);
+      this.upper.set(region, upper);
+    }
+    for (let t = 0; t < p.upper.length; t++) upper[t] += p.upper[t];
+    let recent = this.recent.get(region);
+    if (!recent) {
+      recent = new Float64Array(this.slots);
+      this.recent.set(region, recent);
+    }
+    const peaks = p.recentPeaks;
+    if (!peaks || peaks.length < this.slots) return;
+    const offset = peaks.length - this.slots;
+    for (let s = 0; s < this.slots; s++) recent[s] += peaks[offset + s];
+  }
+
+  /** The larger of this and `other` per step. */
+  upperOf(region: string, other: RegionLoads): Float64Array {
+    return elementMax(this.upper.get(region), other.upper.get(region), this.steps);
+  }
+
+  recentOf(region: string, other: RegionLoads): Float64Array {
+    return elementMax(this.recent.get(region), other.recent.get(region), this.slots);
+  }
+}
+
+function elementMax(a: Float64Array | undefined, b: Float64Array | undefined, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.max(a?.[i] ?? 0, b?.[i] ?? 0);
+  return out;
 }

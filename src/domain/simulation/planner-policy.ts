@@ -176,6 +176,7 @@ export class PlannerPolicy implements PolicyDriver {
             H,
             trace.bucketMs,
             input.partitions.map((p) => p.sizeBytes),
+            trace.regions,
             options.scaleIn,
           )
         : undefined;
@@ -288,7 +289,9 @@ export class PlannerPolicy implements PolicyDriver {
       // The same upper forecast capacity plans on; a region short of capacity now does not give up a cell.
       const short = [...new Set([...this.shortfallRegions, ...scaleOut.map((s) => s.region)])];
       const cells = this.partitions.map((p) => p.cell);
-      scaleIn.push(...this.scaleIn.decide(view, cells, this.upperPlanned ?? this.planned, short));
+      scaleIn.push(
+        ...this.scaleIn.decide(view, cells, this.upperPlanned ?? this.planned, buffers.mean, short),
+      );
     }
     return { moves, scaleOut, dropCopies, ...(scaleIn.length > 0 && { scaleIn }) };
   }

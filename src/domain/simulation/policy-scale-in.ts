@@ -31,6 +31,8 @@ export class PolicyScaleIn {
     private readonly H: number,
     private readonly bucketMs: number,
     private readonly sizes: readonly number[],
+    /** Trace regions by index. */
+    private readonly regionNames: readonly string[],
     options: ScaleInOptions,
   ) {
     this.options = resolveScaleInOptions(options);
@@ -45,6 +47,7 @@ export class PolicyScaleIn {
     view: ClusterView,
     placementCells: readonly string[],
     upper: Float64Array,
+    mean: Float64Array,
     shortRegions: readonly string[],
   ): ScaleInRequest[] {
     const { P, R, H, slots } = this;
@@ -61,7 +64,20 @@ export class PolicyScaleIn {
       for (let h = 0; h < H; h++) planned = Math.max(planned, total[h]);
       const window = rollPeakWindow(this.windows[p], view.nowMs, planned, this.slotMs, slots);
       this.windows[p] = window;
+      // The region most of its mean forecast comes from, as homeRegionOf picks it.
+      let home = -1;
+      let homeSum = 0;
+      for (let r = 0; r < R; r++) {
+        const base = (p * R + r) * H;
+        let sum = 0;
+        for (let h = 0; h < H; h++) sum += mean[base + h];
+        if (sum > homeSum) {
+          home = r;
+          homeSum = sum;
+        }
+      }
       partitions.push({
+        ...(home >= 0 && { homeRegion: this.regionNames[home] }),
         cell: placementCells[p],
         sizeBytes: this.sizes[p],
         upper: total,

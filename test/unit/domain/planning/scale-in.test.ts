@@ -7,6 +7,7 @@ import {
   balancedLoadPenaltyUsd,
   DEFAULT_SCALE_IN_OPTIONS,
   decideScaleIns,
+  homeRegionOf,
   rollPeakWindow,
   type ScaleInCell,
   type ScaleInInput,
@@ -106,6 +107,16 @@ describe('decideScaleIns', () => {
     expect(decision.loadUsd).toBeCloseTo(perSecond * 86_400, 9);
     // At $10 per ms on a million requests the same latency outweighs the day's cell-hours.
     expect(decideScaleIns(input(cells, busier), { dollarsPerLatencyMsPerMillionRequests: 10 })).toEqual([]);
+  });
+
+  it('keeps the cells the partitions homed in the region need, even while they sit elsewhere', () => {
+    // 1,000 ops/s on r's cells; 400 more from partitions homed in r but placed in q (remote today).
+    const away = [cell('x', 'ACTIVE', 'q'), cell('y', 'ACTIVE', 'q')];
+    const homedAway = (id: string) => ({ ...partition(id, 200), homeRegion: 'r' });
+    const withAway = [...spare.map((p) => ({ ...p, homeRegion: 'r' })), homedAway('x'), homedAway('y')];
+    expect(decideScaleIns(input([...cells, ...away], withAway)).map((d) => d.region)).toEqual(['q']);
+    expect(homeRegionOf({ q: [1, 1], r: [2, 3] })).toBe('r');
+    expect(homeRegionOf({ q: [0], r: [0] })).toBeUndefined();
   });
 
   it('decides per region, best net benefit first', () => {
