@@ -213,17 +213,37 @@ function main(): void {
     facts: Record<string, unknown>;
   }[] = [];
   if (values.render) {
-    // Re-judge and re-print a recorded run (no replay): the figures are kept, the targets recomputed.
-    const recorded = JSON.parse(readFileSync(values.render, 'utf8')) as {
-      scenarios: {
-        spec: ScenarioSpec;
-        policies: ScenarioFigures;
-        seconds: number;
-        cpuSeconds: number;
-        facts: Record<string, unknown>;
-      }[];
-    };
-    for (const s of recorded.scenarios) runs.push({ ...s, figures: s.policies });
+    // Re-judge and re-print recorded runs (no replay): the figures are kept, the targets recomputed. Several files
+    // (comma-separated) are merged per scenario, later ones' policies over earlier ones': a baseline recorded with
+    // --policies and a run of the others.
+    for (const file of values.render.split(',')) {
+      const recorded = JSON.parse(readFileSync(file, 'utf8')) as {
+        scenarios: {
+          name: string;
+          spec?: ScenarioSpec;
+          policies: ScenarioFigures;
+          seconds?: number;
+          cpuSeconds: number;
+          facts?: Record<string, unknown>;
+        }[];
+      };
+      for (const s of recorded.scenarios) {
+        const seen = runs.find((run) => run.spec.name === s.name);
+        if (seen) {
+          seen.figures = { ...seen.figures, ...s.policies };
+          seen.cpuSeconds += s.cpuSeconds;
+          seen.seconds += s.seconds ?? s.cpuSeconds;
+          continue;
+        }
+        runs.push({
+          spec: s.spec ?? scenarioNamed(s.name),
+          figures: s.policies,
+          seconds: s.seconds ?? s.cpuSeconds,
+          cpuSeconds: s.cpuSeconds,
+          facts: s.facts ?? {},
+        });
+      }
+    }
   } else {
     selected.forEach((spec, i) => {
       process.stderr.write(
@@ -241,12 +261,17 @@ function main(): void {
       commit: gitCommit(),
       scenarios: runs.map((run) => ({
         name: run.spec.name,
+        spec: run.spec,
+        facts: run.facts,
+        seconds: run.seconds,
         cpuSeconds: run.cpuSeconds,
         policies: run.figures,
       })),
     };
     writeFileSync(values.out!, `${JSON.stringify(file, null, 2)}\n`);
-    process.stdout.write(`wrote ${values.out} (${policies.join(', ')} only: a baseline for --baseline)\n`);
+    process.stdout.write(
+      `wrote ${values.out} (${policies.join(', ')} only: for --baseline, or --render with the others)\n`,
+    );
     return;
   }
   let referenceScenarios = reference?.scenarios ?? {};
