@@ -208,6 +208,13 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
   const hosted = new RegionLoads(steps, slots);
   const homed = new RegionLoads(steps, slots);
   const shortHistory = new Set<string>();
+  // Per region, each hosted or homed partition's own peak (horizon and lookback), for the packing check.
+  const peaksIn = new Map<string, number[]>();
+  const addPeak = (region: string, peak: number) => {
+    const list = peaksIn.get(region) ?? [];
+    list.push(peak);
+    peaksIn.set(region, list);
+  };
   for (const p of input.partitions) {
     const c = cellIndex.get(p.cell);
     if (c === undefined) continue;
@@ -215,10 +222,17 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
     cellBytes[c] += p.sizeBytes;
     cellPartitions[c]++;
     const complete = p.recentPeaks !== undefined && p.recentPeaks.length >= slots;
+    let own = 0;
+    for (let t = 0; t < p.upper.length; t++) own = Math.max(own, p.upper[t]);
+    if (complete)
+      for (let s = p.recentPeaks!.length - slots; s < p.recentPeaks!.length; s++)
+        own = Math.max(own, p.recentPeaks![s]);
     hosted.add(region, p);
+    addPeak(region, own);
     if (!complete) shortHistory.add(region);
     if (p.homeRegion !== undefined && p.homeRegion !== region && regions.has(p.homeRegion)) {
       homed.add(p.homeRegion, p);
+      addPeak(p.homeRegion, own);
       if (!complete) shortHistory.add(p.homeRegion);
     } else homed.add(region, p);
   }
@@ -259,6 +273,12 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
         balancedLoadPenaltyUsd(recent[s], capacity, slotSeconds, o);
     }
     if (peak > o.utilization * remaining) continue;
+    // The planner must be able to keep them in the region: each partition's peak packed (largest first, into the
+    // roomiest cell) into the remaining cells at `utilization` of each; lumpy partitions may not fit a total that does.
+    const rooms = active
+      .filter((c) => c !== candidate)
+      .map((c) => o.utilization * input.cells[c].capacityOpsPerSec);
+    if (!packs(peaksIn.get(region) ?? [], rooms)) continue;
     const savedUsd = (input.cells[candidate].hourPriceUsd * o.lookbackMs) / HOUR_MS;
     const drainUsd =
       cellPartitions[candidate] * o.moveOverheadDollars + (cellBytes[candidate] / GIB) * o.drainTransferPerGB;
@@ -319,4 +339,16 @@ function elementMax(a: Float64Array | undefined, b: Float64Array | undefined, n:
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.max(a?.[i] ?? 0, b?.[i] ?? 0);
   return out;
+}
+
+/** First-fit decreasing into the roomiest bin: whether every item fits. */
+function packs(items: readonly number[], rooms: number[]): boolean {
+  const sorted = [...items].sort((a, b) => b - a);
+  for (const item of sorted) {
+    let best = -1;
+    for (let i = 0; i < rooms.length; i++) if (best < 0 || rooms[i] > rooms[best]) best = i;
+    if (best < 0 || rooms[best] + 1e-9 < item) return false;
+    rooms[best] -= item;
+  }
+  return true;
 }
