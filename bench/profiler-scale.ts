@@ -199,7 +199,7 @@ async function runChild(partitionCount: number, shards: number, shard: number): 
         finishMs = performance.now() - finishStart;
       },
     },
-    scaleOut: { start: async () => ({ started: true }) },
+    scaling: { start: async () => ({ started: true }) },
     metrics: { add: () => undefined },
     log: { info: () => undefined, warn: () => undefined },
     now: () => NOW,

@@ -369,6 +369,10 @@ export class ControlPlaneStack extends Stack implements WorkflowHost {
       [CONTROL_PLANE_ENV.horizonSteps]: String(c.profiler.horizonSteps),
       [CONTROL_PLANE_ENV.profilerShards]: String(c.profiler.shards),
       [CONTROL_PLANE_ENV.scaleOutBufferMinutes]: String(c.scaling.predictiveBufferMinutes),
+      [CONTROL_PLANE_ENV.predictiveScaleIn]: String(c.scaling.predictiveScaleIn),
+      ...(c.scaling.cellHourPriceUsd !== undefined && {
+        [CONTROL_PLANE_ENV.cellHourPriceUsd]: String(c.scaling.cellHourPriceUsd),
+      }),
       [CONTROL_PLANE_ENV.maxConcurrentMovesPerCell]: String(c.migration.maxConcurrentMovesPerCell),
       [CONTROL_PLANE_ENV.maxBytesPerCycle]: String(c.migration.maxBytesPerCycle),
       [CONTROL_PLANE_ENV.canarySteps]: c.migration.canarySteps.join(','),

@@ -66,6 +66,10 @@ export interface PrestageConfig {
     readonly cooldownMinutes: number;
     /** Predictive scale-out starts this long before the forecast shortfall. */
     readonly predictiveBufferMinutes: number;
+    /** The profiler drains and retires a cell when the forecast says its region has spare capacity long enough. */
+    readonly predictiveScaleIn: boolean;
+    /** Price of one cell-hour (US dollars) for that decision; absent: the cell's capacity at DynamoDB prices. */
+    readonly cellHourPriceUsd?: number;
   };
   readonly alarmEmail?: string;
   readonly logRetentionDays: number;
@@ -301,11 +305,14 @@ const contextSchema = z.strictObject({
       capacityAlarmThreshold: fraction.default(0.8),
       cooldownMinutes: nonNegative(20).default(controlDefaults.scalingCooldownMinutes),
       predictiveBufferMinutes: nonNegative(30).default(controlDefaults.scaleOutBufferMinutes),
+      predictiveScaleIn: z.boolean({ error: 'expected true or false' }).default(true),
+      cellHourPriceUsd: nonNegative(0.42).optional(),
     })
     .default({
       capacityAlarmThreshold: 0.8,
       cooldownMinutes: controlDefaults.scalingCooldownMinutes,
       predictiveBufferMinutes: controlDefaults.scaleOutBufferMinutes,
+      predictiveScaleIn: true,
     }),
   alarmEmail: z
     .email({

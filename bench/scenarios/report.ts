@@ -84,8 +84,9 @@ export function formatPolicyFigures(rows: readonly ScenarioRow[]): string {
       'cells avg reactive / predictive / oracle',
       'remote share static / predictive / oracle',
       'GiB moved reactive / predictive / oracle',
+      'predictive scale-ins / flaps',
     ]),
-    row(['---', '---:', '---:', '---:', '---:']),
+    row(['---', '---:', '---:', '---:', '---:', '---:']),
   ];
   for (const r of rows) {
     const f = r.figures;
@@ -103,6 +104,9 @@ export function formatPolicyFigures(rows: readonly ScenarioRow[]): string {
         [m('reactive'), m('predictive'), m('oracle')]
           .map((x) => (x.bytesMoved / 2 ** 30).toFixed(0))
           .join(' / '),
+        f.predictive.scaleIns === undefined
+          ? '—'
+          : `${f.predictive.scaleIns} / ${f.predictive.scaleFlaps ?? 0}`,
       ]),
     );
   }

@@ -8,6 +8,12 @@
  *   npm run bench -- scenarios --large              # the half including the 2,000-partition scenario
  *   npm run bench -- scenarios --write-reference    # also record today's predictive in reference.json
  *   npx tsx bench/scenarios/run.ts --render bench/results/scenarios-reporting.json   # re-judge a recorded run
+ *   npm run bench -- scenarios --policies predictive --baseline FILE.json   # replay predictive only; the
+ *       other policies' figures come from a recorded run of the same scenarios (same code for them)
+ *   npm run bench -- scenarios --out FILE.json      # where the JSON result goes
+ *   npm run bench -- scenarios --policies static,reactive,replicate-all,oracle --out base.json   # record a baseline
+ *   npm run bench -- scenarios --scale-in off       # predictive without the forecast-driven scale-in (before issue 12's)
+ *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
  *
  * Progress goes to stderr; the markdown tables to stdout; the JSON result to
  * bench/results/scenarios-<half>[-quick|-only].json. The bytes-moved target compares against
@@ -20,6 +26,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
 import { runBacktest } from '../../src/domain/simulation/backtest.ts';
 import { productionDependencies } from '../../src/domain/simulation/default-dependencies.ts';
 import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
@@ -81,7 +88,14 @@ function cpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-function runScenario(spec: ScenarioSpec): {
+type BaselineFile = { scenarios: { name: string; policies: ScenarioFigures }[] };
+
+function runScenario(
+  spec: ScenarioSpec,
+  policies: readonly PolicyName[],
+  baseline: BaselineFile | undefined,
+  scaleIn: ScaleInOptions | false | undefined,
+): {
   figures: ScenarioFigures;
   seconds: number;
   cpuSeconds: number;
@@ -100,7 +114,11 @@ function runScenario(spec: ScenarioSpec): {
       `at ${facts.capacityOpsPerSec} ops/s, ${facts.bursts.length} bursts, generated`,
   );
   let lastTenth = -1;
+  const recorded = baseline?.scenarios.find((s) => s.name === spec.name)?.policies;
+  if (baseline && !recorded) throw new RangeError(`the baseline has no scenario '${spec.name}'`);
   const result = runBacktest(input, productionDependencies(), {
+    policies,
+    ...(scaleIn !== undefined && { scaleIn }),
     onProgress: (p) => {
       const tenth = Math.floor((10 * p.bucket) / p.buckets);
       if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
@@ -111,8 +129,22 @@ function runScenario(spec: ScenarioSpec): {
     },
   });
   const figures = Object.fromEntries(
-    POLICY_NAMES.map((name) => [name, policyFigures(result.policies[name]!)]),
+    POLICY_NAMES.flatMap((name) => {
+      const own = result.policies[name];
+      if (own) return [[name, policyFigures(own)]];
+      return recorded ? [[name, recorded[name]]] : [];
+    }),
   ) as Record<PolicyName, ReturnType<typeof policyFigures>>;
+  const p = result.policies.predictive;
+  if (p) {
+    const oracle = figures.oracle;
+    log(
+      `predictive: cells ${p.details.cellsInServiceAvg.toFixed(2)}${oracle ? ` (oracle ${oracle.cellsInServiceAvg.toFixed(2)})` : ''}, ` +
+        `overload ${p.metrics.overloadCellMinutes.toFixed(0)} cell-min, remote ${(100 * p.metrics.remoteShare).toFixed(2)}%, ` +
+        `${(p.metrics.bytesMoved / 2 ** 30).toFixed(0)} GiB moved, thrash ${p.metrics.thrashMoves}, ` +
+        `scale-ins ${p.details.cellsScaledIn ?? '-'}, flaps ${p.details.scaleFlaps ?? '-'}`,
+    );
+  }
   return {
     figures,
     seconds: (performance.now() - started) / 1000,
@@ -140,12 +172,36 @@ function main(): void {
       large: { type: 'boolean', default: false },
       'write-reference': { type: 'boolean', default: false },
       render: { type: 'string' },
+      policies: { type: 'string' },
+      baseline: { type: 'string' },
+      'scale-in': { type: 'string' },
+      out: { type: 'string' },
     },
   });
   if (values.half !== 'tuning' && values.half !== 'reporting') {
     throw new RangeError(`--half is tuning or reporting, not ${values.half}`);
   }
   const half = values.half as Half;
+  const policies = values.policies
+    ? values.policies.split(',').map((name) => {
+        const policy = name.trim() as PolicyName;
+        if (!POLICY_NAMES.includes(policy)) throw new RangeError(`unknown policy '${name}'`);
+        return policy;
+      })
+    : POLICY_NAMES;
+  const baseline = values.baseline
+    ? (JSON.parse(readFileSync(values.baseline, 'utf8')) as BaselineFile)
+    : undefined;
+  const scaleInArg = values['scale-in'];
+  const scaleIn: ScaleInOptions | false | undefined =
+    scaleInArg === undefined
+      ? undefined
+      : scaleInArg === 'off'
+        ? false
+        : (JSON.parse(scaleInArg) as ScaleInOptions);
+  // A subset without a baseline only records its policies (for a later --baseline): no targets.
+  const partial = policies.length < POLICY_NAMES.length && !baseline;
+  if (partial && !values.out) throw new RangeError('--policies without --baseline needs --out FILE.json');
   const selected = selectScenarios({ half, only: values.only, quick: values.quick, large: values.large });
   const reference = readReference();
   const suiteStarted = performance.now();
@@ -157,26 +213,67 @@ function main(): void {
     facts: Record<string, unknown>;
   }[] = [];
   if (values.render) {
-    // Re-judge and re-print a recorded run (no replay): the figures are kept, the targets recomputed.
-    const recorded = JSON.parse(readFileSync(values.render, 'utf8')) as {
-      scenarios: {
-        spec: ScenarioSpec;
-        policies: ScenarioFigures;
-        seconds: number;
-        cpuSeconds: number;
-        facts: Record<string, unknown>;
-      }[];
-    };
-    for (const s of recorded.scenarios) runs.push({ ...s, figures: s.policies });
+    // Re-judge and re-print recorded runs (no replay): the figures are kept, the targets recomputed. Several files
+    // (comma-separated) are merged per scenario, later ones' policies over earlier ones': a baseline recorded with
+    // --policies and a run of the others.
+    for (const file of values.render.split(',')) {
+      const recorded = JSON.parse(readFileSync(file, 'utf8')) as {
+        scenarios: {
+          name: string;
+          spec?: ScenarioSpec;
+          policies: ScenarioFigures;
+          seconds?: number;
+          cpuSeconds: number;
+          facts?: Record<string, unknown>;
+        }[];
+      };
+      for (const s of recorded.scenarios) {
+        const seen = runs.find((run) => run.spec.name === s.name);
+        if (seen) {
+          seen.figures = { ...seen.figures, ...s.policies };
+          seen.cpuSeconds += s.cpuSeconds;
+          seen.seconds += s.seconds ?? s.cpuSeconds;
+          continue;
+        }
+        runs.push({
+          spec: s.spec ?? scenarioNamed(s.name),
+          figures: s.policies,
+          seconds: s.seconds ?? s.cpuSeconds,
+          cpuSeconds: s.cpuSeconds,
+          facts: s.facts ?? {},
+        });
+      }
+    }
   } else {
     selected.forEach((spec, i) => {
       process.stderr.write(
         `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
       );
-      runs.push({ spec, ...runScenario(spec) });
+      runs.push({ spec, ...runScenario(spec, policies, baseline, scaleIn) });
     });
   }
 
+  if (partial) {
+    const file = {
+      partial: true,
+      policies,
+      command: `npm run bench -- scenarios ${process.argv.slice(2).join(' ')}`.trim(),
+      commit: gitCommit(),
+      scenarios: runs.map((run) => ({
+        name: run.spec.name,
+        spec: run.spec,
+        facts: run.facts,
+        seconds: run.seconds,
+        cpuSeconds: run.cpuSeconds,
+        policies: run.figures,
+      })),
+    };
+    writeFileSync(values.out!, `${JSON.stringify(file, null, 2)}\n`);
+    process.stdout.write(
+      `wrote ${values.out} (${policies.join(', ')} only: for --baseline, or --render with the others)\n`,
+    );
+    return;
+  }
   let referenceScenarios = reference?.scenarios ?? {};
   if (values['write-reference']) {
     // Re-read: another half may have recorded its scenarios while this one ran.
@@ -234,8 +331,8 @@ function main(): void {
   process.stdout.write(formatPolicyFigures(rows));
   if (values.render) return;
 
-  const suffix = values.only ? '-only' : values.quick ? '-quick' : '';
-  const out = join('bench', 'results', `scenarios-${half}${suffix}.json`);
+  const suffix = (values.only ? '-only' : values.quick ? '-quick' : '') + (values.policies ? '-subset' : '');
+  const out = values.out ?? join('bench', 'results', `scenarios-${half}${suffix}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,

@@ -20,6 +20,9 @@ export interface PolicyFigures {
   readonly requests: number;
   readonly seconds: number;
   readonly plannerSeconds: number;
+  /** Forecast scale-ins, and scale-outs of a region soon after one (flaps); absent for the policies without. */
+  readonly scaleIns?: number;
+  readonly scaleFlaps?: number;
 }
 
 export type ScenarioFigures = Readonly<Record<PolicyName, PolicyFigures>>;
@@ -78,6 +81,10 @@ export function policyFigures(result: PolicyResult): PolicyFigures {
     requests: result.details.requests,
     seconds: result.details.simulationMs / 1000,
     plannerSeconds: result.details.plannerMs / 1000,
+    ...(result.details.cellsScaledIn !== undefined && {
+      scaleIns: result.details.cellsScaledIn,
+      scaleFlaps: result.details.scaleFlaps ?? 0,
+    }),
   };
 }
 

@@ -39,6 +39,11 @@ export interface Topology {
   readonly cells: readonly CellSpec[];
   readonly scalingEvents: readonly ScalingEvent[];
   readonly alarmScaling?: AlarmScalingConfig;
+  /**
+   * Price of one cell-hour in service, US dollars, for the cell-hour term of the scaling decisions. Absent: the
+   * cell's capacity priced as DynamoDB provisioned capacity (`DEFAULT_PRICE_PER_OPS_HOUR_USD`, cell-price.ts).
+   */
+  readonly cellHourPriceUsd?: number;
 }
 
 const nonNegative = z.number().finite().nonnegative();
@@ -79,6 +84,7 @@ export const topologySchema = z.strictObject({
       cellCapacityBytes: positive,
     })
     .optional(),
+  cellHourPriceUsd: nonNegative.optional(),
 });
 
 /** Format a zod issue path as `cells[2].region`. */

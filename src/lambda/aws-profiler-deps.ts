@@ -14,7 +14,7 @@ import { DynamoPartitionSizeProbe } from '../adapters/dynamodb/partition-size-pr
 import { DynamoProfilerCycleRepository } from '../adapters/dynamodb/profiler-cycle-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
 import { LambdaAsyncInvoker } from '../adapters/lambda/async-invoker.ts';
-import { StepFunctionsScaleOutStarter } from '../adapters/stepfunctions/scale-out-starter.ts';
+import { StepFunctionsScalingStarter } from '../adapters/stepfunctions/scaling-starter.ts';
 import { MultiRegionAccessStats } from '../data-plane/multi-region-access-stats.ts';
 import type { ProfilerOptions } from '../profiler/profiler.ts';
 import type { ProfilerDeps } from '../profiler/profiler-deps.ts';
@@ -59,6 +59,8 @@ export function profilerConfig(control: ControlPlaneConfig): ProfilerOptions {
     horizonSteps: control.horizonSteps,
     shards: control.profilerShards,
     scaleOutBufferMinutes: control.scaleOutBufferMinutes,
+    scaleIn: control.predictiveScaleIn ? {} : false,
+    ...(control.cellHourPriceUsd !== undefined && { cellHourPriceUsd: control.cellHourPriceUsd }),
   };
 }
 
@@ -124,7 +126,7 @@ export function awsProfilerDeps(
       control.plannerFunction,
     ),
     ...(control.scaleClusterArn && {
-      scaleOut: new StepFunctionsScaleOutStarter(sfn, control.scaleClusterArn),
+      scaling: new StepFunctionsScalingStarter(sfn, control.scaleClusterArn),
     }),
     model: profilerForecastModel(control, observers),
     // Known events: Scan of the events table (home region) once per shard; none without the table.

@@ -37,6 +37,10 @@ export const CONTROL_PLANE_ENV = {
   profilerShards: 'PRESTAGE_PROFILER_SHARDS',
   /** Predictive scale-out starts ScaleCluster when a shortfall is this close (minutes) before the alarm would fire. */
   scaleOutBufferMinutes: 'PRESTAGE_SCALE_OUT_BUFFER_MINUTES',
+  /** Forecast-driven scale-in by the profiler ('true' or 'false'). */
+  predictiveScaleIn: 'PRESTAGE_PREDICTIVE_SCALE_IN',
+  /** Price of one cell-hour, US dollars; unset: the cell's capacity at DynamoDB provisioned prices. */
+  cellHourPriceUsd: 'PRESTAGE_CELL_HOUR_PRICE_USD',
   maxConcurrentMovesPerCell: 'PRESTAGE_MAX_CONCURRENT_MOVES_PER_CELL',
   maxBytesPerCycle: 'PRESTAGE_MAX_BYTES_PER_CYCLE',
   canarySteps: 'PRESTAGE_CANARY_STEPS',
@@ -81,6 +85,11 @@ const controlPlaneEnvSchema = z.object({
   [CONTROL_PLANE_ENV.horizonSteps]: positiveInt(8),
   [CONTROL_PLANE_ENV.profilerShards]: positiveInt(1),
   [CONTROL_PLANE_ENV.scaleOutBufferMinutes]: z.coerce.number().nonnegative().default(30),
+  [CONTROL_PLANE_ENV.predictiveScaleIn]: z
+    .enum(['true', 'false'], { error: "expected 'true' or 'false'" })
+    .default('true')
+    .transform((v) => v === 'true'),
+  [CONTROL_PLANE_ENV.cellHourPriceUsd]: z.coerce.number().nonnegative().optional(),
   [CONTROL_PLANE_ENV.maxConcurrentMovesPerCell]: positiveInt(2),
   [CONTROL_PLANE_ENV.maxBytesPerCycle]: positiveInt(50 * 1024 ** 3),
   [CONTROL_PLANE_ENV.canarySteps]: z
@@ -131,6 +140,8 @@ export interface ControlPlaneConfig {
   readonly horizonSteps: number;
   readonly profilerShards: number;
   readonly scaleOutBufferMinutes: number;
+  readonly predictiveScaleIn: boolean;
+  readonly cellHourPriceUsd?: number;
   readonly maxConcurrentMovesPerCell: number;
   readonly maxBytesPerCycle: number;
   readonly canarySteps: readonly number[];
@@ -173,6 +184,8 @@ export function readControlPlaneConfig(
     horizonSteps: e[CONTROL_PLANE_ENV.horizonSteps],
     profilerShards: e[CONTROL_PLANE_ENV.profilerShards],
     scaleOutBufferMinutes: e[CONTROL_PLANE_ENV.scaleOutBufferMinutes],
+    predictiveScaleIn: e[CONTROL_PLANE_ENV.predictiveScaleIn],
+    cellHourPriceUsd: e[CONTROL_PLANE_ENV.cellHourPriceUsd],
     maxConcurrentMovesPerCell: e[CONTROL_PLANE_ENV.maxConcurrentMovesPerCell],
     maxBytesPerCycle: e[CONTROL_PLANE_ENV.maxBytesPerCycle],
     canarySteps: e[CONTROL_PLANE_ENV.canarySteps],

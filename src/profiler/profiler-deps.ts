@@ -9,7 +9,7 @@ import type {
   PartitionSizeStore,
   PartitionSource,
   ProfilerCycleRepository,
-  ScaleOutStarter,
+  ScalingStarter,
 } from '../domain/profiling/ports.ts';
 import type { ScoreRepository } from '../domain/scoring/score-record.ts';
 import type { MetricsSink } from '../support/metrics.ts';
@@ -45,7 +45,7 @@ export interface ProfilerDeps {
   readonly events?: KnownEventSource;
   readonly invoker: AsyncInvoker;
   /** Absent when no ScaleCluster is deployed: shortfalls are then only logged. */
-  readonly scaleOut?: ScaleOutStarter;
+  readonly scaling?: ScalingStarter;
   readonly metrics: MetricsSink;
   readonly log: ProfilerLog;
   readonly now: () => number;

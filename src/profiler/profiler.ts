@@ -3,6 +3,7 @@ import { PrestageError } from '../domain/errors.ts';
 import type { ForecastRequest, KnownEvent } from '../domain/forecasting/forecast-model.ts';
 import { eventsForSeries } from '../domain/forecasting/known-events.ts';
 import type { Relationship } from '../domain/planning/movement-plan.ts';
+import type { ScaleInOptions } from '../domain/planning/scale-in.ts';
 import type { CellMetrics, CellSnapshot, ProfilerCycle } from '../domain/profiling/ports.ts';
 import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
 import {
@@ -17,7 +18,7 @@ import {
   persistenceLevel,
   persistenceSteps,
 } from '../domain/scoring/burst-persistence.ts';
-import type { ScoreRecord } from '../domain/scoring/score-record.ts';
+import { type ScoreRecord, type UpperPeaks, withUpperPeaks } from '../domain/scoring/score-record.ts';
 import { mapBounded } from '../support/bounded-parallel.ts';
 import { METRIC } from '../support/metrics.ts';
 import { AccessHistoryCache } from './access-history-cache.ts';
@@ -30,7 +31,12 @@ import {
   measuredWriteFraction,
 } from './demand-series.ts';
 import { OnlineErrorAccumulator } from './online-error.ts';
-import { checkCapacity, type ScaleOutDecision } from './predictive-scale-out.ts';
+import { checkCapacity } from './predictive-scaling.ts';
+import {
+  type StartedScaleIn,
+  type StartedScaleOut,
+  startPredictiveScaling,
+} from './predictive-scaling-starts.ts';
 import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
 import type { ProfilerDeps } from './profiler-deps.ts';
 import { partitionsDueForSizing } from './size-refresh.ts';
@@ -100,6 +106,10 @@ export interface ProfilerOptions {
     | false
     | { readonly maxPartitions?: number; readonly rereadBuckets?: number; readonly fullReadEveryMs?: number };
   readonly scoring?: Partial<ScoringOptions>;
+  /** Forecast-driven scale-in (domain/planning/scale-in.ts) with these knobs; false: never. @default {} */
+  readonly scaleIn?: ScaleInOptions | false;
+  /** Price of a cell-hour for the scale-in; absent: the cell's capacity at DynamoDB provisioned prices. */
+  readonly cellHourPriceUsd?: number;
 }
 
 export const QUANTILE_LEVELS = [0.1, 0.5, 0.9] as const;
@@ -150,7 +160,8 @@ export interface ShardResult {
   };
   readonly counted: boolean;
   readonly last: boolean;
-  readonly scaleOuts: readonly { region: string; cells: number; started: boolean }[];
+  readonly scaleOuts: readonly StartedScaleOut[];
+  readonly scaleIns: readonly StartedScaleIn[];
   readonly plannerInvoked: boolean;
 }
 
@@ -165,6 +176,8 @@ interface Scored {
   readonly related?: Record<string, number>;
   /** Measured from the access counters (reads and writes apart); undefined when none told them apart. */
   readonly writeFraction?: MeasuredWriteFraction;
+  /** The previous cycle's `upperPeaks`, rolled forward in this cycle's record. */
+  readonly previousPeaks?: UpperPeaks;
 }
 
 /**
@@ -181,7 +194,10 @@ interface Scored {
 export class Profiler {
   private readonly deps: ProfilerDeps;
   private readonly intervalMs: number;
-  private readonly o: Required<Omit<ProfilerOptions, 'scoring'>> & { scoring?: Partial<ScoringOptions> };
+  private readonly o: Required<Omit<ProfilerOptions, 'scoring' | 'cellHourPriceUsd'>> & {
+    scoring?: Partial<ScoringOptions>;
+    cellHourPriceUsd?: number;
+  };
   /** Lives as long as this Profiler: across the invocations of a warm execution environment. */
   private readonly history: AccessHistoryCache;
 
@@ -214,6 +230,7 @@ export class Profiler {
       sizeProbeBudgetMs: 60_000,
       burstGrowth: DEFAULT_BURST_GROWTH,
       historyCache: {},
+      scaleIn: {},
       ...options,
     };
     const cache = this.o.historyCache || {};
@@ -354,7 +371,9 @@ export class Profiler {
     // Counted last: a shard that fails before this point is retried and counted once it succeeds.
     const completion = await this.deps.cycles.completeShard(cycleId, shard);
     const last = completion.done >= completion.shards;
-    const finish = last ? await this.finishCycle(cycleId) : { scaleOuts: [], plannerInvoked: false };
+    const finish = last
+      ? await this.finishCycle(cycleId)
+      : { scaleOuts: [], scaleIns: [], plannerInvoked: false };
     this.deps.log.info('profiler shard done', {
       cycleId,
       shard,
@@ -502,6 +521,7 @@ export class Profiler {
         observed: lastObserved(histories[p].history),
         persistence: this.persistenceLevels(histories[p].history, prev, cycle.seriesEndMs),
         ...(histories[p].related && { related: histories[p].related }),
+        ...(prev?.upperPeaks && { previousPeaks: prev.upperPeaks }),
       };
     });
     const persist = persistenceSteps(this.intervalMs);
@@ -608,7 +628,7 @@ export class Profiler {
     const expiresAt = Math.floor(now / 1000) + this.o.scoreTtlSeconds;
     return scored.map((s, i) => {
       const score = scores[i];
-      return {
+      const record: ScoreRecord = {
         partition: s.partition.partition,
         cell: s.partition.cell,
         affinity: score.affinity,
@@ -631,6 +651,7 @@ export class Profiler {
         cycleId: cycle.cycleId,
         expiresAt,
       };
+      return withUpperPeaks(record, s.previousPeaks);
     });
   }
 
@@ -641,9 +662,10 @@ export class Profiler {
    */
   private async finishCycle(
     cycleId: string,
-  ): Promise<{ scaleOuts: ShardResult['scaleOuts']; plannerInvoked: boolean }> {
+  ): Promise<Pick<ShardResult, 'scaleOuts' | 'scaleIns' | 'plannerInvoked'>> {
     const cycle = await this.deps.cycles.get(cycleId);
-    if (!cycle || cycle.finishedAtMs !== undefined) return { scaleOuts: [], plannerInvoked: false };
+    if (!cycle || cycle.finishedAtMs !== undefined)
+      return { scaleOuts: [], scaleIns: [], plannerInvoked: false };
     const records = (await this.deps.scores.listAll()).filter((r) => r.cycleId === cycle.cycleId);
     const check = checkCapacity(records, cycle.cells, {
       nowMs: cycle.seriesEndMs,
@@ -652,42 +674,24 @@ export class Profiler {
       provisionMs: this.o.provisionMs,
       migrationBandwidthBytesPerSec: this.o.migrationBandwidthBytesPerSec,
       ...(this.o.scoring?.headroom !== undefined && { headroom: this.o.scoring.headroom }),
+      scaleIn: this.o.scaleIn,
+      ...(this.o.cellHourPriceUsd !== undefined && { cellHourPriceUsd: this.o.cellHourPriceUsd }),
     });
     if (check.shortfalls.length > 0)
       this.deps.log.info('capacity forecast: shortfalls', {
         cycleId: cycle.cycleId,
         shortfalls: check.shortfalls,
       });
-    const scaleOuts: { region: string; cells: number; started: boolean }[] = [];
-    for (const decision of check.scaleOuts) scaleOuts.push(await this.startScaleOut(cycle, decision));
+    const { scaleOuts, scaleIns } = await startPredictiveScaling(
+      this.deps,
+      cycle,
+      check,
+      this.o.maxCellsPerScaleOut,
+    );
     await this.deps.invoker.invokePlanner({ trigger: 'schedule', cycleId: cycle.cycleId });
     await this.deps.cycles.markFinished(cycle.cycleId, this.deps.now());
-    return { scaleOuts, plannerInvoked: true };
+    return { scaleOuts, scaleIns, plannerInvoked: true };
   }
-
-  private async startScaleOut(cycle: ProfilerCycle, decision: ScaleOutDecision) {
-    const region = decision.region;
-    const cells = Math.min(decision.cells, this.o.maxCellsPerScaleOut);
-    if (!this.deps.scaleOut) {
-      this.deps.log.warn('predicted shortfall, but no ScaleCluster is configured', { region, cells });
-      return { region, cells, started: false };
-    }
-    const { started } = await this.deps.scaleOut.start(scaleOutExecutionName(cycle.cycleId, region), {
-      action: 'scale-out',
-      region,
-      cells,
-      reason: 'predicted-shortfall',
-      source: 'profiler',
-    });
-    if (started) this.deps.metrics.add(METRIC.predictiveScaleOuts, 'Count', 1);
-    this.deps.log.info('predictive scale-out', { cycleId: cycle.cycleId, region, cells, started });
-    return { region, cells, started };
-  }
-}
-
-/** Deterministic per cycle and region (Step Functions names: 1–80 of [A-Za-z0-9-_]). */
-export function scaleOutExecutionName(cycleId: string, region: string): string {
-  return `predictive-${region}-${cycleId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
 }
 
 function nonNegative(v: number): number {

@@ -16,7 +16,9 @@ import {
  *   in state ALARM: one new cell in the alarmed cell's region;
  * - `{"action":"scale-out","region","cells"?,"capacityOpsPerSec"?,"capacityBytes"?,"reason"?,"force"?}` (manual);
  * - `{"action":"scale-out","region","cells","reason":"predicted-shortfall","source":"profiler",…}` (predictive);
- * - `{"action":"scale-in","cellId","reason"?,"force"?}` (manual).
+ * - `{"action":"scale-in","cellId","reason"?,"force"?}` (manual);
+ * - `{"action":"scale-in","cellId","reason":"predicted-spare-capacity","source":"profiler"}` (predictive: the cell
+ *   the domain's forecast-driven scale-in chose, src/domain/planning/scale-in.ts).
  *
  * `force` skips the cooldown (never the lock). Manual inputs are strict: an unknown field is an error, so a typo
  * in the console does not pass silently; the profiler may add fields of its own.
@@ -101,7 +103,7 @@ const scaleInShape = {
   action: z.literal('scale-in'),
   cellId: z.string().min(1),
   reason: z.string().max(500).optional(),
-  source: z.literal('manual').default('manual'),
+  source: z.enum(['manual', 'profiler']).default('manual'),
   force: z.boolean().default(false),
 };
 
@@ -260,7 +262,8 @@ export function normalizeScalingRequest(input: unknown, context: ScalingRequestC
     );
   }
   if (record.action === 'scale-in') {
-    const parsed = parseWith(z.strictObject(scaleInShape), record);
+    const parsed = parseWith(z.object(scaleInShape), record);
+    if (parsed.source !== 'profiler') rejectUnknownFields(record, Object.keys(scaleInShape));
     const cell = findCell(parsed.cellId, 'cellId', context);
     if (cell.status === 'RETIRED') invalid('cellId', `cell '${cell.id}' is already RETIRED`);
     if (cell.status === 'PROVISIONING')
@@ -276,8 +279,9 @@ export function normalizeScalingRequest(input: unknown, context: ScalingRequestC
       table: cell.table,
       backupName: finalBackupName(cell.table, context.executionName),
       alarmNames: cellAlarmNames(cell.id, context.alarms),
-      reason: parsed.reason ?? 'manual scale-in',
-      source: 'manual',
+      reason:
+        parsed.reason ?? (parsed.source === 'profiler' ? 'predicted-spare-capacity' : 'manual scale-in'),
+      source: parsed.source,
       force: parsed.force,
     };
   }

@@ -26,6 +26,7 @@ export const METRIC = {
   partitionsScored: 'PartitionsScored',
   /** Predictive scale-outs the profiler started. Count. */
   predictiveScaleOuts: 'PredictiveScaleOuts',
+  predictiveScaleIns: 'PredictiveScaleIns',
   /** Interceptor: request latency (Milliseconds) and requests served in the caller's region (Count). */
   interceptorLatency: 'InterceptorLatency',
   interceptorLocalRequests: 'InterceptorLocalRequests',

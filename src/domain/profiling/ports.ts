@@ -137,7 +137,18 @@ export interface ScaleOutRequest {
   readonly source: 'profiler';
 }
 
-/** Starts ScaleCluster. `name` is deterministic per cycle and region; a second start with it is a no-op. */
-export interface ScaleOutStarter {
-  start(name: string, input: ScaleOutRequest): Promise<{ readonly started: boolean }>;
+/** A forecast-driven scale-in: ScaleCluster drains, backs up and deletes the cell the domain chose. */
+export interface ScaleInRequest {
+  readonly action: 'scale-in';
+  readonly cellId: string;
+  readonly reason: 'predicted-spare-capacity';
+  readonly source: 'profiler';
+}
+
+/**
+ * Starts ScaleCluster. `name` is deterministic per cycle and region (scale-out) or cell (scale-in); a second
+ * start with it is a no-op.
+ */
+export interface ScalingStarter {
+  start(name: string, input: ScaleOutRequest | ScaleInRequest): Promise<{ readonly started: boolean }>;
 }

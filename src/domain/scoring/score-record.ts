@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InputValidationError } from '../errors.ts';
 import type { PlannerPartition, Relationship } from '../planning/movement-plan.ts';
+import { DEFAULT_SCALE_IN_OPTIONS, type PeakWindow, rollPeakWindow } from '../planning/scale-in.ts';
 import { PERSISTENCE_MS, persistenceSteps } from './burst-persistence.ts';
 
 export { PERSISTENCE_MS };
@@ -47,10 +48,55 @@ export interface ScoreRecord {
   readonly persistenceOpsPerSec?: Readonly<Record<string, number>>;
   /** Partners co-accessed with this partition, ops/s touching both (the strongest few). */
   readonly related?: Readonly<Record<string, number>>;
+  /**
+   * The highest upper forecast capacity planned on (every region, over the horizon, persistence included), per
+   * hour of the last day: rolled forward from the previous cycle's record (`withUpperPeaks`), read by the
+   * forecast-driven scale-in (domain/planning/scale-in.ts). Absent in records written before it existed.
+   */
+  readonly upperPeaks?: UpperPeaks;
   readonly scoredAtMs: number;
   readonly cycleId: string;
   /** TTL, epoch seconds: a partition that stops being scored drops out of the planner's input. */
   readonly expiresAt: number;
+}
+
+/** A `PeakWindow` with its slot length. */
+export interface UpperPeaks extends PeakWindow {
+  readonly slotMs: number;
+}
+
+/** Slots of `upperPeaks`: one hour, as the simulator's predictive policy keeps them. */
+export const UPPER_PEAK_SLOT_MS = 3_600_000;
+
+/** The highest total upper forecast (every region) over the horizon that capacity plans on (see below). */
+export function plannedUpperPeak(record: ScoreRecord, persistenceMs = PERSISTENCE_MS): number {
+  const upper = plannerPartitionFromScore(record, { persistenceMs }).forecastUpper ?? {};
+  let peak = 0;
+  const steps = horizonOf(record);
+  for (let h = 0; h < steps; h++) {
+    let total = 0;
+    for (const region in upper) total += upper[region][h] ?? 0;
+    peak = Math.max(peak, total);
+  }
+  return peak;
+}
+
+/** The record with its `upperPeaks` rolled forward from the previous cycle's (at `forecastStartMs`). */
+export function withUpperPeaks(
+  record: ScoreRecord,
+  previous: UpperPeaks | undefined,
+  lookbackMs = DEFAULT_SCALE_IN_OPTIONS.lookbackMs,
+): ScoreRecord {
+  const slotMs = UPPER_PEAK_SLOT_MS;
+  const slots = Math.max(1, Math.round(lookbackMs / slotMs));
+  const window = rollPeakWindow(
+    previous?.slotMs === slotMs ? previous : undefined,
+    record.forecastStartMs,
+    plannedUpperPeak(record),
+    slotMs,
+    slots,
+  );
+  return { ...record, upperPeaks: { slotMs, endSlot: window.endSlot, values: [...window.values] } };
 }
 
 /** The Scores table behind a port, so the profiler and the planner run against dynalite or memory in tests. */
@@ -86,6 +132,9 @@ export const scoreRecordSchema = z
     observedOpsPerSec: z.record(z.string(), nonNegative),
     persistenceOpsPerSec: z.record(z.string(), nonNegative).optional(),
     related: z.record(z.string(), nonNegative).optional(),
+    upperPeaks: z
+      .object({ slotMs: finite.positive(), endSlot: finite, values: z.array(nonNegative) })
+      .optional(),
     scoredAtMs: finite,
     cycleId: z.string().min(1),
     expiresAt: finite,

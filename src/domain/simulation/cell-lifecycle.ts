@@ -2,7 +2,7 @@ import { InputValidationError } from '../errors.ts';
 import type { CellStatus } from '../planning/movement-plan.ts';
 import type { CellSpec, Topology } from '../topology.ts';
 import type { MetricsAccumulator } from './metrics-accumulator.ts';
-import type { ScaleOutRequest } from './policy-driver.ts';
+import type { ScaleInRequest, ScaleOutRequest } from './policy-driver.ts';
 import { MINUTE_MS, type ReplayClock, type ReplayContext } from './replay-context.ts';
 import type { CellEvent } from './simulation-options.ts';
 
@@ -51,6 +51,9 @@ export class CellLifecycle {
   private readonly scheduled: TimedEvent[] = [];
   private readonly alarmSustainMs: Float64Array;
   private readonly lastScaleMs: Float64Array;
+  /** Last scale-out (alarm or forecast) and last forecast scale-in per region. */
+  private readonly lastScaleOutMs: Float64Array;
+  private readonly lastScaleInMs: Float64Array;
   private autoCellCounter = 0;
   /** Bumped on every change to the set or status of cells; the planner's view of them is cached by it. */
   private topologyVersion = 0;
@@ -66,6 +69,8 @@ export class CellLifecycle {
   ) {
     this.alarmSustainMs = new Float64Array(context.R);
     this.lastScaleMs = new Float64Array(context.R).fill(Number.NEGATIVE_INFINITY);
+    this.lastScaleOutMs = new Float64Array(context.R).fill(Number.NEGATIVE_INFINITY);
+    this.lastScaleInMs = new Float64Array(context.R).fill(Number.NEGATIVE_INFINITY);
     for (const spec of context.topology.cells)
       this.addCell(spec, 'initial', 'ACTIVE', context.input.trace.startMs);
   }
@@ -200,6 +205,33 @@ export class CellLifecycle {
     }
   }
 
+  /**
+   * A policy's forecast scale-ins: each named cell, still ACTIVE and not its region's last ACTIVE cell, turns
+   * DRAINING (the planner empties it; it is RETIRED once empty), under the same cooldown as the scale-outs.
+   */
+  scaleInAhead(requests: readonly ScaleInRequest[], nowMs: number): void {
+    const cooldownMs = (this.context.topology.alarmScaling?.cooldownMinutes ?? 0) * MINUTE_MS;
+    for (const request of requests) {
+      const cell = this.byId.get(request.cell);
+      if (cell?.status !== 'ACTIVE' || nowMs - this.lastScaleMs[cell.region] < cooldownMs) continue;
+      let active = 0;
+      for (const other of this.cells) if (other.region === cell.region && other.status === 'ACTIVE') active++;
+      if (active < 2) continue;
+      this.lastScaleMs[cell.region] = nowMs;
+      this.lastScaleInMs[cell.region] = nowMs;
+      this.metrics.countScaleIn(nowMs >= this.context.evalStartMs);
+      this.startDraining(cell, nowMs);
+    }
+  }
+
+  /** When each region last scaled out, for the policies' anti-flapping rule. */
+  lastScaleOuts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let r = 0; r < this.context.R; r++)
+      if (Number.isFinite(this.lastScaleOutMs[r])) out[this.context.regionNames[r]] = this.lastScaleOutMs[r];
+    return out;
+  }
+
   private addCell(spec: CellSpec, origin: CellOrigin, status: CellStatus, readyAtMs: number): SimCell {
     const region = this.context.regionIndex.get(spec.region);
     if (region === undefined) {
@@ -255,7 +287,11 @@ export class CellLifecycle {
     const cell = this.addCell(spec, origin, 'PROVISIONING', nowMs + provisionMs);
     this.schedule(nowMs + provisionMs, () => this.activate(cell));
     this.lastScaleMs[region] = nowMs;
-    this.metrics.countCellAdded(origin, nowMs >= this.context.evalStartMs);
+    this.lastScaleOutMs[region] = nowMs;
+    const evaluating = nowMs >= this.context.evalStartMs;
+    this.metrics.countCellAdded(origin, evaluating);
+    if (nowMs - this.lastScaleInMs[region] < (this.context.options.flapWindowMs ?? 0))
+      this.metrics.countScaleFlap(evaluating);
   }
 
   private activate(cell: SimCell): void {

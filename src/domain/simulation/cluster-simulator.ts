@@ -110,6 +110,7 @@ export class ClusterSimulator {
     this.metrics.countDroppedCopies(nowMs, dropped);
     this.moves.startRequested(decision.moves, nowMs);
     this.cells.scaleOutAhead(decision.scaleOut, nowMs);
+    if (decision.scaleIn) this.cells.scaleInAhead(decision.scaleIn, nowMs);
   }
 
   private view(nowMs: number): ClusterView {
@@ -129,6 +130,7 @@ export class ClusterSimulator {
       inFlight: this.moves.inFlight(cellIds),
       lastMovedAtMs: this.moves.lastMovedAtMs,
       cellLoadOpsPerSec: Float64Array.from(cells, (c) => c.requestLoad + c.migrationLoad),
+      lastScaleOutAtMs: this.cells.lastScaleOuts(),
       coldCopiesOf: (p) => this.copies.plannerView(p, cellIds),
     };
   }

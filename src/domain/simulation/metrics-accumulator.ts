@@ -37,6 +37,8 @@ export class MetricsAccumulator {
   private cellsAddedByForecast = 0;
   private cellsRetired = 0;
   private cellsAddedInWarmup = 0;
+  private cellsScaledIn = 0;
+  private scaleFlaps = 0;
   /** Cell-milliseconds in service (ACTIVE or DRAINING) over the evaluation window. */
   private cellMs = 0;
 
@@ -240,6 +242,14 @@ export class MetricsAccumulator {
     else this.cellsAddedByForecast++;
   }
 
+  countScaleIn(evaluating: boolean): void {
+    if (evaluating) this.cellsScaledIn++;
+  }
+
+  countScaleFlap(evaluating: boolean): void {
+    if (evaluating) this.scaleFlaps++;
+  }
+
   countCellRetired(): void {
     this.cellsRetired++;
   }
@@ -273,6 +283,8 @@ export class MetricsAccumulator {
       cellsAddedByForecast: this.cellsAddedByForecast,
       cellsRetired: this.cellsRetired,
       cellsAddedInWarmup: this.cellsAddedInWarmup,
+      // Only the policies that scale in report it, so the others' results stay as they were.
+      ...(this.context.scalesIn && { cellsScaledIn: this.cellsScaledIn, scaleFlaps: this.scaleFlaps }),
       cellsInServiceAvg: this.evalMs > 0 ? this.cellMs / this.evalMs : 0,
       cellHours: this.cellMs / HOUR_MS,
       coldCopyBytesAvg: this.evalMs > 0 ? this.coldCopyByteMs / this.evalMs : 0,

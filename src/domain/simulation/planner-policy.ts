@@ -13,8 +13,11 @@ import type {
   MoveRequest,
   PolicyDecision,
   PolicyDriver,
+  ScaleInRequest,
   ScaleOutRequest,
 } from './policy-driver.ts';
+import { PolicyScaleIn } from './policy-scale-in.ts';
+import { policyScalesIn } from './replay-context.ts';
 import type {
   PolicyName,
   SimulationDependencies,
@@ -84,6 +87,8 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly expectedUpper: Float64Array;
   /** Regions with a due shortfall in the previous cycle. */
   private shortfallRegions = new Set<string>();
+  /** Forecast-driven scale-in (predictive only). */
+  private readonly scaleIn: PolicyScaleIn | undefined;
 
   constructor(
     policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
@@ -163,6 +168,18 @@ export class PlannerPolicy implements PolicyDriver {
         relationships: input.relationships,
       };
     }
+    this.scaleIn =
+      policyScalesIn(policy, options) && options.scaleIn
+        ? new PolicyScaleIn(
+            P,
+            R,
+            H,
+            trace.bucketMs,
+            input.partitions.map((p) => p.sizeBytes),
+            trace.regions,
+            options.scaleIn,
+          )
+        : undefined;
     this.source =
       policy === 'oracle'
         ? new OracleSource(input, this.buffers)
@@ -267,7 +284,16 @@ export class PlannerPolicy implements PolicyDriver {
       }
       this.shortfallRegions = seen;
     }
-    return { moves, scaleOut, dropCopies };
+    const scaleIn: ScaleInRequest[] = [];
+    if (this.scaleIn && this.source.trusted()) {
+      // The same upper forecast capacity plans on; a region short of capacity now does not give up a cell.
+      const short = [...new Set([...this.shortfallRegions, ...scaleOut.map((s) => s.region)])];
+      const cells = this.partitions.map((p) => p.cell);
+      scaleIn.push(
+        ...this.scaleIn.decide(view, cells, this.upperPlanned ?? this.planned, buffers.mean, short),
+      );
+    }
+    return { moves, scaleOut, dropCopies, ...(scaleIn.length > 0 && { scaleIn }) };
   }
 
   /** Score the fresh forecasts (the scorer's affinity sets the planner's move priorities). */
@@ -457,7 +483,8 @@ class ForecastSource implements DemandSource {
 
   /**
    * A forecaster that has not seen one daily cycle cannot tell a peak from a trend, and its intervals are
-   * wide: cells bought on them would stay (there is no scale-in), so scale-outs wait for a day of history.
+   * wide: cells bought on them would stay until a scale-in (which needs a further day of history: it compares with
+   * the last day), so scale-outs wait for a day of history.
    */
   trusted(): boolean {
     return this.observed >= this.bucketsPerDay;

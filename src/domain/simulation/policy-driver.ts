@@ -20,6 +20,8 @@ export interface ClusterView {
   readonly lastMovedAtMs: Float64Array;
   /** Measured load (ops/s, requests and copies) of each cell in the last bucket, by cell index. */
   readonly cellLoadOpsPerSec: Float64Array;
+  /** When each region last scaled out (alarm or forecast); absent: never. */
+  readonly lastScaleOutAtMs: Readonly<Record<string, number>>;
   /** Retained cold copies of partition p (undefined when none), as the planner takes them. */
   coldCopiesOf(p: number): readonly ColdCopy[] | undefined;
 }
@@ -44,9 +46,17 @@ export interface ScaleOutRequest {
   readonly cells: number;
 }
 
+/** A cell to drain and retire ahead of time (forecast-driven scale-in). */
+export interface ScaleInRequest {
+  readonly region: string;
+  readonly cell: string;
+}
+
 export interface PolicyDecision {
   readonly moves: readonly MoveRequest[];
   readonly scaleOut: readonly ScaleOutRequest[];
+  /** Cells to drain and retire (absent: none). */
+  readonly scaleIn?: readonly ScaleInRequest[];
   /** Cold copies to drop (absent: none). */
   readonly dropCopies?: readonly CopyDrop[];
 }

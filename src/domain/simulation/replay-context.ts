@@ -14,6 +14,8 @@ export interface ReplayContext {
   readonly options: SimulationOptions;
   readonly topology: Topology;
   readonly mode: PlacementMode;
+  /** Whether the policy scales in ahead of the forecast (predictive, unless `scaleIn` is false). */
+  readonly scalesIn: boolean;
   /** Partitions, regions and buckets of the trace. */
   readonly P: number;
   readonly R: number;
@@ -57,6 +59,7 @@ export function createReplayContext(
     options,
     topology,
     mode: policy === 'replicate-all' ? 'replicated' : 'primary',
+    scalesIn: policyScalesIn(policy, options),
     P: trace.partitions.length,
     R,
     T: trace.bucketCount,
@@ -70,6 +73,11 @@ export function createReplayContext(
     nearest,
     sizes: Float64Array.from(input.partitions, (p) => p.sizeBytes),
   };
+}
+
+/** Only the predictive policy scales in ahead of its forecast; the oracle stays the yardstick it was. */
+export function policyScalesIn(policy: PolicyName, options: SimulationOptions): boolean {
+  return policy === 'predictive' && options.scaleIn !== false && options.scaleIn !== undefined;
 }
 
 /** Where the replay is: the bucket being replayed and the end of the current sub-step. */

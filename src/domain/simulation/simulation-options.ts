@@ -1,5 +1,6 @@
 import type { OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { MovementPlan, PlannerInput, PlannerLimits, Relationship } from '../planning/movement-plan.ts';
+import type { ScaleInOptions } from '../planning/scale-in.ts';
 import type { AffinityScore } from '../scoring/affinity-score.ts';
 import type { ScoringInput } from '../scoring/affinity-scorer.ts';
 import { type BurstGrowth, DEFAULT_BURST_GROWTH } from '../scoring/burst-persistence.ts';
@@ -100,6 +101,13 @@ export interface SimulationOptions {
   readonly moveFloorMs?: number;
   /** Planner limits (concurrency, bytes per cycle, hysteresis, cooldown, headroom). */
   readonly plannerLimits?: Partial<PlannerLimits>;
+  /**
+   * Predictive: forecast-driven scale-in (src/domain/planning/scale-in.ts) with these knobs; false never scales
+   * in. Reactive and the oracle never scale in. @default {} (the domain's defaults)
+   */
+  readonly scaleIn?: ScaleInOptions | false;
+  /** A scale-out of a region this soon after a forecast scale-in of it counts as a flap. @default 12 h */
+  readonly flapWindowMs?: number;
   readonly onProgress?: (progress: SimulationProgress) => void;
 }
 
@@ -118,6 +126,8 @@ export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = {
   planningQuantile: 0.9,
   planningMargin: 'diversified',
   burstGrowth: DEFAULT_BURST_GROWTH,
+  scaleIn: {},
+  flapWindowMs: 12 * 3_600_000,
 };
 
 /** The headline figures per policy; names are the JSON keys of `prestage backtest --json`. */
@@ -156,6 +166,10 @@ export interface PolicyDetails {
   readonly cellsRetired: number;
   /** Cells added during the warm-up (not in `cellsAdded`, but in service afterwards). */
   readonly cellsAddedInWarmup: number;
+  /** Forecast scale-ins started after the warm-up (cells set DRAINING by the policy). */
+  readonly cellsScaledIn?: number;
+  /** Scale-outs (alarm or forecast) of a region within `flapWindowMs` of a forecast scale-in of it, after the warm-up. */
+  readonly scaleFlaps?: number;
   /** Mean number of cells in service (ACTIVE or DRAINING) over the measured window: the capacity paid for. */
   readonly cellsInServiceAvg: number;
   /** Cell-hours in service (ACTIVE or DRAINING) over the measured window. */

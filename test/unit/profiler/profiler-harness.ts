@@ -14,7 +14,7 @@ import {
   partitionsTableDefinition,
   scoresTableDefinition,
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
-import { StepFunctionsScaleOutStarter } from '../../../src/adapters/stepfunctions/scale-out-starter.ts';
+import { StepFunctionsScalingStarter } from '../../../src/adapters/stepfunctions/scaling-starter.ts';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import type { AccessCount } from '../../../src/domain/data-plane/ports.ts';
@@ -79,7 +79,7 @@ export async function profilerFixture(client: DynamoDBClient, prefix: string) {
         recorded.planner.push(event);
       },
     },
-    scaleOut: new StepFunctionsScaleOutStarter(new SFNClient({ region: 'us-east-1' }), SCALE_CLUSTER_ARN),
+    scaling: new StepFunctionsScalingStarter(new SFNClient({ region: 'us-east-1' }), SCALE_CLUSTER_ARN),
     metrics: {
       add: (name, unit, value, dimensions) => recorded.metrics.push({ name, unit, value, dimensions }),
     },

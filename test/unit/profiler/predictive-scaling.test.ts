@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CellSnapshot } from '../../../src/domain/profiling/ports.ts';
 import type { ScoreRecord } from '../../../src/domain/scoring/score-record.ts';
-import { checkCapacity } from '../../../src/profiler/predictive-scale-out.ts';
+import { checkCapacity } from '../../../src/profiler/predictive-scaling.ts';
 
 const NOW = Date.UTC(2024, 2, 5, 12, 0);
 const STEP_S = 900;

@@ -1,10 +1,18 @@
 import { forecastCapacity } from '../domain/planning/capacity-forecast.ts';
+import { cellHourPriceUsd } from '../domain/planning/cell-price.ts';
 import type { CapacityShortfall, CellStatus, PlannerInput } from '../domain/planning/movement-plan.ts';
+import {
+  decideScaleIns,
+  homeRegionOf,
+  type ScaleInDecision,
+  type ScaleInOptions,
+} from '../domain/planning/scale-in.ts';
 import type { CellSnapshot } from '../domain/profiling/ports.ts';
 import {
   defaultPartitionSizeBytes,
   plannerPartitionFromScore,
   type ScoreRecord,
+  UPPER_PEAK_SLOT_MS,
 } from '../domain/scoring/score-record.ts';
 import type { Topology } from '../domain/topology.ts';
 
@@ -19,6 +27,10 @@ export interface PredictiveScaleOutOptions {
   readonly migrationBandwidthBytesPerSec: number;
   /** Usable fraction of a cell's capacity (the capacity alarm's threshold). @default 0.8 */
   readonly headroom?: number;
+  /** Forecast-driven scale-in with these knobs (domain/planning/scale-in.ts); false: never. @default {} */
+  readonly scaleIn?: ScaleInOptions | false;
+  /** Price of a cell-hour; absent: the cell's capacity priced as DynamoDB provisioned capacity (cell-price.ts). */
+  readonly cellHourPriceUsd?: number;
 }
 
 export interface ScaleOutDecision {
@@ -30,12 +42,14 @@ export interface ScaleOutDecision {
 export interface CapacityCheck {
   readonly shortfalls: readonly CapacityShortfall[];
   readonly scaleOuts: readonly ScaleOutDecision[];
+  /** Cells to drain and retire ahead of time: the same decision as the simulator's predictive policy. */
+  readonly scaleIns: readonly ScaleInDecision[];
   /** Records skipped because their cell is not in the topology any more. */
   readonly skipped: number;
 }
 
 /**
- * The capacity forecast of the current placement over every partition scored this cycle
+ * The predictive scaling decisions of one profiler cycle. Scale-out: the capacity forecast of the current placement over every partition scored this cycle
  * (domain/planning/capacity-forecast.ts, the planner's own), and the regions whose shortfall must be acted on
  * now: a scale-out started later than `scaleOutByMs` would not provision and fill its cells before demand
  * exceeds usable capacity, and the reactive capacity alarm would only fire once it has.
@@ -46,7 +60,8 @@ export function checkCapacity(
   options: PredictiveScaleOutOptions,
 ): CapacityCheck {
   const live = cells.filter((c) => c.status !== 'RETIRED');
-  if (live.length === 0 || records.length === 0) return { shortfalls: [], scaleOuts: [], skipped: 0 };
+  if (live.length === 0 || records.length === 0)
+    return { shortfalls: [], scaleOuts: [], scaleIns: [], skipped: 0 };
   const cellIds = new Set(live.map((c) => c.id));
   const usable = records.filter((r) => cellIds.has(r.cell));
   let steps = 0;
@@ -55,12 +70,11 @@ export function checkCapacity(
   const defaultSizeBytes = defaultPartitionSizeBytes(
     usable.flatMap((r) => (r.sizeBytes !== undefined ? [r.sizeBytes] : [])),
   );
-  const partitions = usable
-    .filter((r) => {
-      for (const region in r.mean) if (r.mean[region].length !== steps) return false;
-      return true;
-    })
-    .map((r) => plannerPartitionFromScore(r, { defaultSizeBytes }));
+  const planned = usable.filter((r) => {
+    for (const region in r.mean) if (r.mean[region].length !== steps) return false;
+    return true;
+  });
+  const partitions = planned.map((r) => plannerPartitionFromScore(r, { defaultSizeBytes }));
   const regionIds = new Set(live.map((c) => c.region));
   for (const p of partitions) for (const region in p.forecast) regionIds.add(region);
   // The capacity forecast reads load and capacity only; latency and prices do not enter it.
@@ -96,5 +110,38 @@ export function checkCapacity(
   const scaleOuts = shortfalls
     .filter((s) => s.scaleOutByMs - options.nowMs <= options.bufferMs)
     .map((s) => ({ region: s.region, cells: s.cellsNeeded, shortfall: s }));
-  return { shortfalls, scaleOuts, skipped: records.length - partitions.length };
+  const scaleIns =
+    options.scaleIn === false
+      ? []
+      : decideScaleIns(
+          {
+            nowMs: options.nowMs,
+            stepMs: options.stepSeconds * 1000,
+            recentSlotMs: UPPER_PEAK_SLOT_MS,
+            cells: live.map((c) => ({
+              id: c.id,
+              region: c.region,
+              status: c.status,
+              capacityOpsPerSec: c.capacityOpsPerSec,
+              hourPriceUsd: cellHourPriceUsd({ cellHourPriceUsd: options.cellHourPriceUsd }, c),
+            })),
+            partitions: partitions.map((p, i) => {
+              const upper = new Float64Array(steps);
+              for (const series of Object.values(p.forecastUpper ?? {}))
+                for (let h = 0; h < steps; h++) upper[h] += series[h] ?? 0;
+              const peaks = planned[i].upperPeaks;
+              const home = homeRegionOf(p.forecast);
+              return {
+                ...(home !== undefined && { homeRegion: home }),
+                cell: p.cell,
+                sizeBytes: p.sizeBytes,
+                upper,
+                recentPeaks: peaks?.slotMs === UPPER_PEAK_SLOT_MS ? peaks.values : undefined,
+              };
+            }),
+            shortRegions: scaleOuts.map((s) => s.region),
+          },
+          options.scaleIn,
+        );
+  return { shortfalls, scaleOuts, scaleIns, skipped: records.length - partitions.length };
 }

@@ -1,13 +1,13 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { ScaleOutRequest, ScaleOutStarter } from '../../domain/profiling/ports.ts';
+import type { ScaleInRequest, ScaleOutRequest, ScalingStarter } from '../../domain/profiling/ports.ts';
 import { type ClientSource, onDemand } from '../client-source.ts';
 
 /**
  * Starts ScaleCluster. A Standard state machine answers a repeated StartExecution with the same name and input
  * with the running execution, and refuses a different input with ExecutionAlreadyExists: both mean "already
- * started", so a redelivered cycle never starts a second scale-out.
+ * started", so a redelivered cycle never starts a second scale-out or scale-in.
  */
-export class StepFunctionsScaleOutStarter implements ScaleOutStarter {
+export class StepFunctionsScalingStarter implements ScalingStarter {
   private readonly sfn: () => Promise<SFNClient>;
   private readonly stateMachineArn: string;
 
@@ -16,7 +16,7 @@ export class StepFunctionsScaleOutStarter implements ScaleOutStarter {
     this.stateMachineArn = stateMachineArn;
   }
 
-  async start(name: string, input: ScaleOutRequest): Promise<{ started: boolean }> {
+  async start(name: string, input: ScaleOutRequest | ScaleInRequest): Promise<{ started: boolean }> {
     const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
     try {
       await (await this.sfn()).send(
