@@ -1,28 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoCellDataStore } from '../../../src/adapters/dynamodb/cell-data-store.ts';
 import { CellHealth } from '../../../src/data-plane/cell-health.ts';
-import { rangeBucketOf, shardOf } from '../../../src/domain/data-plane/key-hash.ts';
 import type { StoredItem } from '../../../src/domain/data-plane/stored-item.ts';
 import { encodeHlc, hlcLowerBound } from '../../../src/domain/migration/hlc.ts';
 import type { EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
 import { localMigrationDeps } from '../../../src/local/local-migration-deps.ts';
 import { verifyAndRepair } from '../../../src/migration/range-sync.ts';
+import { storedItem } from '../../support/stored-items.ts';
 import { startTestCluster, TEST_LEASE } from '../../support/test-cluster.ts';
 
 const SHARDS = 4;
 function item(i: number, wallMs = 1_000_000 + i): StoredItem {
-  const key = `item-${i}`;
-  return {
-    partition: 'sync',
-    shard: shardOf(key, SHARDS),
-    key,
-    bucket: rangeBucketOf(key),
-    version: 1,
-    hlc: encodeHlc({ wallMs, logical: 0, node: 'n' }),
-    deleted: false,
-    encoding: 'json',
+  return storedItem('sync', `item-${i}`, {
+    wallMs,
     value: JSON.stringify({ i, text: 'x'.repeat(100) }),
-  };
+    shards: SHARDS,
+  });
 }
 
 describe('verifyAndRepair (Merkle-style ranges)', () => {

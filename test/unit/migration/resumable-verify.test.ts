@@ -14,22 +14,13 @@ import type { EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
 import { localMigrationDeps } from '../../../src/local/local-migration-deps.ts';
 import { continuePass, newPass, passComplete } from '../../../src/migration/range-sync.ts';
 import { migrationRunner } from '../../support/migration-harness.ts';
+import { storedItem } from '../../support/stored-items.ts';
 import { clientOn, startTestCluster, TEST_LEASE } from '../../support/test-cluster.ts';
 
 const SHARDS = 4; // clientOn places new partitions with 4 shards
 
 function item(partition: string, key: string, wallMs: number, value = '{}'): StoredItem {
-  return {
-    partition,
-    shard: shardOf(key, SHARDS),
-    key,
-    bucket: rangeBucketOf(key),
-    version: 1,
-    hlc: encodeHlc({ wallMs, logical: 0, node: 'n' }),
-    deleted: false,
-    encoding: 'json',
-    value,
-  };
+  return storedItem(partition, key, { wallMs, value, shards: SHARDS });
 }
 
 /** A write that reached one cell only (as one whose mirror failed would: answered 503, in doubt). */
