@@ -196,6 +196,8 @@ export class MigratePartitionService extends MigratePartitionWorkflow {
 interface ExecutePlanStepGrants extends TableGrants {
   /** sns:Publish on the approval topic. */
   readonly publishApproval?: boolean;
+  /** Read and delete a cold copy's items in the cell tables (by shard, on the table itself: no index). */
+  readonly dropCellItems?: boolean;
 }
 
 /** What each ExecutePlan step handler's `Permissions:` comment lists (functions/execute-plan/*.ts). */
@@ -207,6 +209,12 @@ const EXECUTE_PLAN_GRANTS: Record<ExecutePlanTaskName, ExecutePlanStepGrants> = 
   PageMoves: { plans: ['Query'] },
   ReserveSlot: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'PutItem'] },
   RecordOutcome: { plans: ['GetItem', 'UpdateItem'], coordination: ['GetItem', 'UpdateItem'] },
+  DropColdCopies: {
+    plans: ['GetItem'],
+    partitions: FENCE,
+    cells: ['Scan'],
+    dropCellItems: true,
+  },
   FinishPlan: { plans: ['Query', 'GetItem', 'UpdateItem'] },
   AbortPlan: { plans: ['GetItem', 'UpdateItem'] },
 };
@@ -238,9 +246,11 @@ export class ExecutePlanService extends ExecutePlanWorkflow {
       },
       timeout: Duration.seconds(30),
       grant: (fn, name) => {
-        const { publishApproval, ...tables } = EXECUTE_PLAN_GRANTS[name];
+        const { publishApproval, dropCellItems, ...tables } = EXECUTE_PLAN_GRANTS[name];
         host.grantTables(fn, tables);
         if (publishApproval) host.grantPublish(fn, approvalTopic);
+        if (dropCellItems)
+          grantCellTables(fn.role, fn.role, host.config, ['Query', 'BatchWriteItem'], { indexes: false });
       },
     });
     const stack = Stack.of(scope);

@@ -125,7 +125,8 @@ const TIMEOUT_RETRY: RetryProps = {
  * PlanExpiredError) → StartRun → pages of moves by priority (PageMoves) → a Map per page with MaxConcurrency,
  * whose items each reserve a per-cell slot against the limits in `limits#migration` (waiting while none is
  * free), start the child MigratePartition (`startExecution.sync:2`, deterministic name), and record the
- * outcome (a failed child never stops the others) → FinishPlan (SUCCEEDED | PARTIAL | FAILED).
+ * outcome (a failed child never stops the others) → the plan's cold-copy drops (DropColdCopies, looped in pieces)
+ * → FinishPlan (SUCCEEDED | PARTIAL | FAILED).
  *
  * After `pagesPerExecution` pages an execution continues in a child execution of itself (ContinueInChild,
  * `startExecution.sync:2`, named `<planId>-cont-<n>`) with `{planId, approval:false, resumeAfter, continuation}`,
@@ -322,6 +323,33 @@ export class ExecutePlanWorkflow extends Construct {
         .otherwise(new Succeed(this, 'Done', { outputPath: '$.result' })),
     );
 
+    // The plan's cold-copy drops, after its moves: in pieces of one invocation's budget until done. A drop never
+    // changes the plan's outcome: when its retries are spent, the run goes on to FinishPlan with the error in
+    // `$.dropError` (the partition keeps the drop's fence until a recovery finishes it; see drop-cold-copies.ts).
+    const firstDrop = new Pass(this, 'FirstDrop', {
+      parameters: { next: 0, dropped: 0, gone: 0, busy: 0, itemsDeleted: 0 },
+      resultPath: '$.drops',
+    });
+    const dropColdCopies = step('DropColdCopies', 'DropColdCopies', {
+      payload: { planId: JsonPath.stringAt('$.plan.planId'), progress: JsonPath.objectAt('$.drops') },
+      resultPath: '$.drops',
+    });
+    dropColdCopies.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: JitterType.FULL,
+    });
+    dropColdCopies.addCatch(finish, { errors: ['States.ALL'], resultPath: '$.dropError' });
+    firstDrop
+      .next(dropColdCopies)
+      .next(
+        new Choice(this, 'MoreDrops?')
+          .when(Condition.booleanEquals('$.drops.done', false), dropColdCopies)
+          .otherwise(finish),
+      );
+
     // After pagesPerExecution pages, the rest of the plan runs in a child execution of this state machine (a
     // fresh history), which this one waits for and whose output (the plan result) it ends with. Only the last
     // execution of the chain runs FinishPlan.
@@ -384,7 +412,7 @@ export class ExecutePlanWorkflow extends Construct {
             continueInChild,
           )
           .when(Condition.booleanEquals('$.page.hasMore', true), pageMoves)
-          .otherwise(finish),
+          .otherwise(firstDrop),
       );
     const run = startRun.next(firstPage).next(pageMoves);
     requestApproval.next(startRun);

@@ -129,10 +129,15 @@ export function grantCellTables(
   grantee: IGrantable,
   config: PrestageConfig,
   actions: readonly DynamoAction[],
+  options: {
+    /** Query the tables' indexes too (the `changes` index of catch-up). @default actions include Query */
+    readonly indexes?: boolean;
+  } = {},
 ): void {
+  const indexes = options.indexes ?? actions.includes('Query');
   const tableArns = config.dataRegions.flatMap((region) => {
     const table = tableArnOf(`${config.names.cellTablePrefix}*`, region);
-    return actions.includes('Query') ? [table, `${table}/index/*`] : [table];
+    return indexes ? [table, `${table}/index/*`] : [table];
   });
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: tableArns }),
@@ -147,7 +152,7 @@ export function grantCellTables(
       `arn:<AWS::Partition>:dynamodb:${region}:<AWS::AccountId>:table/${config.names.cellTablePrefix}*`,
     'Cell tables are named <prefix><cellId>, and ScaleCluster creates cells at run time; the grant covers exactly that name prefix',
   );
-  if (actions.includes('Query')) {
+  if (indexes) {
     acknowledgeWildcard(
       scope,
       config,

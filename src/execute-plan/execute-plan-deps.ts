@@ -1,5 +1,6 @@
 import type { MigrationSlots } from '../domain/planning/migration-slots.ts';
 import type { ApprovalNotifier, PlanRepository } from '../domain/planning/ports.ts';
+import type { ColdCopyGcDeps } from '../migration/cold-copy-gc.ts';
 import type { MetricsSink } from '../support/metrics.ts';
 
 export interface ExecutePlanSettings {
@@ -11,6 +12,11 @@ export interface ExecutePlanSettings {
   readonly slotWaitMaxSeconds: number;
   /** A slot whose holder never released it is free again after this long. @default 12 h */
   readonly slotLeaseSeconds: number;
+  /**
+   * Wall time one DropColdCopies invocation spends deleting before it returns to be called again: well inside the
+   * step Lambda's timeout (30 s), so no invocation is cut off mid-page. @default 20 s
+   */
+  readonly dropBudgetMs: number;
 }
 
 export const DEFAULT_EXECUTE_PLAN_SETTINGS: ExecutePlanSettings = {
@@ -18,6 +24,7 @@ export const DEFAULT_EXECUTE_PLAN_SETTINGS: ExecutePlanSettings = {
   slotWaitSeconds: 30,
   slotWaitMaxSeconds: 240,
   slotLeaseSeconds: 12 * 3600,
+  dropBudgetMs: 20_000,
 };
 
 /**
@@ -32,5 +39,10 @@ export interface ExecutePlanDeps {
   readonly metrics: MetricsSink;
   readonly settings: ExecutePlanSettings;
   readonly nowMs: () => number;
+  /**
+   * The data plane, for DropColdCopies (the partition records and the cell tables). Bound only where that step
+   * runs: its Lambda in AWS, the local runner on the embedded cluster.
+   */
+  readonly coldCopies?: ColdCopyGcDeps & { readonly wallNow?: () => number };
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
 }

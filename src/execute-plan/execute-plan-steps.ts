@@ -10,6 +10,7 @@ import {
   TERMINAL_PLAN_STATUSES,
 } from '../domain/planning/plan-record.ts';
 import { METRIC } from '../support/metrics.ts';
+import { dropColdCopies, dropColdCopiesInputSchema } from './drop-cold-copies.ts';
 import type { ExecutePlanDeps } from './execute-plan-deps.ts';
 import {
   childExecutionName,
@@ -51,6 +52,7 @@ export const STEP_SCHEMAS = {
     migration: z.object({ executionArn: z.string().optional(), status: z.string().optional() }).optional(),
     failure: caughtErrorSchema.optional(),
   }),
+  DropColdCopies: dropColdCopiesInputSchema,
   FinishPlan: planIdOnly,
   AbortPlan: z.object({ planId: z.string().min(1), error: caughtErrorSchema.optional() }),
 } as const;
@@ -431,6 +433,7 @@ export const STEP_USE_CASES = {
   PageMoves: pageMoves,
   ReserveSlot: reserveSlot,
   RecordOutcome: recordOutcome,
+  DropColdCopies: dropColdCopies,
   FinishPlan: finishPlan,
   AbortPlan: abortPlan,
 } as const;

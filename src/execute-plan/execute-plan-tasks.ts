@@ -22,6 +22,8 @@ export const EXECUTE_PLAN_TASKS = {
   ReserveSlot: { file: 'reserve-slot' },
   /** Record a move's outcome, release its slot, publish its metrics. */
   RecordOutcome: { file: 'record-outcome' },
+  /** Garbage-collect the cold copies the plan lists, within a budget per invocation (the state machine loops). */
+  DropColdCopies: { file: 'drop-cold-copies' },
   /** Count the outcomes and set the plan's final status. */
   FinishPlan: { file: 'finish-plan' },
   /** Mark the plan FAILED after an unexpected error of the workflow itself. */

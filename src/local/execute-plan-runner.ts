@@ -131,6 +131,12 @@ export function localExecutePlanDeps(options: LocalExecutePlanDepsOptions): Exec
       metrics: options.metrics ?? new RecordingMetrics(),
       settings: { ...DEFAULT_EXECUTE_PLAN_SETTINGS, slotWaitSeconds: 1, ...options.settings },
       nowMs: Date.now,
+      // DropColdCopies runs against the same data plane as the child migrations.
+      coldCopies: {
+        partitions: options.migrations.deps.partitions,
+        stores: options.migrations.deps.stores,
+        nowMs: Date.now,
+      },
     },
     migrations: options.migrations,
   };

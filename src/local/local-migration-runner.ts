@@ -108,6 +108,11 @@ export class LocalMigrationRunner {
     ) as Record<MigrationTaskName, (event: unknown) => Promise<unknown>>;
   }
 
+  /** The data plane the migrations run against (ExecutePlan's cold-copy drops use the same). */
+  get deps(): MigrationDeps {
+    return this.options.deps;
+  }
+
   /** Start one migration; returns at once. The input is validated first (a 400 for the admin API). */
   start(input: unknown, migrationId = `mig-${randomUUID()}`): MigrationExecution {
     const parsed = migrationInputSchema.safeParse(input);

@@ -13,6 +13,7 @@ import {
   migrationStateSchema,
   type RollbackResult,
 } from '../domain/migration/migration-state.ts';
+import { isColdCopyDropOwner, resumeColdCopyDrop } from './cold-copy-gc.ts';
 import type { MigrationDeps } from './migration-deps.ts';
 import { rollback } from './rollback-step.ts';
 import { stepDeps } from './step-handlers.ts';
@@ -45,7 +46,7 @@ export type RecoverResult =
        * How the migration ended, from the record's `lastMigration`. `UNKNOWN` only if another migration took
        * the partition and ended before this one could read the record (its outcome overwrote this one's).
        */
-      readonly outcome: MigrationOutcome['outcome'] | 'UNKNOWN';
+      readonly outcome: MigrationOutcome['outcome'] | 'UNKNOWN' | 'COLD_COPY_DROPPED';
       readonly stage: FenceStage;
       readonly reason: string;
       /** Rollback invocations this recovery made (retries of "not yet" errors included). */
@@ -92,6 +93,45 @@ export function recoveryState(record: PartitionRecord): MigrationState {
   return parsed.data;
 }
 
+/**
+ * A fence a cold-copy drop left (ExecutePlan's DropColdCopies ran out of retries mid-deletion): there is no
+ * migration to roll back, and the copy's replica entry is already gone, so the only way forward is to finish the
+ * deletion and release the fence, as the drop's owner.
+ */
+async function finishColdCopyDrop(
+  deps: MigrationDeps,
+  record: PartitionRecord,
+  now: () => number,
+  maxRounds: number,
+): Promise<RecoverResult> {
+  const fence = record.fence!;
+  let throttled = 0;
+  for (let rounds = 1; rounds <= maxRounds; rounds++) {
+    try {
+      const result = await resumeColdCopyDrop(
+        { partitions: deps.partitions, stores: deps.stores, nowMs: deps.wallNow },
+        record,
+      );
+      return {
+        recovered: true,
+        migrationId: fence.owner,
+        outcome: 'COLD_COPY_DROPPED',
+        stage: fence.stage,
+        reason: `the cold copy in ${fence.targetCell} is deleted (${result.itemsDeleted} items in this recovery) and the fence released`,
+        rounds,
+      };
+    } catch (error) {
+      const delay = retryDelayMs(error, now(), throttled);
+      if (delay === undefined) throw error;
+      throttled += 1;
+      await deps.sleep(delay);
+    }
+  }
+  throw new RecoveryRoundsExceededError(
+    `the cold-copy drop '${fence.owner}' of partition '${record.partition}' did not finish in ${maxRounds} rounds`,
+  );
+}
+
 /** How long to pause before retrying `error`, or undefined when it is not a "not yet" error. */
 function retryDelayMs(error: unknown, nowMs: number, throttled: number): number | undefined {
   let hint: number;
@@ -134,6 +174,7 @@ export async function recoverMigration(
   const record = await deps.partitions.get(partition);
   if (!record) throw new PartitionNotFoundError(partition);
   if (!record.fence) return { recovered: false, reason: 'not fenced' };
+  if (isColdCopyDropOwner(record.fence.owner)) return finishColdCopyDrop(deps, record, now, maxRounds);
   let state = recoveryState(record);
   // The waits must use the lease terms on the record, as the lost execution's steps did.
   const runDeps = stepDeps(deps, state);

@@ -16,6 +16,9 @@ export const METRIC = {
   migrationsInFlight: 'MigrationsInFlight',
   /** Bytes of partitions moved by committed migrations. Bytes. */
   bytesMoved: 'BytesMoved',
+  /** ExecutePlan's DropColdCopies: cold copies garbage-collected (Count) and the bytes they held (Bytes). */
+  coldCopiesDropped: 'ColdCopiesDropped',
+  coldCopyBytesFreed: 'ColdCopyBytesFreed',
   /** Moves in each plan the planner writes. Count. */
   planMoves: 'PlanMoves',
   /** Online forecast error of earlier forecasts against what happened. None. */

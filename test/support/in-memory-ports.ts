@@ -22,7 +22,7 @@ import {
   type MoveStatus,
   moveSortKey,
   moveStatusesAllowedBefore,
-  NO_OUTCOMES,
+  newPlanHeader,
   newPlanId,
   type PlanHeader,
   type PlanMoveRecord,
@@ -100,21 +100,14 @@ export class InMemoryPlanRepository implements PlanRepository {
         expiresAt,
       });
     }
-    const header: PlanHeader = {
+    const header = newPlanHeader(plan, {
       planId,
-      createdAtMs: plan.createdAtMs,
       trigger: meta.trigger,
-      status: 'PENDING',
-      moveCount: plan.moves.length,
-      totalBytes: plan.moves.reduce((sum, m) => sum + m.bytes, 0),
       approval: meta.approval,
-      costBefore: plan.costBefore,
-      costAfter: plan.costAfter,
-      outcomes: NO_OUTCOMES,
       ...(meta.cycleId !== undefined ? { cycleId: meta.cycleId } : {}),
-      updatedAtMs: nowMs,
+      nowMs,
       expiresAt,
-    };
+    });
     this.moves.set(planId, records);
     this.headers.set(planId, header);
     return copy(header);

@@ -17,7 +17,7 @@ import {
   type MoveStatus,
   moveSortKey,
   moveStatusesAllowedBefore,
-  NO_OUTCOMES,
+  newPlanHeader,
   newPlanId,
   PLAN_HEADER_SORT_KEY,
   type PlanHeader,
@@ -106,21 +106,14 @@ export class DynamoPlanRepository implements PlanRepository {
     const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < moves.length; i += BATCH_SIZE) batches.push(moves.slice(i, i + BATCH_SIZE));
     await mapBounded(batches, BATCH_PARALLELISM, (batch) => this.writeBatch(batch));
-    const header: PlanHeader = {
+    const header = newPlanHeader(plan, {
       planId,
-      createdAtMs: plan.createdAtMs,
       trigger: meta.trigger,
-      status: 'PENDING',
-      moveCount: plan.moves.length,
-      totalBytes: plan.moves.reduce((sum, m) => sum + m.bytes, 0),
       approval: meta.approval,
-      costBefore: plan.costBefore,
-      costAfter: plan.costAfter,
-      outcomes: NO_OUTCOMES,
       ...(meta.cycleId !== undefined ? { cycleId: meta.cycleId } : {}),
-      updatedAtMs: nowMs,
+      nowMs,
       expiresAt,
-    };
+    });
     try {
       await translateThrottle(() =>
         this.documents.send(

@@ -64,6 +64,10 @@ async function recover(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(`partition ${partition} is ${result.reason}: nothing to recover\n`);
     return 0;
   }
+  if (result.outcome === 'COLD_COPY_DROPPED') {
+    io.stdout.write(`cold-copy drop ${result.migrationId} of ${partition} finished: ${result.reason}\n`);
+    return 0;
+  }
   io.stdout.write(
     `migration ${result.migrationId} of ${partition}: ${result.outcome} (failed at ${result.stage}): ${result.reason}\n`,
   );

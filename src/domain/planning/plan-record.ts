@@ -1,5 +1,5 @@
 import { PrestageError } from '../errors.ts';
-import type { PlannedMove } from './movement-plan.ts';
+import type { ColdCopyDrop, MovementPlan, PlannedMove } from './movement-plan.ts';
 
 /**
  * A stored movement plan: one header plus one record per move (the plans table, see
@@ -102,9 +102,60 @@ export interface PlanHeader {
   readonly cycleId?: string;
   /** Why the status changed last (a rejection reason, an error name). */
   readonly statusReason?: string;
+  /**
+   * The cold copies the plan garbage-collects after its moves (ExecutePlan's DropColdCopies), at most
+   * MAX_COLD_COPY_DROPS_PER_PLAN: the planner asks again next cycle for any it left out.
+   */
+  readonly coldCopyDrops?: readonly ColdCopyDrop[];
   readonly updatedAtMs: number;
   /** TTL, epoch seconds (DynamoDB TTL attribute). */
   readonly expiresAt: number;
+}
+
+/**
+ * Drops stored with one plan. They live on the header item (400 KB at most; a drop takes ~100 bytes), and a plan
+ * runs them one after another after its moves, so a bound keeps both the item and the run short.
+ */
+export const MAX_COLD_COPY_DROPS_PER_PLAN = 100;
+
+/** Identity and timing of a plan being stored, as both plan stores compute them. */
+export interface NewPlanHeaderFields {
+  readonly planId: string;
+  readonly trigger: PlanTrigger;
+  readonly approval: boolean;
+  readonly cycleId?: string;
+  readonly nowMs: number;
+  readonly expiresAt: number;
+}
+
+/** The header of a plan as first stored (PENDING, no outcomes yet); shared by the DynamoDB and in-memory stores. */
+export function newPlanHeader(plan: MovementPlan, fields: NewPlanHeaderFields): PlanHeader {
+  const drops = (plan.coldCopyDrops ?? []).slice(0, MAX_COLD_COPY_DROPS_PER_PLAN);
+  return {
+    planId: fields.planId,
+    createdAtMs: plan.createdAtMs,
+    trigger: fields.trigger,
+    status: 'PENDING',
+    moveCount: plan.moves.length,
+    totalBytes: plan.moves.reduce((sum, m) => sum + m.bytes, 0),
+    approval: fields.approval,
+    costBefore: plan.costBefore,
+    costAfter: plan.costAfter,
+    outcomes: NO_OUTCOMES,
+    ...(fields.cycleId !== undefined ? { cycleId: fields.cycleId } : {}),
+    ...(drops.length > 0
+      ? {
+          coldCopyDrops: drops.map((d) => ({
+            partition: d.partition,
+            cell: d.cell,
+            bytes: d.bytes,
+            reason: d.reason,
+          })),
+        }
+      : {}),
+    updatedAtMs: fields.nowMs,
+    expiresAt: fields.expiresAt,
+  };
 }
 
 /** A planned move as stored with its plan (priority 1 = start first; moves are paged in priority order). */

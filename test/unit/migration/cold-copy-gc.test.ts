@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
-import { coldCopyDropOwner, dropColdCopy } from '../../../src/execute-plan/cold-copy-gc.ts';
 import { cellIdFor, type EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
+import { coldCopyDropOwner, dropColdCopy } from '../../../src/migration/cold-copy-gc.ts';
 import { migrationRunner } from '../../support/migration-harness.ts';
 import { clientOn, startTestCluster } from '../../support/test-cluster.ts';
 

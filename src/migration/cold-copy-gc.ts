@@ -1,5 +1,6 @@
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { CellDataStores, PartitionRepository } from '../domain/data-plane/ports.ts';
+import { PrestageError } from '../domain/errors.ts';
 import type { ColdCopyDrop } from '../domain/planning/movement-plan.ts';
 
 /**
@@ -22,13 +23,25 @@ export interface ColdCopyGcDeps {
   readonly pageItems?: number;
 }
 
+export interface DropOptions {
+  /**
+   * Stop deleting at this wall time (the invocation's budget) and return `partial`, keeping the fence: a call
+   * with the same owner resumes where this one stopped. @default no limit
+   */
+  readonly deadlineMs?: number;
+  /** The wall clock the deadline is read on. @default Date.now */
+  readonly wallNow?: () => number;
+}
+
 export type ColdCopyGcOutcome =
   /** The copy's items are deleted and the record no longer lists it. */
   | 'dropped'
   /** Nothing to do: the record lists no cold copy there (already dropped, or moved onto: it is the primary). */
   | 'gone'
   /** A migration holds the partition's fence: try again in a later plan. */
-  | 'busy';
+  | 'busy'
+  /** The deadline came first: the fence is still held, and a call with the same owner resumes the deletion. */
+  | 'partial';
 
 export interface ColdCopyGcResult {
   readonly partition: string;
@@ -42,11 +55,17 @@ export function coldCopyDropOwner(planId: string, drop: Pick<ColdCopyDrop, 'part
   return `gc:${planId}:${drop.cell}`;
 }
 
-/** Drop one cold copy (idempotent for a given `owner`). */
+/** Whether a fence owner is a cold-copy drop's (not a migration's): recovery resumes it instead of rolling back. */
+export function isColdCopyDropOwner(owner: string): boolean {
+  return owner.startsWith('gc:');
+}
+
+/** Drop one cold copy (idempotent for a given `owner`; a call after a `partial` one resumes it). */
 export async function dropColdCopy(
   deps: ColdCopyGcDeps,
   drop: Pick<ColdCopyDrop, 'partition' | 'cell'>,
   owner: string,
+  options: DropOptions = {},
 ): Promise<ColdCopyGcResult> {
   const { partition, cell } = drop;
   let outcome: ColdCopyGcOutcome = 'dropped';
@@ -72,7 +91,8 @@ export async function dropColdCopy(
     };
   });
   if (outcome !== 'dropped') return { partition, cell, outcome, itemsDeleted: 0 };
-  const itemsDeleted = await deleteItems(deps, fenced, cell);
+  const { deleted: itemsDeleted, complete } = await deleteItems(deps, fenced, cell, options);
+  if (!complete) return { partition, cell, outcome: 'partial', itemsDeleted };
   await deps.partitions.update(partition, (current) => {
     if (current.fence?.owner !== owner) return undefined;
     const { fence: _released, ...rest } = current;
@@ -81,18 +101,44 @@ export async function dropColdCopy(
   return { partition, cell, outcome, itemsDeleted };
 }
 
-/** Delete every item of the partition in the cell, shard by shard, page by page. */
-async function deleteItems(deps: ColdCopyGcDeps, record: PartitionRecord, cell: string): Promise<number> {
+/**
+ * Delete every item of the partition in the cell, shard by shard, page by page, until the deadline. Restartable:
+ * each page is read afresh, so a later call deletes what is left.
+ */
+async function deleteItems(
+  deps: ColdCopyGcDeps,
+  record: PartitionRecord,
+  cell: string,
+  options: DropOptions,
+): Promise<{ deleted: number; complete: boolean }> {
   const store = deps.stores.forCell(cell);
   const limit = deps.pageItems ?? 100;
+  const wallNow = options.wallNow ?? Date.now;
   let deleted = 0;
   for (let shard = 0; shard < record.shards; shard++) {
     for (;;) {
+      if (options.deadlineMs !== undefined && wallNow() >= options.deadlineMs)
+        return { deleted, complete: false };
       const page = await store.queryShard(record.partition, shard, { limit });
       if (page.items.length === 0) break;
       await store.batchDelete(page.items);
       deleted += page.items.length;
     }
   }
-  return deleted;
+  return { deleted, complete: true };
+}
+
+/**
+ * Finish a drop whose invocations stopped with the fence held (a Lambda timeout, a plan that failed between two
+ * pieces): the recovery `prestage migrations recover` runs for a fence a drop owns. The copy's replica entry is
+ * already gone from the record, so finishing it is the only way forward: delete what is left and release.
+ */
+export async function resumeColdCopyDrop(
+  deps: ColdCopyGcDeps,
+  record: PartitionRecord,
+): Promise<ColdCopyGcResult> {
+  const fence = record.fence;
+  if (!fence || !isColdCopyDropOwner(fence.owner))
+    throw new PrestageError(`partition '${record.partition}' holds no cold-copy drop's fence`);
+  return dropColdCopy(deps, { partition: record.partition, cell: fence.targetCell }, fence.owner);
 }
