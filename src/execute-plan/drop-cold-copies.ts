@@ -68,8 +68,10 @@ export async function dropColdCopies(
     );
   const wallNow = store.wallNow ?? Date.now;
   const deadlineMs = wallNow() + deps.settings.dropBudgetMs;
+  const first = next;
   while (next < drops.length) {
-    if (wallNow() >= deadlineMs) return result(false);
+    // Each invocation runs at least one drop (or one piece of it), however short its budget.
+    if (next > first && wallNow() >= deadlineMs) return result(false);
     const drop = drops[next];
     const outcome = await dropColdCopy(store, drop, coldCopyDropOwner(input.planId, drop), {
       deadlineMs,

@@ -102,8 +102,8 @@ export async function dropColdCopy(
 }
 
 /**
- * Delete every item of the partition in the cell, shard by shard, page by page, until the deadline. Restartable:
- * each page is read afresh, so a later call deletes what is left.
+ * Delete every item of the partition in the cell, shard by shard, page by page, until the deadline (checked after
+ * each page). Restartable: each page is read afresh, so a later call deletes what is left.
  */
 async function deleteItems(
   deps: ColdCopyGcDeps,
@@ -117,12 +117,13 @@ async function deleteItems(
   let deleted = 0;
   for (let shard = 0; shard < record.shards; shard++) {
     for (;;) {
-      if (options.deadlineMs !== undefined && wallNow() >= options.deadlineMs)
-        return { deleted, complete: false };
       const page = await store.queryShard(record.partition, shard, { limit });
       if (page.items.length === 0) break;
       await store.batchDelete(page.items);
       deleted += page.items.length;
+      // After a page, never before: every call makes progress, however short its budget.
+      if (options.deadlineMs !== undefined && wallNow() >= options.deadlineMs)
+        return { deleted, complete: false };
     }
   }
   return { deleted, complete: true };

@@ -131,7 +131,8 @@ export class PlannerService {
         nowMs,
       });
     }
-    if (header.moveCount === 0)
+    // A plan with no moves still runs when it garbage-collects cold copies (ExecutePlan's DropColdCopies).
+    if (header.moveCount === 0 && (header.coldCopyDrops?.length ?? 0) === 0)
       return {
         trigger: 'schedule',
         planId,

@@ -648,6 +648,84 @@ describe('ExecutePlan drives retained copies: a planned move keeps its source, t
     expect(result.output).toMatchObject({ status: 'SUCCEEDED', outcomes: { succeeded: 1 } });
   }
 
+  it("garbage-collects a plan's cold copies after its moves, in budgeted pieces, leaving the primary whole", async () => {
+    const partition = 'gc-flow';
+    await cluster.partitions.createIfAbsent(newPartitionRecord(partition, US, 4, Date.now()));
+    const client = clientOn(cluster);
+    for (let k = 0; k < 40; k++) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.put(partition, `k${k}`, { k });
+          break;
+        } catch (error) {
+          if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
+        }
+      }
+    }
+    const move = (to: string, retainSource: boolean) => ({
+      partition,
+      from: US,
+      to,
+      bytes: 4000,
+      priority: 1,
+      startByMs: Date.now() + 60_000,
+      deadlineMs: Date.now() + 120_000,
+      expectedDurationMs: 1000,
+      benefit: 1,
+      reasons: { locality: 1 },
+      retainSource,
+    });
+    const plan = (moves: PlannedMove[], drops: MovementPlan['coldCopyDrops'] = []): MovementPlan => ({
+      createdAtMs: Date.now(),
+      moves,
+      costBefore: 1,
+      costAfter: 1,
+      deferred: {},
+      capacityForecast: [],
+      coldCopyDrops: drops,
+    });
+    await execute('plan-gc-out', plan([move(EU, true)]));
+    const itemsInUs = async () => {
+      let n = 0;
+      for (let shard = 0; shard < 4; shard++)
+        n += (await cluster.stores.forCell(US).queryShard(partition, shard, { limit: 1000 })).items.length;
+      return n;
+    };
+    expect(await itemsInUs()).toBe(40);
+    expect((await cluster.partitions.get(partition))?.replicas[US]?.state).toBe('cold');
+
+    // The next plan drops the copy. A budget of 1 ms per invocation cuts the deletion into pieces: the state
+    // machine must loop on `done` (else items are left behind) and each piece resume under the drop's fence.
+    await plans.create(plan([], [{ partition, cell: US, bytes: 4000, reason: 'age' }]), {
+      planId: 'plan-gc-drop',
+      trigger: 'schedule',
+      approval: false,
+    });
+    const metrics = new RecordingMetrics();
+    const deps = localExecutePlanDeps({
+      documents: documentClient(cluster.clientFor('us-east-1')),
+      plansTable: 'prestage-plans',
+      coordinationTable: 'prestage-coordination',
+      migrations: migrationRunner(cluster).runner,
+      settings: { canarySteps: [1], dropBudgetMs: 1 },
+      metrics,
+    });
+    const result = await runExecutePlanLocally({
+      deps: { ...deps, steps: { ...deps.steps, coldCopies: { ...deps.steps.coldCopies!, pageItems: 5 } } },
+      planId: 'plan-gc-drop',
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.output).toMatchObject({ status: 'SUCCEEDED', moveCount: 0 });
+    expect(await itemsInUs()).toBe(0);
+    const record = await cluster.partitions.get(partition);
+    expect(record).toMatchObject({ cell: EU, status: 'ACTIVE', replicas: {} });
+    expect(record?.fence).toBeUndefined();
+    expect(metrics.totals[METRIC.coldCopiesDropped]).toBe(1);
+    const fresh = clientOn(cluster);
+    for (let k = 0; k < 40; k++)
+      expect(JSON.parse(String((await fresh.get(partition, `k${k}`)).json))).toEqual({ k });
+  }, 120_000);
+
   it('retains on the way out, then moves back to the copy shipping only the changed items', async () => {
     await cluster.partitions.createIfAbsent(newPartitionRecord('roundtrip', US, 4, Date.now()));
     const client = clientOn(cluster);

@@ -102,6 +102,7 @@ describe('ExecutePlan input', () => {
       'PageMoves',
       'ReserveSlot',
       'RecordOutcome',
+      'DropColdCopies',
       'FinishPlan',
       'AbortPlan',
     ]);

@@ -117,7 +117,29 @@ describe('ExecutePlanWorkflow', () => {
       Parameters: { 'next.$': '$.page.next', 'count.$': 'States.MathAdd($.pages.count, 1)' },
       Next: 'MorePages?',
     });
-    expect(states['MorePages?']).toMatchObject({ Default: 'FinishPlan' });
+    expect(states['MorePages?']).toMatchObject({ Default: 'FirstDrop' });
+  });
+
+  it("runs the plan's cold-copy drops after the moves, in pieces, and never lets a drop fail the plan", () => {
+    const states = synthesizeExecutePlanAsl().States as Record<string, State>;
+    expect(states.FirstDrop).toMatchObject({ Type: 'Pass', ResultPath: '$.drops', Next: 'DropColdCopies' });
+    expect(states.FirstDrop.Parameters).toEqual({ next: 0, dropped: 0, gone: 0, busy: 0, itemsDeleted: 0 });
+    expect(states.DropColdCopies).toMatchObject({
+      Type: 'Task',
+      ResultPath: '$.drops',
+      Parameters: { Payload: { 'planId.$': '$.plan.planId', 'progress.$': '$.drops' } },
+      Next: 'MoreDrops?',
+    });
+    // A piece cut short by the budget comes back with done: false and is called again.
+    expect(states['MoreDrops?'].Choices).toEqual([
+      { Variable: '$.drops.done', BooleanEquals: false, Next: 'DropColdCopies' },
+    ]);
+    expect(states['MoreDrops?'].Default).toBe('FinishPlan');
+    // Retried (a retry resumes under the drop's owner), then on to FinishPlan with the error kept aside.
+    expect(states.DropColdCopies.Retry?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 });
+    expect(states.DropColdCopies.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.dropError', Next: 'FinishPlan' },
+    ]);
   });
 
   it('continues in a child execution of itself after pagesPerExecution pages, ending with its output', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
 import { cellIdFor, type EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
 import { coldCopyDropOwner, dropColdCopy } from '../../../src/migration/cold-copy-gc.ts';
+import { recoverMigration } from '../../../src/migration/recover-migration.ts';
 import { migrationRunner } from '../../support/migration-harness.ts';
 import { clientOn, startTestCluster } from '../../support/test-cluster.ts';
 
@@ -128,5 +129,48 @@ describe('dropColdCopy on the local data plane', () => {
       outcome: 'gone',
     });
     expect(await itemsIn(B, 'gc-3')).toBe(KEYS);
+  }, 60_000);
+
+  it('a drop cut short by its deadline keeps the fence (no migration can start) and the next call finishes it', async () => {
+    await movedWithCopy('gc-4');
+    const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-4', cell: A });
+    // A clock past the deadline at the first check: one page (7 items), then `partial`.
+    const first = await dropColdCopy(deps(), { partition: 'gc-4', cell: A }, owner, {
+      deadlineMs: 1,
+      wallNow: () => 2,
+    });
+    expect(first).toEqual({ partition: 'gc-4', cell: A, outcome: 'partial', itemsDeleted: 7 });
+    expect(await itemsIn(A, 'gc-4')).toBe(KEYS - 7);
+    const held = await cluster.partitions.get('gc-4');
+    expect(held).toMatchObject({ status: 'MIGRATING', fence: { owner, targetCell: A } });
+    // The attack: a migration back into the copy's cell while items of the copy are left there. It must not
+    // start (its copy would find the leftover items); the drop's fence refuses it.
+    const { runner } = migrationRunner(cluster);
+    const back = runner.start({ partition: 'gc-4', targetCell: A, canarySteps: [1], waitSeconds: 0 });
+    const ended = await runner.wait(back.migrationId);
+    expect(ended.status).toBe('FAILED');
+    expect(ended.error?.name).toBe('MigrationInProgressError');
+    expect((await cluster.partitions.get('gc-4'))?.cell).toBe(B);
+    // Resumed under the same owner: the rest is deleted and the fence released.
+    expect(await dropColdCopy(deps(), { partition: 'gc-4', cell: A }, owner)).toMatchObject({
+      outcome: 'dropped',
+      itemsDeleted: KEYS - 7,
+    });
+    expect(await itemsIn(A, 'gc-4')).toBe(0);
+    expect((await cluster.partitions.get('gc-4'))?.fence).toBeUndefined();
+  }, 60_000);
+
+  it('recover finishes a drop whose invocations all failed, rather than rolling back a migration', async () => {
+    await movedWithCopy('gc-5');
+    const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-5', cell: A });
+    await dropColdCopy(deps(), { partition: 'gc-5', cell: A }, owner, { deadlineMs: 1, wallNow: () => 2 });
+    const { deps: migrationDeps } = migrationRunner(cluster);
+    const result = await recoverMigration(migrationDeps, 'gc-5');
+    expect(result).toMatchObject({ recovered: true, migrationId: owner, outcome: 'COLD_COPY_DROPPED' });
+    expect(await itemsIn(A, 'gc-5')).toBe(0);
+    const record = await cluster.partitions.get('gc-5');
+    expect(record).toMatchObject({ cell: B, status: 'ACTIVE', replicas: {} });
+    expect(record?.fence).toBeUndefined();
+    expect(await itemsIn(B, 'gc-5')).toBe(KEYS);
   }, 60_000);
 });

@@ -19,6 +19,7 @@ import {
 import { SfnPlanExecutionStarter } from '../../../src/adapters/stepfunctions/plan-execution-starter.ts';
 import type { CellRecord } from '../../../src/domain/data-plane/cell-record.ts';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
+import { hlcLowerBound } from '../../../src/domain/migration/hlc.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { PlannerRequestError } from '../../../src/planner-service/planner-errors.ts';
 import {
@@ -191,6 +192,29 @@ describe('PlannerService (dynalite tables, Step Functions mocked)', () => {
     expect(await tables.plans.getHeader('cycle-quiet')).toMatchObject({ moveCount: 0 });
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(recorded).toEqual([{ moveCount: 0, trigger: 'schedule' }]);
+  });
+
+  it('a plan with no moves but cold copies to drop is stored with its drops and started', async () => {
+    await load(
+      [cell('a', 'us-east-1'), cell('b', 'eu-west-1')],
+      [{ id: 'p1', cell: 'a', ops: { 'us-east-1': 10 } }],
+    );
+    // A copy retained in b three days ago: past the one-day age limit, so the plan garbage-collects it.
+    await tables.partitions.update('p1', (r) => ({
+      ...r,
+      replicas: { b: { state: 'cold', watermark: hlcLowerBound(NOW - 3 * 86_400_000), updatedAtMs: NOW } },
+    }));
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${EXECUTE_PLAN}:cycle-gc`, startDate: new Date() });
+    const result = await service().schedule({ trigger: 'schedule', cycleId: 'gc' });
+    expect(result).toMatchObject({ planId: 'cycle-gc', moveCount: 0, started: true });
+    expect((await tables.plans.getHeader('cycle-gc'))?.coldCopyDrops).toEqual([
+      { partition: 'p1', cell: 'b', bytes: 1e6, reason: 'age' },
+    ]);
+    expect(sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([
+      'cycle-gc',
+    ]);
   });
 
   it('in approval mode the plan and ExecutePlan both wait for approval', async () => {
