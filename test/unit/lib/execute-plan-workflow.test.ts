@@ -127,7 +127,7 @@ describe('ExecutePlanWorkflow', () => {
     expect(states.DropColdCopies).toMatchObject({
       Type: 'Task',
       ResultPath: '$.drops',
-      Parameters: { Payload: { 'planId.$': '$.plan.planId', 'progress.$': '$.drops' } },
+      Parameters: { 'planId.$': '$.plan.planId', 'progress.$': '$.drops' },
       Next: 'MoreDrops?',
     });
     // A piece cut short by the budget comes back with done: false and is called again.
