@@ -15,8 +15,9 @@ import {
 } from '../execute-plan/execute-plan-deps.ts';
 import { createExecutePlanHandler } from '../execute-plan/execute-plan-handlers.ts';
 import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../execute-plan/execute-plan-tasks.ts';
+import type { ColdCopyGcDeps } from '../migration/cold-copy-gc.ts';
 import type { MetricName, MetricsSink, MetricUnit } from '../support/metrics.ts';
-import type { LocalMigrationRunner } from './local-migration-runner.ts';
+import { LocalMigrationRunner } from './local-migration-runner.ts';
 import {
   bindTaskStates,
   executionFailure,
@@ -99,6 +100,16 @@ export interface LocalExecutePlanDepsOptions {
   /** @default a recorder (see RecordingMetrics) */
   readonly metrics?: MetricsSink;
   readonly notifier?: ApprovalNotifier;
+  /** The data plane DropColdCopies deletes copies in. @default the migration runner's, when it runs in this thread */
+  readonly coldCopies?: ColdCopyGcDeps;
+}
+
+/** DropColdCopies runs against the same data plane as the child migrations. */
+function coldCopyStore(options: LocalExecutePlanDepsOptions): { coldCopies?: ColdCopyGcDeps } {
+  if (options.coldCopies) return { coldCopies: options.coldCopies };
+  if (!(options.migrations instanceof LocalMigrationRunner)) return {};
+  const { partitions, stores } = options.migrations.deps;
+  return { coldCopies: { partitions, stores, nowMs: Date.now } };
 }
 
 /** Metrics kept in memory: totals per metric name, and the last value of each (for gauges). */
@@ -131,12 +142,7 @@ export function localExecutePlanDeps(options: LocalExecutePlanDepsOptions): Exec
       metrics: options.metrics ?? new RecordingMetrics(),
       settings: { ...DEFAULT_EXECUTE_PLAN_SETTINGS, slotWaitSeconds: 1, ...options.settings },
       nowMs: Date.now,
-      // DropColdCopies runs against the same data plane as the child migrations.
-      coldCopies: {
-        partitions: options.migrations.deps.partitions,
-        stores: options.migrations.deps.stores,
-        nowMs: Date.now,
-      },
+      ...coldCopyStore(options),
     },
     migrations: options.migrations,
   };
