@@ -29,7 +29,7 @@ import { LocalTaskTokens } from '../../src/local/local-step-functions.ts';
 import { coldCopiesOf } from '../../src/planner-service/planner-input.ts';
 import { METRIC } from '../../src/support/metrics.ts';
 import { migrationRunner } from '../support/migration-harness.ts';
-import { clientOn, startTestCluster } from '../support/test-cluster.ts';
+import { clientOn, putRetried, startTestCluster } from '../support/test-cluster.ts';
 
 /** Retained copies are off by default (issue 12: on until they pass the scenario suite); these tests turn them on. */
 function planMoves(input: PlannerInput, options: PlannerOptions = {}): MovementPlan {
@@ -97,7 +97,7 @@ describe('ExecutePlan, run locally from its synthesized definition', () => {
       const partition = `${planId}-p${i}`;
       partitions.push(partition);
       await cluster.partitions.createIfAbsent(newPartitionRecord(partition, move.from, 4, Date.now()));
-      for (let k = 0; k < KEYS; k++) await client.put(partition, `k${k}`, { partition, k });
+      for (let k = 0; k < KEYS; k++) await putRetried(client, partition, `k${k}`, { partition, k });
       planned.push({
         partition,
         from: move.from,
@@ -622,15 +622,8 @@ describe('ExecutePlan drives retained copies: a planned move keeps its source, t
     };
   }
 
-  /** A put, retried as the client asks when its outcome is unknown (a loaded machine can exceed its deadline). */
-  async function put(client: RoutingClient, key: string, value: unknown) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await client.put('roundtrip', key, value);
-      } catch (error) {
-        if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
-      }
-    }
+  function put(client: RoutingClient, key: string, value: unknown) {
+    return putRetried(client, 'roundtrip', key, value);
   }
 
   async function execute(planId: string, plan: MovementPlan) {
@@ -652,16 +645,7 @@ describe('ExecutePlan drives retained copies: a planned move keeps its source, t
     const partition = 'gc-flow';
     await cluster.partitions.createIfAbsent(newPartitionRecord(partition, US, 4, Date.now()));
     const client = clientOn(cluster);
-    for (let k = 0; k < 40; k++) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await client.put(partition, `k${k}`, { k });
-          break;
-        } catch (error) {
-          if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
-        }
-      }
-    }
+    for (let k = 0; k < 40; k++) await putRetried(client, partition, `k${k}`, { k });
     const move = (to: string, retainSource: boolean) => ({
       partition,
       from: US,

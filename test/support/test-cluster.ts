@@ -40,3 +40,24 @@ export function clientOn(
 export async function startTestCluster(regions = ['us-east-1', 'eu-west-1'], cellsPerRegion = 2) {
   return EmbeddedCluster.start({ regions, cellsPerRegion });
 }
+
+/**
+ * A put retried as the client asks when its outcome is unknown: a loaded machine can miss the client's short
+ * deadline, and a test that seeds data must not fail on that (the write is idempotent for the same value).
+ */
+export async function putRetried(
+  client: RoutingClient,
+  partition: string,
+  key: string,
+  value: unknown,
+  attempts = 5,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.put(partition, key, value);
+      return;
+    } catch (error) {
+      if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -136,7 +136,10 @@ describe('ExecutePlanWorkflow', () => {
     ]);
     expect(states['MoreDrops?'].Default).toBe('FinishPlan');
     // Retried (a retry resumes under the drop's owner), then on to FinishPlan with the error kept aside.
-    expect(states.DropColdCopies.Retry?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 });
+    expect(states.DropColdCopies.Retry?.at(-1)).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      MaxAttempts: 3,
+    });
     expect(states.DropColdCopies.Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.dropError', Next: 'FinishPlan' },
     ]);

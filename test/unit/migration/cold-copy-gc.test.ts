@@ -4,7 +4,7 @@ import { cellIdFor, type EmbeddedCluster } from '../../../src/local/embedded-clu
 import { coldCopyDropOwner, dropColdCopy } from '../../../src/migration/cold-copy-gc.ts';
 import { recoverMigration } from '../../../src/migration/recover-migration.ts';
 import { migrationRunner } from '../../support/migration-harness.ts';
-import { clientOn, startTestCluster } from '../../support/test-cluster.ts';
+import { clientOn, putRetried, startTestCluster } from '../../support/test-cluster.ts';
 
 /**
  * Garbage collection of a cold copy on the local data plane (dynalite): a migration with `retainSource` leaves
@@ -47,17 +47,7 @@ describe('dropColdCopy on the local data plane', () => {
   async function movedWithCopy(partition: string) {
     await cluster.partitions.createIfAbsent(newPartitionRecord(partition, A, 4, Date.now()));
     const client = clientOn(cluster);
-    for (let k = 0; k < KEYS; k++) {
-      // Retried as the client asks when its outcome is unknown: a loaded machine can miss its short deadline.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await client.put(partition, `k${k}`, { k });
-          break;
-        } catch (error) {
-          if ((error as Error).name !== 'WriteOutcomeUnknownError' || attempt >= 5) throw error;
-        }
-      }
-    }
+    for (let k = 0; k < KEYS; k++) await putRetried(client, partition, `k${k}`, { k });
     const { runner } = migrationRunner(cluster);
     const execution = runner.start({
       partition,
