@@ -73,7 +73,7 @@ export async function dropColdCopies(
     // Each invocation runs at least one drop (or one piece of it), however short its budget.
     if (next > first && wallNow() >= deadlineMs) return result(false);
     const drop = drops[next];
-    const outcome = await dropColdCopy(store, drop, coldCopyDropOwner(input.planId, drop), {
+    const outcome = await dropColdCopy(store, drop, drop.owner ?? coldCopyDropOwner(input.planId, drop), {
       deadlineMs,
       wallNow,
     });

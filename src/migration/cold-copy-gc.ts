@@ -55,6 +55,14 @@ export function coldCopyDropOwner(planId: string, drop: Pick<ColdCopyDrop, 'part
   return `gc:${planId}:${drop.cell}`;
 }
 
+/**
+ * A drop's fence untouched for this long belongs to a drop nobody is running any more: every invocation touches the
+ * record when it starts (so a long drop in many pieces stays fresh), and no invocation outlives its Lambda's 30 s
+ * timeout; the step's three retries back off for well under a minute. A later plan then finishes it under the
+ * same owner (the planner lists it as a `resume` drop).
+ */
+export const DROP_FENCE_STALE_MS = 10 * 60_000;
+
 /** Whether a fence owner is a cold-copy drop's (not a migration's): recovery resumes it instead of rolling back. */
 export function isColdCopyDropOwner(owner: string): boolean {
   return owner.startsWith('gc:');
@@ -70,7 +78,8 @@ export async function dropColdCopy(
   const { partition, cell } = drop;
   let outcome: ColdCopyGcOutcome = 'dropped';
   const fenced = await deps.partitions.update(partition, (current) => {
-    if (current.fence?.owner === owner) return undefined; // a retry: resume the deletion
+    // A retry or the next piece: resume the deletion, touching the record so the fence is seen to be alive.
+    if (current.fence?.owner === owner) return { ...current, updatedAtMs: deps.nowMs() };
     const copy = current.replicas[cell];
     if (current.cell === cell || copy?.state !== 'cold') {
       outcome = 'gone';

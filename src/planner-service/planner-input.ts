@@ -17,6 +17,7 @@ import {
   type ScoreRecord,
 } from '../domain/scoring/score-record.ts';
 import type { CellSpec, Topology } from '../domain/topology.ts';
+import { isColdCopyDropOwner } from '../migration/cold-copy-gc.ts';
 import { PlannerRequestError } from './planner-errors.ts';
 import { type LatencyOverrides, latencyMatrix } from './region-latency.ts';
 
@@ -182,13 +183,19 @@ export function coldCopiesOf(record: PartitionRecord, plannedCells: ReadonlySet<
 function movesInFlight(snapshot: ClusterSnapshot, sizeOf: (partition: string) => number): InFlightMove[] {
   const byPartition = new Map<string, InFlightMove>();
   for (const p of snapshot.partitions) {
-    if (p.fence)
-      byPartition.set(p.partition, {
-        partition: p.partition,
-        from: p.fence.sourceCell,
-        to: p.fence.targetCell,
-        bytes: sizeOf(p.partition),
-      });
+    if (!p.fence) continue;
+    // A cold-copy drop's fence moves nothing: the partition stays served where it is, and no migration can start
+    // on it until the drop ends, so it is held in place (not shown as a move into the copy's cell).
+    if (isColdCopyDropOwner(p.fence.owner)) {
+      byPartition.set(p.partition, { partition: p.partition, from: p.cell, to: p.cell, bytes: 0 });
+      continue;
+    }
+    byPartition.set(p.partition, {
+      partition: p.partition,
+      from: p.fence.sourceCell,
+      to: p.fence.targetCell,
+      bytes: sizeOf(p.partition),
+    });
   }
   for (const move of snapshot.planMovesInFlight) {
     if (!byPartition.has(move.partition)) byPartition.set(move.partition, move);

@@ -16,6 +16,7 @@ import { PlannerRequestError } from './planner-errors.ts';
 import type { PlannerEvent, ScalingEvent, ScheduleEvent } from './planner-event.ts';
 import { buildPlannerInput, type PlanningMode } from './planner-input.ts';
 import type { LatencyOverrides } from './region-latency.ts';
+import { withStaleDropResumes } from './stale-drop-fences.ts';
 
 export interface PlannerServiceDeps {
   readonly scores: Pick<ScoreRepository, 'listAll'>;
@@ -229,7 +230,7 @@ export class PlannerService {
     // Demand beyond every cell's capacity is what scaling is for: plan anyway and report the shortfall.
     const options = { demandBeyondCapacity: 'report' as const, ...this.config.plannerOptions };
     try {
-      return planMoves(input, options);
+      return withStaleDropResumes(planMoves(input, options), partitions, nowMs);
     } catch (error) {
       if (mode.kind !== 'schedule' || !(error instanceof InfeasiblePlacementError)) throw error;
       // A drain the other cells cannot absorb (a scale-in left a cell DRAINING, then capacity shrank) must not
@@ -249,7 +250,11 @@ export class PlannerService {
         partitions: held.length,
         reason: error.message,
       });
-      return planMoves({ ...input, inFlight: [...(input.inFlight ?? []), ...held] }, options);
+      return withStaleDropResumes(
+        planMoves({ ...input, inFlight: [...(input.inFlight ?? []), ...held] }, options),
+        partitions,
+        nowMs,
+      );
     }
   }
 

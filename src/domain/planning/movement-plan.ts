@@ -122,8 +122,11 @@ export interface PlannedMove {
   readonly notes?: readonly string[];
 }
 
-/** Why the planner drops a cold copy. */
-export type ColdCopyDropReason = 'age' | 'stale' | 'budget' | 'cellLeaving';
+/**
+ * Why the planner drops a cold copy. `resume`: a drop an earlier plan started and left unfinished (its fence still
+ * on the partition, untouched for longer than any invocation of it can live), finished under its own fence owner.
+ */
+export type ColdCopyDropReason = 'age' | 'stale' | 'budget' | 'cellLeaving' | 'resume';
 
 /** A cold copy the plan garbage-collects: its items are deleted from the cell and the partition forgets it. */
 export interface ColdCopyDrop {
@@ -132,6 +135,8 @@ export interface ColdCopyDrop {
   /** Stored bytes the drop frees (the partition's size: the copy holds all of it). */
   readonly bytes: number;
   readonly reason: ColdCopyDropReason;
+  /** For `resume`: the fence owner the unfinished drop holds the partition under. */
+  readonly owner?: string;
 }
 
 /** Where and when a region will run short of capacity, early enough to scale out before the peak. */

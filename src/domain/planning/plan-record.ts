@@ -150,6 +150,7 @@ export function newPlanHeader(plan: MovementPlan, fields: NewPlanHeaderFields): 
             cell: d.cell,
             bytes: d.bytes,
             reason: d.reason,
+            ...(d.owner !== undefined ? { owner: d.owner } : {}),
           })),
         }
       : {}),

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newPartitionRecord } from '../../../src/domain/data-plane/partition-record.ts';
+import { dropColdCopies } from '../../../src/execute-plan/drop-cold-copies.ts';
+import { DEFAULT_EXECUTE_PLAN_SETTINGS } from '../../../src/execute-plan/execute-plan-deps.ts';
 import { cellIdFor, type EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
 import { coldCopyDropOwner, dropColdCopy } from '../../../src/migration/cold-copy-gc.ts';
 import { recoverMigration } from '../../../src/migration/recover-migration.ts';
+import { InMemoryPlanRepository } from '../../support/in-memory-ports.ts';
 import { migrationRunner } from '../../support/migration-harness.ts';
 import { clientOn, putRetried, startTestCluster } from '../../support/test-cluster.ts';
 
@@ -162,5 +165,37 @@ describe('dropColdCopy on the local data plane', () => {
     expect(record).toMatchObject({ cell: B, status: 'ACTIVE', replicas: {} });
     expect(record?.fence).toBeUndefined();
     expect(await itemsIn(B, 'gc-5')).toBe(KEYS);
+  }, 60_000);
+
+  it("DropColdCopies resumes a stale drop under the fence's own owner, as a later plan lists it", async () => {
+    await movedWithCopy('gc-6');
+    const stale = coldCopyDropOwner('plan-old', { partition: 'gc-6', cell: A });
+    await dropColdCopy(deps(), { partition: 'gc-6', cell: A }, stale, { deadlineMs: 1, wallNow: () => 2 });
+    const plans = new InMemoryPlanRepository();
+    const plan = {
+      createdAtMs: Date.now(),
+      moves: [],
+      costBefore: 0,
+      costAfter: 0,
+      deferred: {},
+      capacityForecast: [],
+      coldCopyDrops: [{ partition: 'gc-6', cell: A, bytes: 0, reason: 'resume' as const, owner: stale }],
+    };
+    await plans.create(plan, { planId: 'plan-new', trigger: 'schedule', approval: false });
+    const result = await dropColdCopies(
+      {
+        plans,
+        slots: undefined as never,
+        metrics: { add: () => undefined },
+        settings: DEFAULT_EXECUTE_PLAN_SETTINGS,
+        nowMs: Date.now,
+        coldCopies: deps(),
+      },
+      { planId: 'plan-new' },
+    );
+    // Under the new plan's own owner it would be `busy` (the stale fence is not its own) and never finish.
+    expect(result).toMatchObject({ done: true, dropped: 1, busy: 0, itemsDeleted: KEYS - 7 });
+    expect(await itemsIn(A, 'gc-6')).toBe(0);
+    expect((await cluster.partitions.get('gc-6'))?.fence).toBeUndefined();
   }, 60_000);
 });

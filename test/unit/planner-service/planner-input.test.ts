@@ -154,6 +154,19 @@ describe('buildPlannerInput', () => {
     expect(input.cellStatus?.new).toBe('RETIRED');
   });
 
+  it("a cold-copy drop's fence holds the partition where it is, not as a move into the copy's cell", () => {
+    const dropping = partition('p1', 'a', {
+      status: 'MIGRATING',
+      fence: { owner: 'gc:plan-1:b', sourceCell: 'a', targetCell: 'b', acquiredAtMs: NOW, stage: 'acquire' },
+    });
+    const { input } = buildPlannerInput(
+      snapshot({ partitions: [dropping, partition('p2', 'b')], planMovesInFlight: [] }),
+      { kind: 'schedule' },
+      options,
+    );
+    expect(input.inFlight).toEqual([{ partition: 'p1', from: 'a', to: 'a', bytes: 0 }]);
+  });
+
   it('leaves out partitions on unknown cells, expired scores and scores of deleted partitions', () => {
     const expired = {
       ...flatScore('p2', 'b', { 'eu-west-1': 3 }, { nowMs: NOW, steps: 4, stepSeconds: 300 }),

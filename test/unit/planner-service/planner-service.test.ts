@@ -217,6 +217,45 @@ describe('PlannerService (dynalite tables, Step Functions mocked)', () => {
     ]);
   });
 
+  it('resumes a drop an earlier plan left unfinished, once its fence is stale, and holds the partition meanwhile', async () => {
+    await load(
+      [cell('a', 'us-east-1'), cell('b', 'eu-west-1')],
+      [
+        { id: 'stuck', cell: 'a', ops: { 'eu-west-1': 50 } },
+        { id: 'fresh', cell: 'a', ops: { 'eu-west-1': 50 } },
+      ],
+    );
+    // Both hold a drop's fence on their copy in b; 'stuck' was last touched 11 minutes ago, 'fresh' 1 minute ago.
+    for (const [id, ageMs] of [
+      ['stuck', 11 * 60_000],
+      ['fresh', 60_000],
+    ] as const) {
+      await tables.partitions.update(id, (r) => ({
+        ...r,
+        status: 'MIGRATING',
+        fence: {
+          owner: `gc:plan-old:b`,
+          sourceCell: 'a',
+          targetCell: 'b',
+          acquiredAtMs: NOW - 3_600_000,
+          stage: 'acquire',
+        },
+        updatedAtMs: NOW - ageMs,
+      }));
+    }
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${EXECUTE_PLAN}:cycle-r`, startDate: new Date() });
+    const result = await service().schedule({ trigger: 'schedule', cycleId: 'r' });
+    expect(result).toMatchObject({ planId: 'cycle-r', started: true });
+    const header = await tables.plans.getHeader('cycle-r');
+    expect(header?.coldCopyDrops).toEqual([
+      { partition: 'stuck', cell: 'b', bytes: 0, reason: 'resume', owner: 'gc:plan-old:b' },
+    ]);
+    // Both want to be in eu-west-1, but no migration can start on a fenced partition: neither is planned.
+    expect((await tables.plans.allMoves('cycle-r')).map((m) => m.partition)).toEqual([]);
+  });
+
   it('in approval mode the plan and ExecutePlan both wait for approval', async () => {
     await load(
       [cell('a', 'us-east-1'), cell('b', 'eu-west-1')],
