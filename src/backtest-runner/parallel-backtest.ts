@@ -145,7 +145,14 @@ export async function runBacktestInWorkers(
 
     const poolSize = Math.min(workers, queue.length);
     for (let index = 0; index < poolSize; index++) {
-      const worker = startSourceWorker(WORKER_SOURCE, data);
+      let worker: Worker;
+      try {
+        worker = startSourceWorker(WORKER_SOURCE, data);
+      } catch (error) {
+        // The workers already started must not outlive the run.
+        fail(error);
+        return;
+      }
       runningWorkers++;
       pool.push(worker);
       exits.push(

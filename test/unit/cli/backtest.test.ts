@@ -111,6 +111,16 @@ describe('prestage backtest', () => {
     expect(figures[1]).toEqual(figures[0]);
   });
 
+  it('shows each running policy’s share done on a terminal', async () => {
+    const c = captureCliIo();
+    const io = { ...c.io, stderr: { write: c.io.stderr.write, isTTY: true } };
+    expect(await runCli(['backtest', ...inputs(), '--warmup', '1d', '--workers', '2'], io)).toBe(0);
+    // The bar is redrawn in place, labelled with the policies under way and how far each has got.
+    expect(c.err()).toContain('\r');
+    expect(c.err()).toMatch(/backtest [█░]+ +\d+% (predictive|reactive) \d+%/);
+    expect(c.err()).toMatch(/oracle \d+%/);
+  });
+
   it('names the file, line and field of a bad trace row, exits 2, and prints no stack trace', async () => {
     const c = captureCliIo();
     expect(await runCli(['backtest', ...inputs('trace-bad-line.csv'), '--warmup', '1d'], c.io)).toBe(2);
