@@ -126,7 +126,7 @@ export async function runBacktestInWorkers(
       const policy = queue.shift();
       if (policy === undefined) {
         assigned.delete(worker);
-        if (results.size === policies.length) {
+        if (results.size === queued) {
           settle(() =>
             resolve({
               trace: summarizeTrace(input),
@@ -143,7 +143,8 @@ export async function runBacktestInWorkers(
       worker.postMessage({ policy } satisfies ReplayTask);
     };
 
-    const poolSize = Math.min(workers, queue.length);
+    const queued = queue.length;
+    const poolSize = Math.min(workers, queued);
     for (let index = 0; index < poolSize; index++) {
       let worker: Worker;
       try {
@@ -176,18 +177,28 @@ export async function runBacktestInWorkers(
         if (settled) return;
         switch (message.kind) {
           case 'progress':
-            onProgress?.({ policy: message.policy, bucket: message.bucket, buckets: message.buckets });
+            // A callback that throws stops the run, as it stops the serial replay.
+            try {
+              onProgress?.({ policy: message.policy, bucket: message.bucket, buckets: message.buckets });
+            } catch (error) {
+              fail(error);
+            }
             return;
           case 'failed':
             fail(new PolicyReplayError(message.policy, message.name, message.message, message.stack));
             return;
           case 'result':
             results.set(message.policy, message.result);
-            onPolicyDone?.(message.policy, {
-              cpuSeconds: message.cpuSeconds,
-              wallSeconds: message.wallSeconds,
-              worker: index,
-            });
+            try {
+              onPolicyDone?.(message.policy, {
+                cpuSeconds: message.cpuSeconds,
+                wallSeconds: message.wallSeconds,
+                worker: index,
+              });
+            } catch (error) {
+              fail(error);
+              return;
+            }
             next(worker);
             return;
         }

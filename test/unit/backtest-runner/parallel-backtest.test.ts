@@ -160,6 +160,27 @@ describe('runBacktestInWorkers', () => {
     await expect(serial).rejects.toThrow('interrupted');
   });
 
+  it('stops every worker when a progress callback throws, and rejects with what it threw', async () => {
+    const run = runBacktestInWorkers(input, {
+      warmupMs: DAY,
+      workers: 2,
+      onProgress: (p) => {
+        if (p.bucket > 10) throw new RangeError(`enough at ${p.policy}`);
+      },
+    });
+    await expect(run).rejects.toThrow(/^enough at/);
+    expect(runningPolicyWorkers()).toBe(0);
+  });
+
+  it('replays a policy listed twice once, as the serial path keys it once', async () => {
+    const result = await runBacktestInWorkers(input, {
+      warmupMs: DAY,
+      workers: 2,
+      policies: ['static', 'static'],
+    });
+    expect(Object.keys(result.policies)).toEqual(['static']);
+  });
+
   it('rejects a worker count that is not a positive integer, and bad input before starting any worker', async () => {
     await expect(runBacktestInWorkers(input, { workers: 0 })).rejects.toThrow(/positive integer/);
     await expect(runBacktestInWorkers(input, { workers: 2, warmupMs: 30 * DAY })).rejects.toThrow(/warm-up/);
