@@ -26,12 +26,10 @@ import {
   relationshipsCsv,
   traceCsv,
 } from '../scripts/make-traces.ts';
-import { type BacktestOptions, type BacktestResult, runBacktest } from '../src/domain/simulation/backtest.ts';
+import { runBacktestInWorkers } from '../src/backtest-runner/parallel-backtest.ts';
+import type { BacktestOptions, BacktestResult } from '../src/domain/simulation/backtest.ts';
 import { evaluateTargets, type TargetResult } from '../src/domain/simulation/backtest-targets.ts';
-import {
-  type ProfilerAndPlannerOptions,
-  productionDependencies,
-} from '../src/domain/simulation/default-dependencies.ts';
+import type { ProfilerAndPlannerOptions } from '../src/domain/simulation/default-dependencies.ts';
 import { readBacktestInput } from '../src/io/backtest-input.ts';
 import {
   formatComparisonTable,
@@ -65,12 +63,13 @@ function materialize(
   return dir;
 }
 
-function replay(
+/** One backtest of a trace directory, its policies on worker threads (the figures do not depend on it). */
+async function replay(
   dir: string,
   label: string,
   options: BacktestOptions = {},
   brain: ProfilerAndPlannerOptions = {},
-): { result: BacktestResult; readMs: number; runMs: number } {
+): Promise<{ result: BacktestResult; readMs: number; runMs: number }> {
   const started = performance.now();
   const { input } = readBacktestInput({
     trace: join(dir, 'trace.csv.gz'),
@@ -80,8 +79,9 @@ function replay(
   });
   const readMs = performance.now() - started;
   let last = '';
-  const result = runBacktest(input, productionDependencies(brain), {
+  const result = await runBacktestInWorkers(input, {
     ...options,
+    dependencies: brain,
     onProgress: (p) => {
       if (p.bucket === p.buckets && p.policy !== last) {
         last = p.policy;
@@ -108,7 +108,7 @@ const report: Record<string, unknown> = { traces: {} };
 const summary: { trace: string; target: TargetResult }[] = [];
 for (const run of runs) {
   process.stdout.write(`\n### ${run.name} (semi-synthetic)\n`);
-  const { result, readMs, runMs } = replay(run.dir, run.name);
+  const { result, readMs, runMs } = await replay(run.dir, run.name);
   const t = result.trace;
   process.stdout.write(
     `${t.partitions} partitions × ${t.regions.length} regions × ${t.buckets} buckets of ${t.bucketMs / 60_000} min, ` +
@@ -131,7 +131,7 @@ for (const run of runs) {
   const sensitivity: Record<string, unknown> = {};
   process.stdout.write('\nsensitivity of predictive to what it plans on (targets vs the baselines above):\n');
   for (const variant of variants) {
-    const other = replay(
+    const other = await replay(
       run.dir,
       `${run.name} ${variant.label}`,
       { ...variant.options, policies: ['predictive'] },
@@ -160,14 +160,14 @@ for (const run of runs) {
   };
 }
 
-if (seeds > 0) seedSweep(seeds);
+if (seeds > 0) await seedSweep(seeds);
 
 /**
  * The tweets recipe drawn again with other seeds (other regional splits, sizes, groups and placements of the
  * same real series): overload is a handful of burst events per trace, so one trace's ratio swings with any
  * change; the pooled ratios (sums over the seeds) say whether an effect is real.
  */
-function seedSweep(count: number): void {
+async function seedSweep(count: number): Promise<void> {
   process.stdout.write(`\n### seed sweep: tweets recipe, seeds +1..+${count} (semi-synthetic)\n`);
   const pooled = { overload: [0, 0, 0], moved: [0, 0], underLoad: [0, 0] };
   const perSeed: Record<string, unknown>[] = [];
@@ -176,8 +176,8 @@ function seedSweep(count: number): void {
   );
   for (let k = 1; k <= count; k++) {
     const dir = materialize('tweets-3region', {}, k);
-    const { result } = replay(dir, `seed +${k}`, { policies: ['reactive', 'oracle', 'predictive'] });
-    const without = replay(dir, `seed +${k} no burst growth`, {
+    const { result } = await replay(dir, `seed +${k}`, { policies: ['reactive', 'oracle', 'predictive'] });
+    const without = await replay(dir, `seed +${k} no burst growth`, {
       policies: ['predictive'],
       burstGrowth: false,
     });
@@ -218,7 +218,7 @@ function seedSweep(count: number): void {
 if (speed) {
   process.stdout.write('\n### speed: tweets recipe at 200 partitions × 56 days, 5 policies\n');
   const dir = materialize('tweets-3region', { partitions: 200, days: 56 });
-  const { result, readMs, runMs } = replay(dir, 'speed');
+  const { result, readMs, runMs } = await replay(dir, 'speed');
   const perPolicy = Object.fromEntries(
     Object.entries(result.policies).map(([k, v]) => [
       k,

@@ -11,6 +11,8 @@
  *   npm run bench -- scenarios --policies predictive --baseline FILE.json   # replay predictive only; the
  *       other policies' figures come from a recorded run of the same scenarios (same code for them)
  *   npm run bench -- scenarios --out FILE.json      # where the JSON result goes
+ *   npm run bench -- scenarios --workers 1          # the policies one after another (default: in parallel, one
+ *       worker thread per core, longest first; the figures are the same either way)
  *   npm run bench -- scenarios --policies static,reactive,replicate-all,oracle --out base.json   # record a baseline
  *   npm run bench -- scenarios --scale-in off       # predictive without the forecast-driven scale-in (before issue 12's)
  *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
@@ -22,13 +24,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runBacktestInWorkers } from '../../src/backtest-runner/parallel-backtest.ts';
 import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
-import { runBacktest } from '../../src/domain/simulation/backtest.ts';
-import { productionDependencies } from '../../src/domain/simulation/default-dependencies.ts';
 import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
 import { type Half, halfOf, LARGE_SCENARIOS, scenarioNamed, scenariosOf } from './catalog.ts';
 import { generateScenario } from './generate-scenario.ts';
@@ -82,7 +83,10 @@ function gitCommit(): string {
   }
 }
 
-/** CPU seconds of this process (user + system): on a shared machine, wall time measures the neighbours. */
+/**
+ * CPU seconds of this process (user + system, its worker threads included): on a shared machine, wall time
+ * measures the neighbours.
+ */
 function cpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
@@ -90,17 +94,18 @@ function cpuSeconds(): number {
 
 type BaselineFile = { scenarios: { name: string; policies: ScenarioFigures }[] };
 
-function runScenario(
+async function runScenario(
   spec: ScenarioSpec,
   policies: readonly PolicyName[],
   baseline: BaselineFile | undefined,
   scaleIn: ScaleInOptions | false | undefined,
-): {
+  workers: number,
+): Promise<{
   figures: ScenarioFigures;
   seconds: number;
   cpuSeconds: number;
   facts: Record<string, unknown>;
-} {
+}> {
   const started = performance.now();
   const cpuStarted = cpuSeconds();
   const log = (text: string) =>
@@ -116,7 +121,8 @@ function runScenario(
   let lastTenth = -1;
   const recorded = baseline?.scenarios.find((s) => s.name === spec.name)?.policies;
   if (baseline && !recorded) throw new RangeError(`the baseline has no scenario '${spec.name}'`);
-  const result = runBacktest(input, productionDependencies(), {
+  const result = await runBacktestInWorkers(input, {
+    workers,
     policies,
     ...(scaleIn !== undefined && { scaleIn }),
     onProgress: (p) => {
@@ -163,7 +169,7 @@ function runScenario(
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       half: { type: 'string', default: 'reporting' },
@@ -176,8 +182,12 @@ function main(): void {
       baseline: { type: 'string' },
       'scale-in': { type: 'string' },
       out: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
+  const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`--workers is a positive integer, not ${values.workers}`);
   if (values.half !== 'tuning' && values.half !== 'reporting') {
     throw new RangeError(`--half is tuning or reporting, not ${values.half}`);
   }
@@ -245,12 +255,12 @@ function main(): void {
       }
     }
   } else {
-    selected.forEach((spec, i) => {
+    for (const [i, spec] of selected.entries()) {
       process.stderr.write(
         `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
       );
-      runs.push({ spec, ...runScenario(spec, policies, baseline, scaleIn) });
-    });
+      runs.push({ spec, ...(await runScenario(spec, policies, baseline, scaleIn, workers)) });
+    }
   }
 
   if (partial) {
@@ -367,4 +377,4 @@ function main(): void {
   process.stdout.write(`\nwrote ${out}\n`);
 }
 
-main();
+await main();

@@ -36,6 +36,7 @@ const TOOL_FOLDERS = [
   'src/report/',
   'src/verification/',
   'src/types/',
+  'src/backtest-runner/',
 ];
 
 /**

@@ -1,22 +1,23 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { defaultBacktestWorkers, runBacktestInWorkers } from '../../backtest-runner/parallel-backtest.ts';
 import { parseDuration } from '../../domain/duration.ts';
 import { InputValidationError } from '../../domain/errors.ts';
 import { type BacktestOptions, type BacktestResult, runBacktest } from '../../domain/simulation/backtest.ts';
 import { evaluateTargets } from '../../domain/simulation/backtest-targets.ts';
-import { productionDependencies } from '../../domain/simulation/default-dependencies.ts';
 import {
   isPolicyName,
   POLICY_NAMES,
   type PolicyName,
   type SimulationDependencies,
+  type SimulationProgress,
 } from '../../domain/simulation/simulation-options.ts';
 import type { Topology } from '../../domain/topology.ts';
 import { type BacktestFiles, readBacktestInput } from '../../io/backtest-input.ts';
 import { backtestJson, type ReportContext } from '../../report/backtest-json.ts';
 import { regionalDemand, renderBacktestReport, routeLabels } from '../../report/backtest-report.ts';
 import { formatComparisonTable, formatTargets } from '../../report/comparison-table.ts';
-import { type CliCommand, type CliIo, parseOptions, requireOption } from '../command.ts';
+import { type CliCommand, type CliIo, parseOptions, parsePositiveInt, requireOption } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
 const HELP = `Usage: prestage backtest --trace TRACE.csv --partitions PARTS.csv --topology TOPO.json [options]
@@ -39,6 +40,8 @@ Options:
   --horizon DURATION    forecast horizon of predictive and oracle (default 2h)
   --warmup DURATION     leading part of the trace that is replayed but not measured (default 7d)
   --quantile Q|mean     forecast quantile predictive plans on (default 0.9)
+  --workers N           replay the policies on N worker threads at once, the longest first; 1 replays
+                        them one after another in this thread (default: one per core, here ${defaultBacktestWorkers()})
   --json FILE           write the figures as JSON ({"policies":{"<name>":{...}}, ...})
   --html FILE           write a self-contained HTML report with charts
 
@@ -57,6 +60,13 @@ export interface BacktestRun {
   readonly options: BacktestOptions;
   readonly jsonPath?: string;
   readonly htmlPath?: string;
+  /**
+   * Worker threads for the policies (`--workers`); 1 replays them one after another in this thread.
+   * @default os.availableParallelism()
+   */
+  readonly workers?: number;
+  /** Test seam: other profiler and planner functions than the production ones (they cannot cross threads, so
+   * the replay is then serial). */
   readonly deps?: SimulationDependencies;
 }
 
@@ -71,16 +81,10 @@ export async function executeBacktest(run: BacktestRun, io: CliIo): Promise<Back
   const { input, provenance } = readBacktestInput(run.files);
   const policies = run.options.policies ?? POLICY_NAMES;
   const bar = new ProgressBar(io.stderr, 'backtest');
-  let done = 0;
-  const result = runBacktest(input, run.deps ?? productionDependencies(), {
-    ...run.options,
-    policies,
-    onProgress: (p) => {
-      const finished = p.bucket === p.buckets;
-      bar.update((done + p.bucket / p.buckets) / policies.length, p.policy, finished);
-      if (finished) done++;
-    },
-  });
+  const onProgress = policyProgress(bar, policies.length);
+  const result = run.deps
+    ? runBacktest(input, run.deps, { ...run.options, policies, onProgress })
+    : await runBacktestInWorkers(input, { ...run.options, policies, onProgress, workers: run.workers });
   bar.finish();
   const context: ReportContext = {
     files: { ...run.files },
@@ -115,6 +119,25 @@ export async function executeBacktest(run: BacktestRun, io: CliIo): Promise<Back
     io.stdout.write(`${run.jsonPath ? '' : '\n'}Report: ${run.htmlPath}\n`);
   }
   return result;
+}
+
+/**
+ * The bar over all policies, labelled with each running policy's share done (several run at once on workers);
+ * a policy's last bucket marks a step done (one line per policy when stderr is not a terminal).
+ */
+function policyProgress(bar: ProgressBar, policies: number): (progress: SimulationProgress) => void {
+  const shares = new Map<PolicyName, number>();
+  return ({ policy, bucket, buckets }) => {
+    shares.set(policy, bucket / buckets);
+    const finished = bucket === buckets;
+    let total = 0;
+    const running: string[] = [];
+    for (const [name, share] of shares) {
+      total += share;
+      if (share < 1) running.push(`${name} ${Math.floor(100 * share)}%`);
+    }
+    bar.update(total / policies, finished ? policy : running.join(' · '), finished);
+  };
 }
 
 function writeOutput(path: string, content: string): void {
@@ -182,6 +205,7 @@ export const backtestCommand: CliCommand = {
         quantile: { type: 'string' },
         json: { type: 'string' },
         html: { type: 'string' },
+        workers: { type: 'string' },
       },
       'backtest',
     );
@@ -197,12 +221,18 @@ export const backtestCommand: CliCommand = {
         options: backtestOptionsFrom(values),
         jsonPath: values.json,
         htmlPath: values.html,
+        workers: workersFrom(values.workers),
       },
       io,
     );
     return 0;
   },
 };
+
+/** `--workers N` (shared by `backtest` and `demo`): a positive integer, or the default when absent. */
+export function workersFrom(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parsePositiveInt(text, 'workers');
+}
 
 /** Flags shared by `backtest` and `demo`. */
 export function backtestOptionsFrom(values: {

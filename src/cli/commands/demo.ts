@@ -4,13 +4,13 @@ import { InputValidationError } from '../../domain/errors.ts';
 import type { CliCommand, CliIo } from '../command.ts';
 import { parseOptions } from '../command.ts';
 import { projectRoot } from '../project-root.ts';
-import { backtestOptionsFrom, executeBacktest } from './backtest.ts';
+import { backtestOptionsFrom, executeBacktest, workersFrom } from './backtest.ts';
 
 /** The traces bundled with the repository (built by scripts/make-traces.ts). */
 export const BUNDLED_TRACES_DIR = join(projectRoot(), 'data', 'traces');
 export const DEFAULT_DEMO_TRACE = 'tweets-3region';
 
-const HELP = `Usage: prestage demo [--out DIR] [--trace NAME] [--policies LIST]
+const HELP = `Usage: prestage demo [--out DIR] [--trace NAME] [--policies LIST] [--workers N]
 
 Run the backtest on the bundled semi-synthetic trace (data/traces/${DEFAULT_DEMO_TRACE}: partitions
 whose demand comes from real NAB Twitter-volume series, split across us-east-1, eu-west-1 and
@@ -21,6 +21,7 @@ Options:
   --out DIR         where to write backtest-report.html and backtest.json (default: out)
   --trace NAME      a trace directory under data/traces (default: ${DEFAULT_DEMO_TRACE})
   --policies LIST   comma-separated subset of the policies (default: all five)
+  --workers N       policies replayed at once on worker threads; 1 = one after another (default: one per core)
 
 Examples:
   npm start
@@ -34,7 +35,12 @@ export const demoCommand: CliCommand = {
   async run(argv: readonly string[], io: CliIo): Promise<number> {
     const { values } = parseOptions(
       argv,
-      { out: { type: 'string' }, trace: { type: 'string' }, policies: { type: 'string' } },
+      {
+        out: { type: 'string' },
+        trace: { type: 'string' },
+        policies: { type: 'string' },
+        workers: { type: 'string' },
+      },
       'demo',
     );
     const name = values.trace ?? DEFAULT_DEMO_TRACE;
@@ -67,6 +73,7 @@ export const demoCommand: CliCommand = {
         options: backtestOptionsFrom({ policies: values.policies }),
         jsonPath,
         htmlPath,
+        workers: workersFrom(values.workers),
       },
       io,
     );

@@ -90,6 +90,37 @@ describe('prestage backtest', () => {
     expect(html).toContain('Demand, in total and by client region');
   });
 
+  it('prints the same figures with the policies on worker threads as one after another (--workers)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backtest-workers-'));
+    const figures: unknown[] = [];
+    for (const workers of ['1', '3']) {
+      const c = captureCliIo();
+      const json = join(dir, `workers-${workers}.json`);
+      expect(
+        await runCli(['backtest', ...inputs(), '--warmup', '1d', '--workers', workers, '--json', json], c.io),
+      ).toBe(0);
+      for (const name of POLICY_NAMES) expect(c.err()).toContain(`backtest: ${name} done`);
+      const { generatedAt: _generatedAt, details, ...rest } = JSON.parse(readFileSync(json, 'utf8'));
+      // Everything but the wall-clock timings of each replay.
+      for (const policy of Object.values(details) as Record<string, unknown>[]) {
+        delete policy.plannerMs;
+        delete policy.simulationMs;
+      }
+      figures.push({ ...rest, details });
+    }
+    expect(figures[1]).toEqual(figures[0]);
+  });
+
+  it('shows each running policy’s share done on a terminal', async () => {
+    const c = captureCliIo();
+    const io = { ...c.io, stderr: { write: c.io.stderr.write, isTTY: true } };
+    expect(await runCli(['backtest', ...inputs(), '--warmup', '1d', '--workers', '2'], io)).toBe(0);
+    // The bar is redrawn in place, labelled with the policies under way and how far each has got.
+    expect(c.err()).toContain('\r');
+    expect(c.err()).toMatch(/backtest [█░]+ +\d+% (predictive|reactive) \d+%/);
+    expect(c.err()).toMatch(/oracle \d+%/);
+  });
+
   it('names the file, line and field of a bad trace row, exits 2, and prints no stack trace', async () => {
     const c = captureCliIo();
     expect(await runCli(['backtest', ...inputs('trace-bad-line.csv'), '--warmup', '1d'], c.io)).toBe(2);
@@ -113,6 +144,8 @@ describe('prestage backtest', () => {
     [[...inputs(), '--interval', '10m'], 'multiple of the trace'],
     [[...inputs(), '--warmup', '30d'], 'warm-up'],
     [[...inputs(), '--quantile', '2'], "field '--quantile'"],
+    [[...inputs(), '--workers', '0'], "field '--workers': expected a positive integer"],
+    [[...inputs(), '--workers', 'two'], "field '--workers'"],
     [[...inputs(), '--frobnicate'], "field '--frobnicate': unknown option"],
     [
       [
