@@ -9,7 +9,7 @@ import {
   scoresTableDefinition,
 } from '../adapters/dynamodb/table-definitions.ts';
 import type { AccessCount, CoAccessCount } from '../domain/data-plane/ports.ts';
-import { EmbeddedForecastModel } from '../domain/forecasting/embedded-forecaster.ts';
+import { WarmEmbeddedForecastModel } from '../domain/forecasting/warm-forecast-model.ts';
 import type { PlanExecutionStarter } from '../domain/planning/ports.ts';
 import type { AccessHistorySource, AsyncInvoker, CellMetricsSource } from '../domain/profiling/ports.ts';
 import { powertoolsLog } from '../lambda/instrumented-handler.ts';
@@ -35,6 +35,9 @@ export const LIVE_CONTROL_TABLES = {
 } as const;
 
 export const PROFILER_FUNCTION = 'prestage-profiler';
+
+/** Each partition's series start held for a day (the profiler's `lookbackAnchorMs`), so forecasters stay warm. */
+export const LIVE_LOOKBACK_ANCHOR_MS = 86_400_000;
 export const PLANNER_FUNCTION = 'prestage-planner';
 
 export interface LocalControlPlaneOptions {
@@ -125,6 +128,7 @@ export class LocalControlPlane {
   readonly executePlanMetrics = new RecordingMetrics();
   readonly plans: DynamoPlanRepository;
   readonly scores: DynamoScoreRepository;
+  readonly forecastModel = new WarmEmbeddedForecastModel();
   /** Schedule ticks run, and skipped because the previous cycle had not ended. */
   cycles = 0;
   skippedTicks = 0;
@@ -158,7 +162,9 @@ export class LocalControlPlane {
           scores: this.scores,
           cycles: new DynamoProfilerCycleRepository(documents, LIVE_CONTROL_TABLES.coordination),
           cellMetrics: NO_CELL_METRICS,
-          model: new EmbeddedForecastModel(),
+          // Each series' fitted forecaster is kept between cycles (the Lambda's warm environment), fed only the new
+          // buckets while the series keeps its anchored start: the same forecasts as a replay, without the replay.
+          model: this.forecastModel,
           invoker,
           metrics: { add: () => undefined },
           log: powertoolsLog,
@@ -170,6 +176,7 @@ export class LocalControlPlane {
           shards: options.shards,
           scaleOutBufferMinutes: 30,
           lookbackMs: options.lookbackMs,
+          lookbackAnchorMs: LIVE_LOOKBACK_ANCHOR_MS,
           accessBucketMs: options.intervalSeconds * 1000,
           // Sizes are the trace's (on the partition records); the items on this machine are a scaled-down stand-in.
           sizeProbesPerShard: 0,
