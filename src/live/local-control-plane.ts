@@ -21,7 +21,7 @@ import {
   runExecutePlanLocally,
   synthesizeExecutePlanAsl,
 } from '../local/execute-plan-runner.ts';
-import type { LocalMigrationRunner } from '../local/local-migration-runner.ts';
+import type { MigrationStarter } from '../local/local-migration-runner.ts';
 import { createPlannerHandler } from '../planner-service/planner-handler.ts';
 import { createProfilerHandler } from '../profiler/profiler-handler.ts';
 import type { Clock } from './clock.ts';
@@ -44,7 +44,7 @@ export interface LocalControlPlaneOptions {
   /** The data plane's tables, as this control plane's clients reach them. */
   readonly cluster: EmbeddedCluster;
   /** Where ExecutePlan starts its MigratePartition children. */
-  readonly migrations: LocalMigrationRunner;
+  readonly migrations: MigrationStarter;
   /** The control loop's clock (the trace clock under `prestage up`). */
   readonly clock: Clock;
   /** The profiler's interval (its bucket and forecast step) and the schedule's period. */
