@@ -12,7 +12,7 @@ import { chooseWindow, readLiveInput } from '../src/live/live-input.ts';
 import { seedPartitions, writeHistory } from '../src/live/live-seeding.ts';
 import { RequestSampler } from '../src/live/request-sampler.ts';
 import { EmbeddedCluster } from '../src/local/embedded-cluster.ts';
-import type { LocalMigrationRunner } from '../src/local/local-migration-runner.ts';
+import type { MigrationStarter } from '../src/local/local-migration-runner.ts';
 import { LocalServer } from '../src/local/local-server.ts';
 import { mapBounded } from '../src/support/bounded-parallel.ts';
 
@@ -65,7 +65,7 @@ for (let i = 0; i < 3; i++) {
 }
 
 const clock = new TraceClock(window.startMs, window.speed);
-const noMigrations = { start: async () => ({ executionArn: 'none' }) } as unknown as LocalMigrationRunner;
+const noMigrations = { start: async () => ({ executionArn: 'none' }) } as unknown as MigrationStarter;
 const control = await LocalControlPlane.start({
   cluster,
   migrations: noMigrations,
@@ -86,7 +86,10 @@ for (let i = 0; i < cycles; i++) {
   await control.tick(at);
   const latest = control.executions.at(-1);
   const planned = latest ? (await control.plans.allMoves(latest.planId)).length : 0;
-  console.log(`cycle ${i}: ${(performance.now() - t).toFixed(0)} ms, ${planned} moves planned`);
+  const f = control.forecastModel.stats;
+  console.log(
+    `cycle ${i}: ${(performance.now() - t).toFixed(0)} ms, ${planned} moves planned; forecast series so far: ${f.replayed} replayed, ${f.extended} extended, ${f.observedBuckets} buckets observed`,
+  );
 }
 await control.drain();
 cluster.replicator?.close();
