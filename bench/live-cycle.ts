@@ -3,7 +3,8 @@
  * own thread, as `up` runs it), its warm-up history written, then the control plane attached over HTTP as the
  * control-plane thread does, and timed: every partition's history read whole (a Query per partition, region and
  * kind), then whole cycles (coordinator, shards, planner; no migration is started), one trace hour apart, as the
- * schedule runs them. `npx tsx bench/live-cycle.ts [--cycles N]`.
+ * schedule runs them. `npx tsx bench/live-cycle.ts [--cycles N] [--replay-forecasts]` (the latter: every series
+ * replayed every cycle, as before the forecasters were kept between cycles).
  */
 
 import { latencyBetween } from '../src/domain/topology.ts';
@@ -77,6 +78,7 @@ const control = await LocalControlPlane.start({
   requestScale: window.requestScale,
   maxConcurrentMovesPerCell: 2,
   maxBytesPerCycle: 50 * 1024 ** 3,
+  keepForecasters: !process.argv.includes('--replay-forecasts'),
   log: (line) => console.log(line),
 });
 for (let i = 0; i < cycles; i++) {

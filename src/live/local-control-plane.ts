@@ -9,6 +9,7 @@ import {
   scoresTableDefinition,
 } from '../adapters/dynamodb/table-definitions.ts';
 import type { AccessCount, CoAccessCount } from '../domain/data-plane/ports.ts';
+import { EmbeddedForecastModel } from '../domain/forecasting/embedded-forecaster.ts';
 import { WarmEmbeddedForecastModel } from '../domain/forecasting/warm-forecast-model.ts';
 import type { PlanExecutionStarter } from '../domain/planning/ports.ts';
 import type { AccessHistorySource, AsyncInvoker, CellMetricsSource } from '../domain/profiling/ports.ts';
@@ -60,6 +61,11 @@ export interface LocalControlPlaneOptions {
   readonly requestScale: number;
   readonly maxConcurrentMovesPerCell: number;
   readonly maxBytesPerCycle: number;
+  /**
+   * false: the profiler replays each series' history every cycle (EmbeddedForecastModel), for comparison
+   * (bench/live-cycle.ts --replay-forecasts). @default true
+   */
+  readonly keepForecasters?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -164,7 +170,7 @@ export class LocalControlPlane {
           cellMetrics: NO_CELL_METRICS,
           // Each series' fitted forecaster is kept between cycles (the Lambda's warm environment), fed only the new
           // buckets while the series keeps its anchored start: the same forecasts as a replay, without the replay.
-          model: this.forecastModel,
+          model: options.keepForecasters === false ? new EmbeddedForecastModel() : this.forecastModel,
           invoker,
           metrics: { add: () => undefined },
           log: powertoolsLog,
