@@ -94,5 +94,8 @@ for (let i = 0; i < cycles; i++) {
   );
 }
 await control.drain();
+for (const d of control.lambda.deadLetters.slice(0, 3))
+  console.log(`dead letter: ${d.functionName}: ${d.error.name}: ${d.error.message}`);
+console.log(`dead letters: ${control.lambda.deadLetters.length}`);
 cluster.replicator?.close();
 await server.close();
