@@ -66,6 +66,7 @@ function status(): ControlPlaneStatus {
     executions: control.executions.map((e) => ({ ...e })),
     migrations: migrations.list(),
     executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0,
+    deadLetters: control.lambda.deadLetters.length,
   };
 }
 

@@ -26,6 +26,8 @@ export interface LiveFigures {
   readonly errors5xx: number;
   readonly http503: number;
   readonly cycles: number;
+  /** Profiler shards and planners that failed all three attempts (their cycle's scores or plan are missing). */
+  readonly deadLetters: number;
   readonly skippedTicks: number;
   /** Trace time a move took, from its MigratePartition start to its end (median over the window's moves). */
   readonly medianMoveTraceMs: number;
@@ -119,6 +121,7 @@ export function liveFigures(run: LiveRunState): LiveFigures {
     errors5xx: m.http5xx,
     http503: m.http503,
     cycles: control?.cycles ?? 0,
+    deadLetters: control?.deadLetters ?? 0,
     skippedTicks: control?.skippedTicks ?? 0,
     medianMoveTraceMs: median(wallDurations) * run.speed,
     medianPlanToMoveEndTraceMs: median(

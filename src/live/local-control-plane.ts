@@ -284,11 +284,15 @@ export class LocalControlPlane {
       detail: {},
     };
     const startedWallMs = Date.now();
+    const deadLettersBefore = this.lambda.deadLetters.length;
     const cycle = (async () => {
       try {
         return await this.lambda.invoke(PROFILER_FUNCTION, event);
       } finally {
         await this.lambda.settle();
+        // A shard that failed every attempt leaves the cycle's scores partial: say so, once per failure.
+        for (const dead of this.lambda.deadLetters.slice(deadLettersBefore))
+          this.options.log(`${dead.functionName} failed 3 times: ${dead.error.name}: ${dead.error.message}`);
       }
     })();
     this.cycle = cycle.finally(() => {
