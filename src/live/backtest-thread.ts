@@ -8,6 +8,7 @@ import {
   pacesBacktest,
 } from './live-backtest.ts';
 import { startSourceWorker } from './source-worker.ts';
+import { setThreadPriority } from './thread-priority.ts';
 
 export interface BacktestThreadData {
   /** The live run's trace, partitions and topology (already validated; the thread reads them again). */
@@ -20,16 +21,21 @@ export type ToBacktest =
   | { readonly type: 'close' };
 
 export type FromBacktest =
+  | { readonly type: 'started'; readonly threadId: number | undefined }
   | { readonly type: 'baseline'; readonly baseline: LiveBacktestBaseline; readonly wallMs: number }
   | { readonly type: 'paced'; readonly paced: BacktestFigures; readonly wallMs: number }
   | { readonly type: 'failed'; readonly message: string };
 
 const SOURCE = 'src/live/backtest-worker.ts';
 
+/** The thread's nice value while the live run runs (the lowest priority). */
+export const BACKGROUND_NICE = 19;
+
 /**
  * The backtest of the live run's trace and window (backtest-worker.ts), on a thread of its own at a low priority,
  * started with the run: static and predictive do not depend on it, so they run beside the warm-up and the window on
- * the CPU the live threads leave, and only the paced run, which needs the live run's median move time, is left for
+ * the CPU the live threads leave (its priority is raised again when the run ends, where the system allows it), and
+ * only the paced run, which needs the live run's median move time, is left for
  * the end.
  */
 export class BacktestThread {
@@ -41,6 +47,7 @@ export class BacktestThread {
   private pacedWaiter: { resolve: (f: BacktestFigures) => void; reject: (e: Error) => void } | undefined;
   private rejectBaseline: ((error: Error) => void) | undefined;
   private failure: Error | undefined;
+  private threadId: number | undefined;
 
   private constructor(worker: Worker) {
     this.worker = worker;
@@ -48,6 +55,9 @@ export class BacktestThread {
       this.rejectBaseline = reject;
       worker.on('message', (message: FromBacktest) => {
         switch (message.type) {
+          case 'started':
+            this.threadId = message.threadId;
+            return;
           case 'baseline':
             this.baselineWallMs = message.wallMs;
             resolve(message.baseline);
@@ -78,6 +88,8 @@ export class BacktestThread {
    * anything (`medianMoveTraceMs`, from the tick whose plan held a move to its end).
    */
   async result(medianMoveTraceMs: number | undefined): Promise<LiveBacktest> {
+    // The live run is over: nothing is timed any more, and the rest is waited for.
+    setThreadPriority(this.threadId, 0);
     const baseline = await this.baseline;
     if (!pacesBacktest(medianMoveTraceMs)) return baseline;
     if (this.failure) throw this.failure;

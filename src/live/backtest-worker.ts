@@ -4,16 +4,23 @@
  * known. The same `runBacktest` the `backtest` command runs (live-backtest.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BacktestThreadData, FromBacktest, ToBacktest } from './backtest-thread.ts';
+import {
+  BACKGROUND_NICE,
+  type BacktestThreadData,
+  type FromBacktest,
+  type ToBacktest,
+} from './backtest-thread.ts';
 import { backtestBaseline, backtestPaced } from './live-backtest.ts';
 import { readLiveInput } from './live-input.ts';
-import { lowerThisThreadPriority } from './thread-priority.ts';
+import { currentThreadId, setThreadPriority } from './thread-priority.ts';
 
 const data = (workerData as { data: BacktestThreadData }).data;
 const port = parentPort!;
 const post = (message: FromBacktest) => port.postMessage(message);
 
-lowerThisThreadPriority();
+const threadId = currentThreadId();
+setThreadPriority(threadId, BACKGROUND_NICE);
+post({ type: 'started', threadId });
 try {
   const { input } = readLiveInput(data.files);
   const startedMs = Date.now();

@@ -1,15 +1,25 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/**
- * Lower the calling thread's scheduling priority (Linux: a thread has its own nice value, and `/proc/thread-self`
- * names its id), so work that can wait (the backtest beside a live run) takes only the CPU the timed threads
- * leave. Elsewhere, or when the system refuses, the thread runs at its normal priority: returns false.
- */
-export function lowerThisThreadPriority(nice = 19): boolean {
+/** The calling thread's kernel id (Linux: `/proc/thread-self` names it); undefined elsewhere. */
+export function currentThreadId(): number | undefined {
   try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
-    if (!Number.isInteger(threadId) || threadId <= 0) return false;
+    const id = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    return Number.isInteger(id) && id > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Set one thread's scheduling priority (Linux: each thread has its own nice value), so work that can wait (the
+ * backtest beside a live run) takes only the CPU the timed threads leave, and gets its share back once they are
+ * done. Returns false where the system refuses (raising a priority needs the right to; the thread then keeps
+ * its priority) or has no thread ids.
+ */
+export function setThreadPriority(threadId: number | undefined, nice: number): boolean {
+  if (threadId === undefined) return false;
+  try {
     setPriority(threadId, nice);
     return true;
   } catch {
