@@ -3,7 +3,8 @@
  * own thread, as `up` runs it), its warm-up history written, then the control plane attached over HTTP as the
  * control-plane thread does, and timed: every partition's history read whole (a Query per partition, region and
  * kind), then whole cycles (coordinator, shards, planner; no migration is started), one trace hour apart, as the
- * schedule runs them. `npx tsx bench/live-cycle.ts [--cycles N]`.
+ * schedule runs them. `npx tsx bench/live-cycle.ts [--cycles N] [--replay-forecasts]` (the latter: every series
+ * replayed every cycle, as before the forecasters were kept between cycles).
  */
 
 import { latencyBetween } from '../src/domain/topology.ts';
@@ -12,7 +13,7 @@ import { chooseWindow, readLiveInput } from '../src/live/live-input.ts';
 import { seedPartitions, writeHistory } from '../src/live/live-seeding.ts';
 import { RequestSampler } from '../src/live/request-sampler.ts';
 import { EmbeddedCluster } from '../src/local/embedded-cluster.ts';
-import type { LocalMigrationRunner } from '../src/local/local-migration-runner.ts';
+import type { MigrationStarter } from '../src/local/local-migration-runner.ts';
 import { LocalServer } from '../src/local/local-server.ts';
 import { mapBounded } from '../src/support/bounded-parallel.ts';
 
@@ -65,7 +66,7 @@ for (let i = 0; i < 3; i++) {
 }
 
 const clock = new TraceClock(window.startMs, window.speed);
-const noMigrations = { start: async () => ({ executionArn: 'none' }) } as unknown as LocalMigrationRunner;
+const noMigrations = { start: async () => ({ executionArn: 'none' }) } as unknown as MigrationStarter;
 const control = await LocalControlPlane.start({
   cluster,
   migrations: noMigrations,
@@ -77,6 +78,7 @@ const control = await LocalControlPlane.start({
   requestScale: window.requestScale,
   maxConcurrentMovesPerCell: 2,
   maxBytesPerCycle: 50 * 1024 ** 3,
+  keepForecasters: !process.argv.includes('--replay-forecasts'),
   log: (line) => console.log(line),
 });
 for (let i = 0; i < cycles; i++) {
@@ -86,8 +88,14 @@ for (let i = 0; i < cycles; i++) {
   await control.tick(at);
   const latest = control.executions.at(-1);
   const planned = latest ? (await control.plans.allMoves(latest.planId)).length : 0;
-  console.log(`cycle ${i}: ${(performance.now() - t).toFixed(0)} ms, ${planned} moves planned`);
+  const f = control.forecastModel.stats;
+  console.log(
+    `cycle ${i}: ${(performance.now() - t).toFixed(0)} ms, ${planned} moves planned; forecast series so far: ${f.replayed} replayed, ${f.extended} extended, ${f.observedBuckets} buckets observed`,
+  );
 }
 await control.drain();
+for (const d of control.lambda.deadLetters.slice(0, 3))
+  console.log(`dead letter: ${d.functionName}: ${d.error.name}: ${d.error.message}`);
+console.log(`dead letters: ${control.lambda.deadLetters.length}`);
 cluster.replicator?.close();
 await server.close();

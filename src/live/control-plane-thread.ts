@@ -35,6 +35,8 @@ export interface ControlPlaneStatus {
   readonly executions: readonly LivePlanExecution[];
   readonly migrations: readonly MigrationView[];
   readonly executePlanBytes: number;
+  /** Asynchronous invocations (profiler shards, planner) that failed three times (Lambda's dead letters). */
+  readonly deadLetters: number;
 }
 
 type Health = Awaited<ReturnType<CanaryHealthCheck['check']>>;
@@ -134,6 +136,11 @@ export class ControlPlaneThread {
   /** Bytes ExecutePlan reported moved (its metric). */
   get executePlanBytes(): number {
     return this.status.executePlanBytes;
+  }
+
+  /** Profiler shards and planners that failed every attempt. */
+  get deadLetters(): number {
+    return this.status.deadLetters;
   }
 
   followClock(clock: TraceClockState): void {

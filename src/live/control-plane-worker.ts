@@ -1,16 +1,12 @@
 /**
- * The control plane's thread (started by control-plane-thread.ts): the profiler, the planner, ExecutePlan and
- * its MigratePartition children, on an event loop of their own, as their Lambdas and state machines are apart
- * from the data plane's servers in AWS. They reach the data plane as they do there: the regional DynamoDB
+ * The control plane's thread (started by control-plane-thread.ts): the profiler, the planner and ExecutePlan on an
+ * event loop of their own (ExecutePlan's MigratePartition children on another, migration-thread.ts), as their
+ * Lambdas and state machines are apart from the data plane's servers in AWS. They reach the data plane as they do there: the regional DynamoDB
  * endpoints over HTTP; the canary check asks the listeners' cell health (CloudWatch's role) over the thread's
  * message port.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CellHealth } from '../data-plane/cell-health.ts';
 import { EmbeddedCluster } from '../local/embedded-cluster.ts';
-import { localMigrationDeps } from '../local/local-migration-deps.ts';
-import { LocalMigrationRunner } from '../local/local-migration-runner.ts';
-import { stepTimingWithin } from '../local/local-server.ts';
 import type { CanaryHealthCheck } from '../migration/migration-deps.ts';
 import { METRIC } from '../support/metrics.ts';
 import { TraceClock } from './clock.ts';
@@ -21,6 +17,7 @@ import type {
   ToControlPlane,
 } from './control-plane-thread.ts';
 import { LocalControlPlane } from './local-control-plane.ts';
+import { MigrationThread } from './migration-thread.ts';
 
 const data = (workerData as { data: ControlPlaneThreadData }).data;
 const port = parentPort!;
@@ -43,25 +40,22 @@ const remoteHealth: CanaryHealthCheck = {
 };
 
 const cluster = await EmbeddedCluster.attach({ endpoints: data.endpoints, homeRegion: data.homeRegion });
-const migrationDeps = {
-  ...localMigrationDeps(cluster, {
+// MigratePartition on a thread of its own (its step Lambdas in AWS): its steps do not wait behind a cycle here.
+const migrations = await MigrationThread.start(
+  {
+    endpoints: data.endpoints,
+    homeRegion: data.homeRegion,
     lease: data.lease,
-    // Unused: the canary reads the listeners' health through `remoteHealth`.
-    health: new CellHealth(),
-    tuning: stepTimingWithin(data.stepTimeoutSeconds),
-  }),
-  health: remoteHealth,
-};
-const runner = new LocalMigrationRunner({
-  deps: migrationDeps,
-  waitOverrideMs: data.waitOverrideMs,
-  retryIntervalMs: 100,
-  taskTimeoutSeconds: data.stepTimeoutSeconds,
-});
+    stepTimeoutSeconds: data.stepTimeoutSeconds,
+    waitOverrideMs: data.waitOverrideMs,
+  },
+  remoteHealth,
+  (line) => post({ type: 'log', line }),
+);
 const control = await LocalControlPlane.start({
   ...data.control,
   cluster,
-  migrations: runner,
+  migrations,
   clock: { nowMs: () => clock.nowMs() },
   log: (line) => post({ type: 'log', line }),
 });
@@ -70,16 +64,9 @@ function status(): ControlPlaneStatus {
   return {
     cycleWallMs: [...control.cycleWallMs],
     executions: control.executions.map((e) => ({ ...e })),
-    migrations: runner.list().map((m) => ({
-      name: m.migrationId,
-      input: m.input,
-      status: m.status,
-      stage: m.stage,
-      stages: [...m.stages],
-      stageEnteredAtMs: [...m.stageEnteredAtMs],
-      ...(m.endedAt ? { endedAt: m.endedAt } : {}),
-    })),
+    migrations: migrations.list(),
     executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0,
+    deadLetters: control.lambda.deadLetters.length,
   };
 }
 
@@ -111,6 +98,7 @@ port.on('message', (message: ToControlPlane) => {
       return;
     case 'close':
       clearInterval(statusTimer);
+      void migrations.close();
       cluster.replicator?.close();
       port.close();
       return;

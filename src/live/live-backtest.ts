@@ -34,8 +34,6 @@ export interface LiveBacktestOptions {
   /** The live run's profiler interval: the backtest plans as often. */
   readonly planningIntervalMs: number;
   readonly horizonMs: number;
-  /** The live run's median time from a plan's tick to its moves' end, trace ms (paces `predictivePaced`). */
-  readonly medianMoveTraceMs?: number;
   /** The live planner's limits (moves per cell, bytes per cycle): the simulated planner plans under the same. */
   readonly plannerLimits: Pick<PlannerLimits, 'maxConcurrentMovesPerCell' | 'maxBytesPerCycle'>;
 }
@@ -90,26 +88,48 @@ export function fixedCellsInput(input: SimulationInput): SimulationInput {
   };
 }
 
-/**
- * The backtest the live run is compared with: the same trace, window (the same warm-up), planning interval and
- * horizon, fixed cells; static and predictive, and predictive once more paced to the live run's move duration.
- */
-export function backtestForLive(input: SimulationInput, options: LiveBacktestOptions): LiveBacktest {
-  const fixed = fixedCellsInput(input);
-  const common = {
+/** The backtest of the live run's window without the paced run: what does not depend on the live run. */
+export interface LiveBacktestBaseline {
+  readonly static: BacktestFigures;
+  readonly predictive: BacktestFigures;
+}
+
+function commonOf(options: LiveBacktestOptions) {
+  return {
     warmupMs: options.warmupMs,
     planningIntervalMs: options.planningIntervalMs,
     horizonMs: options.horizonMs,
     plannerLimits: options.plannerLimits,
   };
-  const deps = productionDependencies();
-  const base = runBacktest(fixed, deps, { ...common, policies: ['static', 'predictive'] });
-  const result: LiveBacktest = {
-    static: figuresOf(base.policies.static!),
-    predictive: figuresOf(base.policies.predictive!),
-  };
-  const moveMs = options.medianMoveTraceMs;
-  if (moveMs === undefined || !(moveMs > 0)) return result;
-  const paced = runBacktest(fixed, deps, { ...common, moveFloorMs: moveMs, policies: ['predictive'] });
-  return { ...result, predictivePaced: figuresOf(paced.policies.predictive!), moveFloorMs: moveMs };
+}
+
+/**
+ * Static and predictive on the live run's trace and window (the same warm-up), planning interval and horizon, fixed
+ * cells. They do not depend on the live run, so `prestage up` runs them beside it (backtest-thread.ts).
+ */
+export function backtestBaseline(input: SimulationInput, options: LiveBacktestOptions): LiveBacktestBaseline {
+  const base = runBacktest(fixedCellsInput(input), productionDependencies(), {
+    ...commonOf(options),
+    policies: ['static', 'predictive'],
+  });
+  return { static: figuresOf(base.policies.static!), predictive: figuresOf(base.policies.predictive!) };
+}
+
+/** Predictive once more, no move cutting over sooner after its planning tick than `moveFloorMs` (trace ms). */
+export function backtestPaced(
+  input: SimulationInput,
+  options: LiveBacktestOptions,
+  moveFloorMs: number,
+): BacktestFigures {
+  const paced = runBacktest(fixedCellsInput(input), productionDependencies(), {
+    ...commonOf(options),
+    moveFloorMs,
+    policies: ['predictive'],
+  });
+  return figuresOf(paced.policies.predictive!);
+}
+
+/** Whether the live run's median move time can pace a backtest (the live run moved something). */
+export function pacesBacktest(medianMoveTraceMs: number | undefined): medianMoveTraceMs is number {
+  return medianMoveTraceMs !== undefined && medianMoveTraceMs > 0 && Number.isFinite(medianMoveTraceMs);
 }

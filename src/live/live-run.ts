@@ -6,16 +6,17 @@ import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
-import { parseCycleId } from '../profiler/profiler-cycle.ts';
 import { TraceClock } from './clock.ts';
 import { ControlPlaneThread } from './control-plane-thread.ts';
+import { type LiveFigures, liveFigures } from './live-figures.ts';
 import { ForecastTracker } from './live-forecasts.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
 import { LiveMeasurements } from './live-measurements.ts';
+import { liveSnapshot } from './live-run-snapshot.ts';
 import { seedPartitions, writeHistory } from './live-seeding.ts';
-import type { LiveCell, LiveMigration, LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
+import type { LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
 import type { WriteCheck } from './load-generator.ts';
-import { LoadGeneratorThread, type LoopDelay } from './load-generator-thread.ts';
+import { LoadGeneratorThread } from './load-generator-thread.ts';
 import { LIVE_CONTROL_TABLES } from './local-control-plane.ts';
 import { RequestSampler } from './request-sampler.ts';
 
@@ -42,53 +43,7 @@ export interface LiveRunOptions {
   readonly maxConcurrentMovesPerCell?: number;
 }
 
-/** What the live run measured, in the shape of the summary and `--json`'s `live`. */
-export interface LiveFigures {
-  readonly remoteShare: number;
-  readonly meanLatencyMs: number;
-  readonly p50LatencyMsByRegion: Record<string, number>;
-  readonly p99LatencyMsByRegion: Record<string, number>;
-  readonly localShareByRegion: Record<string, number>;
-  readonly requests: number;
-  readonly bytesMoved: number;
-  readonly moves: number;
-  readonly movesFailed: number;
-  readonly warmupMoves: number;
-  readonly cellsInServiceAvg: number;
-  readonly writesAcked: number;
-  readonly writesLost: number;
-  readonly writeErrors: number;
-  readonly errors5xx: number;
-  readonly http503: number;
-  readonly cycles: number;
-  readonly skippedTicks: number;
-  /** Trace time a move took, from its MigratePartition start to its end (median over the window's moves). */
-  readonly medianMoveTraceMs: number;
-  readonly medianMoveWallMs: number;
-  /**
-   * Trace time from the schedule tick whose plan held a move to that move's end (median over the window's moves):
-   * the cycle's own wall time, ExecutePlan's start and slot waits, and the migration, on the trace clock. The
-   * simulator starts a move at the tick it is planned at, so this is what paces `predictivePaced`.
-   */
-  readonly medianPlanToMoveEndTraceMs: number;
-  readonly lateRequests: number;
-  /** Requests due in the window that were never sent: the machine fell behind and the window ended first. */
-  readonly requestsNotSent: number;
-  /** Each partition's cell at the end of the run. */
-  readonly finalPlacement: Record<string, string>;
-  /**
-   * How late timers ran during the window (ms), per event loop: the run's (listeners, data plane, control plane)
-   * and the load generator's thread. A request arriving during a stall of the loop that serves it waits it out.
-   */
-  readonly eventLoopDelayMs: { readonly run: LoopDelay; readonly loadGenerator: LoopDelay | null };
-  /**
-   * Median wall ms the window's completed moves spent in each stage of MigratePartition (entered to next stage or
-   * end): which waits a move's duration is made of.
-   */
-  readonly moveStageWallMs: Record<string, number>;
-  /** Wall time of the window's profiler cycles (coordinator, shards, planner), median and longest. */
-  readonly cycleWallMs: { readonly median: number; readonly max: number };
-}
+export type { LiveFigures } from './live-figures.ts';
 
 export interface LiveResult {
   readonly status: LiveRunStatus;
@@ -108,18 +63,6 @@ export const LIVE_PLANNER_LIMITS = {
   maxConcurrentMovesPerCell: DEFAULT_LIMITS.maxConcurrentMovesPerCell,
   maxBytesPerCycle: DEFAULT_LIMITS.maxBytesPerCycle,
 } as const;
-
-/** The schedule tick of a cycle's plan (`cycle-<cycleId>`); NaN for a plan of another origin. */
-function planTickMs(planId: string): number {
-  const match = /^cycle-(\d{8}T\d{6}Z)$/.exec(planId);
-  return match ? parseCycleId(match[1]) : Number.NaN;
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 /**
  * `prestage up`'s run: the embedded data plane laid out as the topology, seeded with scaled-down data; the
@@ -428,154 +371,36 @@ export class LiveRun {
   }
 
   private figures(writeCheck: WriteCheck): LiveFigures {
-    const m = this.measurements;
-    const regions = m.regions;
-    const control = this.control;
-    const windowMoves = control ? control.executions.flatMap((e) => e.result?.children ?? []) : [];
-    // Moves of the plans made after the warm-up (the warm-up's ExecutePlans are the first ones).
-    const duringWindow = control
-      ? control.executions.slice(this.warmupExecutions).flatMap((e) => e.result?.children ?? [])
-      : [];
-    const succeeded = duringWindow.filter((c) => c.status === 'SUCCEEDED');
-    const bytesPerPartition = new Map(this.options.input.input.partitions.map((p) => [p.id, p.sizeBytes]));
-    const windowCycles = control?.cycleWallMs.slice(this.warmupCycleCount) ?? [];
-    const wallDurations = succeeded.map((c) => (c.endedAtMs ?? c.startedAtMs) - c.startedAtMs);
-    return {
-      remoteShare: m.remoteShare,
-      meanLatencyMs: m.meanLatencyMs,
-      p50LatencyMsByRegion: Object.fromEntries(regions.map((r) => [r, m.region(r).p50Ms])),
-      p99LatencyMsByRegion: Object.fromEntries(regions.map((r) => [r, m.region(r).p99Ms])),
-      localShareByRegion: Object.fromEntries(regions.map((r) => [r, m.region(r).localShare])),
-      requests: m.requests,
-      bytesMoved: succeeded.reduce((sum, c) => sum + (bytesPerPartition.get(c.partition) ?? 0), 0),
-      moves: succeeded.length,
-      movesFailed: duringWindow.length - succeeded.length,
-      warmupMoves: windowMoves.length - duringWindow.length,
-      cellsInServiceAvg: this.options.input.input.topology.cells.length,
-      writesAcked: m.writesAcked,
-      writesLost: writeCheck.writesLost,
-      writeErrors: m.writeErrors,
-      errors5xx: m.http5xx,
-      http503: m.http503,
-      cycles: control?.cycles ?? 0,
-      skippedTicks: control?.skippedTicks ?? 0,
-      medianMoveTraceMs: median(wallDurations) * this.options.window.speed,
-      medianPlanToMoveEndTraceMs: median(
-        control
-          ? control.executions.slice(this.warmupExecutions).flatMap((e) => {
-              const tickMs = planTickMs(e.planId);
-              return (e.result?.children ?? [])
-                .filter((c) => c.status === 'SUCCEEDED' && c.endedAtMs !== undefined)
-                .map((c) => this.traceMsAt(c.endedAtMs!) - tickMs)
-                .filter((ms) => Number.isFinite(ms));
-            })
-          : [],
-      ),
-      medianMoveWallMs: median(wallDurations),
-      lateRequests: this.generator?.late ?? 0,
+    return liveFigures({
+      input: this.options.input.input,
+      speed: this.options.window.speed,
+      measurements: this.measurements,
+      control: this.control,
+      warmupExecutions: this.warmupExecutions,
+      warmupCycleCount: this.warmupCycleCount,
+      writeCheck,
+      traceMsAt: (wallMs) => this.traceMsAt(wallMs),
+      generator: this.generator,
       requestsNotSent: this.notSent,
-      finalPlacement: Object.fromEntries([...this.placement].map(([id, r]) => [id, r.cell])),
-      eventLoopDelayMs: {
-        run: {
-          p50: this.loopDelay.percentile(50) / 1e6,
-          p99: this.loopDelay.percentile(99) / 1e6,
-          max: this.loopDelay.max / 1e6,
-        },
-        loadGenerator: this.generator?.loopDelayMs ?? null,
-      },
-      moveStageWallMs: this.moveStageWallMs(succeeded.map((c) => c.name)),
-      cycleWallMs: {
-        median: median(windowCycles),
-        max: windowCycles.length > 0 ? Math.max(...windowCycles) : Number.NaN,
-      },
-      ...(control ? { executePlanBytes: control.executePlanBytes } : {}),
-    };
+      placement: this.placement,
+      runLoopDelay: this.loopDelay,
+    });
   }
 
-  private moveStageWallMs(names: readonly string[]): Record<string, number> {
-    const byStage = new Map<string, number[]>();
-    const migrations = new Map((this.control?.migrations ?? []).map((m) => [m.name, m]));
-    for (const name of names) {
-      const execution = migrations.get(name);
-      if (!execution?.endedAt) continue;
-      const ends = [...execution.stageEnteredAtMs.slice(1), Date.parse(execution.endedAt)];
-      execution.stages.forEach((stage, i) => {
-        const list = byStage.get(stage) ?? [];
-        list.push(ends[i] - execution.stageEnteredAtMs[i]);
-        byStage.set(stage, list);
-      });
-    }
-    return Object.fromEntries([...byStage].map(([stage, list]) => [stage, median(list)]));
-  }
-
-  /** What the dashboard shows (see live-snapshot.ts). */
+  /** What the dashboard shows (see live-snapshot.ts, live-run-snapshot.ts). */
   snapshot(): LiveSnapshot {
-    const { window, input } = this.options;
-    const topology = input.input.topology;
-    const m = this.measurements;
-    const byCell = new Map<string, PartitionRecord[]>();
-    for (const record of this.placement.values()) {
-      const list = byCell.get(record.cell) ?? [];
-      list.push(record);
-      byCell.set(record.cell, list);
-    }
-    const cells: LiveCell[] = topology.cells.map((c) => ({
-      id: c.id,
-      region: c.region,
-      status: 'active',
-      partitions: (byCell.get(c.id) ?? []).map((r) => ({
-        id: r.partition,
-        predictedRegion: null,
-        opsPerSec: 0,
-      })),
-    }));
-    const migrations: LiveMigration[] = (this.control?.migrations ?? [])
-      .filter((e) => e.status === 'RUNNING')
-      .map((e) => {
-        const i = e.input as { partition?: string; targetCell?: string };
-        return {
-          partition: i.partition ?? '',
-          from: this.placement.get(i.partition ?? '')?.cell ?? '',
-          to: i.targetCell ?? '',
-          stage: e.stage,
-          startedTraceMs: this.clock.nowMs(),
-        };
-      });
-    const control = this.control;
-    const moves = control
-      ? control.executions.flatMap((e) => e.result?.children ?? []).filter((c) => c.status === 'SUCCEEDED')
-          .length
-      : 0;
-    return {
+    return liveSnapshot({
       status: this.status,
       loop: this.options.loop,
       wallElapsedMs: Date.now() - this.wallStart,
-      trace: {
-        name: input.name,
-        startMs: window.startMs,
-        endMs: window.endMs,
-        nowMs: this.clock.nowMs(),
-        speed: window.speed,
-        requestScale: window.requestScale,
-        bucketMs: input.input.trace.bucketMs,
-      },
-      regions: m.regions,
-      latency: m.latencySeries(),
-      cells,
-      migrations,
+      input: this.options.input,
+      window: this.options.window,
+      nowTraceMs: this.clock.nowMs(),
+      measurements: this.measurements,
+      placement: this.placement,
+      control: this.control,
       plan: this.latestPlan,
-      forecasts: this.forecasts.series(),
-      cellEvents: [],
-      errors: m.errorSeries(),
-      totals: {
-        requests: m.requests,
-        writesAcked: m.writesAcked,
-        writeErrors: m.writeErrors,
-        http503: m.http503,
-        bytesMoved: control?.executePlanBytes ?? 0,
-        moves,
-        cellsInService: topology.cells.length,
-      },
-    };
+      forecasts: this.forecasts,
+    });
   }
 }

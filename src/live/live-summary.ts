@@ -89,7 +89,7 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
     `  requests ${live.requests}; writes acknowledged ${live.writesAcked}, writes lost ${live.writesLost}; ` +
       `write errors ${live.writeErrors}; 503s ${live.http503}; requests sent late ${live.lateRequests}, not sent ${live.requestsNotSent}`,
     json.loop === 'on'
-      ? `  loop: ${live.cycles} profiler cycles, ${live.skippedTicks} ticks skipped (a cycle still running); ` +
+      ? `  loop: ${live.cycles} profiler cycles, ${live.skippedTicks} ticks skipped (a cycle still running), ${live.deadLetters ?? 0} invocations failed 3 times; ` +
         `${live.warmupMoves} moves in the warm-up; ${live.moves} moves in the window (${live.movesFailed} not completed), ` +
         `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each, ` +
         `${(live.medianPlanToMoveEndTraceMs / 60_000).toFixed(0)} trace minutes from the planning tick to the move's end`

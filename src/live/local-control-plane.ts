@@ -10,6 +10,7 @@ import {
 } from '../adapters/dynamodb/table-definitions.ts';
 import type { AccessCount, CoAccessCount } from '../domain/data-plane/ports.ts';
 import { EmbeddedForecastModel } from '../domain/forecasting/embedded-forecaster.ts';
+import { WarmEmbeddedForecastModel } from '../domain/forecasting/warm-forecast-model.ts';
 import type { PlanExecutionStarter } from '../domain/planning/ports.ts';
 import type { AccessHistorySource, AsyncInvoker, CellMetricsSource } from '../domain/profiling/ports.ts';
 import { powertoolsLog } from '../lambda/instrumented-handler.ts';
@@ -21,7 +22,7 @@ import {
   runExecutePlanLocally,
   synthesizeExecutePlanAsl,
 } from '../local/execute-plan-runner.ts';
-import type { LocalMigrationRunner } from '../local/local-migration-runner.ts';
+import type { MigrationStarter } from '../local/local-migration-runner.ts';
 import { createPlannerHandler } from '../planner-service/planner-handler.ts';
 import { createProfilerHandler } from '../profiler/profiler-handler.ts';
 import type { Clock } from './clock.ts';
@@ -35,13 +36,16 @@ export const LIVE_CONTROL_TABLES = {
 } as const;
 
 export const PROFILER_FUNCTION = 'prestage-profiler';
+
+/** Each partition's series start held for a day (the profiler's `lookbackAnchorMs`), so forecasters stay warm. */
+export const LIVE_LOOKBACK_ANCHOR_MS = 86_400_000;
 export const PLANNER_FUNCTION = 'prestage-planner';
 
 export interface LocalControlPlaneOptions {
   /** The data plane's tables, as this control plane's clients reach them. */
   readonly cluster: EmbeddedCluster;
   /** Where ExecutePlan starts its MigratePartition children. */
-  readonly migrations: LocalMigrationRunner;
+  readonly migrations: MigrationStarter;
   /** The control loop's clock (the trace clock under `prestage up`). */
   readonly clock: Clock;
   /** The profiler's interval (its bucket and forecast step) and the schedule's period. */
@@ -57,6 +61,11 @@ export interface LocalControlPlaneOptions {
   readonly requestScale: number;
   readonly maxConcurrentMovesPerCell: number;
   readonly maxBytesPerCycle: number;
+  /**
+   * false: the profiler replays each series' history every cycle (EmbeddedForecastModel), for comparison
+   * (bench/live-cycle.ts --replay-forecasts). @default true
+   */
+  readonly keepForecasters?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -125,6 +134,7 @@ export class LocalControlPlane {
   readonly executePlanMetrics = new RecordingMetrics();
   readonly plans: DynamoPlanRepository;
   readonly scores: DynamoScoreRepository;
+  readonly forecastModel = new WarmEmbeddedForecastModel();
   /** Schedule ticks run, and skipped because the previous cycle had not ended. */
   cycles = 0;
   skippedTicks = 0;
@@ -158,7 +168,9 @@ export class LocalControlPlane {
           scores: this.scores,
           cycles: new DynamoProfilerCycleRepository(documents, LIVE_CONTROL_TABLES.coordination),
           cellMetrics: NO_CELL_METRICS,
-          model: new EmbeddedForecastModel(),
+          // Each series' fitted forecaster is kept between cycles (the Lambda's warm environment), fed only the new
+          // buckets while the series keeps its anchored start: the same forecasts as a replay, without the replay.
+          model: options.keepForecasters === false ? new EmbeddedForecastModel() : this.forecastModel,
           invoker,
           metrics: { add: () => undefined },
           log: powertoolsLog,
@@ -170,6 +182,7 @@ export class LocalControlPlane {
           shards: options.shards,
           scaleOutBufferMinutes: 30,
           lookbackMs: options.lookbackMs,
+          lookbackAnchorMs: LIVE_LOOKBACK_ANCHOR_MS,
           accessBucketMs: options.intervalSeconds * 1000,
           // Sizes are the trace's (on the partition records); the items on this machine are a scaled-down stand-in.
           sizeProbesPerShard: 0,
@@ -182,6 +195,8 @@ export class LocalControlPlane {
       plansTable: LIVE_CONTROL_TABLES.plans,
       coordinationTable: LIVE_CONTROL_TABLES.coordination,
       migrations: options.migrations,
+      // The migrations run on a thread of their own; the plan's cold-copy drops run here, on the same tables.
+      coldCopies: { partitions: cluster.partitions, stores: cluster.stores, nowMs: Date.now },
       maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
       metrics: this.executePlanMetrics,
     });
@@ -271,11 +286,15 @@ export class LocalControlPlane {
       detail: {},
     };
     const startedWallMs = Date.now();
+    const deadLettersBefore = this.lambda.deadLetters.length;
     const cycle = (async () => {
       try {
         return await this.lambda.invoke(PROFILER_FUNCTION, event);
       } finally {
         await this.lambda.settle();
+        // A shard that failed every attempt leaves the cycle's scores partial: say so, once per failure.
+        for (const dead of this.lambda.deadLetters.slice(deadLettersBefore))
+          this.options.log(`${dead.functionName} failed 3 times: ${dead.error.name}: ${dead.error.message}`);
       }
     })();
     this.cycle = cycle.finally(() => {

@@ -17,7 +17,7 @@ import { createExecutePlanHandler } from '../execute-plan/execute-plan-handlers.
 import { EXECUTE_PLAN_TASK_NAMES, type ExecutePlanTaskName } from '../execute-plan/execute-plan-tasks.ts';
 import type { ColdCopyGcDeps } from '../migration/cold-copy-gc.ts';
 import type { MetricName, MetricsSink, MetricUnit } from '../support/metrics.ts';
-import { LocalMigrationRunner } from './local-migration-runner.ts';
+import { LocalMigrationRunner, type MigrationStarter } from './local-migration-runner.ts';
 import {
   bindTaskStates,
   executionFailure,
@@ -93,7 +93,7 @@ export interface LocalExecutePlanDepsOptions {
   readonly documents: DynamoDBDocumentClient;
   readonly plansTable: string;
   readonly coordinationTable: string;
-  readonly migrations: LocalMigrationRunner;
+  readonly migrations: MigrationStarter;
   /** @default the deployment default of 2 */
   readonly maxConcurrentMovesPerCell?: number;
   readonly settings?: Partial<ExecutePlanSettings>;
@@ -153,7 +153,7 @@ export interface ExecutePlanLocalDeps {
   /** What the real step handlers run against (dynalite tables, a recording metrics sink...). */
   readonly steps: ExecutePlanDeps;
   /** Runs the child MigratePartition executions (the real migration steps against dynalite). */
-  readonly migrations: LocalMigrationRunner;
+  readonly migrations: MigrationStarter;
 }
 
 export interface LocalChildExecution {
@@ -186,7 +186,7 @@ export interface RunExecutePlanLocallyOptions {
   /** Where approvals arrive (`approvePlan` with this as the sender). @default a new one */
   readonly taskTokens?: LocalTaskTokens;
   /** The runner of one child (e.g. one with a fault armed for a single partition). @default deps.migrations */
-  readonly migrationsFor?: (input: { partition: string; targetCell: string }) => LocalMigrationRunner;
+  readonly migrationsFor?: (input: { partition: string; targetCell: string }) => MigrationStarter;
   /** Called when a child starts, after the concurrency counters moved (tests act mid-run here). */
   readonly onChildStart?: (
     child: LocalChildExecution,

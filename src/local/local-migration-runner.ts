@@ -85,11 +85,34 @@ function noteProgress(progress: MigrationProgress, task: MigrationTaskName, resu
   if (task === 'Rollback' && typeof r.failedStage === 'string') progress.failedStage = r.failedStage;
 }
 
+/** How a MigratePartition execution ended, as its parent (ExecutePlan's `.sync` start) sees it. */
+export type MigrationOutcome = Pick<MigrationExecution, 'status' | 'output' | 'error'>;
+
+/**
+ * What ExecutePlan needs of MigratePartition: start a child execution (validated at once: an `InvalidRequestError`
+ * INVALID_MIGRATION or DUPLICATE_MIGRATION, as StartExecution answers) and wait for its end. The runner on this
+ * thread and the one on a thread of its own (src/live/migration-thread.ts) both are one.
+ */
+export interface MigrationStarter {
+  start(input: unknown, migrationId: string): unknown;
+  /** Resolves when the execution has ended (never rejects). */
+  wait(migrationId: string): Promise<MigrationOutcome>;
+}
+
+/** The input check StartExecution makes; throws INVALID_MIGRATION naming the field. */
+export function validateMigrationInput(input: unknown): void {
+  const parsed = migrationInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidRequestError('INVALID_MIGRATION', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  }
+}
+
 /**
  * Runs the synthesized MigratePartition definition with aws-local-stepfunctions: each Task state bound to the
  * real step handler (the same middy handler the Lambda runs), Wait states shortened, faults injected per stage.
  */
-export class LocalMigrationRunner {
+export class LocalMigrationRunner implements MigrationStarter {
   readonly asl: AslDefinition;
   private readonly machine: StateMachine;
   private readonly options: LocalMigrationRunnerOptions;
@@ -115,14 +138,7 @@ export class LocalMigrationRunner {
 
   /** Start one migration; returns at once. The input is validated first (a 400 for the admin API). */
   start(input: unknown, migrationId = `mig-${randomUUID()}`): MigrationExecution {
-    const parsed = migrationInputSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidRequestError(
-        'INVALID_MIGRATION',
-        `${issue.path.join('.') || 'body'}: ${issue.message}`,
-      );
-    }
+    validateMigrationInput(input);
     if (this.executions.has(migrationId)) {
       throw new InvalidRequestError('DUPLICATE_MIGRATION', `migration '${migrationId}' already exists`);
     }

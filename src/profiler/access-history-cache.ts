@@ -46,8 +46,8 @@ function counterKey(c: AccessCount): string {
   return `${c.bucketStartMs}#${c.region}`;
 }
 
-/** FNV-1a, for spreading the partitions' whole reads over the period. */
-function hashFraction(text: string): number {
+/** FNV-1a, for spreading the partitions' turns (whole reads, lookback anchors) over a period. */
+export function hashFraction(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h / 2 ** 32;

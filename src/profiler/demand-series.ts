@@ -1,4 +1,5 @@
 import type { AccessCount } from '../domain/data-plane/ports.ts';
+import { hashFraction } from './access-history-cache.ts';
 
 export interface DemandWindow {
   /** Earliest history read (the lookback). */
@@ -86,4 +87,23 @@ export function measuredWriteFraction(counts: readonly AccessCount[]): MeasuredW
     writes += t.writes;
   }
   return requests > 0 ? { overall: writes / requests, byRegion } : undefined;
+}
+
+/**
+ * Where a partition's demand series starts: `lookbackMs` before the series' end, or, with `anchorMs` > 0, held on
+ * a grid of that period (offset per partition by a hash, so the partitions' moves are spread over it) at or before
+ * that, so the series keeps its start for `anchorMs` and a forecaster kept between cycles only observes the new
+ * buckets (warm-forecast-model.ts). The lookback is then between `lookbackMs` and `lookbackMs + anchorMs`.
+ */
+export function lookbackStartOf(
+  partition: string,
+  seriesEndMs: number,
+  lookbackMs: number,
+  anchorMs: number,
+  intervalMs: number,
+): number {
+  const sliding = seriesEndMs - lookbackMs;
+  if (!(anchorMs > 0)) return sliding;
+  const offset = Math.floor((hashFraction(partition) * anchorMs) / intervalMs) * intervalMs;
+  return Math.floor((sliding - offset) / anchorMs) * anchorMs + offset;
 }

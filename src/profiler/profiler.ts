@@ -27,6 +27,7 @@ import { eventsForCycle } from './cycle-events.ts';
 import {
   buildDemandHistory,
   type DemandHistory,
+  lookbackStartOf,
   type MeasuredWriteFraction,
   measuredWriteFraction,
 } from './demand-series.ts';
@@ -54,6 +55,13 @@ export interface ProfilerOptions {
   readonly scaleOutBufferMinutes: number;
   /** History read per partition. @default 8 days (a full week for the weekly profile, plus a day) */
   readonly lookbackMs?: number;
+  /**
+   * Hold the start of each partition's demand series on a grid of this period (see `lookbackStartOf`), so a
+   * forecast model that keeps its fitted state between cycles (WarmEmbeddedForecastModel) observes only the new
+   * buckets; the lookback is then `lookbackMs` to `lookbackMs + lookbackAnchorMs`. 0: it slides with every cycle.
+   * @default 0
+   */
+  readonly lookbackAnchorMs?: number;
   /** Width of the access recorder's buckets. @default 5 minutes */
   readonly accessBucketMs?: number;
   /** Share of clients whose co-access the recorder samples; rates are scaled back up by it. @default 0.1 */
@@ -211,6 +219,7 @@ export class Profiler {
     this.intervalMs = options.intervalSeconds * 1000;
     this.o = {
       lookbackMs: 8 * DAY_SECONDS * 1000,
+      lookbackAnchorMs: 0,
       accessBucketMs: 300_000,
       coAccessSampleRate: 0.1,
       maxRelated: 8,
@@ -334,7 +343,7 @@ export class Profiler {
     const events = await eventsForCycle(
       this.deps.events,
       {
-        historyStartMs: cycle.seriesEndMs - this.o.lookbackMs,
+        historyStartMs: cycle.seriesEndMs - this.o.lookbackMs - this.o.lookbackAnchorMs,
         horizonEndMs: cycle.seriesEndMs + this.o.horizonSteps * this.intervalMs,
       },
       this.deps.log,
@@ -461,6 +470,8 @@ export class Profiler {
     eventsUsed: Set<string>,
   ): Promise<Scored[]> {
     const sinceMs = cycle.seriesEndMs - this.o.lookbackMs;
+    // The history read reaches the earliest anchored start (lookbackStartOf).
+    const readSinceMs = sinceMs - this.o.lookbackAnchorMs;
     const window = {
       startMs: sinceMs,
       endMs: cycle.seriesEndMs,
@@ -471,17 +482,27 @@ export class Profiler {
       this.deps.scores.getMany(chunk.map((p) => p.partition)),
       this.history.read(
         chunk.map((p) => p.partition),
-        sinceMs,
+        readSinceMs,
         this.deps.now(),
       ),
     ]);
     const histories = chunk.map((p) => {
       const { counts, coAccess } = read.get(p.partition)!;
-      const history = buildDemandHistory(counts, window);
+      const startMs = lookbackStartOf(
+        p.partition,
+        cycle.seriesEndMs,
+        this.o.lookbackMs,
+        this.o.lookbackAnchorMs,
+        this.intervalMs,
+      );
+      const history = buildDemandHistory(counts, startMs === sinceMs ? window : { ...window, startMs });
       return {
         history,
         related: this.relatedOf(coAccess, history, window),
-        writeFraction: measuredWriteFraction(counts),
+        // Over the lookback, as without an anchor (the read reaches further back for the series only).
+        writeFraction: measuredWriteFraction(
+          readSinceMs === sinceMs ? counts : counts.filter((c) => c.bucketStartMs >= sinceMs),
+        ),
       };
     });
 

@@ -38,15 +38,30 @@ function compact(value: number): number {
   return Number.isFinite(value) ? Number(value.toPrecision(6)) : value;
 }
 
+/** The smallest magnitude DynamoDB stores besides 0 (a smaller number is a ValidationException: underflow). */
+const DYNAMODB_SMALLEST_NUMBER = 1e-130;
+
+/**
+ * A copy with every number DynamoDB cannot store as it is set to 0: an affinity deep in a distribution's tail
+ * (1e-180) is a probability of nothing, and writing it failed the whole batch, so the shard, three times.
+ */
+function storable(value: unknown): unknown {
+  if (typeof value === 'number') return Math.abs(value) < DYNAMODB_SMALLEST_NUMBER ? 0 : value;
+  if (Array.isArray(value)) return value.map(storable);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, storable(v)]));
+  return value;
+}
+
 function toItem(record: ScoreRecord): Record<string, unknown> {
   const series = (byRegion: Readonly<Record<string, readonly number[]>>) =>
     Object.fromEntries(Object.entries(byRegion).map(([region, values]) => [region, values.map(compact)]));
-  return {
+  return storable({
     pk: record.partition,
     ...record,
     mean: series(record.mean),
     upper: series(record.upper),
-  };
+  }) as Record<string, unknown>;
 }
 
 function fromItem(item: Record<string, unknown>, table: string): ScoreRecord {

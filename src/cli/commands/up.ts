@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseDuration } from '../../domain/duration.ts';
 import { InputValidationError } from '../../domain/errors.ts';
+import type { LiveBacktest } from '../../live/live-backtest.ts';
 import type { LiveDashboard } from '../../live/live-dashboard.ts';
 import { type CliCommand, type CliIo, parseOptions } from '../command.ts';
 import { BUNDLED_TRACES_DIR, DEFAULT_DEMO_TRACE } from './demo.ts';
@@ -167,7 +168,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   // about a third of the run's CPU (garbage collection and destroy hooks in a --cpu-prof of the bundled trace).
   process.env.AWS_XRAY_MANUAL_MODE ??= '1';
   const { LiveRun, LIVE_PLANNER_LIMITS } = await import('../../live/live-run.ts');
-  const { backtestForLive } = await import('../../live/live-backtest.ts');
+  const { BacktestThread } = await import('../../live/backtest-thread.ts');
   const { liveJson, formatLiveSummary } = await import('../../live/live-summary.ts');
 
   // Everything is validated before anything starts.
@@ -207,6 +208,16 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let dashboard: Awaited<ReturnType<LiveDashboard['start']>> | undefined;
+  // Static and predictive do not depend on the live run: they run beside it, on a thread of low priority.
+  const backtestOptions = {
+    warmupMs: window.warmupMs,
+    planningIntervalMs: intervalMs,
+    horizonMs: 2 * 3_600_000,
+    plannerLimits: LIVE_PLANNER_LIMITS,
+  };
+  const backtestThread = values['no-backtest']
+    ? undefined
+    : BacktestThread.start({ files: input.files, options: backtestOptions });
   try {
     if (!values['no-dashboard']) {
       const dashboardPort = port === 0 ? 0 : port + Object.keys(input.input.topology.regions).length;
@@ -240,20 +251,16 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
       throw error;
     }
     const f = result.figures;
-    let backtest: ReturnType<typeof backtestForLive> | undefined;
-    if (!values['no-backtest'] && result.status !== 'stopped') {
+    let backtest: LiveBacktest | undefined;
+    if (backtestThread && result.status !== 'stopped') {
       progress(
-        'backtest of the same trace and window (static, predictive, predictive paced as the live loop moves)…',
+        backtestThread.baselineWallMs === undefined
+          ? 'backtest of the same trace and window: waiting for static and predictive, then predictive paced as the live loop moves…'
+          : 'backtest of the same trace and window: predictive paced as the live loop moves (static and predictive ran beside the live run)…',
       );
-      backtest = backtestForLive(input.input, {
-        warmupMs: window.warmupMs,
-        planningIntervalMs: intervalMs,
-        horizonMs: 2 * 3_600_000,
-        plannerLimits: LIVE_PLANNER_LIMITS,
-        ...(loop === 'on' && f.moves > 0 && Number.isFinite(f.medianPlanToMoveEndTraceMs)
-          ? { medianMoveTraceMs: f.medianPlanToMoveEndTraceMs }
-          : {}),
-      });
+      backtest = await backtestThread.result(
+        loop === 'on' && f.moves > 0 ? f.medianPlanToMoveEndTraceMs : undefined,
+      );
     }
     const json = liveJson(input.name, window, loop, result, backtest);
     if (diagnostics.count > 0) {
@@ -276,6 +283,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await dashboard?.close();
+    await backtestThread?.close();
   }
 }
 

@@ -550,12 +550,16 @@ export class EmbeddedForecastModel implements ForecastModel {
 
   async forecast(requests: readonly ForecastRequest[]): Promise<Forecast[]> {
     return requests.map((request) =>
-      replayAndForecast(request, (interval) =>
-        createEmbeddedForecaster(interval, {
-          ...this.options,
-          maxHorizon: this.options.maxHorizon ?? Math.max(24, request.horizon),
-        }),
-      ),
+      replayAndForecast(request, (interval) => this.forecasterFor(interval, request.horizon)),
     );
+  }
+
+  /** The online forecaster a request of `horizon` steps is replayed through. */
+  forecasterFor(intervalMs: number, horizon: number): OnlineForecaster {
+    return createEmbeddedForecaster(intervalMs, { ...this.options, maxHorizon: this.maxHorizonFor(horizon) });
+  }
+
+  maxHorizonFor(horizon: number): number {
+    return this.options.maxHorizon ?? Math.max(24, horizon);
   }
 }

@@ -9,14 +9,25 @@ export function replayAndForecast(
   request: ForecastRequest,
   create: (intervalMs: number) => OnlineForecaster,
 ): Forecast {
-  const { series, horizon, quantileLevels, events } = request;
+  const { series } = request;
   const forecaster = create(series.intervalMs);
-  const n = series.values.length;
-  const past = events?.length
-    ? eventMultipliersFor(events, undefined, series.startMs, series.intervalMs, n)
+  const past = pastEventMultipliers(request);
+  for (let i = 0; i < series.values.length; i++) forecaster.observe(series.values[i], past ? past[i] : 1);
+  return forecastAfter(forecaster, request);
+}
+
+/** The multiplier of each bucket of the request's history (its past known events); undefined: all 1. */
+export function pastEventMultipliers(request: ForecastRequest): Float64Array | undefined {
+  const { series, events } = request;
+  return events?.length
+    ? eventMultipliersFor(events, undefined, series.startMs, series.intervalMs, series.values.length)
     : undefined;
-  for (let i = 0; i < n; i++) forecaster.observe(series.values[i], past ? past[i] : 1);
-  const startMs = series.startMs + n * series.intervalMs;
+}
+
+/** The request's forecast from a forecaster that has observed its whole history (and nothing after it). */
+export function forecastAfter(forecaster: OnlineForecaster, request: ForecastRequest): Forecast {
+  const { series, horizon, quantileLevels, events } = request;
+  const startMs = series.startMs + series.values.length * series.intervalMs;
   const future = events?.length
     ? eventMultipliersFor(events, undefined, startMs, series.intervalMs, horizon)
     : undefined;

@@ -114,6 +114,22 @@ describe('DynamoScoreRepository', () => {
     expect(all.map((r) => r.partition)).toEqual(records.map((r) => r.partition));
   });
 
+  it('stores a number too small for DynamoDB (an affinity deep in a tail) as 0 instead of failing the batch', async () => {
+    const table = 'scores-tiny';
+    await ensureTable(client, scoresTableDefinition(table));
+    const repository = new DynamoScoreRepository(documents, table);
+    const tiny = {
+      ...record(1),
+      affinity: 7.4e-180,
+      mean: { 'us-east-1': [1e-200, 2, 3], 'eu-west-1': [0.5, 0.5, 0.25] },
+      related: { p999: -3e-140 },
+    };
+    await repository.putAll([tiny, record(2)]);
+    const back = await repository.get(tiny.partition);
+    expect(back).toMatchObject({ affinity: 0, mean: { 'us-east-1': [0, 2, 3] }, related: { p999: 0 } });
+    expect((await repository.get(record(2).partition))?.affinity).toBe(record(2).affinity);
+  });
+
   it('retries unprocessed items and keys until every one is in', async () => {
     const table = 'scores-unprocessed';
     await ensureTable(client, scoresTableDefinition(table));
