@@ -2,6 +2,13 @@ import type { CellStatus } from './movement-plan.ts';
 import { DEFAULT_PLANNER_OPTIONS, type LoadPenaltyKnee } from './planner-options.ts';
 
 /**
+ * Correlation of the partitions' forecast errors within a region, for the scaling decisions (scale-in and the
+ * priced scale-out): 0 treats them as independent (the region's spread grows with √n), 1 adds the gaps to the upper
+ * quantile up, as the capacity forecast does. Chosen on the scenario suite's tuning half (BENCHMARKS.md, issue 12).
+ */
+export const DEFAULT_ERROR_CORRELATION = 0.5;
+
+/**
  * Forecast-driven scale-in: which cell, if any, each region should drain and retire now.
  *
  * A region gives up its cheapest cell to drain (the fewest bytes) when, without that cell, its remaining ACTIVE
@@ -44,6 +51,13 @@ export interface ScaleInPartition {
    * oldest first, ending now (`PeakWindow.values`); undefined, or shorter than the lookback, while its history is.
    */
   readonly recentPeaks: ArrayLike<number> | undefined;
+  /** Mean forecast of its ops/s from every region, per forecast step; absent: the region counts `upper` whole. */
+  readonly mean?: ArrayLike<number>;
+  /**
+   * The mean forecast in the same slots as `recentPeaks` (the highest over the horizon in each slot); with `mean`,
+   * the region's load is the means plus the gaps up to the upper forecast aggregated with `errorCorrelation`.
+   */
+  readonly recentMeans?: ArrayLike<number>;
   /**
    * The region most of its demand comes from (the planner's locality wants it there). A region keeps the cells its
    * own partitions need, hosted there or not: shrinking it below that would push them to remote cells.
@@ -85,6 +99,11 @@ export interface ScaleInOptions {
   /** The planner's load penalty. @default planner default */
   readonly loadPenaltyKnees?: readonly LoadPenaltyKnee[];
   readonly dollarsPerLatencyMsPerMillionRequests?: number;
+  /**
+   * Correlation of the partitions' forecast errors within a region (0: independent, 1: the gaps to the upper
+   * forecast add up), where the partitions give their mean. The same as the priced scale-out's. @default 0.5
+   */
+  readonly errorCorrelation?: number;
 }
 
 export type ResolvedScaleInOptions = Required<ScaleInOptions>;
@@ -98,6 +117,7 @@ export const DEFAULT_SCALE_IN_OPTIONS: ResolvedScaleInOptions = {
   moveOverheadDollars: DEFAULT_PLANNER_OPTIONS.moveOverheadDollars,
   loadPenaltyKnees: DEFAULT_PLANNER_OPTIONS.loadPenaltyKnees,
   dollarsPerLatencyMsPerMillionRequests: DEFAULT_PLANNER_OPTIONS.dollarsPerLatencyMsPerMillionRequests,
+  errorCorrelation: DEFAULT_ERROR_CORRELATION,
 };
 
 export interface ScaleInDecision {
@@ -166,6 +186,8 @@ export function resolveScaleInOptions(options?: ScaleInOptions): ResolvedScaleIn
     throw new RangeError(`scale-in utilization ${o.utilization}`);
   if (!(o.lookbackMs > 0)) throw new RangeError(`scale-in lookbackMs ${o.lookbackMs}`);
   if (!(o.quietAfterScaleOutMs >= 0)) throw new RangeError(`quietAfterScaleOutMs ${o.quietAfterScaleOutMs}`);
+  if (!(o.errorCorrelation >= 0 && o.errorCorrelation <= 1))
+    throw new RangeError(`scale-in errorCorrelation ${o.errorCorrelation}`);
   if (!(o.minCellsPerRegion >= 1)) throw new RangeError(`minCellsPerRegion ${o.minCellsPerRegion}`);
   return o;
 }
@@ -186,8 +208,40 @@ export function balancedLoadPenaltyUsd(
   return (ms * seconds * o.dollarsPerLatencyMsPerMillionRequests) / 1e6;
 }
 
+/** Why a region does not scale in this cycle: the first rule that holds it back. */
+export type ScaleInBlock =
+  | 'short-history'
+  | 'short-of-capacity'
+  | 'cell-changing'
+  | 'quiet-after-scale-out'
+  | 'min-cells'
+  | 'utilization'
+  | 'packing'
+  | 'not-worth-it';
+
+/** One region's verdict: the decision, or the rule that blocked it (with the figures it was judged on). */
+export interface ScaleInAssessment {
+  readonly region: string;
+  readonly decision?: ScaleInDecision;
+  readonly blockedBy?: ScaleInBlock;
+  /** Highest load to carry over the horizon and the lookback ÷ the remaining cells' capacity, when computed. */
+  readonly utilizationWithout?: number;
+}
+
 /** At most one scale-in per region, the cell to drain and why; best net benefit first. */
 export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): ScaleInDecision[] {
+  return scaleInsOf(assessScaleIns(input, options));
+}
+
+/** The decisions among the verdicts, best net benefit first. */
+export function scaleInsOf(assessments: readonly ScaleInAssessment[]): ScaleInDecision[] {
+  const out = assessments.flatMap((a) => (a.decision ? [a.decision] : []));
+  const net = (d: ScaleInDecision) => d.savedUsd - d.drainUsd - d.loadUsd;
+  return out.sort((a, b) => net(b) - net(a) || a.region.localeCompare(b.region));
+}
+
+/** Every region's verdict, in the order the regions' cells are listed (diagnosis, logs). */
+export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): ScaleInAssessment[] {
   const o = resolveScaleInOptions(options);
   const slots = Math.round(o.lookbackMs / input.recentSlotMs);
   const steps = Math.max(0, ...input.partitions.map((p) => p.upper.length));
@@ -205,8 +259,8 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
   const cellBytes = new Float64Array(input.cells.length);
   const cellPartitions = new Float64Array(input.cells.length);
   // Per region, the load of the partitions it hosts and of the partitions homed there: it must carry the larger.
-  const hosted = new RegionLoads(steps, slots);
-  const homed = new RegionLoads(steps, slots);
+  const hosted = new RegionLoads(steps, slots, o.errorCorrelation);
+  const homed = new RegionLoads(steps, slots, o.errorCorrelation);
   const shortHistory = new Set<string>();
   // Per region, each hosted or homed partition's own peak (horizon and lookback), for the packing check.
   const peaksIn = new Map<string, number[]>();
@@ -236,15 +290,34 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
       if (!complete) shortHistory.add(p.homeRegion);
     } else homed.add(region, p);
   }
-  const out: ScaleInDecision[] = [];
+  const out: ScaleInAssessment[] = [];
   for (const [region, members] of regions) {
-    if (shortHistory.has(region) || input.shortRegions?.includes(region)) continue;
-    if (members.some((c) => input.cells[c].status === 'PROVISIONING' || input.cells[c].status === 'DRAINING'))
+    const block = (blockedBy: ScaleInBlock, utilizationWithout?: number) =>
+      out.push({ region, blockedBy, ...(utilizationWithout !== undefined && { utilizationWithout }) });
+    if (shortHistory.has(region)) {
+      block('short-history');
       continue;
+    }
+    if (input.shortRegions?.includes(region)) {
+      block('short-of-capacity');
+      continue;
+    }
+    if (
+      members.some((c) => input.cells[c].status === 'PROVISIONING' || input.cells[c].status === 'DRAINING')
+    ) {
+      block('cell-changing');
+      continue;
+    }
     const lastOut = input.lastScaleOutAtMs?.[region];
-    if (lastOut !== undefined && input.nowMs - lastOut < o.quietAfterScaleOutMs) continue;
+    if (lastOut !== undefined && input.nowMs - lastOut < o.quietAfterScaleOutMs) {
+      block('quiet-after-scale-out');
+      continue;
+    }
     const active = members.filter((c) => input.cells[c].status === 'ACTIVE');
-    if (active.length <= o.minCellsPerRegion) continue;
+    if (active.length <= o.minCellsPerRegion) {
+      block('min-cells');
+      continue;
+    }
     // The cheapest drain: fewest bytes, then fewest partitions, then the id.
     const candidate = [...active].sort(
       (a, b) =>
@@ -272,66 +345,130 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
         balancedLoadPenaltyUsd(recent[s], remaining, slotSeconds, o) -
         balancedLoadPenaltyUsd(recent[s], capacity, slotSeconds, o);
     }
-    if (peak > o.utilization * remaining) continue;
+    const utilizationWithout = remaining > 0 ? peak / remaining : Number.POSITIVE_INFINITY;
+    if (peak > o.utilization * remaining) {
+      block('utilization', utilizationWithout);
+      continue;
+    }
     // The planner must be able to keep them in the region: each partition's peak packed (largest first, into the
     // roomiest cell) into the remaining cells at `utilization` of each; lumpy partitions may not fit a total that does.
     const rooms = active
       .filter((c) => c !== candidate)
       .map((c) => o.utilization * input.cells[c].capacityOpsPerSec);
-    if (!packs(peaksIn.get(region) ?? [], rooms)) continue;
+    // Each partition's own peak is its upper forecast; shrunk by the region's diversification (its load over the
+    // same load with every gap added up), so the items add up to the total judged above.
+    let summed = 0;
+    for (const v of hosted.upperOf(region, homed, 1)) summed = Math.max(summed, v);
+    for (const v of hosted.recentOf(region, homed, 1)) summed = Math.max(summed, v);
+    const shrink = summed > 0 ? Math.min(1, peak / summed) : 1;
+    if (
+      !packs(
+        (peaksIn.get(region) ?? []).map((v) => v * shrink),
+        rooms,
+      )
+    ) {
+      block('packing', utilizationWithout);
+      continue;
+    }
     const savedUsd = (input.cells[candidate].hourPriceUsd * o.lookbackMs) / HOUR_MS;
     const drainUsd =
       cellPartitions[candidate] * o.moveOverheadDollars + (cellBytes[candidate] / GIB) * o.drainTransferPerGB;
-    if (savedUsd - drainUsd - loadUsd <= 0) continue;
+    if (savedUsd - drainUsd - loadUsd <= 0) {
+      block('not-worth-it', utilizationWithout);
+      continue;
+    }
     out.push({
       region,
-      cellId: input.cells[candidate].id,
-      peakOpsPerSec: peak,
-      remainingCapacityOpsPerSec: remaining,
-      savedUsd,
-      drainUsd,
-      loadUsd,
+      utilizationWithout,
+      decision: {
+        region,
+        cellId: input.cells[candidate].id,
+        peakOpsPerSec: peak,
+        remainingCapacityOpsPerSec: remaining,
+        savedUsd,
+        drainUsd,
+        loadUsd,
+      },
     });
   }
-  const net = (d: ScaleInDecision) => d.savedUsd - d.drainUsd - d.loadUsd;
-  return out.sort((a, b) => net(b) - net(a) || a.region.localeCompare(b.region));
+  return out;
 }
 
-/** Per region, the sum of partitions' upper forecasts (per step) and recent peaks (per slot, the last `slots`). */
+/**
+ * Per region, the load of a set of partitions per forecast step and per recent slot: the sum of their means plus
+ * their gaps up to the upper forecast aggregated with correlation ρ, √((1 − ρ) Σ g² + ρ (Σ g)²) (scale-out.ts
+ * prices the same spread). A partition without a mean (an older score record) counts at its upper forecast.
+ */
 class RegionLoads {
-  private readonly upper = new Map<string, Float64Array>();
-  private readonly recent = new Map<string, Float64Array>();
+  private readonly steps = new Map<string, Aggregate>();
+  private readonly recent = new Map<string, Aggregate>();
 
   constructor(
-    private readonly steps: number,
+    private readonly stepCount: number,
     private readonly slots: number,
+    private readonly rho: number,
   ) {}
 
   add(region: string, p: ScaleInPartition): void {
-    let upper = this.upper.get(region);
-    if (!upper) {
-      upper = new Float64Array(this.steps);
-      this.upper.set(region, upper);
+    let steps = this.steps.get(region);
+    if (!steps) {
+      steps = new Aggregate(this.stepCount);
+      this.steps.set(region, steps);
     }
-    for (let t = 0; t < p.upper.length; t++) upper[t] += p.upper[t];
+    for (let t = 0; t < p.upper.length; t++) steps.add(t, p.upper[t], p.mean?.[t]);
     let recent = this.recent.get(region);
     if (!recent) {
-      recent = new Float64Array(this.slots);
+      recent = new Aggregate(this.slots);
       this.recent.set(region, recent);
     }
     const peaks = p.recentPeaks;
     if (!peaks || peaks.length < this.slots) return;
     const offset = peaks.length - this.slots;
-    for (let s = 0; s < this.slots; s++) recent[s] += peaks[offset + s];
+    const means = p.recentMeans;
+    const meanOffset = means && means.length >= this.slots ? means.length - this.slots : -1;
+    for (let s = 0; s < this.slots; s++)
+      recent.add(s, peaks[offset + s], meanOffset >= 0 ? means![meanOffset + s] : undefined);
   }
 
   /** The larger of this and `other` per step. */
-  upperOf(region: string, other: RegionLoads): Float64Array {
-    return elementMax(this.upper.get(region), other.upper.get(region), this.steps);
+  upperOf(region: string, other: RegionLoads, rho = this.rho): Float64Array {
+    return elementMax(
+      this.steps.get(region)?.loads(rho),
+      other.steps.get(region)?.loads(rho),
+      this.stepCount,
+    );
   }
 
-  recentOf(region: string, other: RegionLoads): Float64Array {
-    return elementMax(this.recent.get(region), other.recent.get(region), this.slots);
+  recentOf(region: string, other: RegionLoads, rho = this.rho): Float64Array {
+    return elementMax(this.recent.get(region)?.loads(rho), other.recent.get(region)?.loads(rho), this.slots);
+  }
+}
+
+/** Σ mean, Σ gap and Σ gap² per index. */
+class Aggregate {
+  private readonly mean: Float64Array;
+  private readonly gap: Float64Array;
+  private readonly gapSquares: Float64Array;
+
+  constructor(n: number) {
+    this.mean = new Float64Array(n);
+    this.gap = new Float64Array(n);
+    this.gapSquares = new Float64Array(n);
+  }
+
+  add(i: number, upper: number, mean: number | undefined): void {
+    const m = mean === undefined ? upper : Math.min(mean, upper);
+    const g = upper - m;
+    this.mean[i] += m;
+    this.gap[i] += g;
+    this.gapSquares[i] += g * g;
+  }
+
+  loads(rho: number): Float64Array {
+    const out = new Float64Array(this.mean.length);
+    for (let i = 0; i < out.length; i++)
+      out[i] = this.mean[i] + Math.sqrt((1 - rho) * this.gapSquares[i] + rho * this.gap[i] * this.gap[i]);
+    return out;
   }
 }
 

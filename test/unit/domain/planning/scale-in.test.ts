@@ -4,6 +4,7 @@ import {
   DEFAULT_PRICE_PER_OPS_HOUR_USD,
 } from '../../../../src/domain/planning/cell-price.ts';
 import {
+  assessScaleIns,
   balancedLoadPenaltyUsd,
   DEFAULT_SCALE_IN_OPTIONS,
   decideScaleIns,
@@ -126,6 +127,26 @@ describe('decideScaleIns', () => {
     expect(decideScaleIns(input(cells, lumpy))).toEqual([]);
     const packable = [partition('a', 500), partition('b', 400), partition('c', 200, 200, 1e6)];
     expect(decideScaleIns(input(cells, packable)).map((d) => d.cellId)).toEqual(['c']);
+  });
+
+  it('aggregates the gaps to the upper forecast over the region when the partitions give their mean', () => {
+    // 20 partitions of 50 ops/s mean (1,000 in all) whose upper forecasts are 20 ops/s above it: added up, 1,400
+    // ops/s, above 0.6 × 2,000; as independent errors, 1,000 + √20 × 20 ≈ 1,089.
+    const many = Array.from({ length: 20 }, (_, i) => ({
+      ...partition(['a', 'b', 'c'][i % 3], 70, 70, i < 18 ? 1e9 : 1e6),
+      mean: new Array(8).fill(50),
+      recentMeans: new Array(24).fill(50),
+    }));
+    expect(decideScaleIns(input(cells, many), { errorCorrelation: 1 })).toEqual([]);
+    const verdicts = assessScaleIns(input(cells, many), { errorCorrelation: 1 });
+    expect(verdicts).toMatchObject([{ region: 'r', blockedBy: 'utilization' }]);
+    expect(verdicts[0].utilizationWithout).toBeCloseTo(1400 / 2000, 9);
+    const [decision] = decideScaleIns(input(cells, many), { errorCorrelation: 0 });
+    expect(decision.cellId).toBe('c');
+    expect(decision.peakOpsPerSec).toBeCloseTo(1000 + Math.sqrt(20) * 20, 9);
+    // Without their means the same partitions count whole at their upper forecast, whatever the correlation.
+    const bare = many.map(({ mean: _m, recentMeans: _r, ...p }) => p);
+    expect(decideScaleIns(input(cells, bare), { errorCorrelation: 0 })).toEqual([]);
   });
 
   it('decides per region, best net benefit first', () => {
