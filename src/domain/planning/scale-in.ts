@@ -1,5 +1,5 @@
 import type { CellStatus } from './movement-plan.ts';
-import { DEFAULT_PLANNER_OPTIONS, type LoadPenaltyKnee } from './planner-options.ts';
+import { DEFAULT_LIMITS, DEFAULT_PLANNER_OPTIONS, type LoadPenaltyKnee } from './planner-options.ts';
 
 /**
  * Correlation of the partitions' forecast errors within a region, for the scaling decisions (scale-in and the
@@ -104,6 +104,12 @@ export interface ScaleInOptions {
    * forecast add up), where the partitions give their mean. The same as the priced scale-out's. @default 0.5
    */
   readonly errorCorrelation?: number;
+  /**
+   * The planner's headroom: the remaining cells must also hold the region's partitions with their upper forecasts
+   * added up (as the planner plans a cell) below it, or the partitions homed there cannot all be placed at home.
+   * @default planner default (0.8)
+   */
+  readonly headroom?: number;
 }
 
 export type ResolvedScaleInOptions = Required<ScaleInOptions>;
@@ -118,6 +124,7 @@ export const DEFAULT_SCALE_IN_OPTIONS: ResolvedScaleInOptions = {
   loadPenaltyKnees: DEFAULT_PLANNER_OPTIONS.loadPenaltyKnees,
   dollarsPerLatencyMsPerMillionRequests: DEFAULT_PLANNER_OPTIONS.dollarsPerLatencyMsPerMillionRequests,
   errorCorrelation: DEFAULT_ERROR_CORRELATION,
+  headroom: DEFAULT_LIMITS.headroom,
 };
 
 export interface ScaleInDecision {
@@ -217,6 +224,7 @@ export type ScaleInBlock =
   | 'min-cells'
   | 'utilization'
   | 'packing'
+  | 'locality'
   | 'not-worth-it';
 
 /** One region's verdict: the decision, or the rule that blocked it (with the figures it was judged on). */
@@ -361,6 +369,14 @@ export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
     for (const v of hosted.upperOf(region, homed, 1)) summed = Math.max(summed, v);
     for (const v of hosted.recentOf(region, homed, 1)) summed = Math.max(summed, v);
     const shrink = summed > 0 ? Math.min(1, peak / summed) : 1;
+    // Locality: the planner plans each cell on its partitions' upper forecasts added up, and moves none into a cell
+    // past its headroom. Where the region's partitions, hosted or homed there, do not fit the remaining cells that
+    // way, the ones placed remote today cannot come home and the planner's locality is lost (issue 12: scale-ins cost
+    // tight-reseeded and business-week their locality).
+    if (summed > o.headroom * remaining) {
+      block('locality', summed / remaining);
+      continue;
+    }
     if (
       !packs(
         (peaksIn.get(region) ?? []).map((v) => v * shrink),

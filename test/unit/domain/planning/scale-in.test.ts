@@ -149,6 +149,20 @@ describe('decideScaleIns', () => {
     expect(decideScaleIns(input(cells, bare), { errorCorrelation: 0 })).toEqual([]);
   });
 
+  it('keeps the cell when the planner, adding the upper forecasts up per cell, could not bring partitions home', () => {
+    // 20 partitions of 40 ops/s mean with upper forecasts 45 ops/s above: diversified 800 + √20 × 45 ≈ 1,001 fits
+    // 0.6 × 2,000, but added up (1,700) they exceed the planner's 0.8 headroom of two cells.
+    const wide = Array.from({ length: 20 }, (_, i) => ({
+      ...partition(['a', 'b', 'c'][i % 3], 85, 85, i < 18 ? 1e9 : 1e6),
+      mean: new Array(8).fill(40),
+      recentMeans: new Array(24).fill(40),
+    }));
+    const [verdict] = assessScaleIns(input(cells, wide), { errorCorrelation: 0 });
+    expect(verdict).toMatchObject({ region: 'r', blockedBy: 'locality' });
+    expect(verdict.utilizationWithout).toBeCloseTo(1700 / 2000, 9);
+    expect(decideScaleIns(input(cells, wide), { errorCorrelation: 0, headroom: 0.9 })).toHaveLength(1);
+  });
+
   it('decides per region, best net benefit first', () => {
     const two = [cell('a'), cell('b'), cell('x', 'ACTIVE', 'q'), cell('y', 'ACTIVE', 'q')];
     // r would run its 560 ops/s above the 0.5 knee of one cell; q's y holds the fewest bytes.
