@@ -201,7 +201,7 @@ describe('forecast-driven scale-in through the profiler to ScaleCluster', () => 
   });
 
   it('keeps every cell when yesterday the forecast needed them, or when turned off', () => {
-    // Yesterday's peak (1,500 ops/s) needs more than 0.6 of two cells.
+    // Yesterday's peak (1,500 ops/s) needs more than 0.7 of two cells.
     const busyYesterday = [
       scored(0, 'a', 400, 600, 8e9),
       scored(1, 'b', 400, 600, 8e9),

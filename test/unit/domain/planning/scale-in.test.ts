@@ -45,7 +45,7 @@ const input = (cells: ScaleInCell[], partitions: ScaleInPartition[], extra: Part
 });
 
 describe('decideScaleIns', () => {
-  // Three cells of 1,000 ops/s carrying 1,000 ops/s: two cells would run at 50%, under the 60% of the rule.
+  // Three cells of 1,000 ops/s carrying 1,000 ops/s: two cells would run at 50%, under the 70% of the rule.
   const cells = [cell('a'), cell('b'), cell('c')];
   const spare = [partition('a', 400, 400, 5e9), partition('b', 400, 400, 5e9), partition('c', 200, 200, 1e9)];
 
@@ -130,20 +130,20 @@ describe('decideScaleIns', () => {
   });
 
   it('aggregates the gaps to the upper forecast over the region when the partitions give their mean', () => {
-    // 20 partitions of 50 ops/s mean (1,000 in all) whose upper forecasts are 20 ops/s above it: added up, 1,400
-    // ops/s, above 0.6 × 2,000; as independent errors, 1,000 + √20 × 20 ≈ 1,089.
+    // 20 partitions of 50 ops/s mean (1,000 in all) whose upper forecasts are 25 ops/s above it: added up, 1,500
+    // ops/s, above 0.7 × 2,000; as independent errors, 1,000 + √20 × 25 ≈ 1,112.
     const many = Array.from({ length: 20 }, (_, i) => ({
-      ...partition(['a', 'b', 'c'][i % 3], 70, 70, i < 18 ? 1e9 : 1e6),
+      ...partition(['a', 'b', 'c'][i % 3], 75, 75, i < 18 ? 1e9 : 1e6),
       mean: new Array(8).fill(50),
       recentMeans: new Array(24).fill(50),
     }));
     expect(decideScaleIns(input(cells, many), { errorCorrelation: 1 })).toEqual([]);
     const verdicts = assessScaleIns(input(cells, many), { errorCorrelation: 1 });
     expect(verdicts).toMatchObject([{ region: 'r', blockedBy: 'utilization' }]);
-    expect(verdicts[0].utilizationWithout).toBeCloseTo(1400 / 2000, 9);
+    expect(verdicts[0].utilizationWithout).toBeCloseTo(1500 / 2000, 9);
     const [decision] = decideScaleIns(input(cells, many), { errorCorrelation: 0 });
     expect(decision.cellId).toBe('c');
-    expect(decision.peakOpsPerSec).toBeCloseTo(1000 + Math.sqrt(20) * 20, 9);
+    expect(decision.peakOpsPerSec).toBeCloseTo(1000 + Math.sqrt(20) * 25, 9);
     // Without their means the same partitions count whole at their upper forecast, whatever the correlation.
     const bare = many.map(({ mean: _m, recentMeans: _r, ...p }) => p);
     expect(decideScaleIns(input(cells, bare), { errorCorrelation: 0 })).toEqual([]);
