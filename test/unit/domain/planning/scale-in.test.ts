@@ -74,7 +74,8 @@ describe('decideScaleIns', () => {
     const recent = new Array(24).fill(200);
     recent[5] = 500; // 19 hours ago: 1,300 ops/s > 0.6 × 2,000
     const peakYesterday = [...spare.slice(0, 2), { ...spare[2], recentPeaks: recent }];
-    expect(decideScaleIns(input(cells, peakYesterday))).toEqual([]);
+    expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.6 })).toEqual([]);
+    expect(assessScaleIns(input(cells, peakYesterday), { utilization: 0.6 })[0].blockedBy).toBe('utilization');
     // A looser rule lets it go (0.7 is not enough: the peaks 500, 400, 400 do not pack into two cells of 700).
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.7 })).toEqual([]);
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.8 })).toHaveLength(1);
@@ -122,7 +123,7 @@ describe('decideScaleIns', () => {
   });
 
   it('keeps the cell when the partitions do not pack into the others, whatever their total', () => {
-    // 1,150 ops/s fits 0.6 × 2,000 in total, but 400, 400 and 350 do not pack into two rooms of 600.
+    // 1,150 ops/s fits 0.7 × 2,000 in total, but 400, 400 and 350 do not pack into two rooms of 700.
     const lumpy = [partition('a', 400), partition('b', 400), partition('c', 350, 350, 1e6)];
     expect(decideScaleIns(input(cells, lumpy))).toEqual([]);
     const packable = [partition('a', 500), partition('b', 400), partition('c', 200, 200, 1e6)];
@@ -151,7 +152,7 @@ describe('decideScaleIns', () => {
 
   it('keeps the cell when the planner, adding the upper forecasts up per cell, could not bring partitions home', () => {
     // 20 partitions of 40 ops/s mean with upper forecasts 45 ops/s above: diversified 800 + √20 × 45 ≈ 1,001 fits
-    // 0.6 × 2,000, but added up (1,700) they exceed the planner's 0.8 headroom of two cells.
+    // 0.7 × 2,000, but added up (1,700) they exceed the planner's 0.8 headroom of two cells.
     const wide = Array.from({ length: 20 }, (_, i) => ({
       ...partition(['a', 'b', 'c'][i % 3], 85, 85, i < 18 ? 1e9 : 1e6),
       mean: new Array(8).fill(40),
