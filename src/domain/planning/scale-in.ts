@@ -77,6 +77,12 @@ export interface ScaleInInput {
   readonly lastScaleOutAtMs?: Readonly<Record<string, number>>;
   /** Regions scaling out this cycle (a shortfall is due): they keep their cells. */
   readonly shortRegions?: readonly string[];
+  /**
+   * When cells known to leave will start draining (a topology's scheduled removals in the backtest): within the
+   * lookback before one, no region scales in, since the leaving cell's partitions need the room (a drain may cross
+   * regions).
+   */
+  readonly removalsAtMs?: readonly number[];
 }
 
 export interface ScaleInOptions {
@@ -300,6 +306,11 @@ export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
       if (!complete) shortHistory.add(p.homeRegion);
     } else homed.add(region, p);
   }
+  // A cell draining anywhere, or about to: its partitions need the room, in its region or another.
+  const drainingAnywhere = input.cells.some((c) => c.status === 'DRAINING');
+  const removalSoon = (input.removalsAtMs ?? []).some(
+    (at) => at >= input.nowMs - o.lookbackMs && at - input.nowMs <= o.lookbackMs,
+  );
   const out: ScaleInAssessment[] = [];
   for (const [region, members] of regions) {
     const block = (blockedBy: ScaleInBlock, utilizationWithout?: number) =>
@@ -313,7 +324,9 @@ export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
       continue;
     }
     if (
-      members.some((c) => input.cells[c].status === 'PROVISIONING' || input.cells[c].status === 'DRAINING')
+      members.some((c) => input.cells[c].status === 'PROVISIONING' || input.cells[c].status === 'DRAINING') ||
+      drainingAnywhere ||
+      removalSoon
     ) {
       block('cell-changing');
       continue;

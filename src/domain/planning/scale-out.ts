@@ -37,6 +37,8 @@ export interface ScaleOutInput {
   readonly partitions: readonly ScaleOutPartition[];
   /** The capacity forecast's shortfalls: the regions to judge, their timing and the cells they need. */
   readonly shortfalls: readonly CapacityShortfall[];
+  /** Cells known to start draining soon (the backtest's scheduled removals): counted as draining. */
+  readonly leavingCells?: readonly string[];
   /** Capacity and hour price of the cell a scale-out adds; default: the mean of the region's live cells. */
   readonly newCell?: { readonly capacityOpsPerSec: number; readonly hourPriceUsd: number };
 }
@@ -56,6 +58,11 @@ export interface ScaleOutOptions {
   /** The planner's load penalty. @default planner default */
   readonly loadPenaltyKnees?: readonly LoadPenaltyKnee[];
   readonly dollarsPerLatencyMsPerMillionRequests?: number;
+  /**
+   * The planner's price of a partition left on a draining cell: while a cell drains, the capacity a shortfall asks
+   * for is where its partitions must go, and each one that cannot leave costs this. @default planner default (100)
+   */
+  readonly drainDollarsPerPartition?: number;
 }
 
 export type ResolvedScaleOutOptions = Required<ScaleOutOptions>;
@@ -67,6 +74,7 @@ export const DEFAULT_SCALE_OUT_OPTIONS: ResolvedScaleOutOptions = {
   provisionMs: 5 * 60_000,
   loadPenaltyKnees: DEFAULT_PLANNER_OPTIONS.loadPenaltyKnees,
   dollarsPerLatencyMsPerMillionRequests: DEFAULT_PLANNER_OPTIONS.dollarsPerLatencyMsPerMillionRequests,
+  drainDollarsPerPartition: DEFAULT_PLANNER_OPTIONS.drainDollarsPerPartition,
 };
 
 export interface ScaleOutAssessment {
@@ -101,6 +109,15 @@ export function assessScaleOuts(input: ScaleOutInput, options?: ScaleOutOptions)
   const stepSeconds = input.stepMs / 1000;
   // The first step a cell started now could serve.
   const firstUseful = Math.max(0, Math.ceil(o.provisionMs / input.stepMs - 1e-9));
+  // Partitions still on a draining cell (anywhere: a drain may have to cross regions) need the room a shortfall
+  // asks for; the planner prices each one left there at `drainDollarsPerPartition`, beyond any cell-hour.
+  const draining = new Set([
+    ...input.cells.filter((c) => c.status === 'DRAINING').map((c) => c.id),
+    ...(input.leavingCells ?? []),
+  ]);
+  let drainingPartitions = 0;
+  for (const p of input.partitions) if (draining.has(p.cell)) drainingPartitions++;
+  const drainUsd = drainingPartitions * o.drainDollarsPerPartition;
   const out: ScaleOutAssessment[] = [];
   for (const shortfall of input.shortfalls) {
     const region = shortfall.region;
@@ -146,7 +163,7 @@ export function assessScaleOuts(input: ScaleOutInput, options?: ScaleOutOptions)
     let best = { cells: 0, net: 0, benefit: 0, cost: 0 };
     let first: { benefit: number; cost: number } | undefined;
     for (let k = 1; k <= Math.max(1, shortfall.cellsNeeded); k++) {
-      const benefit = without - penaltyUsd(capacity + k * newCell.capacityOpsPerSec);
+      const benefit = without - penaltyUsd(capacity + k * newCell.capacityOpsPerSec) + drainUsd;
       const cost = (k * newCell.hourPriceUsd * o.holdMs) / HOUR_MS;
       first ??= { benefit, cost };
       if (benefit - cost > best.net) best = { cells: k, net: benefit - cost, benefit, cost };

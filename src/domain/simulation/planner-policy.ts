@@ -183,16 +183,27 @@ export class PlannerPolicy implements PolicyDriver {
             input.partitions.map((p) => p.sizeBytes),
             trace.regions,
             options.scaleIn,
+            input.topology.scalingEvents.filter((e) => e.action === 'remove').map((e) => Date.parse(e.at)),
           )
         : undefined;
     const provisionMinutes = input.topology.alarmScaling?.provisionMinutes;
+    const removals = input.topology.scalingEvents.flatMap((e) =>
+      e.action === 'remove' ? [{ cellId: e.cellId, atMs: Date.parse(e.at) }] : [],
+    );
     this.scaleOutPricing =
       policy === 'predictive' && options.scaleOut !== false && options.scaleOut !== undefined
-        ? new PolicyScaleOut(P, R, H, trace.bucketMs, {
-            ...(typeof planning === 'number' && { upperLevel: planning }),
-            provisionMs: provisionMinutes !== undefined ? provisionMinutes * 60_000 : options.provisionMs,
-            ...options.scaleOut,
-          })
+        ? new PolicyScaleOut(
+            P,
+            R,
+            H,
+            trace.bucketMs,
+            {
+              ...(typeof planning === 'number' && { upperLevel: planning }),
+              provisionMs: provisionMinutes !== undefined ? provisionMinutes * 60_000 : options.provisionMs,
+              ...options.scaleOut,
+            },
+            removals,
+          )
         : undefined;
     this.source =
       policy === 'oracle'

@@ -40,6 +40,8 @@ export class PolicyScaleIn {
     /** Trace regions by index. */
     private readonly regionNames: readonly string[],
     options: ScaleInOptions,
+    /** The topology's scheduled cell removals (epoch ms). */
+    private readonly removalsAtMs: readonly number[] = [],
   ) {
     this.options = resolveScaleInOptions(options);
     this.slotMs = Math.max(1, Math.round(HOUR_MS / bucketMs)) * bucketMs;
@@ -120,6 +122,7 @@ export class PolicyScaleIn {
         partitions,
         lastScaleOutAtMs: view.lastScaleOutAtMs,
         shortRegions,
+        removalsAtMs: this.removalsAtMs,
       },
       this.options,
     );

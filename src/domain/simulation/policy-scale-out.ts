@@ -11,6 +11,12 @@ import {
 import type { ClusterView, ScaleOutRequest } from './policy-driver.ts';
 
 /**
+ * A scheduled removal this close counts its cell as draining in the pricing: the capacity its partitions need must
+ * be bought before it, and the capacity forecast does not see it coming (one daily cycle, as the scale-in's lookback).
+ */
+const REMOVAL_LOOKAHEAD_MS = 86_400_000;
+
+/**
  * The predictive policy's priced scale-out: the shortfalls due this cycle go to the domain's `assessScaleOuts`
  * (the function the profiler calls in AWS) with each partition's mean and upper forecast summed over its regions
  * of origin, on the cell the plan leaves it on; only the cells worth their hours are bought.
@@ -28,6 +34,8 @@ export class PolicyScaleOut {
     private readonly H: number,
     private readonly bucketMs: number,
     options: ScaleOutOptions,
+    /** The topology's scheduled removals: when each cell starts draining. */
+    private readonly removals: readonly { readonly cellId: string; readonly atMs: number }[] = [],
   ) {
     this.options = resolveScaleOutOptions(options);
     this.mean = Array.from({ length: P }, () => new Float64Array(H));
@@ -91,6 +99,9 @@ export class PolicyScaleOut {
         })),
         partitions,
         shortfalls: due,
+        leavingCells: this.removals
+          .filter((r) => r.atMs >= view.nowMs && r.atMs < view.nowMs + REMOVAL_LOOKAHEAD_MS)
+          .map((r) => r.cellId),
         ...(newCell && { newCell }),
       },
       this.options,

@@ -75,7 +75,9 @@ describe('decideScaleIns', () => {
     recent[5] = 500; // 19 hours ago: 1,300 ops/s > 0.6 × 2,000
     const peakYesterday = [...spare.slice(0, 2), { ...spare[2], recentPeaks: recent }];
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.6 })).toEqual([]);
-    expect(assessScaleIns(input(cells, peakYesterday), { utilization: 0.6 })[0].blockedBy).toBe('utilization');
+    expect(assessScaleIns(input(cells, peakYesterday), { utilization: 0.6 })[0].blockedBy).toBe(
+      'utilization',
+    );
     // A looser rule lets it go (0.7 is not enough: the peaks 500, 400, 400 do not pack into two cells of 700).
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.7 })).toEqual([]);
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.8 })).toHaveLength(1);
