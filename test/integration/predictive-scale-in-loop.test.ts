@@ -49,6 +49,8 @@ const STEP_SECONDS = 900;
 const HORIZON = 8;
 const HOUR = 3_600_000;
 const ITEMS_PER_PARTITION = 10;
+/** Forecast ops/s of every partition (flatScore: upper = 1.1 × mean). */
+const OPS = 12;
 const QUIET_MS = 12 * HOUR;
 
 /** A score record with a day of hourly peaks at its level, as the profiler rolls them cycle after cycle. */
@@ -82,7 +84,7 @@ describe('forecast-driven scale-in, profiler → ScaleCluster on the local Step 
   /** The profiler's capacity check at `nowMs` on the live partition and cell records. */
   const capacityCheck = async (nowMs: number, scaleIn: ScaleInOptions) => {
     const partitions = await cluster.partitions.list();
-    const records = partitions.map((p) => scoredForADay(p.partition, p.cell, 10, nowMs));
+    const records = partitions.map((p) => scoredForADay(p.partition, p.cell, OPS, nowMs));
     const cells = (await cluster.cells.list()).map((c) => cellSnapshot(c, undefined));
     return checkCapacity(records, cells, {
       nowMs,
@@ -235,7 +237,7 @@ describe('forecast-driven scale-in, profiler → ScaleCluster on the local Step 
       sdk.alarms.put(cell.region, alarms.capacity);
       sdk.alarms.put(cell.region, alarms.canary);
     }
-    // Two quiet partitions (10 ops/s) per 100 ops/s cell: 60 ops/s fit one cell fewer at 30%.
+    // Two quiet partitions (12 ops/s) per 100 ops/s cell: 72 ops/s fit one cell fewer at 36%.
     writer = clientOn(cluster, { stores });
     const nowMs = Date.now();
     const records: ScoreRecord[] = [];
@@ -251,7 +253,7 @@ describe('forecast-driven scale-in, profiler → ScaleCluster on the local Step 
           items.set(`key-${k}`, JSON.stringify(value));
         }
         written.set(id, items);
-        records.push(scoredForADay(id, cell, 10, nowMs));
+        records.push(scoredForADay(id, cell, OPS, nowMs));
       }
     }
     // The planner (ScaleCluster's drain plan) reads them.
@@ -275,7 +277,8 @@ describe('forecast-driven scale-in, profiler → ScaleCluster on the local Step 
     expect(partitions).toHaveLength(6);
     await expectEveryItemReadable();
     expect(await flaps()).toBe(0);
-    // Two cells left at 30%: one more would leave 60 ops/s on one cell, above the rule's utilization.
+    // Two cells left at 36%: one more would leave 72 ops/s (77 with the forecast's spread) on one cell, above the
+    // rule's 70%.
     expect(await profilerCycle(t0 + HOUR, {})).toEqual([]);
   }, 120_000);
 
@@ -286,7 +289,7 @@ describe('forecast-driven scale-in, profiler → ScaleCluster on the local Step 
     const added = (await cluster.cells.list()).filter((c) => c.scaledOutAtMs !== undefined);
     expect(added).toHaveLength(1);
     const outAt = added[0].scaledOutAtMs!;
-    // Three ACTIVE cells carrying 60 ops/s again: spare by the rule, but the region scaled out just now.
+    // Three ACTIVE cells carrying 72 ops/s again: spare by the rule, but the region scaled out just now.
     expect(await profilerCycle(outAt + HOUR, {})).toEqual([]);
     expect(await profilerCycle(outAt + 11 * HOUR, {})).toEqual([]);
     expect(await flaps()).toBe(0);
