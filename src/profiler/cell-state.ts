@@ -16,6 +16,7 @@ export function cellSnapshot(cell: CellRecord, metrics: CellMetrics | undefined)
     capacityOpsPerSec: cell.capacityOpsPerSec,
     capacityBytes: cell.capacityBytes,
     status: cell.status,
+    ...(cell.scaledOutAtMs !== undefined && { scaledOutAtMs: cell.scaledOutAtMs }),
   };
   if (!metrics) return base;
   const measured = metrics.consumedReadUnitsPerSec + metrics.consumedWriteUnitsPerSec;

@@ -7,6 +7,11 @@ import {
   type ScaleInDecision,
   type ScaleInOptions,
 } from '../domain/planning/scale-in.ts';
+import {
+  assessScaleOuts,
+  type ScaleOutAssessment,
+  type ScaleOutOptions,
+} from '../domain/planning/scale-out.ts';
 import type { CellSnapshot } from '../domain/profiling/ports.ts';
 import {
   defaultPartitionSizeBytes,
@@ -31,12 +36,22 @@ export interface PredictiveScaleOutOptions {
   readonly scaleIn?: ScaleInOptions | false;
   /** Price of a cell-hour; absent: the cell's capacity priced as DynamoDB provisioned capacity (cell-price.ts). */
   readonly cellHourPriceUsd?: number;
+  /**
+   * Price each due scale-out against the cell-hours it buys (domain/planning/scale-out.ts) with these knobs; false:
+   * start every due shortfall's cells. @default {}
+   */
+  readonly scaleOut?: ScaleOutOptions | false;
+  /** Capacity of the cell a scale-out adds (ScaleCluster's `cellCapacityOpsPerSec`); absent: the region's mean. */
+  readonly newCellCapacityOpsPerSec?: number;
 }
 
 export interface ScaleOutDecision {
   readonly region: string;
   readonly cells: number;
   readonly shortfall: CapacityShortfall;
+  /** The priced verdict (absent when pricing is off): expected load penalty saved against the cell-hours. */
+  readonly benefitUsd?: number;
+  readonly costUsd?: number;
 }
 
 export interface CapacityCheck {
@@ -44,6 +59,8 @@ export interface CapacityCheck {
   readonly scaleOuts: readonly ScaleOutDecision[];
   /** Cells to drain and retire ahead of time: the same decision as the simulator's predictive policy. */
   readonly scaleIns: readonly ScaleInDecision[];
+  /** Due shortfalls whose cells were not worth their hours (priced scale-out), for the log. */
+  readonly declinedScaleOuts: readonly ScaleOutDecision[];
   /** Records skipped because their cell is not in the topology any more. */
   readonly skipped: number;
 }
@@ -61,7 +78,7 @@ export function checkCapacity(
 ): CapacityCheck {
   const live = cells.filter((c) => c.status !== 'RETIRED');
   if (live.length === 0 || records.length === 0)
-    return { shortfalls: [], scaleOuts: [], scaleIns: [], skipped: 0 };
+    return { shortfalls: [], scaleOuts: [], scaleIns: [], declinedScaleOuts: [], skipped: 0 };
   const cellIds = new Set(live.map((c) => c.id));
   const usable = records.filter((r) => cellIds.has(r.cell));
   let steps = 0;
@@ -107,41 +124,107 @@ export function checkCapacity(
     provisionMs: options.provisionMs,
     demandBeyondCapacity: 'report',
   });
-  const scaleOuts = shortfalls
-    .filter((s) => s.scaleOutByMs - options.nowMs <= options.bufferMs)
-    .map((s) => ({ region: s.region, cells: s.cellsNeeded, shortfall: s }));
+  const due = shortfalls.filter((s) => s.scaleOutByMs - options.nowMs <= options.bufferMs);
+  const stepMs = options.stepSeconds * 1000;
+  const sums = partitions.map((p) => ({
+    mean: totalOver(p.forecast, steps),
+    upper: totalOver(p.forecastUpper ?? p.forecast, steps),
+  }));
+  const scaleCells = live.map((c) => ({
+    id: c.id,
+    region: c.region,
+    status: c.status,
+    capacityOpsPerSec: c.capacityOpsPerSec,
+    hourPriceUsd: cellHourPriceUsd({ cellHourPriceUsd: options.cellHourPriceUsd }, c),
+  }));
+  let scaleOuts: ScaleOutDecision[];
+  let declinedScaleOuts: ScaleOutDecision[] = [];
+  if (options.scaleOut === false || due.length === 0) {
+    scaleOuts = due.map((s) => ({ region: s.region, cells: s.cellsNeeded, shortfall: s }));
+  } else {
+    const capacity = options.newCellCapacityOpsPerSec;
+    const verdicts = assessScaleOuts(
+      {
+        nowMs: options.nowMs,
+        stepMs,
+        cells: scaleCells,
+        partitions: partitions.map((p, i) => ({ cell: p.cell, ...sums[i] })),
+        shortfalls: due,
+        ...(capacity !== undefined && {
+          newCell: {
+            capacityOpsPerSec: capacity,
+            hourPriceUsd: cellHourPriceUsd(
+              { cellHourPriceUsd: options.cellHourPriceUsd },
+              { capacityOpsPerSec: capacity },
+            ),
+          },
+        }),
+      },
+      {
+        upperLevel: planned[0]?.upperLevel ?? 0.9,
+        provisionMs: options.provisionMs,
+        ...options.scaleOut,
+      },
+    );
+    const decisionOf = (v: ScaleOutAssessment): ScaleOutDecision => ({
+      region: v.region,
+      cells: v.cells,
+      shortfall: v.shortfall,
+      benefitUsd: v.benefitUsd,
+      costUsd: v.costUsd,
+    });
+    scaleOuts = verdicts.filter((v) => v.cells > 0).map(decisionOf);
+    declinedScaleOuts = verdicts.filter((v) => v.cells === 0).map(decisionOf);
+  }
+  // The quiet time after a region's last scale-out (alarm or forecast), from the cells ScaleCluster registered.
+  const lastScaleOutAtMs: Record<string, number> = {};
+  for (const c of cells)
+    if (c.scaledOutAtMs !== undefined)
+      lastScaleOutAtMs[c.region] = Math.max(
+        lastScaleOutAtMs[c.region] ?? Number.NEGATIVE_INFINITY,
+        c.scaledOutAtMs,
+      );
   const scaleIns =
     options.scaleIn === false
       ? []
       : decideScaleIns(
           {
             nowMs: options.nowMs,
-            stepMs: options.stepSeconds * 1000,
+            stepMs,
             recentSlotMs: UPPER_PEAK_SLOT_MS,
-            cells: live.map((c) => ({
-              id: c.id,
-              region: c.region,
-              status: c.status,
-              capacityOpsPerSec: c.capacityOpsPerSec,
-              hourPriceUsd: cellHourPriceUsd({ cellHourPriceUsd: options.cellHourPriceUsd }, c),
-            })),
+            cells: scaleCells,
             partitions: partitions.map((p, i) => {
-              const upper = new Float64Array(steps);
-              for (const series of Object.values(p.forecastUpper ?? {}))
-                for (let h = 0; h < steps; h++) upper[h] += series[h] ?? 0;
               const peaks = planned[i].upperPeaks;
+              const means = planned[i].meanPeaks;
               const home = homeRegionOf(p.forecast);
               return {
                 ...(home !== undefined && { homeRegion: home }),
                 cell: p.cell,
                 sizeBytes: p.sizeBytes,
-                upper,
+                upper: sums[i].upper,
+                mean: sums[i].mean,
                 recentPeaks: peaks?.slotMs === UPPER_PEAK_SLOT_MS ? peaks.values : undefined,
+                recentMeans: means?.slotMs === UPPER_PEAK_SLOT_MS ? means.values : undefined,
               };
             }),
-            shortRegions: scaleOuts.map((s) => s.region),
+            lastScaleOutAtMs,
+            // A region with a due shortfall keeps its cells, whether or not the scale-out was worth buying.
+            shortRegions: due.map((s) => s.region),
           },
           options.scaleIn,
         );
-  return { shortfalls, scaleOuts, scaleIns, skipped: records.length - partitions.length };
+  return {
+    shortfalls,
+    scaleOuts,
+    scaleIns,
+    declinedScaleOuts,
+    skipped: records.length - partitions.length,
+  };
+}
+
+/** Σ over regions of a per-region forecast, per step. */
+function totalOver(series: Readonly<Record<string, ArrayLike<number>>>, steps: number): Float64Array {
+  const out = new Float64Array(steps);
+  for (const values of Object.values(series)) for (let h = 0; h < steps; h++) out[h] += values[h] ?? 0;
+  return out;
 }

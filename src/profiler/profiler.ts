@@ -4,6 +4,7 @@ import type { ForecastRequest, KnownEvent } from '../domain/forecasting/forecast
 import { eventsForSeries } from '../domain/forecasting/known-events.ts';
 import type { Relationship } from '../domain/planning/movement-plan.ts';
 import type { ScaleInOptions } from '../domain/planning/scale-in.ts';
+import type { ScaleOutOptions } from '../domain/planning/scale-out.ts';
 import type { CellMetrics, CellSnapshot, ProfilerCycle } from '../domain/profiling/ports.ts';
 import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
 import {
@@ -116,6 +117,11 @@ export interface ProfilerOptions {
   readonly scoring?: Partial<ScoringOptions>;
   /** Forecast-driven scale-in (domain/planning/scale-in.ts) with these knobs; false: never. @default {} */
   readonly scaleIn?: ScaleInOptions | false;
+  /**
+   * Price each due predictive scale-out against the cell-hours it buys (domain/planning/scale-out.ts, as the
+   * simulator's predictive policy); false starts every due shortfall's cells. @default {}
+   */
+  readonly scaleOut?: ScaleOutOptions | false;
   /** Price of a cell-hour for the scale-in; absent: the cell's capacity at DynamoDB provisioned prices. */
   readonly cellHourPriceUsd?: number;
 }
@@ -186,6 +192,8 @@ interface Scored {
   readonly writeFraction?: MeasuredWriteFraction;
   /** The previous cycle's `upperPeaks`, rolled forward in this cycle's record. */
   readonly previousPeaks?: UpperPeaks;
+  /** The previous cycle's `meanPeaks`, rolled forward with them. */
+  readonly previousMeanPeaks?: UpperPeaks;
 }
 
 /**
@@ -240,6 +248,7 @@ export class Profiler {
       burstGrowth: DEFAULT_BURST_GROWTH,
       historyCache: {},
       scaleIn: {},
+      scaleOut: {},
       ...options,
     };
     const cache = this.o.historyCache || {};
@@ -543,6 +552,7 @@ export class Profiler {
         persistence: this.persistenceLevels(histories[p].history, prev, cycle.seriesEndMs),
         ...(histories[p].related && { related: histories[p].related }),
         ...(prev?.upperPeaks && { previousPeaks: prev.upperPeaks }),
+        ...(prev?.meanPeaks && { previousMeanPeaks: prev.meanPeaks }),
       };
     });
     const persist = persistenceSteps(this.intervalMs);
@@ -672,7 +682,7 @@ export class Profiler {
         cycleId: cycle.cycleId,
         expiresAt,
       };
-      return withUpperPeaks(record, s.previousPeaks);
+      return withUpperPeaks(record, s.previousPeaks, undefined, s.previousMeanPeaks);
     });
   }
 
@@ -696,12 +706,22 @@ export class Profiler {
       migrationBandwidthBytesPerSec: this.o.migrationBandwidthBytesPerSec,
       ...(this.o.scoring?.headroom !== undefined && { headroom: this.o.scoring.headroom }),
       scaleIn: this.o.scaleIn,
+      scaleOut: this.o.scaleOut,
       ...(this.o.cellHourPriceUsd !== undefined && { cellHourPriceUsd: this.o.cellHourPriceUsd }),
     });
     if (check.shortfalls.length > 0)
       this.deps.log.info('capacity forecast: shortfalls', {
         cycleId: cycle.cycleId,
         shortfalls: check.shortfalls,
+      });
+    if (check.declinedScaleOuts.length > 0)
+      this.deps.log.info('capacity forecast: scale-outs not worth their cell-hours', {
+        cycleId: cycle.cycleId,
+        declined: check.declinedScaleOuts.map((d) => ({
+          region: d.region,
+          benefitUsd: d.benefitUsd,
+          costUsd: d.costUsd,
+        })),
       });
     const { scaleOuts, scaleIns } = await startPredictiveScaling(
       this.deps,

@@ -152,6 +152,7 @@ export async function registerCells(
       capacityBytes: cell.capacityBytes,
       status: 'PROVISIONING',
       version: 1,
+      scaledOutAtMs: deps.now(),
     });
   }
   return { registered: event.request.cells.map((c) => c.cellId) };

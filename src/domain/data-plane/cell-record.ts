@@ -9,6 +9,11 @@ export interface CellRecord {
   readonly capacityBytes: number;
   readonly status: CellStatus;
   readonly version: number;
+  /**
+   * When a scale-out (ScaleCluster's RegisterCells, on an alarm or a forecast) added the cell, epoch ms; absent for
+   * the cells of the initial topology. The forecast-driven scale-in waits a quiet time after a region's last one.
+   */
+  readonly scaledOutAtMs?: number;
 }
 
 export type { CellStatus };

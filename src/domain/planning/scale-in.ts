@@ -1,5 +1,13 @@
 import type { CellStatus } from './movement-plan.ts';
-import { DEFAULT_PLANNER_OPTIONS, type LoadPenaltyKnee } from './planner-options.ts';
+import { DEFAULT_LIMITS, DEFAULT_PLANNER_OPTIONS, type LoadPenaltyKnee } from './planner-options.ts';
+import { packs, RegionLoads } from './region-load.ts';
+
+/**
+ * Correlation of the partitions' forecast errors within a region, for the scaling decisions (scale-in and the
+ * priced scale-out): 0 treats them as independent (the region's spread grows with √n), 1 adds the gaps to the upper
+ * quantile up, as the capacity forecast does. Chosen on the scenario suite's tuning half (BENCHMARKS.md, issue 12).
+ */
+export const DEFAULT_ERROR_CORRELATION = 0.5;
 
 /**
  * Forecast-driven scale-in: which cell, if any, each region should drain and retire now.
@@ -44,6 +52,13 @@ export interface ScaleInPartition {
    * oldest first, ending now (`PeakWindow.values`); undefined, or shorter than the lookback, while its history is.
    */
   readonly recentPeaks: ArrayLike<number> | undefined;
+  /** Mean forecast of its ops/s from every region, per forecast step; absent: the region counts `upper` whole. */
+  readonly mean?: ArrayLike<number>;
+  /**
+   * The mean forecast in the same slots as `recentPeaks` (the highest over the horizon in each slot); with `mean`,
+   * the region's load is the means plus the gaps up to the upper forecast aggregated with `errorCorrelation`.
+   */
+  readonly recentMeans?: ArrayLike<number>;
   /**
    * The region most of its demand comes from (the planner's locality wants it there). A region keeps the cells its
    * own partitions need, hosted there or not: shrinking it below that would push them to remote cells.
@@ -63,13 +78,21 @@ export interface ScaleInInput {
   readonly lastScaleOutAtMs?: Readonly<Record<string, number>>;
   /** Regions scaling out this cycle (a shortfall is due): they keep their cells. */
   readonly shortRegions?: readonly string[];
+  /**
+   * When cells known to leave will start draining (a topology's scheduled removals in the backtest): within the
+   * lookback before one, no region scales in, since the leaving cell's partitions need the room (a drain may cross
+   * regions).
+   */
+  readonly removalsAtMs?: readonly number[];
 }
 
 export interface ScaleInOptions {
   /**
-   * The remaining cells must carry the region's load at or below this share of their capacity (below the capacity
-   * forecast's 0.8 headroom: hysteresis). Chosen on the scenario suite's tuning half (BENCHMARKS.md, issue 12).
-   * @default 0.6
+   * The remaining cells must carry the region's load (the partitions' means plus their diversified gaps to the upper
+   * forecast) at or below this share of their capacity (below the 0.8 headroom; the priced scale-out does not buy a
+   * cell back until the expected load penalty pays for it: hysteresis). Chosen on the scenario suite's tuning half
+   * (BENCHMARKS.md, issue 12: 0.7 against 0.6).
+   * @default 0.7
    */
   readonly utilization?: number;
   /** How long the spare capacity must have lasted, and is then expected to last (seasonal naive). @default 1 day */
@@ -85,12 +108,23 @@ export interface ScaleInOptions {
   /** The planner's load penalty. @default planner default */
   readonly loadPenaltyKnees?: readonly LoadPenaltyKnee[];
   readonly dollarsPerLatencyMsPerMillionRequests?: number;
+  /**
+   * Correlation of the partitions' forecast errors within a region (0: independent, 1: the gaps to the upper
+   * forecast add up), where the partitions give their mean. The same as the priced scale-out's. @default 0.5
+   */
+  readonly errorCorrelation?: number;
+  /**
+   * The planner's headroom: the remaining cells must also hold the region's partitions with their upper forecasts
+   * added up (as the planner plans a cell) below it, or the partitions homed there cannot all be placed at home.
+   * @default planner default (0.8)
+   */
+  readonly headroom?: number;
 }
 
 export type ResolvedScaleInOptions = Required<ScaleInOptions>;
 
 export const DEFAULT_SCALE_IN_OPTIONS: ResolvedScaleInOptions = {
-  utilization: 0.6,
+  utilization: 0.7,
   lookbackMs: 86_400_000,
   quietAfterScaleOutMs: 12 * 3_600_000,
   minCellsPerRegion: 1,
@@ -98,6 +132,8 @@ export const DEFAULT_SCALE_IN_OPTIONS: ResolvedScaleInOptions = {
   moveOverheadDollars: DEFAULT_PLANNER_OPTIONS.moveOverheadDollars,
   loadPenaltyKnees: DEFAULT_PLANNER_OPTIONS.loadPenaltyKnees,
   dollarsPerLatencyMsPerMillionRequests: DEFAULT_PLANNER_OPTIONS.dollarsPerLatencyMsPerMillionRequests,
+  errorCorrelation: DEFAULT_ERROR_CORRELATION,
+  headroom: DEFAULT_LIMITS.headroom,
 };
 
 export interface ScaleInDecision {
@@ -166,6 +202,8 @@ export function resolveScaleInOptions(options?: ScaleInOptions): ResolvedScaleIn
     throw new RangeError(`scale-in utilization ${o.utilization}`);
   if (!(o.lookbackMs > 0)) throw new RangeError(`scale-in lookbackMs ${o.lookbackMs}`);
   if (!(o.quietAfterScaleOutMs >= 0)) throw new RangeError(`quietAfterScaleOutMs ${o.quietAfterScaleOutMs}`);
+  if (!(o.errorCorrelation >= 0 && o.errorCorrelation <= 1))
+    throw new RangeError(`scale-in errorCorrelation ${o.errorCorrelation}`);
   if (!(o.minCellsPerRegion >= 1)) throw new RangeError(`minCellsPerRegion ${o.minCellsPerRegion}`);
   return o;
 }
@@ -186,8 +224,41 @@ export function balancedLoadPenaltyUsd(
   return (ms * seconds * o.dollarsPerLatencyMsPerMillionRequests) / 1e6;
 }
 
+/** Why a region does not scale in this cycle: the first rule that holds it back. */
+export type ScaleInBlock =
+  | 'short-history'
+  | 'short-of-capacity'
+  | 'cell-changing'
+  | 'quiet-after-scale-out'
+  | 'min-cells'
+  | 'utilization'
+  | 'packing'
+  | 'locality'
+  | 'not-worth-it';
+
+/** One region's verdict: the decision, or the rule that blocked it (with the figures it was judged on). */
+export interface ScaleInAssessment {
+  readonly region: string;
+  readonly decision?: ScaleInDecision;
+  readonly blockedBy?: ScaleInBlock;
+  /** Highest load to carry over the horizon and the lookback ÷ the remaining cells' capacity, when computed. */
+  readonly utilizationWithout?: number;
+}
+
 /** At most one scale-in per region, the cell to drain and why; best net benefit first. */
 export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): ScaleInDecision[] {
+  return scaleInsOf(assessScaleIns(input, options));
+}
+
+/** The decisions among the verdicts, best net benefit first. */
+export function scaleInsOf(assessments: readonly ScaleInAssessment[]): ScaleInDecision[] {
+  const out = assessments.flatMap((a) => (a.decision ? [a.decision] : []));
+  const net = (d: ScaleInDecision) => d.savedUsd - d.drainUsd - d.loadUsd;
+  return out.sort((a, b) => net(b) - net(a) || a.region.localeCompare(b.region));
+}
+
+/** Every region's verdict, in the order the regions' cells are listed (diagnosis, logs). */
+export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): ScaleInAssessment[] {
   const o = resolveScaleInOptions(options);
   const slots = Math.round(o.lookbackMs / input.recentSlotMs);
   const steps = Math.max(0, ...input.partitions.map((p) => p.upper.length));
@@ -205,8 +276,8 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
   const cellBytes = new Float64Array(input.cells.length);
   const cellPartitions = new Float64Array(input.cells.length);
   // Per region, the load of the partitions it hosts and of the partitions homed there: it must carry the larger.
-  const hosted = new RegionLoads(steps, slots);
-  const homed = new RegionLoads(steps, slots);
+  const hosted = new RegionLoads(steps, slots, o.errorCorrelation);
+  const homed = new RegionLoads(steps, slots, o.errorCorrelation);
   const shortHistory = new Set<string>();
   // Per region, each hosted or homed partition's own peak (horizon and lookback), for the packing check.
   const peaksIn = new Map<string, number[]>();
@@ -236,15 +307,41 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
       if (!complete) shortHistory.add(p.homeRegion);
     } else homed.add(region, p);
   }
-  const out: ScaleInDecision[] = [];
+  // A cell draining anywhere, or about to: its partitions need the room, in its region or another.
+  const drainingAnywhere = input.cells.some((c) => c.status === 'DRAINING');
+  const removalSoon = (input.removalsAtMs ?? []).some(
+    (at) => at >= input.nowMs - o.lookbackMs && at - input.nowMs <= o.lookbackMs,
+  );
+  const out: ScaleInAssessment[] = [];
   for (const [region, members] of regions) {
-    if (shortHistory.has(region) || input.shortRegions?.includes(region)) continue;
-    if (members.some((c) => input.cells[c].status === 'PROVISIONING' || input.cells[c].status === 'DRAINING'))
+    const block = (blockedBy: ScaleInBlock, utilizationWithout?: number) =>
+      out.push({ region, blockedBy, ...(utilizationWithout !== undefined && { utilizationWithout }) });
+    if (shortHistory.has(region)) {
+      block('short-history');
       continue;
+    }
+    if (input.shortRegions?.includes(region)) {
+      block('short-of-capacity');
+      continue;
+    }
+    if (
+      members.some((c) => input.cells[c].status === 'PROVISIONING' || input.cells[c].status === 'DRAINING') ||
+      drainingAnywhere ||
+      removalSoon
+    ) {
+      block('cell-changing');
+      continue;
+    }
     const lastOut = input.lastScaleOutAtMs?.[region];
-    if (lastOut !== undefined && input.nowMs - lastOut < o.quietAfterScaleOutMs) continue;
+    if (lastOut !== undefined && input.nowMs - lastOut < o.quietAfterScaleOutMs) {
+      block('quiet-after-scale-out');
+      continue;
+    }
     const active = members.filter((c) => input.cells[c].status === 'ACTIVE');
-    if (active.length <= o.minCellsPerRegion) continue;
+    if (active.length <= o.minCellsPerRegion) {
+      block('min-cells');
+      continue;
+    }
     // The cheapest drain: fewest bytes, then fewest partitions, then the id.
     const candidate = [...active].sort(
       (a, b) =>
@@ -272,83 +369,59 @@ export function decideScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
         balancedLoadPenaltyUsd(recent[s], remaining, slotSeconds, o) -
         balancedLoadPenaltyUsd(recent[s], capacity, slotSeconds, o);
     }
-    if (peak > o.utilization * remaining) continue;
+    const utilizationWithout = remaining > 0 ? peak / remaining : Number.POSITIVE_INFINITY;
+    if (peak > o.utilization * remaining) {
+      block('utilization', utilizationWithout);
+      continue;
+    }
     // The planner must be able to keep them in the region: each partition's peak packed (largest first, into the
     // roomiest cell) into the remaining cells at `utilization` of each; lumpy partitions may not fit a total that does.
     const rooms = active
       .filter((c) => c !== candidate)
       .map((c) => o.utilization * input.cells[c].capacityOpsPerSec);
-    if (!packs(peaksIn.get(region) ?? [], rooms)) continue;
+    // Each partition's own peak is its upper forecast; shrunk by the region's diversification (its load over the
+    // same load with every gap added up), so the items add up to the total judged above.
+    let summed = 0;
+    for (const v of hosted.upperOf(region, homed, 1)) summed = Math.max(summed, v);
+    for (const v of hosted.recentOf(region, homed, 1)) summed = Math.max(summed, v);
+    const shrink = summed > 0 ? Math.min(1, peak / summed) : 1;
+    // Locality: the planner plans each cell on its partitions' upper forecasts added up, and moves none into a cell
+    // past its headroom. Where the region's partitions, hosted or homed there, do not fit the remaining cells that
+    // way, the ones placed remote today cannot come home and the planner's locality is lost (issue 12: scale-ins cost
+    // tight-reseeded and business-week their locality).
+    if (summed > o.headroom * remaining) {
+      block('locality', summed / remaining);
+      continue;
+    }
+    if (
+      !packs(
+        (peaksIn.get(region) ?? []).map((v) => v * shrink),
+        rooms,
+      )
+    ) {
+      block('packing', utilizationWithout);
+      continue;
+    }
     const savedUsd = (input.cells[candidate].hourPriceUsd * o.lookbackMs) / HOUR_MS;
     const drainUsd =
       cellPartitions[candidate] * o.moveOverheadDollars + (cellBytes[candidate] / GIB) * o.drainTransferPerGB;
-    if (savedUsd - drainUsd - loadUsd <= 0) continue;
+    if (savedUsd - drainUsd - loadUsd <= 0) {
+      block('not-worth-it', utilizationWithout);
+      continue;
+    }
     out.push({
       region,
-      cellId: input.cells[candidate].id,
-      peakOpsPerSec: peak,
-      remainingCapacityOpsPerSec: remaining,
-      savedUsd,
-      drainUsd,
-      loadUsd,
+      utilizationWithout,
+      decision: {
+        region,
+        cellId: input.cells[candidate].id,
+        peakOpsPerSec: peak,
+        remainingCapacityOpsPerSec: remaining,
+        savedUsd,
+        drainUsd,
+        loadUsd,
+      },
     });
   }
-  const net = (d: ScaleInDecision) => d.savedUsd - d.drainUsd - d.loadUsd;
-  return out.sort((a, b) => net(b) - net(a) || a.region.localeCompare(b.region));
-}
-
-/** Per region, the sum of partitions' upper forecasts (per step) and recent peaks (per slot, the last `slots`). */
-class RegionLoads {
-  private readonly upper = new Map<string, Float64Array>();
-  private readonly recent = new Map<string, Float64Array>();
-
-  constructor(
-    private readonly steps: number,
-    private readonly slots: number,
-  ) {}
-
-  add(region: string, p: ScaleInPartition): void {
-    let upper = this.upper.get(region);
-    if (!upper) {
-      upper = new Float64Array(this.steps);
-      this.upper.set(region, upper);
-    }
-    for (let t = 0; t < p.upper.length; t++) upper[t] += p.upper[t];
-    let recent = this.recent.get(region);
-    if (!recent) {
-      recent = new Float64Array(this.slots);
-      this.recent.set(region, recent);
-    }
-    const peaks = p.recentPeaks;
-    if (!peaks || peaks.length < this.slots) return;
-    const offset = peaks.length - this.slots;
-    for (let s = 0; s < this.slots; s++) recent[s] += peaks[offset + s];
-  }
-
-  /** The larger of this and `other` per step. */
-  upperOf(region: string, other: RegionLoads): Float64Array {
-    return elementMax(this.upper.get(region), other.upper.get(region), this.steps);
-  }
-
-  recentOf(region: string, other: RegionLoads): Float64Array {
-    return elementMax(this.recent.get(region), other.recent.get(region), this.slots);
-  }
-}
-
-function elementMax(a: Float64Array | undefined, b: Float64Array | undefined, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.max(a?.[i] ?? 0, b?.[i] ?? 0);
   return out;
-}
-
-/** First-fit decreasing into the roomiest bin: whether every item fits. */
-function packs(items: readonly number[], rooms: number[]): boolean {
-  const sorted = [...items].sort((a, b) => b - a);
-  for (const item of sorted) {
-    let best = -1;
-    for (let i = 0; i < rooms.length; i++) if (best < 0 || rooms[i] > rooms[best]) best = i;
-    if (best < 0 || rooms[best] + 1e-9 < item) return false;
-    rooms[best] -= item;
-  }
-  return true;
 }

@@ -38,6 +38,8 @@ export interface CellSnapshot {
   readonly capacityOpsPerSec: number;
   readonly capacityBytes: number;
   readonly status: CellRecord['status'];
+  /** When a scale-out added it (CellRecord.scaledOutAtMs); absent for the initial cells. */
+  readonly scaledOutAtMs?: number;
   /** Consumed (read + write) capacity units per second: the measured load. Absent when not measured. */
   readonly measuredOpsPerSec?: number;
   /** Fraction of capacity in use, for the scorer's cell pressure. */

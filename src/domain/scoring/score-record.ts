@@ -54,6 +54,11 @@ export interface ScoreRecord {
    * forecast-driven scale-in (domain/planning/scale-in.ts). Absent in records written before it existed.
    */
   readonly upperPeaks?: UpperPeaks;
+  /**
+   * The highest mean forecast (every region, over the horizon) in the same slots as `upperPeaks`: with it the scale-in
+   * aggregates the gaps to the upper forecast over a region's partitions (scale-in.ts). Absent in older records.
+   */
+  readonly meanPeaks?: UpperPeaks;
   readonly scoredAtMs: number;
   readonly cycleId: string;
   /** TTL, epoch seconds: a partition that stops being scored drops out of the planner's input. */
@@ -81,22 +86,44 @@ export function plannedUpperPeak(record: ScoreRecord, persistenceMs = PERSISTENC
   return peak;
 }
 
-/** The record with its `upperPeaks` rolled forward from the previous cycle's (at `forecastStartMs`). */
+/** The highest total mean forecast (every region) over the horizon. */
+export function plannedMeanPeak(record: ScoreRecord): number {
+  let peak = 0;
+  const steps = horizonOf(record);
+  for (let h = 0; h < steps; h++) {
+    let total = 0;
+    for (const region in record.mean) total += record.mean[region][h] ?? 0;
+    peak = Math.max(peak, total);
+  }
+  return peak;
+}
+
+/**
+ * The record with its `upperPeaks` and `meanPeaks` rolled forward from the previous cycle's (at `forecastStartMs`).
+ */
 export function withUpperPeaks(
   record: ScoreRecord,
   previous: UpperPeaks | undefined,
   lookbackMs = DEFAULT_SCALE_IN_OPTIONS.lookbackMs,
+  previousMean?: UpperPeaks,
 ): ScoreRecord {
   const slotMs = UPPER_PEAK_SLOT_MS;
   const slots = Math.max(1, Math.round(lookbackMs / slotMs));
-  const window = rollPeakWindow(
-    previous?.slotMs === slotMs ? previous : undefined,
-    record.forecastStartMs,
-    plannedUpperPeak(record),
-    slotMs,
-    slots,
-  );
-  return { ...record, upperPeaks: { slotMs, endSlot: window.endSlot, values: [...window.values] } };
+  const roll = (prev: UpperPeaks | undefined, value: number): UpperPeaks => {
+    const window = rollPeakWindow(
+      prev?.slotMs === slotMs ? prev : undefined,
+      record.forecastStartMs,
+      value,
+      slotMs,
+      slots,
+    );
+    return { slotMs, endSlot: window.endSlot, values: [...window.values] };
+  };
+  return {
+    ...record,
+    upperPeaks: roll(previous, plannedUpperPeak(record)),
+    meanPeaks: roll(previousMean, plannedMeanPeak(record)),
+  };
 }
 
 /** The Scores table behind a port, so the profiler and the planner run against dynalite or memory in tests. */
@@ -133,6 +160,9 @@ export const scoreRecordSchema = z
     persistenceOpsPerSec: z.record(z.string(), nonNegative).optional(),
     related: z.record(z.string(), nonNegative).optional(),
     upperPeaks: z
+      .object({ slotMs: finite.positive(), endSlot: finite, values: z.array(nonNegative) })
+      .optional(),
+    meanPeaks: z
       .object({ slotMs: finite.positive(), endSlot: finite, values: z.array(nonNegative) })
       .optional(),
     scoredAtMs: finite,

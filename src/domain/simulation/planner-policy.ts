@@ -1,5 +1,7 @@
 import type { ForecastBuffers, OnlineForecaster } from '../forecasting/forecast-model.ts';
-import type { PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
+import type { CapacityShortfall, PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
+import type { ScaleInAssessment } from '../planning/scale-in.ts';
+import type { ScaleOutAssessment } from '../planning/scale-out.ts';
 import type {
   CellState,
   PartitionForecast,
@@ -17,6 +19,7 @@ import type {
   ScaleOutRequest,
 } from './policy-driver.ts';
 import { PolicyScaleIn } from './policy-scale-in.ts';
+import { PolicyScaleOut } from './policy-scale-out.ts';
 import { policyScalesIn } from './replay-context.ts';
 import type {
   PolicyName,
@@ -89,6 +92,8 @@ export class PlannerPolicy implements PolicyDriver {
   private shortfallRegions = new Set<string>();
   /** Forecast-driven scale-in (predictive only). */
   private readonly scaleIn: PolicyScaleIn | undefined;
+  /** Priced scale-out (predictive only; the oracle buys every due shortfall's cells). */
+  private readonly scaleOutPricing: PolicyScaleOut | undefined;
 
   constructor(
     policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
@@ -178,6 +183,26 @@ export class PlannerPolicy implements PolicyDriver {
             input.partitions.map((p) => p.sizeBytes),
             trace.regions,
             options.scaleIn,
+            input.topology.scalingEvents.filter((e) => e.action === 'remove').map((e) => Date.parse(e.at)),
+          )
+        : undefined;
+    const provisionMinutes = input.topology.alarmScaling?.provisionMinutes;
+    const removals = input.topology.scalingEvents.flatMap((e) =>
+      e.action === 'remove' ? [{ cellId: e.cellId, atMs: Date.parse(e.at) }] : [],
+    );
+    this.scaleOutPricing =
+      policy === 'predictive' && options.scaleOut !== false && options.scaleOut !== undefined
+        ? new PolicyScaleOut(
+            P,
+            R,
+            H,
+            trace.bucketMs,
+            {
+              ...(typeof planning === 'number' && { upperLevel: planning }),
+              provisionMs: provisionMinutes !== undefined ? provisionMinutes * 60_000 : options.provisionMs,
+              ...options.scaleOut,
+            },
+            removals,
           )
         : undefined;
     this.source =
@@ -274,15 +299,28 @@ export class PlannerPolicy implements PolicyDriver {
       // A shortfall must show in two consecutive cycles: one noisy forecast does not buy a cell that stays.
       const nextCycleMs = view.nowMs + this.planEvery * this.input.trace.bucketMs;
       const seen = new Set<string>();
+      const due: CapacityShortfall[] = [];
       for (const shortfall of plan.capacityForecast) {
         if (shortfall.scaleOutByMs <= nextCycleMs && shortfall.cellsNeeded > 0) {
           seen.add(shortfall.region);
-          if (this.shortfallRegions.has(shortfall.region)) {
-            scaleOut.push({ region: shortfall.region, cells: shortfall.cellsNeeded });
-          }
+          if (this.shortfallRegions.has(shortfall.region)) due.push(shortfall);
         }
       }
       this.shortfallRegions = seen;
+      if (this.scaleOutPricing && this.upper) {
+        const before = this.partitions.map((p) => p.cell);
+        scaleOut.push(
+          ...this.scaleOutPricing.decide(
+            view,
+            before,
+            plan,
+            this.partitionIndex,
+            due,
+            buffers.mean,
+            this.upperPlanned ?? this.planned,
+          ),
+        );
+      } else scaleOut.push(...due.map((s) => ({ region: s.region, cells: s.cellsNeeded })));
     }
     const scaleIn: ScaleInRequest[] = [];
     if (this.scaleIn && this.source.trusted()) {
@@ -294,6 +332,16 @@ export class PlannerPolicy implements PolicyDriver {
       );
     }
     return { moves, scaleOut, dropCopies, ...(scaleIn.length > 0 && { scaleIn }) };
+  }
+
+  /** The priced scale-out's verdicts in the last cycle (diagnosis); empty when none was due or it is off. */
+  scaleOutAssessments(): readonly ScaleOutAssessment[] {
+    return this.scaleOutPricing?.lastAssessments ?? [];
+  }
+
+  /** The scale-in's verdict per region in the last cycle (diagnosis); empty when the policy does not scale in. */
+  scaleInAssessments(): readonly ScaleInAssessment[] {
+    return this.scaleIn?.lastAssessments ?? [];
   }
 
   /** Score the fresh forecasts (the scorer's affinity sets the planner's move priorities). */

@@ -1,12 +1,14 @@
 import { cellHourPriceUsd } from '../planning/cell-price.ts';
 import {
-  decideScaleIns,
+  assessScaleIns,
   type PeakWindow,
   type ResolvedScaleInOptions,
   resolveScaleInOptions,
   rollPeakWindow,
+  type ScaleInAssessment,
   type ScaleInOptions,
   type ScaleInPartition,
+  scaleInsOf,
 } from '../planning/scale-in.ts';
 import type { ClusterView, ScaleInRequest } from './policy-driver.ts';
 
@@ -24,6 +26,10 @@ export class PolicyScaleIn {
   private readonly slots: number;
   private readonly windows: (PeakWindow | undefined)[];
   private readonly upperTotal: Float64Array[];
+  private readonly meanWindows: (PeakWindow | undefined)[];
+  private readonly meanTotal: Float64Array[];
+  /** Every region's verdict of the last cycle (for diagnosis: which rule held a region back). */
+  lastAssessments: readonly ScaleInAssessment[] = [];
 
   constructor(
     private readonly P: number,
@@ -34,12 +40,16 @@ export class PolicyScaleIn {
     /** Trace regions by index. */
     private readonly regionNames: readonly string[],
     options: ScaleInOptions,
+    /** The topology's scheduled cell removals (epoch ms). */
+    private readonly removalsAtMs: readonly number[] = [],
   ) {
     this.options = resolveScaleInOptions(options);
     this.slotMs = Math.max(1, Math.round(HOUR_MS / bucketMs)) * bucketMs;
     this.slots = Math.max(1, Math.round(this.options.lookbackMs / this.slotMs));
     this.windows = new Array(P).fill(undefined);
     this.upperTotal = Array.from({ length: P }, () => new Float64Array(H));
+    this.meanWindows = new Array(P).fill(undefined);
+    this.meanTotal = Array.from({ length: P }, () => new Float64Array(H));
   }
 
   /** The cells to drain now; `upper` holds the planner's capacity forecast at ((p * R) + r) * H + h. */
@@ -54,16 +64,27 @@ export class PolicyScaleIn {
     const partitions: ScaleInPartition[] = [];
     for (let p = 0; p < P; p++) {
       const total = this.upperTotal[p];
+      const meanTotal = this.meanTotal[p];
       total.fill(0);
+      meanTotal.fill(0);
       for (let r = 0; r < R; r++) {
         const base = (p * R + r) * H;
-        for (let h = 0; h < H; h++) total[h] += upper[base + h];
+        for (let h = 0; h < H; h++) {
+          total[h] += upper[base + h];
+          meanTotal[h] += mean[base + h];
+        }
       }
       let planned = 0;
+      let plannedMean = 0;
       // Over the whole horizon: the scale-out fires on any of its steps.
-      for (let h = 0; h < H; h++) planned = Math.max(planned, total[h]);
+      for (let h = 0; h < H; h++) {
+        planned = Math.max(planned, total[h]);
+        plannedMean = Math.max(plannedMean, meanTotal[h]);
+      }
       const window = rollPeakWindow(this.windows[p], view.nowMs, planned, this.slotMs, slots);
       this.windows[p] = window;
+      const meanWindow = rollPeakWindow(this.meanWindows[p], view.nowMs, plannedMean, this.slotMs, slots);
+      this.meanWindows[p] = meanWindow;
       // The region most of its mean forecast comes from, as homeRegionOf picks it.
       let home = -1;
       let homeSum = 0;
@@ -81,10 +102,12 @@ export class PolicyScaleIn {
         cell: placementCells[p],
         sizeBytes: this.sizes[p],
         upper: total,
+        mean: meanTotal,
         recentPeaks: window.values,
+        recentMeans: meanWindow.values,
       });
     }
-    const decisions = decideScaleIns(
+    this.lastAssessments = assessScaleIns(
       {
         nowMs: view.nowMs,
         stepMs: this.bucketMs,
@@ -99,9 +122,10 @@ export class PolicyScaleIn {
         partitions,
         lastScaleOutAtMs: view.lastScaleOutAtMs,
         shortRegions,
+        removalsAtMs: this.removalsAtMs,
       },
       this.options,
     );
-    return decisions.map((d) => ({ region: d.region, cell: d.cellId }));
+    return scaleInsOf(this.lastAssessments).map((d) => ({ region: d.region, cell: d.cellId }));
   }
 }

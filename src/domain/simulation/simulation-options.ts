@@ -1,6 +1,7 @@
 import type { OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { MovementPlan, PlannerInput, PlannerLimits, Relationship } from '../planning/movement-plan.ts';
 import type { ScaleInOptions } from '../planning/scale-in.ts';
+import type { ScaleOutOptions } from '../planning/scale-out.ts';
 import type { AffinityScore } from '../scoring/affinity-score.ts';
 import type { ScoringInput } from '../scoring/affinity-scorer.ts';
 import { type BurstGrowth, DEFAULT_BURST_GROWTH } from '../scoring/burst-persistence.ts';
@@ -106,6 +107,12 @@ export interface SimulationOptions {
    * in. Reactive and the oracle never scale in. @default {} (the domain's defaults)
    */
   readonly scaleIn?: ScaleInOptions | false;
+  /**
+   * Predictive: price each forecast scale-out (src/domain/planning/scale-out.ts: expected load penalty saved against
+   * the cell-hours) with these knobs; false buys every due shortfall's cells (before issue 12's pricing). The oracle
+   * always buys them (it is the yardstick). @default {} (the domain's defaults)
+   */
+  readonly scaleOut?: ScaleOutOptions | false;
   /** A scale-out of a region this soon after a forecast scale-in of it counts as a flap. @default 12 h */
   readonly flapWindowMs?: number;
   readonly onProgress?: (progress: SimulationProgress) => void;
@@ -127,6 +134,7 @@ export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = {
   planningMargin: 'diversified',
   burstGrowth: DEFAULT_BURST_GROWTH,
   scaleIn: {},
+  scaleOut: {},
   flapWindowMs: 12 * 3_600_000,
 };
 

@@ -6,11 +6,13 @@ import {
   UPPER_PEAK_SLOT_MS,
   withUpperPeaks,
 } from '../../../src/domain/scoring/score-record.ts';
+import { cellSnapshot } from '../../../src/profiler/cell-state.ts';
 import { checkCapacity } from '../../../src/profiler/predictive-scaling.ts';
 import { startPredictiveScaling } from '../../../src/profiler/predictive-scaling-starts.ts';
 import {
   acquireLock,
   parseRequest,
+  registerCells,
   type ScaleClusterDeps,
 } from '../../../src/scaling/scale-cluster-steps.ts';
 import { METRIC } from '../../../src/support/metrics.ts';
@@ -199,7 +201,7 @@ describe('forecast-driven scale-in through the profiler to ScaleCluster', () => 
   });
 
   it('keeps every cell when yesterday the forecast needed them, or when turned off', () => {
-    // Yesterday's peak (1,500 ops/s) needs more than 0.6 of two cells.
+    // Yesterday's peak (1,500 ops/s) needs more than 0.7 of two cells.
     const busyYesterday = [
       scored(0, 'a', 400, 600, 8e9),
       scored(1, 'b', 400, 600, 8e9),
@@ -210,5 +212,58 @@ describe('forecast-driven scale-in through the profiler to ScaleCluster', () => 
     // Records without the peaks (written before them): not enough history to scale in.
     const bare = records.map(({ upperPeaks: _, ...r }) => r);
     expect(checkCapacity(bare, cells.map(snapshot), options).scaleIns).toEqual([]);
+  });
+
+  it('waits the same quiet time after a scale-out as the simulator, known from the cells ScaleCluster registered', async () => {
+    // ScaleCluster registers a cell 2 hours before the cycle: its record says when.
+    let nowMs = NOW - 2 * HOUR;
+    const repository = new InMemoryCellRepository(cells);
+    const deps: ScaleClusterDeps = {
+      cells: repository,
+      partitions: new InMemoryPartitionRepository(),
+      coordination: new InMemoryScalingCoordination(),
+      config: {
+        homeRegion: REGION,
+        dataRegions: [REGION],
+        cellTablePrefix: 'cell-',
+        capacityAlarmPrefix: 'cap-',
+        canaryAlarmPrefix: 'canary-',
+        capacityAlarmThreshold: 0.8,
+        cooldownMinutes: 20,
+      },
+      now: () => nowMs,
+    };
+    const newCell = {
+      cellId: 'd',
+      region: REGION,
+      table: 'cell-d',
+      capacityOpsPerSec: 1000,
+      capacityBytes: 1e12,
+    };
+    const request = {
+      action: 'scale-out' as const,
+      region: REGION,
+      cellIds: ['d'],
+      reason: 'alarm',
+      source: 'alarm' as const,
+      force: false,
+      cells: [newCell],
+    };
+    await registerCells(deps, { execution: { name: 'out-1', id: 'arn:x' }, request });
+    // The new cell is still PROVISIONING in its record; once ACTIVE the region has four cells and spare capacity.
+    const snapshots = async () =>
+      (await repository.list()).map((c) => cellSnapshot({ ...c, status: 'ACTIVE' }, undefined));
+    const registered = (await repository.list()).find((c) => c.id === 'd');
+    expect(registered?.scaledOutAtMs).toBe(NOW - 2 * HOUR);
+    expect((await snapshots()).find((c) => c.id === 'd')?.scaledOutAtMs).toBe(NOW - 2 * HOUR);
+    // 2 hours after the scale-out: no scale-in, as in the simulator (12 h quiet time).
+    expect(checkCapacity(records, await snapshots(), options).scaleIns).toEqual([]);
+    // 13 hours after it, the same records and cells give a scale-in.
+    nowMs = NOW;
+    const later = { ...options, nowMs: NOW + 11 * HOUR };
+    expect(checkCapacity(records, await snapshots(), later).scaleIns).toHaveLength(1);
+    // The initial cells carry no scale-out time: without the registered cell, nothing holds the region back.
+    const initial = (await snapshots()).filter((c) => c.id !== 'd');
+    expect(checkCapacity(records, initial, options).scaleIns).toHaveLength(1);
   });
 });

@@ -42,11 +42,13 @@ const cell = (id: string, status: CellSnapshot['status'] = 'ACTIVE'): CellSnapsh
 const ramp = [30, 33, 36, 39, 42, 45, 48, 51];
 // Each measured at 6 GB: filling a new cell with the one partition that relieves the shortfall takes 60 s at 100 MB/s.
 const records = [0, 1, 2, 3].map((i) => record(i, i < 2 ? 'a' : 'b', ramp, 6e9));
+// Every due shortfall's cells: the timing tests below are about the capacity forecast, not its price.
 const options = {
   nowMs: NOW,
   stepSeconds: STEP_S,
   provisionMs: 5 * 60_000,
   migrationBandwidthBytesPerSec: 1e8,
+  scaleOut: false as const,
 };
 
 describe('checkCapacity', () => {
@@ -95,5 +97,21 @@ describe('checkCapacity', () => {
     );
     expect(retired.skipped).toBe(1);
     expect(retired.scaleOuts.map((s) => s.region)).toEqual(['us-east-1']);
+  });
+
+  it('prices a due shortfall with the domain assessScaleOuts: cells only when worth their hours', () => {
+    const due = { ...options, bufferMs: 60 * 60_000 };
+    // 204 ops/s at the last step on 200 ops/s of cells, with no spread: a few cents of load penalty against 12 h of a
+    // cell ($0.28 at 100 ops/s): declined, and logged with both figures.
+    const priced = checkCapacity(records, [cell('a'), cell('b')], { ...due, scaleOut: {} });
+    expect(priced.scaleOuts).toEqual([]);
+    expect(priced.declinedScaleOuts).toHaveLength(1);
+    const [declined] = priced.declinedScaleOuts;
+    expect(declined.costUsd).toBeCloseTo(12 * 100 * 0.000234, 9);
+    expect(declined.benefitUsd).toBeLessThan(declined.costUsd!);
+    // Charged for no hours, the same cell is bought.
+    const free = checkCapacity(records, [cell('a'), cell('b')], { ...due, scaleOut: { holdMs: 0 } });
+    expect(free.scaleOuts).toMatchObject([{ region: 'us-east-1', cells: 1 }]);
+    expect(free.scaleOuts[0].benefitUsd).toBeGreaterThan(0);
   });
 });

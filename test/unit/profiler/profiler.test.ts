@@ -86,7 +86,8 @@ describe('Profiler against dynalite', () => {
       ]),
     );
     f.setNow(T + 5_000);
-    const profiler = new Profiler(f.deps, OPTIONS);
+    // Every due shortfall's cells (the priced scale-out is tested in predictive-scaling.test.ts).
+    const profiler = new Profiler(f.deps, { ...OPTIONS, scaleOut: false });
 
     const started = await profiler.coordinate({ time: new Date(T + 20_000).toISOString() });
     const cycleId = cycleIdFor(T, STEP);

@@ -4,6 +4,7 @@ import {
   DEFAULT_PRICE_PER_OPS_HOUR_USD,
 } from '../../../../src/domain/planning/cell-price.ts';
 import {
+  assessScaleIns,
   balancedLoadPenaltyUsd,
   DEFAULT_SCALE_IN_OPTIONS,
   decideScaleIns,
@@ -44,7 +45,7 @@ const input = (cells: ScaleInCell[], partitions: ScaleInPartition[], extra: Part
 });
 
 describe('decideScaleIns', () => {
-  // Three cells of 1,000 ops/s carrying 1,000 ops/s: two cells would run at 50%, under the 60% of the rule.
+  // Three cells of 1,000 ops/s carrying 1,000 ops/s: two cells would run at 50%, under the 70% of the rule.
   const cells = [cell('a'), cell('b'), cell('c')];
   const spare = [partition('a', 400, 400, 5e9), partition('b', 400, 400, 5e9), partition('c', 200, 200, 1e9)];
 
@@ -73,7 +74,10 @@ describe('decideScaleIns', () => {
     const recent = new Array(24).fill(200);
     recent[5] = 500; // 19 hours ago: 1,300 ops/s > 0.6 × 2,000
     const peakYesterday = [...spare.slice(0, 2), { ...spare[2], recentPeaks: recent }];
-    expect(decideScaleIns(input(cells, peakYesterday))).toEqual([]);
+    expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.6 })).toEqual([]);
+    expect(assessScaleIns(input(cells, peakYesterday), { utilization: 0.6 })[0].blockedBy).toBe(
+      'utilization',
+    );
     // A looser rule lets it go (0.7 is not enough: the peaks 500, 400, 400 do not pack into two cells of 700).
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.7 })).toEqual([]);
     expect(decideScaleIns(input(cells, peakYesterday), { utilization: 0.8 })).toHaveLength(1);
@@ -121,11 +125,45 @@ describe('decideScaleIns', () => {
   });
 
   it('keeps the cell when the partitions do not pack into the others, whatever their total', () => {
-    // 1,150 ops/s fits 0.6 × 2,000 in total, but 400, 400 and 350 do not pack into two rooms of 600.
+    // 1,150 ops/s fits 0.7 × 2,000 in total, but 400, 400 and 350 do not pack into two rooms of 700.
     const lumpy = [partition('a', 400), partition('b', 400), partition('c', 350, 350, 1e6)];
     expect(decideScaleIns(input(cells, lumpy))).toEqual([]);
     const packable = [partition('a', 500), partition('b', 400), partition('c', 200, 200, 1e6)];
     expect(decideScaleIns(input(cells, packable)).map((d) => d.cellId)).toEqual(['c']);
+  });
+
+  it('aggregates the gaps to the upper forecast over the region when the partitions give their mean', () => {
+    // 20 partitions of 50 ops/s mean (1,000 in all) whose upper forecasts are 25 ops/s above it: added up, 1,500
+    // ops/s, above 0.7 × 2,000; as independent errors, 1,000 + √20 × 25 ≈ 1,112.
+    const many = Array.from({ length: 20 }, (_, i) => ({
+      ...partition(['a', 'b', 'c'][i % 3], 75, 75, i < 18 ? 1e9 : 1e6),
+      mean: new Array(8).fill(50),
+      recentMeans: new Array(24).fill(50),
+    }));
+    expect(decideScaleIns(input(cells, many), { errorCorrelation: 1 })).toEqual([]);
+    const verdicts = assessScaleIns(input(cells, many), { errorCorrelation: 1 });
+    expect(verdicts).toMatchObject([{ region: 'r', blockedBy: 'utilization' }]);
+    expect(verdicts[0].utilizationWithout).toBeCloseTo(1500 / 2000, 9);
+    const [decision] = decideScaleIns(input(cells, many), { errorCorrelation: 0 });
+    expect(decision.cellId).toBe('c');
+    expect(decision.peakOpsPerSec).toBeCloseTo(1000 + Math.sqrt(20) * 25, 9);
+    // Without their means the same partitions count whole at their upper forecast, whatever the correlation.
+    const bare = many.map(({ mean: _m, recentMeans: _r, ...p }) => p);
+    expect(decideScaleIns(input(cells, bare), { errorCorrelation: 0 })).toEqual([]);
+  });
+
+  it('keeps the cell when the planner, adding the upper forecasts up per cell, could not bring partitions home', () => {
+    // 20 partitions of 40 ops/s mean with upper forecasts 45 ops/s above: diversified 800 + √20 × 45 ≈ 1,001 fits
+    // 0.7 × 2,000, but added up (1,700) they exceed the planner's 0.8 headroom of two cells.
+    const wide = Array.from({ length: 20 }, (_, i) => ({
+      ...partition(['a', 'b', 'c'][i % 3], 85, 85, i < 18 ? 1e9 : 1e6),
+      mean: new Array(8).fill(40),
+      recentMeans: new Array(24).fill(40),
+    }));
+    const [verdict] = assessScaleIns(input(cells, wide), { errorCorrelation: 0 });
+    expect(verdict).toMatchObject({ region: 'r', blockedBy: 'locality' });
+    expect(verdict.utilizationWithout).toBeCloseTo(1700 / 2000, 9);
+    expect(decideScaleIns(input(cells, wide), { errorCorrelation: 0, headroom: 0.9 })).toHaveLength(1);
   });
 
   it('decides per region, best net benefit first', () => {

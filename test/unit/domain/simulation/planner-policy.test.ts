@@ -161,7 +161,8 @@ describe('PlannerPolicy', () => {
       }),
     };
     const added = (policy: 'oracle' | 'predictive') =>
-      simulatePolicy(input, policy, shortfall, options()).cellEvents.find(
+      // Every due shortfall's cells: this is the timing rule, not the price (scale-out.test.ts).
+      simulatePolicy(input, policy, shortfall, options({ scaleOut: false })).cellEvents.find(
         (e) => e.kind === 'added-by-forecast',
       );
     // Oracle: seen at 0:00 and again at 0:15.
