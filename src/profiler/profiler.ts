@@ -2,45 +2,40 @@ import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { PrestageError } from '../domain/errors.ts';
 import type { ForecastRequest, KnownEvent } from '../domain/forecasting/forecast-model.ts';
 import { eventsForSeries } from '../domain/forecasting/known-events.ts';
-import type { Relationship } from '../domain/planning/movement-plan.ts';
 import type { ScaleInOptions } from '../domain/planning/scale-in.ts';
 import type { ScaleOutOptions } from '../domain/planning/scale-out.ts';
 import type { CellMetrics, CellSnapshot, ProfilerCycle } from '../domain/profiling/ports.ts';
-import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
-import {
-  type PartitionForecast,
-  type ScoringOptions,
-  scorePartitions,
-  toRegionForecast,
-} from '../domain/scoring/affinity-scorer.ts';
+import { type ScoringOptions, toRegionForecast } from '../domain/scoring/affinity-scorer.ts';
 import {
   type BurstGrowth,
   DEFAULT_BURST_GROWTH,
-  persistenceLevel,
   persistenceSteps,
 } from '../domain/scoring/burst-persistence.ts';
-import { type ScoreRecord, type UpperPeaks, withUpperPeaks } from '../domain/scoring/score-record.ts';
 import { mapBounded } from '../support/bounded-parallel.ts';
 import { METRIC } from '../support/metrics.ts';
 import { AccessHistoryCache } from './access-history-cache.ts';
-import { cellSnapshot, cellStatesForShard } from './cell-state.ts';
+import { cellSnapshot } from './cell-state.ts';
 import { eventsForCycle } from './cycle-events.ts';
 import {
   buildDemandHistory,
   type DemandHistory,
   lookbackStartOf,
-  type MeasuredWriteFraction,
   measuredWriteFraction,
 } from './demand-series.ts';
 import { OnlineErrorAccumulator } from './online-error.ts';
 import { checkCapacity } from './predictive-scaling.ts';
-import {
-  type StartedScaleIn,
-  type StartedScaleOut,
-  startPredictiveScaling,
-} from './predictive-scaling-starts.ts';
+import { startPredictiveScaling } from './predictive-scaling-starts.ts';
 import { bucketStartOf, cycleIdFor, parseCycleId, profilerShardOf } from './profiler-cycle.ts';
 import type { ProfilerDeps } from './profiler-deps.ts';
+import type { CoordinatorResult, ScheduleEvent, ShardEvent, ShardResult } from './profiler-events.ts';
+import {
+  coAccessRates,
+  persistenceLevels,
+  QUANTILE_LEVELS,
+  type ScoredPartition,
+  scoreRecords,
+  UPPER_LEVEL,
+} from './profiler-scoring.ts';
 import { partitionsDueForSizing } from './size-refresh.ts';
 
 /** A shard event disagrees with its cycle (e.g. a different shard count). */
@@ -126,75 +121,7 @@ export interface ProfilerOptions {
   readonly cellHourPriceUsd?: number;
 }
 
-export const QUANTILE_LEVELS = [0.1, 0.5, 0.9] as const;
-export const UPPER_LEVEL = 0.9;
 const DAY_SECONDS = 86_400;
-
-export interface ScheduleEvent {
-  /** EventBridge Scheduled Event time (ISO); absent for `{}` (a manual start: now). */
-  readonly time?: string;
-}
-
-export interface ShardEvent {
-  readonly cycleId: string;
-  readonly shard: number;
-  readonly shards: number;
-}
-
-export interface CoordinatorResult {
-  readonly cycleId: string;
-  readonly shards: number;
-  /** False when the cycle already existed (a redelivered schedule event): shards are re-invoked, idempotently. */
-  readonly created: boolean;
-  readonly cells: number;
-}
-
-export interface ShardResult {
-  readonly cycleId: string;
-  readonly shard: number;
-  readonly partitions: number;
-  /** Partition × region series forecast, and how many came from each model. */
-  readonly series: number;
-  /** Known events passed to the model with at least one series, by name. */
-  readonly events: readonly string[];
-  readonly models: Readonly<Record<string, number>>;
-  /** MASE and MAPE are absent when nothing could be compared (results are stored as JSON: no NaN). */
-  readonly onlineError: {
-    readonly points: number;
-    readonly series: number;
-    readonly mase?: number;
-    readonly mape?: number;
-  };
-  /** Partition sizes: due (missing or stale), measured this cycle, failed, and the read units spent. */
-  readonly sizes: {
-    readonly due: number;
-    readonly measured: number;
-    readonly failed: number;
-    readonly readUnits: number;
-  };
-  readonly counted: boolean;
-  readonly last: boolean;
-  readonly scaleOuts: readonly StartedScaleOut[];
-  readonly scaleIns: readonly StartedScaleIn[];
-  readonly plannerInvoked: boolean;
-}
-
-interface Scored {
-  readonly partition: PartitionRecord;
-  readonly forecast: PartitionForecast;
-  readonly mean: Record<string, number[]>;
-  readonly upper: Record<string, number[]>;
-  readonly observed: Record<string, number>;
-  /** Level capacity plans on over the persistence window, per region. */
-  readonly persistence: Record<string, number>;
-  readonly related?: Record<string, number>;
-  /** Measured from the access counters (reads and writes apart); undefined when none told them apart. */
-  readonly writeFraction?: MeasuredWriteFraction;
-  /** The previous cycle's `upperPeaks`, rolled forward in this cycle's record. */
-  readonly previousPeaks?: UpperPeaks;
-  /** The previous cycle's `meanPeaks`, rolled forward with them. */
-  readonly previousMeanPeaks?: UpperPeaks;
-}
 
 /**
  * The profiler: a coordinator per schedule tick, then one shard per hash range of partitions.
@@ -348,7 +275,7 @@ export class Profiler {
     const { records: mine, sizes } = await this.refreshSizes(listed, cycleId);
     const errors = new OnlineErrorAccumulator();
     const models: Record<string, number> = {};
-    const scored: Scored[] = [];
+    const scored: ScoredPartition[] = [];
     const events = await eventsForCycle(
       this.deps.events,
       {
@@ -373,7 +300,12 @@ export class Profiler {
       }
     }
 
-    const records = this.score(scored, cycle);
+    const records = scoreRecords(scored, cycle, {
+      intervalSeconds: this.o.intervalSeconds,
+      scoring: this.o.scoring,
+      scoreTtlSeconds: this.o.scoreTtlSeconds,
+      nowMs: this.deps.now(),
+    });
     await this.deps.scores.putAll(records);
     const online = errors.result();
     const onlineError = {
@@ -477,7 +409,7 @@ export class Profiler {
     errors: OnlineErrorAccumulator,
     events: readonly KnownEvent[],
     eventsUsed: Set<string>,
-  ): Promise<Scored[]> {
+  ): Promise<ScoredPartition[]> {
     const sinceMs = cycle.seriesEndMs - this.o.lookbackMs;
     // The history read reaches the earliest anchored start (lookbackStartOf).
     const readSinceMs = sinceMs - this.o.lookbackAnchorMs;
@@ -507,7 +439,7 @@ export class Profiler {
       const history = buildDemandHistory(counts, startMs === sinceMs ? window : { ...window, startMs });
       return {
         history,
-        related: this.relatedOf(coAccess, history, window),
+        related: coAccessRates(coAccess, history, window, this.o),
         // Over the lookback, as without an anchor (the read reaches further back for the series only).
         writeFraction: measuredWriteFraction(
           readSinceMs === sinceMs ? counts : counts.filter((c) => c.bucketStartMs >= sinceMs),
@@ -533,7 +465,7 @@ export class Profiler {
     });
     const forecasts = requests.length > 0 ? await this.deps.model.forecast(requests) : [];
 
-    const out: Scored[] = chunk.map((partition, p) => {
+    const out: ScoredPartition[] = chunk.map((partition, p) => {
       const prev = previous.get(partition.partition);
       if (prev) errors.add(prev, histories[p].history);
       const writeFraction = histories[p].writeFraction;
@@ -549,7 +481,10 @@ export class Profiler {
         mean: {},
         upper: {},
         observed: lastObserved(histories[p].history),
-        persistence: this.persistenceLevels(histories[p].history, prev, cycle.seriesEndMs),
+        persistence: persistenceLevels(histories[p].history, prev, cycle.seriesEndMs, {
+          intervalMs: this.intervalMs,
+          burstGrowth: this.o.burstGrowth,
+        }),
         ...(histories[p].related && { related: histories[p].related }),
         ...(prev?.upperPeaks && { previousPeaks: prev.upperPeaks }),
         ...(prev?.meanPeaks && { previousMeanPeaks: prev.meanPeaks }),
@@ -584,106 +519,6 @@ export class Profiler {
         regionWrites === undefined ? regionForecast : { ...regionForecast, writeFraction: regionWrites };
     });
     return out;
-  }
-
-  /**
-   * Per region, the persistence level: the last observation, grown at a burst onset. The expected value of the
-   * last bucket is the previous cycle's upper quantile for it, when that cycle forecast it on the same grid.
-   */
-  private persistenceLevels(
-    history: DemandHistory,
-    previous: ScoreRecord | undefined,
-    seriesEndMs: number,
-  ): Record<string, number> {
-    const out: Record<string, number> = {};
-    const lastBucketMs = seriesEndMs - this.intervalMs;
-    const step =
-      previous && previous.stepSeconds * 1000 === this.intervalMs
-        ? (lastBucketMs - previous.forecastStartMs) / this.intervalMs
-        : -1;
-    for (const [region, values] of history.regions) {
-      const n = values.length;
-      const last = n > 0 ? values[n - 1] : 0;
-      const before = n > 1 ? values[n - 2] : undefined;
-      const upper = previous?.upper[region];
-      const expected =
-        upper && Number.isInteger(step) && step >= 0 && step < upper.length ? upper[step] : undefined;
-      out[region] = persistenceLevel(last, before, expected, this.o.burstGrowth);
-    }
-    return out;
-  }
-
-  /** Co-access partners over the window as ops/s touching both, scaled up by the recorder's sample rate. */
-  private relatedOf(
-    coAccess: readonly { b: string; bucketStartMs: number; count: number }[],
-    history: DemandHistory,
-    window: { startMs: number; endMs: number },
-  ): Record<string, number> | undefined {
-    if (coAccess.length === 0) return undefined;
-    const seconds = Math.max(1, (window.endMs - Math.max(window.startMs, history.startMs)) / 1000);
-    const totals = new Map<string, number>();
-    for (const c of coAccess) {
-      if (c.bucketStartMs < window.startMs || c.bucketStartMs >= window.endMs) continue;
-      totals.set(c.b, (totals.get(c.b) ?? 0) + c.count);
-    }
-    const top = [...totals]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, this.o.maxRelated)
-      .map(([other, count]) => [other, count / this.o.coAccessSampleRate / seconds] as const);
-    return top.length > 0 ? Object.fromEntries(top) : undefined;
-  }
-
-  private score(scored: readonly Scored[], cycle: ProfilerCycle): ScoreRecord[] {
-    const shardLoad = new Map<string, number>();
-    for (const s of scored) {
-      let load = 0;
-      for (const region in s.observed) load += s.observed[region];
-      shardLoad.set(s.partition.cell, (shardLoad.get(s.partition.cell) ?? 0) + load);
-    }
-    const ids = new Set(scored.map((s) => s.partition.partition));
-    const relationships: Relationship[] = [];
-    for (const s of scored) {
-      for (const [other, rate] of Object.entries(s.related ?? {})) {
-        if (ids.has(other)) relationships.push({ a: s.partition.partition, b: other, coAccessPerSec: rate });
-      }
-    }
-    const scores: AffinityScore[] = scorePartitions({
-      quantileLevels: QUANTILE_LEVELS,
-      stepMs: this.intervalMs,
-      partitions: scored.map((s) => s.forecast),
-      cells: cellStatesForShard(cycle.cells, shardLoad, cycle.shards),
-      relationships,
-      options: this.o.scoring,
-    });
-    const now = this.deps.now();
-    const expiresAt = Math.floor(now / 1000) + this.o.scoreTtlSeconds;
-    return scored.map((s, i) => {
-      const score = scores[i];
-      const record: ScoreRecord = {
-        partition: s.partition.partition,
-        cell: s.partition.cell,
-        affinity: score.affinity,
-        predictionVector: score.predictionVector,
-        confidence: score.confidence,
-        peakStep: score.peakStep,
-        peakOpsPerSec: score.peakOpsPerSec,
-        models: [...score.models],
-        stepSeconds: this.o.intervalSeconds,
-        forecastStartMs: cycle.seriesEndMs,
-        mean: s.mean,
-        upper: s.upper,
-        upperLevel: UPPER_LEVEL,
-        observedOpsPerSec: s.observed,
-        persistenceOpsPerSec: s.persistence,
-        ...(s.partition.sizeBytes !== undefined && { sizeBytes: s.partition.sizeBytes }),
-        ...(s.related && { related: s.related }),
-        ...(s.writeFraction && { writeFraction: s.writeFraction.overall }),
-        scoredAtMs: now,
-        cycleId: cycle.cycleId,
-        expiresAt,
-      };
-      return withUpperPeaks(record, s.previousPeaks, undefined, s.previousMeanPeaks);
-    });
   }
 
   /**
