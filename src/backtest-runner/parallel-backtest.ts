@@ -48,6 +48,11 @@ export interface ParallelBacktestOptions extends BacktestOptions {
   readonly signal?: AbortSignal;
   /** Once per policy, when its replay ends: how long it took. */
   readonly onPolicyDone?: (policy: PolicyName, timing: PolicyTiming) => void;
+  /**
+   * Once per policy, when it is handed to a worker (in this thread, so in dispatch order, whatever the workers'
+   * start-up times; progress messages arrive in the workers' order instead).
+   */
+  readonly onPolicyStart?: (policy: PolicyName, worker: number) => void;
 }
 
 /** A policy's replay threw in its worker (or the worker died): names the policy, carries the worker's stack. */
@@ -86,7 +91,7 @@ export async function runBacktestInWorkers(
   input: SimulationInput,
   options: ParallelBacktestOptions = {},
 ): Promise<BacktestResult> {
-  const { workers: requested, dependencies = {}, signal, onPolicyDone, ...backtest } = options;
+  const { workers: requested, dependencies = {}, signal, onPolicyDone, onPolicyStart, ...backtest } = options;
   const workers = requested ?? defaultBacktestWorkers();
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`workers must be a positive integer, not ${workers}`);
@@ -94,7 +99,8 @@ export async function runBacktestInWorkers(
   signal?.throwIfAborted();
   const resolved = prepareBacktest(input, backtest);
   const policies = backtest.policies ?? POLICY_NAMES;
-  if (workers === 1) return runSerially(input, dependencies, backtest, policies, signal, onPolicyDone);
+  if (workers === 1)
+    return runSerially(input, dependencies, backtest, policies, signal, { onPolicyDone, onPolicyStart });
 
   const { onProgress, ...workerOptions } = resolved;
   const data: PolicyWorkerData = {
@@ -140,6 +146,12 @@ export async function runBacktestInWorkers(
         return;
       }
       assigned.set(worker, policy);
+      try {
+        onPolicyStart?.(policy, pool.indexOf(worker));
+      } catch (error) {
+        fail(error);
+        return;
+      }
       worker.postMessage({ policy } satisfies ReplayTask);
     };
 
@@ -215,16 +227,22 @@ function runSerially(
   options: BacktestOptions,
   policies: readonly PolicyName[],
   signal: AbortSignal | undefined,
-  onPolicyDone: ParallelBacktestOptions['onPolicyDone'],
+  callbacks: Pick<ParallelBacktestOptions, 'onPolicyDone' | 'onPolicyStart'>,
 ): BacktestResult {
+  const { onPolicyDone, onPolicyStart } = callbacks;
   let cpuStarted = threadCpuSeconds();
   let wallStarted = performance.now();
+  let current: PolicyName | undefined;
   return runBacktest(input, productionDependencies(dependencies), {
     ...options,
     policies,
     onProgress: (progress) => {
       // The replay is synchronous: an abort can only stop it from inside, between buckets.
       signal?.throwIfAborted();
+      if (progress.policy !== current) {
+        current = progress.policy;
+        onPolicyStart?.(progress.policy, 0);
+      }
       options.onProgress?.(progress);
       if (progress.bucket !== progress.buckets) return;
       onPolicyDone?.(progress.policy, {
