@@ -20,6 +20,7 @@ import {
   persistenceSteps,
 } from '../domain/scoring/burst-persistence.ts';
 import { type ScoreRecord, type UpperPeaks, withUpperPeaks } from '../domain/scoring/score-record.ts';
+import type { LatencyOverrides } from '../planner-service/region-latency.ts';
 import { mapBounded } from '../support/bounded-parallel.ts';
 import { METRIC } from '../support/metrics.ts';
 import { AccessHistoryCache } from './access-history-cache.ts';
@@ -124,6 +125,11 @@ export interface ProfilerOptions {
   readonly scaleOut?: ScaleOutOptions | false;
   /** Price of a cell-hour for the scale-in; absent: the cell's capacity at DynamoDB provisioned prices. */
   readonly cellHourPriceUsd?: number;
+  /**
+   * Measured inter-region round trips, ms, over the estimates (region-latency.ts); give the planner service's
+   * `latencyOverrides`, so the scale-out's locality term and the planner weigh latency alike.
+   */
+  readonly latencyOverrides?: LatencyOverrides;
 }
 
 export const QUANTILE_LEVELS = [0.1, 0.5, 0.9] as const;
@@ -210,7 +216,8 @@ interface Scored {
 export class Profiler {
   private readonly deps: ProfilerDeps;
   private readonly intervalMs: number;
-  private readonly o: Required<Omit<ProfilerOptions, 'scoring' | 'cellHourPriceUsd'>> & {
+  private readonly o: Required<Omit<ProfilerOptions, 'scoring' | 'cellHourPriceUsd' | 'latencyOverrides'>> & {
+    latencyOverrides?: LatencyOverrides;
     scoring?: Partial<ScoringOptions>;
     cellHourPriceUsd?: number;
   };
@@ -708,6 +715,7 @@ export class Profiler {
       scaleIn: this.o.scaleIn,
       scaleOut: this.o.scaleOut,
       ...(this.o.cellHourPriceUsd !== undefined && { cellHourPriceUsd: this.o.cellHourPriceUsd }),
+      ...(this.o.latencyOverrides && { latencyOverrides: this.o.latencyOverrides }),
     });
     if (check.shortfalls.length > 0)
       this.deps.log.info('capacity forecast: shortfalls', {
@@ -720,6 +728,7 @@ export class Profiler {
         declined: check.declinedScaleOuts.map((d) => ({
           region: d.region,
           benefitUsd: d.benefitUsd,
+          localityUsd: d.localityUsd,
           costUsd: d.costUsd,
         })),
       });
