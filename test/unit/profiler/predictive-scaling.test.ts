@@ -118,7 +118,7 @@ describe('checkCapacity', () => {
   });
 
   it('prices the latency of partitions homed in the region but kept away, with the planner service latencies', () => {
-    const due = { ...options, bufferMs: 60 * 60_000, scaleOut: {} };
+    const due = { ...options, bufferMs: 60 * 60_000, scaleOut: { localityMs: 12 * 3_600_000 } };
     // A partition whose 20 ops/s all come from us-east-1 sits on eu-west-1's cell e: us-east-1's new cell would leave
     // 240 − 204 ops/s of room below the headroom at the peak, enough to bring it home.
     const homedAway = record(9, 'e', new Array(8).fill(20));
@@ -145,7 +145,7 @@ describe('checkCapacity', () => {
         shortfalls: check.shortfalls.filter((s) => s.region === 'us-east-1'),
         latencyMs: { 'us-east-1': { 'eu-west-1': rttMs, 'us-east-1': 1 }, 'eu-west-1': { 'eu-west-1': 1 } },
       },
-      { provisionMs: options.provisionMs },
+      { provisionMs: options.provisionMs, localityMs: 12 * 3_600_000 },
     );
     expect(domain.cells).toBe(bought.cells);
     expect(domain.localityUsd).toBeCloseTo(bought.localityUsd!, 9);

@@ -141,7 +141,7 @@ describe('assessScaleOuts', () => {
       cells: [cell('a'), cell('b'), cell('c', 's')],
       ...(latencies && { latencyMs: latencies }),
     });
-    const o = { errorCorrelation: 0 };
+    const o = { errorCorrelation: 0, localityMs: 12 * 3_600_000 };
     // The planner's price of 50 ops/s served 100 ms away for one 15-min step: 900 s × 50 × 100 ms × 1.2 × $0.05/M.
     const stepUsd = (900 * 50 * 100 * 1.2 * 0.05) / 1e6;
 
@@ -157,6 +157,9 @@ describe('assessScaleOuts', () => {
       expect(blind.localityUsd).toBe(0);
       const [off] = assessScaleOuts(withAway(parts), { ...o, localityMs: 0 });
       expect(off.cells).toBe(0);
+      // Off by default (it did not pay on the scenario suite's tuning half).
+      const [byDefault] = assessScaleOuts(withAway(parts), { errorCorrelation: 0 });
+      expect(byDefault.localityUsd).toBe(0);
     });
 
     it('counts only the partitions that fit the room the cells add below the headroom', () => {
