@@ -24,8 +24,9 @@ import { DEFAULT_ERROR_CORRELATION, type ScaleInCell } from './scale-in.ts';
  * planner's locality term: requests × inter-region latency × write weight × its latency price) is added to the
  * benefit, at the horizon's mean rate for `localityMs`. Off because it did not pay on the scenario suite's tuning
  * half (BENCHMARKS.md, issue 12, "A locality term in the scale-out price"): over the 12 h hold it won back locality
- * (gap closed 79.8% → 87.3%) for cells (1.07× → 1.17× the oracle), over the 2 h horizon about half of both; the
- * cells it bought were mostly on day 2, on upper forecasts about 3× the true demand, and lived for days. Pure: the
+ * (gap closed 79.8% → 87.3%) for cells (1.07× → 1.17× the oracle), over the 2 h horizon less of both (cells 1.11×
+ * on 12 of 13 scenarios; the 13th crashed on a scale-in); the cells it bought were mostly on day 2, on upper
+ * forecasts about 3× the true demand, and lived for days. Pure: the
  * simulator's predictive policy and the profiler call it with the same inputs.
  */
 
