@@ -102,7 +102,7 @@ function main(): void {
           const decision = inner.decide(view);
           for (const a of inner.scaleOutAssessments())
             priced.push(
-              `${((view.nowMs - input.trace.startMs) / HOUR_MS).toFixed(1)} h ${a.region} ${a.cells > 0 ? `buys ${a.cells}` : 'skips'} (needed ${a.shortfall.cellsNeeded}, benefit $${a.benefitUsd.toFixed(2)} vs $${a.costUsd.toFixed(2)})`,
+              `${((view.nowMs - input.trace.startMs) / HOUR_MS).toFixed(1)} h ${a.region} ${a.cells > 0 ? `buys ${a.cells}` : 'skips'} (needed ${a.shortfall.cellsNeeded}, benefit $${a.benefitUsd.toFixed(2)}, of which locality $${a.localityUsd.toFixed(2)}, vs $${a.costUsd.toFixed(2)})`,
             );
           for (const a of inner.scaleInAssessments()) {
             const m = blocks.get(a.region) ?? new Map<string, number>();

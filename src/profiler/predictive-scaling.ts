@@ -20,6 +20,7 @@ import {
   UPPER_PEAK_SLOT_MS,
 } from '../domain/scoring/score-record.ts';
 import type { Topology } from '../domain/topology.ts';
+import { type LatencyOverrides, latencyMatrix } from '../planner-service/region-latency.ts';
 
 export interface PredictiveScaleOutOptions {
   readonly nowMs: number;
@@ -43,6 +44,11 @@ export interface PredictiveScaleOutOptions {
   readonly scaleOut?: ScaleOutOptions | false;
   /** Capacity of the cell a scale-out adds (ScaleCluster's `cellCapacityOpsPerSec`); absent: the region's mean. */
   readonly newCellCapacityOpsPerSec?: number;
+  /**
+   * Measured inter-region round trips, ms, over the planner's estimates (the planner service's `latencyOverrides`):
+   * the priced scale-out's locality term uses the latencies the planner will place on.
+   */
+  readonly latencyOverrides?: LatencyOverrides;
 }
 
 export interface ScaleOutDecision {
@@ -51,6 +57,8 @@ export interface ScaleOutDecision {
   readonly shortfall: CapacityShortfall;
   /** The priced verdict (absent when pricing is off): expected load penalty saved against the cell-hours. */
   readonly benefitUsd?: number;
+  /** The part of `benefitUsd` that is latency won back by partitions coming home. */
+  readonly localityUsd?: number;
   readonly costUsd?: number;
 }
 
@@ -94,10 +102,9 @@ export function checkCapacity(
   const partitions = planned.map((r) => plannerPartitionFromScore(r, { defaultSizeBytes }));
   const regionIds = new Set(live.map((c) => c.region));
   for (const p of partitions) for (const region in p.forecast) regionIds.add(region);
-  // The capacity forecast reads load and capacity only; latency and prices do not enter it.
-  const latencyMs = Object.fromEntries(
-    [...regionIds].map((a) => [a, Object.fromEntries([...regionIds].map((b) => [b, 0]))]),
-  );
+  // The planner's latencies (planner-input.ts builds its topology the same way): the capacity forecast ignores
+  // them; the priced scale-out's locality term weighs partitions kept away from home with them.
+  const latencyMs = latencyMatrix([...regionIds].sort(), options.latencyOverrides);
   const topology: Topology = {
     regions: Object.fromEntries([...regionIds].map((r) => [r, { utcOffsetHours: 0 }])),
     latencyMs,
@@ -148,8 +155,14 @@ export function checkCapacity(
         nowMs: options.nowMs,
         stepMs,
         cells: scaleCells,
-        partitions: partitions.map((p, i) => ({ cell: p.cell, ...sums[i] })),
+        partitions: partitions.map((p, i) => ({
+          cell: p.cell,
+          ...sums[i],
+          demand: p.forecast,
+          ...(p.writeFraction !== undefined && { writeFraction: p.writeFraction }),
+        })),
         shortfalls: due,
+        latencyMs,
         ...(capacity !== undefined && {
           newCell: {
             capacityOpsPerSec: capacity,
@@ -171,6 +184,7 @@ export function checkCapacity(
       cells: v.cells,
       shortfall: v.shortfall,
       benefitUsd: v.benefitUsd,
+      localityUsd: v.localityUsd,
       costUsd: v.costUsd,
     });
     scaleOuts = verdicts.filter((v) => v.cells > 0).map(decisionOf);

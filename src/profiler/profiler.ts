@@ -11,6 +11,7 @@ import {
   DEFAULT_BURST_GROWTH,
   persistenceSteps,
 } from '../domain/scoring/burst-persistence.ts';
+import type { LatencyOverrides } from '../planner-service/region-latency.ts';
 import { mapBounded } from '../support/bounded-parallel.ts';
 import { METRIC } from '../support/metrics.ts';
 import { AccessHistoryCache } from './access-history-cache.ts';
@@ -119,6 +120,11 @@ export interface ProfilerOptions {
   readonly scaleOut?: ScaleOutOptions | false;
   /** Price of a cell-hour for the scale-in; absent: the cell's capacity at DynamoDB provisioned prices. */
   readonly cellHourPriceUsd?: number;
+  /**
+   * Measured inter-region round trips, ms, over the estimates (region-latency.ts); give the planner service's
+   * `latencyOverrides`, so the scale-out's locality term and the planner weigh latency alike.
+   */
+  readonly latencyOverrides?: LatencyOverrides;
 }
 
 const DAY_SECONDS = 86_400;
@@ -137,7 +143,8 @@ const DAY_SECONDS = 86_400;
 export class Profiler {
   private readonly deps: ProfilerDeps;
   private readonly intervalMs: number;
-  private readonly o: Required<Omit<ProfilerOptions, 'scoring' | 'cellHourPriceUsd'>> & {
+  private readonly o: Required<Omit<ProfilerOptions, 'scoring' | 'cellHourPriceUsd' | 'latencyOverrides'>> & {
+    latencyOverrides?: LatencyOverrides;
     scoring?: Partial<ScoringOptions>;
     cellHourPriceUsd?: number;
   };
@@ -543,6 +550,7 @@ export class Profiler {
       scaleIn: this.o.scaleIn,
       scaleOut: this.o.scaleOut,
       ...(this.o.cellHourPriceUsd !== undefined && { cellHourPriceUsd: this.o.cellHourPriceUsd }),
+      ...(this.o.latencyOverrides && { latencyOverrides: this.o.latencyOverrides }),
     });
     if (check.shortfalls.length > 0)
       this.deps.log.info('capacity forecast: shortfalls', {
@@ -555,6 +563,7 @@ export class Profiler {
         declined: check.declinedScaleOuts.map((d) => ({
           region: d.region,
           benefitUsd: d.benefitUsd,
+          localityUsd: d.localityUsd,
           costUsd: d.costUsd,
         })),
       });

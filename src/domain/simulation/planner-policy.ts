@@ -203,6 +203,7 @@ export class PlannerPolicy implements PolicyDriver {
               ...options.scaleOut,
             },
             removals,
+            trace.regions,
           )
         : undefined;
     this.source =
@@ -318,6 +319,7 @@ export class PlannerPolicy implements PolicyDriver {
             due,
             buffers.mean,
             this.upperPlanned ?? this.planned,
+            buffers.writeFraction,
           ),
         );
       } else scaleOut.push(...due.map((s) => ({ region: s.region, cells: s.cellsNeeded })));

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { assessScaleOuts } from '../../../src/domain/planning/scale-out.ts';
 import type { CellSnapshot } from '../../../src/domain/profiling/ports.ts';
 import type { ScoreRecord } from '../../../src/domain/scoring/score-record.ts';
+import { estimateLatencyMs } from '../../../src/planner-service/region-latency.ts';
 import { checkCapacity } from '../../../src/profiler/predictive-scaling.ts';
 
 const NOW = Date.UTC(2024, 2, 5, 12, 0);
@@ -113,5 +115,46 @@ describe('checkCapacity', () => {
     const free = checkCapacity(records, [cell('a'), cell('b')], { ...due, scaleOut: { holdMs: 0 } });
     expect(free.scaleOuts).toMatchObject([{ region: 'us-east-1', cells: 1 }]);
     expect(free.scaleOuts[0].benefitUsd).toBeGreaterThan(0);
+  });
+
+  it('prices the latency of partitions homed in the region but kept away, with the planner service latencies', () => {
+    const due = { ...options, bufferMs: 60 * 60_000, scaleOut: { localityMs: 12 * 3_600_000 } };
+    // A partition whose 20 ops/s all come from us-east-1 sits on eu-west-1's cell e: us-east-1's new cell would leave
+    // 240 − 204 ops/s of room below the headroom at the peak, enough to bring it home.
+    const homedAway = record(9, 'e', new Array(8).fill(20));
+    const cells = [cell('a'), cell('b'), { ...cell('e'), region: 'eu-west-1' }];
+    const check = checkCapacity([...records, homedAway], cells, due);
+    expect(check.scaleOuts).toMatchObject([{ region: 'us-east-1', cells: 1 }]);
+    const [bought] = check.scaleOuts;
+    // The planner's locality price over the 12 h hold: 20 ops/s × (estimated RTT − 1 ms in-region) × write weight
+    // 1.2 (default 20% writes, twice a read) × $0.05 per ms per million requests.
+    const rttMs = estimateLatencyMs('us-east-1', 'eu-west-1');
+    expect(bought.localityUsd).toBeCloseTo((20 * (rttMs - 1) * 1.2 * 0.05 * 12 * 3600) / 1e6, 6);
+    // The same call the simulator makes, on the same inputs, reaches the same verdict.
+    const [domain] = assessScaleOuts(
+      {
+        nowMs: NOW,
+        stepMs: STEP_S * 1000,
+        cells: cells.map((c) => ({ ...c, hourPriceUsd: 100 * 0.000234 })),
+        partitions: [...records, homedAway].map((r) => ({
+          cell: r.cell,
+          mean: r.mean['us-east-1'],
+          upper: r.upper['us-east-1'],
+          demand: r.mean,
+        })),
+        shortfalls: check.shortfalls.filter((s) => s.region === 'us-east-1'),
+        latencyMs: { 'us-east-1': { 'eu-west-1': rttMs, 'us-east-1': 1 }, 'eu-west-1': { 'eu-west-1': 1 } },
+      },
+      { provisionMs: options.provisionMs, localityMs: 12 * 3_600_000 },
+    );
+    expect(domain.cells).toBe(bought.cells);
+    expect(domain.localityUsd).toBeCloseTo(bought.localityUsd!, 9);
+    // Measured latencies override the estimates, as in the planner service: 2 ms away is not worth a cell.
+    const near = checkCapacity([...records, homedAway], cells, {
+      ...due,
+      latencyOverrides: { 'us-east-1': { 'eu-west-1': 2 } },
+    });
+    expect(near.scaleOuts).toEqual([]);
+    expect(near.declinedScaleOuts[0].localityUsd).toBeGreaterThan(0);
   });
 });

@@ -118,7 +118,72 @@ describe('assessScaleOuts', () => {
     expect(tooLate.cells).toBe(0);
   });
 
+  describe('locality: partitions kept away from home', () => {
+    // Region r hosts 1,000 ops/s on two cells, diversified enough to decline on load alone (ρ = 0); region s's
+    // cell c hosts partitions whose demand comes from r, 100 ms away.
+    const latencyMs = { r: { s: 100 } };
+    const hostedInR = partitions(20, 1000, 60);
+    const away = (mean: number, upper: number, from: Record<string, number> = { r: mean }) => ({
+      cell: 'c',
+      mean: Array.from({ length: STEPS }, () => mean),
+      upper: Array.from({ length: STEPS }, () => upper),
+      demand: Object.fromEntries(
+        Object.entries(from).map(([region, ops]) => [region, Array.from({ length: STEPS }, () => ops)]),
+      ),
+      writeFraction: 0.2,
+    });
+    const withAway = (
+      parts: ScaleOutPartition[],
+      need = 1,
+      latencies: typeof latencyMs | null = latencyMs,
+    ) => ({
+      ...input([...hostedInR, ...parts], need),
+      cells: [cell('a'), cell('b'), cell('c', 's')],
+      ...(latencies && { latencyMs: latencies }),
+    });
+    const o = { errorCorrelation: 0, localityMs: 12 * 3_600_000 };
+    // The planner's price of 50 ops/s served 100 ms away for one 15-min step: 900 s × 50 × 100 ms × 1.2 × $0.05/M.
+    const stepUsd = (900 * 50 * 100 * 1.2 * 0.05) / 1e6;
+
+    it('buys the cell that lets them come home, priced as the planner prices their latency over the hold', () => {
+      const parts = [away(50, 60), away(50, 60)];
+      const [verdict] = assessScaleOuts(withAway(parts), o);
+      expect(verdict.cells).toBe(1);
+      // Both fit the new cell's room (0.8 × 3,000 − 2,200 = 200 ops/s); 12 h at the horizon's rate.
+      expect(verdict.localityUsd).toBeCloseTo(2 * stepUsd * 48, 6);
+      // Negative control: the same cluster without latencies declines, as on load alone.
+      const [blind] = assessScaleOuts(withAway(parts, 1, null), o);
+      expect(blind.cells).toBe(0);
+      expect(blind.localityUsd).toBe(0);
+      const [off] = assessScaleOuts(withAway(parts), { ...o, localityMs: 0 });
+      expect(off.cells).toBe(0);
+      // Off by default (it did not pay on the scenario suite's tuning half).
+      const [byDefault] = assessScaleOuts(withAway(parts), { errorCorrelation: 0 });
+      expect(byDefault.localityUsd).toBe(0);
+    });
+
+    it('counts only the partitions that fit the room the cells add below the headroom', () => {
+      // 300 ops/s of upper forecast does not fit one new cell's 200 ops/s of room; two cells leave 1,000.
+      const big = [away(250, 300)];
+      const [one] = assessScaleOuts(withAway(big, 1), o);
+      expect(one.localityUsd).toBe(0);
+      expect(one.cells).toBe(0);
+      const [two] = assessScaleOuts(withAway(big, 2), o);
+      expect(two.cells).toBe(2);
+      expect(two.localityUsd).toBeCloseTo(5 * stepUsd * 48, 6);
+    });
+
+    it('leaves out partitions whose demand is best served where they are', () => {
+      // 50 ops/s from r but 60 from s: the planner's locality keeps it in s.
+      const [verdict] = assessScaleOuts(withAway([away(110, 120, { r: 50, s: 60 })]), o);
+      expect(verdict.localityUsd).toBe(0);
+      expect(verdict.cells).toBe(0);
+    });
+  });
+
   it('rejects options out of range', () => {
+    expect(() => resolveScaleOutOptions({ localityMs: -1 })).toThrow(/localityMs/);
+    expect(() => resolveScaleOutOptions({ headroom: 0 })).toThrow(/headroom/);
     expect(() => resolveScaleOutOptions({ errorCorrelation: 2 })).toThrow(/errorCorrelation/);
     expect(() => resolveScaleOutOptions({ upperLevel: 0.4 })).toThrow(/upperLevel/);
   });
