@@ -234,6 +234,7 @@ export type ScaleInBlock =
   | 'utilization'
   | 'packing'
   | 'locality'
+  | 'drain-fit'
   | 'not-worth-it';
 
 /** One region's verdict: the decision, or the rule that blocked it (with the figures it was judged on). */
@@ -275,6 +276,10 @@ export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
   });
   const cellBytes = new Float64Array(input.cells.length);
   const cellPartitions = new Float64Array(input.cells.length);
+  // Per cell, its partitions' upper forecasts added up at each step, and each partition's own horizon peak: the
+  // planner's view of a drain (every partition whole, on one cell, below the headroom).
+  const cellUpper = new Float64Array(input.cells.length * steps);
+  const horizonPeaksOn: number[][] = input.cells.map(() => []);
   // Per region, the load of the partitions it hosts and of the partitions homed there: it must carry the larger.
   const hosted = new RegionLoads(steps, slots, o.errorCorrelation);
   const homed = new RegionLoads(steps, slots, o.errorCorrelation);
@@ -294,7 +299,11 @@ export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
     cellPartitions[c]++;
     const complete = p.recentPeaks !== undefined && p.recentPeaks.length >= slots;
     let own = 0;
-    for (let t = 0; t < p.upper.length; t++) own = Math.max(own, p.upper[t]);
+    for (let t = 0; t < p.upper.length; t++) {
+      own = Math.max(own, p.upper[t]);
+      cellUpper[c * steps + t] += p.upper[t];
+    }
+    horizonPeaksOn[c].push(own);
     if (complete)
       for (let s = p.recentPeaks!.length - slots; s < p.recentPeaks!.length; s++)
         own = Math.max(own, p.recentPeaks![s]);
@@ -400,6 +409,21 @@ export function assessScaleIns(input: ScaleInInput, options?: ScaleInOptions): S
       )
     ) {
       block('packing', utilizationWithout);
+      continue;
+    }
+    // The drained partitions must each find room, whole, below the headroom of a cell that stays (in any region:
+    // a drain may cross regions). The packing above shrinks each partition by the region's diversification, so a
+    // cell whose one partition is in a burst could pass it and leave the planner no place for that partition
+    // (InfeasiblePlacementError in the replay of cell-swap, found with the scale-out's locality term on).
+    const drainRooms: number[] = [];
+    input.cells.forEach((cell, c) => {
+      if (c === candidate || cell.status !== 'ACTIVE') return;
+      let load = 0;
+      for (let t = 0; t < steps; t++) load = Math.max(load, cellUpper[c * steps + t]);
+      drainRooms.push(Math.max(0, o.headroom * cell.capacityOpsPerSec - load));
+    });
+    if (!packs(horizonPeaksOn[candidate], drainRooms)) {
+      block('drain-fit', utilizationWithout);
       continue;
     }
     const savedUsd = (input.cells[candidate].hourPriceUsd * o.lookbackMs) / HOUR_MS;

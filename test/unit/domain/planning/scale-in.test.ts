@@ -65,6 +65,27 @@ describe('decideScaleIns', () => {
     expect(decision.loadUsd).toBeCloseTo(0, 9);
   });
 
+  it('keeps a cell whose partition, whole, would fit no other cell below the headroom (drain-fit)', () => {
+    // 24 small partitions (mean 10, upper 30) on a and b, and on c one partition in a burst: mean 300, upper `burst`.
+    // The region's diversified load (~1,180 ops/s) fits 0.7 of the two cells left, and the packing (each partition
+    // shrunk by the region's diversification) passes; but the planner needs the burst partition whole below the
+    // 0.8 headroom of one cell, and a and b have 800 − 360 = 440 ops/s of room each.
+    const steady = (cellId: string, mean: number, upper: number, sizeBytes: number): ScaleInPartition => ({
+      cell: cellId,
+      sizeBytes,
+      upper: new Array(8).fill(upper),
+      mean: new Array(8).fill(mean),
+      recentPeaks: new Array(24).fill(upper),
+      recentMeans: new Array(24).fill(mean),
+    });
+    const small = ['a', 'b'].flatMap((c) => Array.from({ length: 12 }, () => steady(c, 10, 30, 1e9)));
+    const withBurst = (burst: number) => input(cells, [...small, steady('c', 300, burst, 1e8)]);
+    expect(assessScaleIns(withBurst(650))[0]).toMatchObject({ region: 'r', blockedBy: 'drain-fit' });
+    expect(decideScaleIns(withBurst(650))).toEqual([]);
+    // The control: the same region with the partition at 400 ops/s (it fits a and b's room) retires c.
+    expect(decideScaleIns(withBurst(400))).toMatchObject([{ region: 'r', cellId: 'c' }]);
+  });
+
   it('keeps the cell when the remaining cells would run above the utilization at any forecast step', () => {
     const peakSoon = [...spare.slice(0, 2), { ...spare[2], upper: [200, 200, 200, 500, 200, 200, 200, 200] }];
     expect(decideScaleIns(input(cells, peakSoon))).toEqual([]);
