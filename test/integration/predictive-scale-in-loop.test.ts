@@ -1,25 +1,22 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoCellDataStores } from '../../src/adapters/dynamodb/cell-data-store.ts';
-import { CellDirectory } from '../../src/adapters/dynamodb/cell-directory.ts';
-import { documentClient } from '../../src/adapters/dynamodb/dynamodb-client.ts';
+import type { DynamoCellDataStores } from '../../src/adapters/dynamodb/cell-data-store.ts';
+import type { CellDirectory } from '../../src/adapters/dynamodb/cell-directory.ts';
 import { DynamoPlanRepository } from '../../src/adapters/dynamodb/plan-repository.ts';
 import { DynamoScalingCoordination } from '../../src/adapters/dynamodb/scaling-coordination.ts';
 import { DynamoScoreRepository } from '../../src/adapters/dynamodb/score-repository.ts';
-import { CellHealth } from '../../src/data-plane/cell-health.ts';
 import type { RoutingClient } from '../../src/data-plane/routing-client.ts';
 import { newPartitionRecord } from '../../src/domain/data-plane/partition-record.ts';
 import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
 import type { ScaleInRequest, ScaleOutRequest } from '../../src/domain/profiling/ports.ts';
 import { type ScoreRecord, withUpperPeaks } from '../../src/domain/scoring/score-record.ts';
-import { EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
+import type { EmbeddedCluster } from '../../src/local/embedded-cluster.ts';
 import {
   localExecutePlanDeps,
   runExecutePlanLocally,
   synthesizeExecutePlanAsl,
 } from '../../src/local/execute-plan-runner.ts';
-import { localMigrationDeps } from '../../src/local/local-migration-deps.ts';
-import { LocalMigrationRunner } from '../../src/local/local-migration-runner.ts';
+import type { LocalMigrationRunner } from '../../src/local/local-migration-runner.ts';
 import { ScaleClusterRunner } from '../../src/local/scale-cluster-runner.ts';
 import { SdkIntegrationBindings } from '../../src/local/sdk-integration-bindings.ts';
 import { createPlannerHandler } from '../../src/planner-service/planner-handler.ts';
@@ -28,9 +25,9 @@ import { checkCapacity } from '../../src/profiler/predictive-scaling.ts';
 import { startPredictiveScaling } from '../../src/profiler/predictive-scaling-starts.ts';
 import { cellAlarmDefinitions } from '../../src/scaling/cell-alarm-definitions.ts';
 import type { ScaleClusterDeps } from '../../src/scaling/scale-cluster-steps.ts';
-import { TEST_TUNING, testAsl } from '../support/migration-harness.ts';
-import { clientOn, TEST_LEASE } from '../support/test-cluster.ts';
-import { CONTROL_TABLES, createControlTables, flatScore } from '../unit/planner-service/planner-fixtures.ts';
+import { startScalingCluster } from '../support/scaling-cluster.ts';
+import { clientOn } from '../support/test-cluster.ts';
+import { CONTROL_TABLES, flatScore } from '../unit/planner-service/planner-fixtures.ts';
 
 /**
  * The forecast-driven scale-in as a control loop on the local Step Functions runner: the profiler's capacity check
@@ -142,28 +139,8 @@ describe('forecast-driven scale-in, profiler → ScaleCluster on the local Step 
   };
 
   beforeAll(async () => {
-    cluster = await EmbeddedCluster.start({
-      regions: [HOME],
-      cellsPerRegion: 3,
-      cellCapacityOpsPerSec: 100,
-      cellCapacityBytes: 1e9,
-    });
-    const homeClient = cluster.clientFor(HOME);
-    home = documentClient(homeClient);
-    await createControlTables(homeClient);
-    directory = new CellDirectory(cluster.cells, (region) => cluster.clientFor(region), 0);
-    await directory.refreshIfStale();
-    stores = new DynamoCellDataStores((cellId) => directory.resolve(cellId));
-    const migrations = new LocalMigrationRunner({
-      deps: {
-        ...localMigrationDeps(cluster, { lease: TEST_LEASE, health: new CellHealth(), tuning: TEST_TUNING }),
-        stores,
-      },
-      asl: testAsl(),
-      waitOverrideMs: 0,
-      retryIntervalMs: 5,
-      afterStep: () => directory.refreshIfStale(),
-    });
+    let migrations: LocalMigrationRunner;
+    ({ cluster, home, directory, stores, migrations } = await startScalingCluster([HOME], 3));
     const executePlan = localExecutePlanDeps({
       documents: home,
       plansTable: CONTROL_TABLES.plans,

@@ -11,6 +11,7 @@ import {
   scaleInsOf,
 } from '../planning/scale-in.ts';
 import type { ClusterView, ScaleInRequest } from './policy-driver.ts';
+import { sumOverRegions } from './replay-context.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -65,15 +66,8 @@ export class PolicyScaleIn {
     for (let p = 0; p < P; p++) {
       const total = this.upperTotal[p];
       const meanTotal = this.meanTotal[p];
-      total.fill(0);
-      meanTotal.fill(0);
-      for (let r = 0; r < R; r++) {
-        const base = (p * R + r) * H;
-        for (let h = 0; h < H; h++) {
-          total[h] += upper[base + h];
-          meanTotal[h] += mean[base + h];
-        }
-      }
+      sumOverRegions(upper, p, R, H, total);
+      sumOverRegions(mean, p, R, H, meanTotal);
       let planned = 0;
       let plannedMean = 0;
       // Over the whole horizon: the scale-out fires on any of its steps.

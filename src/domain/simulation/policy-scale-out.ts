@@ -9,6 +9,7 @@ import {
   type ScaleOutPartition,
 } from '../planning/scale-out.ts';
 import type { ClusterView, ScaleOutRequest } from './policy-driver.ts';
+import { sumOverRegions } from './replay-context.ts';
 
 /**
  * A scheduled removal this close counts its cell as draining in the pricing: the capacity its partitions need must
@@ -84,15 +85,8 @@ export class PolicyScaleOut {
     for (let p = 0; p < P; p++) {
       const m = this.mean[p];
       const u = this.upper[p];
-      m.fill(0);
-      u.fill(0);
-      for (let r = 0; r < R; r++) {
-        const base = (p * R + r) * H;
-        for (let h = 0; h < H; h++) {
-          m[h] += mean[base + h];
-          u[h] += upper[base + h];
-        }
-      }
+      sumOverRegions(mean, p, R, H, m);
+      sumOverRegions(upper, p, R, H, u);
       partitions.push({
         cell: after[p],
         mean: m,

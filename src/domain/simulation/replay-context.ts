@@ -118,3 +118,21 @@ function gcd(a: number, b: number): number {
   while (b > 0) [a, b] = [b, a % b];
   return a;
 }
+
+/**
+ * A partition's forecast summed over its regions of origin, per step: `values` is laid out partition × region ×
+ * step (the forecasters' arrays), `out` receives H steps. Regions are added in order, so sums are reproducible.
+ */
+export function sumOverRegions(
+  values: Float64Array,
+  p: number,
+  R: number,
+  H: number,
+  out: Float64Array,
+): void {
+  out.fill(0);
+  for (let r = 0; r < R; r++) {
+    const base = (p * R + r) * H;
+    for (let h = 0; h < H; h++) out[h] += values[base + h];
+  }
+}
