@@ -1,4 +1,3 @@
-import { cellHourPriceUsd } from '../planning/cell-price.ts';
 import {
   assessScaleIns,
   type PeakWindow,
@@ -11,7 +10,7 @@ import {
   scaleInsOf,
 } from '../planning/scale-in.ts';
 import type { ClusterView, ScaleInRequest } from './policy-driver.ts';
-import { sumOverRegions } from './replay-context.ts';
+import { pricedCellsOf, sumOverRegions } from './replay-context.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -106,13 +105,7 @@ export class PolicyScaleIn {
         nowMs: view.nowMs,
         stepMs: this.bucketMs,
         recentSlotMs: this.slotMs,
-        cells: view.topology.cells.map((cell) => ({
-          id: cell.id,
-          region: cell.region,
-          status: view.cellStatus[cell.id] ?? 'ACTIVE',
-          capacityOpsPerSec: cell.capacityOpsPerSec,
-          hourPriceUsd: cellHourPriceUsd(view.topology, cell),
-        })),
+        cells: pricedCellsOf(view),
         partitions,
         lastScaleOutAtMs: view.lastScaleOutAtMs,
         shortRegions,

@@ -9,7 +9,7 @@ import {
   type ScaleOutPartition,
 } from '../planning/scale-out.ts';
 import type { ClusterView, ScaleOutRequest } from './policy-driver.ts';
-import { sumOverRegions } from './replay-context.ts';
+import { pricedCellsOf, sumOverRegions } from './replay-context.ts';
 
 /**
  * A scheduled removal this close counts its cell as draining in the pricing: the capacity its partitions need must
@@ -106,13 +106,7 @@ export class PolicyScaleOut {
       {
         nowMs: view.nowMs,
         stepMs: this.bucketMs,
-        cells: view.topology.cells.map((cell) => ({
-          id: cell.id,
-          region: cell.region,
-          status: view.cellStatus[cell.id] ?? 'ACTIVE',
-          capacityOpsPerSec: cell.capacityOpsPerSec,
-          hourPriceUsd: cellHourPriceUsd(view.topology, cell),
-        })),
+        cells: pricedCellsOf(view),
         partitions,
         shortfalls: due,
         latencyMs: view.topology.latencyMs,

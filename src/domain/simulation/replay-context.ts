@@ -1,5 +1,7 @@
 import { InputValidationError } from '../errors.ts';
+import { cellHourPriceUsd } from '../planning/cell-price.ts';
 import { latencyBetween, type Topology } from '../topology.ts';
+import type { ClusterView } from './policy-driver.ts';
 import type { PolicyName, SimulationInput, SimulationOptions } from './simulation-options.ts';
 
 export const MINUTE_MS = 60_000;
@@ -135,4 +137,15 @@ export function sumOverRegions(
     const base = (p * R + r) * H;
     for (let h = 0; h < H; h++) out[h] += values[base + h];
   }
+}
+
+/** The cells as the scaling decisions see them: status in the replay (ACTIVE unless changing) and hourly price. */
+export function pricedCellsOf(view: ClusterView) {
+  return view.topology.cells.map((cell) => ({
+    id: cell.id,
+    region: cell.region,
+    status: view.cellStatus[cell.id] ?? ('ACTIVE' as const),
+    capacityOpsPerSec: cell.capacityOpsPerSec,
+    hourPriceUsd: cellHourPriceUsd(view.topology, cell),
+  }));
 }
