@@ -1,5 +1,6 @@
 import { fnv1a32 } from '../domain/data-plane/key-hash.ts';
 import type { AccessCount, AccessStatsRepository, CoAccessCount } from '../domain/data-plane/ports.ts';
+import type { SampleWeight } from '../domain/data-plane/sample-weight.ts';
 
 export interface AccessRecorderOptions {
   /** Width of a counting bucket. @default 5 minutes */
@@ -45,16 +46,30 @@ export class AccessRecorder {
     this.lastFlushMs = this.wallNow();
   }
 
-  /** Count one request (reads and writes apart: the planner weighs writes more). O(1) for unsampled clients. */
-  record(partition: string, region: string, kind: 'read' | 'write', clientId?: string): void {
+  /**
+   * Count one request (reads and writes apart: the planner weighs writes more), or, for a sampled request that
+   * declares its weight, the reads and writes it stands for. O(1) for unsampled clients.
+   */
+  record(
+    partition: string,
+    region: string,
+    kind: 'read' | 'write',
+    clientId?: string,
+    standsFor?: SampleWeight,
+  ): void {
     const now = this.wallNow();
     const bucketStartMs = now - (now % this.bucketMs);
     const id = `${partition}\u0000${region}\u0000${bucketStartMs}`;
     const current = this.counts.get(id);
-    const write = kind === 'write' ? 1 : 0;
+    const count = standsFor ? standsFor.reads + standsFor.writes : 1;
+    const write = standsFor ? standsFor.writes : kind === 'write' ? 1 : 0;
     if (current)
-      this.counts.set(id, { ...current, count: current.count + 1, writes: (current.writes ?? 0) + write });
-    else this.counts.set(id, { partition, region, bucketStartMs, count: 1, writes: write });
+      this.counts.set(id, {
+        ...current,
+        count: current.count + count,
+        writes: (current.writes ?? 0) + write,
+      });
+    else this.counts.set(id, { partition, region, bucketStartMs, count, writes: write });
     if (clientId !== undefined && fnv1a32(clientId) < this.sampleThreshold) {
       this.recordCoAccess(clientId, partition, now, bucketStartMs);
     }

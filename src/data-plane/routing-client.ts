@@ -27,6 +27,7 @@ import type {
   UserWrite,
   UserWriteResult,
 } from '../domain/data-plane/ports.ts';
+import type { SampleWeight } from '../domain/data-plane/sample-weight.ts';
 import type { StoredItem } from '../domain/data-plane/stored-item.ts';
 import type { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import { routeRead, routeWrite } from '../domain/migration/request-routing.ts';
@@ -90,6 +91,8 @@ export interface CallOptions {
   readonly region?: string;
   /** Client identity for co-access sampling. */
   readonly clientId?: string;
+  /** What a sampled request stands for, counted in its place (only where the data API trusts the header). */
+  readonly standsFor?: SampleWeight;
 }
 
 export interface ServedRequest {
@@ -406,7 +409,13 @@ export class RoutingClient {
   }
 
   private count(partition: string, kind: 'read' | 'write', call: CallOptions): void {
-    this.options.accessRecorder?.record(partition, call.region ?? this.options.region, kind, call.clientId);
+    this.options.accessRecorder?.record(
+      partition,
+      call.region ?? this.options.region,
+      kind,
+      call.clientId,
+      call.standsFor,
+    );
   }
 
   private served(partition: string, cell: string, call: CallOptions): void {

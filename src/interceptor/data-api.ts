@@ -9,6 +9,11 @@ import {
   VersionConflictError,
 } from '../domain/data-plane/data-plane-errors.ts';
 import { checkValueSize } from '../domain/data-plane/item-rules.ts';
+import {
+  parseSampleWeight,
+  SAMPLE_WEIGHT_HEADER,
+  type SampleWeight,
+} from '../domain/data-plane/sample-weight.ts';
 import { isRegionName } from '../domain/region-name.ts';
 
 /** A data API request, independent of its transport (Function URL event or the local HTTP server). */
@@ -76,6 +81,21 @@ export interface DataApiOptions {
    * arrived in (the RoutingClient's), which a client can neither omit nor spoof. @default false
    */
   readonly honourRegionHeader?: boolean;
+  /**
+   * Whether `x-prestage-sample-weight` sets what a request counts as in the access recorder (see
+   * `SampleWeight`). Only a local replay's listeners turn it on; a deployed interceptor ignores the header, so
+   * no client can inflate its partition's counts. @default false
+   */
+  readonly honourSampleWeightHeader?: boolean;
+}
+
+function parseWeight(value: string | undefined): SampleWeight | undefined {
+  if (value === undefined) return undefined;
+  const weight = parseSampleWeight(value);
+  if (typeof weight === 'string') {
+    throw new InvalidRequestError('INVALID_HEADER', `${SAMPLE_WEIGHT_HEADER}: ${weight}`);
+  }
+  return weight;
 }
 
 /**
@@ -87,11 +107,13 @@ export class DataApi {
   private readonly client: RoutingClient;
   private readonly logError: (error: unknown) => void;
   private readonly honourRegionHeader: boolean;
+  private readonly honourSampleWeightHeader: boolean;
 
   constructor(client: RoutingClient, options: DataApiOptions = {}) {
     this.client = client;
     this.logError = options.logError ?? (() => undefined);
     this.honourRegionHeader = options.honourRegionHeader ?? false;
+    this.honourSampleWeightHeader = options.honourSampleWeightHeader ?? false;
   }
 
   async handle(request: DataRequest): Promise<DataResponse> {
@@ -114,7 +136,10 @@ export class DataApi {
     const key = decodeSegment(match[2], 'key');
     const region = this.honourRegionHeader ? parseRegion(request.headers['x-prestage-region']) : undefined;
     const ifMatch = parseIfMatch(request.headers['if-match']);
-    const call = { region, clientId: request.clientId, ifMatch };
+    const standsFor = this.honourSampleWeightHeader
+      ? parseWeight(request.headers[SAMPLE_WEIGHT_HEADER])
+      : undefined;
+    const call = { region, clientId: request.clientId, ifMatch, ...(standsFor ? { standsFor } : {}) };
     switch (request.method.toUpperCase()) {
       case 'GET': {
         const read = await this.client.get(partition, key, call);

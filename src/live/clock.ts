@@ -8,9 +8,14 @@
 export interface Clock {
   /** Epoch milliseconds. */
   nowMs(): number;
+  /**
+   * This clock's reading at a past wall-clock instant: the data plane stamps what it records (a migration's
+   * commit, a fence's last touch) on the wall clock, and the control loop compares those stamps with its own now.
+   */
+  fromWallMs(wallMs: number): number;
 }
 
-export const WALL_CLOCK: Clock = { nowMs: () => Date.now() };
+export const WALL_CLOCK: Clock = { nowMs: () => Date.now(), fromWallMs: (wallMs) => wallMs };
 
 /** A trace clock's origin and state, as sent to another thread. */
 export interface TraceClockState {
@@ -54,6 +59,17 @@ export class TraceClock implements Clock {
     // Float rounding across a hold/run switch must not step back.
     this.last = Math.max(this.last, Math.floor(now));
     return this.last;
+  }
+
+  /**
+   * The trace instant at wall instant `wallMs`, as far as this clock knows: exact since it last ran or was held;
+   * before that, the instant it ran or was held from (the warm-up holds the clock at a few instants, so its
+   * stamps land within one hold of their true trace time); never later than now.
+   */
+  fromWallMs(wallMs: number): number {
+    const now = this.nowMs();
+    if (!this.running || wallMs <= this.originWallMs) return Math.min(now, this.originTraceMs);
+    return Math.min(now, Math.floor(this.originTraceMs + (wallMs - this.originWallMs) * this.speed));
   }
 
   /** What another thread needs to read the same clock (the wall clock is the machine's, shared by threads). */

@@ -56,7 +56,7 @@ const control = await LocalControlPlane.start({
   ...data.control,
   cluster,
   migrations,
-  clock: { nowMs: () => clock.nowMs() },
+  clock: { nowMs: () => clock.nowMs(), fromWallMs: (wallMs) => clock.fromWallMs(wallMs) },
   log: (line) => post({ type: 'log', line }),
 });
 

@@ -63,7 +63,8 @@ function figuresOf(result: PolicyResult): BacktestFigures {
 
 /**
  * The live run's cluster as the simulator sees it: the topology's cells, fixed. `prestage up` starts no
- * ScaleCluster (no alarm, scheduled or forecast scale-out), so the backtest it is compared with adds no cell either:
+ * ScaleCluster (no alarm, scheduled or forecast scale-out, no scale-in), so the backtest it is compared with adds
+ * no cell either (and retires none: `scaleIn: false` in its options):
  * no scheduled events, and alarm scaling capped at one cell per region (no region ever has fewer, so neither the
  * alarms nor the predictive scale-outs, which share the cap, can add one).
  */
@@ -96,6 +97,8 @@ export interface LiveBacktestBaseline {
 
 function commonOf(options: LiveBacktestOptions) {
   return {
+    // `up` starts no ScaleCluster: no cell is drained and retired live, so none is in the backtest either.
+    scaleIn: false as const,
     warmupMs: options.warmupMs,
     planningIntervalMs: options.planningIntervalMs,
     horizonMs: options.horizonMs,

@@ -13,16 +13,33 @@ export interface RequestOutcome {
   readonly status: number;
   /** Served by a cell in the region it arrived in (the interceptor's local-share definition). */
   readonly local: boolean;
+  /**
+   * The trace requests it stands for (a counted sample declares it): latency and locality are weighted by it, as
+   * the backtest weighs its buckets by their demand. @default 1
+   */
+  readonly weight?: number;
 }
 
 interface PointAccumulator {
-  readonly latencies: number[];
+  /** Latency and weight of each request, flat: [latency, weight, latency, weight, …]. */
+  readonly samples: number[];
+  weight: number;
   local: number;
+  requests: number;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+/** The weighted q-quantile of a point's samples: the first latency at which the cumulative weight reaches q. */
+function weightedQuantile(samples: readonly number[], total: number, q: number): number {
+  if (total <= 0) return Number.NaN;
+  const order = Array.from({ length: samples.length / 2 }, (_, i) => i).sort(
+    (a, b) => samples[2 * a] - samples[2 * b],
+  );
+  let cumulative = 0;
+  for (const i of order) {
+    cumulative += samples[2 * i + 1];
+    if (cumulative >= q * total - 1e-9 * total) return samples[2 * i];
+  }
+  return samples[2 * order[order.length - 1]];
 }
 
 /** Per-region figures of the measured window. */
@@ -42,6 +59,7 @@ export class LiveMeasurements {
   readonly regions: readonly string[];
   readonly pointMs: number;
   requests = 0;
+  /** Served requests (2xx), weighted by what each stands for; `local` of them served in their own region. */
   served = 0;
   local = 0;
   writesAcked = 0;
@@ -50,7 +68,10 @@ export class LiveMeasurements {
   http503 = 0;
   /** Responses with a 5xx status (the 503s included). */
   http5xx = 0;
-  private readonly byRegion = new Map<string, { histogram: LatencyHistogram; local: number }>();
+  private readonly byRegion = new Map<
+    string,
+    { histogram: LatencyHistogram; local: number; requests: number }
+  >();
   private readonly overall = new LatencyHistogram(10_000, 0.5);
   private readonly points = new Map<number, Map<string, PointAccumulator>>();
   private readonly errorPoints = new Map<number, { writeErrors: number; http503: number }>();
@@ -61,7 +82,7 @@ export class LiveMeasurements {
     this.regions = regions;
     this.pointMs = pointMs;
     for (const region of regions) {
-      this.byRegion.set(region, { histogram: new LatencyHistogram(10_000, 0.5), local: 0 });
+      this.byRegion.set(region, { histogram: new LatencyHistogram(10_000, 0.5), local: 0, requests: 0 });
     }
   }
 
@@ -82,20 +103,24 @@ export class LiveMeasurements {
       this.errorPoints.set(point, errors);
       return;
     }
-    this.served += 1;
-    if (outcome.local) this.local += 1;
+    const weight = outcome.weight ?? 1;
+    this.served += weight;
+    if (outcome.local) this.local += weight;
     const region = this.byRegion.get(outcome.region)!;
-    region.histogram.add(outcome.latencyMs, 1);
-    if (outcome.local) region.local += 1;
-    this.overall.add(outcome.latencyMs, 1);
+    region.histogram.add(outcome.latencyMs, weight);
+    region.requests += 1;
+    if (outcome.local) region.local += weight;
+    this.overall.add(outcome.latencyMs, weight);
     let byRegion = this.points.get(point);
     if (!byRegion) {
       byRegion = new Map();
       this.points.set(point, byRegion);
     }
-    const acc = byRegion.get(outcome.region) ?? { latencies: [], local: 0 };
-    acc.latencies.push(outcome.latencyMs);
-    if (outcome.local) acc.local += 1;
+    const acc = byRegion.get(outcome.region) ?? { samples: [], weight: 0, local: 0, requests: 0 };
+    acc.samples.push(outcome.latencyMs, weight);
+    acc.weight += weight;
+    acc.requests += 1;
+    if (outcome.local) acc.local += weight;
     byRegion.set(outcome.region, acc);
   }
 
@@ -104,14 +129,13 @@ export class LiveMeasurements {
     for (const [point, byRegion] of [...this.points].sort((a, b) => a[0] - b[0])) {
       if (point + this.pointMs > traceMs) break;
       for (const [region, acc] of byRegion) {
-        const sorted = acc.latencies.sort((a, b) => a - b);
         this.latencyPoints.push({
           traceMs: point,
           region,
-          requests: sorted.length,
-          p50Ms: quantile(sorted, 0.5),
-          p99Ms: quantile(sorted, 0.99),
-          localShare: acc.local / sorted.length,
+          requests: acc.requests,
+          p50Ms: weightedQuantile(acc.samples, acc.weight, 0.5),
+          p99Ms: weightedQuantile(acc.samples, acc.weight, 0.99),
+          localShare: acc.weight > 0 ? acc.local / acc.weight : Number.NaN,
         });
       }
       this.points.delete(point);
@@ -144,7 +168,7 @@ export class LiveMeasurements {
   region(region: string): RegionFigures {
     const r = this.byRegion.get(region)!;
     return {
-      requests: r.histogram.total,
+      requests: r.requests,
       localShare: r.histogram.total > 0 ? r.local / r.histogram.total : Number.NaN,
       p50Ms: r.histogram.quantile(0.5),
       p99Ms: r.histogram.quantile(0.99),

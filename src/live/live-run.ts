@@ -18,7 +18,7 @@ import type { LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
 import type { WriteCheck } from './load-generator.ts';
 import { LoadGeneratorThread } from './load-generator-thread.ts';
 import { LIVE_CONTROL_TABLES } from './local-control-plane.ts';
-import { RequestSampler } from './request-sampler.ts';
+import { carrierScaleFor, RequestSampler } from './request-sampler.ts';
 
 export interface LiveRunOptions {
   readonly input: LiveInput;
@@ -36,6 +36,12 @@ export interface LiveRunOptions {
   /** Scheduled cycles run before the window, with the clock held, to place data as the backtest's warm-up does. */
   readonly warmupCycles?: number;
   readonly maxInFlight?: number;
+  /**
+   * Carriers per wall second on average: requests added so the recorders count the series the sample misses
+   * (`RequestSamplerOptions.carrierScale`). More makes the profiler's counts exact for more series and costs CPU
+   * the data plane and the loop share. @default 250 (bench/live-observation.ts)
+   */
+  readonly carriersPerSecond?: number;
   /** Progress lines (stderr). */
   readonly progress: (line: string) => void;
   /** Diagnostics of the data plane and the loop (errors of steps, …). */
@@ -53,6 +59,7 @@ export interface LiveResult {
 }
 
 const HOUR = 3_600_000;
+const DEFAULT_CARRIERS_PER_SECOND = 250;
 
 /**
  * The live planner's and ExecutePlan's limits, and the simulated planner's in the backtest `up` compares with
@@ -142,6 +149,8 @@ export class LiveRun {
         bucketMs: this.intervalMs,
         // About a second of wall time, on the trace clock.
         flushIntervalMs: Math.max(1, Math.round(window.speed * 1000)),
+        // The load generator's requests declare the trace demand each stands for (a counted sample).
+        honourSampleWeights: true,
       },
       log: this.options.log,
     });
@@ -168,7 +177,19 @@ export class LiveRun {
     this.status = 'warming-up';
     for (const [partition, items] of await seedPartitions(server, this.options))
       this.itemsOf.set(partition, items);
-    const sampler = new RequestSampler(trace, window.requestScale);
+    const wallSeconds = (window.endMs - window.startMs) / window.speed / 1000;
+    const carrierScale = carrierScaleFor(
+      trace,
+      window.startBucket,
+      window.endBucket,
+      this.intervalMs,
+      window.requestScale,
+      (this.options.carriersPerSecond ?? DEFAULT_CARRIERS_PER_SECOND) * wallSeconds,
+    );
+    const sampler = new RequestSampler(trace, window.requestScale, {
+      countingBucketMs: this.intervalMs,
+      carrierScale,
+    });
     await writeHistory(server, sampler, this.intervalMs, this.options);
     const horizonMs = this.options.horizonMs ?? 2 * HOUR;
     if (this.options.loop === 'on') {
@@ -187,6 +208,8 @@ export class LiveRun {
             shards: 2,
             lookbackMs: 4 * 86_400_000,
             requestScale: window.requestScale,
+            // The recorders count the trace's demand (a counted sample): their counts are in trace units.
+            countedSample: true,
             maxConcurrentMovesPerCell:
               this.options.maxConcurrentMovesPerCell ?? LIVE_PLANNER_LIMITS.maxConcurrentMovesPerCell,
             maxBytesPerCycle: LIVE_PLANNER_LIMITS.maxBytesPerCycle,
@@ -206,7 +229,7 @@ export class LiveRun {
       {
         urls: Object.fromEntries(server.urls),
         readKeysPerPartition: Object.fromEntries(this.itemsOf),
-        maxInFlight: this.options.maxInFlight ?? 48,
+        maxInFlight: this.options.maxInFlight ?? 96,
         seed: 0x10ad,
         lateAfterTraceMs: this.options.input.input.trace.bucketMs,
       },

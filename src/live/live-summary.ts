@@ -68,7 +68,7 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
   const lines = [
     '',
     `${json.trace.name}: window ${json.trace.windowStart.slice(0, 16)} → ${json.trace.windowEnd.slice(0, 16)} UTC, ` +
-      `${json.trace.speed.toFixed(0)}× real time, 1 request sent per ${(1 / json.trace.requestScale).toFixed(0)} in the trace` +
+      `${json.trace.speed.toFixed(0)}× real time, a counted sample: 1 request sent per ${(1 / json.trace.requestScale).toFixed(0)} in the trace plus carriers` +
       (json.status === 'stopped' ? ' (stopped early: figures so far)' : ''),
     '',
     row('', names),

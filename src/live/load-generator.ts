@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { formatSampleWeight, SAMPLE_WEIGHT_HEADER } from '../domain/data-plane/sample-weight.ts';
 import { SERVED_REGION_HEADER } from '../local/regional-listener.ts';
 import type { RequestOutcome } from './live-measurements.ts';
 import type { SampledRequest } from './request-sampler.ts';
@@ -125,6 +126,19 @@ export class LoadGenerator {
     });
   }
 
+  /** The client header, and the sample weight a counted request declares. */
+  private headersOf(request: SampledRequest): Record<string, string> {
+    return {
+      'x-prestage-client': `lg-${request.region}`,
+      ...(request.standsFor ? { [SAMPLE_WEIGHT_HEADER]: formatSampleWeight(request.standsFor) } : {}),
+    };
+  }
+
+  /** What a request's outcome weighs in the measurements: the trace requests it stands for. */
+  private weightOf(request: SampledRequest): number {
+    return request.standsFor ? request.standsFor.reads + request.standsFor.writes : 1;
+  }
+
   private urlOf(region: string, partition: string, key: string): string {
     return `${this.options.urls.get(region)}/v1/partitions/${encodeURIComponent(partition)}/items/${encodeURIComponent(key)}`;
   }
@@ -135,11 +149,12 @@ export class LoadGenerator {
     const started = performance.now();
     const { status, servedRegion } = await this.http(this.urlOf(request.region, request.partition, key), {
       method: 'GET',
-      headers: { 'x-prestage-client': `lg-${request.region}` },
+      headers: this.headersOf(request),
     });
     this.options.measurements.record({
       region: request.region,
       kind: 'read',
+      weight: this.weightOf(request),
       atTraceMs: request.atTraceMs,
       latencyMs: performance.now() - started,
       status,
@@ -189,7 +204,7 @@ export class LoadGenerator {
       this.urlOf(request.region, request.partition, `w${index}`),
       {
         method: 'PUT',
-        headers: { 'content-type': 'application/json', 'x-prestage-client': `lg-${request.region}` },
+        headers: { 'content-type': 'application/json', ...this.headersOf(request) },
         body: JSON.stringify({ seq, partition: request.partition, region: request.region }),
       },
     );
@@ -206,6 +221,7 @@ export class LoadGenerator {
     this.options.measurements.record({
       region: request.region,
       kind: 'write',
+      weight: this.weightOf(request),
       atTraceMs: request.atTraceMs,
       latencyMs,
       status,

@@ -59,6 +59,12 @@ export interface LocalControlPlaneOptions {
    * divided by it, so it forecasts (and the planner weighs against cell capacities) demand in the trace's units.
    */
   readonly requestScale: number;
+  /**
+   * The load generator's requests declare the trace demand each stands for, and the recorders count that: the
+   * access counts are in trace units already and only co-access counts are divided by `requestScale`.
+   * @default false
+   */
+  readonly countedSample?: boolean;
   readonly maxConcurrentMovesPerCell: number;
   readonly maxBytesPerCycle: number;
   /**
@@ -79,13 +85,20 @@ export interface LivePlanExecution {
 
 /**
  * The access counts as the profiler reads them under `prestage up`: what the interceptors counted, divided by
- * the load generator's request scale, so one request sent counts for the trace requests it stands for.
+ * the load generator's request scale, so one request sent counts for the trace requests it stands for. Under a
+ * counted sample the recorders counted the declared weights, already in trace units; co-access pairs are counted
+ * per request either way.
  */
 export class ScaledAccessHistory implements AccessHistorySource {
+  private readonly countScale: number;
+
   constructor(
     private readonly inner: AccessHistorySource,
     private readonly requestScale: number,
-  ) {}
+    options: { readonly countedSample?: boolean } = {},
+  ) {
+    this.countScale = options.countedSample ? 1 : requestScale;
+  }
 
   async countsFor(partition: string, sinceMs?: number): Promise<AccessCount[]> {
     return this.scaled(await this.inner.countsFor(partition, sinceMs));
@@ -108,8 +121,8 @@ export class ScaledAccessHistory implements AccessHistorySource {
   private scaled(counts: readonly AccessCount[]): AccessCount[] {
     return counts.map((c) => ({
       ...c,
-      count: c.count / this.requestScale,
-      ...(c.writes !== undefined ? { writes: c.writes / this.requestScale } : {}),
+      count: c.count / this.countScale,
+      ...(c.writes !== undefined ? { writes: c.writes / this.countScale } : {}),
     }));
   }
 }
@@ -164,7 +177,9 @@ export class LocalControlPlane {
         {
           partitions: cluster.partitions,
           cells: cluster.cells,
-          accessStats: new ScaledAccessHistory(cluster.accessStats, options.requestScale),
+          accessStats: new ScaledAccessHistory(cluster.accessStats, options.requestScale, {
+            countedSample: options.countedSample ?? false,
+          }),
           scores: this.scores,
           cycles: new DynamoProfilerCycleRepository(documents, LIVE_CONTROL_TABLES.coordination),
           cellMetrics: NO_CELL_METRICS,
@@ -234,6 +249,8 @@ export class LocalControlPlane {
           plans: this.plans,
           executions,
           now: () => clock.nowMs(),
+          // The data plane stamps commits on the wall clock; the planner's cooldown is on the trace clock.
+          fromDataPlaneMs: (wallMs) => clock.fromWallMs(wallMs),
         },
         {
           stepSeconds: options.intervalSeconds,

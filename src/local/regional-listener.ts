@@ -22,12 +22,15 @@ export interface RegionalListenerOptions {
   readonly log: (line: string) => void;
   /**
    * The access recorder's clock, bucket width and flush interval (ms on that clock). `prestage up` counts on its
-   * trace clock, in the profiler's buckets. @default the wall clock, 5-minute buckets, a flush every 5 s
+   * trace clock, in the profiler's buckets, and trusts the sample weight its load generator declares (a replay
+   * sends one request per many of the trace: see `SampleWeight`). @default the wall clock, 5-minute buckets, a
+   * flush every 5 s, every request counted as one
    */
   readonly accessCounting?: {
     readonly now: () => number;
     readonly bucketMs: number;
     readonly flushIntervalMs: number;
+    readonly honourSampleWeights?: boolean;
   };
 }
 
@@ -90,6 +93,7 @@ export class RegionalListener {
     });
     this.api = new DataApi(this.client, {
       logError: (error) => options.log(`error: ${(error as Error).stack ?? error}`),
+      honourSampleWeightHeader: counting?.honourSampleWeights ?? false,
     });
   }
 

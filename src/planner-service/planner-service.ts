@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
 import { InfeasiblePlacementError } from '../domain/errors.ts';
 import type {
@@ -26,6 +27,13 @@ export interface PlannerServiceDeps {
   /** Needed by the schedule trigger only. */
   readonly executions?: PlanExecutionStarter;
   readonly now: () => number;
+  /**
+   * The control clock's reading at a data-plane timestamp. The data plane stamps partition records (a move's
+   * commit, a fence's touch) on the wall clock; the planner compares them with `now` (a cooldown since the last
+   * move, a stale drop fence). In AWS both are the wall clock; `prestage up` runs the loop on a trace clock.
+   * @default the same instant
+   */
+  readonly fromDataPlaneMs?: (wallMs: number) => number;
   /** Called once per plan written (the PlanMoves metric). */
   readonly recordPlan?: (plan: { readonly moveCount: number; readonly trigger: string }) => void;
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
@@ -61,6 +69,23 @@ export interface SchedulePlanResult {
 export interface ScalingPlanResult {
   readonly planId: string;
   readonly moveCount: number;
+}
+
+/**
+ * Partition records with the stamps the planner reads (the last move's commit, the last update) on the control
+ * clock, so a cooldown or a fence's staleness is judged on one clock.
+ */
+export function onControlClock(
+  records: readonly PartitionRecord[],
+  fromDataPlaneMs: (wallMs: number) => number,
+): PartitionRecord[] {
+  return records.map((r) => ({
+    ...r,
+    updatedAtMs: fromDataPlaneMs(r.updatedAtMs),
+    ...(r.lastMigration
+      ? { lastMigration: { ...r.lastMigration, atMs: fromDataPlaneMs(r.lastMigration.atMs) } }
+      : {}),
+  }));
 }
 
 /** Effectively no limit: in a scaling run ExecutePlan throttles the moves at run time. */
@@ -190,12 +215,14 @@ export class PlannerService {
     limits: Pick<PlannerLimits, 'maxConcurrentMovesPerCell' | 'maxBytesPerCycle'>,
     region?: string,
   ): Promise<MovementPlan> {
-    const [cells, partitions, scores, planMovesInFlight] = await Promise.all([
+    const [cells, stamped, scores, planMovesInFlight] = await Promise.all([
       this.deps.cells.list(),
       this.deps.partitions.list(),
       this.deps.scores.listAll(),
       this.movesOfRunningPlans(),
     ]);
+    const fromDataPlaneMs = this.deps.fromDataPlaneMs;
+    const partitions = fromDataPlaneMs ? onControlClock(stamped, fromDataPlaneMs) : stamped;
     if (region !== undefined && mode.kind !== 'schedule') {
       for (const id of mode.cellIds) {
         const cell = cells.find((c) => c.id === id);

@@ -189,7 +189,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   progress(
     `prestage up: ${input.name}, ${input.input.trace.partitions.length} partitions, ${Object.keys(input.input.topology.regions).length} regions; ` +
       `replaying ${((window.endMs - window.startMs) / 86_400_000).toFixed(1)} days at ${window.speed.toFixed(0)}× ` +
-      `(${((window.endMs - window.startMs) / window.speed / 1000).toFixed(0)} s), 1 request sent per ${(1 / window.requestScale).toFixed(0)} in the trace; loop ${loop}`,
+      `(${((window.endMs - window.startMs) / window.speed / 1000).toFixed(0)} s), a counted sample: 1 request sent per ${(1 / window.requestScale).toFixed(0)} in the trace plus carriers, each declaring the trace demand it stands for; loop ${loop}`,
   );
   const diagnostics = new DiagnosticLog();
   const run = new LiveRun({

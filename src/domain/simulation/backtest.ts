@@ -53,6 +53,19 @@ export function prepareBacktest(input: SimulationInput, options: BacktestOptions
       'the trace and the partitions file must list the same partitions in the same order',
     );
   }
+  const observed = input.observedTrace;
+  if (
+    observed &&
+    (observed.bucketMs !== trace.bucketMs ||
+      observed.bucketCount !== trace.bucketCount ||
+      observed.reads.length !== trace.reads.length ||
+      observed.writes.length !== trace.writes.length)
+  ) {
+    throw new InputValidationError(
+      { field: 'observedTrace' },
+      'the observed demand must have the trace\'s buckets, partitions and regions',
+    );
+  }
   planningBuckets(resolved.planningIntervalMs, trace.bucketMs);
   const traceMs = trace.bucketCount * trace.bucketMs;
   if (resolved.warmupMs >= traceMs) {

@@ -21,11 +21,12 @@ import type {
 import { PolicyScaleIn } from './policy-scale-in.ts';
 import { PolicyScaleOut } from './policy-scale-out.ts';
 import { policyScalesIn } from './replay-context.ts';
-import type {
-  PolicyName,
-  SimulationDependencies,
-  SimulationInput,
-  SimulationOptions,
+import {
+  observedDemandOf,
+  type PolicyName,
+  type SimulationDependencies,
+  type SimulationInput,
+  type SimulationOptions,
 } from './simulation-options.ts';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -216,7 +217,7 @@ export class PlannerPolicy implements PolicyDriver {
 
   observe(bucket: number): void {
     this.source.observe(bucket);
-    const { reads, writes } = this.input.trace;
+    const { reads, writes } = observedDemandOf(this.input);
     const base = bucket * this.lastObserved.length;
     this.previousObserved.set(this.lastObserved);
     this.observedBuckets++;
@@ -399,7 +400,7 @@ class WriteFractionTracker {
   }
 
   observe(bucket: number): void {
-    const { reads, writes } = this.input.trace;
+    const { reads, writes } = observedDemandOf(this.input);
     const { P, R } = this.buffers;
     let i = bucket * P * R;
     for (let p = 0; p < P; p++) {
@@ -441,7 +442,7 @@ class ReactiveSource implements DemandSource {
   }
 
   fill(bucket: number): void {
-    const { reads, writes } = this.input.trace;
+    const { reads, writes } = observedDemandOf(this.input);
     const { P, R, H, mean } = this.buffers;
     const first = Math.max(0, bucket - this.window);
     const count = bucket - first;
@@ -542,7 +543,7 @@ class ForecastSource implements DemandSource {
 
   observe(bucket: number): void {
     this.observed++;
-    const { reads, writes } = this.input.trace;
+    const { reads, writes } = observedDemandOf(this.input);
     const base = bucket * this.forecasters.length;
     for (let k = 0; k < this.forecasters.length; k++) {
       this.forecasters[k].observe(reads[base + k] + writes[base + k]);

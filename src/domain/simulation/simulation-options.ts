@@ -31,6 +31,18 @@ export interface SimulationInput {
   readonly partitions: readonly PartitionSpec[];
   /** Observed co-access between partitions, passed to the planner. */
   readonly relationships?: readonly Relationship[];
+  /**
+   * The demand the control plane observes, when it is not the trace itself: the counts a deployment's access
+   * recorders make of a sample of the trace's requests (a live replay sends one request per many of the trace).
+   * The forecasting and reactive policies learn from it; placement, load and every metric stay on `trace`, the
+   * demand that really arrives. Same shape as `trace`. @default trace
+   */
+  readonly observedTrace?: DemandTrace;
+}
+
+/** The demand the policies learn from: `observedTrace` when given, else the trace. */
+export function observedDemandOf(input: SimulationInput): DemandTrace {
+  return input.observedTrace ?? input.trace;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessRecorder } from '../../../src/data-plane/access-recorder.ts';
 import { DataApi } from '../../../src/interceptor/data-api.ts';
 import { createInterceptorHandler } from '../../../src/interceptor/interceptor-handler.ts';
 import type { EmbeddedCluster } from '../../../src/local/embedded-cluster.ts';
@@ -108,6 +109,58 @@ describe('interceptor handler (Function URL event, middy)', () => {
     // The client's own region (the test cluster's home region), not the header's.
     expect(cluster.regionOfCell(record!.cell)).toBe(cluster.homeRegion);
     expect(cluster.homeRegion).not.toBe('eu-west-1');
+  });
+
+  it('counts a request as the sample weight it declares only when told to trust it (a local replay)', async () => {
+    const countsOf = async (recorder: AccessRecorder, partition: string) => {
+      await recorder.flush();
+      return (await cluster.accessStats.countsFor(partition)).reduce(
+        (sum, c) => ({ count: sum.count + c.count, writes: sum.writes + (c.writes ?? 0) }),
+        { count: 0, writes: 0 },
+      );
+    };
+    const weighted = {
+      body: '1',
+      headers: { 'x-prestage-sample-weight': 'reads=1200.5,writes=300' },
+    };
+    // Deployed: the header is ignored, every request counts as one (no client can inflate its counts).
+    const deployedRecorder = new AccessRecorder(cluster.accessStats, { flushIntervalMs: 60_000 });
+    const deployed = createInterceptorHandler({
+      api: new DataApi(clientOn(cluster, { accessRecorder: deployedRecorder })),
+    });
+    expect(await deployed(event('PUT', '/v1/partitions/w1/items/k', weighted), {} as never)).toMatchObject({
+      statusCode: 200,
+    });
+    expect(await countsOf(deployedRecorder, 'w1')).toEqual({ count: 1, writes: 1 });
+    // Trusted: the request counts as the reads and writes it stands for, whatever its own kind.
+    const replayRecorder = new AccessRecorder(cluster.accessStats, { flushIntervalMs: 60_000 });
+    const replay = createInterceptorHandler({
+      api: new DataApi(clientOn(cluster, { accessRecorder: replayRecorder }), {
+        honourSampleWeightHeader: true,
+      }),
+    });
+    expect(await replay(event('PUT', '/v1/partitions/w2/items/k', weighted), {} as never)).toMatchObject({
+      statusCode: 200,
+    });
+    expect(await replay(event('GET', '/v1/partitions/w2/items/k', weighted), {} as never)).toMatchObject({
+      statusCode: 200,
+    });
+    expect(await countsOf(replayRecorder, 'w2')).toEqual({ count: 3001, writes: 600 });
+    // A malformed weight is a 400 naming the header, and nothing is written or counted.
+    for (const bad of ['reads=1', 'reads=-1,writes=0', 'reads=0,writes=0', 'reads=1,writes=2,extra=3', 'x']) {
+      const response = await replay(
+        event('PUT', '/v1/partitions/w3/items/k', {
+          body: '1',
+          headers: { 'x-prestage-sample-weight': bad },
+        }),
+        {} as never,
+      );
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body).error).toMatchObject({ code: 'INVALID_HEADER' });
+      expect(JSON.parse(response.body).error.message).toMatch(/^x-prestage-sample-weight: /);
+    }
+    expect(await cluster.partitions.get('w3')).toBeUndefined();
+    expect(await countsOf(replayRecorder, 'w3')).toEqual({ count: 0, writes: 0 });
   });
 
   it('places a new partition in the region named by x-prestage-region (testing switch on)', async () => {

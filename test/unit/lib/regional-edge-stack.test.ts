@@ -130,13 +130,13 @@ describe('RegionalEdgeStack (one per data region)', () => {
       });
     }
     // The entry wires the interceptor from the environment alone, and the wiring builds its data API without the
-    // in-process testing switch that honours `x-prestage-region`; its RoutingClient serves the configuration's
-    // region (AWS_REGION).
+    // local switches that honour `x-prestage-region` and `x-prestage-sample-weight`; its RoutingClient serves the
+    // configuration's region (AWS_REGION).
     const entry = readFileSync(join(REPO_ROOT, INTERCEPTOR_ENTRY), 'utf8');
     expect(entry).toMatch(/export const handler = createInterceptorLambda\(readDataPlaneConfig\(\)\);/);
     const wiring = readFileSync(join(REPO_ROOT, 'src/lambda/interceptor-lambda.ts'), 'utf8');
     expect(DATA_PLANE_ENV.region).toBe('AWS_REGION');
-    for (const source of [entry, wiring]) expect(source).not.toMatch(/honourRegionHeader/);
+    for (const source of [entry, wiring]) expect(source).not.toMatch(/honourRegionHeader|honourSampleWeight/);
     expect(wiring).toMatch(/new DataApi\(client, \{ logError \}\)/);
     expect(wiring).toMatch(/region: config\.region,/);
   });

@@ -256,6 +256,49 @@ describe('PlannerService (dynalite tables, Step Functions mocked)', () => {
     expect((await tables.plans.allMoves('cycle-r')).map((m) => m.partition)).toEqual([]);
   });
 
+  it('judges the cooldown since a move on the control clock when the data plane stamps the wall clock', async () => {
+    await load(
+      [cell('a', 'us-east-1'), cell('b', 'eu-west-1')],
+      [{ id: 'p', cell: 'a', ops: { 'eu-west-1': 50 } }],
+    );
+    // The data plane committed p's last move at a wall instant a year after the planner's (trace) now: `prestage
+    // up` replays 2015 on a trace clock while the data plane's stamps are real time. On the trace clock that
+    // commit was two days ago.
+    const wallCommit = NOW + 365 * 86_400_000;
+    await tables.partitions.update('p', (r) => ({
+      ...r,
+      lastMigration: {
+        id: 'm-old',
+        outcome: 'COMMITTED',
+        fromCell: 'b',
+        toCell: 'a',
+        stage: 'commit',
+        atMs: wallCommit,
+      },
+      updatedAtMs: wallCommit,
+    }));
+    const plannedOn = async (cycleId: string, fromDataPlaneMs?: (wallMs: number) => number) => {
+      const planner = new PlannerService(
+        {
+          ...tables,
+          executions: new SfnPlanExecutionStarter(sfn, EXECUTE_PLAN),
+          now: () => NOW,
+          ...(fromDataPlaneMs ? { fromDataPlaneMs } : {}),
+        },
+        config,
+      );
+      await planner.schedule({ trigger: 'schedule', cycleId });
+      return (await tables.plans.allMoves(cyclePlanId(cycleId))).map(
+        (m) => `${m.partition}:${m.from}->${m.to}`,
+      );
+    };
+    expect(await plannedOn('mapped', (wallMs) => wallMs - wallCommit + NOW - 2 * 86_400_000)).toEqual([
+      'p:a->b',
+    ]);
+    // Negative control: the wall stamp read as a trace time lies in the future, and the partition never cools down.
+    expect(await plannedOn('unmapped')).toEqual([]);
+  });
+
   it('in approval mode the plan and ExecutePlan both wait for approval', async () => {
     await load(
       [cell('a', 'us-east-1'), cell('b', 'eu-west-1')],

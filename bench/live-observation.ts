@@ -1,0 +1,124 @@
+/**
+ * `npm run bench -- live-observation`: what the live loop's profiler can learn from the load generator's
+ * traffic, judged in the simulator. `prestage up` sends one request per hundreds of thousands of the trace; the
+ * access recorders count what arrives. This replays the backtest's predictive policy (the live run's settings:
+ * fixed cells, hourly planning, 2 h horizon, the live planner's limits) with its forecasters fed:
+ * - `exact`: the trace itself (the backtest `up` compares with);
+ * - `counted`: what the recorders count under `up` now: every request declares the trace demand it stands for,
+ *   the busy series are exact per hour, the rest Horvitz–Thompson estimates within the carriers' budget
+ *   (250 a second), each hour spread evenly over its trace buckets as the profiler's hourly buckets see it;
+ * - `hourly`: a carrier wherever the sample misses (exact hourly counts: what no carrier budget can beat);
+ * - `sampled`: what they counted before: the plain sample, each request counted as 1 / scale.
+ * Placement, load and every metric stay on the true trace. Options: --trace DIR (trace.csv.gz, partitions.csv,
+ * topology.json; default the bundled tweets-3region), --carriers N (per second, default 250).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBacktest } from '../src/domain/simulation/backtest.ts';
+import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
+import type { DemandTrace } from '../src/domain/simulation/demand-trace.ts';
+import { fixedCellsInput } from '../src/live/live-backtest.ts';
+import { chooseWindow, readLiveInput } from '../src/live/live-input.ts';
+import { LIVE_PLANNER_LIMITS } from '../src/live/live-run.ts';
+import { carrierScaleFor, RequestSampler } from '../src/live/request-sampler.ts';
+
+const HOUR = 3_600_000;
+const carriersArg = process.argv.indexOf('--carriers');
+/** The live run's default (LiveRunOptions.carriersPerSecond); --carriers N tries another budget. */
+const CARRIERS_PER_SECOND = carriersArg >= 0 ? Number(process.argv[carriersArg + 1]) : 250;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const traceArg = process.argv.indexOf('--trace');
+const dir = traceArg >= 0 ? process.argv[traceArg + 1] : join(root, 'data/traces/tweets-3region');
+const live = readLiveInput({
+  trace: join(dir, 'trace.csv.gz'),
+  partitions: join(dir, 'partitions.csv'),
+  topology: join(dir, 'topology.json'),
+});
+const input = fixedCellsInput(live.input);
+const { trace } = input;
+const window = chooseWindow(live.input, {});
+const width = trace.partitions.length * trace.regions.length;
+const bucketSeconds = trace.bucketMs / 1000;
+
+/** The demand the recorders count from the sampler's requests, as ops/s per trace bucket (hours spread evenly). */
+function observedBy(sampler: RequestSampler): DemandTrace {
+  const reads = new Float64Array(trace.reads.length);
+  const writes = new Float64Array(trace.writes.length);
+  const perHour = HOUR / trace.bucketMs;
+  const series = new Map(
+    trace.partitions.flatMap((p, i) =>
+      trace.regions.map((r, j) => [`${p}\u0000${r}`, i * trace.regions.length + j]),
+    ),
+  );
+  for (let b = 0; b < trace.bucketCount; b++) {
+    for (const q of sampler.requestsOf(b)) {
+      const k = series.get(`${q.partition}\u0000${q.region}`)!;
+      const w = q.standsFor ?? {
+        reads: q.kind === 'read' ? 1 / sampler.requestScale : 0,
+        writes: q.kind === 'write' ? 1 / sampler.requestScale : 0,
+      };
+      // The hour the request arrives in (the recorders' bucket), spread over its trace buckets.
+      const at = q.atTraceMs - (q.atTraceMs % HOUR);
+      const first = Math.max(0, Math.round((at - trace.startMs) / trace.bucketMs));
+      for (let j = 0; j < perHour && first + j < trace.bucketCount; j++) {
+        reads[(first + j) * width + k] += w.reads / perHour / bucketSeconds;
+        writes[(first + j) * width + k] += w.writes / perHour / bucketSeconds;
+      }
+    }
+  }
+  return { ...trace, reads, writes };
+}
+
+const wallSeconds = (window.endMs - window.startMs) / window.speed / 1000;
+const carrierScale = carrierScaleFor(
+  trace,
+  window.startBucket,
+  window.endBucket,
+  HOUR,
+  window.requestScale,
+  CARRIERS_PER_SECOND * wallSeconds,
+);
+const observations: Record<string, DemandTrace | undefined> = {
+  exact: undefined,
+  counted: observedBy(
+    new RequestSampler(trace, window.requestScale, { countingBucketMs: HOUR, carrierScale }),
+  ),
+  hourly: observedBy(new RequestSampler(trace, window.requestScale, { countingBucketMs: HOUR })),
+  sampled: observedBy(new RequestSampler(trace, window.requestScale)),
+};
+const options = {
+  scaleIn: false as const,
+  warmupMs: window.warmupMs,
+  planningIntervalMs: HOUR,
+  horizonMs: 2 * HOUR,
+  plannerLimits: LIVE_PLANNER_LIMITS,
+};
+const staticShare = runBacktest(input, productionDependencies(), { ...options, policies: ['static'] })
+  .policies.static!.metrics.remoteShare;
+const rows: Record<string, { remoteShare: number; moves: number; gapClosed: number }> = {};
+let exactShare = Number.NaN;
+for (const [name, observedTrace] of Object.entries(observations)) {
+  const started = Date.now();
+  const result = runBacktest(
+    { ...input, ...(observedTrace ? { observedTrace } : {}) },
+    productionDependencies(),
+    {
+      ...options,
+      policies: ['predictive'],
+    },
+  );
+  const m = result.policies.predictive!.metrics;
+  if (name === 'exact') exactShare = m.remoteShare;
+  const gapClosed = (staticShare - m.remoteShare) / (staticShare - exactShare);
+  rows[name] = { remoteShare: m.remoteShare, moves: m.moves, gapClosed };
+  process.stdout.write(
+    `${name.padEnd(8)} remote ${(m.remoteShare * 100).toFixed(1)}%  moves ${m.moves}  gap closed ${(gapClosed * 100).toFixed(0)}% of static→exact  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+  );
+}
+process.stdout.write(`static   remote ${(staticShare * 100).toFixed(1)}%\n`);
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(
+  join(root, 'bench/results/live-observation.json'),
+  `${JSON.stringify({ trace: live.name, requestScale: window.requestScale, carrierScale, staticRemoteShare: staticShare, predictive: rows }, null, 2)}\n`,
+);
