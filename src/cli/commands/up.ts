@@ -26,7 +26,9 @@ Options:
   --loop on|off         off: the same traffic with no control loop, the static baseline (default on)
   --speed X             trace seconds per wall second (default: the window in --duration)
   --duration DURATION   wall time to replay the window in, when --speed is not given (default 4m)
-  --rate N              requests per wall second the load generator aims at (default 30)
+  --rate N              sampled requests per wall second the load generator aims at (default 30)
+  --carriers N          carrier requests per wall second at most, so the profiler counts the series the
+                        sample misses (default 250; see docs/live.md, "a counted sample")
   --interval DURATION   the profiler's schedule and bucket, a multiple of the trace's bucket (default 1h)
   --warmup DURATION     the part of the trace before the window (default 7d, as the backtest)
   --port N              first listener's port; region i listens on port + i, the dashboard after the
@@ -106,6 +108,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
       speed: { type: 'string' },
       duration: { type: 'string' },
       rate: { type: 'string' },
+      carriers: { type: 'string' },
       interval: { type: 'string' },
       warmup: { type: 'string' },
       port: { type: 'string' },
@@ -139,6 +142,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   }
   const speed = positiveNumber(values.speed, '--speed');
   const rate = positiveNumber(values.rate, '--rate');
+  const carriers = positiveNumber(values.carriers, '--carriers');
   const durationMs = durationOf(values.duration, '--duration');
   const intervalMs = durationOf(values.interval, '--interval') ?? 3_600_000;
   const warmupMs = durationOf(values.warmup, '--warmup');
@@ -198,6 +202,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
     loop,
     port,
     intervalMs,
+    ...(carriers !== undefined ? { carriersPerSecond: carriers } : {}),
     progress,
     log: (line) => diagnostics.add(line),
   });
