@@ -6,11 +6,11 @@
  * - `exact`: the trace itself (the backtest `up` compares with);
  * - `counted`: what the recorders count under `up` now: every request declares the trace demand it stands for,
  *   the busy series are exact per hour, the rest Horvitz–Thompson estimates within the carriers' budget
- *   (250 a second), each hour spread evenly over its trace buckets as the profiler's hourly buckets see it;
+ *   (340 a second, `up`'s default), each hour spread evenly over its trace buckets as the profiler's hourly buckets see it;
  * - `hourly`: a carrier wherever the sample misses (exact hourly counts: what no carrier budget can beat);
  * - `sampled`: what they counted before: the plain sample, each request counted as 1 / scale.
  * Placement, load and every metric stay on the true trace. Options: --trace DIR (trace.csv.gz, partitions.csv,
- * topology.json; default the bundled tweets-3region), --carriers N (per second, default 250).
+ * topology.json; default the bundled tweets-3region), --carriers N (per second, default 340).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,7 +26,7 @@ import { carrierScaleFor, RequestSampler } from '../src/live/request-sampler.ts'
 const HOUR = 3_600_000;
 const carriersArg = process.argv.indexOf('--carriers');
 /** The live run's default (LiveRunOptions.carriersPerSecond); --carriers N tries another budget. */
-const CARRIERS_PER_SECOND = carriersArg >= 0 ? Number(process.argv[carriersArg + 1]) : 250;
+const CARRIERS_PER_SECOND = carriersArg >= 0 ? Number(process.argv[carriersArg + 1]) : 340;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const traceArg = process.argv.indexOf('--trace');
 const dir = traceArg >= 0 ? process.argv[traceArg + 1] : join(root, 'data/traces/tweets-3region');

@@ -9,6 +9,9 @@ export interface BacktestFigures {
   readonly meanLatencyMs: number;
   readonly p50LatencyMs: number;
   readonly p99LatencyMs: number;
+  /** By the caller's region, as the live run measures it. */
+  readonly p50LatencyMsByRegion: Readonly<Record<string, number>>;
+  readonly p99LatencyMsByRegion: Readonly<Record<string, number>>;
   readonly bytesMoved: number;
   readonly moves: number;
   readonly cellsInServiceAvg: number;
@@ -54,6 +57,8 @@ function figuresOf(result: PolicyResult): BacktestFigures {
     meanLatencyMs: m.meanLatencyMs,
     p50LatencyMs: quantileOf(result, 0.5),
     p99LatencyMs: m.p99LatencyMs,
+    p50LatencyMsByRegion: result.details.p50LatencyMsByRegion,
+    p99LatencyMsByRegion: result.details.p99LatencyMsByRegion,
     bytesMoved: m.bytesMoved,
     moves: m.moves,
     cellsInServiceAvg: result.details.cellsInServiceAvg,

@@ -39,7 +39,7 @@ export interface LiveRunOptions {
   /**
    * Carriers per wall second on average: requests added so the recorders count the series the sample misses
    * (`RequestSamplerOptions.carrierScale`). More makes the profiler's counts exact for more series and costs CPU
-   * the data plane and the loop share. @default 250 (bench/live-observation.ts)
+   * the data plane and the loop share. @default 340: every series-hour of the bundled trace (bench/live-observation.ts)
    */
   readonly carriersPerSecond?: number;
   /** Progress lines (stderr). */
@@ -59,7 +59,7 @@ export interface LiveResult {
 }
 
 const HOUR = 3_600_000;
-const DEFAULT_CARRIERS_PER_SECOND = 250;
+const DEFAULT_CARRIERS_PER_SECOND = 340;
 
 /**
  * The live planner's and ExecutePlan's limits, and the simulated planner's in the backtest `up` compares with

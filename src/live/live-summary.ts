@@ -75,9 +75,19 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
     row('remote share', [pct(live.remoteShare), ...policies.map((p) => pct(p.remoteShare))]),
     row('mean latency ms', [ms(live.meanLatencyMs), ...policies.map((p) => ms(p.meanLatencyMs))]),
     row('p50 latency ms', ['', ...policies.map((p) => ms(p.p50LatencyMs))]),
-    ...regions.map((r) => row(`  p50 ${r}`, [ms(live.p50LatencyMsByRegion[r]), ...policies.map(() => '')])),
+    ...regions.map((r) =>
+      row(`  p50 ${r}`, [
+        ms(live.p50LatencyMsByRegion[r]),
+        ...policies.map((p) => ms(p.p50LatencyMsByRegion?.[r])),
+      ]),
+    ),
     row('p99 latency ms', ['', ...policies.map((p) => ms(p.p99LatencyMs))]),
-    ...regions.map((r) => row(`  p99 ${r}`, [ms(live.p99LatencyMsByRegion[r]), ...policies.map(() => '')])),
+    ...regions.map((r) =>
+      row(`  p99 ${r}`, [
+        ms(live.p99LatencyMsByRegion[r]),
+        ...policies.map((p) => ms(p.p99LatencyMsByRegion?.[r])),
+      ]),
+    ),
     row('bytes moved GiB (trace)', [gib(live.bytesMoved), ...policies.map((p) => gib(p.bytesMoved))]),
     row('moves', [String(live.moves), ...policies.map((p) => String(p.moves))]),
     row('cells (avg)', [

@@ -28,7 +28,7 @@ Options:
   --duration DURATION   wall time to replay the window in, when --speed is not given (default 4m)
   --rate N              sampled requests per wall second the load generator aims at (default 30)
   --carriers N          carrier requests per wall second at most, so the profiler counts the series the
-                        sample misses (default 250; see docs/live.md, "a counted sample")
+                        sample misses (default 340; see docs/live.md, "a counted sample")
   --interval DURATION   the profiler's schedule and bucket, a multiple of the trace's bucket (default 1h)
   --warmup DURATION     the part of the trace before the window (default 7d, as the backtest)
   --port N              first listener's port; region i listens on port + i, the dashboard after the

@@ -63,7 +63,7 @@ export function prepareBacktest(input: SimulationInput, options: BacktestOptions
   ) {
     throw new InputValidationError(
       { field: 'observedTrace' },
-      'the observed demand must have the trace\'s buckets, partitions and regions',
+      "the observed demand must have the trace's buckets, partitions and regions",
     );
   }
   planningBuckets(resolved.planningIntervalMs, trace.bucketMs);

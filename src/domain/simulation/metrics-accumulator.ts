@@ -16,6 +16,8 @@ const GIB = 1024 ** 3;
 export class MetricsAccumulator {
   readonly series: PolicySeries;
   private readonly histogram = new LatencyHistogram();
+  /** The evaluation window's latencies by the caller's region. */
+  private readonly regionHistograms: LatencyHistogram[];
   private requests = 0;
   private remoteRequests = 0;
   private bytesMoved = 0;
@@ -54,6 +56,7 @@ export class MetricsAccumulator {
   ) {
     const { trace } = context.input;
     this.bucketsPerSlot = Math.max(1, Math.round(HOUR_MS / trace.bucketMs));
+    this.regionHistograms = Array.from({ length: context.R }, () => new LatencyHistogram());
     const slots = Math.ceil(context.T / this.bucketsPerSlot);
     this.series = {
       startMs: trace.startMs,
@@ -97,7 +100,10 @@ export class MetricsAccumulator {
         if (ops === 0) continue;
         const ms = latency[r * R + servedIn];
         this.slotHistogram.add(ms, ops);
-        if (evaluating) this.histogram.add(ms, ops);
+        if (evaluating) {
+          this.histogram.add(ms, ops);
+          this.regionHistograms[r].add(ms, ops);
+        }
         requests += ops;
         if (servedIn !== r) {
           remote += ops;
@@ -142,11 +148,19 @@ export class MetricsAccumulator {
       if (evaluating) {
         this.histogram.add(before, -ops);
         this.histogram.add(after, ops);
+        this.regionHistograms[r].add(before, -ops);
+        this.regionHistograms[r].add(after, ops);
         this.remoteRequests += remoteDelta;
         const bytes = (reads[base + r] * options.readBytes + writes[base + r] * options.writeBytes) * seconds;
         this.remoteRequestBytes += (toRegion !== r ? bytes : 0) - (fromRegion !== r ? bytes : 0);
       }
     }
+  }
+
+  private byRegion(figure: (histogram: LatencyHistogram) => number): Record<string, number> {
+    return Object.fromEntries(
+      this.context.regionNames.map((region, r) => [region, figure(this.regionHistograms[r])]),
+    );
   }
 
   /** Close the hourly slot when bucket t is its last. */
@@ -291,6 +305,8 @@ export class MetricsAccumulator {
       deltaMoves: this.deltaMoves,
       coldCopiesDropped: this.coldCopiesDropped,
       latencyDistribution: this.histogram.distribution(),
+      p50LatencyMsByRegion: this.byRegion((h) => h.quantile(0.5)),
+      p99LatencyMsByRegion: this.byRegion((h) => h.quantile(0.99)),
       plannerCalls: driver.plannerCalls,
       plannerMs: driver.plannerMs,
       simulationMs,

@@ -206,6 +206,12 @@ export interface PolicyDetails {
    * why p99 sits on the slowest route's value whenever more than 1% of requests take it.
    */
   readonly latencyDistribution: readonly LatencyShare[];
+  /**
+   * The median and p99 of the requests made from each region (by the caller's region, weighted by demand), over
+   * the evaluation window: what a live run measures per region.
+   */
+  readonly p50LatencyMsByRegion: Readonly<Record<string, number>>;
+  readonly p99LatencyMsByRegion: Readonly<Record<string, number>>;
   readonly plannerCalls: number;
   readonly plannerMs: number;
   readonly simulationMs: number;
