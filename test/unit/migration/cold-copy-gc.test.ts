@@ -193,9 +193,62 @@ describe('dropColdCopy on the local data plane', () => {
       },
       { planId: 'plan-new' },
     );
-    // Under the new plan's own owner it would be `busy` (the stale fence is not its own) and never finish.
     expect(result).toMatchObject({ done: true, dropped: 1, busy: 0, itemsDeleted: KEYS - 7 });
     expect(await itemsIn(A, 'gc-6')).toBe(0);
     expect((await cluster.partitions.get('gc-6'))?.fence).toBeUndefined();
+  }, 60_000);
+
+  it("negative control: listed under the new plan's own owner, the stale drop never finishes", async () => {
+    await movedWithCopy('gc-7');
+    const stale = coldCopyDropOwner('plan-old', { partition: 'gc-7', cell: A });
+    await dropColdCopy(deps(), { partition: 'gc-7', cell: A }, stale, { deadlineMs: 1, wallNow: () => 2 });
+    // What a planner that did not resume under the fence's owner would list: a fresh drop of the same copy. The
+    // first piece already forgot the copy in the record, so the fresh owner finds nothing to drop ('gone').
+    const fresh = coldCopyDropOwner('plan-new', { partition: 'gc-7', cell: A });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(await dropColdCopy(deps(), { partition: 'gc-7', cell: A }, fresh)).toMatchObject({
+        outcome: 'gone',
+        itemsDeleted: 0,
+      });
+    }
+    // The leftover items stay, and so does the fence: only its own owner (or recovery) can finish it.
+    expect(await itemsIn(A, 'gc-7')).toBe(KEYS - 7);
+    expect((await cluster.partitions.get('gc-7'))?.fence?.owner).toBe(stale);
+  }, 60_000);
+
+  it('negative control: a drop that let go of its fence early loses writes to a migration back into the cell', async () => {
+    await movedWithCopy('gc-8');
+    const owner = coldCopyDropOwner('plan-gc', { partition: 'gc-8', cell: A });
+    await dropColdCopy(deps(), { partition: 'gc-8', cell: A }, owner, { deadlineMs: 1, wallNow: () => 2 });
+    // The protection turned off: the fence is released while the drop still has pages to delete.
+    await cluster.partitions.update('gc-8', (r) => {
+      const { fence: _fence, ...rest } = r;
+      return { ...rest, status: 'ACTIVE' };
+    });
+    // A migration back into A now starts, and succeeds: the data is primary in A again.
+    const { runner } = migrationRunner(cluster);
+    const back = runner.start({ partition: 'gc-8', targetCell: A, canarySteps: [1], waitSeconds: 0 });
+    expect((await runner.wait(back.migrationId)).status).toBe('SUCCEEDED');
+    expect((await cluster.partitions.get('gc-8'))?.cell).toBe(A);
+    // The drop's next piece deletes its next page in A, as it would with no fence to stop it.
+    const record = (await cluster.partitions.get('gc-8'))!;
+    const store = cluster.stores.forCell(A);
+    for (let shard = 0; shard < record.shards; shard++) {
+      const page = await store.queryShard('gc-8', shard, { limit: 7 });
+      if (page.items.length === 0) continue;
+      await store.batchDelete(page.items);
+      break;
+    }
+    // The checker: every acknowledged write read back. Some are gone.
+    const client = clientOn(cluster);
+    let lost = 0;
+    for (let k = 0; k < KEYS; k++) {
+      try {
+        await client.get('gc-8', `k${k}`);
+      } catch {
+        lost += 1;
+      }
+    }
+    expect(lost).toBeGreaterThan(0);
   }, 60_000);
 });
