@@ -21,12 +21,17 @@ import type { DemandTrace } from '../src/domain/simulation/demand-trace.ts';
 import { fixedCellsInput } from '../src/live/live-backtest.ts';
 import { chooseWindow, readLiveInput } from '../src/live/live-input.ts';
 import { LIVE_PLANNER_LIMITS } from '../src/live/live-run.ts';
-import { carrierScaleFor, RequestSampler } from '../src/live/request-sampler.ts';
+import {
+  countedSamplerFor,
+  DEFAULT_CARRIERS_PER_SECOND,
+  RequestSampler,
+} from '../src/live/request-sampler.ts';
 
 const HOUR = 3_600_000;
 const carriersArg = process.argv.indexOf('--carriers');
 /** The live run's default (LiveRunOptions.carriersPerSecond); --carriers N tries another budget. */
-const CARRIERS_PER_SECOND = carriersArg >= 0 ? Number(process.argv[carriersArg + 1]) : 340;
+const CARRIERS_PER_SECOND =
+  carriersArg >= 0 ? Number(process.argv[carriersArg + 1]) : DEFAULT_CARRIERS_PER_SECOND;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const traceArg = process.argv.indexOf('--trace');
 const dir = traceArg >= 0 ? process.argv[traceArg + 1] : join(root, 'data/traces/tweets-3region');
@@ -70,20 +75,10 @@ function observedBy(sampler: RequestSampler): DemandTrace {
   return { ...trace, reads, writes };
 }
 
-const wallSeconds = (window.endMs - window.startMs) / window.speed / 1000;
-const carrierScale = carrierScaleFor(
-  trace,
-  window.startBucket,
-  window.endBucket,
-  HOUR,
-  window.requestScale,
-  CARRIERS_PER_SECOND * wallSeconds,
-);
+const counted = countedSamplerFor(trace, window, HOUR, CARRIERS_PER_SECOND);
 const observations: Record<string, DemandTrace | undefined> = {
   exact: undefined,
-  counted: observedBy(
-    new RequestSampler(trace, window.requestScale, { countingBucketMs: HOUR, carrierScale }),
-  ),
+  counted: observedBy(counted),
   hourly: observedBy(new RequestSampler(trace, window.requestScale, { countingBucketMs: HOUR })),
   sampled: observedBy(new RequestSampler(trace, window.requestScale)),
 };
@@ -120,5 +115,5 @@ process.stdout.write(`static   remote ${(staticShare * 100).toFixed(1)}%\n`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(
   join(root, 'bench/results/live-observation.json'),
-  `${JSON.stringify({ trace: live.name, requestScale: window.requestScale, carrierScale, staticRemoteShare: staticShare, predictive: rows }, null, 2)}\n`,
+  `${JSON.stringify({ trace: live.name, requestScale: window.requestScale, carrierScale: counted.carrierScale, staticRemoteShare: staticShare, predictive: rows }, null, 2)}\n`,
 );

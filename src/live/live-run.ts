@@ -18,7 +18,7 @@ import type { LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
 import type { WriteCheck } from './load-generator.ts';
 import { LoadGeneratorThread } from './load-generator-thread.ts';
 import { LIVE_CONTROL_TABLES } from './local-control-plane.ts';
-import { carrierScaleFor, RequestSampler } from './request-sampler.ts';
+import { countedSamplerFor, type RequestSampler } from './request-sampler.ts';
 
 export interface LiveRunOptions {
   readonly input: LiveInput;
@@ -39,7 +39,7 @@ export interface LiveRunOptions {
   /**
    * Carriers per wall second on average: requests added so the recorders count the series the sample misses
    * (`RequestSamplerOptions.carrierScale`). More makes the profiler's counts exact for more series and costs CPU
-   * the data plane and the loop share. @default 340: every series-hour of the bundled trace (bench/live-observation.ts)
+   * the data plane and the loop share. @default DEFAULT_CARRIERS_PER_SECOND (bench/live-observation.ts)
    */
   readonly carriersPerSecond?: number;
   /** Progress lines (stderr). */
@@ -59,7 +59,6 @@ export interface LiveResult {
 }
 
 const HOUR = 3_600_000;
-const DEFAULT_CARRIERS_PER_SECOND = 340;
 
 /**
  * The live planner's and ExecutePlan's limits, and the simulated planner's in the backtest `up` compares with
@@ -177,19 +176,7 @@ export class LiveRun {
     this.status = 'warming-up';
     for (const [partition, items] of await seedPartitions(server, this.options))
       this.itemsOf.set(partition, items);
-    const wallSeconds = (window.endMs - window.startMs) / window.speed / 1000;
-    const carrierScale = carrierScaleFor(
-      trace,
-      window.startBucket,
-      window.endBucket,
-      this.intervalMs,
-      window.requestScale,
-      (this.options.carriersPerSecond ?? DEFAULT_CARRIERS_PER_SECOND) * wallSeconds,
-    );
-    const sampler = new RequestSampler(trace, window.requestScale, {
-      countingBucketMs: this.intervalMs,
-      carrierScale,
-    });
+    const sampler = countedSamplerFor(trace, window, this.intervalMs, this.options.carriersPerSecond);
     await writeHistory(server, sampler, this.intervalMs, this.options);
     const horizonMs = this.options.horizonMs ?? 2 * HOUR;
     if (this.options.loop === 'on') {

@@ -317,6 +317,42 @@ export function carrierScaleFor(
   return high;
 }
 
+/** Carriers per wall second `prestage up` sends at most: every series-hour of the bundled trace. */
+export const DEFAULT_CARRIERS_PER_SECOND = 340;
+
+/** The replayed window, as the counted sampler needs it (a `LiveWindow`). */
+export interface SampledWindow {
+  readonly startBucket: number;
+  readonly endBucket: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Trace ms per wall ms. */
+  readonly speed: number;
+  readonly requestScale: number;
+}
+
+/**
+ * The sampler `prestage up` replays a window with: counted in the recorders' buckets, with the carriers' scale
+ * that sends about `carriersPerSecond` carriers a wall second over the window.
+ */
+export function countedSamplerFor(
+  trace: DemandTrace,
+  window: SampledWindow,
+  countingBucketMs: number,
+  carriersPerSecond: number = DEFAULT_CARRIERS_PER_SECOND,
+): RequestSampler {
+  const wallSeconds = (window.endMs - window.startMs) / window.speed / 1000;
+  const carrierScale = carrierScaleFor(
+    trace,
+    window.startBucket,
+    window.endBucket,
+    countingBucketMs,
+    window.requestScale,
+    carriersPerSecond * wallSeconds,
+  );
+  return new RequestSampler(trace, window.requestScale, { countingBucketMs, carrierScale });
+}
+
 /** Total requests (reads + writes) the trace makes over buckets [from, to). */
 export function traceRequests(trace: DemandTrace, fromBucket: number, toBucket: number): number {
   const width = trace.partitions.length * trace.regions.length;

@@ -44,7 +44,7 @@ export function requestScaleLabel(scale: number): { short: string; long: string 
   const per = Math.round(1 / scale);
   return {
     short: `1 : ${formatCount(per)}`,
-    long: `one request sent for every ${formatCount(per)} in the trace`,
+    long: `one request sent for every ${formatCount(per)} in the trace, plus carriers; each counts as the trace demand it stands for`,
   };
 }
 

@@ -71,7 +71,7 @@ describe('header', () => {
   it('says how time and requests are scaled, and how far the window is', () => {
     expect(requestScaleLabel(0.002)).toEqual({
       short: '1 : 500',
-      long: 'one request sent for every 500 in the trace',
+      long: 'one request sent for every 500 in the trace, plus carriers; each counts as the trace demand it stands for',
     });
     expect(requestScaleLabel(1).short).toBe('×1');
     expect(speedLabel(576)).toEqual({ short: '×576', long: '1 s of wall time replays 10 min of the trace' });
