@@ -2,6 +2,7 @@ import type { AccessCount } from '../domain/data-plane/ports.ts';
 import type { SampleWeight } from '../domain/data-plane/sample-weight.ts';
 import { seededRandom } from '../domain/seeded-random.ts';
 import type { DemandTrace } from '../domain/simulation/demand-trace.ts';
+import type { LiveWindow } from './live-input.ts';
 
 /** One request the load generator sends: who asks (its region) for what, and when in the trace. */
 export interface SampledRequest {
@@ -320,24 +321,13 @@ export function carrierScaleFor(
 /** Carriers per wall second `prestage up` sends at most: every series-hour of the bundled trace. */
 export const DEFAULT_CARRIERS_PER_SECOND = 340;
 
-/** The replayed window, as the counted sampler needs it (a `LiveWindow`). */
-export interface SampledWindow {
-  readonly startBucket: number;
-  readonly endBucket: number;
-  readonly startMs: number;
-  readonly endMs: number;
-  /** Trace ms per wall ms. */
-  readonly speed: number;
-  readonly requestScale: number;
-}
-
 /**
  * The sampler `prestage up` replays a window with: counted in the recorders' buckets, with the carriers' scale
  * that sends about `carriersPerSecond` carriers a wall second over the window.
  */
 export function countedSamplerFor(
   trace: DemandTrace,
-  window: SampledWindow,
+  window: Pick<LiveWindow, 'startBucket' | 'endBucket' | 'startMs' | 'endMs' | 'speed' | 'requestScale'>,
   countingBucketMs: number,
   carriersPerSecond: number = DEFAULT_CARRIERS_PER_SECOND,
 ): RequestSampler {
