@@ -11,6 +11,11 @@
  * So each half holds one scenario of every family: the halves are balanced across the dimensions by
  * construction, and nothing about a scenario's results can move it.
  *
+ * The overload family was added later (2026-12-07), because reactive had no overload on 10 of the 13 reporting
+ * scenarios, so the overload target held there without being tested. Its two members were sized by what
+ * reactive and static do on them (reactive must overload: 42 and 69 cell-minutes), never by predictive's result;
+ * their halves follow the rule above.
+ *
  * Sizes are kept small (mostly 60 partitions over 10 days: 7 days of warm-up, 3 measured) because the
  * planner takes about a minute per such scenario for the five policies on this machine; the
  * 2,000-partition scenario runs only with `--large`.
@@ -210,6 +215,22 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
       { day: 8.25, action: 'add', region: 'ap-northeast-1' },
     ],
     seed: 3102,
+  }),
+  defineScenario('surging-region', 'overload', 'eu-west-1 triples at 0.85× the fair share, sharp 10× stories', {
+    partitions: 60,
+    days: 10,
+    capacityTightness: 0.85,
+    regionTrend: { 'eu-west-1': 3, 'ap-northeast-1': 1.5 },
+    bursts: { perDayPer100Partitions: 4, peakMultiple: 10, partitionsPerBurst: 4, decayHours: 1.5 },
+    seed: 3301,
+  }),
+  defineScenario('burst-crunch', 'overload', 'cells at 0.9× the fair share, 8× stories over 4 partitions', {
+    partitions: 60,
+    days: 10,
+    capacityTightness: 0.9,
+    relatedShare: 0.4,
+    bursts: { perDayPer100Partitions: 4, peakMultiple: 8, partitionsPerBurst: 4, decayHours: 3 },
+    seed: 3302,
   }),
   defineScenario('large-2000', 'large', '2,000 partitions over 30 days (speed target; --large)', {
     partitions: 2000,

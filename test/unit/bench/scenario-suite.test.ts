@@ -59,6 +59,7 @@ describe('scenario catalog and split', () => {
       'partitions-50',
       'small-read-mostly',
       'cell-growth',
+      'burst-crunch',
       'large-2000',
     ]);
   });
