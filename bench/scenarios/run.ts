@@ -16,6 +16,8 @@
  *   npm run bench -- scenarios --policies static,reactive,replicate-all,oracle --out base.json   # record a baseline
  *   npm run bench -- scenarios --scale-in off       # predictive without the forecast-driven scale-in (before issue 12's)
  *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
+ *   npm run bench -- scenarios --planner '{"retainColdCopies":true}'   # planner options for every policy (the
+ *       same PlannerOptions `prestage backtest --planner` takes; tune on --half tuning only)
  *
  * Progress goes to stderr; the markdown tables to stdout; the JSON result to
  * bench/results/scenarios-<half>[-quick|-only].json. The bytes-moved target compares against
@@ -29,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBacktestInWorkers } from '../../src/backtest-runner/parallel-backtest.ts';
+import { type PlannerOptions, resolvePlannerOptions } from '../../src/domain/planning/planner-options.ts';
 import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
 import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
 import { type Half, halfOf, LARGE_SCENARIOS, scenarioNamed, scenariosOf } from './catalog.ts';
@@ -99,6 +102,7 @@ async function runScenario(
   policies: readonly PolicyName[],
   baseline: BaselineFile | undefined,
   scaleIn: ScaleInOptions | false | undefined,
+  planner: PlannerOptions | undefined,
   workers: number,
 ): Promise<{
   figures: ScenarioFigures;
@@ -125,6 +129,7 @@ async function runScenario(
     workers,
     policies,
     ...(scaleIn !== undefined && { scaleIn }),
+    ...(planner && { dependencies: { planner } }),
     onProgress: (p) => {
       const tenth = Math.floor((10 * p.bucket) / p.buckets);
       if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
@@ -181,6 +186,7 @@ async function main(): Promise<void> {
       policies: { type: 'string' },
       baseline: { type: 'string' },
       'scale-in': { type: 'string' },
+      planner: { type: 'string' },
       out: { type: 'string' },
       workers: { type: 'string' },
     },
@@ -209,6 +215,9 @@ async function main(): Promise<void> {
       : scaleInArg === 'off'
         ? false
         : (JSON.parse(scaleInArg) as ScaleInOptions);
+  const planner = values.planner === undefined ? undefined : (JSON.parse(values.planner) as PlannerOptions);
+  // Fails here, naming the option, rather than in a worker half-way through the suite.
+  if (planner) resolvePlannerOptions(planner);
   // A subset without a baseline only records its policies (for a later --baseline): no targets.
   const partial = policies.length < POLICY_NAMES.length && !baseline;
   if (partial && !values.out) throw new RangeError('--policies without --baseline needs --out FILE.json');
@@ -259,7 +268,7 @@ async function main(): Promise<void> {
       process.stderr.write(
         `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
       );
-      runs.push({ spec, ...(await runScenario(spec, policies, baseline, scaleIn, workers)) });
+      runs.push({ spec, ...(await runScenario(spec, policies, baseline, scaleIn, planner, workers)) });
     }
   }
 

@@ -299,7 +299,9 @@ export function decideRetain(model: ColdCopyModel, p: number, from: number, to: 
  * - a copy on a cell that is leaving (DRAINING/RETIRED), older than `coldCopyMaxAgeMs`, or whose delta is above
  *   `coldCopyMaxDeltaShare` of its partition (stale: a move back would ship nearly all of it);
  * - then, oldest first, copies beyond the storage budget: all copies within `coldCopyBudgetShare` of the
- *   primaries' bytes, and each cell's primaries and copies within its byte limit (headroom × capacity).
+ *   primaries' bytes and, with the primaries, within `storedBytesCeilingShare` of full replication (primaries ×
+ *   the regions with a targetable cell), and each cell's primaries and copies within its byte limit (headroom ×
+ *   capacity).
  * A copy the plan moves its partition onto becomes the primary and is never dropped.
  */
 export function planColdCopyDrops(
@@ -331,7 +333,7 @@ export function planColdCopyDrops(
     coldTotal += model.bytes[p];
     cellBytes[model.coldCell[k]] += model.bytes[p];
   }
-  const budget = model.options.coldCopyBudgetShare * primaryTotal;
+  const budget = coldCopyBudget(model, primaryTotal);
   for (const { p, k } of kept) {
     const c = model.coldCell[k];
     const overCell = cellBytes[c] > model.bytesLimit[c];
@@ -341,6 +343,15 @@ export function planColdCopyDrops(
     cellBytes[c] -= model.bytes[p];
   }
   return drops;
+}
+
+/** Bytes all cold copies may hold: the share of the primaries, capped by the stored-bytes ceiling. */
+function coldCopyBudget(model: ColdCopyModel, primaryTotal: number): number {
+  const regions = new Set<number>();
+  for (let c = 0; c < model.cellCount; c++) if (model.targetable[c] === 1) regions.add(model.cellRegion[c]);
+  const underCeiling = (model.options.storedBytesCeilingShare * regions.size - 1) * primaryTotal;
+  // A relative 1e-9 of slack: 0.6 × 2 − 1 is 0.19999999999999996 in doubles, which would drop a copy that fits.
+  return Math.max(0, Math.min(model.options.coldCopyBudgetShare * primaryTotal, underCeiling) * (1 + 1e-9));
 }
 
 function dropOf(model: ColdCopyModel, p: number, k: number, reason: ColdCopyDropReason): ColdCopyDrop {

@@ -134,6 +134,15 @@ export interface PlannerOptions {
    */
   readonly coldCopyBudgetShare?: number;
   /**
+   * Stored-bytes ceiling, as a share of what a copy of every partition in every region would store (primaries ×
+   * regions): cold copies are also kept within it, so that primaries plus copies never hold more than this share
+   * of full replication. It binds where regions are few: with 2 regions and the default, copies may hold 0.2× the
+   * primaries' bytes (2 × 0.6 − 1), with 3 regions the 0.5 budget above binds first. Default: issue 12's
+   * storage target (stored bytes at most 0.6× replicate-all's), a stated requirement rather than a tuned value.
+   * @default 0.6
+   */
+  readonly storedBytesCeilingShare?: number;
+  /**
    * A move to a cold copy is priced as a delta (its transfer and its shorter copy time) only while the copy's
    * cell, with the partition on it, stays at or below this utilization over the horizon (on the forecast before
    * the plan); above it the move is priced like any other, so that the few cents a copy saves do not pick a busy
@@ -189,6 +198,7 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     coldCopyMaxAgeMs: 86_400_000,
     coldCopyMaxDeltaShare: 0.5,
     coldCopyBudgetShare: 0.5,
+    storedBytesCeilingShare: 0.6,
     coldCopyDiscountUtilization: 0.5,
   };
 
@@ -224,6 +234,7 @@ export function resolvePlannerOptions(
     'coldCopyReturnMs',
     'coldCopyMaxAgeMs',
     'coldCopyBudgetShare',
+    'storedBytesCeilingShare',
   ] as const) {
     nonNegative(merged[key], `options.${key}`);
   }

@@ -184,8 +184,11 @@ describe('planMoves: garbage collection of cold copies', () => {
     );
   }
 
+  /** The fixture's 2 regions: the stored-bytes ceiling (0.2× the primaries there) lifted, to test the rest alone. */
+  const noCeiling = { storedBytesCeilingShare: 1 };
+
   it('keeps young copies within the budget, and drops by age', () => {
-    const plan = planMoves(plannerInput(resting([HOUR, 3 * DAY])));
+    const plan = planMoves(plannerInput(resting([HOUR, 3 * DAY])), noCeiling);
     expect(plan.moves).toEqual([]);
     expect(plan.coldCopyDrops).toEqual([{ partition: 'p1', cell: 'euw1-a', bytes: GiB, reason: 'age' }]);
   });
@@ -208,11 +211,40 @@ describe('planMoves: garbage collection of cold copies', () => {
 
   it('keeps the copies within the storage budget, dropping the oldest first', () => {
     // Four 1 GiB copies against a budget of 0.5 × 4 GiB of primaries: the two oldest go.
-    const plan = planMoves(plannerInput(resting([1 * HOUR, 4 * HOUR, 2 * HOUR, 3 * HOUR])));
+    const plan = planMoves(plannerInput(resting([1 * HOUR, 4 * HOUR, 2 * HOUR, 3 * HOUR])), noCeiling);
     expect(plan.coldCopyDrops?.map((d) => [d.partition, d.reason])).toEqual([
       ['p1', 'budget'],
       ['p3', 'budget'],
     ]);
+  });
+
+  it('keeps primaries and copies within the stored-bytes ceiling: with 2 regions, copies hold 0.2× the primaries', () => {
+    // Ten 1 GiB primaries, ten 1 GiB copies in eu-west-1. Full replication stores 20 GiB; the 0.6 ceiling leaves
+    // 12 GiB, so 2 GiB of copies (below the 0.5 share's 5 GiB): the 8 oldest go.
+    const ages = Array.from({ length: 10 }, (_, i) => (i + 1) * HOUR);
+    const plan = planMoves(plannerInput(resting(ages)));
+    expect(plan.coldCopyDrops?.map((d) => d.partition).sort()).toEqual(
+      ['p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9'].sort(),
+    );
+    expect(new Set(plan.coldCopyDrops?.map((d) => d.reason))).toEqual(new Set(['budget']));
+    // Negative control: without the ceiling only the 0.5 share binds, and 5 copies stay.
+    expect(planMoves(plannerInput(resting(ages)), noCeiling).coldCopyDrops).toHaveLength(5);
+    // With a third region the ceiling (3 × 0.6 − 1 = 0.8× the primaries) is looser than the share: 5 stay.
+    const threeRegions = topology(
+      [cell('use1-a', 'us-east-1'), cell('euw1-a', 'eu-west-1'), cell('apne1-a', 'ap-northeast-1')],
+      {
+        regions: {
+          'us-east-1': { utcOffsetHours: -5 },
+          'eu-west-1': { utcOffsetHours: 0 },
+          'ap-northeast-1': { utcOffsetHours: 9 },
+        },
+        latencyMs: {
+          'us-east-1': { 'eu-west-1': 80, 'ap-northeast-1': 150 },
+          'eu-west-1': { 'ap-northeast-1': 220 },
+        },
+      },
+    );
+    expect(planMoves(plannerInput(resting(ages), { topology: threeRegions })).coldCopyDrops).toHaveLength(5);
   });
 
   it("keeps each cell's primaries and copies below its byte limit", () => {
@@ -223,7 +255,7 @@ describe('planMoves: garbage collection of cold copies', () => {
     );
     const plan = planMoves(
       plannerInput([...home, ...resting([HOUR, 2 * HOUR], 1.5 * GiB)], { topology: topology(cells) }),
-      { coldCopyBudgetShare: 1 },
+      { coldCopyBudgetShare: 1, ...noCeiling },
     );
     expect(plan.coldCopyDrops).toEqual([
       { partition: 'p1', cell: 'euw1-a', bytes: 1.5 * GiB, reason: 'budget' },
