@@ -216,14 +216,19 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     ],
     seed: 3102,
   }),
-  defineScenario('surging-region', 'overload', 'eu-west-1 triples at 0.85× the fair share, sharp 10× stories', {
-    partitions: 60,
-    days: 10,
-    capacityTightness: 0.85,
-    regionTrend: { 'eu-west-1': 3, 'ap-northeast-1': 1.5 },
-    bursts: { perDayPer100Partitions: 4, peakMultiple: 10, partitionsPerBurst: 4, decayHours: 1.5 },
-    seed: 3301,
-  }),
+  defineScenario(
+    'surging-region',
+    'overload',
+    'eu-west-1 triples at 0.85× the fair share, sharp 10× stories',
+    {
+      partitions: 60,
+      days: 10,
+      capacityTightness: 0.85,
+      regionTrend: { 'eu-west-1': 3, 'ap-northeast-1': 1.5 },
+      bursts: { perDayPer100Partitions: 4, peakMultiple: 10, partitionsPerBurst: 4, decayHours: 1.5 },
+      seed: 3301,
+    },
+  ),
   defineScenario('burst-crunch', 'overload', 'cells at 0.9× the fair share, 8× stories over 4 partitions', {
     partitions: 60,
     days: 10,
