@@ -18,10 +18,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import {
-  createEmbeddedForecaster,
-  type EmbeddedTuning,
-} from '../src/domain/forecasting/embedded-forecaster.ts';
+import { createEmbeddedForecaster } from '../src/domain/forecasting/embedded-forecaster.ts';
+import type { EmbeddedTuning } from '../src/domain/forecasting/embedded-tuning.ts';
 import {
   type ForecastAccuracy,
   rollingOriginEvaluation,

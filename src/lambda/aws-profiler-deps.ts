@@ -16,8 +16,8 @@ import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts'
 import { LambdaAsyncInvoker } from '../adapters/lambda/async-invoker.ts';
 import { StepFunctionsScalingStarter } from '../adapters/stepfunctions/scaling-starter.ts';
 import { MultiRegionAccessStats } from '../data-plane/multi-region-access-stats.ts';
-import type { ProfilerOptions } from '../profiler/profiler.ts';
 import type { ProfilerDeps } from '../profiler/profiler-deps.ts';
+import type { ProfilerOptions } from '../profiler/profiler-options.ts';
 import { CONTROL_PLANE_ENV, type ControlPlaneConfig } from './control-plane-env.ts';
 import type { DataPlaneConfig } from './data-plane-config.ts';
 import { powertoolsLog, powertoolsMetricsSink } from './instrumented-handler.ts';

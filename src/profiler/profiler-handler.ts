@@ -4,8 +4,9 @@ import {
   instrumentedHandler,
   type LambdaHandler,
 } from '../lambda/instrumented-handler.ts';
-import { Profiler, type ProfilerOptions } from './profiler.ts';
+import { Profiler } from './profiler.ts';
 import type { ProfilerDeps } from './profiler-deps.ts';
+import type { ProfilerOptions } from './profiler-options.ts';
 
 export const shardEventSchema = z.object({
   cycleId: z.string().min(1),

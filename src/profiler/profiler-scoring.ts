@@ -14,8 +14,8 @@ import type { DemandHistory, MeasuredWriteFraction } from './demand-series.ts';
 
 /**
  * What a profiler shard turns its partitions' forecasts into: the persistence levels capacity plans on, the
- * co-access rates, and the score records the planner reads. Pure functions of the shard's data; the Profiler
- * reads the histories, calls the model and writes the records.
+ * co-access rates, and the score records the planner reads. Pure functions of the shard's data; the
+ * ChunkProfiler (chunk-profiler.ts) reads the histories and calls the model, and the Profiler writes the records.
  */
 
 export const QUANTILE_LEVELS = [0.1, 0.5, 0.9] as const;

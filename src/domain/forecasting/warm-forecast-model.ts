@@ -1,4 +1,5 @@
-import { type EmbeddedForecasterOptions, EmbeddedForecastModel } from './embedded-forecaster.ts';
+import { EmbeddedForecastModel } from './embedded-forecaster.ts';
+import type { EmbeddedForecasterOptions } from './embedded-tuning.ts';
 import type { Forecast, ForecastModel, ForecastRequest, OnlineForecaster } from './forecast-model.ts';
 import { forecastAfter, pastEventMultipliers } from './replay-forecast.ts';
 

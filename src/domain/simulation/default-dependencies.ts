@@ -1,7 +1,5 @@
-import {
-  createEmbeddedForecaster,
-  type EmbeddedForecasterOptions,
-} from '../forecasting/embedded-forecaster.ts';
+import { createEmbeddedForecaster } from '../forecasting/embedded-forecaster.ts';
+import type { EmbeddedForecasterOptions } from '../forecasting/embedded-tuning.ts';
 import { planMoves } from '../planning/placement-planner.ts';
 import type { PlannerOptions } from '../planning/planner-options.ts';
 import { type ScoringOptions, scorePartitions } from '../scoring/affinity-scorer.ts';

@@ -9,8 +9,9 @@ import type { StoredItem } from '../../../src/domain/data-plane/stored-item.ts';
 import { hlcLowerBound } from '../../../src/domain/migration/hlc.ts';
 import type { PartitionSizeProbe } from '../../../src/domain/profiling/ports.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
-import { Profiler, type ProfilerOptions } from '../../../src/profiler/profiler.ts';
+import { Profiler } from '../../../src/profiler/profiler.ts';
 import { cycleIdFor } from '../../../src/profiler/profiler-cycle.ts';
+import type { ProfilerOptions } from '../../../src/profiler/profiler-options.ts';
 import { localDynamo } from '../../support/local-tables.ts';
 import { profilerFixture } from './profiler-harness.ts';
 

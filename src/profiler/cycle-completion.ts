@@ -1,0 +1,55 @@
+import { checkCapacity } from './predictive-scaling.ts';
+import { startPredictiveScaling } from './predictive-scaling-starts.ts';
+import type { ProfilerDeps } from './profiler-deps.ts';
+import type { ShardResult } from './profiler-events.ts';
+import type { ResolvedProfilerOptions } from './profiler-options.ts';
+
+/**
+ * What completes a cycle: the capacity forecast over every score of the cycle, the predictive scale-outs and
+ * scale-ins it calls for, and the planner's invocation.
+ *
+ * Run by the shard that completed the cycle. A redelivered shard that finds the cycle complete but not marked
+ * finished (the finishing shard failed midway) runs it again: scale-out names are deterministic and the
+ * planner is idempotent on the cycle id.
+ */
+export async function finishCycle(
+  deps: Pick<ProfilerDeps, 'cycles' | 'scores' | 'invoker' | 'scaling' | 'metrics' | 'log' | 'now'>,
+  o: ResolvedProfilerOptions,
+  cycleId: string,
+): Promise<Pick<ShardResult, 'scaleOuts' | 'scaleIns' | 'plannerInvoked'>> {
+  const cycle = await deps.cycles.get(cycleId);
+  if (!cycle || cycle.finishedAtMs !== undefined)
+    return { scaleOuts: [], scaleIns: [], plannerInvoked: false };
+  const records = (await deps.scores.listAll()).filter((r) => r.cycleId === cycle.cycleId);
+  const check = checkCapacity(records, cycle.cells, {
+    nowMs: cycle.seriesEndMs,
+    stepSeconds: o.intervalSeconds,
+    bufferMs: o.scaleOutBufferMinutes * 60_000,
+    provisionMs: o.provisionMs,
+    migrationBandwidthBytesPerSec: o.migrationBandwidthBytesPerSec,
+    ...(o.scoring?.headroom !== undefined && { headroom: o.scoring.headroom }),
+    scaleIn: o.scaleIn,
+    scaleOut: o.scaleOut,
+    ...(o.cellHourPriceUsd !== undefined && { cellHourPriceUsd: o.cellHourPriceUsd }),
+    ...(o.latencyOverrides && { latencyOverrides: o.latencyOverrides }),
+  });
+  if (check.shortfalls.length > 0)
+    deps.log.info('capacity forecast: shortfalls', {
+      cycleId: cycle.cycleId,
+      shortfalls: check.shortfalls,
+    });
+  if (check.declinedScaleOuts.length > 0)
+    deps.log.info('capacity forecast: scale-outs not worth their cell-hours', {
+      cycleId: cycle.cycleId,
+      declined: check.declinedScaleOuts.map((d) => ({
+        region: d.region,
+        benefitUsd: d.benefitUsd,
+        localityUsd: d.localityUsd,
+        costUsd: d.costUsd,
+      })),
+    });
+  const { scaleOuts, scaleIns } = await startPredictiveScaling(deps, cycle, check, o.maxCellsPerScaleOut);
+  await deps.invoker.invokePlanner({ trigger: 'schedule', cycleId: cycle.cycleId });
+  await deps.cycles.markFinished(cycle.cycleId, deps.now());
+  return { scaleOuts, scaleIns, plannerInvoked: true };
+}
