@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { App, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
@@ -158,6 +159,9 @@ export function synthesizeStateMachines(
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Properties?: { DefinitionString?: CfnValue } }>;
   };
+  // `new App()` synthesizes into a new directory under os.tmpdir() that aws-cdk-lib removes only from a process
+  // 'exit' handler, which vitest's workers never run; the template, read above, is all it was needed for.
+  rmSync(app.outdir, { recursive: true, force: true });
   const resolve = resolver(resources);
   return machines.map(({ resource, info, logicalId }) => {
     const definition = template.Resources[logicalId]?.Properties?.DefinitionString;

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../src/cli/commands/index.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { captureCliIo } from '../support/cli-capture.ts';
+import { suiteTempDir } from '../support/temp-dir.ts';
 
 /**
  * `prestage up` through the CLI entry on a tiny generated trace: two regions, four partitions, three days
@@ -106,7 +106,7 @@ async function up(args: string[]) {
 }
 
 describe('prestage up on a tiny trace', () => {
-  let dir: string;
+  const dir = suiteTempDir('prestage-up-');
   let files: ReturnType<typeof writeTinyTrace>;
   const common = () => [
     '--trace',
@@ -128,7 +128,6 @@ describe('prestage up on a tiny trace', () => {
 
   beforeAll(() => {
     registerAllCommands();
-    dir = mkdtempSync(join(tmpdir(), 'prestage-up-'));
     files = writeTinyTrace(dir);
   });
 

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { POLICY_NAMES } from '../../../src/domain/simulation/simulation-options.ts';
 import { captureCliIo } from '../../support/cli-capture.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 registerAllCommands();
 
@@ -43,7 +43,7 @@ describe('prestage backtest', () => {
   });
 
   it('replays the fixture, prints the table and targets, and writes the JSON and the HTML report', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'backtest-'));
+    const dir = tempDir('backtest-');
     const c = captureCliIo();
     const code = await runCli(
       [
@@ -91,7 +91,7 @@ describe('prestage backtest', () => {
   });
 
   it('prints the same figures with the policies on worker threads as one after another (--workers)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'backtest-workers-'));
+    const dir = tempDir('backtest-workers-');
     const figures: unknown[] = [];
     for (const workers of ['1', '3']) {
       const c = captureCliIo();
@@ -174,7 +174,7 @@ describe('prestage demo', () => {
   });
 
   it('backtests the bundled semi-synthetic trace and says where the report is', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'demo-'));
+    const dir = tempDir('demo-');
     const c = captureCliIo();
     // The cheap policies keep the test fast; `npm start` runs all five.
     expect(await runCli(['demo', '--out', dir, '--policies', 'static,replicate-all'], c.io)).toBe(0);

@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClient, documentClient } from '../../../src/adapters/dynamodb/dynamodb-client.ts';
@@ -8,6 +7,7 @@ import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { type LocalDynamo, startDynalite } from '../../../src/local/dynalite-server.ts';
 import { captureCliIo } from '../../support/cli-capture.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 registerAllCommands();
 
@@ -17,11 +17,10 @@ const HOUR = 3_600_000;
 /** `prestage events` against a local DynamoDB, as against the embedded cluster's home-region dynalite. */
 describe('prestage events', () => {
   let dynamo: LocalDynamo;
-  let dir: string;
+  const dir = suiteTempDir('prestage-events-');
   let tables = 0;
   beforeAll(async () => {
     dynamo = await startDynalite();
-    dir = await mkdtemp(join(tmpdir(), 'prestage-events-'));
   });
   afterAll(async () => dynamo?.close());
 

@@ -1,18 +1,17 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { captureCliIo } from '../../support/cli-capture.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 registerAllCommands();
 
-let dir: string;
+const dir = suiteTempDir('prestage-forecast-');
 let fixture: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'prestage-forecast-'));
   // Two days of 5-minute buckets with a daily cycle, rows written in reverse order.
   const rows: string[] = [];
   const start = Date.UTC(2024, 0, 1);

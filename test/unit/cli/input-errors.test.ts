@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { captureCliIo } from '../../support/cli-capture.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 registerAllCommands();
 
@@ -16,11 +16,7 @@ const FIXTURE = 'test/fixtures/backtest';
 const PARTITIONS = join(FIXTURE, 'partitions.csv');
 const TOPOLOGY = join(FIXTURE, 'topology.json');
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'prestage-input-errors-'));
-});
+const dir = suiteTempDir('prestage-input-errors-');
 
 async function failingRun(argv: string[]): Promise<string> {
   const c = captureCliIo();

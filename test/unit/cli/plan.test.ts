@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerAllCommands } from '../../../src/cli/commands/index.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { captureCliIo } from '../../support/cli-capture.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 registerAllCommands();
 
@@ -54,7 +54,7 @@ describe('prestage plan', () => {
   });
 
   it('prints a bad snapshot as one line naming the file and field, exit 2', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'prestage-plan-'));
+    const dir = tempDir('prestage-plan-');
     const doc = JSON.parse(await readFile(EXAMPLE, 'utf8'));
     doc.partitions[0].forecast['eu-west-1'][4] = 'lots';
     const file = join(dir, 'bad.json');
@@ -68,7 +68,7 @@ describe('prestage plan', () => {
   });
 
   it('prints an infeasible snapshot as one line naming the constraint, exit 2', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'prestage-plan-'));
+    const dir = tempDir('prestage-plan-');
     const doc = JSON.parse(await readFile(EXAMPLE, 'utf8'));
     doc.cellStatus = {
       'euw1-a': 'DRAINING',

@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../../src/domain/errors.ts';
 import { parseEventsCalendar, readEventsCalendar } from '../../../src/io/events-calendar.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const launch = {
   name: 'launch',
@@ -78,7 +78,7 @@ describe('parseEventsCalendar: the written form shared with the events table', (
 
 describe('readEventsCalendar', () => {
   it('reads a file, and reports malformed JSON with the file name and line', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'prestage-events-'));
+    const dir = tempDir('prestage-events-');
     const good = join(dir, 'events.json');
     await writeFile(good, JSON.stringify([launch]));
     expect((await readEventsCalendar(good))[0].multiplier).toBe(2.5);

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -7,8 +6,9 @@ import { InputValidationError } from '../../../src/domain/errors.ts';
 import { parseCsv } from '../../../src/io/csv.ts';
 import { readInputText, readInputTextSync } from '../../../src/io/input-file.ts';
 import { parseJsonDocument } from '../../../src/io/json-document.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'prestage-input-file-'));
+const dir = suiteTempDir('prestage-input-file-');
 const CSV = 'timestamp,value\n2024-01-01T00:00:00Z,1\n';
 
 describe('readInputText', () => {

@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../../src/domain/errors.ts';
 import { parseSeriesCsv, readSeriesCsv } from '../../../src/io/series-csv.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 function error(fn: () => unknown): InputValidationError {
   try {
@@ -87,7 +87,7 @@ describe('parseSeriesCsv', () => {
 
 describe('readSeriesCsv', () => {
   it('reads a file and the real, unsorted Prophet example', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'prestage-series-'));
+    const dir = tempDir('prestage-series-');
     const path = join(dir, 's.csv');
     await writeFile(path, 'timestamp,value\n2024-01-01T00:00:00Z,1\n2024-01-01T00:30:00Z,2\n');
     expect(Array.from((await readSeriesCsv(path)).values)).toEqual([1, 2]);

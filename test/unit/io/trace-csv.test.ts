@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -8,6 +7,7 @@ import { InputValidationError } from '../../../src/domain/errors.ts';
 import { traceIndex } from '../../../src/domain/simulation/demand-trace.ts';
 import { parseTraceCsv, readTraceCsv } from '../../../src/io/trace-csv.ts';
 import { assertProperty } from '../../support/property.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const options = { regions: ['us', 'eu'], partitions: ['a', 'b'] };
 const header = 'timestamp,partition,region,reads,writes';
@@ -94,7 +94,7 @@ describe('parseTraceCsv', () => {
   });
 
   it('reads gzip-compressed traces', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trace-'));
+    const dir = tempDir('trace-');
     const path = join(dir, 'trace.csv.gz');
     writeFileSync(
       path,

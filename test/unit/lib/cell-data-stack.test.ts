@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -13,11 +10,12 @@ import {
   cellDataTableDefinition,
 } from '../../../src/adapters/dynamodb/table-definitions.ts';
 import { cellAlarmDefinitions } from '../../../src/scaling/cell-alarm-definitions.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 import { CDK_CONTEXT } from './prestage-synth.ts';
 
 /** Only the cell stacks (no Lambdas), with the cdk-nag packs: a finding fails the synth. */
 function synthesizeDataStacks() {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'prestage-cells-')) });
+  const app = new App({ outdir: suiteTempDir('prestage-cells-') });
   addSecurityChecks(app);
   const config = parsePrestageConfig(CDK_CONTEXT);
   const stacks = new Map(

@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,6 +20,7 @@ import { EXECUTE_PLAN_TASK_NAMES } from '../../../src/execute-plan/execute-plan-
 import { CONTROL_PLANE_ENV, readControlPlaneConfig } from '../../../src/lambda/control-plane-env.ts';
 import { DATA_PLANE_ENV } from '../../../src/lambda/data-plane-config.ts';
 import { SCALE_CLUSTER_TASK_NAMES } from '../../../src/scaling/scale-cluster-tasks.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { permissionsOf } from './handler-permissions.ts';
 import { CDK_CONTEXT, synthesizePrestage } from './prestage-synth.ts';
 
@@ -697,7 +696,7 @@ describe('ControlPlaneStack', () => {
     expect(config.reserveConcurrency).toBe(false);
     expect(reserved(functions, 'Profiler')).toBeUndefined();
     expect(reserved(functions, 'Planner')).toBeUndefined();
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ outdir: tempDir('prestage-cdk-'), context: { 'aws:cdk:bundling-stacks': [] } });
     const reserving = parsePrestageConfig({ ...CDK_CONTEXT, reserveConcurrency: true });
     const { controlPlane } = buildPrestageApp(app, reserving, '123456789012');
     const synthesized = app.synth().getStackByName(controlPlane.stackName).template as {
@@ -766,7 +765,7 @@ describe('ControlPlaneStack', () => {
 
 describe('security checks (cdk-nag AwsSolutions + Serverless)', () => {
   it('fail synth on a finding, so the zero-findings check above can fail', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'prestage-nag-')) });
+    const app = new App({ outdir: tempDir('prestage-nag-') });
     addSecurityChecks(app);
     const stack = new Stack(app, 'Bad');
     new Table(stack, 'Plain', { partitionKey: { name: 'pk', type: AttributeType.STRING } });

@@ -5,12 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { DeepArEndpoint } from '../../../lib/deepar-endpoint.ts';
 import { deepArImageUri } from '../../../lib/deepar-image.ts';
 import { CONTROL_PLANE_ENV } from '../../../src/lambda/control-plane-env.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { CDK_CONTEXT, synthesizePrestage } from './prestage-synth.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 function stackIn(region: string) {
-  return new Stack(new App(), 'Forecast', { env: { account: '123456789012', region } });
+  return new Stack(new App({ outdir: tempDir('prestage-cdk-') }), 'Forecast', {
+    env: { account: '123456789012', region },
+  });
 }
 
 function statementsOf(template: Template, rolePrefix: string): Statement[] {

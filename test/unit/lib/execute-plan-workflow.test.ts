@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -14,16 +15,24 @@ import {
 } from '../../../lib/execute-plan-workflow.ts';
 import { EXECUTE_PLAN_TASK_NAMES } from '../../../src/execute-plan/execute-plan-tasks.ts';
 import { synthesizeExecutePlanAsl } from '../../../src/local/execute-plan-runner.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
   isValid: boolean;
   errorsText: (separator?: string) => string;
 };
 
+/**
+ * An App with its own outdir, under one removed when this file's tests end: stacks are built here outside tests
+ * too, where `tempDir` cannot be used.
+ */
+const cdkOut = suiteTempDir('prestage-cdk-');
+const newApp = () => new App({ outdir: mkdtempSync(join(cdkOut, 'app-')) });
+
 function stackWithWorkflow(
   props: { maxConcurrency?: number; approvalTimeout?: Duration; stateMachineName?: string } = {},
 ) {
-  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new Stack(newApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const steps = Object.fromEntries(
     EXECUTE_PLAN_TASK_NAMES.map((name) => [
       name,
@@ -351,7 +360,7 @@ describe('ExecutePlanWorkflow', () => {
   });
 
   it('refuses to build without every step or with a bad concurrency, naming what is wrong', () => {
-    const stack = new Stack(new App(), 'Missing');
+    const stack = new Stack(newApp(), 'Missing');
     const migratePartition = StateMachine.fromStateMachineArn(
       stack,
       'M',

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -6,9 +8,17 @@ import { MigratePartitionWorkflow } from '../../../lib/migrate-partition-workflo
 import { MIGRATION_STAGES } from '../../../src/domain/migration/migration-stage.ts';
 import { MIGRATION_TASK_NAMES, MIGRATION_TASKS } from '../../../src/domain/migration/migration-tasks.ts';
 import { synthesizeMigrationAsl } from '../../../src/local/migration-asl.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
+
+/**
+ * An App with its own outdir, under one removed when this file's tests end: stacks are built here outside tests
+ * too, where `tempDir` cannot be used.
+ */
+const cdkOut = suiteTempDir('prestage-cdk-');
+const newApp = () => new App({ outdir: mkdtempSync(join(cdkOut, 'app-')) });
 
 function stackWithWorkflow() {
-  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new Stack(newApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const steps = Object.fromEntries(
     MIGRATION_TASK_NAMES.map((name) => [
       name,
@@ -99,7 +109,7 @@ describe('MigratePartitionWorkflow', () => {
   });
 
   it('refuses to build without a function for every step, naming the missing ones', () => {
-    const stack = new Stack(new App(), 'Missing');
+    const stack = new Stack(newApp(), 'Missing');
     expect(() => new MigratePartitionWorkflow(stack, 'M', { steps: {} as never })).toThrow(
       /steps is missing Acquire, CreateReplica/,
     );

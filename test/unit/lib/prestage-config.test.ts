@@ -11,6 +11,7 @@ import {
 } from '../../../lib/prestage-config.ts';
 import { DEFAULT_ROUTING_LEASE } from '../../../src/domain/migration/routing-lease.ts';
 import { assertProperty } from '../../support/property.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const cdkContext = JSON.parse(readFileSync('cdk.json', 'utf8')).context as Record<string, unknown>;
 
@@ -245,6 +246,7 @@ describe('prestage configuration (CDK context)', () => {
 
   it('reads `-c key=value` strings as JSON (or a comma list of regions) from the construct tree', () => {
     const app = new App({
+      outdir: tempDir('prestage-cdk-'),
       context: {
         homeRegion: 'us-east-1',
         dataRegions: 'us-east-1,eu-west-1',
@@ -259,7 +261,10 @@ describe('prestage configuration (CDK context)', () => {
     expect(config.profiler).toMatchObject({ rate: '5 minutes', shards: 4 });
     expect(config.logRetentionDays).toBe(90);
     expect(config.reserveConcurrency).toBe(false);
-    const broken = new App({ context: { ...minimal, cells: '{"us-east-1": [' } });
+    const broken = new App({
+      outdir: tempDir('prestage-cdk-'),
+      context: { ...minimal, cells: '{"us-east-1": [' },
+    });
     expect(() => readPrestageConfig(broken.node)).toThrow(
       /^prestage: context 'cells': is not valid JSON: \{"us-east-1": \[; quote the whole value in the shell$/,
     );

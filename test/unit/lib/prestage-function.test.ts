@@ -1,15 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { PrestageFunction } from '../../../lib/prestage-function.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 /** One real bundle, as `cdk synth` builds it: local esbuild, no Docker. */
 describe('PrestageFunction', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'prestage-bundle-'));
+  const outdir = suiteTempDir('prestage-bundle-');
   const app = new App({ outdir });
   const stack = new Stack(app, 'Bundle', { env: { region: 'eu-west-1' } });
   new PrestageFunction(stack, 'Interceptor', {

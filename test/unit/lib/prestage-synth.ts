@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -25,6 +25,16 @@ export interface SynthesizedPrestage {
  */
 export function synthesizePrestage(context: Record<string, unknown> = CDK_CONTEXT): SynthesizedPrestage {
   const outdir = mkdtempSync(join(tmpdir(), 'prestage-synth-'));
+  // Removed here rather than by a test hook: this runs in describe bodies, hooks and tests alike, and what it
+  // returns needs nothing on disk (Template.fromJSON holds the parsed templates).
+  try {
+    return synthesizeInto(outdir, context);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function synthesizeInto(outdir: string, context: Record<string, unknown>): SynthesizedPrestage {
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   addSecurityChecks(app);
   const config = parsePrestageConfig(context);

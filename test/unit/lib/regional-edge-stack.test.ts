@@ -12,6 +12,7 @@ import {
   RegionalEdgeStack,
 } from '../../../lib/regional-edge-stack.ts';
 import { DATA_PLANE_ENV, readDataPlaneConfig } from '../../../src/lambda/data-plane-config.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { CDK_CONTEXT, synthesizePrestage } from './prestage-synth.ts';
 
 type Statement = {
@@ -203,7 +204,7 @@ describe('RegionalEdgeStack (one per data region)', () => {
 
   it('refuses a region that is not a data region, or an env.region that is not the region it serves', () => {
     const config = parsePrestageConfig(CDK_CONTEXT);
-    const app = new App();
+    const app = new App({ outdir: tempDir('prestage-cdk-') });
     expect(
       () =>
         new RegionalEdgeStack(app, 'Stray', {

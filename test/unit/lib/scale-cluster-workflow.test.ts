@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -13,14 +14,22 @@ import {
 import { synthesizeScaleClusterAsl } from '../../../src/local/scale-cluster-runner.ts';
 import type { AslDefinition } from '../../../src/local/state-machine-asl.ts';
 import { SCALE_CLUSTER_TASK_NAMES } from '../../../src/scaling/scale-cluster-tasks.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
   isValid: boolean;
   errors: unknown[];
 };
 
+/**
+ * An App with its own outdir, under one removed when this file's tests end: stacks are built here outside tests
+ * too, where `tempDir` cannot be used.
+ */
+const cdkOut = suiteTempDir('prestage-cdk-');
+const newApp = () => new App({ outdir: mkdtempSync(join(cdkOut, 'app-')) });
+
 function stackWith(overrides: Partial<ScaleClusterWorkflowProps> = {}) {
-  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const stack = new Stack(newApp(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
   const fn = (name: string) =>
     LambdaFunction.fromFunctionArn(stack, name, `arn:aws:lambda:us-east-1:123456789012:function:${name}`);
   const steps = Object.fromEntries(SCALE_CLUSTER_TASK_NAMES.map((name) => [name, fn(name)])) as never;

@@ -1,17 +1,20 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceClockLabel } from '../../../src/live/dashboard/chart-geometry.ts';
 import { type Dashboard, startDashboard } from '../../../src/live/dashboard/dashboard-server.ts';
 import { DEMO_STEPS, demoSnapshot } from '../../../src/live/dashboard/demo-snapshots.ts';
 import type { LiveSnapshot } from '../../../src/live/live-snapshot.ts';
+import { suiteTempDir } from '../../support/temp-dir.ts';
 
 // The live dashboard in headless Chromium, served by startDashboard from the demo run: every panel shows, the
 // page follows the snapshot as it advances, hover shows values, nothing errs in the console, the page weighs
-// under 300 KB, and the starting and finished states read right. Screenshots (1280×800 and a narrow window) go
-// to a temporary directory, printed at the end, for a person to look at. Every wait is on a DOM condition.
+// under 300 KB, and the starting and finished states read right. Screenshots (1280×800 and a narrow window) are
+// for a person to look at: they go to PRESTAGE_SCREENSHOTS when set (kept, and printed at the end), else to a
+// temporary directory removed with the suite. Every wait is on a DOM condition.
 
+/** Where to keep the screenshots; unset, they are written (the test reads one back) and removed. */
+const KEEP_SCREENSHOTS = process.env.PRESTAGE_SCREENSHOTS || undefined;
 /** Where Debian's chromium package puts the browser (`apt-get install -y chromium`). */
 const CHROMIUM = process.env.PRESTAGE_CHROMIUM ?? '/usr/bin/chromium';
 /** How long a DOM condition may take to hold: generous, as the machine running the suite may be loaded. */
@@ -93,7 +96,8 @@ const OVERLAPS = `(() => {
 
 describe.skipIf(skipReason !== undefined)('live dashboard in headless Chromium', () => {
   const source = new SteppedSource();
-  const screenshots = mkdtempSync(join(tmpdir(), 'prestage-dashboard-'));
+  const screenshots = KEEP_SCREENSHOTS ?? suiteTempDir('prestage-dashboard-');
+  if (KEEP_SCREENSHOTS) mkdirSync(KEEP_SCREENSHOTS, { recursive: true });
   const problems: string[] = [];
   const requests: string[] = [];
   let dashboard: Dashboard;
@@ -138,7 +142,7 @@ describe.skipIf(skipReason !== undefined)('live dashboard in headless Chromium',
   afterAll(async () => {
     await browser?.close();
     await dashboard?.close();
-    if (!skipReason) console.log(`dashboard screenshots: ${screenshots}`);
+    if (!skipReason && KEEP_SCREENSHOTS) console.log(`dashboard screenshots: ${screenshots}`);
   });
 
   it('shows every panel of a run in progress, asks only its own server, and logs no error', async () => {
