@@ -16,6 +16,8 @@
  *   npm run bench -- scenarios --policies static,reactive,replicate-all,oracle --out base.json   # record a baseline
  *   npm run bench -- scenarios --scale-in off       # predictive without the forecast-driven scale-in (before issue 12's)
  *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
+ *   npm run bench -- scenarios --measure-error-correlation   # predictive plans on the measured correlation of
+ *       forecast errors between partitions (SimulationOptions.measureErrorCorrelation) instead of upperCorrelation
  *   npm run bench -- scenarios --planner '{"retainColdCopies":true}'   # planner options for every policy (the
  *       same PlannerOptions `prestage backtest --planner` takes; tune on --half tuning only)
  *
@@ -103,6 +105,7 @@ async function runScenario(
   baseline: BaselineFile | undefined,
   scaleIn: ScaleInOptions | false | undefined,
   planner: PlannerOptions | undefined,
+  measureErrorCorrelation: boolean,
   workers: number,
 ): Promise<{
   figures: ScenarioFigures;
@@ -130,6 +133,7 @@ async function runScenario(
     policies,
     ...(scaleIn !== undefined && { scaleIn }),
     ...(planner && { dependencies: { planner } }),
+    ...(measureErrorCorrelation && { measureErrorCorrelation }),
     onProgress: (p) => {
       const tenth = Math.floor((10 * p.bucket) / p.buckets);
       if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       'scale-in': { type: 'string' },
       planner: { type: 'string' },
+      'measure-error-correlation': { type: 'boolean', default: false },
       out: { type: 'string' },
       workers: { type: 'string' },
     },
@@ -268,7 +273,18 @@ async function main(): Promise<void> {
       process.stderr.write(
         `[${i + 1}/${selected.length}] ${spec.name} (${halfOf(spec)} half): ${spec.summary}\n`,
       );
-      runs.push({ spec, ...(await runScenario(spec, policies, baseline, scaleIn, planner, workers)) });
+      runs.push({
+        spec,
+        ...(await runScenario(
+          spec,
+          policies,
+          baseline,
+          scaleIn,
+          planner,
+          values['measure-error-correlation'],
+          workers,
+        )),
+      });
     }
   }
 

@@ -88,6 +88,11 @@ export interface PlannerInput {
   readonly relationships?: readonly Relationship[];
   readonly inFlight?: readonly InFlightMove[];
   readonly limits?: Partial<PlannerLimits>;
+  /**
+   * The correlation of forecast errors between partitions on a cell, when the caller measured it
+   * (ErrorCorrelationEstimator); it replaces the `upperCorrelation` option for this plan. In [0, 1].
+   */
+  readonly upperCorrelation?: number;
 }
 
 /** One term of a move's benefit, in US dollars per horizon (positive = good). */

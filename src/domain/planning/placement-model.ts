@@ -500,7 +500,7 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
       relPartner,
       C,
       T,
-      options.upperCorrelation,
+      measuredCorrelationOf(input) ?? options.upperCorrelation,
     );
 
   // Locality cost of each region for the whole horizon.
@@ -664,6 +664,16 @@ export function isHotMove(model: PlacementModel, p: number, c: number): boolean 
       model.stepMs,
   );
   return model.firstHotStep[o] < steps || model.firstHotStep[c] < steps;
+}
+
+/** The input's measured `upperCorrelation`, checked, or undefined when the caller did not measure one. */
+function measuredCorrelationOf(input: PlannerInput): number | undefined {
+  const rho = input.upperCorrelation;
+  if (rho === undefined) return undefined;
+  if (!(rho >= 0 && rho <= 1)) {
+    throw new InputValidationError({ field: 'upperCorrelation' }, `expected [0, 1], found ${rho}`);
+  }
+  return rho;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ErrorCorrelationEstimator } from '../forecasting/error-correlation.ts';
 import type { ForecastBuffers, OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { CapacityShortfall, PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
 import type { ScaleInAssessment } from '../planning/scale-in.ts';
@@ -95,6 +96,8 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly scaleIn: PolicyScaleIn | undefined;
   /** Priced scale-out (predictive only; the oracle buys every due shortfall's cells). */
   private readonly scaleOutPricing: PolicyScaleOut | undefined;
+  /** Measured error correlation (predictive with `measureErrorCorrelation`), with its last forecasts. */
+  private readonly correlation: MeasuredCorrelation | undefined;
 
   constructor(
     policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
@@ -207,6 +210,10 @@ export class PlannerPolicy implements PolicyDriver {
             trace.regions,
           )
         : undefined;
+    this.correlation =
+      policy === 'predictive' && options.measureErrorCorrelation
+        ? new MeasuredCorrelation(P, R, H, Math.min(H - 1, planEvery - 1), trace.bucketMs, planEvery)
+        : undefined;
     this.source =
       policy === 'oracle'
         ? new OracleSource(input, this.buffers)
@@ -227,7 +234,9 @@ export class PlannerPolicy implements PolicyDriver {
 
   decide(view: ClusterView): PolicyDecision {
     const { buffers } = this;
+    this.correlation?.observe(this.lastObserved);
     this.source.fill(view.bucket);
+    this.correlation?.remember(buffers.mean, view.placement, view.cellIds.length);
     if (this.upper && this.planned !== buffers.mean) {
       const { mean } = buffers;
       const upper = this.upper;
@@ -279,6 +288,7 @@ export class PlannerPolicy implements PolicyDriver {
       relationships: this.input.relationships,
       inFlight: view.inFlight,
       limits: this.options.plannerLimits,
+      ...(this.correlation?.estimate() !== undefined && { upperCorrelation: this.correlation.estimate() }),
     };
     const started = performance.now();
     const plan = this.deps.planMoves(input);
@@ -382,6 +392,63 @@ export class PlannerPolicy implements PolicyDriver {
 export function planningMargin(options: SimulationOptions): number | undefined {
   if (typeof options.planningMargin === 'number') return Math.min(1, Math.max(0, options.planningMargin));
   return undefined;
+}
+
+/**
+ * The error correlation the predictive policy measures: each cycle, every partition's error on the bucket the
+ * previous cycle forecast for the bucket observed last (summed over regions), grouped by the cell it was on.
+ */
+class MeasuredCorrelation {
+  private readonly forecast: Float64Array;
+  private readonly errors: Float64Array;
+  private readonly cellOf: Int32Array;
+  private readonly estimator: ErrorCorrelationEstimator;
+  private remembered = false;
+  private cellCount = 0;
+
+  constructor(
+    private readonly P: number,
+    private readonly R: number,
+    private readonly H: number,
+    private readonly step: number,
+    bucketMs: number,
+    planEvery: number,
+  ) {
+    this.forecast = new Float64Array(P * R);
+    this.errors = new Float64Array(P);
+    this.cellOf = new Int32Array(P).fill(-1);
+    const cyclesPerDay = DAY_MS / (bucketMs * planEvery);
+    // Two days of cycles to half weight; one day before the first estimate.
+    this.estimator = new ErrorCorrelationEstimator(P, {
+      halfLifeSamples: 2 * cyclesPerDay,
+      minSamples: Math.max(1, Math.round(cyclesPerDay)),
+    });
+  }
+
+  /** The errors of the forecasts `remember` kept, grouped by the cells the partitions were on then. */
+  observe(observed: Float64Array): void {
+    if (!this.remembered) return;
+    const { P, R } = this;
+    for (let p = 0; p < P; p++) {
+      let e = 0;
+      for (let r = 0; r < R; r++) e += observed[p * R + r] - this.forecast[p * R + r];
+      this.errors[p] = e;
+    }
+    this.estimator.observe(this.errors, this.cellOf, this.cellCount);
+  }
+
+  /** Keep this cycle's forecast for the bucket the next cycle will have observed last, and where each partition is. */
+  remember(mean: Float64Array, placement: ArrayLike<number>, cellCount: number): void {
+    const { H, step } = this;
+    for (let k = 0; k < this.forecast.length; k++) this.forecast[k] = mean[k * H + step];
+    for (let p = 0; p < this.P; p++) this.cellOf[p] = placement[p];
+    this.cellCount = cellCount;
+    this.remembered = true;
+  }
+
+  estimate(): number | undefined {
+    return this.estimator.estimate();
+  }
 }
 
 /** Exponentially weighted write fraction with a one-day half-life, from observed buckets. */

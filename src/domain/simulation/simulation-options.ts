@@ -127,6 +127,12 @@ export interface SimulationOptions {
   readonly scaleOut?: ScaleOutOptions | false;
   /** A scale-out of a region this soon after a forecast scale-in of it counts as a flap. @default 12 h */
   readonly flapWindowMs?: number;
+  /**
+   * Predictive: measure the correlation of forecast errors between the partitions of a cell
+   * (src/domain/forecasting/error-correlation.ts) and plan on it instead of the planner's `upperCorrelation`.
+   * An experiment: the profiler does not measure it yet, so it is off by default. @default false
+   */
+  readonly measureErrorCorrelation?: boolean;
   readonly onProgress?: (progress: SimulationProgress) => void;
 }
 

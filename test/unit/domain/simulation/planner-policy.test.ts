@@ -172,6 +172,53 @@ describe('PlannerPolicy', () => {
   });
 });
 
+describe('PlannerPolicy: measured error correlation (measureErrorCorrelation)', () => {
+  /**
+   * Two partitions on one cell whose demand swings 5 ↔ 15 ops/s every bucket, in step or against each other: a
+   * last-value forecast is off by ±10 each time, so their errors correlate +1 or −1 (read as 0: the planner's ρ is
+   * in [0, 1]). Planning every bucket; the estimate starts after a day of cycles (96).
+   */
+  const swinging = (inStep: boolean) =>
+    buildInput(
+      twoRegionTopology(),
+      [
+        { id: 'a', sizeBytes: 1, cell: 'e1' },
+        { id: 'b', sizeBytes: 1, cell: 'e1' },
+      ],
+      130,
+      BUCKET,
+      (t, p, r) => (r === 0 ? [(t + (inStep || p === 0 ? 0 : 1)) % 2 === 0 ? 5 : 15, 0] : [0, 0]),
+    );
+  const measured = (input: ReturnType<typeof swinging>, measure: boolean) => {
+    const seen: (number | undefined)[] = [];
+    const deps: SimulationDependencies = {
+      createForecaster: () => lastValueForecaster(),
+      planMoves: (i: PlannerInput) => {
+        seen.push(i.upperCorrelation);
+        return empty(i);
+      },
+    };
+    simulatePolicy(
+      input,
+      'predictive',
+      deps,
+      options({ planningIntervalMs: BUCKET, measureErrorCorrelation: measure }),
+    );
+    return seen;
+  };
+
+  it('passes the planner the correlation of the partitions’ forecast errors once it has a day of cycles', () => {
+    const inStep = measured(swinging(true), true);
+    expect(inStep.slice(0, 90).every((rho) => rho === undefined)).toBe(true);
+    expect(inStep.at(-1)).toBeCloseTo(1, 2);
+    expect(measured(swinging(false), true).at(-1)).toBe(0);
+  });
+
+  it('passes nothing when off (the planner keeps its upperCorrelation option)', () => {
+    expect(measured(swinging(true), false).every((rho) => rho === undefined)).toBe(true);
+  });
+});
+
 function empty(input: PlannerInput): MovementPlan {
   return {
     createdAtMs: input.nowMs,
