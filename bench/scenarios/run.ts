@@ -18,6 +18,7 @@
  *   npm run bench -- scenarios --scale-in '{"utilization":0.7}'   # scale-in knobs (tune on --half tuning only)
  *   npm run bench -- scenarios --measure-error-correlation   # predictive plans on the measured correlation of
  *       forecast errors between partitions (SimulationOptions.measureErrorCorrelation) instead of upperCorrelation
+ *   npm run bench -- scenarios --simulation '{"planningQuantile":0.97}'   # other simulation options (JSON)
  *   npm run bench -- scenarios --planner '{"retainColdCopies":true}'   # planner options for every policy (the
  *       same PlannerOptions `prestage backtest --planner` takes; tune on --half tuning only)
  *
@@ -35,7 +36,11 @@ import { parseArgs } from 'node:util';
 import { runBacktestInWorkers } from '../../src/backtest-runner/parallel-backtest.ts';
 import { type PlannerOptions, resolvePlannerOptions } from '../../src/domain/planning/planner-options.ts';
 import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
-import { POLICY_NAMES, type PolicyName } from '../../src/domain/simulation/simulation-options.ts';
+import {
+  POLICY_NAMES,
+  type PolicyName,
+  type SimulationOptions,
+} from '../../src/domain/simulation/simulation-options.ts';
 import { type Half, halfOf, LARGE_SCENARIOS, scenarioNamed, scenariosOf } from './catalog.ts';
 import { generateScenario } from './generate-scenario.ts';
 import { formatFailures, formatPolicyFigures, formatSuiteTable, type ScenarioRow } from './report.ts';
@@ -106,6 +111,7 @@ async function runScenario(
   scaleIn: ScaleInOptions | false | undefined,
   planner: PlannerOptions | undefined,
   measureErrorCorrelation: boolean,
+  simulation: Partial<SimulationOptions>,
   workers: number,
 ): Promise<{
   figures: ScenarioFigures;
@@ -134,6 +140,7 @@ async function runScenario(
     ...(scaleIn !== undefined && { scaleIn }),
     ...(planner && { dependencies: { planner } }),
     ...(measureErrorCorrelation && { measureErrorCorrelation }),
+    ...simulation,
     onProgress: (p) => {
       const tenth = Math.floor((10 * p.bucket) / p.buckets);
       if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
@@ -192,6 +199,7 @@ async function main(): Promise<void> {
       'scale-in': { type: 'string' },
       planner: { type: 'string' },
       'measure-error-correlation': { type: 'boolean', default: false },
+      simulation: { type: 'string' },
       out: { type: 'string' },
       workers: { type: 'string' },
     },
@@ -282,6 +290,9 @@ async function main(): Promise<void> {
           scaleIn,
           planner,
           values['measure-error-correlation'],
+          values.simulation === undefined
+            ? {}
+            : (JSON.parse(values.simulation) as Partial<SimulationOptions>),
           workers,
         )),
       });
