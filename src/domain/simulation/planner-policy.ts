@@ -1,5 +1,3 @@
-import { ErrorCorrelationEstimator } from '../forecasting/error-correlation.ts';
-import type { ForecastBuffers, OnlineForecaster } from '../forecasting/forecast-model.ts';
 import type { CapacityShortfall, PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
 import type { ScaleInAssessment } from '../planning/scale-in.ts';
 import type { ScaleOutAssessment } from '../planning/scale-out.ts';
@@ -10,6 +8,14 @@ import type {
   ScoringInput,
 } from '../scoring/affinity-scorer.ts';
 import { persistenceLevel, persistenceSteps } from '../scoring/burst-persistence.ts';
+import {
+  type Buffers,
+  type DemandSource,
+  ForecastSource,
+  OracleSource,
+  ReactiveSource,
+} from './demand-sources.ts';
+import { MeasuredCorrelation } from './measured-correlation.ts';
 import type {
   ClusterView,
   CopyDrop,
@@ -32,33 +38,6 @@ import {
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
-/**
- * Where a planning policy's view of future demand comes from. `fill` writes the next `horizon` steps
- * of mean ops/s (and quantiles, for the predictive policy) per partition and region, and each
- * partition's write fraction.
- */
-interface DemandSource {
-  observe(bucket: number): void;
-  fill(bucket: number): void;
-  /** Model that forecast series k = p * R + r. */
-  modelOf(k: number): string;
-  /** Whether the demand it feeds is trusted enough to buy capacity on (scale out ahead of a shortfall). */
-  trusted(): boolean;
-}
-
-interface Buffers {
-  readonly P: number;
-  readonly R: number;
-  readonly H: number;
-  /** Mean forecast at ((p * R) + r) * H + h. */
-  readonly mean: Float64Array;
-  /** One buffer per quantile level (same layout), ascending levels. */
-  readonly levels: readonly number[];
-  readonly quantiles: readonly Float64Array[];
-  readonly writeFraction: Float64Array;
-}
-
-const DAY_MS = 86_400_000;
 /** Levels the predictive policy forecasts, for the scorer; the planning quantile is added to them. */
 const SCORING_LEVELS = [0.1, 0.5, 0.9];
 
@@ -392,236 +371,4 @@ export class PlannerPolicy implements PolicyDriver {
 export function planningMargin(options: SimulationOptions): number | undefined {
   if (typeof options.planningMargin === 'number') return Math.min(1, Math.max(0, options.planningMargin));
   return undefined;
-}
-
-/**
- * The error correlation the predictive policy measures: each cycle, every partition's error on the bucket the
- * previous cycle forecast for the bucket observed last (summed over regions), grouped by the cell it was on.
- */
-class MeasuredCorrelation {
-  private readonly forecast: Float64Array;
-  private readonly errors: Float64Array;
-  private readonly cellOf: Int32Array;
-  private readonly estimator: ErrorCorrelationEstimator;
-  private remembered = false;
-  private cellCount = 0;
-
-  constructor(
-    private readonly P: number,
-    private readonly R: number,
-    private readonly H: number,
-    private readonly step: number,
-    bucketMs: number,
-    planEvery: number,
-  ) {
-    this.forecast = new Float64Array(P * R);
-    this.errors = new Float64Array(P);
-    this.cellOf = new Int32Array(P).fill(-1);
-    const cyclesPerDay = DAY_MS / (bucketMs * planEvery);
-    // Two days of cycles to half weight; one day before the first estimate.
-    this.estimator = new ErrorCorrelationEstimator(P, {
-      halfLifeSamples: 2 * cyclesPerDay,
-      minSamples: Math.max(1, Math.round(cyclesPerDay)),
-    });
-  }
-
-  /** The errors of the forecasts `remember` kept, grouped by the cells the partitions were on then. */
-  observe(observed: Float64Array): void {
-    if (!this.remembered) return;
-    const { P, R } = this;
-    for (let p = 0; p < P; p++) {
-      let e = 0;
-      for (let r = 0; r < R; r++) e += observed[p * R + r] - this.forecast[p * R + r];
-      this.errors[p] = e;
-    }
-    this.estimator.observe(this.errors, this.cellOf, this.cellCount);
-  }
-
-  /** Keep this cycle's forecast for the bucket the next cycle will have observed last, and where each partition is. */
-  remember(mean: Float64Array, placement: ArrayLike<number>, cellCount: number): void {
-    const { H, step } = this;
-    for (let k = 0; k < this.forecast.length; k++) this.forecast[k] = mean[k * H + step];
-    for (let p = 0; p < this.P; p++) this.cellOf[p] = placement[p];
-    this.cellCount = cellCount;
-    this.remembered = true;
-  }
-
-  estimate(): number | undefined {
-    return this.estimator.estimate();
-  }
-}
-
-/** Exponentially weighted write fraction with a one-day half-life, from observed buckets. */
-class WriteFractionTracker {
-  private readonly writes: Float64Array;
-  private readonly totals: Float64Array;
-  private readonly decay: number;
-
-  constructor(
-    private readonly input: SimulationInput,
-    private readonly buffers: Buffers,
-  ) {
-    this.writes = new Float64Array(buffers.P);
-    this.totals = new Float64Array(buffers.P);
-    this.decay = 0.5 ** (input.trace.bucketMs / DAY_MS);
-  }
-
-  observe(bucket: number): void {
-    const { reads, writes } = observedDemandOf(this.input);
-    const { P, R } = this.buffers;
-    let i = bucket * P * R;
-    for (let p = 0; p < P; p++) {
-      let w = 0;
-      let total = 0;
-      for (let r = 0; r < R; r++, i++) {
-        w += writes[i];
-        total += reads[i] + writes[i];
-      }
-      this.writes[p] = this.writes[p] * this.decay + w;
-      this.totals[p] = this.totals[p] * this.decay + total;
-      if (this.totals[p] > 0) this.buffers.writeFraction[p] = this.writes[p] / this.totals[p];
-    }
-  }
-}
-
-/** Reactive: the mean of the last planning interval, repeated over the horizon. */
-class ReactiveSource implements DemandSource {
-  private readonly writeFractions: WriteFractionTracker;
-
-  constructor(
-    private readonly input: SimulationInput,
-    private readonly buffers: Buffers,
-    private readonly window: number,
-  ) {
-    this.writeFractions = new WriteFractionTracker(input, buffers);
-  }
-
-  modelOf(): string {
-    return 'reactive:last-interval';
-  }
-
-  trusted(): boolean {
-    return false;
-  }
-
-  observe(bucket: number): void {
-    this.writeFractions.observe(bucket);
-  }
-
-  fill(bucket: number): void {
-    const { reads, writes } = observedDemandOf(this.input);
-    const { P, R, H, mean } = this.buffers;
-    const first = Math.max(0, bucket - this.window);
-    const count = bucket - first;
-    for (let p = 0; p < P; p++) {
-      for (let r = 0; r < R; r++) {
-        let sum = 0;
-        for (let b = first; b < bucket; b++) {
-          const i = (b * P + p) * R + r;
-          sum += reads[i] + writes[i];
-        }
-        const value = count > 0 ? sum / count : 0;
-        const offset = (p * R + r) * H;
-        mean.fill(value, offset, offset + H);
-      }
-    }
-  }
-}
-
-/** Oracle: the true demand of the next steps (the last bucket repeats past the end of the trace). */
-class OracleSource implements DemandSource {
-  constructor(
-    private readonly input: SimulationInput,
-    private readonly buffers: Buffers,
-  ) {}
-
-  modelOf(): string {
-    return 'oracle';
-  }
-
-  trusted(): boolean {
-    return true;
-  }
-
-  observe(): void {}
-
-  fill(bucket: number): void {
-    const { reads, writes, bucketCount } = this.input.trace;
-    const { P, R, H, mean, writeFraction } = this.buffers;
-    for (let p = 0; p < P; p++) {
-      let w = 0;
-      let total = 0;
-      for (let r = 0; r < R; r++) {
-        const offset = (p * R + r) * H;
-        for (let h = 0; h < H; h++) {
-          const b = Math.min(bucket + h, bucketCount - 1);
-          const i = (b * P + p) * R + r;
-          const value = reads[i] + writes[i];
-          mean[offset + h] = value;
-          w += writes[i];
-          total += value;
-        }
-      }
-      if (total > 0) writeFraction[p] = w / total;
-    }
-  }
-}
-
-/** Predictive: one online forecaster per partition × region, fed every bucket. */
-class ForecastSource implements DemandSource {
-  private readonly forecasters: OnlineForecaster[];
-  /** Mean and quantiles of every forecast: views into the shared buffers, reused each cycle. */
-  private readonly outputs: ForecastBuffers[];
-  private readonly writeFractions: WriteFractionTracker;
-  private readonly bucketsPerDay: number;
-  private observed = 0;
-
-  constructor(
-    private readonly input: SimulationInput,
-    private readonly buffers: Buffers,
-    deps: SimulationDependencies,
-  ) {
-    this.bucketsPerDay = Math.ceil(DAY_MS / input.trace.bucketMs);
-    const { P, R, H, mean, quantiles } = buffers;
-    this.forecasters = [];
-    this.outputs = [];
-    for (let k = 0; k < P * R; k++) {
-      this.forecasters.push(deps.createForecaster(input.trace.bucketMs));
-      this.outputs.push({
-        mean: mean.subarray(k * H, (k + 1) * H),
-        quantiles: quantiles.map((q) => q.subarray(k * H, (k + 1) * H)),
-      });
-    }
-    this.writeFractions = new WriteFractionTracker(input, buffers);
-  }
-
-  modelOf(k: number): string {
-    return this.forecasters[k].model;
-  }
-
-  /**
-   * A forecaster that has not seen one daily cycle cannot tell a peak from a trend, and its intervals are
-   * wide: cells bought on them would stay until a scale-in (which needs a further day of history: it compares with
-   * the last day), so scale-outs wait for a day of history.
-   */
-  trusted(): boolean {
-    return this.observed >= this.bucketsPerDay;
-  }
-
-  observe(bucket: number): void {
-    this.observed++;
-    const { reads, writes } = observedDemandOf(this.input);
-    const base = bucket * this.forecasters.length;
-    for (let k = 0; k < this.forecasters.length; k++) {
-      this.forecasters[k].observe(reads[base + k] + writes[base + k]);
-    }
-    this.writeFractions.observe(bucket);
-  }
-
-  fill(): void {
-    const { H, levels } = this.buffers;
-    for (let k = 0; k < this.forecasters.length; k++) {
-      this.forecasters[k].forecastInto(H, levels, this.outputs[k]);
-    }
-  }
 }
