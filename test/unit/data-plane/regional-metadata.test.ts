@@ -64,8 +64,15 @@ describe('routing read in every region: replicas, writes in the home region, con
       health: new CellHealth(),
       tuning: { maxInlineWaitMs: 200, replicaPollMs: 20 },
     });
+    const patient = { ...deps, tuning: { ...deps.tuning, maxInlineWaitMs: 10_000 } };
     for (const id of ['stalled', 'quick']) {
-      await cluster.partitions.createIfAbsent(newPartitionRecord(id, 'us-east-1-c1', 4, Date.now()));
+      const created = await cluster.partitions.createIfAbsent(
+        newPartitionRecord(id, 'us-east-1-c1', 4, Date.now()),
+      );
+      // Let the creation reach eu-west-1 before replication stalls: a copy reads the source's current image
+      // when it runs, so a creation still in flight would carry the change below with it and confirm it early
+      // (this test failed that way once in CI, on a loaded machine).
+      await visibleEverywhereAt(patient, id, created.version);
     }
     lagMs = 60_000;
     const changed = await cluster.partitions.update('stalled', (r) => ({ ...r, sizeBytes: 99 }));
@@ -82,7 +89,6 @@ describe('routing read in every region: replicas, writes in the home region, con
     // With replication flowing, the confirmation comes, and its instant is taken after the replica showed it.
     lagMs = 50;
     const quick = await cluster.partitions.update('quick', (r) => ({ ...r, sizeBytes: 1 }));
-    const patient = { ...deps, tuning: { ...deps.tuning, maxInlineWaitMs: 10_000 } };
     const confirmedAt = await visibleEverywhereAt(patient, 'quick', quick.version);
     expect((await cluster.routingReplicas().get('eu-west-1')!.get('quick'))!.version).toBe(quick.version);
     expect(confirmedAt).toBeLessThanOrEqual(Date.now());
