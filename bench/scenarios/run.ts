@@ -33,7 +33,10 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBacktestInWorkers } from '../../src/backtest-runner/parallel-backtest.ts';
+import {
+  type ParallelBacktestOptions,
+  runBacktestInWorkers,
+} from '../../src/backtest-runner/parallel-backtest.ts';
 import { type PlannerOptions, resolvePlannerOptions } from '../../src/domain/planning/planner-options.ts';
 import type { ScaleInOptions } from '../../src/domain/planning/scale-in.ts';
 import {
@@ -108,11 +111,8 @@ async function runScenario(
   spec: ScenarioSpec,
   policies: readonly PolicyName[],
   baseline: BaselineFile | undefined,
-  scaleIn: ScaleInOptions | false | undefined,
-  planner: PlannerOptions | undefined,
-  measureErrorCorrelation: boolean,
-  simulation: Partial<SimulationOptions>,
-  workers: number,
+  /** How every policy is replayed: workers, simulation options, planner options (from the flags). */
+  replay: ParallelBacktestOptions,
 ): Promise<{
   figures: ScenarioFigures;
   seconds: number;
@@ -135,12 +135,8 @@ async function runScenario(
   const recorded = baseline?.scenarios.find((s) => s.name === spec.name)?.policies;
   if (baseline && !recorded) throw new RangeError(`the baseline has no scenario '${spec.name}'`);
   const result = await runBacktestInWorkers(input, {
-    workers,
+    ...replay,
     policies,
-    ...(scaleIn !== undefined && { scaleIn }),
-    ...(planner && { dependencies: { planner } }),
-    ...(measureErrorCorrelation && { measureErrorCorrelation }),
-    ...simulation,
     onProgress: (p) => {
       const tenth = Math.floor((10 * p.bucket) / p.buckets);
       if (tenth !== lastTenth && (tenth === 10 || p.bucket % 8 === 0)) {
@@ -231,6 +227,15 @@ async function main(): Promise<void> {
   const planner = values.planner === undefined ? undefined : (JSON.parse(values.planner) as PlannerOptions);
   // Fails here, naming the option, rather than in a worker half-way through the suite.
   if (planner) resolvePlannerOptions(planner);
+  const simulation =
+    values.simulation === undefined ? {} : (JSON.parse(values.simulation) as Partial<SimulationOptions>);
+  const replay: ParallelBacktestOptions = {
+    workers,
+    ...simulation,
+    ...(scaleIn !== undefined && { scaleIn }),
+    ...(values['measure-error-correlation'] && { measureErrorCorrelation: true }),
+    ...(planner && { dependencies: { planner } }),
+  };
   // A subset without a baseline only records its policies (for a later --baseline): no targets.
   const partial = policies.length < POLICY_NAMES.length && !baseline;
   if (partial && !values.out) throw new RangeError('--policies without --baseline needs --out FILE.json');
@@ -283,18 +288,7 @@ async function main(): Promise<void> {
       );
       runs.push({
         spec,
-        ...(await runScenario(
-          spec,
-          policies,
-          baseline,
-          scaleIn,
-          planner,
-          values['measure-error-correlation'],
-          values.simulation === undefined
-            ? {}
-            : (JSON.parse(values.simulation) as Partial<SimulationOptions>),
-          workers,
-        )),
+        ...(await runScenario(spec, policies, baseline, replay)),
       });
     }
   }

@@ -11,7 +11,7 @@ export class MeasuredCorrelation {
   private readonly errors: Float64Array;
   private readonly cellOf: Int32Array;
   private readonly estimator: ErrorCorrelationEstimator;
-  private remembered = false;
+  /** Cells when `remember` last ran; 0 before it first did. */
   private cellCount = 0;
 
   constructor(
@@ -35,7 +35,7 @@ export class MeasuredCorrelation {
 
   /** The errors of the forecasts `remember` kept, grouped by the cells the partitions were on then. */
   observe(observed: Float64Array): void {
-    if (!this.remembered) return;
+    if (this.cellCount === 0) return;
     const { P, R } = this;
     for (let p = 0; p < P; p++) {
       let e = 0;
@@ -51,7 +51,6 @@ export class MeasuredCorrelation {
     for (let k = 0; k < this.forecast.length; k++) this.forecast[k] = mean[k * H + step];
     for (let p = 0; p < this.P; p++) this.cellOf[p] = placement[p];
     this.cellCount = cellCount;
-    this.remembered = true;
   }
 
   estimate(): number | undefined {

@@ -77,6 +77,8 @@ export class PlannerPolicy implements PolicyDriver {
   private readonly scaleOutPricing: PolicyScaleOut | undefined;
   /** Measured error correlation (predictive with `measureErrorCorrelation`), with its last forecasts. */
   private readonly correlation: MeasuredCorrelation | undefined;
+  /** The forecast step, made now, for the bucket the next cycle will have observed last. */
+  private readonly nextCycleLastStep: number;
 
   constructor(
     policy: Extract<PolicyName, 'reactive' | 'predictive' | 'oracle'>,
@@ -89,6 +91,7 @@ export class PlannerPolicy implements PolicyDriver {
     const P = trace.partitions.length;
     const R = trace.regions.length;
     const H = Math.max(1, Math.ceil(options.horizonMs / trace.bucketMs));
+    this.nextCycleLastStep = Math.min(H - 1, planEvery - 1);
     const planning = options.planningQuantile;
     const levels =
       policy === 'predictive'
@@ -191,7 +194,7 @@ export class PlannerPolicy implements PolicyDriver {
         : undefined;
     this.correlation =
       policy === 'predictive' && options.measureErrorCorrelation
-        ? new MeasuredCorrelation(P, R, H, Math.min(H - 1, planEvery - 1), trace.bucketMs, planEvery)
+        ? new MeasuredCorrelation(P, R, H, this.nextCycleLastStep, trace.bucketMs, planEvery)
         : undefined;
     this.source =
       policy === 'oracle'
@@ -232,8 +235,6 @@ export class PlannerPolicy implements PolicyDriver {
       const out = this.upperPlanned;
       const persist = Math.min(H, persistenceSteps(this.input.trace.bucketMs));
       const growth = this.options.burstGrowth;
-      // The forecast made now for the bucket the next cycle will have seen last.
-      const expectedAt = Math.min(H - 1, this.planEvery - 1);
       for (let k = 0; k < this.lastObserved.length; k++) {
         const level = persistenceLevel(
           this.lastObserved[k],
@@ -245,7 +246,7 @@ export class PlannerPolicy implements PolicyDriver {
           const i = k * H + h;
           out[i] = h < persist ? Math.max(upper[i], level) : upper[i];
         }
-        this.expectedUpper[k] = upper[k * H + expectedAt];
+        this.expectedUpper[k] = upper[k * H + this.nextCycleLastStep];
       }
     }
     for (let p = 0; p < buffers.P; p++) {
@@ -257,6 +258,7 @@ export class PlannerPolicy implements PolicyDriver {
       partition.coldCopies = view.coldCopiesOf(p);
     }
     if (this.scoring) this.applyScores(view);
+    const measured = this.correlation?.estimate();
     const input: PlannerInput = {
       nowMs: view.nowMs,
       stepSeconds: this.input.trace.bucketMs / 1000,
@@ -267,7 +269,7 @@ export class PlannerPolicy implements PolicyDriver {
       relationships: this.input.relationships,
       inFlight: view.inFlight,
       limits: this.options.plannerLimits,
-      ...(this.correlation?.estimate() !== undefined && { upperCorrelation: this.correlation.estimate() }),
+      ...(measured !== undefined && { upperCorrelation: measured }),
     };
     const started = performance.now();
     const plan = this.deps.planMoves(input);
