@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/domain/simulation/backtest.ts';
 import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
 import type { DemandTrace } from '../src/domain/simulation/demand-trace.ts';
-import { fixedCellsInput } from '../src/live/live-backtest.ts';
+import type { SimulationInput } from '../src/domain/simulation/simulation-options.ts';
 import { chooseWindow, readLiveInput } from '../src/live/live-input.ts';
 import { LIVE_PLANNER_LIMITS } from '../src/live/live-run.ts';
 import {
@@ -40,6 +40,30 @@ const live = readLiveInput({
   partitions: join(dir, 'partitions.csv'),
   topology: join(dir, 'topology.json'),
 });
+/**
+ * The cluster of the runs this experiment measured (before `up` ran ScaleCluster): the topology's cells, fixed (no
+ * scheduled events, an alarm capped at one cell per region so neither it nor a predictive scale-out adds one).
+ */
+function fixedCellsInput(input: SimulationInput): SimulationInput {
+  const { topology } = input;
+  const template = topology.cells[0];
+  return {
+    ...input,
+    topology: {
+      ...topology,
+      scalingEvents: [],
+      alarmScaling: {
+        utilizationThreshold: 1,
+        sustainMinutes: 10,
+        provisionMinutes: 5,
+        cooldownMinutes: 0,
+        maxCellsPerRegion: 1,
+        cellCapacityOpsPerSec: template.capacityOpsPerSec,
+        cellCapacityBytes: template.capacityBytes,
+      },
+    },
+  };
+}
 const input = fixedCellsInput(live.input);
 const { trace } = input;
 const window = chooseWindow(live.input, {});

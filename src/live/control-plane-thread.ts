@@ -4,6 +4,7 @@ import type { RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { ErrorRateHealthCheck } from '../migration/canary-health.ts';
 import type { CanaryHealthCheck } from '../migration/migration-deps.ts';
 import type { TraceClockState } from './clock.ts';
+import type { LiveCellChange, LiveScalingExecution } from './live-scaling.ts';
 import type { LivePlanExecution, LocalControlPlaneOptions } from './local-control-plane.ts';
 import { startSourceWorker } from './source-worker.ts';
 
@@ -15,6 +16,8 @@ export interface ControlPlaneThreadData {
   readonly lease: RoutingLeaseConfig;
   readonly stepTimeoutSeconds: number;
   readonly waitOverrideMs: number;
+  /** Reload the cells table this often on the control plane's and the migrations' threads (cells added live). */
+  readonly cellRefreshMs?: number;
   readonly control: Omit<LocalControlPlaneOptions, 'cluster' | 'migrations' | 'clock' | 'log'>;
 }
 
@@ -37,6 +40,9 @@ export interface ControlPlaneStatus {
   readonly executePlanBytes: number;
   /** Asynchronous invocations (profiler shards, planner) that failed three times (Lambda's dead letters). */
   readonly deadLetters: number;
+  /** ScaleCluster executions the profiler started, and the cell status changes their steps made (trace clock). */
+  readonly scalings: readonly LiveScalingExecution[];
+  readonly cellChanges: readonly LiveCellChange[];
 }
 
 type Health = Awaited<ReturnType<CanaryHealthCheck['check']>>;
@@ -136,6 +142,14 @@ export class ControlPlaneThread {
   /** Bytes ExecutePlan reported moved (its metric). */
   get executePlanBytes(): number {
     return this.status.executePlanBytes;
+  }
+
+  get scalings(): readonly LiveScalingExecution[] {
+    return this.status.scalings;
+  }
+
+  get cellChanges(): readonly LiveCellChange[] {
+    return this.status.cellChanges;
   }
 
   /** Profiler shards and planners that failed every attempt. */

@@ -39,7 +39,11 @@ const remoteHealth: CanaryHealthCheck = {
     }),
 };
 
-const cluster = await EmbeddedCluster.attach({ endpoints: data.endpoints, homeRegion: data.homeRegion });
+const cluster = await EmbeddedCluster.attach({
+  endpoints: data.endpoints,
+  homeRegion: data.homeRegion,
+  ...(data.cellRefreshMs !== undefined && { cellRefreshMs: data.cellRefreshMs }),
+});
 // MigratePartition on a thread of its own (its step Lambdas in AWS): its steps do not wait behind a cycle here.
 const migrations = await MigrationThread.start(
   {
@@ -48,6 +52,7 @@ const migrations = await MigrationThread.start(
     lease: data.lease,
     stepTimeoutSeconds: data.stepTimeoutSeconds,
     waitOverrideMs: data.waitOverrideMs,
+    ...(data.cellRefreshMs !== undefined && { cellRefreshMs: data.cellRefreshMs }),
   },
   remoteHealth,
   (line) => post({ type: 'log', line }),
@@ -67,6 +72,8 @@ function status(): ControlPlaneStatus {
     migrations: migrations.list(),
     executePlanBytes: control.executePlanMetrics.totals[METRIC.bytesMoved] ?? 0,
     deadLetters: control.lambda.deadLetters.length,
+    scalings: (control.scaling?.executions ?? []).map((e) => ({ ...e })),
+    cellChanges: [...(control.scaling?.cellChanges ?? [])],
   };
 }
 

@@ -2,6 +2,7 @@ import type { PlannerLimits } from '../domain/planning/movement-plan.ts';
 import { runBacktest } from '../domain/simulation/backtest.ts';
 import { productionDependencies } from '../domain/simulation/default-dependencies.ts';
 import type { PolicyResult, SimulationInput } from '../domain/simulation/simulation-options.ts';
+import { forecastOnlyAlarmScaling, liveScalingSettings } from './live-scaling-settings.ts';
 
 /** What the backtest of the live run's trace and window reports, per policy. */
 export interface BacktestFigures {
@@ -67,29 +68,28 @@ function figuresOf(result: PolicyResult): BacktestFigures {
 }
 
 /**
- * The live run's cluster as the simulator sees it: the topology's cells, fixed. `prestage up` starts no
- * ScaleCluster (no alarm, scheduled or forecast scale-out, no scale-in), so the backtest it is compared with adds
- * no cell either (and retires none: `scaleIn: false` in its options):
- * no scheduled events, and alarm scaling capped at one cell per region (no region ever has fewer, so neither the
- * alarms nor the predictive scale-outs, which share the cap, can add one).
+ * The live run's cluster as the simulator sees it: the topology's cells, scaled as `prestage up` scales them. In
+ * `up` the profiler's forecast-driven decisions start ScaleCluster (predictive-scaling.ts: the priced scale-out and
+ * the scale-in, the domain code the simulator's predictive policy calls), under the topology's alarm-scaling
+ * settings (live-scaling-settings.ts); the backtest's predictive policy scales under the same settings.
+ *
+ * What still differs, and why:
+ * - no capacity alarm fires live (no CloudWatch here, so no cell pressure is measured), so the simulator's alarm
+ *   never fires either (`forecastOnlyAlarmScaling`); static scales not at all, in both;
+ * - no scheduled scaling events (`scalingEvents`): `up` does not replay them as ScaleCluster starts;
+ * - the simulator acts on a shortfall seen in two consecutive cycles; the profiler on one whose latest start is
+ *   within its buffer (here the interval, so the same "before the next cycle" horizon) in a single cycle;
+ * - a live scale-out takes ScaleCluster's wall time (seconds, so trace minutes to an hour at `up`'s speed), where
+ *   the simulator provisions in the topology's `provisionMinutes`; a live scale-in drains with real moves.
  */
-export function fixedCellsInput(input: SimulationInput): SimulationInput {
+export function scalingInput(input: SimulationInput): SimulationInput {
   const { topology } = input;
-  const template = topology.cells[0];
   return {
     ...input,
     topology: {
       ...topology,
       scalingEvents: [],
-      alarmScaling: {
-        utilizationThreshold: 1,
-        sustainMinutes: 10,
-        provisionMinutes: 5,
-        cooldownMinutes: 0,
-        maxCellsPerRegion: 1,
-        cellCapacityOpsPerSec: template.capacityOpsPerSec,
-        cellCapacityBytes: template.capacityBytes,
-      },
+      alarmScaling: forecastOnlyAlarmScaling(liveScalingSettings(topology)),
     },
   };
 }
@@ -102,8 +102,7 @@ export interface LiveBacktestBaseline {
 
 function commonOf(options: LiveBacktestOptions) {
   return {
-    // `up` starts no ScaleCluster: no cell is drained and retired live, so none is in the backtest either.
-    scaleIn: false as const,
+    // The predictive policy scales out and in (the default `scaleIn` and `scaleOut`), as the live profiler does.
     warmupMs: options.warmupMs,
     planningIntervalMs: options.planningIntervalMs,
     horizonMs: options.horizonMs,
@@ -113,10 +112,10 @@ function commonOf(options: LiveBacktestOptions) {
 
 /**
  * Static and predictive on the live run's trace and window (the same warm-up), planning interval and horizon, fixed
- * cells. They do not depend on the live run, so `prestage up` runs them beside it (backtest-thread.ts).
+ * scaling. They do not depend on the live run, so `prestage up` runs them beside it (backtest-thread.ts).
  */
 export function backtestBaseline(input: SimulationInput, options: LiveBacktestOptions): LiveBacktestBaseline {
-  const base = runBacktest(fixedCellsInput(input), productionDependencies(), {
+  const base = runBacktest(scalingInput(input), productionDependencies(), {
     ...commonOf(options),
     policies: ['static', 'predictive'],
   });
@@ -129,7 +128,7 @@ export function backtestPaced(
   options: LiveBacktestOptions,
   moveFloorMs: number,
 ): BacktestFigures {
-  const paced = runBacktest(fixedCellsInput(input), productionDependencies(), {
+  const paced = runBacktest(scalingInput(input), productionDependencies(), {
     ...commonOf(options),
     moveFloorMs,
     policies: ['predictive'],

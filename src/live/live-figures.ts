@@ -2,8 +2,10 @@ import type { RecordableHistogram } from 'node:perf_hooks';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { SimulationInput } from '../domain/simulation/simulation-options.ts';
 import { parseCycleId } from '../profiler/profiler-cycle.ts';
+import { cellEventsOf, cellsInServiceAvg } from './cell-timeline.ts';
 import type { ControlPlaneThread } from './control-plane-thread.ts';
 import type { LiveMeasurements } from './live-measurements.ts';
+import type { LiveCellEvent } from './live-snapshot.ts';
 import type { WriteCheck } from './load-generator.ts';
 import type { LoadGeneratorThread, LoopDelay } from './load-generator-thread.ts';
 
@@ -19,7 +21,19 @@ export interface LiveFigures {
   readonly moves: number;
   readonly movesFailed: number;
   readonly warmupMoves: number;
+  /** Cells in service (ACTIVE or DRAINING) over the window's trace time, as the simulator counts them. */
   readonly cellsInServiceAvg: number;
+  /** Cells ScaleCluster added (turned ACTIVE) and retired during the window. */
+  readonly cellsAdded: number;
+  readonly cellsRetired: number;
+  /** ScaleCluster executions the profiler started in the window, and how many failed. */
+  readonly scaleOuts: number;
+  readonly scaleIns: number;
+  readonly scalingsFailed: number;
+  /** Cells added (turned ACTIVE) and retired by ScaleCluster, warm-up included, on the trace clock. */
+  readonly cellEvents: readonly LiveCellEvent[];
+  /** Data requests the listeners answered during the run, by the cell that served them. */
+  readonly servedByCell: Record<string, number>;
   readonly writesAcked: number;
   readonly writesLost: number;
   readonly writeErrors: number;
@@ -82,6 +96,9 @@ export interface LiveRunState {
   readonly writeCheck: WriteCheck;
   /** The trace time a wall time of the window maps to. */
   readonly traceMsAt: (wallMs: number) => number;
+  readonly servedByCell: ReadonlyMap<string, number>;
+  /** The window's trace span. */
+  readonly window: { readonly startMs: number; readonly endMs: number };
   readonly generator: LoadGeneratorThread | undefined;
   readonly requestsNotSent: number;
   readonly placement: ReadonlyMap<string, PartitionRecord>;
@@ -103,6 +120,10 @@ export function liveFigures(run: LiveRunState): LiveFigures {
   const bytesPerPartition = new Map(run.input.partitions.map((p) => [p.id, p.sizeBytes]));
   const windowCycles = control?.cycleWallMs.slice(run.warmupCycleCount) ?? [];
   const wallDurations = succeeded.map((c) => (c.endedAtMs ?? c.startedAtMs) - c.startedAtMs);
+  const { startMs, endMs } = run.window;
+  const inWindow = (traceMs: number) => traceMs >= startMs && traceMs < endMs;
+  const changes = (control?.cellChanges ?? []).filter((c) => inWindow(c.traceMs));
+  const scalings = (control?.scalings ?? []).filter((e) => inWindow(e.startedTraceMs));
   return {
     remoteShare: m.remoteShare,
     meanLatencyMs: m.meanLatencyMs,
@@ -114,7 +135,19 @@ export function liveFigures(run: LiveRunState): LiveFigures {
     moves: succeeded.length,
     movesFailed: duringWindow.length - succeeded.length,
     warmupMoves: windowMoves.length - duringWindow.length,
-    cellsInServiceAvg: run.input.topology.cells.length,
+    cellsInServiceAvg: cellsInServiceAvg(
+      run.input.topology.cells.map((c) => c.id),
+      control?.cellChanges ?? [],
+      startMs,
+      endMs,
+    ),
+    cellsAdded: new Set(changes.filter((c) => c.status === 'ACTIVE').map((c) => c.cell)).size,
+    cellsRetired: changes.filter((c) => c.status === 'RETIRED').length,
+    scaleOuts: scalings.filter((e) => e.action === 'scale-out').length,
+    scaleIns: scalings.filter((e) => e.action === 'scale-in').length,
+    scalingsFailed: scalings.filter((e) => e.status === 'FAILED').length,
+    cellEvents: cellEventsOf(control?.cellChanges ?? []),
+    servedByCell: Object.fromEntries(run.servedByCell),
     writesAcked: m.writesAcked,
     writesLost: writeCheck.writesLost,
     writeErrors: m.writeErrors,

@@ -1,4 +1,6 @@
+import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import { cellEventsOf, cellsInServiceNow, liveCellsOf } from './cell-timeline.ts';
 import type { ControlPlaneThread } from './control-plane-thread.ts';
 import type { ForecastTracker } from './live-forecasts.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
@@ -15,6 +17,8 @@ export interface LiveView {
   readonly nowTraceMs: number;
   readonly measurements: LiveMeasurements;
   readonly placement: ReadonlyMap<string, PartitionRecord>;
+  /** The registered cells (the topology's, then those ScaleCluster added); empty before the first read. */
+  readonly cells: readonly CellRecord[];
   readonly control: ControlPlaneThread | undefined;
   readonly plan: LivePlan | null;
   readonly forecasts: ForecastTracker;
@@ -31,16 +35,16 @@ export function liveSnapshot(run: LiveView): LiveSnapshot {
     list.push(record);
     byCell.set(record.cell, list);
   }
-  const cells: LiveCell[] = topology.cells.map((c) => ({
-    id: c.id,
-    region: c.region,
-    status: 'active',
-    partitions: (byCell.get(c.id) ?? []).map((r) => ({
-      id: r.partition,
-      predictedRegion: null,
-      opsPerSec: 0,
-    })),
-  }));
+  // The topology's cells in its order, then the ones ScaleCluster added, by id.
+  const order = new Map(topology.cells.map((c, i) => [c.id, i]));
+  const rank = (id: string) => order.get(id) ?? Number.POSITIVE_INFINITY;
+  const registered =
+    run.cells.length > 0
+      ? [...run.cells].sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id))
+      : topology.cells.map((c) => ({ ...c, status: 'ACTIVE' as const }));
+  const cells: LiveCell[] = liveCellsOf(registered, (cellId) =>
+    (byCell.get(cellId) ?? []).map((r) => ({ id: r.partition, predictedRegion: null, opsPerSec: 0 })),
+  );
   const migrations: LiveMigration[] = (run.control?.migrations ?? [])
     .filter((e) => e.status === 'RUNNING')
     .map((e) => {
@@ -77,7 +81,7 @@ export function liveSnapshot(run: LiveView): LiveSnapshot {
     migrations,
     plan: run.plan,
     forecasts: run.forecasts.series(),
-    cellEvents: [],
+    cellEvents: cellEventsOf(run.control?.cellChanges ?? []),
     errors: m.errorSeries(),
     totals: {
       requests: m.requests,
@@ -86,7 +90,7 @@ export function liveSnapshot(run: LiveView): LiveSnapshot {
       http503: m.http503,
       bytesMoved: control?.executePlanBytes ?? 0,
       moves,
-      cellsInService: topology.cells.length,
+      cellsInService: cellsInServiceNow(registered),
     },
   };
 }

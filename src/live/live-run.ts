@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
+import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
 import { latencyBetween } from '../domain/topology.ts';
@@ -13,6 +14,7 @@ import { ForecastTracker } from './live-forecasts.ts';
 import type { LiveInput, LiveWindow } from './live-input.ts';
 import { LiveMeasurements } from './live-measurements.ts';
 import { liveSnapshot } from './live-run-snapshot.ts';
+import { liveScalingSettings } from './live-scaling-settings.ts';
 import { seedPartitions, writeHistory } from './live-seeding.ts';
 import type { LivePlan, LiveRunStatus, LiveSnapshot } from './live-snapshot.ts';
 import type { WriteCheck } from './load-generator.ts';
@@ -61,6 +63,12 @@ export interface LiveResult {
 const HOUR = 3_600_000;
 
 /**
+ * How often each thread reloads the cells table (ms): a cell a ScaleCluster run adds is served within this (a
+ * request routed to it sooner gets a retryable CELL_UNAVAILABLE; MigratePartition reloads before a move onto it).
+ */
+const CELL_REFRESH_MS = 250;
+
+/**
  * The live planner's and ExecutePlan's limits, and the simulated planner's in the backtest `up` compares with
  * (live-backtest.ts): the planner's defaults (5 moves per cell at once, 50 GiB per cycle), so the model and the
  * loop plan under the same limits. (A deployment's default is 2 per cell, `PRESTAGE_MAX_CONCURRENT_MOVES_PER_CELL`.)
@@ -89,6 +97,8 @@ export class LiveRun {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private stopRequested = false;
   private placement = new Map<string, PartitionRecord>();
+  /** The registered cells, the topology's and those ScaleCluster added (refreshed with the placement). */
+  private cells: CellRecord[] = [];
   private latestPlan: LivePlan | null = null;
   private readonly itemsOf = new Map<string, number>();
   private warmupMoves = 0;
@@ -138,6 +148,7 @@ export class LiveRun {
       regions,
       cellsPerRegion: 0,
       cells: topology.cells,
+      cellRefreshMs: CELL_REFRESH_MS,
       wanRoundTripMs: (a, b) => latencyBetween(topology, a, b),
       // Each region's DynamoDB serves on its own thread, as DynamoDB is not in the caller's process.
       dynaliteThread: true,
@@ -181,6 +192,7 @@ export class LiveRun {
     const horizonMs = this.options.horizonMs ?? 2 * HOUR;
     if (this.options.loop === 'on') {
       const cluster = server.cluster;
+      const scaling = liveScalingSettings(input.input.topology);
       this.control = await ControlPlaneThread.start(
         {
           endpoints: Object.fromEntries(cluster.regionNames().map((r) => [r, cluster.endpointFor(r)])),
@@ -189,6 +201,7 @@ export class LiveRun {
           lease: LOCAL_LEASE,
           stepTimeoutSeconds: 60,
           waitOverrideMs: 200,
+          cellRefreshMs: CELL_REFRESH_MS,
           control: {
             intervalSeconds: this.intervalMs / 1000,
             horizonSteps: Math.max(1, Math.round(horizonMs / this.intervalMs)),
@@ -200,6 +213,11 @@ export class LiveRun {
             maxConcurrentMovesPerCell:
               this.options.maxConcurrentMovesPerCell ?? LIVE_PLANNER_LIMITS.maxConcurrentMovesPerCell,
             maxBytesPerCycle: LIVE_PLANNER_LIMITS.maxBytesPerCycle,
+            // The profiler's predictive scale-outs and scale-ins run ScaleCluster, as the backtest's policy scales.
+            scaling,
+            provisionMs: scaling.provisionMinutes * 60_000,
+            // A shortfall is acted on when its latest start falls before the next cycle, as in the simulator.
+            scaleOutBufferMinutes: this.intervalMs / 60_000,
           },
         },
         server.health,
@@ -354,8 +372,12 @@ export class LiveRun {
   }
 
   private async refreshPlacement(server: LocalServer): Promise<void> {
-    const records = await server.cluster.partitions.list();
+    const [records, cells] = await Promise.all([
+      server.cluster.partitions.list(),
+      server.cluster.cells.list(),
+    ]);
     this.placement = new Map(records.map((r) => [r.partition, r]));
+    this.cells = cells;
     const cyclesEnded = this.control?.cycleWallMs.length ?? 0;
     if (cyclesEnded > this.cyclesSeenByForecasts) {
       this.cyclesSeenByForecasts = cyclesEnded;
@@ -390,11 +412,21 @@ export class LiveRun {
       warmupCycleCount: this.warmupCycleCount,
       writeCheck,
       traceMsAt: (wallMs) => this.traceMsAt(wallMs),
+      window: this.options.window,
+      servedByCell: this.servedByCell(),
       generator: this.generator,
       requestsNotSent: this.notSent,
       placement: this.placement,
       runLoopDelay: this.loopDelay,
     });
+  }
+
+  /** Data requests served, by cell, over every region's listener. */
+  private servedByCell(): Map<string, number> {
+    const total = new Map<string, number>();
+    for (const listener of this.server?.listeners ?? [])
+      for (const [cell, n] of listener.servedByCell) total.set(cell, (total.get(cell) ?? 0) + n);
+    return total;
   }
 
   /** What the dashboard shows (see live-snapshot.ts, live-run-snapshot.ts). */
@@ -408,6 +440,7 @@ export class LiveRun {
       nowTraceMs: this.clock.nowMs(),
       measurements: this.measurements,
       placement: this.placement,
+      cells: this.cells,
       control: this.control,
       plan: this.latestPlan,
       forecasts: this.forecasts,

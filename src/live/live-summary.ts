@@ -104,6 +104,12 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
         `median ${(live.medianMoveWallMs / 1000).toFixed(1)} s wall = ${(live.medianMoveTraceMs / 60_000).toFixed(0)} trace minutes each, ` +
         `${(live.medianPlanToMoveEndTraceMs / 60_000).toFixed(0)} trace minutes from the planning tick to the move's end`
       : '  loop: off (the static baseline: same traffic, no profiler, planner or migrations)',
+    ...(json.loop === 'on'
+      ? [
+          `  scaling: ${live.scaleOuts ?? 0} ScaleCluster scale-outs and ${live.scaleIns ?? 0} scale-ins started in the window ` +
+            `(${live.scalingsFailed ?? 0} failed); cells added ${live.cellsAdded ?? 0}, retired ${live.cellsRetired ?? 0}`,
+        ]
+      : []),
     `  event-loop delay p50/p99/max ms: run (listeners, data plane, control plane) ${loopDelay(live.eventLoopDelayMs.run)}; ` +
       `load generator ${live.eventLoopDelayMs.loadGenerator ? loopDelay(live.eventLoopDelayMs.loadGenerator) : '–'}` +
       (json.loop === 'on'

@@ -27,6 +27,8 @@ import { createPlannerHandler } from '../planner-service/planner-handler.ts';
 import { createProfilerHandler } from '../profiler/profiler-handler.ts';
 import type { Clock } from './clock.ts';
 import { InProcessLambda } from './in-process-lambda.ts';
+import { LiveScaling } from './live-scaling.ts';
+import type { LiveScalingSettings } from './live-scaling-settings.ts';
 
 /** The control-plane tables, created in the home region's embedded DynamoDB. */
 export const LIVE_CONTROL_TABLES = {
@@ -67,6 +69,15 @@ export interface LocalControlPlaneOptions {
   readonly countedSample?: boolean;
   readonly maxConcurrentMovesPerCell: number;
   readonly maxBytesPerCycle: number;
+  /**
+   * The profiler's predictive scale-outs and scale-ins start ScaleCluster under these settings (live-scaling.ts);
+   * absent: no ScaleCluster, the profiler logs its decisions only.
+   */
+  readonly scaling?: LiveScalingSettings;
+  /** Time to provision a cell, for the profiler's capacity forecast. @default the profiler's 5 minutes */
+  readonly provisionMs?: number;
+  /** The profiler starts a scale-out when its latest start is this close. @default 30 */
+  readonly scaleOutBufferMinutes?: number;
   /**
    * false: the profiler replays each series' history every cycle (EmbeddedForecastModel), for comparison
    * (bench/live-cycle.ts --replay-forecasts). @default true
@@ -148,6 +159,8 @@ export class LocalControlPlane {
   readonly plans: DynamoPlanRepository;
   readonly scores: DynamoScoreRepository;
   readonly forecastModel = new WarmEmbeddedForecastModel();
+  /** ScaleCluster, started by the profiler's predictive scaling (undefined without `scaling`). */
+  readonly scaling: LiveScaling | undefined;
   /** Schedule ticks run, and skipped because the previous cycle had not ended. */
   cycles = 0;
   skippedTicks = 0;
@@ -171,6 +184,79 @@ export class LocalControlPlane {
       invokeShard: async (event) => this.lambda.invokeAsync(PROFILER_FUNCTION, event),
       invokePlanner: async (event) => this.lambda.invokeAsync(PLANNER_FUNCTION, event),
     };
+    const executeDeps = localExecutePlanDeps({
+      documents,
+      plansTable: LIVE_CONTROL_TABLES.plans,
+      coordinationTable: LIVE_CONTROL_TABLES.coordination,
+      migrations: options.migrations,
+      // The migrations run on a thread of their own; the plan's cold-copy drops run here, on the same tables.
+      coldCopies: { partitions: cluster.partitions, stores: cluster.stores, nowMs: Date.now },
+      maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
+      metrics: this.executePlanMetrics,
+    });
+    const asl = synthesizeExecutePlanAsl();
+    /** One ExecutePlan run, recorded (the planner's scheduled plans and ScaleCluster's plans alike). */
+    const runPlan = (planId: string, input: unknown, name: string) => {
+      const execution: LivePlanExecution = { name, planId, startedTraceMs: clock.nowMs() };
+      this.executions.push(execution);
+      return runExecutePlanLocally({
+        deps: executeDeps,
+        planId,
+        input,
+        executionName: name,
+        asl,
+        waitOverrideMs: 100,
+        retryIntervalMs: 20,
+      }).then((result) => {
+        execution.result = result;
+        if (result.error) options.log(`ExecutePlan ${name}: ${result.error.name}: ${result.error.cause}`);
+        return result;
+      });
+    };
+    const executions: PlanExecutionStarter = {
+      start: async ({ planId, approval, name }) => {
+        const arn = `arn:aws:states:${home}:000000000000:execution:ExecutePlan:${name}`;
+        if (this.executions.some((e) => e.name === name)) return { executionArn: arn, alreadyStarted: true };
+        this.track(runPlan(planId, { planId, approval }, name).then(() => undefined));
+        return { executionArn: arn, alreadyStarted: false };
+      },
+    };
+    const planner = createPlannerHandler(
+      {
+        scores: this.scores,
+        partitions: cluster.partitions,
+        cells: cluster.cells,
+        plans: this.plans,
+        executions,
+        now: () => clock.nowMs(),
+        // The data plane stamps commits on the wall clock; the planner's cooldown is on the trace clock.
+        fromDataPlaneMs: (wallMs) => clock.fromWallMs(wallMs),
+      },
+      {
+        stepSeconds: options.intervalSeconds,
+        horizonSteps: options.horizonSteps,
+        homeRegion: home,
+        dataRegions,
+        maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
+        maxBytesPerCycle: options.maxBytesPerCycle,
+        planTtlDays: 30,
+        approvalMode: 'auto',
+      },
+    );
+    this.lambda.register(PLANNER_FUNCTION, planner);
+    this.scaling =
+      options.scaling &&
+      new LiveScaling({
+        cluster,
+        documents,
+        coordinationTable: LIVE_CONTROL_TABLES.coordination,
+        clock,
+        planner,
+        runPlan,
+        settings: options.scaling,
+        log: options.log,
+      });
+
     this.lambda.register(
       PROFILER_FUNCTION,
       createProfilerHandler(
@@ -187,6 +273,7 @@ export class LocalControlPlane {
           // buckets while the series keeps its anchored start: the same forecasts as a replay, without the replay.
           model: options.keepForecasters === false ? new EmbeddedForecastModel() : this.forecastModel,
           invoker,
+          ...(this.scaling && { scaling: this.scaling }),
           metrics: { add: () => undefined },
           log: powertoolsLog,
           now: () => clock.nowMs(),
@@ -195,72 +282,13 @@ export class LocalControlPlane {
           intervalSeconds: options.intervalSeconds,
           horizonSteps: options.horizonSteps,
           shards: options.shards,
-          scaleOutBufferMinutes: 30,
+          scaleOutBufferMinutes: options.scaleOutBufferMinutes ?? 30,
+          ...(options.provisionMs !== undefined && { provisionMs: options.provisionMs }),
           lookbackMs: options.lookbackMs,
           lookbackAnchorMs: LIVE_LOOKBACK_ANCHOR_MS,
           accessBucketMs: options.intervalSeconds * 1000,
           // Sizes are the trace's (on the partition records); the items on this machine are a scaled-down stand-in.
           sizeProbesPerShard: 0,
-        },
-      ),
-    );
-
-    const executeDeps = localExecutePlanDeps({
-      documents,
-      plansTable: LIVE_CONTROL_TABLES.plans,
-      coordinationTable: LIVE_CONTROL_TABLES.coordination,
-      migrations: options.migrations,
-      // The migrations run on a thread of their own; the plan's cold-copy drops run here, on the same tables.
-      coldCopies: { partitions: cluster.partitions, stores: cluster.stores, nowMs: Date.now },
-      maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
-      metrics: this.executePlanMetrics,
-    });
-    const asl = synthesizeExecutePlanAsl();
-    const executions: PlanExecutionStarter = {
-      start: async ({ planId, approval, name }) => {
-        const arn = `arn:aws:states:${home}:000000000000:execution:ExecutePlan:${name}`;
-        if (this.executions.some((e) => e.name === name)) return { executionArn: arn, alreadyStarted: true };
-        const execution: LivePlanExecution = { name, planId, startedTraceMs: clock.nowMs() };
-        this.executions.push(execution);
-        this.track(
-          runExecutePlanLocally({
-            deps: executeDeps,
-            planId,
-            input: { planId, approval },
-            executionName: name,
-            asl,
-            waitOverrideMs: 100,
-            retryIntervalMs: 20,
-          }).then((result) => {
-            execution.result = result;
-            if (result.error) options.log(`ExecutePlan ${name}: ${result.error.name}: ${result.error.cause}`);
-          }),
-        );
-        return { executionArn: arn, alreadyStarted: false };
-      },
-    };
-    this.lambda.register(
-      PLANNER_FUNCTION,
-      createPlannerHandler(
-        {
-          scores: this.scores,
-          partitions: cluster.partitions,
-          cells: cluster.cells,
-          plans: this.plans,
-          executions,
-          now: () => clock.nowMs(),
-          // The data plane stamps commits on the wall clock; the planner's cooldown is on the trace clock.
-          fromDataPlaneMs: (wallMs) => clock.fromWallMs(wallMs),
-        },
-        {
-          stepSeconds: options.intervalSeconds,
-          horizonSteps: options.horizonSteps,
-          homeRegion: home,
-          dataRegions,
-          maxConcurrentMovesPerCell: options.maxConcurrentMovesPerCell,
-          maxBytesPerCycle: options.maxBytesPerCycle,
-          planTtlDays: 30,
-          approvalMode: 'auto',
         },
       ),
     );
@@ -272,7 +300,9 @@ export class LocalControlPlane {
     await ensureTable(client, scoresTableDefinition(LIVE_CONTROL_TABLES.scores));
     await ensureTable(client, plansTableDefinition(LIVE_CONTROL_TABLES.plans));
     await ensureTable(client, coordinationTableDefinition(LIVE_CONTROL_TABLES.coordination));
-    return new LocalControlPlane(options);
+    const control = new LocalControlPlane(options);
+    await control.scaling?.putInitialAlarms();
+    return control;
   }
 
   /** Whether the last scheduled cycle (coordinator, shards, planner) is still running. */
@@ -330,7 +360,11 @@ export class LocalControlPlane {
   async drain(): Promise<void> {
     await this.cycle?.catch(() => undefined);
     await this.lambda.settle();
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    // A ScaleCluster run waits for its own ExecutePlan; a plan's end may be what a ScaleCluster waits for.
+    do {
+      await this.scaling?.drain();
+      while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    } while (this.scaling?.running);
   }
 
   private track(work: Promise<void>): void {

@@ -17,6 +17,8 @@ export interface MigrationThreadData {
   readonly lease: RoutingLeaseConfig;
   readonly stepTimeoutSeconds: number;
   readonly waitOverrideMs: number;
+  /** Reload the cells table this often, so moves onto a cell a scale-out added find its table. */
+  readonly cellRefreshMs?: number;
 }
 
 type Health = Awaited<ReturnType<CanaryHealthCheck['check']>>;

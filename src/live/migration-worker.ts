@@ -41,7 +41,16 @@ function viewOf(m: MigrationExecution): MigrationView {
 }
 
 try {
-  const cluster = await EmbeddedCluster.attach({ endpoints: data.endpoints, homeRegion: data.homeRegion });
+  const cluster = await EmbeddedCluster.attach({
+    endpoints: data.endpoints,
+    homeRegion: data.homeRegion,
+    ...(data.cellRefreshMs !== undefined && { cellRefreshMs: data.cellRefreshMs }),
+  });
+  /** A move onto a cell registered since the last reload (a scale-out's) reloads the cells before it starts. */
+  const knowTarget = async (input: unknown) => {
+    const target = (input as { targetCell?: unknown } | null)?.targetCell;
+    if (typeof target === 'string' && !cluster.knowsCell(target)) await cluster.refreshCells();
+  };
   const runner = new LocalMigrationRunner({
     deps: {
       ...localMigrationDeps(cluster, {
@@ -62,13 +71,14 @@ try {
     if (running.size === 0) return;
     post({ type: 'views', views: [...running].map((id) => viewOf(runner.get(id)!)) });
   }, 250);
-  port.on('message', (message: ToMigrations) => {
+  port.on('message', async (message: ToMigrations) => {
     if (message.type === 'health') {
       healthAnswers.get(message.id)?.(message.answer);
       healthAnswers.delete(message.id);
       return;
     }
     try {
+      await knowTarget(message.input);
       runner.start(message.input, message.id);
     } catch (error) {
       post({ type: 'startFailed', id: message.id, message: (error as Error).message });

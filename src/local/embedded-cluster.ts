@@ -15,6 +15,7 @@ import {
 import { MultiRegionAccessStats } from '../data-plane/multi-region-access-stats.ts';
 import { RegionalCells, RegionalPartitions } from '../data-plane/regional-metadata.ts';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
+import { CellUnavailableError } from '../domain/data-plane/data-plane-errors.ts';
 import type { CellRepository, PartitionRepository } from '../domain/data-plane/ports.ts';
 import { InputValidationError } from '../domain/errors.ts';
 import { isRegionName } from '../domain/region-name.ts';
@@ -45,12 +46,16 @@ export interface EmbeddedClusterOptions {
    * per write and region (ms). @default uniform 5 to 50 ms, like a global table within a continent
    */
   readonly replicationLagMs?: () => number;
+  /** Reload the cells table this often (ms), so cells a ScaleCluster run adds are served (see `followCells`). */
+  readonly cellRefreshMs?: number;
 }
 
 /** Where a running cluster's regional DynamoDB endpoints are (see `EmbeddedCluster.attach`). */
 export interface AttachedClusterOptions {
   readonly endpoints: Readonly<Record<string, string>>;
   readonly homeRegion: string;
+  /** See EmbeddedClusterOptions.cellRefreshMs. */
+  readonly cellRefreshMs?: number;
 }
 
 /** A named cell of the embedded data plane, with its capacities. */
@@ -106,6 +111,8 @@ export class EmbeddedCluster {
   readonly replicator: TableReplicator | undefined;
   private readonly regions: Map<string, RegionRuntime>;
   private readonly cellRecords = new Map<string, CellRecord>();
+  private cellRefreshTimer: NodeJS.Timeout | undefined;
+  private cellRefresh: Promise<void> | undefined;
 
   private constructor(
     regions: Map<string, RegionRuntime>,
@@ -139,7 +146,9 @@ export class EmbeddedCluster {
     const storeOptions = { unsafeTrustRetriedRefusals: options.unsafeTrustRetriedRefusals };
     this.stores = new DynamoCellDataStores((cellId) => {
       const cell = this.cellRecords.get(cellId);
-      if (!cell) throw new Error(`unknown cell '${cellId}'`);
+      // A cell registered since the last reload of the cells table: retryable, as in AWS while a Lambda's
+      // CellDirectory has not seen a scale-out's cell yet.
+      if (!cell) throw new CellUnavailableError(cellId);
       return { client: this.clientFor(cell.region), table: cell.table };
     }, storeOptions);
   }
@@ -185,6 +194,7 @@ export class EmbeddedCluster {
     }
     // Start with every replica in step, as a deployment that has been running for a while.
     await cluster.replicator?.drain();
+    if (options.cellRefreshMs !== undefined) cluster.followCells(options.cellRefreshMs);
     return cluster;
   }
 
@@ -208,7 +218,8 @@ export class EmbeddedCluster {
       });
     }
     const cluster = new EmbeddedCluster(regions, options.homeRegion);
-    for (const cell of await cluster.cells.list()) cluster.cellRecords.set(cell.id, cell);
+    await cluster.refreshCells();
+    if (options.cellRefreshMs !== undefined) cluster.followCells(options.cellRefreshMs);
     return cluster;
   }
 
@@ -243,6 +254,36 @@ export class EmbeddedCluster {
     const registered = await this.cells.register(cell);
     this.cellRecords.set(registered.id, registered);
     return registered;
+  }
+
+  /**
+   * Reload the registered cells from the home region's cells table: cells a ScaleCluster run registered (its
+   * CreateTable went to the region's DynamoDB) become reachable through `stores`, and retired ones keep their
+   * record. Concurrent calls share one read.
+   */
+  refreshCells(): Promise<void> {
+    this.cellRefresh ??= this.cells
+      .list()
+      .then((cells) => {
+        for (const cell of cells) this.cellRecords.set(cell.id, cell);
+      })
+      .finally(() => {
+        this.cellRefresh = undefined;
+      });
+    return this.cellRefresh;
+  }
+
+  /** Reload the cells every `intervalMs` until `close` (the Lambdas' CellDirectory refresh, shortened). */
+  followCells(intervalMs: number): void {
+    if (!(intervalMs > 0)) throw new RangeError(`cellRefreshMs must be > 0, got ${intervalMs}`);
+    clearInterval(this.cellRefreshTimer);
+    this.cellRefreshTimer = setInterval(() => void this.refreshCells().catch(() => undefined), intervalMs);
+    this.cellRefreshTimer.unref();
+  }
+
+  /** Whether the cell is registered (as of the last reload). */
+  knowsCell(cellId: string): boolean {
+    return this.cellRecords.has(cellId);
   }
 
   /** Routing as a client in `region` reads it: that region's replica, with writes sent to the home region. */
@@ -298,11 +339,12 @@ export class EmbeddedCluster {
 
   regionOfCell(cellId: string): string {
     const cell = this.cellRecords.get(cellId);
-    if (!cell) throw new Error(`unknown cell '${cellId}'`);
+    if (!cell) throw new CellUnavailableError(cellId);
     return cell.region;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.cellRefreshTimer);
     this.replicator?.close();
     for (const { client, dynamo } of this.regions.values()) {
       client.destroy();

@@ -65,6 +65,8 @@ export interface LocalServerOptions {
   readonly cells?: EmbeddedClusterOptions['cells'];
   /** The access recorders' clock and buckets (see RegionalListenerOptions.accessCounting). */
   readonly accessCounting?: RegionalListenerOptions['accessCounting'];
+  /** Reload the cells table this often, so cells added at run time are served (EmbeddedClusterOptions). */
+  readonly cellRefreshMs?: number;
 }
 
 /** Local leases: short, so cutovers take a moment (no GSI lag on dynalite, one clock for every "host"). */
@@ -245,6 +247,7 @@ export class LocalServer {
       cellsPerRegion: options.cellsPerRegion,
       ...(options.cells ? { cells: options.cells } : {}),
       ...(options.dynaliteThread ? { dynaliteThread: true } : {}),
+      ...(options.cellRefreshMs !== undefined ? { cellRefreshMs: options.cellRefreshMs } : {}),
       ...(chaos
         ? {
             nemesis: chaos.nemesis,

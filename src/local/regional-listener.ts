@@ -55,6 +55,8 @@ export class RegionalListener {
   /** The cell that served the request of the current async context (set by the routing client's onServed). */
   private readonly servedBy = new AsyncLocalStorage<{ cell?: string }>();
   private readonly cluster: EmbeddedCluster;
+  /** Data requests this listener answered, by the cell that served them (a cell a scale-out added included). */
+  readonly servedByCell = new Map<string, number>();
   url = '';
 
   constructor(options: RegionalListenerOptions) {
@@ -125,6 +127,7 @@ export class RegionalListener {
     const store: { cell?: string } = {};
     const response = await this.servedBy.run(store, () => this.api.handle(request));
     if (store.cell === undefined) return response;
+    this.servedByCell.set(store.cell, (this.servedByCell.get(store.cell) ?? 0) + 1);
     return {
       ...response,
       headers: {
