@@ -19,6 +19,7 @@ import { runBacktest } from '../src/domain/simulation/backtest.ts';
 import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
 import type { DemandTrace } from '../src/domain/simulation/demand-trace.ts';
 import type { SimulationInput } from '../src/domain/simulation/simulation-options.ts';
+import { scalingInput } from '../src/live/live-backtest.ts';
 import { chooseWindow, readLiveInput } from '../src/live/live-input.ts';
 import { LIVE_PLANNER_LIMITS } from '../src/live/live-run.ts';
 import {
@@ -64,7 +65,12 @@ function fixedCellsInput(input: SimulationInput): SimulationInput {
     },
   };
 }
-const input = fixedCellsInput(live.input);
+/**
+ * --scaling: the cluster scaled as `up` scales it now (scalingInput: forecast scale-outs and scale-ins under the
+ * topology's settings), to see whether the forecasts `up` is shown (counted) scale the cluster as the exact ones do.
+ */
+const SCALING = process.argv.includes('--scaling');
+const input = SCALING ? scalingInput(live.input) : fixedCellsInput(live.input);
 const { trace } = input;
 const window = chooseWindow(live.input, {});
 const width = trace.partitions.length * trace.regions.length;
@@ -103,11 +109,13 @@ const counted = countedSamplerFor(trace, window, HOUR, CARRIERS_PER_SECOND);
 const observations: Record<string, DemandTrace | undefined> = {
   exact: undefined,
   counted: observedBy(counted),
-  hourly: observedBy(new RequestSampler(trace, window.requestScale, { countingBucketMs: HOUR })),
-  sampled: observedBy(new RequestSampler(trace, window.requestScale)),
+  ...(!SCALING && {
+    hourly: observedBy(new RequestSampler(trace, window.requestScale, { countingBucketMs: HOUR })),
+    sampled: observedBy(new RequestSampler(trace, window.requestScale)),
+  }),
 };
 const options = {
-  scaleIn: false as const,
+  ...(!SCALING && { scaleIn: false as const }),
   warmupMs: window.warmupMs,
   planningIntervalMs: HOUR,
   horizonMs: 2 * HOUR,
@@ -128,16 +136,17 @@ for (const [name, observedTrace] of Object.entries(observations)) {
     },
   );
   const m = result.policies.predictive!.metrics;
+  const cells = result.policies.predictive!.details.cellsInServiceAvg;
   if (name === 'exact') exactShare = m.remoteShare;
   const gapClosed = (staticShare - m.remoteShare) / (staticShare - exactShare);
   rows[name] = { remoteShare: m.remoteShare, moves: m.moves, gapClosed };
   process.stdout.write(
-    `${name.padEnd(8)} remote ${(m.remoteShare * 100).toFixed(1)}%  moves ${m.moves}  gap closed ${(gapClosed * 100).toFixed(0)}% of static→exact  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+    `${name.padEnd(8)} remote ${(m.remoteShare * 100).toFixed(1)}%  moves ${m.moves}  cells ${cells.toFixed(1)} (added ${m.cellsAdded ?? 0})  gap closed ${(gapClosed * 100).toFixed(0)}% of static→exact  (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
   );
 }
 process.stdout.write(`static   remote ${(staticShare * 100).toFixed(1)}%\n`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(
-  join(root, 'bench/results/live-observation.json'),
+  join(root, `bench/results/live-observation${SCALING ? '-scaling' : ''}.json`),
   `${JSON.stringify({ trace: live.name, requestScale: window.requestScale, carrierScale: counted.carrierScale, staticRemoteShare: staticShare, predictive: rows }, null, 2)}\n`,
 );
