@@ -190,6 +190,8 @@ async function runChild(partitionCount: number, shards: number, shard: number): 
       get: async () => cycle,
       completeShard: async () => ({ counted: true, done: shards, shards }),
       markFinished: async () => true,
+      shortfallMemory: async () => undefined,
+      rememberShortfalls: async () => true,
     },
     cellMetrics: { read: async () => new Map() },
     model: new EmbeddedForecastModel(),

@@ -3,10 +3,12 @@ import { startPredictiveScaling } from './predictive-scaling-starts.ts';
 import type { ProfilerDeps } from './profiler-deps.ts';
 import type { ShardResult } from './profiler-events.ts';
 import type { ResolvedProfilerOptions } from './profiler-options.ts';
+import { shortfallMemoryFor } from './shortfall-memory.ts';
 
 /**
  * What completes a cycle: the capacity forecast over every score of the cycle, the predictive scale-outs and
- * scale-ins it calls for, and the planner's invocation.
+ * scale-ins it calls for (a shortfall is bought once it was due in the previous cycle too: the rule's memory is in
+ * the Coordination table, shortfall-memory.ts), and the planner's invocation.
  *
  * Run by the shard that completed the cycle. A redelivered shard that finds the cycle complete but not marked
  * finished (the finishing shard failed midway) runs it again: scale-out names are deterministic and the
@@ -21,7 +23,9 @@ export async function finishCycle(
   if (!cycle || cycle.finishedAtMs !== undefined)
     return { scaleOuts: [], scaleIns: [], plannerInvoked: false };
   const records = (await deps.scores.listAll()).filter((r) => r.cycleId === cycle.cycleId);
+  const memory = await shortfallMemoryFor(deps.cycles, cycle);
   const check = checkCapacity(records, cycle.cells, {
+    ...(memory.previous && { previous: memory.previous }),
     nowMs: cycle.seriesEndMs,
     stepSeconds: o.intervalSeconds,
     bufferMs: o.scaleOutBufferMinutes * 60_000,
@@ -48,6 +52,8 @@ export async function finishCycle(
         costUsd: d.costUsd,
       })),
     });
+  // Remembered before anything starts: a retry after a failed start decides with the same memory.
+  await memory.remember(check.shortRegions);
   const { scaleOuts, scaleIns } = await startPredictiveScaling(deps, cycle, check, o.maxCellsPerScaleOut);
   await deps.invoker.invokePlanner({ trigger: 'schedule', cycleId: cycle.cycleId });
   await deps.cycles.markFinished(cycle.cycleId, deps.now());

@@ -14,6 +14,11 @@ import {
 } from '../domain/planning/scale-out.ts';
 import type { CellSnapshot } from '../domain/profiling/ports.ts';
 import {
+  regionsHeldFromScaleIn,
+  type ShortfallMemory,
+  triggerShortfalls,
+} from '../domain/scaling/shortfall-trigger.ts';
+import {
   defaultPartitionSizeBytes,
   plannerPartitionFromScore,
   type ScoreRecord,
@@ -25,8 +30,16 @@ import { type LatencyOverrides, latencyMatrix } from '../planner-service/region-
 export interface PredictiveScaleOutOptions {
   readonly nowMs: number;
   readonly stepSeconds: number;
-  /** Start a scale-out when its latest start (`scaleOutByMs`) is within this time from now, or already past. */
+  /**
+   * A shortfall is due when its latest start (`scaleOutByMs`) is within this time from now, or already past (the
+   * time to the next cycle, as the simulator's policy has it).
+   */
   readonly bufferMs: number;
+  /**
+   * The shortfall rule's memory of the previous cycle (domain/scaling/shortfall-trigger.ts): only a region short in
+   * both is scaled out. Absent: no previous cycle, nothing is scaled out this cycle.
+   */
+  readonly previous?: ShortfallMemory;
   /** Time to provision a cell (CreateTable until ACTIVE). */
   readonly provisionMs: number;
   /** Copy bandwidth of one migration, for the time to fill new cells. */
@@ -64,6 +77,8 @@ export interface ScaleOutDecision {
 
 export interface CapacityCheck {
   readonly shortfalls: readonly CapacityShortfall[];
+  /** Regions with a due shortfall this cycle: the rule's memory for the next cycle (the caller persists it). */
+  readonly shortRegions: readonly string[];
   readonly scaleOuts: readonly ScaleOutDecision[];
   /** Cells to drain and retire ahead of time: the same decision as the simulator's predictive policy. */
   readonly scaleIns: readonly ScaleInDecision[];
@@ -86,7 +101,14 @@ export function checkCapacity(
 ): CapacityCheck {
   const live = cells.filter((c) => c.status !== 'RETIRED');
   if (live.length === 0 || records.length === 0)
-    return { shortfalls: [], scaleOuts: [], scaleIns: [], declinedScaleOuts: [], skipped: 0 };
+    return {
+      shortfalls: [],
+      shortRegions: [],
+      scaleOuts: [],
+      scaleIns: [],
+      declinedScaleOuts: [],
+      skipped: 0,
+    };
   const cellIds = new Set(live.map((c) => c.id));
   const usable = records.filter((r) => cellIds.has(r.cell));
   let steps = 0;
@@ -131,7 +153,13 @@ export function checkCapacity(
     provisionMs: options.provisionMs,
     demandBeyondCapacity: 'report',
   });
-  const due = shortfalls.filter((s) => s.scaleOutByMs - options.nowMs <= options.bufferMs);
+  // The simulator's rule, the same function: due before the next cycle, and due in the previous cycle too.
+  const trigger = triggerShortfalls({
+    shortfalls,
+    nextCycleMs: options.nowMs + options.bufferMs,
+    ...(options.previous && { previous: options.previous }),
+  });
+  const due = trigger.confirmed;
   const stepMs = options.stepSeconds * 1000;
   const sums = partitions.map((p) => ({
     mean: totalOver(p.forecast, steps),
@@ -222,13 +250,17 @@ export function checkCapacity(
               };
             }),
             lastScaleOutAtMs,
-            // A region with a due shortfall keeps its cells, whether or not the scale-out was worth buying.
-            shortRegions: due.map((s) => s.region),
+            // A region with a due shortfall keeps its cells, confirmed or not, bought or not.
+            shortRegions: regionsHeldFromScaleIn(
+              trigger,
+              scaleOuts.map((s) => s.region),
+            ),
           },
           options.scaleIn,
         );
   return {
     shortfalls,
+    shortRegions: trigger.shortRegions,
     scaleOuts,
     scaleIns,
     declinedScaleOuts,

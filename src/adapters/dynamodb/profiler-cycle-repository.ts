@@ -3,6 +3,7 @@ import type {
   ProfilerCycle,
   ProfilerCycleRepository,
   ShardCompletion,
+  StoredShortfallMemory,
 } from '../../domain/profiling/ports.ts';
 import { isConditionalCheckFailed } from './dynamodb-errors.ts';
 
@@ -10,6 +11,9 @@ import { isConditionalCheckFailed } from './dynamodb-errors.ts';
 export class UnknownProfilerCycleError extends Error {
   override name = 'UnknownProfilerCycleError';
 }
+
+/** The one item holding the shortfall rule's memory (the last cycle's regions with a due shortfall). */
+export const SHORTFALL_MEMORY_KEY = 'profiler#shortfall-memory';
 
 export function cycleKey(cycleId: string): string {
   return `cycle#${cycleId}`;
@@ -93,6 +97,45 @@ export class DynamoProfilerCycleRepository implements ProfilerCycleRepository {
           UpdateExpression: 'SET finishedAtMs = :at',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(finishedAtMs)',
           ExpressionAttributeValues: { ':at': atMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async shortfallMemory(): Promise<StoredShortfallMemory | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.table, Key: { pk: SHORTFALL_MEMORY_KEY }, ConsistentRead: true }),
+    );
+    if (!result.Item) return undefined;
+    const { cycleId, seriesEndMs, shortRegions, previousShortRegions } = result.Item;
+    return {
+      cycleId: String(cycleId),
+      seriesEndMs: Number(seriesEndMs),
+      shortRegions: Array.isArray(shortRegions) ? shortRegions.map(String) : [],
+      previousShortRegions: Array.isArray(previousShortRegions) ? previousShortRegions.map(String) : [],
+    };
+  }
+
+  async rememberShortfalls(memory: StoredShortfallMemory): Promise<boolean> {
+    try {
+      // Lists, not string sets: a set cannot be empty. A later cycle's memory is never overwritten by an earlier
+      // one (a late redelivery); the same cycle's is rewritten (idempotent).
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: SHORTFALL_MEMORY_KEY,
+            cycleId: memory.cycleId,
+            seriesEndMs: memory.seriesEndMs,
+            shortRegions: [...memory.shortRegions],
+            previousShortRegions: [...memory.previousShortRegions],
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR seriesEndMs <= :end',
+          ExpressionAttributeValues: { ':end': memory.seriesEndMs },
         }),
       );
       return true;

@@ -78,6 +78,25 @@ export interface ProfilerCycleRepository {
   completeShard(cycleId: string, shard: number): Promise<ShardCompletion>;
   /** Record that the cycle's finish ran (planner invoked); false when it had already been recorded. */
   markFinished(cycleId: string, atMs: number): Promise<boolean>;
+  /** The shortfall rule's memory, as the last cycle that ran its capacity check left it (absent: none has). */
+  shortfallMemory(): Promise<StoredShortfallMemory | undefined>;
+  /** Store it unless the memory of a later cycle is stored already; false when it was not stored. */
+  rememberShortfalls(memory: StoredShortfallMemory): Promise<boolean>;
+}
+
+/**
+ * What the profiler keeps between cycles for the shortfall rule (domain/scaling/shortfall-trigger.ts): a Lambda keeps
+ * nothing, so it lives in the Coordination table. The previous cycle's regions are kept too, so a redelivered
+ * cycle finish decides as the first delivery did.
+ */
+export interface StoredShortfallMemory {
+  readonly cycleId: string;
+  /** The cycle's `seriesEndMs`: a memory is only replaced by a later cycle's. */
+  readonly seriesEndMs: number;
+  /** Regions with a due shortfall in this cycle. */
+  readonly shortRegions: readonly string[];
+  /** The memory this cycle decided with (the regions short in the cycle before it). */
+  readonly previousShortRegions: readonly string[];
 }
 
 /** Where access history comes from. `sinceMs` lets a ranged store read less; the profiler filters anyway. */

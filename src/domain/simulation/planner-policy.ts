@@ -1,6 +1,11 @@
-import type { CapacityShortfall, PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
+import type { PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
 import type { ScaleInAssessment } from '../planning/scale-in.ts';
 import type { ScaleOutAssessment } from '../planning/scale-out.ts';
+import {
+  regionsHeldFromScaleIn,
+  type ShortfallMemory,
+  triggerShortfalls,
+} from '../scaling/shortfall-trigger.ts';
 import type {
   CellState,
   PartitionForecast,
@@ -69,8 +74,8 @@ export class PlannerPolicy implements PolicyDriver {
   private observedBuckets = 0;
   /** The upper quantile the last cycle forecast for the bucket observed last (NaN: no forecast yet). */
   private readonly expectedUpper: Float64Array;
-  /** Regions with a due shortfall in the previous cycle. */
-  private shortfallRegions = new Set<string>();
+  /** The shortfall rule's memory of the previous cycle (shortfall-trigger.ts): its regions with a due shortfall. */
+  private shortfallMemory: ShortfallMemory | undefined;
   /** Forecast-driven scale-in (predictive only). */
   private readonly scaleIn: PolicyScaleIn | undefined;
   /** Priced scale-out (predictive only; the oracle buys every due shortfall's cells). */
@@ -287,19 +292,19 @@ export class PlannerPolicy implements PolicyDriver {
       if (p !== undefined) dropCopies.push({ partition: p, cell: drop.cell });
     }
     const scaleOut: ScaleOutRequest[] = [];
-    if (this.scalesOut && this.source.trusted()) {
-      // Act on a shortfall once its latest provisioning start falls before the next planning cycle.
-      // A shortfall must show in two consecutive cycles: one noisy forecast does not buy a cell that stays.
-      const nextCycleMs = view.nowMs + this.planEvery * this.input.trace.bucketMs;
-      const seen = new Set<string>();
-      const due: CapacityShortfall[] = [];
-      for (const shortfall of plan.capacityForecast) {
-        if (shortfall.scaleOutByMs <= nextCycleMs && shortfall.cellsNeeded > 0) {
-          seen.add(shortfall.region);
-          if (this.shortfallRegions.has(shortfall.region)) due.push(shortfall);
-        }
-      }
-      this.shortfallRegions = seen;
+    const trusted = this.source.trusted();
+    // The rule the profiler runs in AWS (shortfall-trigger.ts): a shortfall due before the next cycle is bought
+    // once it was due in the previous cycle too.
+    const trigger = trusted
+      ? triggerShortfalls({
+          shortfalls: plan.capacityForecast,
+          nextCycleMs: view.nowMs + this.planEvery * this.input.trace.bucketMs,
+          previous: this.shortfallMemory,
+        })
+      : undefined;
+    if (trigger) this.shortfallMemory = { shortRegions: trigger.shortRegions };
+    if (this.scalesOut && trigger) {
+      const due = trigger.confirmed;
       if (this.scaleOutPricing && this.upper) {
         const before = this.partitions.map((p) => p.cell);
         scaleOut.push(
@@ -317,9 +322,12 @@ export class PlannerPolicy implements PolicyDriver {
       } else scaleOut.push(...due.map((s) => ({ region: s.region, cells: s.cellsNeeded })));
     }
     const scaleIn: ScaleInRequest[] = [];
-    if (this.scaleIn && this.source.trusted()) {
+    if (this.scaleIn && trigger) {
       // The same upper forecast capacity plans on; a region short of capacity now does not give up a cell.
-      const short = [...new Set([...this.shortfallRegions, ...scaleOut.map((s) => s.region)])];
+      const short = regionsHeldFromScaleIn(
+        trigger,
+        scaleOut.map((s) => s.region),
+      );
       const cells = this.partitions.map((p) => p.cell);
       scaleIn.push(
         ...this.scaleIn.decide(view, cells, this.upperPlanned ?? this.planned, buffers.mean, short),

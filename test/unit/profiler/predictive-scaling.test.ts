@@ -44,8 +44,10 @@ const cell = (id: string, status: CellSnapshot['status'] = 'ACTIVE'): CellSnapsh
 const ramp = [30, 33, 36, 39, 42, 45, 48, 51];
 // Each measured at 6 GB: filling a new cell with the one partition that relieves the shortfall takes 60 s at 100 MB/s.
 const records = [0, 1, 2, 3].map((i) => record(i, i < 2 ? 'a' : 'b', ramp, 6e9));
-// Every due shortfall's cells: the timing tests below are about the capacity forecast, not its price.
+// Every due shortfall's cells: the timing tests below are about the capacity forecast, not its price. The region was
+// short in the previous cycle too, so a due shortfall is confirmed (the rule is tested on its own below).
 const options = {
+  previous: { shortRegions: ['us-east-1'] },
   nowMs: NOW,
   stepSeconds: STEP_S,
   provisionMs: 5 * 60_000,
@@ -67,6 +69,26 @@ describe('checkCapacity', () => {
 
     const now = checkCapacity(records, [cell('a'), cell('b')], { ...options, bufferMs: 60 * 60_000 });
     expect(now.scaleOuts).toEqual([{ region: 'us-east-1', cells: 1, shortfall }]);
+  });
+
+  it('scales out only a region whose shortfall was due in the previous cycle too (shortfall-trigger.ts)', () => {
+    const due = { ...options, bufferMs: 60 * 60_000 };
+    const first = checkCapacity(records, [cell('a'), cell('b')], { ...due, previous: undefined });
+    expect(first.shortRegions).toEqual(['us-east-1']);
+    expect(first.scaleOuts).toEqual([]);
+    const elsewhere = checkCapacity(records, [cell('a'), cell('b')], {
+      ...due,
+      previous: { shortRegions: ['eu-west-1'] },
+    });
+    expect(elsewhere.scaleOuts).toEqual([]);
+    const second = checkCapacity(records, [cell('a'), cell('b')], {
+      ...due,
+      previous: { shortRegions: first.shortRegions },
+    });
+    expect(second.scaleOuts.map((s) => s.region)).toEqual(['us-east-1']);
+    // A shortfall not yet due is not remembered: it confirms nothing in the next cycle.
+    const later = checkCapacity(records, [cell('a'), cell('b')], { ...due, bufferMs: 30 * 60_000 });
+    expect(later.shortRegions).toEqual([]);
   });
 
   it('fills with unmeasured partitions at the median measured size, else 1 GiB (never as free)', () => {
