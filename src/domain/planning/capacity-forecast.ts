@@ -5,7 +5,7 @@ import type { PlannerOptions } from './planner-options.ts';
 
 /**
  * When and where a region runs short of usable capacity (headroom × the ops capacity of its ACTIVE and
- * PROVISIONING cells), from the load the forecasts put on its cells, and when to start scaling out so the
+ * PROVISIONING cells), from the load the forecasts put on its cells (their upper forecasts added up), and when to start scaling out so the
  * new cells are provisioned and filled before that step (P-Store plans scale-outs to finish before the
  * peak; EC2 predictive scaling launches capacity ahead of the forecast).
  *
@@ -22,14 +22,27 @@ export function capacityForecastFor(
   const C = model.cellCount;
   const headroom = model.limits.headroom;
   const out: CapacityShortfall[] = [];
+  // Each region's load after the plan (moves landing mid-step count at both ends in proportion), with every
+  // partition's planning load raised to its upper forecast (model.capacityDemand) in the region it ends in.
+  const regionDemand = new Float64Array(R * T);
+  for (let c = 0; c < C; c++) {
+    const base = model.cellRegion[c] * T;
+    for (let t = 0; t < T; t++) regionDemand[base + t] += load[c * T + t];
+  }
+  if (model.capacityDemand !== model.demandTotal) {
+    for (let p = 0; p < model.partitionCount; p++) {
+      const base = model.cellRegion[cellOf[p]] * T;
+      for (let t = 0; t < T; t++)
+        regionDemand[base + t] += model.capacityDemand[p * T + t] - model.demandTotal[p * T + t];
+    }
+  }
   for (let g = 0; g < R; g++) {
     let usable = 0;
     let capSum = 0;
     let capCount = 0;
-    const hosted = new Float64Array(T);
+    const hosted = regionDemand.subarray(g * T, (g + 1) * T);
     for (let c = 0; c < C; c++) {
       if (model.cellRegion[c] !== g) continue;
-      for (let t = 0; t < T; t++) hosted[t] += load[c * T + t];
       if (model.cellState[c] <= CELL_PROVISIONING) {
         usable += headroom * model.cellCapOps[c];
         capSum += model.cellCapOps[c];

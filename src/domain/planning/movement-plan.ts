@@ -93,6 +93,11 @@ export interface PlannerInput {
    * (ErrorCorrelationEstimator); it replaces the `upperCorrelation` option for this plan. In [0, 1].
    */
   readonly upperCorrelation?: number;
+  /**
+   * Partitions whose forecast errors burst together, measured (CoBurstEstimator): on a cell their gaps to the
+   * upper forecast add up, as related partitions' do, and only different groups diversify. Each id at most once.
+   */
+  readonly errorGroups?: readonly (readonly string[])[];
 }
 
 /** One term of a move's benefit, in US dollars per horizon (positive = good). */

@@ -75,6 +75,13 @@ export interface PlacementModel extends CompiledColdCopies {
    * total mean, plus the partition's diversified share of the upper forecast when `forecastUpper` is given.
    */
   readonly demandTotal: Float64Array;
+  /**
+   * Ops/s per partition × step that the capacity forecast adds up per region: the total mean plus the whole gap
+   * to the upper forecast, every partition at its upper quantile at once (`demandTotal` where no upper is given).
+   * A region's shortfall is flagged on that sum whatever `upperCorrelation` packs cells on; the priced scale-out
+   * then judges it on a diversified spread (scale-out.ts). The same array as `demandTotal` without upper forecasts.
+   */
+  readonly capacityDemand: Float64Array;
   /** Dollars per (ops/s × latency-ms) over one step, write-weighted, per partition. */
   readonly latencyWeight: Float64Array;
   /** Mean forecast write ops/s per partition over the horizon (a cold copy's delta grows at this rate). */
@@ -491,6 +498,14 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     relWeight[fill[b]++] = pairWeight[i];
   }
 
+  let capacityDemand = demandTotal;
+  if (upperTotal) {
+    capacityDemand = new Float64Array(P * T);
+    for (let i = 0; i < P * T; i++) {
+      const u = upperTotal[i - (i % T)];
+      capacityDemand[i] = Number.isNaN(u) ? demandTotal[i] : Math.max(demandTotal[i], upperTotal[i]);
+    }
+  }
   if (upperTotal)
     addUpperContributions(
       upperTotal,
@@ -498,6 +513,7 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
       origin,
       relStart,
       relPartner,
+      errorGroupsOf(input, partitionIndex),
       C,
       T,
       measuredCorrelationOf(input) ?? options.upperCorrelation,
@@ -597,6 +613,7 @@ export function compilePlacementModel(input: PlannerInput, plannerOptions?: Plan
     input,
     options,
     limits,
+    capacityDemand,
     nowMs: input.nowMs,
     stepMs,
     steps: T,
@@ -666,6 +683,26 @@ export function isHotMove(model: PlacementModel, p: number, c: number): boolean 
   return model.firstHotStep[o] < steps || model.firstHotStep[c] < steps;
 }
 
+/** The input's `errorGroups` as each partition's group (-1: none), checked. */
+function errorGroupsOf(
+  input: PlannerInput,
+  partitionIndex: ReadonlyMap<string, number>,
+): Int32Array | undefined {
+  const groups = input.errorGroups;
+  if (groups === undefined) return undefined;
+  const out = new Int32Array(partitionIndex.size).fill(-1);
+  groups.forEach((members, g) => {
+    members.forEach((id, k) => {
+      const p = partitionIndex.get(id);
+      const field = `errorGroups[${g}][${k}]`;
+      if (p === undefined) throw new InputValidationError({ field }, `unknown partition '${id}'`);
+      if (out[p] >= 0) throw new InputValidationError({ field }, `partition '${id}' is in two groups`);
+      out[p] = g;
+    });
+  });
+  return out;
+}
+
 /** The input's measured `upperCorrelation`, checked, or undefined when the caller did not measure one. */
 function measuredCorrelationOf(input: PlannerInput): number | undefined {
   const rho = input.upperCorrelation;
@@ -678,7 +715,8 @@ function measuredCorrelationOf(input: PlannerInput): number | undefined {
 
 /**
  * Capacity demand from the upper forecasts. A cell's upper load is mean + f(G), where G_g is the summed gap
- * (upper − mean) of related group g on the cell (related partitions burst together: their gaps add) and
+ * (upper − mean) of group g on the cell (related partitions, and partitions in one of the input's measured
+ * `errorGroups`, burst together: their gaps add) and
  * f(G) = √((1 − ρ) Σ G_g² + ρ (Σ G_g)²), ρ = `upperCorrelation` between groups (0: independent errors
  * diversify, √n; 1: the gaps add up, the sum of the upper quantiles). f is split over the partitions by
  * Euler allocation (p in group g gets gap_p × ((1 − ρ) G_g + ρ Σ G) / f, which sums to f), at the current
@@ -691,6 +729,7 @@ function addUpperContributions(
   origin: Int32Array,
   relStart: Int32Array,
   relPartner: Int32Array,
+  errorGroupOf: Int32Array | undefined,
   C: number,
   T: number,
   correlation: number,
@@ -706,11 +745,22 @@ function addUpperContributions(
     }
     return p;
   };
+  const union = (x: number, y: number) => {
+    const a = find(x);
+    const b = find(y);
+    if (a !== b) root[Math.max(a, b)] = Math.min(a, b);
+  };
   for (let p = 0; p < P; p++) {
-    for (let k = relStart[p]; k < relStart[p + 1]; k++) {
-      const a = find(p);
-      const b = find(relPartner[k]);
-      if (a !== b) root[Math.max(a, b)] = Math.min(a, b);
+    for (let k = relStart[p]; k < relStart[p + 1]; k++) union(p, relPartner[k]);
+  }
+  if (errorGroupOf) {
+    const first = new Map<number, number>();
+    for (let p = 0; p < P; p++) {
+      const g = errorGroupOf[p];
+      if (g < 0) continue;
+      const q = first.get(g);
+      if (q === undefined) first.set(g, p);
+      else union(p, q);
     }
   }
   const groupOf = new Int32Array(P);

@@ -120,7 +120,8 @@ export function assemblePlan(
     };
   });
   const deferred = countDeferred(model, state, candidates);
-  checkDrainsPlaced(model, state);
+  const blockedDrains = checkDrainsPlaced(model, state);
+  if (blockedDrains > 0) deferred.drainBlocked = blockedDrains;
   return {
     createdAtMs: model.nowMs,
     moves,
@@ -192,8 +193,14 @@ function blockingLimit(
   return undefined;
 }
 
-/** Every partition on a draining cell leaves, or waits only for a throttle; if none can fit anywhere, say why. */
-function checkDrainsPlaced(model: PlacementModel, state: PlacementState): void {
+/**
+ * Every partition on a draining cell leaves, or waits only for a throttle. One that fits nowhere below the headroom
+ * throws (`demandBeyondCapacity: 'throw'`), or is counted and stays, the drain waiting for room (`'report'`, the
+ * deployed planner's and the simulator's choice: a planner cycle that throws plans nothing at all, and the
+ * scale-in's own fit check plans cells on a coarser load than this one). Returns how many wait.
+ */
+function checkDrainsPlaced(model: PlacementModel, state: PlacementState): number {
+  let blocked = 0;
   const limit = model.limits.maxConcurrentMovesPerCell;
   const terms = zeroTerms();
   for (let p = 0; p < model.partitionCount; p++) {
@@ -216,12 +223,17 @@ function checkDrainsPlaced(model: PlacementModel, state: PlacementState): void {
       }
     }
     if (fitsSomewhere || throttled) continue;
+    if (model.options.demandBeyondCapacity === 'report') {
+      blocked++;
+      continue;
+    }
     const region = model.regionIds[model.cellRegion[o]];
     throw new InfeasiblePlacementError(
       bytesBlocked ? 'capacityBytes' : 'capacityOpsPerSec',
       `partition '${model.partitionIds[p]}' (${formatBytes(model.bytes[p])}) must leave draining cell '${model.cellIds[o]}' (${region}) but no remaining cell has room below the ${Math.round(model.limits.headroom * 100)}% headroom`,
     );
   }
+  return blocked;
 }
 
 function argmax(n: number, f: (t: number) => number): number {

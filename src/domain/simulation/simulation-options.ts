@@ -133,6 +133,12 @@ export interface SimulationOptions {
    * An experiment: the profiler does not measure it yet, so it is off by default. @default false
    */
   readonly measureErrorCorrelation?: boolean;
+  /**
+   * Predictive: measure which partitions' forecast errors burst together (src/domain/forecasting/co-burst-groups.ts)
+   * and pass them to the planner as `errorGroups`, whose gaps add up on a cell. An experiment, off by default for
+   * the same reason. @default false
+   */
+  readonly measureErrorGroups?: boolean;
   readonly onProgress?: (progress: SimulationProgress) => void;
 }
 

@@ -241,6 +241,37 @@ describe('planMoves: drains that cannot fit below the headroom', () => {
     expect((error as InfeasiblePlacementError).constraint).toBe('capacityBytes');
     expect((error as Error).message).toContain("'euw1-b' (eu-west-1)");
   });
+
+  it('under demandBeyondCapacity report, counts a drain with no room for its load and still plans the rest', () => {
+    // The cells that stay run at 7,800 and 7,200 of 10,000 ops/s (headroom 8,000): the leaving partition's 1,000
+    // fits on neither, though 'misplaced' can still come home to eu-west-1 (300 ops/s, leaving 7,500 in us-east-1).
+    const parts = (leavingOps: number) => [
+      partition('busy-us', 'use1-a', { 'us-east-1': 7500 }),
+      partition('busy-eu', 'euw1-a', { 'eu-west-1': 7200 }),
+      partition('misplaced', 'use1-a', { 'eu-west-1': 300 }, { sizeBytes: GiB }),
+      partition('leaving', 'euw1-b', { 'eu-west-1': leavingOps }),
+    ];
+    const three = topology([
+      cell('use1-a', 'us-east-1'),
+      cell('euw1-a', 'eu-west-1'),
+      cell('euw1-b', 'eu-west-1'),
+    ]);
+    const draining = { topology: three, cellStatus: { 'euw1-b': 'DRAINING' as const } };
+    const input = plannerInput(parts(1000), draining);
+    const error = captureError(() => planMoves(input));
+    expect(error).toBeInstanceOf(InfeasiblePlacementError);
+    expect((error as InfeasiblePlacementError).constraint).toBe('capacityOpsPerSec');
+    // The deployed planner and the simulator report instead: the cycle still plans, and the drain waits for room.
+    const reported = planMoves(input, { demandBeyondCapacity: 'report' });
+    expect(reported.deferred.drainBlocked).toBe(1);
+    expect(reported.moves.map((m) => m.partition)).toEqual(['misplaced']);
+    // Control: a leaving partition with room leaves, and nothing is counted.
+    const roomy = planMoves(plannerInput(parts(200), draining), {
+      demandBeyondCapacity: 'report',
+    });
+    expect(roomy.deferred.drainBlocked).toBeUndefined();
+    expect(roomy.moves.map((m) => m.partition)).toContain('leaving');
+  });
 });
 
 describe('planMoves: throttles and in-flight moves', () => {
