@@ -82,7 +82,9 @@ export class MeasuredCorrelation {
       errorGroups = [];
       for (let p = 0; p < groupOf.length; p++) {
         const g = groupOf[p];
-        if (g >= 0) (errorGroups[g] ??= []).push(partitionIds[p]);
+        if (g < 0) continue;
+        errorGroups[g] ??= [];
+        errorGroups[g].push(partitionIds[p]);
       }
     }
     return {
