@@ -198,8 +198,11 @@ export class PlannerPolicy implements PolicyDriver {
           )
         : undefined;
     this.correlation =
-      policy === 'predictive' && options.measureErrorCorrelation
-        ? new MeasuredCorrelation(P, R, H, this.nextCycleLastStep, trace.bucketMs, planEvery)
+      policy === 'predictive' && (options.measureErrorCorrelation || options.measureErrorGroups)
+        ? new MeasuredCorrelation(P, R, H, this.nextCycleLastStep, trace.bucketMs, planEvery, {
+            correlation: options.measureErrorCorrelation === true,
+            groups: options.measureErrorGroups === true,
+          })
         : undefined;
     this.source =
       policy === 'oracle'
@@ -263,7 +266,6 @@ export class PlannerPolicy implements PolicyDriver {
       partition.coldCopies = view.coldCopiesOf(p);
     }
     if (this.scoring) this.applyScores(view);
-    const measured = this.correlation?.estimate();
     const input: PlannerInput = {
       nowMs: view.nowMs,
       stepSeconds: this.input.trace.bucketMs / 1000,
@@ -274,7 +276,7 @@ export class PlannerPolicy implements PolicyDriver {
       relationships: this.input.relationships,
       inFlight: view.inFlight,
       limits: this.options.plannerLimits,
-      ...(measured !== undefined && { upperCorrelation: measured }),
+      ...this.correlation?.plannerFields(this.input.partitions.map((spec) => spec.id)),
     };
     const started = performance.now();
     const plan = this.deps.planMoves(input);
