@@ -77,8 +77,11 @@ function figuresOf(result: PolicyResult): BacktestFigures {
  * - no capacity alarm fires live (no CloudWatch here, so no cell pressure is measured), so the simulator's alarm
  *   never fires either (`forecastOnlyAlarmScaling`); static scales not at all, in both;
  * - no scheduled scaling events (`scalingEvents`): `up` does not replay them as ScaleCluster starts;
- * - the simulator acts on a shortfall seen in two consecutive cycles; the profiler on one whose latest start is
- *   within its buffer (here the interval, so the same "before the next cycle" horizon) in a single cycle;
+ * - both act on a shortfall by one rule (domain/scaling/shortfall-trigger.ts: due before the next cycle, and in the
+ *   previous cycle too), but on different capacity forecasts: the simulator's is its plan's (the placement after
+ *   the cycle's moves, which the priced scale-out also prices on), the profiler's the current placement's (it runs
+ *   before the planner); a shortfall the cycle's moves relieve is still a shortfall to the profiler. The profiler's
+ *   "previous cycle" is the last one that ran: `up` skips a tick while a cycle still runs;
  * - a live scale-out takes ScaleCluster's wall time (seconds, so trace minutes to an hour at `up`'s speed), where
  *   the simulator provisions in the topology's `provisionMinutes`; a live scale-in drains with real moves.
  */

@@ -216,8 +216,10 @@ export class LiveRun {
             // The profiler's predictive scale-outs and scale-ins run ScaleCluster, as the backtest's policy scales.
             scaling,
             provisionMs: scaling.provisionMinutes * 60_000,
-            // A shortfall is acted on when its latest start falls before the next cycle, as in the simulator.
+            // A shortfall is due when its latest start falls before the next cycle, as in the simulator.
             scaleOutBufferMinutes: this.intervalMs / 60_000,
+            // The time to fill a new cell at the bandwidth the backtest's capacity forecast assumes (the topology's).
+            migrationBandwidthBytesPerSec: input.input.topology.migrationBandwidthBytesPerSec,
           },
         },
         server.health,

@@ -79,6 +79,11 @@ export interface LocalControlPlaneOptions {
   /** The profiler starts a scale-out when its latest start is this close. @default 30 */
   readonly scaleOutBufferMinutes?: number;
   /**
+   * Copy bandwidth of one migration in the profiler's capacity forecast (the time to fill new cells, so when a
+   * shortfall is due). @default the profiler's 50 MiB/s
+   */
+  readonly migrationBandwidthBytesPerSec?: number;
+  /**
    * false: the profiler replays each series' history every cycle (EmbeddedForecastModel), for comparison
    * (bench/live-cycle.ts --replay-forecasts). @default true
    */
@@ -284,6 +289,9 @@ export class LocalControlPlane {
           shards: options.shards,
           scaleOutBufferMinutes: options.scaleOutBufferMinutes ?? 30,
           ...(options.provisionMs !== undefined && { provisionMs: options.provisionMs }),
+          ...(options.migrationBandwidthBytesPerSec !== undefined && {
+            migrationBandwidthBytesPerSec: options.migrationBandwidthBytesPerSec,
+          }),
           lookbackMs: options.lookbackMs,
           lookbackAnchorMs: LIVE_LOOKBACK_ANCHOR_MS,
           accessBucketMs: options.intervalSeconds * 1000,

@@ -47,7 +47,19 @@ export async function startPredictiveScaling(
       source: 'profiler',
     });
     if (started) deps.metrics.add(METRIC.predictiveScaleOuts, 'Count', 1);
-    deps.log.info('predictive scale-out', { cycleId: cycle.cycleId, region, cells, started });
+    deps.log.info('predictive scale-out', {
+      cycleId: cycle.cycleId,
+      region,
+      cells,
+      started,
+      // The priced verdict and the shortfall it answers, so a scale-out can be compared with the backtest's.
+      ...(decision.benefitUsd !== undefined && {
+        benefitUsd: decision.benefitUsd,
+        costUsd: decision.costUsd,
+      }),
+      scaleOutByMs: decision.shortfall.scaleOutByMs,
+      atMs: decision.shortfall.atMs,
+    });
     scaleOuts.push({ region, cells, started });
   }
   const scaleIns: StartedScaleIn[] = [];
