@@ -1,3 +1,5 @@
+import type { CellSnapshot } from '../domain/profiling/ports.ts';
+import { plannedUpperPeak, type ScoreRecord } from '../domain/scoring/score-record.ts';
 import { checkCapacity } from './predictive-scaling.ts';
 import { startPredictiveScaling } from './predictive-scaling-starts.ts';
 import type { ProfilerDeps } from './profiler-deps.ts';
@@ -41,6 +43,9 @@ export async function finishCycle(
     deps.log.info('capacity forecast: shortfalls', {
       cycleId: cycle.cycleId,
       shortfalls: check.shortfalls,
+      // What the forecast was made of, per region hosting it: to tell a demand the counts show from one the
+      // forecasts add (ops/s, summed over the region's partitions).
+      hosted: hostedDemand(records, cycle.cells),
     });
   if (check.declinedScaleOuts.length > 0)
     deps.log.info('capacity forecast: scale-outs not worth their cell-hours', {
@@ -58,4 +63,26 @@ export async function finishCycle(
   await deps.invoker.invokePlanner({ trigger: 'schedule', cycleId: cycle.cycleId });
   await deps.cycles.markFinished(cycle.cycleId, deps.now());
   return { scaleOuts, scaleIns, plannerInvoked: true };
+}
+
+/** Per region hosting them: the partitions' last observation, their mean forecast's peak, their planned upper peak. */
+function hostedDemand(records: readonly ScoreRecord[], cells: readonly CellSnapshot[]) {
+  const regionOf = new Map(cells.map((c) => [c.id, c.region]));
+  const out: Record<string, { observed: number; meanPeak: number; upperPeak: number }> = {};
+  for (const r of records) {
+    const region = regionOf.get(r.cell);
+    if (region === undefined) continue;
+    const sums = (out[region] ??= { observed: 0, meanPeak: 0, upperPeak: 0 });
+    for (const origin in r.observedOpsPerSec) sums.observed += r.observedOpsPerSec[origin];
+    let meanPeak = 0;
+    const steps = Object.values(r.mean)[0]?.length ?? 0;
+    for (let h = 0; h < steps; h++) {
+      let total = 0;
+      for (const origin in r.mean) total += r.mean[origin][h];
+      meanPeak = Math.max(meanPeak, total);
+    }
+    sums.meanPeak += meanPeak;
+    sums.upperPeak += plannedUpperPeak(r);
+  }
+  return out;
 }
