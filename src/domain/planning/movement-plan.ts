@@ -167,7 +167,11 @@ export interface MovementPlan {
   /** Objective (US dollars per horizon, lower is better) before and after the plan. */
   readonly costBefore: number;
   readonly costAfter: number;
-  /** Candidate moves held back by a limit, by which limit. */
+  /**
+   * Candidate moves held back by a limit, by which limit (e.g. `maxConcurrentMovesPerCell`, `cooldownMs`,
+   * `hotCells`), and `drainBlocked`: partitions that must leave a draining cell but fit nowhere below the headroom
+   * yet (only under `demandBeyondCapacity: 'report'`; 'throw' fails the plan instead).
+   */
   readonly deferred: Readonly<Record<string, number>>;
   readonly capacityForecast: readonly CapacityShortfall[];
   /** Cold copies to garbage-collect, by age, staleness and storage budget (absent: none). */
