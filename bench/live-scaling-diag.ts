@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import type { MovementPlan, PlannerInput } from '../src/domain/planning/movement-plan.ts';
-import type { ScoreRecord } from '../src/domain/scoring/score-record.ts';
+import { plannedMeanPeak, plannedUpperPeak, type ScoreRecord } from '../src/domain/scoring/score-record.ts';
 import { prepareBacktest } from '../src/domain/simulation/backtest.ts';
 import { ClusterSimulator } from '../src/domain/simulation/cluster-simulator.ts';
 import { productionDependencies } from '../src/domain/simulation/default-dependencies.ts';
@@ -147,6 +147,19 @@ policy.decide = (view: ClusterView) => {
     scaleOut: {},
   });
   memory = { shortRegions: check.shortRegions };
+  // What capacity planned on, summed over every partition (as the live shortfall log's `hosted`, all regions).
+  if (process.argv.includes('--totals') && new Date(view.nowMs).getUTCHours() % 6 === 3) {
+    let meanPeak = 0;
+    let upperPeak = 0;
+    for (const r of records) {
+      meanPeak += plannedMeanPeak(r);
+      upperPeak += plannedUpperPeak(r);
+    }
+    console.log(
+      new Date(view.nowMs).toISOString().slice(0, 16),
+      `totals mean-peak ${meanPeak.toFixed(0)} upper-peak ${upperPeak.toFixed(0)}`,
+    );
+  }
   const pdue = check.scaleOuts.length + check.declinedScaleOuts.length;
   if (pdue) profilerDue++;
   if (check.scaleOuts.length) profilerBuys++;
