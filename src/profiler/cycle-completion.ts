@@ -1,5 +1,5 @@
 import type { CellSnapshot } from '../domain/profiling/ports.ts';
-import { plannedUpperPeak, type ScoreRecord } from '../domain/scoring/score-record.ts';
+import { plannedMeanPeak, plannedUpperPeak, type ScoreRecord } from '../domain/scoring/score-record.ts';
 import { checkCapacity } from './predictive-scaling.ts';
 import { startPredictiveScaling } from './predictive-scaling-starts.ts';
 import type { ProfilerDeps } from './profiler-deps.ts';
@@ -72,16 +72,10 @@ function hostedDemand(records: readonly ScoreRecord[], cells: readonly CellSnaps
   for (const r of records) {
     const region = regionOf.get(r.cell);
     if (region === undefined) continue;
-    const sums = (out[region] ??= { observed: 0, meanPeak: 0, upperPeak: 0 });
+    const sums = out[region] ?? { observed: 0, meanPeak: 0, upperPeak: 0 };
+    out[region] = sums;
     for (const origin in r.observedOpsPerSec) sums.observed += r.observedOpsPerSec[origin];
-    let meanPeak = 0;
-    const steps = Object.values(r.mean)[0]?.length ?? 0;
-    for (let h = 0; h < steps; h++) {
-      let total = 0;
-      for (const origin in r.mean) total += r.mean[origin][h];
-      meanPeak = Math.max(meanPeak, total);
-    }
-    sums.meanPeak += meanPeak;
+    sums.meanPeak += plannedMeanPeak(r);
     sums.upperPeak += plannedUpperPeak(r);
   }
   return out;
