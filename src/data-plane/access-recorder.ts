@@ -2,6 +2,25 @@ import { fnv1a32 } from '../domain/data-plane/key-hash.ts';
 import type { AccessCount, AccessStatsRepository, CoAccessCount } from '../domain/data-plane/ports.ts';
 import type { SampleWeight } from '../domain/data-plane/sample-weight.ts';
 
+/**
+ * Which instant a request is counted at: its arrival on the recorder's clock, or the instant its sample weight
+ * declares (`SampleWeight.atMs`), if any. A port, so that the deployment counts on arrival, as it always has
+ * (nothing a client sends moves its counts in time), and only a replay that trusts its own load generator counts
+ * a late request in the bucket it stands for.
+ */
+export type CountingInstant = (arrivalMs: number, declaredMs: number | undefined) => number;
+
+/** Count every request when it arrives (the deployment; the default). */
+export const COUNT_ON_ARRIVAL: CountingInstant = (arrivalMs) => arrivalMs;
+
+/**
+ * Count a request at the instant it declares, never later than its arrival (a request cannot be counted in a
+ * bucket still to come); one that declares none, on arrival. Only for a replay whose load generator is trusted:
+ * `prestage up`, whose requests are sent late when the machine falls behind.
+ */
+export const COUNT_AS_DECLARED: CountingInstant = (arrivalMs, declaredMs) =>
+  declaredMs === undefined ? arrivalMs : Math.min(declaredMs, arrivalMs);
+
 export interface AccessRecorderOptions {
   /** Width of a counting bucket. @default 5 minutes */
   readonly bucketMs?: number;
@@ -14,6 +33,8 @@ export interface AccessRecorderOptions {
   /** Distinct partitions remembered per sampled client. @default 16 */
   readonly coAccessMaxRecent?: number;
   readonly wallNow?: () => number;
+  /** The instant a request is counted at (the bucket it lands in). @default COUNT_ON_ARRIVAL */
+  readonly countingInstant?: CountingInstant;
 }
 
 /**
@@ -31,6 +52,7 @@ export class AccessRecorder {
   private readonly windowMs: number;
   private readonly maxRecent: number;
   private readonly wallNow: () => number;
+  private readonly countingInstant: CountingInstant;
   private lastFlushMs: number;
   private flushing: Promise<void> | undefined;
   flushes = 0;
@@ -43,12 +65,14 @@ export class AccessRecorder {
     this.windowMs = options.coAccessWindowMs ?? 10_000;
     this.maxRecent = options.coAccessMaxRecent ?? 16;
     this.wallNow = options.wallNow ?? Date.now;
+    this.countingInstant = options.countingInstant ?? COUNT_ON_ARRIVAL;
     this.lastFlushMs = this.wallNow();
   }
 
   /**
    * Count one request (reads and writes apart: the planner weighs writes more), or, for a sampled request that
-   * declares its weight, the reads and writes it stands for. O(1) for unsampled clients.
+   * declares its weight, the reads and writes it stands for, in the bucket `countingInstant` picks (on arrival
+   * unless the recorder was built to honour the weight's instant). O(1) for unsampled clients.
    */
   record(
     partition: string,
@@ -58,7 +82,8 @@ export class AccessRecorder {
     standsFor?: SampleWeight,
   ): void {
     const now = this.wallNow();
-    const bucketStartMs = now - (now % this.bucketMs);
+    const countedAt = this.countingInstant(now, standsFor?.atMs);
+    const bucketStartMs = countedAt - (countedAt % this.bucketMs);
     const id = `${partition}\u0000${region}\u0000${bucketStartMs}`;
     const current = this.counts.get(id);
     const count = standsFor ? standsFor.reads + standsFor.writes : 1;

@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
 import { DynamoScoreRepository } from '../adapters/dynamodb/score-repository.ts';
+import { COUNT_AS_DECLARED } from '../data-plane/access-recorder.ts';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
@@ -159,8 +160,10 @@ export class LiveRun {
         bucketMs: this.intervalMs,
         // About a second of wall time, on the trace clock.
         flushIntervalMs: Math.max(1, Math.round(window.speed * 1000)),
-        // The load generator's requests declare the trace demand each stands for (a counted sample).
+        // The load generator's requests declare the trace demand each stands for (a counted sample), and the
+        // trace instant: a request the machine sends late still counts in the bucket it stands for.
         honourSampleWeights: true,
+        countingInstant: COUNT_AS_DECLARED,
       },
       log: this.options.log,
     });

@@ -126,11 +126,15 @@ export class LoadGenerator {
     });
   }
 
-  /** The client header, and the sample weight a counted request declares. */
+  /**
+   * The client header, and the sample weight a counted request declares with the trace instant it stands for
+   * (its due time, however late it is sent), so the listeners' recorders count it in that instant's bucket.
+   */
   private headersOf(request: SampledRequest): Record<string, string> {
+    const weight = request.standsFor ? { ...request.standsFor, atMs: request.atTraceMs } : undefined;
     return {
       'x-prestage-client': `lg-${request.region}`,
-      ...(request.standsFor ? { [SAMPLE_WEIGHT_HEADER]: formatSampleWeight(request.standsFor) } : {}),
+      ...(weight ? { [SAMPLE_WEIGHT_HEADER]: formatSampleWeight(weight) } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AccessRecorder } from '../data-plane/access-recorder.ts';
+import { AccessRecorder, type CountingInstant } from '../data-plane/access-recorder.ts';
 import type { CellHealth } from '../data-plane/cell-health.ts';
 import { RoutingClient } from '../data-plane/routing-client.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
@@ -23,14 +23,18 @@ export interface RegionalListenerOptions {
   /**
    * The access recorder's clock, bucket width and flush interval (ms on that clock). `prestage up` counts on its
    * trace clock, in the profiler's buckets, and trusts the sample weight its load generator declares (a replay
-   * sends one request per many of the trace: see `SampleWeight`). @default the wall clock, 5-minute buckets, a
-   * flush every 5 s, every request counted as one
+   * sends one request per many of the trace: see `SampleWeight`), counting each request at the trace instant
+   * it declares (`countingInstant`: a machine that falls behind sends late, and its requests still count where
+   * they stand). @default the wall clock, 5-minute buckets, a flush every 5 s, every request counted as one, on
+   * arrival
    */
   readonly accessCounting?: {
     readonly now: () => number;
     readonly bucketMs: number;
     readonly flushIntervalMs: number;
     readonly honourSampleWeights?: boolean;
+    /** @default COUNT_ON_ARRIVAL */
+    readonly countingInstant?: CountingInstant;
   };
 }
 
@@ -67,7 +71,12 @@ export class RegionalListener {
     this.recorder = new AccessRecorder(
       cluster.accessStatsIn(region),
       counting
-        ? { wallNow: counting.now, bucketMs: counting.bucketMs, flushIntervalMs: counting.flushIntervalMs }
+        ? {
+            wallNow: counting.now,
+            bucketMs: counting.bucketMs,
+            flushIntervalMs: counting.flushIntervalMs,
+            ...(counting.countingInstant ? { countingInstant: counting.countingInstant } : {}),
+          }
         : { flushIntervalMs: 5_000 },
     );
     const matrix = options.wanRoundTripMs;
