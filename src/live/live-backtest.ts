@@ -82,9 +82,10 @@ function figuresOf(result: PolicyResult): BacktestFigures {
  *   the cycle's moves, which the priced scale-out also prices on), the profiler's the current placement's (it runs
  *   before the planner); a shortfall the cycle's moves relieve is still a shortfall to the profiler. The profiler's
  *   "previous cycle" is the last one that ran: `up` skips a tick while a cycle still runs;
- * - the live profiler forecasts from what the recorders counted, each request in the hour it arrived on the trace
- *   clock: on a loaded machine late and bunched, so its quantile bands are wider than the backtest's forecasters'
- *   and it finds shortfalls the backtest does not (docs/live.md, "Why `up` still adds cells");
+ * - the live profiler forecasts from what the recorders counted, each request in the trace hour it stands for
+ *   (the instant it declares): on a machine that cannot send the whole sample, a request sent days late counts in
+ *   a bucket the profiler no longer reads incrementally, so the recent hours are short of demand (docs/live.md,
+ *   "Counted at the instant it stands for");
  * - a live scale-out takes ScaleCluster's wall time (seconds, so trace minutes to an hour at `up`'s speed), where
  *   the simulator provisions in the topology's `provisionMinutes`; a live scale-in drains with real moves.
  */
