@@ -170,7 +170,7 @@ export interface MovementPlan {
   /**
    * Candidate moves held back by a limit, by which limit (e.g. `maxConcurrentMovesPerCell`, `cooldownMs`,
    * `hotCells`), and `drainBlocked`: partitions that must leave a draining cell but fit nowhere below the headroom
-   * yet (only under `demandBeyondCapacity: 'report'`; 'throw' fails the plan instead).
+   * yet (only under `unplaceableDrain: 'report'`; 'throw' fails the plan instead).
    */
   readonly deferred: Readonly<Record<string, number>>;
   readonly capacityForecast: readonly CapacityShortfall[];

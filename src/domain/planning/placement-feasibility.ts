@@ -7,7 +7,7 @@ import { CELL_DRAINING, mustLeave, type PlacementModel } from './placement-model
  * - forecast demand at some step exceeds the raw ops capacity of every cell that stays (unless the options
  *   say `demandBeyondCapacity: 'report'`);
  * - the partitions on a DRAINING cell do not fit, below the headroom limit, in the room left on the cells
- *   that stay (bytes, or ops at some step; ops only when `demandBeyondCapacity` is 'throw': under 'report' the
+ *   that stay (bytes, or ops at some step; ops only when `unplaceableDrain` is 'throw': under 'report' the
  *   plan counts the partitions that cannot leave yet, `deferred.drainBlocked`, and the drain waits for room).
  */
 export function checkFeasibility(model: PlacementModel): void {
@@ -96,7 +96,7 @@ function checkDrains(model: PlacementModel): void {
       `partition '${model.partitionIds[largest]}' (${formatBytes(model.bytes[largest])}) on draining cell ${where} fits in no remaining cell (largest free space ${formatBytes(maxFree)} below the ${headroom} headroom)`,
     );
   }
-  if (model.options.demandBeyondCapacity === 'report') return;
+  if (model.options.unplaceableDrain === 'report') return;
   for (let t = 0; t < T; t++) {
     let need = 0;
     for (const c of draining) need += drainLoad[c * T + t];

@@ -195,9 +195,9 @@ function blockingLimit(
 
 /**
  * Every partition on a draining cell leaves, or waits only for a throttle. One that fits nowhere below the headroom
- * throws (`demandBeyondCapacity: 'throw'`), or is counted and stays, the drain waiting for room (`'report'`, the
- * deployed planner's and the simulator's choice: a planner cycle that throws plans nothing at all, and the
- * scale-in's own fit check plans cells on a coarser load than this one). Returns how many wait.
+ * throws (`unplaceableDrain: 'throw'`), or is counted and stays, the drain waiting for room (`'report'`, the
+ * simulator's choice: the scale-in's own fit check plans cells on a coarser load than this one, and a replay must
+ * go on). Returns how many wait.
  */
 function checkDrainsPlaced(model: PlacementModel, state: PlacementState): number {
   let blocked = 0;
@@ -223,7 +223,7 @@ function checkDrainsPlaced(model: PlacementModel, state: PlacementState): number
       }
     }
     if (fitsSomewhere || throttled) continue;
-    if (model.options.demandBeyondCapacity === 'report') {
+    if (model.options.unplaceableDrain === 'report') {
       blocked++;
       continue;
     }

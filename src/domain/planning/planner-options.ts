@@ -56,6 +56,14 @@ export interface PlannerOptions {
    * @default 'throw'
    */
   readonly demandBeyondCapacity?: 'throw' | 'report';
+  /**
+   * A partition that must leave a draining cell but fits nowhere below the headroom: `throw` an
+   * InfeasiblePlacementError (the planner service turns it into a failed scale-in, or, on a scheduled cycle, holds
+   * the draining cells' partitions where they are), or `report` it in `deferred.drainBlocked` and plan the rest, the
+   * drain waiting for room (the simulator's choice, which forces a drain after its grace time).
+   * @default 'throw'
+   */
+  readonly unplaceableDrain?: 'throw' | 'report';
   /** Heuristic: candidate target cells per region per partition, the least loaded ones. @default 2 */
   readonly candidateCellsPerRegion?: number;
   /** Heuristic: with at most this many cells every cell is a candidate for every partition. @default 24 */
@@ -182,6 +190,7 @@ export const DEFAULT_PLANNER_OPTIONS: Omit<ResolvedPlannerOptions, 'provisionMs'
     drainDollarsPerMillionRequests: 1000,
     minBenefitDollars: 0.01,
     demandBeyondCapacity: 'throw',
+    unplaceableDrain: 'throw',
     candidateCellsPerRegion: 2,
     exhaustiveCellLimit: 24,
     localSearchRounds: 6,
@@ -284,11 +293,13 @@ export function resolvePlannerOptions(
     previous = knee.utilization;
     nonNegative(knee.extraMsPerRequest, `${field}.extraMsPerRequest`);
   });
-  if (merged.demandBeyondCapacity !== 'throw' && merged.demandBeyondCapacity !== 'report') {
-    throw new InputValidationError(
-      { field: 'options.demandBeyondCapacity' },
-      `expected 'throw' or 'report', found '${String(merged.demandBeyondCapacity)}'`,
-    );
+  for (const key of ['demandBeyondCapacity', 'unplaceableDrain'] as const) {
+    if (merged[key] !== 'throw' && merged[key] !== 'report') {
+      throw new InputValidationError(
+        { field: `options.${key}` },
+        `expected 'throw' or 'report', found '${String(merged[key])}'`,
+      );
+    }
   }
   for (const key of [
     'candidateCellsPerRegion',

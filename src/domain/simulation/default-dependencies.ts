@@ -14,10 +14,15 @@ export interface ProfilerAndPlannerOptions {
 /**
  * The production profiler and planner, as the simulator drives them: the embedded forecaster,
  * `scorePartitions` and `planMoves`, the same functions the Lambdas call. Demand beyond every cell's capacity is reported in
- * the capacity forecast rather than thrown, since a replay must go on through an overload.
+ * the capacity forecast rather than thrown, since a replay must go on through an overload; so is a drain that fits
+ * nowhere yet (the deployed planner service holds the draining cells' partitions instead: both wait for room).
  */
 export function productionDependencies(options: ProfilerAndPlannerOptions = {}): SimulationDependencies {
-  const plannerOptions: PlannerOptions = { demandBeyondCapacity: 'report', ...options.planner };
+  const plannerOptions: PlannerOptions = {
+    demandBeyondCapacity: 'report',
+    unplaceableDrain: 'report',
+    ...options.planner,
+  };
   return {
     planMoves: (input) => planMoves(input, plannerOptions),
     createForecaster: (intervalMs) => createEmbeddedForecaster(intervalMs, options.forecaster),

@@ -242,7 +242,7 @@ describe('planMoves: drains that cannot fit below the headroom', () => {
     expect((error as Error).message).toContain("'euw1-b' (eu-west-1)");
   });
 
-  it('under demandBeyondCapacity report, counts a drain with no room for its load and still plans the rest', () => {
+  it('under unplaceableDrain report, counts a drain with no room for its load and still plans the rest', () => {
     // The cells that stay run at 7,800 and 7,200 of 10,000 ops/s (headroom 8,000): the leaving partition's 1,000
     // fits on neither, though 'misplaced' can still come home to eu-west-1 (300 ops/s, leaving 7,500 in us-east-1).
     const parts = (leavingOps: number) => [
@@ -262,12 +262,16 @@ describe('planMoves: drains that cannot fit below the headroom', () => {
     expect(error).toBeInstanceOf(InfeasiblePlacementError);
     expect((error as InfeasiblePlacementError).constraint).toBe('capacityOpsPerSec');
     // The deployed planner and the simulator report instead: the cycle still plans, and the drain waits for room.
-    const reported = planMoves(input, { demandBeyondCapacity: 'report' });
+    const reported = planMoves(input, { unplaceableDrain: 'report' });
+    // demandBeyondCapacity is about raw capacity, not drains: it still throws.
+    expect(captureError(() => planMoves(input, { demandBeyondCapacity: 'report' }))).toBeInstanceOf(
+      InfeasiblePlacementError,
+    );
     expect(reported.deferred.drainBlocked).toBe(1);
     expect(reported.moves.map((m) => m.partition)).toEqual(['misplaced']);
     // Control: a leaving partition with room leaves, and nothing is counted.
     const roomy = planMoves(plannerInput(parts(200), draining), {
-      demandBeyondCapacity: 'report',
+      unplaceableDrain: 'report',
     });
     expect(roomy.deferred.drainBlocked).toBeUndefined();
     expect(roomy.moves.map((m) => m.partition)).toContain('leaving');
