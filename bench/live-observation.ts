@@ -27,6 +27,7 @@ import {
   DEFAULT_CARRIERS_PER_SECOND,
   RequestSampler,
 } from '../src/live/request-sampler.ts';
+import { countedDemand } from './sampled-demand.ts';
 
 const HOUR = 3_600_000;
 const carriersArg = process.argv.indexOf('--carriers');
@@ -73,36 +74,10 @@ const SCALING = process.argv.includes('--scaling');
 const input = SCALING ? scalingInput(live.input) : fixedCellsInput(live.input);
 const { trace } = input;
 const window = chooseWindow(live.input, {});
-const width = trace.partitions.length * trace.regions.length;
-const bucketSeconds = trace.bucketMs / 1000;
 
-/** The demand the recorders count from the sampler's requests, as ops/s per trace bucket (hours spread evenly). */
+/** The demand the recorders count from the sampler's requests (sampled-demand.ts). */
 function observedBy(sampler: RequestSampler): DemandTrace {
-  const reads = new Float64Array(trace.reads.length);
-  const writes = new Float64Array(trace.writes.length);
-  const perHour = HOUR / trace.bucketMs;
-  const series = new Map(
-    trace.partitions.flatMap((p, i) =>
-      trace.regions.map((r, j) => [`${p}\u0000${r}`, i * trace.regions.length + j]),
-    ),
-  );
-  for (let b = 0; b < trace.bucketCount; b++) {
-    for (const q of sampler.requestsOf(b)) {
-      const k = series.get(`${q.partition}\u0000${q.region}`)!;
-      const w = q.standsFor ?? {
-        reads: q.kind === 'read' ? 1 / sampler.requestScale : 0,
-        writes: q.kind === 'write' ? 1 / sampler.requestScale : 0,
-      };
-      // The hour the request arrives in (the recorders' bucket), spread over its trace buckets.
-      const at = q.atTraceMs - (q.atTraceMs % HOUR);
-      const first = Math.max(0, Math.round((at - trace.startMs) / trace.bucketMs));
-      for (let j = 0; j < perHour && first + j < trace.bucketCount; j++) {
-        reads[(first + j) * width + k] += w.reads / perHour / bucketSeconds;
-        writes[(first + j) * width + k] += w.writes / perHour / bucketSeconds;
-      }
-    }
-  }
-  return { ...trace, reads, writes };
+  return countedDemand(trace, sampler);
 }
 
 const counted = countedSamplerFor(trace, window, HOUR, CARRIERS_PER_SECOND);

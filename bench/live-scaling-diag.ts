@@ -24,6 +24,7 @@ import { LIVE_PLANNER_LIMITS } from '../src/live/live-run.ts';
 import { liveScalingSettings } from '../src/live/live-scaling-settings.ts';
 import { countedSamplerFor, DEFAULT_CARRIERS_PER_SECOND } from '../src/live/request-sampler.ts';
 import { checkCapacity } from '../src/profiler/predictive-scaling.ts';
+import { countedDemand } from './sampled-demand.ts';
 
 const HOUR = 3_600_000;
 const dir = 'data/traces/tweets-3region';
@@ -35,34 +36,8 @@ const live = readLiveInput({
 const base = scalingInput(live.input);
 const window0 = chooseWindow(live.input, {});
 function observedBy(): DemandTrace {
-  const trace = base.trace;
-  const sampler = countedSamplerFor(trace, window0, HOUR, DEFAULT_CARRIERS_PER_SECOND);
-  const width = trace.partitions.length * trace.regions.length;
-  const bucketSeconds = trace.bucketMs / 1000;
-  const reads = new Float64Array(trace.reads.length);
-  const writes = new Float64Array(trace.writes.length);
-  const perHour = HOUR / trace.bucketMs;
-  const series = new Map(
-    trace.partitions.flatMap((p, i) =>
-      trace.regions.map((r, j) => [`${p}\u0000${r}`, i * trace.regions.length + j]),
-    ),
-  );
-  for (let b = 0; b < trace.bucketCount; b++) {
-    for (const q of sampler.requestsOf(b)) {
-      const k = series.get(`${q.partition}\u0000${q.region}`)!;
-      const w = q.standsFor ?? {
-        reads: q.kind === 'read' ? 1 / sampler.requestScale : 0,
-        writes: q.kind === 'write' ? 1 / sampler.requestScale : 0,
-      };
-      const at = q.atTraceMs - (q.atTraceMs % HOUR);
-      const first = Math.max(0, Math.round((at - trace.startMs) / trace.bucketMs));
-      for (let j = 0; j < perHour && first + j < trace.bucketCount; j++) {
-        reads[(first + j) * width + k] += w.reads / perHour / bucketSeconds;
-        writes[(first + j) * width + k] += w.writes / perHour / bucketSeconds;
-      }
-    }
-  }
-  return { ...trace, reads, writes };
+  const sampler = countedSamplerFor(base.trace, window0, HOUR, DEFAULT_CARRIERS_PER_SECOND);
+  return countedDemand(base.trace, sampler);
 }
 const input = process.argv.includes('--counted') ? { ...base, observedTrace: observedBy() } : base;
 const window = chooseWindow(live.input, {});

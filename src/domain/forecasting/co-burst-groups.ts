@@ -1,3 +1,5 @@
+import { DisjointSets } from '../disjoint-sets.ts';
+
 /**
  * Which partitions' forecast errors burst together, measured.
  *
@@ -123,15 +125,7 @@ export class CoBurstEstimator {
     const P = this.partitions;
     const now = this.samples;
     const d = this.decay;
-    const root = new Int32Array(P);
-    for (let p = 0; p < P; p++) root[p] = p;
-    const find = (p: number): number => {
-      while (root[p] !== p) {
-        root[p] = root[root[p]];
-        p = root[p];
-      }
-      return p;
-    };
+    const sets = new DisjointSets(P);
     const linked = new Uint8Array(P);
     for (const [key, pair] of this.pairs) {
       const joint = pair.value * d ** (now - pair.at);
@@ -149,15 +143,13 @@ export class CoBurstEstimator {
       if (joint < this.linkShare * rarer) continue;
       linked[a] = 1;
       linked[b] = 1;
-      const ra = find(a);
-      const rb = find(b);
-      if (ra !== rb) root[Math.max(ra, rb)] = Math.min(ra, rb);
+      sets.union(a, b);
     }
     const out = new Int32Array(P).fill(-1);
     const index = new Map<number, number>();
     for (let p = 0; p < P; p++) {
       if (!linked[p]) continue;
-      const r = find(p);
+      const r = sets.find(p);
       let g = index.get(r);
       if (g === undefined) {
         g = index.size;

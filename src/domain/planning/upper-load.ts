@@ -1,3 +1,4 @@
+import { DisjointSets } from '../disjoint-sets.ts';
 import { InputValidationError } from '../errors.ts';
 import type { PlannerInput } from './movement-plan.ts';
 import type { DemandArrays } from './placement-demand.ts';
@@ -108,22 +109,9 @@ function burstGroupsOf(
   C: number,
 ): BurstGroups {
   const P = origin.length;
-  const root = new Int32Array(P);
-  for (let p = 0; p < P; p++) root[p] = p;
-  const find = (p: number): number => {
-    while (root[p] !== p) {
-      root[p] = root[root[p]];
-      p = root[p];
-    }
-    return p;
-  };
-  const union = (x: number, y: number) => {
-    const a = find(x);
-    const b = find(y);
-    if (a !== b) root[Math.max(a, b)] = Math.min(a, b);
-  };
+  const sets = new DisjointSets(P);
   for (let p = 0; p < P; p++) {
-    for (let k = relStart[p]; k < relStart[p + 1]; k++) union(p, relPartner[k]);
+    for (let k = relStart[p]; k < relStart[p + 1]; k++) sets.union(p, relPartner[k]);
   }
   if (errorGroupOf) {
     const first = new Map<number, number>();
@@ -132,13 +120,13 @@ function burstGroupsOf(
       if (g < 0) continue;
       const q = first.get(g);
       if (q === undefined) first.set(g, p);
-      else union(p, q);
+      else sets.union(p, q);
     }
   }
   const groupOf = new Int32Array(P);
   const groupIndex = new Map<number, number>();
   for (let p = 0; p < P; p++) {
-    const key = find(p) * C + origin[p];
+    const key = sets.find(p) * C + origin[p];
     let g = groupIndex.get(key);
     if (g === undefined) {
       g = groupIndex.size;

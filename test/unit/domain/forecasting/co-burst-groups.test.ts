@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CoBurstEstimator } from '../../../../src/domain/forecasting/co-burst-groups.ts';
 import { compilePlacementModel } from '../../../../src/domain/planning/placement-model.ts';
+import { seededRandom } from '../../../../src/domain/seeded-random.ts';
 import { partition, plannerInput, series } from '../planning/planner-fixtures.ts';
-
-/** A seeded uniform stream (mulberry32). */
-function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 24 partitions fed by 4 sources, 6 each (partition p reads source p % 4), over `samples` cycles: small noise of
@@ -22,7 +11,7 @@ function uniforms(seed: number): () => number {
  */
 function observe(options: { shared: boolean; samples?: number; estimator?: CoBurstEstimator }) {
   const P = 24;
-  const random = uniforms(11);
+  const random = seededRandom(11);
   const estimator = options.estimator ?? new CoBurstEstimator(P, { halfLifeSamples: 500, minSamples: 96 });
   const errors = new Float64Array(P);
   for (let s = 0; s < (options.samples ?? 1500); s++) {
