@@ -53,6 +53,13 @@ export interface LiveFigures {
    */
   readonly medianPlanToMoveEndTraceMs: number;
   readonly lateRequests: number;
+  /**
+   * Requests dropped because they could not be sent in time; the trace demand each stood for was declared by the
+   * next request of its partition and region (folded: the counts stay the trace's; see `LoadGeneratorOptions`).
+   */
+  readonly requestsDropped: number;
+  /** Requests sent at the window's end only to declare folded demand no later request of its series carried. */
+  readonly foldCarriers: number;
   /** Requests due in the window that were never sent: the machine fell behind and the window ended first. */
   readonly requestsNotSent: number;
   /** Each partition's cell at the end of the run. */
@@ -170,6 +177,8 @@ export function liveFigures(run: LiveRunState): LiveFigures {
     ),
     medianMoveWallMs: median(wallDurations),
     lateRequests: run.generator?.late ?? 0,
+    requestsDropped: run.generator?.dropped ?? 0,
+    foldCarriers: run.generator?.foldCarriers ?? 0,
     requestsNotSent: run.requestsNotSent,
     finalPlacement: Object.fromEntries([...run.placement].map(([id, r]) => [id, r.cell])),
     eventLoopDelayMs: {

@@ -18,6 +18,14 @@ export interface RequestOutcome {
    * the backtest weighs its buckets by their demand. @default 1
    */
   readonly weight?: number;
+  /** Diagnostics (not in the figures): a carrier rather than a sampled request (see `SampledRequest.carrier`). */
+  readonly carrier?: boolean;
+  /** Diagnostics: how late it was sent, trace ms after its due time (0 when on time). */
+  readonly sentLateTraceMs?: number;
+  /** Diagnostics: the listener's own account (`x-prestage-timing`), ms: in all, in cell calls, in routing reads. */
+  readonly server?: { readonly total: number; readonly cell: number; readonly routing: number };
+  /** Diagnostics: the cell that served it. */
+  readonly servedBy?: string;
 }
 
 interface PointAccumulator {
@@ -78,15 +86,21 @@ export class LiveMeasurements {
   private readonly latencyPoints: LiveLatencyPoint[] = [];
   private closedUpTo = Number.NEGATIVE_INFINITY;
 
-  constructor(regions: readonly string[], pointMs: number) {
+  /** Every outcome recorded, in order, when built with `keepOutcomes` (diagnostics); empty otherwise. */
+  readonly outcomes: RequestOutcome[] = [];
+  private readonly keepOutcomes: boolean;
+
+  constructor(regions: readonly string[], pointMs: number, options: { keepOutcomes?: boolean } = {}) {
     this.regions = regions;
     this.pointMs = pointMs;
+    this.keepOutcomes = options.keepOutcomes ?? false;
     for (const region of regions) {
       this.byRegion.set(region, { histogram: new LatencyHistogram(10_000, 0.5), local: 0, requests: 0 });
     }
   }
 
   record(outcome: RequestOutcome): void {
+    if (this.keepOutcomes) this.outcomes.push(outcome);
     this.requests += 1;
     const point = outcome.atTraceMs - (outcome.atTraceMs % this.pointMs);
     const ok = outcome.status >= 200 && outcome.status < 300;

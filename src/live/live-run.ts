@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { documentClient } from '../adapters/dynamodb/dynamodb-client.ts';
 import { DynamoPlanRepository } from '../adapters/dynamodb/plan-repository.ts';
@@ -50,6 +51,13 @@ export interface LiveRunOptions {
   /** Diagnostics of the data plane and the loop (errors of steps, …). */
   readonly log: (line: string) => void;
   readonly maxConcurrentMovesPerCell?: number;
+  /**
+   * Diagnostics: write every request's outcome here as JSON lines at the end, the listeners adding their timing
+   * (`RegionalListenerOptions.timingHeader`) to each response.
+   */
+  readonly outcomesFile?: string;
+  /** What the load generator does with a request it cannot send in time (`LoadGeneratorOptions`). @default 'drop-and-fold' */
+  readonly lateRequests?: 'send-late' | 'drop-and-fold' | 'drop';
 }
 
 export type { LiveFigures } from './live-figures.ts';
@@ -124,6 +132,7 @@ export class LiveRun {
     this.measurements = new LiveMeasurements(
       Object.keys(options.input.input.topology.regions),
       this.intervalMs,
+      { keepOutcomes: options.outcomesFile !== undefined },
     );
   }
 
@@ -166,6 +175,7 @@ export class LiveRun {
         countingInstant: COUNT_AS_DECLARED,
       },
       log: this.options.log,
+      ...(this.options.outcomesFile ? { timingHeader: true } : {}),
     });
     try {
       return await this.runOn(this.server);
@@ -242,6 +252,10 @@ export class LiveRun {
         maxInFlight: this.options.maxInFlight ?? 96,
         seed: 0x10ad,
         lateAfterTraceMs: this.options.input.input.trace.bucketMs,
+        // A request that cannot be sent within a trace bucket of its due time is dropped, and the demand it stood
+        // for is declared by the next request of its series, at its own instant (docs/live.md).
+        lateRequests: this.options.lateRequests ?? 'drop-and-fold',
+        foldBucketMs: this.intervalMs,
       },
       this.measurements,
     );
@@ -251,6 +265,12 @@ export class LiveRun {
     this.notSent = await generator.finish();
     this.loopDelay.disable();
     this.measurements.closePointsBefore(Number.POSITIVE_INFINITY);
+    if (this.options.outcomesFile) {
+      await writeFile(
+        this.options.outcomesFile,
+        this.measurements.outcomes.map((o) => `${JSON.stringify(o)}\n`).join(''),
+      );
+    }
     this.options.progress('checking every acknowledged write…');
     // Moves still running end first, so the read-back sees settled routing (it would be correct either way).
     await this.control?.drain();

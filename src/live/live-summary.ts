@@ -97,7 +97,8 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
     row('overload cell-minutes', ['n/m', ...policies.map((p) => p.overloadCellMinutes.toFixed(0))]),
     '',
     `  requests ${live.requests}; writes acknowledged ${live.writesAcked}, writes lost ${live.writesLost}; ` +
-      `write errors ${live.writeErrors}; 503s ${live.http503}; requests sent late ${live.lateRequests}, not sent ${live.requestsNotSent}`,
+      `write errors ${live.writeErrors}; 503s ${live.http503}; requests sent late ${live.lateRequests}, dropped (their demand declared by the next of their series) ${live.requestsDropped ?? 0}` +
+      `${live.foldCarriers ? ` (+${live.foldCarriers} sent at the end to declare it)` : ''}, not sent ${live.requestsNotSent}`,
     json.loop === 'on'
       ? `  loop: ${live.cycles} profiler cycles, ${live.skippedTicks} ticks skipped (a cycle still running), ${live.deadLetters ?? 0} invocations failed 3 times; ` +
         `${live.warmupMoves} moves in the warm-up; ${live.moves} moves in the window (${live.movesFailed} not completed), ` +

@@ -12,6 +12,8 @@ export interface LoadGeneratorThreadData {
   readonly maxInFlight: number;
   readonly seed: number;
   readonly lateAfterTraceMs: number;
+  readonly lateRequests: 'send-late' | 'drop-and-fold' | 'drop';
+  readonly foldBucketMs?: number;
 }
 
 /** An event loop's delay (how late a timer ran), ms: what a stall of that thread cost whatever it was serving. */
@@ -34,8 +36,14 @@ export type FromLoadGenerator =
       readonly outcomes: readonly RequestOutcome[];
       readonly inFlight: number;
       readonly late: number;
+      readonly dropped: number;
     }
-  | { readonly type: 'finished'; readonly notSent: number; readonly loopDelayMs: LoopDelay }
+  | {
+      readonly type: 'finished';
+      readonly notSent: number;
+      readonly foldCarriers: number;
+      readonly loopDelayMs: LoopDelay;
+    }
   | { readonly type: 'checked'; readonly check: WriteCheck }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -50,6 +58,8 @@ const SOURCE = 'src/live/load-generator-worker.ts';
 export class LoadGeneratorThread {
   inFlight = 0;
   late = 0;
+  dropped = 0;
+  foldCarriers = 0;
   /** The generator thread's own event-loop delay, known once it finished. */
   loopDelayMs: LoopDelay | undefined;
   private readonly worker: Worker;
@@ -94,6 +104,7 @@ export class LoadGeneratorThread {
     this.post({ type: 'finish' });
     const finished = (await done) as Extract<FromLoadGenerator, { type: 'finished' }>;
     this.loopDelayMs = finished.loopDelayMs;
+    this.foldCarriers = finished.foldCarriers;
     return finished.notSent;
   }
 
@@ -124,6 +135,7 @@ export class LoadGeneratorThread {
       for (const outcome of message.outcomes) this.measurements.record(outcome);
       this.inFlight = message.inFlight;
       this.late = message.late;
+      this.dropped = message.dropped;
       return;
     }
     if (message.type === 'failed') {

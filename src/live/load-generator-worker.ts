@@ -30,6 +30,8 @@ const generator = new LoadGenerator({
   maxInFlight: data.maxInFlight,
   random: seededRandom(data.seed),
   lateAfterTraceMs: data.lateAfterTraceMs,
+  lateRequests: data.lateRequests,
+  ...(data.foldBucketMs !== undefined ? { foldBucketMs: data.foldBucketMs } : {}),
 });
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -46,6 +48,7 @@ function flush(): void {
     outcomes: outbox.splice(0, outbox.length),
     inFlight: generator.inFlight,
     late: generator.late,
+    dropped: generator.dropped,
   });
 }
 
@@ -70,14 +73,19 @@ async function handle(message: ToLoadGenerator): Promise<void> {
       endTraceMs = message.endTraceMs;
       return;
     case 'finish': {
-      // Stop sending: what is queued is dropped (counted), what is in flight ends.
+      // Stop sending: what is due is dropped and its weight declared (drop-and-fold), what is not due yet is
+      // dropped (counted as not sent), what is in flight ends.
       clearInterval(dispatcher);
+      const foldCarriers = generator.foldRemaining(
+        clock ? Math.min(clock.nowMs(), endTraceMs) : Number.NEGATIVE_INFINITY,
+      );
       const notSent = generator.dropQueued();
       await generator.whenIdle();
       flush();
       post({
         type: 'finished',
         notSent,
+        foldCarriers,
         loopDelayMs: {
           p50: loopDelay.percentile(50) / 1e6,
           p99: loopDelay.percentile(99) / 1e6,

@@ -1,8 +1,36 @@
 import { performance } from 'node:perf_hooks';
-import { formatSampleWeight, SAMPLE_WEIGHT_HEADER } from '../domain/data-plane/sample-weight.ts';
-import { SERVED_REGION_HEADER } from '../local/regional-listener.ts';
+import {
+  formatSampleWeight,
+  SAMPLE_WEIGHT_HEADER,
+  type SampleWeight,
+} from '../domain/data-plane/sample-weight.ts';
+import {
+  FOLDED_WEIGHT_HEADER,
+  formatFoldedWeights,
+  MAX_FOLDED_WEIGHTS,
+  SERVED_BY_HEADER,
+  SERVED_REGION_HEADER,
+  TIMING_HEADER,
+} from '../local/regional-listener.ts';
 import type { RequestOutcome } from './live-measurements.ts';
 import type { SampledRequest } from './request-sampler.ts';
+
+/** The listener's `x-prestage-timing` header (`total=T,cell=C,routing=R`), or undefined. */
+function parseTiming(header: string | null): RequestOutcome['server'] {
+  if (!header) return undefined;
+  const fields = Object.fromEntries(
+    header.split(',').map((part) => {
+      const [name, value] = part.split('=');
+      return [name, Number(value)];
+    }),
+  );
+  if (![fields.total, fields.cell, fields.routing].every(Number.isFinite)) return undefined;
+  return { total: fields.total, cell: fields.cell, routing: fields.routing };
+}
+
+function seriesOf(request: { partition: string; region: string }): string {
+  return `${request.partition}\u0000${request.region}`;
+}
 
 /** Keys every partition is seeded with and that reads ask for (`k0`, `k1`, …). */
 export function readKey(index: number): string {
@@ -50,6 +78,19 @@ export interface LoadGeneratorOptions {
   readonly random: () => number;
   /** A request sent more than this long (trace ms) after it was due counts as late. */
   readonly lateAfterTraceMs: number;
+  /**
+   * What becomes of a request that cannot be sent within `lateAfterTraceMs` of its due time (the in-flight limit
+   * reached, or the thread stalled): `send-late` queues it and sends it late; `drop-and-fold` drops it and folds
+   * the trace demand it stands for into the next request sent for its partition and region (the listener counts
+   * it at its own instant: `FOLDED_WEIGHT_HEADER`), so the recorders' counts stay the trace's; `drop` drops it
+   * and its weight (a negative control: the counts fall short). @default 'send-late'
+   */
+  readonly lateRequests?: 'send-late' | 'drop-and-fold' | 'drop';
+  /**
+   * Folded weights whose instants fall in the same bucket of this width (trace ms; the recorders' bucket) are
+   * merged into one, at the earliest instant, so a header stays short. @default undefined: never merged
+   */
+  readonly foldBucketMs?: number;
 }
 
 /**
@@ -64,6 +105,12 @@ export class LoadGenerator {
   inFlight = 0;
   /** Requests sent later than due because `maxInFlight` were already in flight. */
   late = 0;
+  /** Requests dropped because they could not be sent in time (`lateRequests` other than `send-late`). */
+  dropped = 0;
+  /** Requests sent at the end only to carry folded weights whose series had no later request. */
+  foldCarriers = 0;
+  /** Weights dropped and not yet sent on, by series (partition and region). */
+  private readonly folds = new Map<string, { partition: string; region: string; weights: SampleWeight[] }>();
   private readonly options: LoadGeneratorOptions;
   private readonly queue: SampledRequest[] = [];
   private queueHead = 0;
@@ -88,17 +135,77 @@ export class LoadGenerator {
 
   /** Send every queued request due at or before `traceMs`, as far as the in-flight limit allows. */
   dispatchDue(traceMs: number): void {
-    while (this.queueHead < this.queue.length && this.inFlight < this.options.maxInFlight) {
+    const dropping = (this.options.lateRequests ?? 'send-late') !== 'send-late';
+    while (this.queueHead < this.queue.length) {
       const next = this.queue[this.queueHead];
       if (next.atTraceMs > traceMs) break;
+      const late = traceMs - next.atTraceMs > this.options.lateAfterTraceMs;
+      if (late && dropping) {
+        this.queueHead += 1;
+        this.drop(next);
+        continue;
+      }
+      if (this.inFlight >= this.options.maxInFlight) break;
       this.queueHead += 1;
-      if (traceMs - next.atTraceMs > this.options.lateAfterTraceMs) this.late += 1;
-      this.send(next);
+      if (late) this.late += 1;
+      this.send(next, traceMs - next.atTraceMs);
     }
     if (this.queueHead > 4096) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
+  }
+
+  /**
+   * The end of the window: drop every queued request due at or before `traceMs` (folding its weight, as a late
+   * one), then send each series' folded weights that no later request took, one request per series. Returns
+   * the requests sent for that. Under `send-late`, nothing.
+   */
+  foldRemaining(traceMs: number): number {
+    if ((this.options.lateRequests ?? 'send-late') === 'send-late') return 0;
+    while (this.queueHead < this.queue.length && this.queue[this.queueHead].atTraceMs <= traceMs) {
+      this.drop(this.queue[this.queueHead]);
+      this.queueHead += 1;
+    }
+    const sent = this.foldCarriers;
+    for (const { partition, region, weights } of [...this.folds.values()]) {
+      const [first] = weights;
+      this.foldCarriers += 1;
+      this.send({ atTraceMs: first.atMs!, partition, region, kind: 'read', standsFor: first }, 0);
+    }
+    return this.foldCarriers - sent;
+  }
+
+  /** A request that cannot be sent in time: counted, and under `drop-and-fold` its weight kept for its series. */
+  private drop(request: SampledRequest): void {
+    this.dropped += 1;
+    if (this.options.lateRequests !== 'drop-and-fold' || !request.standsFor) return;
+    const id = seriesOf(request);
+    let fold = this.folds.get(id);
+    if (!fold) {
+      fold = { partition: request.partition, region: request.region, weights: [] };
+      this.folds.set(id, fold);
+    }
+    const weight = {
+      reads: request.standsFor.reads,
+      writes: request.standsFor.writes,
+      atMs: request.atTraceMs,
+    };
+    const width = this.options.foldBucketMs;
+    const last = fold.weights.at(-1);
+    const sameBucket =
+      last !== undefined &&
+      width !== undefined &&
+      Math.floor(last.atMs! / width) === Math.floor(weight.atMs / width);
+    if (sameBucket || (last !== undefined && fold.weights.length >= MAX_FOLDED_WEIGHTS)) {
+      // Merged at the earlier instant: within one bucket the count lands where it would have; past the cap
+      // (a series dropped more than MAX_FOLDED_WEIGHTS times in a row) it lands in an earlier bucket, never lost.
+      fold.weights[fold.weights.length - 1] = {
+        reads: last!.reads + weight.reads,
+        writes: last!.writes + weight.writes,
+        atMs: last!.atMs,
+      };
+    } else fold.weights.push(weight);
   }
 
   /** Drop what is queued (a stop); requests in flight finish. */
@@ -114,9 +221,13 @@ export class LoadGenerator {
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
-  private send(request: SampledRequest): void {
+  private send(request: SampledRequest, lateTraceMs: number): void {
     this.inFlight += 1;
-    const work = request.kind === 'read' ? this.read(request) : this.write(request);
+    const folded = this.takeFolds(request);
+    const work =
+      request.kind === 'read'
+        ? this.read(request, lateTraceMs, folded)
+        : this.write(request, lateTraceMs, folded);
     void work.finally(() => {
       this.inFlight -= 1;
       if (this.inFlight > 0) return;
@@ -126,39 +237,76 @@ export class LoadGenerator {
     });
   }
 
+  /** The weights dropped in this request's series since its last request, which it now carries (the first of them if it has none of its own). */
+  private takeFolds(request: SampledRequest): readonly SampleWeight[] {
+    const id = seriesOf(request);
+    const fold = this.folds.get(id);
+    if (!fold) return [];
+    this.folds.delete(id);
+    // A request sent only to carry folds declares the first as its own weight (see foldRemaining).
+    return request.standsFor === fold.weights[0] ? fold.weights.slice(1) : fold.weights;
+  }
+
   /**
    * The client header, and the sample weight a counted request declares with the trace instant it stands for
-   * (its due time, however late it is sent), so the listeners' recorders count it in that instant's bucket.
+   * (its due time, however late it is sent), so the listeners' recorders count it in that instant's bucket; and
+   * the weights of the requests of its series dropped before it, each with its own instant.
    */
-  private headersOf(request: SampledRequest): Record<string, string> {
+  private headersOf(request: SampledRequest, folded: readonly SampleWeight[]): Record<string, string> {
     const weight = request.standsFor ? { ...request.standsFor, atMs: request.atTraceMs } : undefined;
     return {
       'x-prestage-client': `lg-${request.region}`,
       ...(weight ? { [SAMPLE_WEIGHT_HEADER]: formatSampleWeight(weight) } : {}),
+      ...(folded.length > 0 ? { [FOLDED_WEIGHT_HEADER]: formatFoldedWeights(folded) } : {}),
     };
   }
 
-  /** What a request's outcome weighs in the measurements: the trace requests it stands for. */
-  private weightOf(request: SampledRequest): number {
-    return request.standsFor ? request.standsFor.reads + request.standsFor.writes : 1;
+  /**
+   * What a request's outcome weighs in the measurements: the trace requests it stands for, with those of the
+   * requests of its series it carries the weights of (dropped, they were not measured).
+   */
+  private weightOf(request: SampledRequest, folded: readonly SampleWeight[]): number {
+    const own = request.standsFor ? request.standsFor.reads + request.standsFor.writes : 1;
+    return folded.reduce((sum, w) => sum + w.reads + w.writes, own);
   }
 
   private urlOf(region: string, partition: string, key: string): string {
     return `${this.options.urls.get(region)}/v1/partitions/${encodeURIComponent(partition)}/items/${encodeURIComponent(key)}`;
   }
 
-  private async read(request: SampledRequest): Promise<void> {
+  /** What an outcome carries besides the figures: for diagnosing where a request's time went. */
+  private diagnosticsOf(
+    request: SampledRequest,
+    lateTraceMs: number,
+    response: { servedBy: string | null; timing: string | null },
+  ): Pick<RequestOutcome, 'carrier' | 'sentLateTraceMs' | 'server' | 'servedBy'> {
+    const timing = parseTiming(response.timing);
+    return {
+      carrier: request.carrier === true,
+      sentLateTraceMs: Math.max(0, lateTraceMs),
+      ...(timing ? { server: timing } : {}),
+      ...(response.servedBy ? { servedBy: response.servedBy } : {}),
+    };
+  }
+
+  private async read(
+    request: SampledRequest,
+    lateTraceMs: number,
+    folded: readonly SampleWeight[],
+  ): Promise<void> {
     const keys = this.options.readKeysOf(request.partition);
     const key = readKey(Math.floor(this.options.random() * keys));
     const started = performance.now();
-    const { status, servedRegion } = await this.http(this.urlOf(request.region, request.partition, key), {
+    const response = await this.http(this.urlOf(request.region, request.partition, key), {
       method: 'GET',
-      headers: this.headersOf(request),
+      headers: this.headersOf(request, folded),
     });
+    const { status, servedRegion } = response;
     this.options.measurements.record({
+      ...this.diagnosticsOf(request, lateTraceMs, response),
       region: request.region,
       kind: 'read',
-      weight: this.weightOf(request),
+      weight: this.weightOf(request, folded),
       atTraceMs: request.atTraceMs,
       latencyMs: performance.now() - started,
       status,
@@ -176,7 +324,11 @@ export class LoadGenerator {
     return state;
   }
 
-  private async write(request: SampledRequest): Promise<void> {
+  private async write(
+    request: SampledRequest,
+    lateTraceMs: number,
+    folded: readonly SampleWeight[],
+  ): Promise<void> {
     // The first free key of the partition, starting from a rotating index; all busy: wait for one.
     this.writeCursor = (this.writeCursor + 1) % WRITE_KEYS_PER_PARTITION;
     let index = this.writeCursor;
@@ -194,25 +346,29 @@ export class LoadGenerator {
       release = resolve;
     });
     try {
-      await this.writeOnce(request, index, state);
+      await this.writeOnce(request, index, state, lateTraceMs, folded);
     } finally {
       state.busy = undefined;
       release();
     }
   }
 
-  private async writeOnce(request: SampledRequest, index: number, state: WriteKeyState): Promise<void> {
+  private async writeOnce(
+    request: SampledRequest,
+    index: number,
+    state: WriteKeyState,
+    lateTraceMs: number,
+    folded: readonly SampleWeight[],
+  ): Promise<void> {
     const seq = ++this.seq;
     const started = performance.now();
-    const { status, servedRegion, body } = await this.http(
-      this.urlOf(request.region, request.partition, `w${index}`),
-      {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', ...this.headersOf(request) },
-        body: JSON.stringify({ seq, partition: request.partition, region: request.region }),
-      },
-    );
+    const response = await this.http(this.urlOf(request.region, request.partition, `w${index}`), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...this.headersOf(request, folded) },
+      body: JSON.stringify({ seq, partition: request.partition, region: request.region }),
+    });
     const latencyMs = performance.now() - started;
+    const { status, servedRegion, body } = response;
     if (status === 200) {
       const version = Number((JSON.parse(body) as { version: number }).version);
       if (state.acked && version <= state.acked.version) state.regressions += 1;
@@ -223,9 +379,10 @@ export class LoadGenerator {
       state.ambiguous.add(seq);
     }
     this.options.measurements.record({
+      ...this.diagnosticsOf(request, lateTraceMs, response),
       region: request.region,
       kind: 'write',
-      weight: this.weightOf(request),
+      weight: this.weightOf(request, folded),
       atTraceMs: request.atTraceMs,
       latencyMs,
       status,
@@ -236,13 +393,25 @@ export class LoadGenerator {
   private async http(
     url: string,
     init: RequestInit,
-  ): Promise<{ status: number; servedRegion: string | null; body: string }> {
+  ): Promise<{
+    status: number;
+    servedRegion: string | null;
+    servedBy: string | null;
+    timing: string | null;
+    body: string;
+  }> {
     try {
       const response = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       const body = await response.text();
-      return { status: response.status, servedRegion: response.headers.get(SERVED_REGION_HEADER), body };
+      return {
+        status: response.status,
+        servedRegion: response.headers.get(SERVED_REGION_HEADER),
+        servedBy: response.headers.get(SERVED_BY_HEADER),
+        timing: response.headers.get(TIMING_HEADER),
+        body,
+      };
     } catch {
-      return { status: 0, servedRegion: null, body: '' };
+      return { status: 0, servedRegion: null, servedBy: null, timing: null, body: '' };
     }
   }
 

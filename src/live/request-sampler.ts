@@ -16,6 +16,8 @@ export interface SampledRequest {
    * `x-prestage-sample-weight` header; see `SampleWeight`). Absent: the request counts as one.
    */
   readonly standsFor?: SampleWeight;
+  /** Counted mode: a carrier (the sample had no request in this series and recorder bucket; see `carrierScale`). */
+  readonly carrier?: true;
 }
 
 export interface RequestSamplerOptions {
@@ -169,7 +171,7 @@ export class RequestSampler {
     const spanMs = (last - bucket + 1) * trace.bucketMs;
     const byBucket = new Map<number, SampledRequest[]>();
     for (let b = bucket; b <= last; b++) byBucket.set(b, []);
-    const series: { b: number; atTraceMs: number; kind: 'read' | 'write' }[] = [];
+    const series: { b: number; atTraceMs: number; kind: 'read' | 'write'; carrier?: true }[] = [];
     for (let p = 0; p < P; p++) {
       for (let r = 0; r < R; r++) {
         const k = p * R + r;
@@ -198,7 +200,7 @@ export class RequestSampler {
           if (inclusion < 1 && this.random() >= inclusion) continue;
           const atTraceMs = spanStart + Math.floor(this.random() * spanMs);
           const b = bucket + Math.floor((atTraceMs - spanStart) / trace.bucketMs);
-          series.push({ b, atTraceMs, kind: reads >= writes ? 'read' : 'write' });
+          series.push({ b, atTraceMs, kind: reads >= writes ? 'read' : 'write', carrier: true });
         }
         const share = inclusion * series.length;
         const standsFor = { reads: reads / share, writes: writes / share };
@@ -209,6 +211,7 @@ export class RequestSampler {
             region: trace.regions[r],
             kind: q.kind,
             standsFor,
+            ...(q.carrier ? { carrier: true as const } : {}),
           });
         }
       }

@@ -65,6 +65,8 @@ export interface LocalServerOptions {
   readonly cells?: EmbeddedClusterOptions['cells'];
   /** The access recorders' clock and buckets (see RegionalListenerOptions.accessCounting). */
   readonly accessCounting?: RegionalListenerOptions['accessCounting'];
+  /** Data responses say where the listener's time went (see RegionalListenerOptions.timingHeader). */
+  readonly timingHeader?: boolean;
   /** Reload the cells table this often, so cells added at run time are served (EmbeddedClusterOptions). */
   readonly cellRefreshMs?: number;
 }
@@ -204,6 +206,7 @@ export class LocalServer {
           shardsPerPartition: options.shardsPerPartition ?? 8,
           log: this.log,
           ...(options.accessCounting ? { accessCounting: options.accessCounting } : {}),
+          ...(options.timingHeader ? { timingHeader: true } : {}),
           ...(options.wanRoundTripMs ? { wanRoundTripMs: options.wanRoundTripMs } : {}),
         }),
     );

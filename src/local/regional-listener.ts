@@ -1,9 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { AccessRecorder, type CountingInstant } from '../data-plane/access-recorder.ts';
 import type { CellHealth } from '../data-plane/cell-health.ts';
 import { RoutingClient } from '../data-plane/routing-client.ts';
+import { InvalidRequestError } from '../domain/data-plane/data-plane-errors.ts';
+import type { CellDataStores } from '../domain/data-plane/ports.ts';
+import {
+  formatSampleWeight,
+  parseSampleWeight,
+  type SampleWeight,
+} from '../domain/data-plane/sample-weight.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import type { RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { DataApi, type DataRequest, type DataResponse } from '../interceptor/data-api.ts';
@@ -36,11 +44,78 @@ export interface RegionalListenerOptions {
     /** @default COUNT_ON_ARRIVAL */
     readonly countingInstant?: CountingInstant;
   };
+  /**
+   * Data responses carry `x-prestage-timing: total=T,cell=C,routing=R` (ms of this listener's handling: in all,
+   * in calls to cells, WAN delay included, and in routing reads), so a client can tell the listener's time from
+   * its own queueing and the transport. @default false
+   */
+  readonly timingHeader?: boolean;
 }
 
 /** Response headers naming the cell that served a data request and its region (what "local" is judged on). */
 export const SERVED_BY_HEADER = 'x-prestage-served-by';
 export const SERVED_REGION_HEADER = 'x-prestage-served-region';
+/**
+ * Harness only (`prestage up`'s load generator, read where `honourSampleWeights` is set): the sample weights of
+ * requests the client dropped because it could not send them in time, folded into the next request of the same
+ * partition and region, each with the trace instant it stands for: `reads=R,writes=W,at=T;reads=…` (at most
+ * `MAX_FOLDED_WEIGHTS` entries). The listener counts each as the dropped request would have been counted.
+ */
+export const FOLDED_WEIGHT_HEADER = 'x-prestage-folded-weight';
+export const MAX_FOLDED_WEIGHTS = 64;
+
+export function formatFoldedWeights(weights: readonly SampleWeight[]): string {
+  return weights.map(formatSampleWeight).join(';');
+}
+
+/** The folded weights of a header's value, or a message naming what is wrong. */
+export function parseFoldedWeights(value: string): SampleWeight[] | string {
+  const parts = value.split(';');
+  if (parts.length > MAX_FOLDED_WEIGHTS) return `more than ${MAX_FOLDED_WEIGHTS} weights`;
+  const weights: SampleWeight[] = [];
+  for (const part of parts) {
+    const weight = parseSampleWeight(part);
+    if (typeof weight === 'string') return weight;
+    weights.push(weight);
+  }
+  return weights;
+}
+
+/** Where a data request's time went in the listener (with `timingHeader`). */
+export const TIMING_HEADER = 'x-prestage-timing';
+
+/** The async context of one data request: the cell that served it and where its time went. */
+interface RequestContext {
+  cell?: string;
+  cellMs: number;
+  routingMs: number;
+}
+
+/**
+ * `target` with every method that returns a promise timed: its wall time is added to `add`'s field of the
+ * current request's context (calls outside a request are not timed).
+ */
+function timed<T extends object>(
+  target: T,
+  context: AsyncLocalStorage<RequestContext>,
+  field: 'cellMs' | 'routingMs',
+): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+        const store = context.getStore();
+        if (!store || !(result instanceof Promise)) return result;
+        const started = performance.now();
+        return result.finally(() => {
+          store[field] += performance.now() - started;
+        });
+      };
+    },
+  });
+}
 
 /**
  * One region's interceptor on this machine, as the deployment has one per data region: a RoutingClient that
@@ -57,7 +132,9 @@ export class RegionalListener {
   readonly stores: WanDelayedStores;
   private server: Server | undefined;
   /** The cell that served the request of the current async context (set by the routing client's onServed). */
-  private readonly servedBy = new AsyncLocalStorage<{ cell?: string }>();
+  private readonly servedBy = new AsyncLocalStorage<RequestContext>();
+  private readonly timingHeader: boolean;
+  private readonly honourFoldedWeights: boolean;
   private readonly cluster: EmbeddedCluster;
   /** Data requests this listener answered, by the cell that served them (a cell a scale-out added included). */
   readonly servedByCell = new Map<string, number>();
@@ -67,6 +144,8 @@ export class RegionalListener {
     const { cluster, region } = options;
     this.region = region;
     this.cluster = cluster;
+    this.timingHeader = options.timingHeader ?? false;
+    this.honourFoldedWeights = options.accessCounting?.honourSampleWeights ?? false;
     const counting = options.accessCounting;
     this.recorder = new AccessRecorder(
       cluster.accessStatsIn(region),
@@ -85,10 +164,15 @@ export class RegionalListener {
       if (!matrix) return wanRoundTripMs(options.wanLatency, region, cellRegion);
       return cellRegion === region ? 0 : matrix(region, cellRegion);
     });
+    const timing = this.timingHeader;
+    const stores: CellDataStores = timing
+      ? { forCell: (cellId) => timed(this.stores.forCell(cellId), this.servedBy, 'cellMs') }
+      : this.stores;
+    const partitions = cluster.partitionsIn(region);
     this.client = new RoutingClient({
-      partitions: cluster.partitionsIn(region),
+      partitions: timing ? timed(partitions, this.servedBy, 'routingMs') : partitions,
       cells: cluster.cellsIn(region),
-      stores: this.stores,
+      stores,
       // HLC node ids are short alphanumerics: the region without dashes (`useast1`).
       clock: new HybridLogicalClock(region.replace(/[^a-z0-9]/g, '').slice(0, 16)),
       lease: options.lease,
@@ -133,9 +217,17 @@ export class RegionalListener {
 
   /** Serve one data request; the response names the cell that served it and that cell's region. */
   async handleData(request: DataRequest): Promise<DataResponse> {
-    const store: { cell?: string } = {};
+    const folded = this.honourFoldedWeights ? request.headers[FOLDED_WEIGHT_HEADER] : undefined;
+    if (folded !== undefined) this.countFolded(request, folded);
+    const store: RequestContext = { cellMs: 0, routingMs: 0 };
+    const started = performance.now();
     const response = await this.servedBy.run(store, () => this.api.handle(request));
-    if (store.cell === undefined) return response;
+    const timing: Record<string, string> = this.timingHeader
+      ? {
+          [TIMING_HEADER]: `total=${(performance.now() - started).toFixed(2)},cell=${store.cellMs.toFixed(2)},routing=${store.routingMs.toFixed(2)}`,
+        }
+      : {};
+    if (store.cell === undefined) return { ...response, headers: { ...response.headers, ...timing } };
     this.servedByCell.set(store.cell, (this.servedByCell.get(store.cell) ?? 0) + 1);
     return {
       ...response,
@@ -143,8 +235,23 @@ export class RegionalListener {
         ...response.headers,
         [SERVED_BY_HEADER]: store.cell,
         [SERVED_REGION_HEADER]: this.cluster.regionOfCell(store.cell),
+        ...timing,
       },
     };
+  }
+
+  /** Count the weights a request carries for requests its client dropped (`FOLDED_WEIGHT_HEADER`). */
+  private countFolded(request: DataRequest, value: string): void {
+    const weights = parseFoldedWeights(value);
+    const match = /^\/v1\/partitions\/([^/]+)\//.exec(request.rawPath);
+    if (typeof weights === 'string' || !match) {
+      const message = typeof weights === 'string' ? weights : 'not a data request';
+      throw new InvalidRequestError('INVALID_HEADER', `${FOLDED_WEIGHT_HEADER}: ${message}`);
+    }
+    const partition = decodeURIComponent(match[1]);
+    for (const weight of weights) {
+      this.recorder.record(partition, this.region, weight.writes > 0 ? 'write' : 'read', undefined, weight);
+    }
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,7 @@ Options:
   --port N              first listener's port; region i listens on port + i, the dashboard after the
                         last region (default 8080; 0: any free)
   --json FILE           write the summary as JSON
+  --outcomes FILE       write every request's outcome as JSON lines, with the listener's timing (diagnostics)
   --no-backtest         skip the backtest comparison
   --no-dashboard        do not serve the web dashboard (its URL is printed at the start)
 
@@ -113,6 +114,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
       warmup: { type: 'string' },
       port: { type: 'string' },
       json: { type: 'string' },
+      outcomes: { type: 'string' },
       'no-backtest': { type: 'boolean' },
       'no-dashboard': { type: 'boolean' },
     },
@@ -203,6 +205,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
     port,
     intervalMs,
     ...(carriers !== undefined ? { carriersPerSecond: carriers } : {}),
+    ...(values.outcomes !== undefined ? { outcomesFile: values.outcomes } : {}),
     progress,
     log: (line) => diagnostics.add(line),
   });
