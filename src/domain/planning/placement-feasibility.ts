@@ -7,8 +7,8 @@ import { CELL_DRAINING, mustLeave, type PlacementModel } from './placement-model
  * - forecast demand at some step exceeds the raw ops capacity of every cell that stays (unless the options
  *   say `demandBeyondCapacity: 'report'`);
  * - the partitions on a DRAINING cell do not fit, below the headroom limit, in the room left on the cells
- *   that stay (bytes, or ops at some step; ops only when `unplaceableDrain` is 'throw': under 'report' the
- *   plan counts the partitions that cannot leave yet, `deferred.drainBlocked`, and the drain waits for room).
+ *   that stay (bytes, or ops at some step), when `unplaceableDrain` is 'throw'; under 'report' the plan counts
+ *   the partitions that cannot leave yet, `deferred.drainBlocked`, and the drain waits for room.
  */
 export function checkFeasibility(model: PlacementModel): void {
   const C = model.cellCount;
@@ -82,6 +82,9 @@ function checkDrains(model: PlacementModel): void {
     .filter((c) => drainBytes[c] > 0 || drainLoad.subarray(c * T, (c + 1) * T).some((x) => x > 0))
     .map((c) => `'${model.cellIds[c]}' (${model.regionIds[model.cellRegion[c]]})`)
     .join(', ');
+  // Reported, not thrown: the plan counts what cannot leave yet (`deferred.drainBlocked`) and the drain waits,
+  // whether bytes or ops/s are short (cold copies can fill the other cells' bytes until they are collected).
+  if (model.options.unplaceableDrain === 'report') return;
   const totalDrainBytes = drainBytes.reduce((a, b) => a + b, 0);
   const headroom = `${Math.round(model.limits.headroom * 100)}%`;
   if (totalDrainBytes > freeBytes) {
@@ -96,7 +99,6 @@ function checkDrains(model: PlacementModel): void {
       `partition '${model.partitionIds[largest]}' (${formatBytes(model.bytes[largest])}) on draining cell ${where} fits in no remaining cell (largest free space ${formatBytes(maxFree)} below the ${headroom} headroom)`,
     );
   }
-  if (model.options.unplaceableDrain === 'report') return;
   for (let t = 0; t < T; t++) {
     let need = 0;
     for (const c of draining) need += drainLoad[c * T + t];

@@ -240,6 +240,11 @@ describe('planMoves: drains that cannot fit below the headroom', () => {
     expect(error).toBeInstanceOf(InfeasiblePlacementError);
     expect((error as InfeasiblePlacementError).constraint).toBe('capacityBytes');
     expect((error as Error).message).toContain("'euw1-b' (eu-west-1)");
+    // The simulator's setting reports it too (a scale-in there can meet cells filled by cold copies): the
+    // cycle plans, the 20 GiB partition is counted and stays, and the drain waits for room.
+    const reported = planMoves(input, { unplaceableDrain: 'report' });
+    expect(reported.deferred.drainBlocked).toBe(1);
+    expect(reported.moves.some((m) => m.partition === 'leaving')).toBe(false);
   });
 
   it('under unplaceableDrain report, counts a drain with no room for its load and still plans the rest', () => {
