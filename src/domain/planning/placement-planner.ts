@@ -1,5 +1,5 @@
-import { seededRandom } from '../seeded-random.ts';
 import { generateCandidates } from './candidate-moves.ts';
+import { CounterRandom } from './counter-random.ts';
 import type { MovementPlan, PlannerInput } from './movement-plan.ts';
 import { checkFeasibility } from './placement-feasibility.ts';
 import { compilePlacementModel } from './placement-model.ts';
@@ -63,7 +63,7 @@ export function planMoves(input: PlannerInput, options?: PlannerOptions): Moveme
   if (best && budget.used < budget.limit) {
     best = best.forceInsertions(model.options.forcedInsertions, model.options.localSearchRounds);
   }
-  const random = seededRandom(0x5eed + model.partitionCount);
+  const random = new CounterRandom(0x5eed + model.partitionCount);
   // The plan a restart did not keep (or the one it replaced) is the next restart's copy: hundreds of
   // restarts per run would otherwise allocate a placement each.
   let spare: PlanBuilder | undefined;

@@ -1,6 +1,7 @@
 import { CandidateHeap } from './candidate-heap.ts';
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
+import { CounterRandom } from './counter-random.ts';
 import { LocalSearch } from './local-search.ts';
 import type { PlacementModel } from './placement-model.ts';
 import type { PlacementState } from './placement-state.ts';
@@ -92,17 +93,17 @@ export class PlanBuilder {
   }
 
   /** Drop a random share of the planned moves (at least one). False when there is nothing to drop. */
-  perturb(random: () => number, byCell: boolean): boolean {
+  perturb(random: CounterRandom, byCell: boolean): boolean {
     const m = this.model;
     const planned = [...this.state.movedPartitions()];
     if (planned.length === 0) return false;
-    const forced = planned[Math.floor(random() * planned.length)];
+    const forced = planned[Math.floor(random.next() * planned.length)];
     // Either a random share of the moves, or every move touching one cell of a random planned move.
-    const cell = random() < 0.5 ? m.origin[forced] : this.state.cellOf[forced];
+    const cell = random.next() < 0.5 ? m.origin[forced] : this.state.cellOf[forced];
     for (const p of planned) {
       const drop = byCell
         ? m.origin[p] === cell || this.state.cellOf[p] === cell
-        : p === forced || random() < PERTURBATION_DROP;
+        : p === forced || random.next() < PERTURBATION_DROP;
       if (drop) this.editor.apply(removeOp(p));
     }
     return true;
@@ -110,21 +111,25 @@ export class PlanBuilder {
 
   /**
    * Lazy greedy over candidates, best key first: net benefit, benefit per byte, or net benefit minus the
-   * Lagrangian prices of the throttles the move uses (`prices`). Keys are jittered when `random` is given.
+   * Lagrangian prices of the throttles the move uses (`prices`). Keys are jittered when `random` is given:
+   * partition p's key by the p-th of P draws, computed when the key is (the greedy reads a few; the stream
+   * moves on by P, as if all were drawn).
    */
-  greedy(order: GreedyOrder, random?: () => number, prices?: ThrottlePrices): void {
+  greedy(order: GreedyOrder, random?: CounterRandom, prices?: ThrottlePrices): void {
     const m = this.model;
     const cand = this.candidates;
     const editor = this.editor;
     const limit = editor.limit;
-    const noise = new Float64Array(m.partitionCount).fill(1);
-    if (random) for (let p = 0; p < noise.length; p++) noise[p] = 1 + PERTURBATION_NOISE * (random() - 0.5);
+    const jitter = random !== undefined;
+    const base = random ? random.skip(m.partitionCount) : 0;
+    const noise = (p: number) =>
+      jitter ? 1 + PERTURBATION_NOISE * (CounterRandom.drawAt(base, p) - 0.5) : 1;
     /** The greedy key of candidate k (cell cand.cell[k]) of p at the given gain. */
     const keyAt = (gain: number, p: number, k: number) => {
-      if (order === 'density') return (gain / (m.bytes[p] + 1)) * noise[p];
-      if (order === 'gain' || !prices) return gain * noise[p];
+      if (order === 'density') return (gain / (m.bytes[p] + 1)) * noise(p);
+      if (order === 'gain' || !prices) return gain * noise(p);
       return (
-        (gain - prices.cell[m.origin[p]] - prices.cell[cand.cell[k]] - prices.perByte * m.bytes[p]) * noise[p]
+        (gain - prices.cell[m.origin[p]] - prices.cell[cand.cell[k]] - prices.perByte * m.bytes[p]) * noise(p)
       );
     };
     const heap = new CandidateHeap();
