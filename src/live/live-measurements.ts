@@ -23,7 +23,14 @@ export interface RequestOutcome {
   /** Diagnostics: how late it was sent, trace ms after its due time (0 when on time). */
   readonly sentLateTraceMs?: number;
   /** Diagnostics: the listener's own account (`x-prestage-timing`), ms: in all, in cell calls, in routing reads. */
-  readonly server?: { readonly total: number; readonly cell: number; readonly routing: number };
+  readonly server?: {
+    readonly total: number;
+    readonly cell: number;
+    readonly routing: number;
+    /** Calls to cells, and those to another region's cell (a write mirrored, a read of both copies). */
+    readonly calls?: number;
+    readonly remoteCalls?: number;
+  };
   /** Diagnostics: the cell that served it. */
   readonly servedBy?: string;
 }

@@ -325,26 +325,23 @@ export class LiveRun {
     generator: LoadGeneratorThread,
   ): Promise<void> {
     const { window } = this.options;
-    const trace = this.options.input.input.trace;
+    // The whole window's requests go to the load generator before the clock runs: it sends each at its due time
+    // on its own thread, so a stall of this thread (a burst of listener work, a flush) never delays a request's
+    // arrival in its queue (queued a bucket ahead, a stall of a second made every request late on arrival,
+    // and the generator dropped them).
+    for (let bucket = window.startBucket; bucket < window.endBucket; bucket++) {
+      generator.enqueue(sampler.requestsOf(bucket));
+    }
     this.clock.holdAt(window.startMs);
     this.clock.run();
     this.windowStartWallMs = Date.now();
     generator.followClock(this.clock.state(), window.endMs);
     this.control?.followClock(this.clock.state());
-    let nextBucket = window.startBucket;
     let nextTick = window.startMs + this.intervalMs;
     let lastProgress = 0;
     let lastRefresh = 0;
     while (!this.stopRequested) {
       const now = this.clock.nowMs();
-      // Queue each bucket's requests a little before it starts.
-      while (
-        nextBucket < window.endBucket &&
-        trace.startMs + nextBucket * trace.bucketMs <= now + trace.bucketMs
-      ) {
-        generator.enqueue(sampler.requestsOf(nextBucket));
-        nextBucket += 1;
-      }
       if (this.control && now >= nextTick) {
         // The recorders' counts reach the table before the cycle reads them (in AWS the flush interval is seconds).
         await Promise.all(server.listeners.map((l) => l.recorder.flush().catch(() => undefined)));

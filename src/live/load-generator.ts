@@ -25,7 +25,12 @@ function parseTiming(header: string | null): RequestOutcome['server'] {
     }),
   );
   if (![fields.total, fields.cell, fields.routing].every(Number.isFinite)) return undefined;
-  return { total: fields.total, cell: fields.cell, routing: fields.routing };
+  return {
+    total: fields.total,
+    cell: fields.cell,
+    routing: fields.routing,
+    ...(Number.isFinite(fields.calls) ? { calls: fields.calls, remoteCalls: fields.remote } : {}),
+  };
 }
 
 function seriesOf(request: { partition: string; region: string }): string {

@@ -168,7 +168,11 @@ export class EmbeddedCluster {
     const regions = new Map<string, RegionRuntime>();
     for (const region of options.regions) {
       const dynamo = options.dynaliteThread ? await startDynaliteInWorker() : await startDynalite();
-      const client = createDynamoClient({ region, endpoint: dynamo.endpoint });
+      const client = createDynamoClient({
+        region,
+        endpoint: dynamo.endpoint,
+        ...(dynamo.requestHandler ? { requestHandler: dynamo.requestHandler } : {}),
+      });
       options.nemesis?.attach(client, region);
       // The same table names in every region, as a global table has.
       await ensureTable(client, partitionsTableDefinition(LOCAL_TABLES.partitions));

@@ -45,8 +45,9 @@ export interface RegionalListenerOptions {
     readonly countingInstant?: CountingInstant;
   };
   /**
-   * Data responses carry `x-prestage-timing: total=T,cell=C,routing=R` (ms of this listener's handling: in all,
-   * in calls to cells, WAN delay included, and in routing reads), so a client can tell the listener's time from
+   * Data responses carry `x-prestage-timing: total=T,cell=C,routing=R,calls=N,remote=M` (ms of this listener's
+   * handling: in all, in calls to cells, WAN delay included, and in routing reads; the cell calls made, and those
+   * to another region's cell), so a client can tell the listener's time from
    * its own queueing and the transport. @default false
    */
   readonly timingHeader?: boolean;
@@ -89,6 +90,9 @@ interface RequestContext {
   cell?: string;
   cellMs: number;
   routingMs: number;
+  /** Calls to cells, and those of them to a cell in another region (each paid a WAN round trip). */
+  cellCalls: number;
+  remoteCellCalls: number;
 }
 
 /**
@@ -166,7 +170,16 @@ export class RegionalListener {
     });
     const timing = this.timingHeader;
     const stores: CellDataStores = timing
-      ? { forCell: (cellId) => timed(this.stores.forCell(cellId), this.servedBy, 'cellMs') }
+      ? {
+          forCell: (cellId) => {
+            const context = this.servedBy.getStore();
+            if (context) {
+              context.cellCalls += 1;
+              if (cluster.regionOfCell(cellId) !== region) context.remoteCellCalls += 1;
+            }
+            return timed(this.stores.forCell(cellId), this.servedBy, 'cellMs');
+          },
+        }
       : this.stores;
     const partitions = cluster.partitionsIn(region);
     this.client = new RoutingClient({
@@ -219,12 +232,12 @@ export class RegionalListener {
   async handleData(request: DataRequest): Promise<DataResponse> {
     const folded = this.honourFoldedWeights ? request.headers[FOLDED_WEIGHT_HEADER] : undefined;
     if (folded !== undefined) this.countFolded(request, folded);
-    const store: RequestContext = { cellMs: 0, routingMs: 0 };
+    const store: RequestContext = { cellMs: 0, routingMs: 0, cellCalls: 0, remoteCellCalls: 0 };
     const started = performance.now();
     const response = await this.servedBy.run(store, () => this.api.handle(request));
     const timing: Record<string, string> = this.timingHeader
       ? {
-          [TIMING_HEADER]: `total=${(performance.now() - started).toFixed(2)},cell=${store.cellMs.toFixed(2)},routing=${store.routingMs.toFixed(2)}`,
+          [TIMING_HEADER]: `total=${(performance.now() - started).toFixed(2)},cell=${store.cellMs.toFixed(2)},routing=${store.routingMs.toFixed(2)},calls=${store.cellCalls},remote=${store.remoteCellCalls}`,
         }
       : {};
     if (store.cell === undefined) return { ...response, headers: { ...response.headers, ...timing } };

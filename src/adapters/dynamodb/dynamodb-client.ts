@@ -9,6 +9,11 @@ export interface DynamoClientOptions {
   readonly endpoint?: string;
   /** Sockets kept open per client; copies and catch-ups run many requests at once. @default 64 */
   readonly maxSockets?: number;
+  /**
+   * Instead of HTTP with keep-alive sockets: a request handler of the caller's (a local dynalite on another
+   * thread of the same process takes requests as messages: `src/local/dynalite-server.ts`).
+   */
+  readonly requestHandler?: DynamoDBClientConfig['requestHandler'];
 }
 
 /**
@@ -63,7 +68,7 @@ export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient
           ],
         }
       : {}),
-    requestHandler: {
+    requestHandler: options.requestHandler ?? {
       httpAgent: new Agent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     },
