@@ -31,7 +31,14 @@ export class PlacementJournal {
   readonly savedLocality: Float64Array;
   readonly savedCosts: TermCosts = zeroTerms();
   savedBytesMoved = 0;
-  readonly savedCellMoves: number[][];
+  /**
+   * Changes to the cells' lists of moves since `begin`, in order: on cell `cellLogCell`, +(p+1) appended,
+   * -(p+1) removed at `cellLogIndex` (undone in reverse, rather than saving each touched cell's list).
+   */
+  readonly cellLogCell: number[] = [];
+  readonly cellLogEntry: number[] = [];
+  readonly cellLogIndex: number[] = [];
+  cellLogCount = 0;
   /** Changes to the moved list since `begin`: +(p+1) appended, -(p+1) removed at `movedLogIndex`. */
   readonly movedLog: number[] = [];
   readonly movedLogIndex: number[] = [];
@@ -50,18 +57,12 @@ export class PlacementJournal {
     this.savedCell = new Int32Array(P);
     this.savedOffset = new Float64Array(P);
     this.savedLocality = new Float64Array(P);
-    this.savedCellMoves = Array.from({ length: C }, () => []);
   }
 }
 
 // The lists below hold a few entries (the moves on one cell, the moves of one plan) and change on every
 // tentative change the search makes; shifting by hand with push/pop keeps V8 off the length setter and
 // splice, both far slower than the loops at these sizes.
-
-export function removeValue(list: number[], value: number): void {
-  const i = list.indexOf(value);
-  if (i >= 0) removeAt(list, i);
-}
 
 export function removeAt(list: number[], at: number): void {
   for (let i = at; i < list.length - 1; i++) list[i] = list[i + 1];

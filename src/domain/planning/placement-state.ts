@@ -1,14 +1,7 @@
 import { moveBytes, moveTransferCost } from './cold-copies.ts';
-import {
-  drainCost,
-  loadPenalty,
-  localityCost,
-  presenceAt,
-  sumTerms,
-  type TermCosts,
-  zeroTerms,
-} from './placement-cost.ts';
-import { copyList, insertAt, PlacementJournal, removeAt, removeValue } from './placement-journal.ts';
+import { LocalityMemo } from './locality-memo.ts';
+import { drainCost, loadPenalty, presenceAt, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
+import { copyList, insertAt, PlacementJournal, removeAt } from './placement-journal.ts';
 import { type PlacementModel, pairPenaltyMs } from './placement-model.ts';
 
 /** Presence on the target in step t: NaN offset = not moved (0), offset ≤ 0 = from the start (1). */
@@ -45,12 +38,15 @@ export class PlacementState {
   private journaling = false;
   /** Shared with the clones of this state (see PlacementJournal). */
   private readonly journal: PlacementJournal;
+  /** localityCost, remembered; shared with the clones of this state. */
+  private readonly locality: LocalityMemo;
 
   constructor(model: PlacementModel, from?: PlacementState) {
     this.model = model;
     const C = model.cellCount;
     const P = model.partitionCount;
     this.journal = from ? from.journal : new PlacementJournal(model);
+    this.locality = from ? from.locality : new LocalityMemo(model);
     if (from) {
       this.cellOf = from.cellOf.slice();
       this.offsetMs = from.offsetMs.slice();
@@ -166,7 +162,7 @@ export class PlacementState {
       if (lc + x > m.loadLimit[cRow + t] * (1 + LOAD_TOLERANCE)) feasible = false;
     }
     out.loadBalance = dLoad;
-    out.locality = localityCost(m, p, cell, offsetMs) - m.locFull[p * m.regionCount + m.cellRegion[o]];
+    out.locality = this.locality.cost(p, cell, offsetMs) - m.locFull[p * m.regionCount + m.cellRegion[o]];
     out.relatedness = this.relatednessDelta(p, o, cell);
     out.transfer = moveTransferCost(m, p, cell);
     out.drain = drainCost(m, p, cell) - drainCost(m, p, o);
@@ -191,7 +187,7 @@ export class PlacementState {
     this.touchPartition(p);
     this.touchCell(o);
     this.touchCell(cell);
-    const locality = localityCost(m, p, cell, offsetMs);
+    const locality = this.locality.cost(p, cell, offsetMs);
     const loadBalance = this.shiftLoad(p, o, cell, Number.NaN, offsetMs, m.steps);
     const relatedness = this.relatednessDelta(p, o, cell);
     this.addCosts(
@@ -213,7 +209,11 @@ export class PlacementState {
     this.movedList.push(p);
     if (this.journaling) this.logMoved(p + 1, this.movedList.length - 1);
     this.cellMoves[o].push(p);
-    if (cell !== o) this.cellMoves[cell].push(p);
+    if (this.journaling) this.logCellMove(o, p + 1, 0);
+    if (cell !== o) {
+      this.cellMoves[cell].push(p);
+      if (this.journaling) this.logCellMove(cell, p + 1, 0);
+    }
   }
 
   /** Undo p's move: it stays on its origin. */
@@ -246,8 +246,17 @@ export class PlacementState {
     const at = this.movedList.lastIndexOf(p);
     removeAt(this.movedList, at);
     if (this.journaling) this.logMoved(-(p + 1), at);
-    removeValue(this.cellMoves[o], p);
-    if (cell !== o) removeValue(this.cellMoves[cell], p);
+    this.dropCellMove(o, p);
+    if (cell !== o) this.dropCellMove(cell, p);
+  }
+
+  /** Take p off cell c's list of moves, logging where it was when a change is under way. */
+  private dropCellMove(c: number, p: number): void {
+    const list = this.cellMoves[c];
+    const at = list.indexOf(p);
+    if (at < 0) return;
+    removeAt(list, at);
+    if (this.journaling) this.logCellMove(c, -(p + 1), at);
   }
 
   /** Change when a moved partition completes (its bandwidth share changed). */
@@ -263,7 +272,7 @@ export class PlacementState {
     // Only the steps before the later completion change.
     const end = Math.min(m.steps, Math.ceil(Math.max(old, offsetMs) / m.stepMs));
     const loadBalance = this.shiftLoad(p, o, cell, old, offsetMs, end);
-    const locality = localityCost(m, p, cell, offsetMs);
+    const locality = this.locality.cost(p, cell, offsetMs);
     this.addCosts(locality - this.appliedLocality[p], 0, loadBalance, 0, 0, out);
     this.offsetMs[p] = offsetMs;
     this.appliedLocality[p] = locality;
@@ -300,12 +309,18 @@ export class PlacementState {
     const slopes = m.kneeSlope;
     const K = slopes.length;
     const knees = m.kneeLoad;
+    const demand = m.demandTotal;
+    const row = p * T;
+    const fromRow = from * T;
+    const toRow = to * T;
+    const fromKnees = from * K;
+    const toKnees = to * K;
     let d = 0;
     for (let t = 0; t < end; t++) {
-      const x = (presence(stepMs, t, newOffset) - presence(stepMs, t, oldOffset)) * m.demandTotal[p * T + t];
+      const x = (presence(stepMs, t, newOffset) - presence(stepMs, t, oldOffset)) * demand[row + t];
       if (x === 0) continue;
-      const i = from * T + t;
-      const j = to * T + t;
+      const i = fromRow + t;
+      const j = toRow + t;
       const li = load[i];
       const lj = load[j];
       const ni = li - x;
@@ -313,8 +328,8 @@ export class PlacementState {
       load[i] = ni;
       load[j] = nj;
       for (let k = 0; k < K; k++) {
-        const kf = knees[from * K + k];
-        const kt = knees[to * K + k];
+        const kf = knees[fromKnees + k];
+        const kt = knees[toKnees + k];
         const a = li > kf ? li - kf : 0;
         const b = ni > kf ? ni - kf : 0;
         const c = lj > kt ? lj - kt : 0;
@@ -362,16 +377,25 @@ export class PlacementState {
     j.savedBytesMoved = this.bytesMoved;
     copyTerms(this.costs, j.savedCosts);
     j.movedLogCount = 0;
+    j.cellLogCount = 0;
   }
 
-  /** Cells changed since `begin` (a view, valid until the next change). */
-  touchedCells(): Int32Array {
-    return this.journal.cells.subarray(0, this.journal.cellCount);
+  /** How many cells changed since `begin`; `touchedCell(i)` is the i-th (no view allocated: called per change). */
+  touchedCellCount(): number {
+    return this.journal.cellCount;
   }
 
-  /** Partitions changed since `begin` (a view, valid until the next change). */
-  touchedPartitions(): Int32Array {
-    return this.journal.partitions.subarray(0, this.journal.partitionCount);
+  touchedCell(i: number): number {
+    return this.journal.cells[i];
+  }
+
+  /** How many partitions changed since `begin`; `touchedPartition(i)` is the i-th. */
+  touchedPartitionCount(): number {
+    return this.journal.partitionCount;
+  }
+
+  touchedPartition(i: number): number {
+    return this.journal.partitions[i];
   }
 
   commit(): void {
@@ -387,7 +411,12 @@ export class PlacementState {
       for (let t = 0; t < T; t++) this.load[c * T + t] = j.savedLoad[c * T + t];
       this.bytes[c] = j.savedBytes[c];
       this.moveCount[c] = j.savedCount[c];
-      copyList(j.savedCellMoves[c], this.cellMoves[c]);
+    }
+    for (let i = j.cellLogCount - 1; i >= 0; i--) {
+      const list = this.cellMoves[j.cellLogCell[i]];
+      const entry = j.cellLogEntry[i];
+      if (entry > 0) list.pop();
+      else insertAt(list, j.cellLogIndex[i], -entry - 1);
     }
     for (let i = 0; i < j.partitionCount; i++) {
       const p = j.partitions[i];
@@ -414,7 +443,6 @@ export class PlacementState {
     for (let t = 0; t < T; t++) j.savedLoad[c * T + t] = this.load[c * T + t];
     j.savedBytes[c] = this.bytes[c];
     j.savedCount[c] = this.moveCount[c];
-    copyList(this.cellMoves[c], j.savedCellMoves[c]);
     j.cells[j.cellCount++] = c;
   }
 
@@ -426,6 +454,20 @@ export class PlacementState {
     j.savedOffset[p] = this.offsetMs[p];
     j.savedLocality[p] = this.appliedLocality[p];
     j.partitions[j.partitionCount++] = p;
+  }
+
+  private logCellMove(c: number, entry: number, index: number): void {
+    const j = this.journal;
+    const i = j.cellLogCount++;
+    if (i < j.cellLogEntry.length) {
+      j.cellLogCell[i] = c;
+      j.cellLogEntry[i] = entry;
+      j.cellLogIndex[i] = index;
+    } else {
+      j.cellLogCell.push(c);
+      j.cellLogEntry.push(entry);
+      j.cellLogIndex.push(index);
+    }
   }
 
   private logMoved(entry: number, index: number): void {

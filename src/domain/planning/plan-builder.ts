@@ -33,6 +33,8 @@ export class PlanBuilder {
   private readonly onCell: readonly number[][];
   /** The partitions with candidates, best standalone gain first (ties: lower index). */
   private readonly byGain: readonly number[];
+  /** The same partitions in index order. */
+  private readonly byIndex: Int32Array;
 
   constructor(
     model: PlacementModel,
@@ -49,6 +51,7 @@ export class PlanBuilder {
     this.candidates = candidates;
     this.onCell = onCell ?? partitionsByCell(model, candidates);
     this.byGain = byGain ?? partitionsByGain(model, candidates);
+    this.byIndex = Int32Array.from(this.byGain).sort();
     this.editor = new PlanEditor(
       model,
       candidates,
@@ -133,9 +136,12 @@ export class PlanBuilder {
       );
     };
     const heap = new CandidateHeap();
-    for (let p = 0; p < m.partitionCount; p++) {
+    // The partitions with candidates, in index order (as a scan of every partition would push them).
+    const movable = this.byIndex;
+    for (let i = 0; i < movable.length; i++) {
+      const p = movable[i];
       const k = cand.start[p];
-      if (k >= cand.start[p + 1] || this.state.isMoved(p)) continue;
+      if (this.state.isMoved(p)) continue;
       // With prices the best-keyed candidate need not be the best-gain one.
       let bestK = k;
       if (order === 'priced') {

@@ -135,9 +135,9 @@ export class PlanEditor {
       for (let i = op.first.length - 1; ok && i >= 0; i--) ok = this.relocateTo(op.first[i], enforce);
     }
     if (ok && enforce !== LimitEnforcement.None) {
-      const touched = state.touchedCells();
-      for (let i = 0; i < touched.length; i++) {
-        if (!state.cellWithinLimits(touched[i])) {
+      const touched = state.touchedCellCount();
+      for (let i = 0; i < touched; i++) {
+        if (!state.cellWithinLimits(state.touchedCell(i))) {
           ok = false;
           break;
         }
@@ -185,8 +185,10 @@ export class PlanEditor {
     const m = this.model;
     const clock = ++marks.clock;
     if (bytesFreed) marks.bytesVersion = clock;
-    for (const c of this.state.touchedCells()) marks.cellVersion[c] = clock;
-    for (const p of this.state.touchedPartitions()) {
+    const state = this.state;
+    for (let i = 0; i < state.touchedCellCount(); i++) marks.cellVersion[state.touchedCell(i)] = clock;
+    for (let i = 0; i < state.touchedPartitionCount(); i++) {
+      const p = state.touchedPartition(i);
       marks.partitionVersion[p] = clock;
       for (let k = m.relStart[p]; k < m.relStart[p + 1]; k++) marks.partitionVersion[m.relPartner[k]] = clock;
     }
