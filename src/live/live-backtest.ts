@@ -40,6 +40,11 @@ export interface LiveBacktestOptions {
   readonly horizonMs: number;
   /** The live planner's limits (moves per cell, bytes per cycle): the simulated planner plans under the same. */
   readonly plannerLimits: Pick<PlannerLimits, 'maxConcurrentMovesPerCell' | 'maxBytesPerCycle'>;
+  /**
+   * A local request's service time (ms), the floor the live listeners pad a faster answer to
+   * (`LIVE_LOCAL_SERVICE_MS`). @default the simulator's
+   */
+  readonly localLatencyMs?: number;
 }
 
 function quantileOf(result: PolicyResult, q: number): number {
@@ -114,6 +119,7 @@ function commonOf(options: LiveBacktestOptions) {
     planningIntervalMs: options.planningIntervalMs,
     horizonMs: options.horizonMs,
     plannerLimits: options.plannerLimits,
+    ...(options.localLatencyMs !== undefined ? { localLatencyMs: options.localLatencyMs } : {}),
   };
 }
 

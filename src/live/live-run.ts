@@ -7,6 +7,7 @@ import { COUNT_AS_DECLARED } from '../data-plane/access-recorder.ts';
 import type { CellRecord } from '../domain/data-plane/cell-record.ts';
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { DEFAULT_LIMITS } from '../domain/planning/planner-options.ts';
+import { DEFAULT_SIMULATION_OPTIONS } from '../domain/simulation/simulation-options.ts';
 import { latencyBetween } from '../domain/topology.ts';
 import { LOCAL_LEASE, LocalServer } from '../local/local-server.ts';
 import { TraceClock } from './clock.ts';
@@ -56,6 +57,11 @@ export interface LiveRunOptions {
    * (`RegionalListenerOptions.timingHeader`) to each response.
    */
   readonly outcomesFile?: string;
+  /**
+   * The in-region service time of a data request, ms (the listeners pad a faster answer to it): the backtest's
+   * `localLatencyMs`. @default LIVE_LOCAL_SERVICE_MS
+   */
+  readonly localServiceMs?: number;
   /** What the load generator does with a request it cannot send in time (`LoadGeneratorOptions`). @default 'drop-and-fold' */
   readonly lateRequests?: 'send-late' | 'drop-and-fold' | 'drop';
 }
@@ -82,6 +88,12 @@ const CELL_REFRESH_MS = 250;
  * (live-backtest.ts): the planner's defaults (5 moves per cell at once, 50 GiB per cycle), so the model and the
  * loop plan under the same limits. (A deployment's default is 2 per cell, `PRESTAGE_MAX_CONCURRENT_MOVES_PER_CELL`.)
  */
+/**
+ * The local service time of a data request in the backtest `up` compares with (the simulator's default
+ * `localLatencyMs`, which `up`'s backtest uses), and the floor of the listeners' in-region service.
+ */
+export const LIVE_LOCAL_SERVICE_MS = DEFAULT_SIMULATION_OPTIONS.localLatencyMs;
+
 export const LIVE_PLANNER_LIMITS = {
   maxConcurrentMovesPerCell: DEFAULT_LIMITS.maxConcurrentMovesPerCell,
   maxBytesPerCycle: DEFAULT_LIMITS.maxBytesPerCycle,
@@ -167,8 +179,9 @@ export class LiveRun {
       accessCounting: {
         now: () => this.clock.nowMs(),
         bucketMs: this.intervalMs,
-        // About a second of wall time, on the trace clock.
-        flushIntervalMs: Math.max(1, Math.round(window.speed * 1000)),
+        // Once a profiler interval: the run flushes every recorder before each tick anyway, which is when the
+        // counts are read (a flush every wall second besides doubled the UpdateItems, the run thread's largest cost).
+        flushIntervalMs: this.intervalMs,
         // The load generator's requests declare the trace demand each stands for (a counted sample), and the
         // trace instant: a request the machine sends late still counts in the bucket it stands for.
         honourSampleWeights: true,
@@ -176,6 +189,9 @@ export class LiveRun {
       },
       log: this.options.log,
       ...(this.options.outcomesFile ? { timingHeader: true } : {}),
+      // A local request takes at least the backtest's local service time, as a remote one takes the topology's
+      // round trip on top (the model and the deployment agree; docs/live.md, "Latency").
+      serviceFloorMs: this.options.localServiceMs ?? LIVE_LOCAL_SERVICE_MS,
     });
     try {
       return await this.runOn(this.server);

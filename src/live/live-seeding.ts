@@ -2,7 +2,9 @@ import { CellHealth } from '../data-plane/cell-health.ts';
 import { RoutingClient } from '../data-plane/routing-client.ts';
 import { newPartitionRecord } from '../domain/data-plane/partition-record.ts';
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
+import { LOCAL_TABLES } from '../local/embedded-cluster.ts';
 import { LOCAL_LEASE, type LocalServer } from '../local/local-server.ts';
+import { ThreadBatchedAccessStats } from '../local/thread-access-stats.ts';
 import type { LiveRunOptions } from './live-run.ts';
 import { readKey } from './load-generator.ts';
 import type { RequestSampler } from './request-sampler.ts';
@@ -90,7 +92,12 @@ export async function writeHistory(
   let written = 0;
   for (const [region, list] of counts) {
     const recent = list.filter((c) => c.bucketStartMs >= keepFrom);
-    await server.cluster.accessStatsIn(region).add(recent, []);
+    // The listeners' recorder writes them this way too (one message per batch to the region's dynalite thread).
+    const channel = server.cluster.threadChannelOf(region);
+    const stats = channel
+      ? new ThreadBatchedAccessStats(server.cluster.accessStatsIn(region), channel, LOCAL_TABLES.accessStats)
+      : server.cluster.accessStatsIn(region);
+    for (let i = 0; i < recent.length; i += 1000) await stats.add(recent.slice(i, i + 1000), []);
     written += recent.length;
   }
   options.progress(

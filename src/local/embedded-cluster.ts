@@ -20,7 +20,12 @@ import type { CellRepository, PartitionRepository } from '../domain/data-plane/p
 import { InputValidationError } from '../domain/errors.ts';
 import { isRegionName } from '../domain/region-name.ts';
 import type { RoutingReplicas } from '../migration/migration-deps.ts';
-import { type LocalDynamo, startDynalite, startDynaliteInWorker } from './dynalite-server.ts';
+import {
+  type LocalDynamo,
+  startDynalite,
+  startDynaliteInWorker,
+  type ThreadRequestHandler,
+} from './dynalite-server.ts';
 import { TableReplicator } from './table-replicator.ts';
 
 export interface EmbeddedClusterOptions {
@@ -306,6 +311,11 @@ export class EmbeddedCluster {
   /** Where a client in `region` records its access counts. */
   accessStatsIn(region: string): DynamoAccessStatsRepository {
     return this.runtime(region).accessStats;
+  }
+
+  /** The region's dynalite as a message channel, when it runs on a thread this one started (see LocalDynamo). */
+  threadChannelOf(region: string): ThreadRequestHandler | undefined {
+    return this.runtime(region).dynamo.requestHandler;
   }
 
   /** The partition-table replicas a migration confirms routing changes in (every region but the home one). */

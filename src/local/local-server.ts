@@ -67,6 +67,8 @@ export interface LocalServerOptions {
   readonly accessCounting?: RegionalListenerOptions['accessCounting'];
   /** Data responses say where the listener's time went (see RegionalListenerOptions.timingHeader). */
   readonly timingHeader?: boolean;
+  /** See RegionalListenerOptions.serviceFloorMs. */
+  readonly serviceFloorMs?: number;
   /** Reload the cells table this often, so cells added at run time are served (EmbeddedClusterOptions). */
   readonly cellRefreshMs?: number;
 }
@@ -207,6 +209,7 @@ export class LocalServer {
           log: this.log,
           ...(options.accessCounting ? { accessCounting: options.accessCounting } : {}),
           ...(options.timingHeader ? { timingHeader: true } : {}),
+          ...(options.serviceFloorMs ? { serviceFloorMs: options.serviceFloorMs } : {}),
           ...(options.wanRoundTripMs ? { wanRoundTripMs: options.wanRoundTripMs } : {}),
         }),
     );

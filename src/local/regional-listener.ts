@@ -15,7 +15,8 @@ import {
 import { HybridLogicalClock } from '../domain/migration/hlc.ts';
 import type { RoutingLeaseConfig } from '../domain/migration/routing-lease.ts';
 import { DataApi, type DataRequest, type DataResponse } from '../interceptor/data-api.ts';
-import type { EmbeddedCluster } from './embedded-cluster.ts';
+import { type EmbeddedCluster, LOCAL_TABLES } from './embedded-cluster.ts';
+import { ThreadBatchedAccessStats } from './thread-access-stats.ts';
 import { WanDelayedStores, type WanLatency, wanRoundTripMs } from './wan-latency.ts';
 
 export interface RegionalListenerOptions {
@@ -51,6 +52,13 @@ export interface RegionalListenerOptions {
    * its own queueing and the transport. @default false
    */
   readonly timingHeader?: boolean;
+  /**
+   * A data request's in-region service (its handling here, less the WAN round trips its cell calls waited) takes
+   * at least this long (ms): `prestage up` sets the simulator's local service time
+   * (`SimulationOptions.localLatencyMs`), so a local request costs what the backtest it is compared with assumes
+   * when the machine keeps up, as the WAN round trips cost the topology's. @default 0
+   */
+  readonly serviceFloorMs?: number;
 }
 
 /** Response headers naming the cell that served a data request and its region (what "local" is judged on). */
@@ -93,6 +101,40 @@ interface RequestContext {
   /** Calls to cells, and those of them to a cell in another region (each paid a WAN round trip). */
   cellCalls: number;
   remoteCellCalls: number;
+  /** The WAN round trips those remote calls waited, ms. */
+  wanMs: number;
+}
+
+/**
+ * A cell's store as one request's calls reach it: each call (a method returning a promise) is counted in the
+ * request's context, with the WAN round trip it pays, and with `timed` its wall time is added to `cellMs`.
+ */
+function followed<T extends object>(
+  store: T,
+  context: AsyncLocalStorage<RequestContext>,
+  call: { roundTripMs: number; timed: boolean },
+): T {
+  return new Proxy(store, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+        const request = context.getStore();
+        if (!request || !(result instanceof Promise)) return result;
+        request.cellCalls += 1;
+        if (call.roundTripMs > 0) {
+          request.remoteCellCalls += 1;
+          request.wanMs += call.roundTripMs;
+        }
+        if (!call.timed) return result;
+        const started = performance.now();
+        return result.finally(() => {
+          request.cellMs += performance.now() - started;
+        });
+      };
+    },
+  });
 }
 
 /**
@@ -138,6 +180,7 @@ export class RegionalListener {
   /** The cell that served the request of the current async context (set by the routing client's onServed). */
   private readonly servedBy = new AsyncLocalStorage<RequestContext>();
   private readonly timingHeader: boolean;
+  private readonly serviceFloorMs: number;
   private readonly honourFoldedWeights: boolean;
   private readonly cluster: EmbeddedCluster;
   /** Data requests this listener answered, by the cell that served them (a cell a scale-out added included). */
@@ -151,8 +194,12 @@ export class RegionalListener {
     this.timingHeader = options.timingHeader ?? false;
     this.honourFoldedWeights = options.accessCounting?.honourSampleWeights ?? false;
     const counting = options.accessCounting;
+    // On a dynalite thread of this process, a flush's counters go as one message (ThreadBatchedAccessStats).
+    const channel = cluster.threadChannelOf(region);
     this.recorder = new AccessRecorder(
-      cluster.accessStatsIn(region),
+      channel
+        ? new ThreadBatchedAccessStats(cluster.accessStatsIn(region), channel, LOCAL_TABLES.accessStats)
+        : cluster.accessStatsIn(region),
       counting
         ? {
             wallNow: counting.now,
@@ -163,24 +210,25 @@ export class RegionalListener {
         : { flushIntervalMs: 5_000 },
     );
     const matrix = options.wanRoundTripMs;
-    this.stores = new WanDelayedStores(cluster.stores, (cellId) => {
+    const roundTripTo = (cellId: string): number => {
       const cellRegion = cluster.regionOfCell(cellId);
       if (!matrix) return wanRoundTripMs(options.wanLatency, region, cellRegion);
       return cellRegion === region ? 0 : matrix(region, cellRegion);
-    });
+    };
+    this.stores = new WanDelayedStores(cluster.stores, roundTripTo);
     const timing = this.timingHeader;
-    const stores: CellDataStores = timing
-      ? {
-          forCell: (cellId) => {
-            const context = this.servedBy.getStore();
-            if (context) {
-              context.cellCalls += 1;
-              if (cluster.regionOfCell(cellId) !== region) context.remoteCellCalls += 1;
-            }
-            return timed(this.stores.forCell(cellId), this.servedBy, 'cellMs');
-          },
-        }
-      : this.stores;
+    this.serviceFloorMs = options.serviceFloorMs ?? 0;
+    // What a request's calls to cells cost is followed only when it is reported or padded (see serviceFloorMs).
+    const stores: CellDataStores =
+      timing || this.serviceFloorMs > 0
+        ? {
+            forCell: (cellId) =>
+              followed(this.stores.forCell(cellId), this.servedBy, {
+                roundTripMs: roundTripTo(cellId),
+                timed: timing,
+              }),
+          }
+        : this.stores;
     const partitions = cluster.partitionsIn(region);
     this.client = new RoutingClient({
       partitions: timing ? timed(partitions, this.servedBy, 'routingMs') : partitions,
@@ -232,9 +280,14 @@ export class RegionalListener {
   async handleData(request: DataRequest): Promise<DataResponse> {
     const folded = this.honourFoldedWeights ? request.headers[FOLDED_WEIGHT_HEADER] : undefined;
     if (folded !== undefined) this.countFolded(request, folded);
-    const store: RequestContext = { cellMs: 0, routingMs: 0, cellCalls: 0, remoteCellCalls: 0 };
+    const store: RequestContext = { cellMs: 0, routingMs: 0, cellCalls: 0, remoteCellCalls: 0, wanMs: 0 };
     const started = performance.now();
     const response = await this.servedBy.run(store, () => this.api.handle(request));
+    if (this.serviceFloorMs > 0) {
+      // The in-region part of the answer (all but the WAN round trips) takes at least the floor.
+      const shortBy = this.serviceFloorMs - (performance.now() - started - store.wanMs);
+      if (shortBy > 0) await new Promise((resolve) => setTimeout(resolve, shortBy));
+    }
     const timing: Record<string, string> = this.timingHeader
       ? {
           [TIMING_HEADER]: `total=${(performance.now() - started).toFixed(2)},cell=${store.cellMs.toFixed(2)},routing=${store.routingMs.toFixed(2)},calls=${store.cellCalls},remote=${store.remoteCellCalls}`,

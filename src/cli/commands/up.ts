@@ -173,7 +173,7 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
   // with destroy tracking on every promise of the process. Nothing is traced on this machine, and that hook cost
   // about a third of the run's CPU (garbage collection and destroy hooks in a --cpu-prof of the bundled trace).
   process.env.AWS_XRAY_MANUAL_MODE ??= '1';
-  const { LiveRun, LIVE_PLANNER_LIMITS } = await import('../../live/live-run.ts');
+  const { LiveRun, LIVE_PLANNER_LIMITS, LIVE_LOCAL_SERVICE_MS } = await import('../../live/live-run.ts');
   const { BacktestThread } = await import('../../live/backtest-thread.ts');
   const { liveJson, formatLiveSummary } = await import('../../live/live-summary.ts');
 
@@ -222,6 +222,8 @@ export async function runUp(argv: readonly string[], io: CliIo): Promise<number>
     planningIntervalMs: intervalMs,
     horizonMs: 2 * 3_600_000,
     plannerLimits: LIVE_PLANNER_LIMITS,
+    // The local service time the listeners pad a faster answer to (the model and the deployment agree).
+    localLatencyMs: LIVE_LOCAL_SERVICE_MS,
   };
   const backtestThread = values['no-backtest']
     ? undefined
