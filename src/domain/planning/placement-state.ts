@@ -36,6 +36,11 @@ export class PlacementState {
 
   /** Whether a tentative change of this state is under way (its journal is `journal`). */
   private journaling = false;
+  /**
+   * Grows whenever this placement changes for good (a committed change, a move made outside a change,
+   * `copyFrom`): equal revisions of one state object mean the same placement, so a cache may key on it.
+   */
+  private revisionCount = 0;
   /** Shared with the clones of this state (see PlacementJournal). */
   private readonly journal: PlacementJournal;
   /** localityCost, remembered; shared with the clones of this state. */
@@ -109,6 +114,12 @@ export class PlacementState {
     copyTerms(from.costs, this.costs);
     copyList(from.movedList, this.movedList);
     for (let c = 0; c < this.cellMoves.length; c++) copyList(from.cellMoves[c], this.cellMoves[c]);
+    this.revisionCount++;
+  }
+
+  /** See revisionCount. */
+  revision(): number {
+    return this.revisionCount;
   }
 
   total(): number {
@@ -183,6 +194,7 @@ export class PlacementState {
   /** Move unmoved p to `cell`, completing at `offsetMs`; adds the cost change per term to `out`. */
   applyMove(p: number, cell: number, offsetMs: number, out?: TermCosts): void {
     const m = this.model;
+    if (!this.journaling) this.revisionCount++;
     const o = m.origin[p];
     this.touchPartition(p);
     this.touchCell(o);
@@ -219,6 +231,7 @@ export class PlacementState {
   /** Undo p's move: it stays on its origin. */
   undoMove(p: number, out?: TermCosts): void {
     const m = this.model;
+    if (!this.journaling) this.revisionCount++;
     const o = m.origin[p];
     const cell = this.cellOf[p];
     const offsetMs = this.offsetMs[p];
@@ -263,6 +276,7 @@ export class PlacementState {
   retime(p: number, offsetMs: number, out?: TermCosts): void {
     const old = this.offsetMs[p];
     if (old === offsetMs) return;
+    if (!this.journaling) this.revisionCount++;
     const m = this.model;
     const o = m.origin[p];
     const cell = this.cellOf[p];
@@ -399,6 +413,7 @@ export class PlacementState {
   }
 
   commit(): void {
+    this.revisionCount++;
     this.journaling = false;
     this.journal.owner = undefined;
   }

@@ -1,6 +1,7 @@
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
 import { moveDurationMs, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
+import { copyList } from './placement-journal.ts';
 import type { PlacementModel } from './placement-model.ts';
 import type { PlacementState } from './placement-state.ts';
 import { LimitEnforcement, OperationKind, type Placement, type SearchOperation } from './search-operation.ts';
@@ -59,6 +60,13 @@ export class PlanEditor {
   readonly limit: number;
   private readonly delta: TermCosts = zeroTerms();
   private readonly throttles: ThrottleDryRun;
+  /** Copies of this plan with the first steps of recent changes made (see evaluateAfterPrefix). */
+  private readonly prefixes: PrefixCopy[] = [];
+  /** The key of the change being evaluated (see prefixKey), and a counter for least-recent use. */
+  private readonly key: number[] = [];
+  private uses = 0;
+  /** Whether evaluateAfterPrefix made every step (the limits on cells aside). */
+  private prefixPerformed = false;
 
   constructor(
     model: PlacementModel,
@@ -120,6 +128,13 @@ export class PlanEditor {
       !this.throttles.relocateAfterMayPass(op.partition, op.cell, op.first)
     )
       return undefined;
+    if (!keep && op.kind === OperationKind.DropThenRelocate) {
+      this.setPrefixKey(op);
+      const result = this.evaluateAfterPrefix(op.partition, op.cell, enforce);
+      // A RelocateAfter whose steps hit a throttle in this order is tried the other way round below, as
+      // before (the dry run leaves few of those).
+      if (this.prefixPerformed || op.kind === OperationKind.DropThenRelocate) return result;
+    }
     const state = this.state;
     const delta = this.delta;
     this.resetDelta();
@@ -151,6 +166,101 @@ export class PlanEditor {
       state.rollback();
     }
     return ok ? total : undefined;
+  }
+
+  /** Set `key` to the first steps of `op`: a DropThenRelocate's drops, or a RelocateAfter's first relocations. */
+  private setPrefixKey(
+    op: Extract<SearchOperation, { kind: OperationKind.DropThenRelocate | OperationKind.RelocateAfter }>,
+  ): void {
+    const key = this.key;
+    key.length = 0;
+    if (op.kind === OperationKind.DropThenRelocate) {
+      key.push(-1);
+      for (let i = 0; i < op.dropped.length; i++) key.push(op.dropped[i]);
+    } else {
+      key.push(-2);
+      for (let i = 0; i < op.first.length; i++) key.push(op.first[i].partition, op.first[i].cell);
+    }
+  }
+
+  /**
+   * The change of `key` (its first steps), then p → c, evaluated as `run` would, from a copy of the plan with
+   * the first steps already made. The local search tries many changes that begin alike against one plan:
+   * every partition short of bytes drops the same few cheapest moves (cheapestBytes' order is the plan's),
+   * and the same blocker is re-targeted for every partition it blocks. The first steps are made once per
+   * plan revision on a copy (a few copies, least recently used replaced), and each change then only makes
+   * its last step there. The copy is the very placement `run` reaches after the first steps (the same
+   * operations on the same numbers), the cost change starts from the first steps' terms and adds the last
+   * step's in the same order, and the limits are checked on every cell either touched: the answer is `run`'s,
+   * bit for bit. Undefined when a step breaks a limit (`prefixPerformed` tells a throttle or a step that
+   * could not be made from a cell over its limit at the end).
+   */
+  private evaluateAfterPrefix(p: number, c: number, enforce: LimitEnforcement): number | undefined {
+    const prefix = this.prefixCopy();
+    this.prefixPerformed = false;
+    if (!prefix.ok) return undefined;
+    const editor = prefix.editor;
+    const s = editor.state;
+    const delta = editor.delta;
+    s.begin();
+    copyTerms(prefix.terms, delta);
+    let ok = editor.relocate(p, c, enforce);
+    this.prefixPerformed = ok;
+    if (ok && enforce !== LimitEnforcement.None) {
+      for (let i = 0; ok && i < prefix.cellCount; i++) ok = s.cellWithinLimits(prefix.cells[i]);
+      const touched = s.touchedCellCount();
+      for (let i = 0; ok && i < touched; i++) ok = s.cellWithinLimits(s.touchedCell(i));
+    }
+    const total = sumTerms(delta);
+    s.rollback();
+    return ok ? total : undefined;
+  }
+
+  /** The copy of this plan with `key`'s first steps made, made now if no copy holds them. */
+  private prefixCopy(): PrefixCopy {
+    const state = this.state;
+    const revision = state.revision();
+    const key = this.key;
+    const use = ++this.uses;
+    let victim: PrefixCopy | undefined;
+    for (const prefix of this.prefixes) {
+      if (prefix.revision === revision && sameList(prefix.key, key)) {
+        prefix.lastUse = use;
+        return prefix;
+      }
+      if (victim === undefined || prefix.lastUse < victim.lastUse) victim = prefix;
+    }
+    if (this.prefixes.length < PREFIX_COPIES) {
+      victim = new PrefixCopy(
+        new PlanEditor(this.model, this.candidates, state.clone(), this.marks, this.budget),
+        this.model.cellCount,
+      );
+      this.prefixes.push(victim);
+    }
+    const prefix = victim as PrefixCopy;
+    const editor = prefix.editor;
+    const s = editor.state;
+    s.copyFrom(state);
+    editor.resetDelta();
+    s.begin();
+    let ok = true;
+    if (key[0] === -1) {
+      for (let i = 1; ok && i < key.length; i++) ok = editor.removeMove(key[i]);
+    } else {
+      for (let i = 1; ok && i < key.length; i += 2)
+        ok = editor.relocate(key[i], key[i + 1], LimitEnforcement.All);
+    }
+    const touched = s.touchedCellCount();
+    for (let i = 0; i < touched; i++) prefix.cells[i] = s.touchedCell(i);
+    prefix.cellCount = touched;
+    copyTerms(editor.delta, prefix.terms);
+    if (ok) s.commit();
+    else s.rollback();
+    prefix.ok = ok;
+    prefix.revision = revision;
+    prefix.lastUse = use;
+    copyList(key, prefix.key);
+    return prefix;
   }
 
   private perform(op: SearchOperation, enforce: LimitEnforcement): boolean {
@@ -251,4 +361,40 @@ export class PlanEditor {
       if (offset !== s.offsetMs[q]) s.retime(q, offset, this.delta);
     }
   }
+}
+
+/** How many copies of the plan evaluateAfterPrefix keeps. */
+const PREFIX_COPIES = 4;
+
+/** A copy of a plan with the first steps of a change made, what they cost per term and the cells they touched. */
+class PrefixCopy {
+  readonly editor: PlanEditor;
+  /** The revision of the plan it copies (-1: none yet). */
+  revision = -1;
+  readonly key: number[] = [];
+  /** Whether every first step could be made. */
+  ok = false;
+  readonly terms: TermCosts = zeroTerms();
+  readonly cells: Int32Array;
+  cellCount = 0;
+  lastUse = 0;
+
+  constructor(editor: PlanEditor, cells: number) {
+    this.editor = editor;
+    this.cells = new Int32Array(cells);
+  }
+}
+
+function copyTerms(from: TermCosts, to: TermCosts): void {
+  to.locality = from.locality;
+  to.relatedness = from.relatedness;
+  to.loadBalance = from.loadBalance;
+  to.transfer = from.transfer;
+  to.drain = from.drain;
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

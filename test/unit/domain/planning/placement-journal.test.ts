@@ -143,3 +143,107 @@ describe('PlacementState journal', () => {
     expect(after.movesOnCell[cell]).toEqual(before.movesOnCell[cell].filter((q) => q !== first));
   });
 });
+
+/**
+ * PlanEditor evaluates a DropThenRelocate from a copy of the plan with its drops already made (kept for a
+ * few drop lists per plan revision). Its answers must be those of the evaluation from scratch, bit for bit:
+ * the reference is a new editor per change (nothing kept), the subject one editor for all of them, with
+ * changes sharing drop lists interleaved and the plan changed in between.
+ */
+describe('PlanEditor: a DropThenRelocate from the kept drops', () => {
+  const input = generatePlannerInstance({
+    seed: 9,
+    partitions: 160,
+    regions: 3,
+    cellsPerRegion: 3,
+    utilization: 0.4,
+    bytesUtilization: 0.3,
+    misplacedFraction: 0.5,
+    limits: { maxConcurrentMovesPerCell: 3, maxBytesPerCycle: 50 * GiB },
+  });
+  const model = compilePlacementModel(input);
+  const base = new PlacementState(model);
+  const candidates = generateCandidates(model, base, true);
+  const builder = new PlanBuilder(model, base.clone(), candidates);
+  builder.greedy('gain');
+
+  const editorOn = (state: PlacementState) =>
+    new PlanEditor(
+      model,
+      candidates,
+      state,
+      new SearchMarks(model.cellCount, model.partitionCount),
+      new SearchBudget(),
+    );
+
+  it('answers what an editor with nothing kept answers, across drop lists and plan changes', () => {
+    const state = builder.state.clone();
+    const subject = editorOn(state);
+    const random = seededRandom(23);
+    const movable: number[] = [];
+    for (let p = 0; p < model.partitionCount; p++)
+      if (candidates.start[p] < candidates.start[p + 1]) movable.push(p);
+    let feasible = 0;
+    let infeasible = 0;
+    let differs = 0;
+    for (let round = 0; round < 40; round++) {
+      const moved = [...state.movedPartitions()];
+      // A few drop lists (prefixes of one order, as cheapestBytes makes them), used many times each.
+      const lists = [1, 2, 3, 5, 6].map((n) => moved.slice(0, n));
+      lists.push(
+        [moved[moved.length - 1], moved[0]],
+        [moved[0], -1 as number].filter((q) => q >= 0),
+      );
+      for (let i = 0; i < 60; i++) {
+        const dropped = lists[Math.floor(random() * lists.length)];
+        const p = movable[Math.floor(random() * movable.length)];
+        const k =
+          candidates.start[p] + Math.floor(random() * (candidates.start[p + 1] - candidates.start[p]));
+        const cell = candidates.cell[k];
+        const op = dropThenRelocateOp(p, cell, dropped);
+        const enforce = i % 7 === 0 ? LimitEnforcement.None : LimitEnforcement.All;
+        const expected = editorOn(state.clone()).evaluate(op, enforce);
+        const got = subject.evaluate(op, enforce);
+        expect(got).toBe(expected);
+        if (expected === undefined) infeasible++;
+        else feasible++;
+        // The drops matter: the same move without them costs something else.
+        if (
+          expected !== undefined &&
+          expected !== editorOn(state.clone()).evaluate(relocateOp(p, cell), enforce)
+        )
+          differs++;
+      }
+      // Change the plan (a new revision): drop a move, or make one.
+      const q = moved[Math.floor(random() * moved.length)];
+      if (round % 2 === 0 || moved.length < 8) {
+        const p = movable[Math.floor(random() * movable.length)];
+        subject.apply(relocateOp(p, candidates.cell[candidates.start[p]]));
+      } else subject.apply(removeOp(q));
+    }
+    // Not vacuous: both answers occur, and the drops change the answer.
+    expect(feasible).toBeGreaterThan(200);
+    expect(infeasible).toBeGreaterThan(50);
+    expect(differs).toBeGreaterThan(100);
+  });
+
+  it('control: an answer kept across a plan change would be wrong', () => {
+    const state = builder.state.clone();
+    const subject = editorOn(state);
+    const moved = [...state.movedPartitions()];
+    const dropped = moved.slice(0, 2);
+    // A partition whose move after the drops is feasible, before and after an unrelated plan change.
+    for (let p = 0; p < model.partitionCount; p++) {
+      if (state.isMoved(p) || candidates.start[p] === candidates.start[p + 1]) continue;
+      const op = dropThenRelocateOp(p, candidates.cell[candidates.start[p]], dropped);
+      const before = subject.evaluate(op);
+      if (before === undefined) continue;
+      const other = moved[moved.length - 1];
+      if (dropped.includes(other) || subject.apply(removeOp(other)) === undefined) continue;
+      const after = subject.evaluate(op);
+      expect(after).toBe(editorOn(state.clone()).evaluate(op));
+      if (after !== before) return;
+    }
+    throw new Error('no plan change altered a DropThenRelocate: the control is vacuous');
+  });
+});
