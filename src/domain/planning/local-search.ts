@@ -138,11 +138,13 @@ export class LocalSearch {
         }
         lacksRoom = !fits;
       } else {
-        if (this.consider(relocateOp(p, c))) continue;
+        const op = relocateOp(p, c);
+        if (this.consider(op)) continue;
         // Blocked. Freeing room costs the value of what blocks it, so this can only win if the move is
-        // worth more than the best change so far even with the throttles and capacity ignored.
-        unconstrained = editor.evaluate(relocateOp(p, c), LimitEnforcement.None);
-        lacksRoom = editor.evaluate(relocateOp(p, c), LimitEnforcement.CapacityOnly) === undefined;
+        // worth more than the best change so far even with the throttles and capacity ignored (and does
+        // it fit once they are freed? One run answers both; see PlanEditor.evaluateRelaxed).
+        unconstrained = editor.evaluateRelaxed(op);
+        lacksRoom = !editor.relaxedFits;
       }
       if (unconstrained === undefined) continue;
       // Free what blocks it by dropping one planned move or sending it elsewhere, or, when both its cells

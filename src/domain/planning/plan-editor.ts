@@ -67,6 +67,17 @@ export class PlanEditor {
   private uses = 0;
   /** Whether evaluateAfterPrefix made every step (the limits on cells aside). */
   private prefixPerformed = false;
+  /**
+   * The last change `run` made in full: the plan revision, its limits, whether it made every step and
+   * failed on a cell's capacity alone, its cost change.
+   */
+  private lastOp: SearchOperation | undefined;
+  private lastRevision = -1;
+  private lastEnforce = LimitEnforcement.All;
+  private lastCapacityFailed = false;
+  private lastTotal = 0;
+  /** Set by evaluateRelaxed: whether the change fits the hard capacity limits once the throttles are freed. */
+  relaxedFits = false;
 
   constructor(
     model: PlacementModel,
@@ -92,6 +103,47 @@ export class PlanEditor {
   /** Make `op` if it respects every limit; returns its cost change, or undefined (and no change). */
   apply(op: SearchOperation): number | undefined {
     return this.run(op, true, LimitEnforcement.All);
+  }
+
+  /**
+   * `op` (a Relocate or RelocateAfter) with every limit ignored, as `evaluate(op, LimitEnforcement.None)`, and
+   * in `relaxedFits` whether `evaluate(op, LimitEnforcement.CapacityOnly)` would be defined; counted as those
+   * two evaluations. Both make the same steps (only the throttles differ from the fully enforced run, and
+   * neither enforces them), so one run answers both. When `op` (the same object) was just evaluated under
+   * every limit against this plan, made every step and failed on a cell's capacity alone, its cost change is
+   * the unconstrained one, and it does not fit.
+   */
+  evaluateRelaxed(op: SearchOperation): number | undefined {
+    this.budget.used += 2;
+    const state = this.state;
+    if (
+      this.lastOp === op &&
+      this.lastRevision === state.revision() &&
+      this.lastEnforce === LimitEnforcement.All &&
+      this.lastCapacityFailed &&
+      op.kind === OperationKind.Relocate
+    ) {
+      this.relaxedFits = false;
+      return this.lastTotal;
+    }
+    this.resetDelta();
+    state.begin();
+    let ok = this.perform(op, LimitEnforcement.None);
+    if (!ok && op.kind === OperationKind.RelocateAfter) {
+      state.rollback();
+      state.begin();
+      this.resetDelta();
+      ok = this.relocate(op.partition, op.cell, LimitEnforcement.None);
+      for (let i = op.first.length - 1; ok && i >= 0; i--)
+        ok = this.relocateTo(op.first[i], LimitEnforcement.None);
+    }
+    let fits = ok;
+    const touched = state.touchedCellCount();
+    for (let i = 0; fits && i < touched; i++) fits = state.cellWithinLimits(state.touchedCell(i));
+    const total = sumTerms(this.delta);
+    state.rollback();
+    this.relaxedFits = fits;
+    return ok ? total : undefined;
   }
 
   /**
@@ -149,6 +201,10 @@ export class PlanEditor {
       ok = this.relocate(op.partition, op.cell, enforce);
       for (let i = op.first.length - 1; ok && i >= 0; i--) ok = this.relocateTo(op.first[i], enforce);
     }
+    this.lastOp = op;
+    this.lastRevision = state.revision();
+    this.lastEnforce = enforce;
+    const performed = ok;
     if (ok && enforce !== LimitEnforcement.None) {
       const touched = state.touchedCellCount();
       for (let i = 0; i < touched; i++) {
@@ -159,6 +215,8 @@ export class PlanEditor {
       }
     }
     const total = sumTerms(delta);
+    this.lastCapacityFailed = performed && !ok;
+    this.lastTotal = total;
     if (ok && keep && enforce === LimitEnforcement.All) {
       this.mark(state.bytesMoved < bytesBefore);
       state.commit();

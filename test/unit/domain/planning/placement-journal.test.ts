@@ -247,3 +247,70 @@ describe('PlanEditor: a DropThenRelocate from the kept drops', () => {
     throw new Error('no plan change altered a DropThenRelocate: the control is vacuous');
   });
 });
+
+/**
+ * PlanEditor.evaluateRelaxed answers `evaluate(op, None)` and whether `evaluate(op, CapacityOnly)` is
+ * defined in one run (or none, right after the same change failed under every limit on capacity alone).
+ * It must give exactly those answers, and count as the two evaluations.
+ */
+describe('PlanEditor.evaluateRelaxed', () => {
+  /** Tight throttles (changes stopped by a throttle), or loose throttles and full cells (by capacity alone). */
+  const instances = [
+    { utilization: 0.6, limits: { maxConcurrentMovesPerCell: 2, maxBytesPerCycle: 40 * GiB } },
+    { utilization: 0.85, limits: { maxConcurrentMovesPerCell: 100, maxBytesPerCycle: 100_000 * GiB } },
+  ];
+
+  it('answers the two relaxed evaluations, with or without the fully enforced one just before', () => {
+    let throttled = 0;
+    let capacityOnly = 0;
+    for (const { utilization, limits } of instances) {
+      const model = compilePlacementModel(
+        generatePlannerInstance({
+          seed: 3,
+          partitions: 150,
+          regions: 3,
+          cellsPerRegion: 3,
+          utilization,
+          bytesUtilization: 0.4,
+          misplacedFraction: 0.5,
+          limits,
+        }),
+      );
+      const base = new PlacementState(model);
+      const candidates = generateCandidates(model, base, true);
+      const builder = new PlanBuilder(model, base.clone(), candidates);
+      builder.greedy('gain');
+      const state = builder.state.clone();
+      const budget = new SearchBudget();
+      const editor = new PlanEditor(
+        model,
+        candidates,
+        state,
+        new SearchMarks(model.cellCount, model.partitionCount),
+        budget,
+      );
+      for (let p = 0; p < model.partitionCount; p++) {
+        for (let k = candidates.start[p]; k < candidates.start[p + 1]; k++) {
+          const op = relocateOp(p, candidates.cell[k]);
+          const none = editor.evaluate(op, LimitEnforcement.None);
+          const fits = editor.evaluate(op, LimitEnforcement.CapacityOnly) !== undefined;
+          for (const before of [false, true]) {
+            let all: number | undefined;
+            if (before) all = editor.evaluate(op);
+            const used = budget.used;
+            expect(editor.evaluateRelaxed(op)).toBe(none);
+            expect(editor.relaxedFits).toBe(fits);
+            expect(budget.used).toBe(used + 2);
+            if (before && all === undefined && none !== undefined) {
+              if (fits) throttled++;
+              else if (limits.maxConcurrentMovesPerCell === 100) capacityOnly++;
+            }
+          }
+        }
+      }
+    }
+    // Not vacuous: changes stopped by a throttle, and by capacity alone (the reused run), both occur.
+    expect(throttled).toBeGreaterThan(20);
+    expect(capacityOnly).toBeGreaterThan(5);
+  });
+});
