@@ -36,10 +36,12 @@ describe("up's run thread reaches its dynalite threads as messages", () => {
     await ensureTable(message, partitionsTableDefinition('tab'));
     await message.send(new PutItemCommand({ TableName: 'tab', Item: { pk: { S: 'a' }, v: { N: '1' } } }));
     await http.send(new PutItemCommand({ TableName: 'tab', Item: { pk: { S: 'b' }, v: { N: '2' } } }));
-    expect((await http.send(new GetItemCommand({ TableName: 'tab', Key: { pk: { S: 'a' } } }))).Item).toEqual({
-      pk: { S: 'a' },
-      v: { N: '1' },
-    });
+    expect((await http.send(new GetItemCommand({ TableName: 'tab', Key: { pk: { S: 'a' } } }))).Item).toEqual(
+      {
+        pk: { S: 'a' },
+        v: { N: '1' },
+      },
+    );
     expect(
       (await message.send(new GetItemCommand({ TableName: 'tab', Key: { pk: { S: 'b' } } }))).Item,
     ).toEqual({
