@@ -162,7 +162,7 @@ export class LiveRun {
   }
 
   async run(): Promise<LiveResult> {
-    const { input, window } = this.options;
+    const { input } = this.options;
     const topology = input.input.topology;
     const regions = Object.keys(topology.regions);
     this.server = await LocalServer.start({
