@@ -67,10 +67,75 @@ export class ThrottleDryRun {
    * change (the local search asks this for every blocker it would try).
    */
   mayPass(p: number, c: number, q1: number, c1: number, q2: number, c2: number): boolean {
+    if (q2 < 0 && q1 !== p) return this.pairPasses(q1, c1, p, c) || this.pairPasses(p, c, q1, c1);
     this.reset();
     if (this.relocate(q1, c1) && (q2 < 0 || this.relocate(q2, c2)) && this.relocate(p, c)) return true;
     this.reset();
     return this.relocate(p, c) && (q2 < 0 || this.relocate(q2, c2)) && this.relocate(q1, c1);
+  }
+
+  /**
+   * Would relocating a → ac, then b → bc (b ≠ a), pass the throttles? The overlay's steps (relocate,
+   * removeMove, addMove) for two partitions, on locals: the second relocation reads the move counts the
+   * first one left (it changes at most a's origin, old cell and new cell) and the bytes after it, computed
+   * with the same operations in the same order. The local search asks this for every blocker it would
+   * re-target, so it avoids the overlay's slot scans.
+   */
+  private pairPasses(a: number, ac: number, b: number, bc: number): boolean {
+    const m = this.model;
+    const s = this.state;
+    const limit = this.limit;
+    const counts = s.moveCount;
+    let bytes = s.bytesMoved;
+    // a → ac: the cells whose count it changes, and by how much.
+    const ao = m.origin[a];
+    const aCell = s.cellOf[a];
+    let dOrigin = 0;
+    let dOld = 0;
+    let dNew = 0;
+    if (aCell !== ac) {
+      const aMoved = s.isMoved(a);
+      if (ac === ao) {
+        if (!aMoved) return false;
+        dOrigin--;
+        if (aCell !== ao) dOld--;
+        bytes -= moveBytes(m, a, aCell);
+      } else {
+        if (!this.isCandidate(a, ac)) return false;
+        if (aMoved) {
+          dOrigin--;
+          if (aCell !== ao) dOld--;
+          bytes -= moveBytes(m, a, aCell);
+        }
+        // addMove: ac is neither a's origin nor its old cell here.
+        if (counts[ao] + dOrigin >= limit || counts[ac] >= limit) return false;
+        const add = moveBytes(m, a, ac);
+        if (bytes + add > m.limits.maxBytesPerCycle) return false;
+        dOrigin++;
+        dNew++;
+        bytes += add;
+      }
+    }
+    // b → bc, on the counts and bytes a left.
+    const bo = m.origin[b];
+    const bCell = s.cellOf[b];
+    if (bCell === bc) return true;
+    const bMoved = s.isMoved(b);
+    if (bc === bo) return bMoved;
+    if (!this.isCandidate(b, bc)) return false;
+    let dbOrigin = 0;
+    if (bMoved) {
+      // removeMove: b's origin and old cell lose a move (only the origin's count is read below).
+      dbOrigin--;
+      bytes -= moveBytes(m, b, bCell);
+    }
+    // addMove: bc is neither b's origin nor its old cell here.
+    const originCount =
+      counts[bo] + (bo === ao ? dOrigin : 0) + (bo === aCell ? dOld : 0) + (bo === ac ? dNew : 0) + dbOrigin;
+    const targetCount =
+      counts[bc] + (bc === ao ? dOrigin : 0) + (bc === aCell ? dOld : 0) + (bc === ac ? dNew : 0);
+    if (originCount >= limit || targetCount >= limit) return false;
+    return bytes + moveBytes(m, b, bc) <= m.limits.maxBytesPerCycle;
   }
 
   private reset(): void {
