@@ -10,6 +10,13 @@ import {
   type SearchOperation,
 } from './search-operation.ts';
 
+/** Planned moves in the way of a move (see LocalSearch.blockers). */
+interface Blockers {
+  readonly source: number[];
+  readonly target: number[];
+  readonly other: number[];
+}
+
 /** Local search looks at this many held-back partitions per round on large inputs. */
 const LOCAL_SEARCH_CANDIDATES = 200;
 /** On large inputs, when the bytes budget blocks, swaps consider this many of the weakest planned moves. */
@@ -43,6 +50,9 @@ export class LocalSearch {
   private byDensity: number[] = [];
   private byDensityShipped: number[] = [];
   private byDensityAt = -1;
+  /** blockers' answer and its scratch list, reused. */
+  private readonly found: Blockers = { source: [], target: [], other: [] };
+  private readonly weak: number[] = [];
 
   constructor(editor: PlanEditor, onCell: readonly number[][], byGain: readonly number[]) {
     this.editor = editor;
@@ -272,16 +282,20 @@ export class LocalSearch {
    * or target (`target`) cell, those moving into c (c may lack room), and, when the bytes budget is spent,
    * those big enough to make room (the weakest few on large inputs).
    */
-  private blockers(p: number, c: number): { source: number[]; target: number[]; other: number[] } {
+  private blockers(p: number, c: number): Blockers {
     const { model: m, state: s, limit } = this.editor;
     const o = m.origin[p];
     const sourceFull = !s.isMoved(p) && s.moveCount[o] >= limit;
     const targetFull = s.moveCount[c] >= limit;
     const bytesShort = s.isMoved(p) ? 0 : s.bytesMoved + moveBytes(m, p, c) - m.limits.maxBytesPerCycle;
-    const source: number[] = [];
-    const target: number[] = [];
-    const other: number[] = [];
-    const weak: number[] = [];
+    // Reused lists (valid until the next call; no caller holds them across one).
+    const found = this.found;
+    const { source, target, other } = found;
+    const weak = this.weak;
+    source.length = 0;
+    target.length = 0;
+    other.length = 0;
+    weak.length = 0;
     for (const q of s.movedPartitions()) {
       if (q === p) continue;
       const qo = m.origin[q];
@@ -302,7 +316,8 @@ export class LocalSearch {
       );
       weak.length = SWAP_WEAKEST;
     }
-    return { source, target, other: other.concat(weak) };
+    for (let i = 0; i < weak.length; i++) other.push(weak[i]);
+    return found;
   }
 
   /** Held-back partitions on cell c with an eligible move elsewhere, the busiest few (their leaving frees the most). */
