@@ -146,7 +146,10 @@ class EmbeddedForecaster implements OnlineForecaster {
           (Math.min(Math.abs(r), 2 * limit) - this.sigma);
       }
 
-      this.corrections.learnFromOutcome(t, y, limit);
+      // Errors made before the model has seen one whole cycle (no profile yet) are not the errors it makes now:
+      // at a few steps ahead they run to 10x the level, and a streaming quantile started on them would take weeks
+      // to come down. The interval counts errors from the first complete cycle on.
+      this.corrections.learnFromOutcome(t, y, limit, this.levelCount >= this.shortHistory);
 
       // The winsorised observation drives level and profiles, so one burst cannot wreck them.
       const yc = known ? base + scale * rc : y;

@@ -74,8 +74,11 @@ export class HorizonCorrections {
     this.coef.fill(0);
   }
 
-  /** Out-of-sample errors and regression targets for every tracked horizon whose prediction targets bucket t. */
-  learnFromOutcome(t: number, y: number, residualLimit: number): void {
+  /**
+   * Out-of-sample errors and regression targets for every tracked horizon whose prediction targets bucket t.
+   * `countErrors` false: the regressions learn, the error quantiles do not (see the forecaster's short history).
+   */
+  learnFromOutcome(t: number, y: number, residualLimit: number, countErrors = true): void {
     const nT = this.tracked.length;
     const R = this.ring;
     const slot = t % R;
@@ -92,7 +95,7 @@ export class HorizonCorrections {
       // Until the series has shown a non-zero value there is no scale to measure errors against.
       if (!(s > 1e-12)) continue;
       const error = (y - pred) / s;
-      this.errors.update(j, Math.min(MAX_RELATIVE_ERROR, Math.max(-MAX_RELATIVE_ERROR, error)));
+      if (countErrors) this.errors.update(j, Math.min(MAX_RELATIVE_ERROR, Math.max(-MAX_RELATIVE_ERROR, error)));
       const target = Math.min(limit, Math.max(-limit, (y - this.baseRing[idx]) / s));
       const origin = (t - h) % R;
       const x0 = this.featResid[origin];
