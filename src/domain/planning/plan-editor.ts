@@ -60,13 +60,10 @@ export class PlanEditor {
   readonly limit: number;
   private readonly delta: TermCosts = zeroTerms();
   private readonly throttles: ThrottleDryRun;
-  /** Copies of this plan with the first steps of recent changes made (see evaluateAfterPrefix). */
-  private readonly prefixes: PrefixCopy[] = [];
-  /** The key of the change being evaluated (see prefixKey), and a counter for least-recent use. */
-  private readonly key: number[] = [];
+  /** Copies of this plan with the drops of recent DropThenRelocates made (see evaluateAfterDrops). */
+  private readonly dropCopies: DropCopy[] = [];
+  /** A counter for least-recent use of those copies. */
   private uses = 0;
-  /** Whether evaluateAfterPrefix made every step (the limits on cells aside). */
-  private prefixPerformed = false;
   /**
    * The last change `run` made in full: the plan revision, its limits, whether it made every step and
    * failed on a cell's capacity alone, its cost change.
@@ -180,13 +177,8 @@ export class PlanEditor {
       !this.throttles.relocateAfterMayPass(op.partition, op.cell, op.first)
     )
       return undefined;
-    if (!keep && op.kind === OperationKind.DropThenRelocate) {
-      this.setPrefixKey(op);
-      const result = this.evaluateAfterPrefix(op.partition, op.cell, enforce);
-      // A RelocateAfter whose steps hit a throttle in this order is tried the other way round below, as
-      // before (the dry run leaves few of those).
-      if (this.prefixPerformed || op.kind === OperationKind.DropThenRelocate) return result;
-    }
+    if (!keep && op.kind === OperationKind.DropThenRelocate)
+      return this.evaluateAfterDrops(op.dropped, op.partition, op.cell, enforce);
     const state = this.state;
     const delta = this.delta;
     this.resetDelta();
@@ -226,46 +218,32 @@ export class PlanEditor {
     return ok ? total : undefined;
   }
 
-  /** Set `key` to the first steps of `op`: a DropThenRelocate's drops, or a RelocateAfter's first relocations. */
-  private setPrefixKey(
-    op: Extract<SearchOperation, { kind: OperationKind.DropThenRelocate | OperationKind.RelocateAfter }>,
-  ): void {
-    const key = this.key;
-    key.length = 0;
-    if (op.kind === OperationKind.DropThenRelocate) {
-      key.push(-1);
-      for (let i = 0; i < op.dropped.length; i++) key.push(op.dropped[i]);
-    } else {
-      key.push(-2);
-      for (let i = 0; i < op.first.length; i++) key.push(op.first[i].partition, op.first[i].cell);
-    }
-  }
-
   /**
-   * The change of `key` (its first steps), then p → c, evaluated as `run` would, from a copy of the plan with
-   * the first steps already made. The local search tries many changes that begin alike against one plan:
-   * every partition short of bytes drops the same few cheapest moves (cheapestBytes' order is the plan's),
-   * and the same blocker is re-targeted for every partition it blocks. The first steps are made once per
-   * plan revision on a copy (a few copies, least recently used replaced), and each change then only makes
-   * its last step there. The copy is the very placement `run` reaches after the first steps (the same
-   * operations on the same numbers), the cost change starts from the first steps' terms and adds the last
-   * step's in the same order, and the limits are checked on every cell either touched: the answer is `run`'s,
-   * bit for bit. Undefined when a step breaks a limit (`prefixPerformed` tells a throttle or a step that
-   * could not be made from a cell over its limit at the end).
+   * A DropThenRelocate (drop `dropped`, then p → c) evaluated as `run` would, from a copy of the plan with
+   * the drops already made. The local search tries many of them against one plan, and they drop the same
+   * few cheapest moves (every partition short of bytes takes a prefix of cheapestBytes' order, which is the
+   * plan's): the drops are made once per plan revision and list, on a copy (a few copies, the least recently
+   * used replaced), and each change then only relocates its partition there. The copy is the very placement
+   * `run` reaches after the drops (the same operations on the same numbers), the cost change starts from the
+   * drops' terms and adds the relocation's in the same order, and the limits are checked on every cell
+   * either touched: the answer is `run`'s, bit for bit. Undefined when a step breaks a limit.
    */
-  private evaluateAfterPrefix(p: number, c: number, enforce: LimitEnforcement): number | undefined {
-    const prefix = this.prefixCopy();
-    this.prefixPerformed = false;
-    if (!prefix.ok) return undefined;
-    const editor = prefix.editor;
+  private evaluateAfterDrops(
+    dropped: readonly number[],
+    p: number,
+    c: number,
+    enforce: LimitEnforcement,
+  ): number | undefined {
+    const copy = this.dropCopy(dropped);
+    if (!copy.ok) return undefined;
+    const editor = copy.editor;
     const s = editor.state;
     const delta = editor.delta;
     s.begin();
-    copyTerms(prefix.terms, delta);
+    copyTerms(copy.terms, delta);
     let ok = editor.relocate(p, c, enforce);
-    this.prefixPerformed = ok;
     if (ok && enforce !== LimitEnforcement.None) {
-      for (let i = 0; ok && i < prefix.cellCount; i++) ok = s.cellWithinLimits(prefix.cells[i]);
+      for (let i = 0; ok && i < copy.cellCount; i++) ok = s.cellWithinLimits(copy.cells[i]);
       const touched = s.touchedCellCount();
       for (let i = 0; ok && i < touched; i++) ok = s.cellWithinLimits(s.touchedCell(i));
     }
@@ -274,51 +252,45 @@ export class PlanEditor {
     return ok ? total : undefined;
   }
 
-  /** The copy of this plan with `key`'s first steps made, made now if no copy holds them. */
-  private prefixCopy(): PrefixCopy {
+  /** The copy of this plan with `dropped` dropped, made now if no copy holds them. */
+  private dropCopy(dropped: readonly number[]): DropCopy {
     const state = this.state;
     const revision = state.revision();
-    const key = this.key;
     const use = ++this.uses;
-    let victim: PrefixCopy | undefined;
-    for (const prefix of this.prefixes) {
-      if (prefix.revision === revision && sameList(prefix.key, key)) {
-        prefix.lastUse = use;
-        return prefix;
+    let victim: DropCopy | undefined;
+    for (const copy of this.dropCopies) {
+      if (copy.revision === revision && sameList(copy.dropped, dropped)) {
+        copy.lastUse = use;
+        return copy;
       }
-      if (victim === undefined || prefix.lastUse < victim.lastUse) victim = prefix;
+      if (victim === undefined || copy.lastUse < victim.lastUse) victim = copy;
     }
-    if (this.prefixes.length < PREFIX_COPIES) {
-      victim = new PrefixCopy(
+    if (this.dropCopies.length < DROP_COPIES) {
+      victim = new DropCopy(
         new PlanEditor(this.model, this.candidates, state.clone(), this.marks, this.budget),
         this.model.cellCount,
       );
-      this.prefixes.push(victim);
+      this.dropCopies.push(victim);
     }
-    const prefix = victim as PrefixCopy;
-    const editor = prefix.editor;
+    const copy = victim as DropCopy;
+    const editor = copy.editor;
     const s = editor.state;
     s.copyFrom(state);
     editor.resetDelta();
     s.begin();
     let ok = true;
-    if (key[0] === -1) {
-      for (let i = 1; ok && i < key.length; i++) ok = editor.removeMove(key[i]);
-    } else {
-      for (let i = 1; ok && i < key.length; i += 2)
-        ok = editor.relocate(key[i], key[i + 1], LimitEnforcement.All);
-    }
+    for (let i = 0; ok && i < dropped.length; i++) ok = editor.removeMove(dropped[i]);
     const touched = s.touchedCellCount();
-    for (let i = 0; i < touched; i++) prefix.cells[i] = s.touchedCell(i);
-    prefix.cellCount = touched;
-    copyTerms(editor.delta, prefix.terms);
+    for (let i = 0; i < touched; i++) copy.cells[i] = s.touchedCell(i);
+    copy.cellCount = touched;
+    copyTerms(editor.delta, copy.terms);
     if (ok) s.commit();
     else s.rollback();
-    prefix.ok = ok;
-    prefix.revision = revision;
-    prefix.lastUse = use;
-    copyList(key, prefix.key);
-    return prefix;
+    copy.ok = ok;
+    copy.revision = revision;
+    copy.lastUse = use;
+    copyList(dropped, copy.dropped);
+    return copy;
   }
 
   private perform(op: SearchOperation, enforce: LimitEnforcement): boolean {
@@ -421,16 +393,16 @@ export class PlanEditor {
   }
 }
 
-/** How many copies of the plan evaluateAfterPrefix keeps. */
-const PREFIX_COPIES = 4;
+/** How many copies of the plan evaluateAfterDrops keeps. */
+const DROP_COPIES = 4;
 
-/** A copy of a plan with the first steps of a change made, what they cost per term and the cells they touched. */
-class PrefixCopy {
+/** A copy of a plan with some planned moves dropped, what that cost per term and the cells it touched. */
+class DropCopy {
   readonly editor: PlanEditor;
   /** The revision of the plan it copies (-1: none yet). */
   revision = -1;
-  readonly key: number[] = [];
-  /** Whether every first step could be made. */
+  readonly dropped: number[] = [];
+  /** Whether every drop could be made. */
   ok = false;
   readonly terms: TermCosts = zeroTerms();
   readonly cells: Int32Array;
