@@ -10,10 +10,15 @@ import { ThrottleDryRun } from './throttle-dry-run.ts';
 /** Cost changes within this many dollars are ties. */
 export const EPS = 1e-9;
 
-/** Evaluated changes so far and the cap for the intensification phases, shared by a run's builders. */
+/**
+ * Evaluated changes so far and the cap for the intensification phases, shared by a run's builders; and the
+ * copies of a plan their editors evaluate DropThenRelocates on (see PlanEditor.evaluateAfterDrops), shared
+ * too rather than allocated per builder (the forced insertions and restarts make dozens of builders).
+ */
 export class SearchBudget {
   used = 0;
   limit = Number.POSITIVE_INFINITY;
+  readonly dropCopies: DropCopies = { copies: [], uses: 0 };
 }
 
 /** Don't-look marks: when each cell and partition last changed, and when each partition was last examined. */
@@ -60,10 +65,6 @@ export class PlanEditor {
   readonly limit: number;
   private readonly delta: TermCosts = zeroTerms();
   private readonly throttles: ThrottleDryRun;
-  /** Copies of this plan with the drops of recent DropThenRelocates made (see evaluateAfterDrops). */
-  private readonly dropCopies: DropCopy[] = [];
-  /** A counter for least-recent use of those copies. */
-  private uses = 0;
   /**
    * The last change `run` made in full: the plan revision, its limits, whether it made every step and
    * failed on a cell's capacity alone, its cost change.
@@ -256,21 +257,22 @@ export class PlanEditor {
   private dropCopy(dropped: readonly number[]): DropCopy {
     const state = this.state;
     const revision = state.revision();
-    const use = ++this.uses;
+    const pool = this.budget.dropCopies;
+    const use = ++pool.uses;
     let victim: DropCopy | undefined;
-    for (const copy of this.dropCopies) {
-      if (copy.revision === revision && sameList(copy.dropped, dropped)) {
+    for (const copy of pool.copies) {
+      if (copy.source === state && copy.revision === revision && sameList(copy.dropped, dropped)) {
         copy.lastUse = use;
         return copy;
       }
       if (victim === undefined || copy.lastUse < victim.lastUse) victim = copy;
     }
-    if (this.dropCopies.length < DROP_COPIES) {
+    if (pool.copies.length < DROP_COPIES) {
       victim = new DropCopy(
         new PlanEditor(this.model, this.candidates, state.clone(), this.marks, this.budget),
         this.model.cellCount,
       );
-      this.dropCopies.push(victim);
+      pool.copies.push(victim);
     }
     const copy = victim as DropCopy;
     const editor = copy.editor;
@@ -287,6 +289,7 @@ export class PlanEditor {
     if (ok) s.commit();
     else s.rollback();
     copy.ok = ok;
+    copy.source = state;
     copy.revision = revision;
     copy.lastUse = use;
     copyList(dropped, copy.dropped);
@@ -396,10 +399,17 @@ export class PlanEditor {
 /** How many copies of the plan evaluateAfterDrops keeps. */
 const DROP_COPIES = 4;
 
+/** The copies of plans evaluateAfterDrops keeps, and a counter for least-recent use. */
+interface DropCopies {
+  readonly copies: DropCopy[];
+  uses: number;
+}
+
 /** A copy of a plan with some planned moves dropped, what that cost per term and the cells it touched. */
 class DropCopy {
   readonly editor: PlanEditor;
-  /** The revision of the plan it copies (-1: none yet). */
+  /** The plan it copies, and that plan's revision (-1: none yet). */
+  source: PlacementState | undefined;
   revision = -1;
   readonly dropped: number[] = [];
   /** Whether every drop could be made. */

@@ -227,6 +227,34 @@ describe('PlanEditor: a DropThenRelocate from the kept drops', () => {
     expect(differs).toBeGreaterThan(100);
   });
 
+  it('keeps copies per plan: editors of two plans sharing a budget (and its copies) answer for their own', () => {
+    // The same moves, the same revision count, different placements: only the plan itself tells them apart.
+    const budget = new SearchBudget();
+    const marks = () => new SearchMarks(model.cellCount, model.partitionCount);
+    const first = builder.state.clone();
+    const second = builder.state.clone();
+    const a = new PlanEditor(model, candidates, first, marks(), budget);
+    const b = new PlanEditor(model, candidates, second, marks(), budget);
+    const moved = [...first.movedPartitions()];
+    // Change each plan once (so both are at the same revision), differently.
+    expect(a.apply(removeOp(moved[moved.length - 1]))).toBeDefined();
+    expect(b.apply(removeOp(moved[moved.length - 2]))).toBeDefined();
+    expect(first.revision()).toBe(second.revision());
+    const dropped = moved.slice(0, 2);
+    let differing = 0;
+    for (let p = 0; p < model.partitionCount; p++) {
+      if (first.isMoved(p) || second.isMoved(p) || candidates.start[p] === candidates.start[p + 1]) continue;
+      const op = dropThenRelocateOp(p, candidates.cell[candidates.start[p]], dropped);
+      const onFirst = a.evaluate(op);
+      const onSecond = b.evaluate(op);
+      expect(onFirst).toBe(editorOn(first.clone()).evaluate(op));
+      expect(onSecond).toBe(editorOn(second.clone()).evaluate(op));
+      if (onFirst !== onSecond) differing++;
+    }
+    // Not vacuous: the two plans give different answers.
+    expect(differing).toBeGreaterThan(5);
+  });
+
   it('control: an answer kept across a plan change would be wrong', () => {
     const state = builder.state.clone();
     const subject = editorOn(state);
