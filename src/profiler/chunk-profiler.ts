@@ -1,6 +1,7 @@
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
 import type { ForecastRequest, KnownEvent } from '../domain/forecasting/forecast-model.ts';
 import { eventsForSeries } from '../domain/forecasting/known-events.ts';
+import { SCORING_QUANTILES } from '../domain/forecasting/planning-quantile.ts';
 import type { ProfilerCycle } from '../domain/profiling/ports.ts';
 import { toRegionForecast } from '../domain/scoring/affinity-scorer.ts';
 import { persistenceSteps } from '../domain/scoring/burst-persistence.ts';
@@ -163,16 +164,17 @@ export class ChunkProfiler {
       // The embedded model treats a burst's first buckets as outliers; while one runs, "hot soon" must still
       // see it: the scored upper quantile is at least the last observation over the persistence window (the
       // planner does the same for capacity, see plannerPartitionFromScore). The stored `upper` stays the model's.
-      const scored = toRegionForecast(forecast, QUANTILE_LEVELS);
+      // Scored on the scoring quantiles (the simulator's too); the planning one is `upper`.
+      const scored = toRegionForecast(forecast, SCORING_QUANTILES);
       const last = target.persistence[region] ?? 0;
-      const top = scored.quantiles?.length === QUANTILE_LEVELS.length ? scored.quantiles[2] : undefined;
+      const levels = scored.quantiles?.length === SCORING_QUANTILES.length ? scored.quantiles : undefined;
+      const top = levels?.[levels.length - 1];
       const regionForecast =
-        top && last > 0
+        levels && top && last > 0
           ? {
               ...scored,
               quantiles: [
-                scored.quantiles![0],
-                scored.quantiles![1],
+                ...levels.slice(0, -1),
                 Array.from(top, (v, h) => (h < persist ? Math.max(v, last) : v)),
               ],
             }

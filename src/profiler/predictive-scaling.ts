@@ -1,3 +1,4 @@
+import { DEFAULT_PLANNING_QUANTILE } from '../domain/forecasting/planning-quantile.ts';
 import { forecastCapacity } from '../domain/planning/capacity-forecast.ts';
 import { cellHourPriceUsd } from '../domain/planning/cell-price.ts';
 import type { CapacityShortfall, CellStatus, PlannerInput } from '../domain/planning/movement-plan.ts';
@@ -202,7 +203,7 @@ export function checkCapacity(
         }),
       },
       {
-        upperLevel: planned[0]?.upperLevel ?? 0.9,
+        upperLevel: planned[0]?.upperLevel ?? DEFAULT_PLANNING_QUANTILE,
         provisionMs: options.provisionMs,
         ...options.scaleOut,
       },

@@ -1,4 +1,8 @@
 import type { PartitionRecord } from '../domain/data-plane/partition-record.ts';
+import {
+  DEFAULT_PLANNING_QUANTILE,
+  forecastQuantileLevels,
+} from '../domain/forecasting/planning-quantile.ts';
 import type { Relationship } from '../domain/planning/movement-plan.ts';
 import type { ProfilerCycle } from '../domain/profiling/ports.ts';
 import type { AffinityScore } from '../domain/scoring/affinity-score.ts';
@@ -18,8 +22,10 @@ import type { DemandHistory, MeasuredWriteFraction } from './demand-series.ts';
  * ChunkProfiler (chunk-profiler.ts) reads the histories and calls the model, and the Profiler writes the records.
  */
 
-export const QUANTILE_LEVELS = [0.1, 0.5, 0.9] as const;
-export const UPPER_LEVEL = 0.9;
+/** The quantiles the profiler asks the model for: the scoring ones and the one capacity plans on (ascending). */
+export const QUANTILE_LEVELS: readonly number[] = forecastQuantileLevels(DEFAULT_PLANNING_QUANTILE);
+/** The upper forecast capacity plans on, as the simulator's predictive policy. */
+export const UPPER_LEVEL = DEFAULT_PLANNING_QUANTILE;
 
 /** One partition of a shard, forecast and measured, ready to score. */
 export interface ScoredPartition {

@@ -39,7 +39,7 @@ Options:
   --interval DURATION   planning interval, a multiple of the trace's bucket (default 15m)
   --horizon DURATION    forecast horizon of predictive and oracle (default 2h)
   --warmup DURATION     leading part of the trace that is replayed but not measured (default 7d)
-  --quantile Q|mean     forecast quantile predictive plans on (default 0.9)
+  --quantile Q|mean     forecast quantile predictive plans on (default 0.95)
   --workers N           replay the policies on N worker threads at once, the longest first; 1 replays
                         them one after another in this thread (default: one per core, here ${defaultBacktestWorkers()})
   --json FILE           write the figures as JSON ({"policies":{"<name>":{...}}, ...})

@@ -95,7 +95,8 @@ export class HorizonCorrections {
       // Until the series has shown a non-zero value there is no scale to measure errors against.
       if (!(s > 1e-12)) continue;
       const error = (y - pred) / s;
-      if (countErrors) this.errors.update(j, Math.min(MAX_RELATIVE_ERROR, Math.max(-MAX_RELATIVE_ERROR, error)));
+      if (countErrors)
+        this.errors.update(j, Math.min(MAX_RELATIVE_ERROR, Math.max(-MAX_RELATIVE_ERROR, error)));
       const target = Math.min(limit, Math.max(-limit, (y - this.baseRing[idx]) / s));
       const origin = (t - h) % R;
       const x0 = this.featResid[origin];

@@ -1,3 +1,4 @@
+import { DEFAULT_PLANNING_QUANTILE } from '../forecasting/planning-quantile.ts';
 import type { CapacityShortfall } from './movement-plan.ts';
 import { DEFAULT_LIMITS, DEFAULT_PLANNER_OPTIONS, type LoadPenaltyKnee } from './planner-options.ts';
 import { DEFAULT_ERROR_CORRELATION, type ScaleInCell } from './scale-in.ts';
@@ -67,7 +68,10 @@ export interface ScaleOutInput {
 }
 
 export interface ScaleOutOptions {
-  /** Quantile level of the upper forecast (the simulator's `planningQuantile`, the profiler's `upperLevel`). @default 0.9 */
+  /**
+   * Quantile level of the upper forecast (the simulator's `planningQuantile`, the profiler's `upperLevel`).
+   * @default DEFAULT_PLANNING_QUANTILE (0.95)
+   */
   readonly upperLevel?: number;
   /**
    * Correlation of the partitions' forecast errors within a region, for the region's spread (0: independent, 1: the
@@ -104,7 +108,7 @@ export interface ScaleOutOptions {
 export type ResolvedScaleOutOptions = Required<ScaleOutOptions>;
 
 export const DEFAULT_SCALE_OUT_OPTIONS: ResolvedScaleOutOptions = {
-  upperLevel: 0.9,
+  upperLevel: DEFAULT_PLANNING_QUANTILE,
   errorCorrelation: DEFAULT_ERROR_CORRELATION,
   holdMs: 12 * 3_600_000,
   provisionMs: 5 * 60_000,

@@ -36,7 +36,7 @@ export interface ScoreRecord {
   readonly forecastStartMs: number;
   /** Mean ops/s per step, per region of origin; every array has the horizon's length. */
   readonly mean: Readonly<Record<string, readonly number[]>>;
-  /** The `upperLevel` quantile (0.9) of ops/s per step, per region: what capacity plans on. */
+  /** The `upperLevel` quantile (0.95 by default) of ops/s per step, per region: what capacity plans on. */
   readonly upper: Readonly<Record<string, readonly number[]>>;
   readonly upperLevel: number;
   /** Ops/s per region in the last complete bucket, [forecastStartMs − step, forecastStartMs). */

@@ -1,3 +1,4 @@
+import { forecastQuantileLevels, SCORING_QUANTILES } from '../forecasting/planning-quantile.ts';
 import type { PlannerInput, PlannerPartition } from '../planning/movement-plan.ts';
 import type { ScaleInAssessment } from '../planning/scale-in.ts';
 import type { ScaleOutAssessment } from '../planning/scale-out.ts';
@@ -44,7 +45,6 @@ import {
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Levels the predictive policy forecasts, for the scorer; the planning quantile is added to them. */
-const SCORING_LEVELS = [0.1, 0.5, 0.9];
 
 /**
  * A policy that calls the planner every planning interval. Only the demand it feeds differs:
@@ -98,10 +98,7 @@ export class PlannerPolicy implements PolicyDriver {
     const H = Math.max(1, Math.ceil(options.horizonMs / trace.bucketMs));
     this.nextCycleLastStep = Math.min(H - 1, planEvery - 1);
     const planning = options.planningQuantile;
-    const levels =
-      policy === 'predictive'
-        ? [...new Set([...SCORING_LEVELS, ...(planning === 'mean' ? [] : [planning])])].sort((a, b) => a - b)
-        : [];
+    const levels = policy === 'predictive' ? forecastQuantileLevels(planning) : [];
     this.buffers = {
       P,
       R,
@@ -149,7 +146,9 @@ export class PlannerPolicy implements PolicyDriver {
           trace.regions.map((region, r) => {
             const forecast: Writable<RegionForecast> = {
               mean: series(this.buffers.mean, p, r),
-              quantiles: this.buffers.quantiles.map((q) => series(q, p, r)),
+              quantiles: SCORING_QUANTILES.map((level) =>
+                series(this.buffers.quantiles[levels.indexOf(level)], p, r),
+              ),
               model: '',
             };
             this.regionForecasts.push(forecast);
@@ -157,8 +156,9 @@ export class PlannerPolicy implements PolicyDriver {
           }),
         ),
       }));
+      // Scored on the scoring quantiles, as the profiler scores; the planning quantile goes to the planner.
       this.scoring = {
-        quantileLevels: levels,
+        quantileLevels: SCORING_QUANTILES,
         stepMs: trace.bucketMs,
         partitions: forecasts,
         relationships: input.relationships,

@@ -1,4 +1,5 @@
 import type { OnlineForecaster } from '../forecasting/forecast-model.ts';
+import { DEFAULT_PLANNING_QUANTILE } from '../forecasting/planning-quantile.ts';
 import type { MovementPlan, PlannerInput, PlannerLimits, Relationship } from '../planning/movement-plan.ts';
 import type { ScaleInOptions } from '../planning/scale-in.ts';
 import type { ScaleOutOptions } from '../planning/scale-out.ts';
@@ -91,7 +92,8 @@ export interface SimulationOptions {
   /**
    * What the predictive policy feeds the planner: a forecast quantile, or the mean. The planner takes
    * one forecast for both locality and capacity; an upper quantile keeps cells below their limit when
-   * demand runs above the mean (see the backtest README for the measured trade-off). @default 0.9
+   * demand runs above the mean (see the backtest README for the measured trade-off).
+   * @default DEFAULT_PLANNING_QUANTILE (0.95, domain/forecasting/planning-quantile.ts)
    */
   readonly planningQuantile: number | 'mean';
   /**
@@ -154,7 +156,7 @@ export const DEFAULT_SIMULATION_OPTIONS: SimulationOptions = {
   copyLoadShare: 0.05,
   drainGraceMs: 12 * 3_600_000,
   provisionMs: 5 * 60_000,
-  planningQuantile: 0.9,
+  planningQuantile: DEFAULT_PLANNING_QUANTILE,
   planningMargin: 'diversified',
   burstGrowth: DEFAULT_BURST_GROWTH,
   scaleIn: {},

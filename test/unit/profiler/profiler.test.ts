@@ -3,6 +3,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessCount } from '../../../src/domain/data-plane/ports.ts';
+import { DEFAULT_PLANNING_QUANTILE } from '../../../src/domain/forecasting/planning-quantile.ts';
 import { DEFAULT_BURST_GROWTH, persistenceLevel } from '../../../src/domain/scoring/burst-persistence.ts';
 import type { LocalDynamo } from '../../../src/local/dynalite-server.ts';
 import { InvalidShardError, Profiler } from '../../../src/profiler/profiler.ts';
@@ -124,7 +125,8 @@ describe('Profiler against dynalite', () => {
       cycleId,
       stepSeconds: 900,
       forecastStartMs: T,
-      upperLevel: 0.9,
+      // The quantile capacity plans on, the simulator's too.
+      upperLevel: DEFAULT_PLANNING_QUANTILE,
     });
     expect(burst.mean['us-east-1']).toHaveLength(8);
     expect(burst.upper['us-east-1'].every((u, h) => u >= burst.mean['us-east-1'][h] - 1e-9)).toBe(true);
