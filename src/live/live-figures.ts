@@ -30,6 +30,12 @@ export interface LiveFigures {
   readonly scaleOuts: number;
   readonly scaleIns: number;
   readonly scalingsFailed: number;
+  /**
+   * Executions the region's lock refused because another scaling of the region was running
+   * (ScalingInProgressError): ScaleCluster's guard working, counted apart from failures. The profiler starts them
+   * when a shortfall is still due while the cells it bought earlier are provisioning.
+   */
+  readonly scalingsRefused: number;
   /** Cells added (turned ACTIVE) and retired by ScaleCluster, warm-up included, on the trace clock. */
   readonly cellEvents: readonly LiveCellEvent[];
   /** Data requests the listeners answered during the run, by the cell that served them. */
@@ -152,7 +158,8 @@ export function liveFigures(run: LiveRunState): LiveFigures {
     cellsRetired: changes.filter((c) => c.status === 'RETIRED').length,
     scaleOuts: scalings.filter((e) => e.action === 'scale-out').length,
     scaleIns: scalings.filter((e) => e.action === 'scale-in').length,
-    scalingsFailed: scalings.filter((e) => e.status === 'FAILED').length,
+    scalingsFailed: scalings.filter((e) => e.status === 'FAILED' && !refusedByLock(e)).length,
+    scalingsRefused: scalings.filter((e) => e.status === 'FAILED' && refusedByLock(e)).length,
     cellEvents: cellEventsOf(control?.cellChanges ?? []),
     servedByCell: Object.fromEntries(run.servedByCell),
     writesAcked: m.writesAcked,
@@ -218,4 +225,9 @@ function moveStageWallMs(
     });
   }
   return Object.fromEntries([...byStage].map(([stage, list]) => [stage, median(list)]));
+}
+
+/** A ScaleCluster execution that failed only because another scaling held the region's lock. */
+function refusedByLock(execution: { readonly error?: { readonly name: string } }): boolean {
+  return execution.error?.name === 'ScalingInProgressError';
 }

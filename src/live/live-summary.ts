@@ -108,7 +108,7 @@ export function formatLiveSummary(json: LiveJson, regions: readonly string[]): s
     ...(json.loop === 'on'
       ? [
           `  scaling: ${live.scaleOuts ?? 0} ScaleCluster scale-outs and ${live.scaleIns ?? 0} scale-ins started in the window ` +
-            `(${live.scalingsFailed ?? 0} failed); cells added ${live.cellsAdded ?? 0}, retired ${live.cellsRetired ?? 0}`,
+            `(${live.scalingsFailed ?? 0} failed, ${live.scalingsRefused ?? 0} refused: a scaling of the region was running); cells added ${live.cellsAdded ?? 0}, retired ${live.cellsRetired ?? 0}`,
         ]
       : []),
     `  event-loop delay p50/p99/max ms: run (listeners, data plane, control plane) ${loopDelay(live.eventLoopDelayMs.run)}; ` +

@@ -54,7 +54,11 @@ describe('runBacktestInWorkers', () => {
     ['default options', {}],
     [
       'planner and forecaster options, rebuilt in each worker',
-      { planner: { localSearchRounds: 1, forcedInsertions: 0 }, forecaster: { weekly: false } },
+      {
+        planner: { localSearchRounds: 1, forcedInsertions: 0 },
+        // A one-hour level memory (6 h by default) changes the forecasts enough to change predictive's plans.
+        forecaster: { weekly: false, tuning: { levelMemoryMs: 3_600_000 } },
+      },
     ],
   ] as [string, ProfilerAndPlannerOptions][])(
     'gives the serial path’s results, policy by policy (%s)',
