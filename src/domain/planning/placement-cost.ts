@@ -30,6 +30,15 @@ export function zeroTerms(): TermCosts {
   return { locality: 0, relatedness: 0, loadBalance: 0, transfer: 0, drain: 0 };
 }
 
+/** Copy every term of `from` into `to` (no allocation: the search keeps and restores term totals in place). */
+export function copyTerms(from: TermCosts, to: TermCosts): void {
+  to.locality = from.locality;
+  to.relatedness = from.relatedness;
+  to.loadBalance = from.loadBalance;
+  to.transfer = from.transfer;
+  to.drain = from.drain;
+}
+
 export function sumTerms(t: TermCosts): number {
   return t.locality + t.relatedness + t.loadBalance + t.transfer + t.drain;
 }

@@ -1,6 +1,14 @@
 import { moveBytes, moveTransferCost } from './cold-copies.ts';
 import { LocalityMemo } from './locality-memo.ts';
-import { drainCost, loadPenalty, presenceAt, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
+import {
+  copyTerms,
+  drainCost,
+  loadPenalty,
+  presenceAt,
+  sumTerms,
+  type TermCosts,
+  zeroTerms,
+} from './placement-cost.ts';
 import { copyList, insertAt, PlacementJournal, removeAt } from './placement-journal.ts';
 import { type PlacementModel, pairPenaltyMs } from './placement-model.ts';
 
@@ -496,12 +504,4 @@ export class PlacementState {
       j.movedLogIndex.push(index);
     }
   }
-}
-
-function copyTerms(from: TermCosts, to: TermCosts): void {
-  to.locality = from.locality;
-  to.relatedness = from.relatedness;
-  to.loadBalance = from.loadBalance;
-  to.transfer = from.transfer;
-  to.drain = from.drain;
 }

@@ -1,6 +1,6 @@
 import type { CandidateMoves } from './candidate-moves.ts';
 import { moveBytes } from './cold-copies.ts';
-import { moveDurationMs, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
+import { copyTerms, moveDurationMs, sumTerms, type TermCosts, zeroTerms } from './placement-cost.ts';
 import { copyList } from './placement-journal.ts';
 import type { PlacementModel } from './placement-model.ts';
 import type { PlacementState } from './placement-state.ts';
@@ -423,14 +423,6 @@ class DropCopy {
     this.editor = editor;
     this.cells = new Int32Array(cells);
   }
-}
-
-function copyTerms(from: TermCosts, to: TermCosts): void {
-  to.locality = from.locality;
-  to.relatedness = from.relatedness;
-  to.loadBalance = from.loadBalance;
-  to.transfer = from.transfer;
-  to.drain = from.drain;
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
